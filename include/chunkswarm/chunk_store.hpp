@@ -1,0 +1,35 @@
+// One file per chunk under <data dir>/chunks; safe to use from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/result.hpp"
+
+namespace chunkswarm {
+
+class ChunkStore {
+public:
+    explicit ChunkStore(std::filesystem::path data_dir);
+
+    Result<void> prepare() const;
+    std::filesystem::path chunk_path(ChunkId id) const;
+    // Written under a temporary name and renamed, so a chunk file either is whole or does not exist.
+    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes) const;
+    Result<std::vector<std::uint8_t>> read(ChunkId id, std::uint32_t expected_length) const;
+    // Streams every chunk into `destination` (via "<destination>.part"), checking the whole-file hash.
+    Result<void> join(const Manifest& manifest, const std::filesystem::path& destination) const;
+    const std::filesystem::path& dir() const { return dir_; }
+
+private:
+    std::filesystem::path dir_;
+};
+
+// Splits `source` into chunk files in `store` and returns the manifest describing them.
+Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store);
+
+}  // namespace chunkswarm

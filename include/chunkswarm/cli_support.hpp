@@ -1,0 +1,25 @@
+// What the owner and peer command lines share: logging flags and the way errors end a process.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace chunkswarm::cli {
+
+struct LogFlags {
+    std::string level = "info";
+    bool quiet = false;
+};
+
+void add_log_flags(CLI::App& app, LogFlags& flags);
+// Starts logging as `name`; prints an error and returns false for a bad level name.
+bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
+// Parses argv; returns an exit code to end with, or -1 to go on.
+int parse(CLI::App& app, int argc, char** argv);
+// One line on stderr, after the log is flushed so the two do not interleave.
+int fail(const std::string& program, const std::string& message, int exit_code = 1);
+
+}  // namespace chunkswarm::cli

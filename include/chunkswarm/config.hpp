@@ -1,0 +1,50 @@
+// The swarm's topology and settings from configs/*.json, validated with field-level messages.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chunkswarm/result.hpp"
+#include "chunkswarm/settings.hpp"
+
+namespace chunkswarm {
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+struct PeerConfig {
+    std::uint32_t id = 0;
+    Endpoint endpoint;
+    std::uint32_t download_neighbor = 0;
+    std::string data_dir;  // empty: <data_dir>/peer-<id>
+};
+
+struct SwarmConfig {
+    Endpoint owner;
+    std::string owner_data_dir;  // empty: <data_dir>/owner
+    std::uint32_t chunk_size = 0;
+    std::string data_dir = "data";
+    std::vector<PeerConfig> peers;
+    Settings settings;
+
+    const PeerConfig* find_peer(std::uint32_t id) const;
+    // The peer that downloads from `id`, if any.
+    const PeerConfig* upload_neighbor_of(std::uint32_t id) const;
+    std::string peer_data_dir(const PeerConfig& peer) const;
+    std::string resolved_owner_data_dir() const;
+};
+
+Result<SwarmConfig> parse_config(const nlohmann::json& json);
+Result<SwarmConfig> load_config(const std::filesystem::path& path);
+// Every peer must receive, through its chain of download neighbours, the chunks that start at every other peer.
+Result<void> check_topology(const std::vector<PeerConfig>& peers);
+Result<void> check_host(const std::string& host);
+
+}  // namespace chunkswarm

@@ -1,0 +1,48 @@
+// What a swarm distributes: the file's name, size, chunking and a SHA-256 per chunk and for the whole.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/result.hpp"
+#include "chunkswarm/sha256.hpp"
+
+namespace chunkswarm {
+
+inline constexpr std::uint32_t kDefaultChunkSize = 100 * 1024;
+inline constexpr std::uint32_t kMinChunkSize = 1024;
+inline constexpr std::uint32_t kMaxChunkSize = 16 * 1024 * 1024;
+inline constexpr std::uint32_t kMinChunkCount = 5;
+// Keeps the manifest (about 70 bytes per chunk) under its 32 MiB frame limit: 40 GB at 100 KiB chunks.
+inline constexpr std::uint32_t kMaxChunkCount = 400000;
+
+struct Manifest {
+    std::string file_name;
+    std::uint64_t file_size = 0;
+    std::uint32_t chunk_size = 0;
+    std::uint32_t chunk_count = 0;
+    Digest file_sha256{};
+    std::vector<Digest> chunk_sha256;
+
+    std::uint32_t chunk_length(ChunkId id) const;
+    bool operator==(const Manifest&) const = default;
+};
+
+// How many chunks a file of this size makes, or why it cannot be distributed.
+Result<std::uint32_t> plan_chunk_count(std::uint64_t file_size, std::uint32_t chunk_size);
+Result<void> check_chunk_size(std::uint64_t chunk_size);
+// A file name from the wire or a path: one plain component, nothing that leaves a directory.
+Result<void> check_file_name(std::string_view name);
+
+nlohmann::json manifest_to_json(const Manifest& manifest);
+Result<Manifest> manifest_from_json(const nlohmann::json& json);
+Result<Manifest> load_manifest(const std::filesystem::path& path);
+Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path& path);
+
+}  // namespace chunkswarm

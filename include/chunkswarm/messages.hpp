@@ -1,0 +1,68 @@
+// The chunkswarm messages, parsed from and encoded to frames. No I/O here.
+// docs/protocol.md describes the conversation; limits are in payload_limit() in messages.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/frame_codec.hpp"
+#include "chunkswarm/manifest.hpp"
+
+namespace chunkswarm {
+
+inline constexpr int kProtocolVersion = 1;
+// IDs in one request or have message; larger sets are sent as several messages.
+inline constexpr std::size_t kMaxIdsPerMessage = 1024;
+
+// Client to server: who I am; the answer is the manifest and the server's chunk ID list.
+struct Hello {
+    std::uint32_t peer_id = 0;
+};
+struct ManifestMsg {
+    Manifest manifest;
+};
+// The full chunk ID list, as a bitfield payload.
+struct HaveList {
+    ChunkSet have;
+};
+// Chunks the server gained since its last list.
+struct Have {
+    std::vector<ChunkId> ids;
+};
+struct Request {
+    std::vector<ChunkId> ids;
+};
+struct ChunkData {
+    ChunkId id = 0;
+    std::vector<std::uint8_t> bytes;
+};
+// Client to server: I am finished with you; `complete` says I hold the whole file.
+struct Done {
+    bool complete = false;
+};
+struct ErrorMsg {
+    std::string message;
+};
+
+using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg>;
+
+// Which side of a connection is decoding; each accepts only what the other side may send.
+enum class Role { client, server };
+
+FrameLimits frame_limits(Role receiver);
+// `manifest` is null until the client has one; messages that carry chunk IDs need it.
+Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manifest);
+
+struct OutFrame {
+    std::vector<std::uint8_t> head;
+    std::vector<std::uint8_t> payload;
+};
+OutFrame encode(const Message& message);
+// The hot path: moves the chunk bytes into the frame instead of copying them.
+OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes);
+std::string message_name(const Message& message);
+
+}  // namespace chunkswarm

@@ -1,0 +1,90 @@
+// The downloading side of one connection (to the owner or to a download neighbour): says hello,
+// takes the manifest and chunk ID list, keeps a window of requests in flight, verifies and hands
+// over each chunk, reconnects with back-off, and says done when its owner decides it is finished.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "chunkswarm/backoff.hpp"
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/messages.hpp"
+#include "chunkswarm/net/tcp_connection.hpp"
+#include "chunkswarm/net/uv_handle.hpp"
+#include "chunkswarm/request_planner.hpp"
+
+namespace chunkswarm::net {
+
+struct ClientOptions {
+    std::uint32_t self_id = 0;
+    Endpoint remote;
+    std::string remote_label;  // "owner", "peer 2"
+    std::uint32_t connect_timeout_s = 60;
+    Settings settings;
+    std::uint64_t seed = 0;
+};
+
+// What the client asks of whoever runs it (a mediator, so the client itself stays small).
+struct ClientHooks {
+    // Called with each connection's manifest; an error ends the client (wrong swarm).
+    std::function<Result<void>(const Manifest&)> accept_manifest;
+    // Chunks already held, asked once the first manifest is accepted.
+    std::function<ChunkSet()> local_chunks;
+    // A chunk that passed its hash check; an error (disk) ends the client.
+    std::function<Result<void>(ChunkId, std::span<const std::uint8_t>)> store_chunk;
+    // Whether nothing more is wanted from this remote.
+    std::function<bool(const RequestPlanner&)> is_finished;
+    // Runs once finished, before "done" is sent (join the file, write the summary).
+    std::function<Result<void>(const RequestPlanner&)> on_finished;
+    // The end: success after "done" was sent, or the reason the client gave up.
+    std::function<void(const Result<void>&)> on_end;
+};
+
+class ChunkClient {
+public:
+    ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks);
+    ChunkClient(const ChunkClient&) = delete;
+    ChunkClient& operator=(const ChunkClient&) = delete;
+    ~ChunkClient();
+
+    void start();
+    // Ends the client with `reason` as its error, closing any connection.
+    void abort(const std::string& reason);
+
+private:
+    void attempt();
+    void retry_later(const std::string& why);
+    void on_connected(int status);
+    void on_frame(Frame frame);
+    void on_closed(const std::string& reason);
+    void handle(const ManifestMsg& message);
+    void handle(const HaveList& message);
+    void handle(const Have& message);
+    void handle(ChunkData& message);
+    void pump();
+    void check_finished();
+    void end(const Result<void>& result);
+    void drop_connection(const std::string& reason);
+    std::uint64_t now_ms() const;
+
+    uv_loop_t* loop_;
+    ClientOptions options_;
+    ClientHooks hooks_;
+    Timer retry_timer_;
+    Backoff backoff_;
+    std::shared_ptr<TcpConnection> connection_;
+    std::optional<Manifest> manifest_;
+    std::optional<RequestPlanner> planner_;
+    bool have_list_ = false;
+    bool finishing_ = false;
+    bool ended_ = false;
+    bool reported_waiting_ = false;
+};
+
+}  // namespace chunkswarm::net

@@ -1,0 +1,94 @@
+// The serving side: listens, and for each client sends the manifest and a chunk ID list, then
+// answers requests. Chunk files are read by libuv's worker pool (uv_queue_work), one bounded
+// batch per session at a time, so sessions proceed side by side and the loop never blocks on disk.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/net/tcp_connection.hpp"
+
+namespace chunkswarm::net {
+
+// What a server needs from the role running it.
+struct ServerContext {
+    const Manifest* manifest = nullptr;
+    const ChunkStore* store = nullptr;
+    Settings settings;
+    // The chunks offered to this client (owner: its share; peer: what it holds now).
+    std::function<Result<ChunkSet>(std::uint32_t peer_id)> offered_for;
+    // The client said done; `complete` means it holds the whole file.
+    std::function<void(std::uint32_t peer_id, bool complete)> on_done;
+};
+
+class ServerSession;
+
+class ChunkServer {
+public:
+    ChunkServer(uv_loop_t* loop, ServerContext context);
+    ChunkServer(const ChunkServer&) = delete;
+    ChunkServer& operator=(const ChunkServer&) = delete;
+    ~ChunkServer();
+
+    Result<void> listen(const Endpoint& bind);
+    std::uint16_t port() const { return listener_.port(); }
+    // For a server bound before its manifest is known; call before the loop runs.
+    void set_manifest(const Manifest* manifest) { context_.manifest = manifest; }
+    // Sends each client the chunks that offered_for() now includes beyond its last list.
+    void announce_all();
+    // Stops listening and closes every session.
+    void close();
+
+private:
+    friend class ServerSession;
+    void forget(ServerSession* session);
+
+    uv_loop_t* loop_;
+    ServerContext context_;
+    TcpListener listener_;
+    std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
+};
+
+class ServerSession : public std::enable_shared_from_this<ServerSession> {
+    struct Passkey {};
+
+public:
+    ServerSession(Passkey, ChunkServer& server, std::shared_ptr<TcpConnection> connection);
+    static std::shared_ptr<ServerSession> start(ChunkServer& server, std::shared_ptr<TcpConnection> connection);
+
+    void announce();
+    void close(const std::string& reason);
+    // The server is going away: from now on the session only closes.
+    void detach();
+
+private:
+    struct ReadJob;
+    void on_frame(Frame frame);
+    void on_closed(const std::string& reason);
+    void handle(const Hello& hello);
+    void handle(const Request& request);
+    void handle(const Done& done);
+    void pump_reads();
+    void on_read_done(ReadJob& job);
+    void send_have(const std::vector<ChunkId>& ids);
+
+    ChunkServer* server_;
+    std::shared_ptr<TcpConnection> connection_;
+    std::string label_;
+    std::optional<std::uint32_t> peer_id_;
+    ChunkSet offered_;
+    std::deque<ChunkId> queue_;
+    bool reading_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace chunkswarm::net

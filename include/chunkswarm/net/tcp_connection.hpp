@@ -1,0 +1,94 @@
+// One TCP stream carrying chunkswarm frames. The object is pinned (libuv points into it) and keeps
+// itself alive until libuv's close callback, however many owners let go before that.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/frame_codec.hpp"
+#include "chunkswarm/messages.hpp"
+#include "chunkswarm/result.hpp"
+#include "chunkswarm/net/uv_handle.hpp"
+
+namespace chunkswarm::net {
+
+Result<sockaddr_storage> to_sockaddr(const Endpoint& endpoint);
+
+class TcpConnection {
+    struct Passkey {};
+
+public:
+    using FrameHandler = std::function<void(Frame)>;
+    using CloseHandler = std::function<void(const std::string& reason)>;
+
+    static std::shared_ptr<TcpConnection> create(uv_loop_t* loop, Role role);
+    TcpConnection(Passkey, uv_loop_t* loop, Role role);
+    TcpConnection(const TcpConnection&) = delete;
+    TcpConnection& operator=(const TcpConnection&) = delete;
+
+    void set_handlers(FrameHandler on_frame, CloseHandler on_close);
+    // Called with the queued byte count falling under the low watermark after a write completes.
+    void set_drain_handler(std::function<void()> on_drain) { on_drain_ = std::move(on_drain); }
+
+    int accept_from(uv_stream_t* server);
+    // `done` gets 0 or a libuv error; it is not called if the connection is closed first.
+    void connect(const sockaddr_storage& address, std::function<void(int status)> done);
+    void start_reading();
+
+    void send(OutFrame frame);
+    void send(const Message& message) { send(encode(message)); }
+    // Sends an error frame, then closes once everything queued is written.
+    void fail(const std::string& reason);
+    void close_after_flush(const std::string& reason);
+    void close(const std::string& reason);
+
+    bool closing() const { return closing_; }
+    std::size_t queued_bytes() const { return queued_bytes_; }
+    const std::string& remote_address() const { return remote_address_; }
+
+private:
+    struct WriteRequest;
+    static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
+    static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+    static void on_write(uv_write_t* req, int status);
+    void handle_bytes(const std::uint8_t* data, std::size_t length);
+    void note_remote_address();
+
+    uv_tcp_t tcp_{};
+    std::shared_ptr<TcpConnection> self_;
+    FrameDecoder decoder_;
+    FrameHandler on_frame_;
+    CloseHandler on_close_;
+    std::function<void()> on_drain_;
+    std::array<char, 64 * 1024> read_buffer_{};
+    std::size_t queued_bytes_ = 0;
+    std::size_t pending_writes_ = 0;
+    bool closing_ = false;
+    bool flush_then_close_ = false;
+    std::string close_reason_;
+    std::string remote_address_ = "(not connected)";
+};
+
+class TcpListener {
+public:
+    using AcceptHandler = std::function<void(std::shared_ptr<TcpConnection>)>;
+
+    TcpListener(uv_loop_t* loop, Role accepted_role);
+    // Binds and listens; a port already in use is reported here.
+    Result<void> listen(const Endpoint& bind, AcceptHandler on_accept);
+    std::uint16_t port() const;
+    void close() { handle_.close(); }
+
+private:
+    uv_loop_t* loop_;
+    Role role_;
+    UvHandle<uv_tcp_t> handle_;
+    AcceptHandler on_accept_;
+};
+
+}  // namespace chunkswarm::net

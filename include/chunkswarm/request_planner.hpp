@@ -1,0 +1,51 @@
+// Decides which chunks to request from one neighbour, keeping a window of requests in flight.
+// Plain state fed by events; the network glue turns its answers into request frames.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "chunkswarm/chunk_set.hpp"
+
+namespace chunkswarm {
+
+class RequestPlanner {
+public:
+    RequestPlanner(ChunkSet local, std::uint32_t window, std::uint64_t seed);
+
+    // A full chunk ID list from the remote replaces what was known of it.
+    void on_remote_list(const ChunkSet& remote);
+    void on_remote_have(ChunkId id);
+    // Chunks to request now: ones the remote has, we lack and have not asked for, in random order,
+    // so that neighbours further along the ring get different chunks early. At most window - in flight.
+    std::vector<ChunkId> next_requests();
+    // False when the chunk was not in flight (never requested, or already answered).
+    bool take_in_flight(ChunkId id);
+    void on_stored(ChunkId id);
+    // A chunk that failed its hash check is wanted again.
+    void on_rejected(ChunkId id);
+    // The connection is gone: nothing is in flight, and the remote's list is unknown until it sends a new one.
+    void on_disconnect();
+
+    const ChunkSet& local() const { return local_; }
+    bool complete() const { return local_.full(); }
+    // The remote holds nothing we lack (as far as its lists told us).
+    bool remote_exhausted() const { return wanted_from_remote_ == 0; }
+    std::uint32_t in_flight() const { return in_flight_.count(); }
+    std::uint32_t window() const { return window_; }
+
+private:
+    void add_candidate(ChunkId id);
+
+    ChunkSet local_;
+    ChunkSet remote_;
+    ChunkSet in_flight_;
+    // Chunks worth requesting, in random order; entries are re-checked when taken, so stale ones are harmless.
+    std::vector<ChunkId> candidates_;
+    std::uint32_t wanted_from_remote_ = 0;
+    std::uint32_t window_;
+    std::mt19937_64 rng_;
+};
+
+}  // namespace chunkswarm

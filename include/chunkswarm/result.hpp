@@ -1,0 +1,63 @@
+// A small value-or-error type for paths that must not throw (network, file I/O).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace chunkswarm {
+
+struct Error {
+    std::string message;
+};
+
+inline Error make_error(std::string message) { return Error{std::move(message)}; }
+
+template <class T>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+    Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+
+    bool ok() const { return v_.index() == 0; }
+    explicit operator bool() const { return ok(); }
+    T& value() & { return std::get<0>(v_); }
+    const T& value() const& { return std::get<0>(v_); }
+    T&& value() && { return std::get<0>(std::move(v_)); }
+    const Error& error() const { return std::get<1>(v_); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+
+private:
+    std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+public:
+    Result() = default;
+    Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+
+    bool ok() const { return ok_; }
+    explicit operator bool() const { return ok_; }
+    const Error& error() const { return error_; }
+
+private:
+    Error error_;
+    bool ok_ = true;
+};
+
+}  // namespace chunkswarm
+
+// Early return of a failed Result from a function that itself returns a Result.
+#define CS_TRY_ASSIGN(target, expr)        \
+    do {                                   \
+        auto cs_result_ = (expr);          \
+        if (!cs_result_) return cs_result_.error(); \
+        (target) = std::move(cs_result_).value(); \
+    } while (0)
+
+#define CS_TRY(expr)                       \
+    do {                                   \
+        if (auto cs_result_ = (expr); !cs_result_) return cs_result_.error(); \
+    } while (0)

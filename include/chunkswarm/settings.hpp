@@ -1,0 +1,25 @@
+// Every tunable, with its default and why. Loaded from the config's optional "settings" object.
+#pragma once
+
+#include <cstdint>
+
+namespace chunkswarm {
+
+struct Settings {
+    // Chunk requests in flight per neighbour. One round trip per chunk (window 1) leaves the link
+    // idle while each chunk is read, hashed and stored; 16 x 100 KiB keeps a loopback pipe full.
+    std::uint32_t request_window = 16;
+    // First and longest wait between connection attempts; doubles in between.
+    std::uint32_t retry_initial_ms = 100;
+    std::uint32_t retry_max_ms = 2000;
+    // How long a peer keeps trying to reach the owner before it gives up and exits non-zero.
+    std::uint32_t owner_connect_timeout_s = 60;
+    // Neighbours are started by hand, one at a time, so the wait for one is longer.
+    std::uint32_t neighbor_connect_timeout_s = 300;
+    // The summary file is rewritten at most this often while chunks arrive (and always at the end).
+    std::uint32_t summary_interval_ms = 200;
+    // A server stops reading chunks from disk while this many bytes wait to be sent to one client.
+    std::uint32_t send_high_watermark = 4 * 1024 * 1024;
+};
+
+}  // namespace chunkswarm

@@ -1,0 +1,50 @@
+#include "chunkswarm/cli_support.hpp"
+
+#include <cstdio>
+
+#include "chunkswarm/log.hpp"
+
+namespace chunkswarm::cli {
+
+void add_log_flags(CLI::App& app, LogFlags& flags)
+{
+    app.add_option("--log-level", flags.level, "trace, debug, info (every activity line), warn, error or off")
+        ->capture_default_str();
+    app.add_flag("--quiet,-q", flags.quiet, "only warnings and errors (same as --log-level warn)");
+}
+
+bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)
+{
+    auto level = log::parse_level(flags.quiet ? "warn" : flags.level);
+    if (!level) {
+        std::fprintf(stderr, "%s: error: %s\n", program.c_str(), level.error().message.c_str());
+        return false;
+    }
+    log::init(name, level.value());
+    return true;
+}
+
+int parse(CLI::App& app, int argc, char** argv)
+{
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::printf("%s", app.help().c_str());
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "%s: error: %s\nRun '%s --help' for usage.\n", app.get_name().c_str(), e.what(),
+                     app.get_name().c_str());
+        return 2;
+    }
+    return -1;
+}
+
+int fail(const std::string& program, const std::string& message, int exit_code)
+{
+    if (spdlog::default_logger()) spdlog::default_logger()->flush();
+    log::shutdown();
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    return exit_code;
+}
+
+}  // namespace chunkswarm::cli

@@ -1,0 +1,120 @@
+#include "chunkswarm/chunk_set.hpp"
+
+#include <algorithm>
+
+namespace chunkswarm {
+namespace {
+
+constexpr std::uint8_t bit_mask(ChunkId id) { return static_cast<std::uint8_t>(0x80u >> (id % 8)); }
+constexpr std::size_t byte_count(std::uint32_t size) { return (static_cast<std::size_t>(size) + 7) / 8; }
+
+}  // namespace
+
+ChunkSet::ChunkSet(std::uint32_t size) : bits_(byte_count(size), 0), size_(size) {}
+
+Result<ChunkSet> ChunkSet::from_bytes(std::span<const std::uint8_t> bytes, std::uint32_t size)
+{
+    if (bytes.size() != byte_count(size)) {
+        return make_error("chunk list is " + std::to_string(bytes.size()) + " bytes, expected " +
+                          std::to_string(byte_count(size)) + " for " + std::to_string(size) + " chunks");
+    }
+    ChunkSet set(size);
+    std::copy(bytes.begin(), bytes.end(), set.bits_.begin());
+    if (size % 8 != 0 && (set.bits_.back() & (0xFFu >> (size % 8))) != 0) {
+        return make_error("chunk list sets bits past the last chunk");
+    }
+    for (std::uint8_t byte : set.bits_) {
+        set.count_ += static_cast<std::uint32_t>(__builtin_popcount(byte));
+    }
+    return set;
+}
+
+ChunkSet ChunkSet::all(std::uint32_t size)
+{
+    ChunkSet set(size);
+    for (ChunkId id = 0; id < size; ++id) {
+        set.insert(id);
+    }
+    return set;
+}
+
+bool ChunkSet::contains(ChunkId id) const
+{
+    return id < size_ && (bits_[id / 8] & bit_mask(id)) != 0;
+}
+
+bool ChunkSet::insert(ChunkId id)
+{
+    if (id >= size_ || contains(id)) {
+        return false;
+    }
+    bits_[id / 8] |= bit_mask(id);
+    ++count_;
+    return true;
+}
+
+bool ChunkSet::erase(ChunkId id)
+{
+    if (!contains(id)) {
+        return false;
+    }
+    bits_[id / 8] &= static_cast<std::uint8_t>(~bit_mask(id));
+    --count_;
+    return true;
+}
+
+std::vector<ChunkId> ChunkSet::ids() const
+{
+    std::vector<ChunkId> out;
+    out.reserve(count_);
+    for (ChunkId id = 0; id < size_; ++id) {
+        if (contains(id)) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+std::vector<ChunkId> ChunkSet::minus(const ChunkSet& other) const
+{
+    std::vector<ChunkId> out;
+    for (ChunkId id = 0; id < size_; ++id) {
+        if (contains(id) && !other.contains(id)) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+bool ChunkSet::is_subset_of(const ChunkSet& other) const
+{
+    return minus(other).empty();
+}
+
+std::string format_ids(const std::vector<ChunkId>& ids, std::size_t max_items)
+{
+    std::string out;
+    std::size_t runs = 0;
+    for (std::size_t i = 0; i < ids.size();) {
+        std::size_t j = i;
+        while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) {
+            ++j;
+        }
+        if (runs == max_items) {
+            out += ", ... (" + std::to_string(ids.size() - i) + " more)";
+            break;
+        }
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += std::to_string(ids[i]);
+        if (j > i) {
+            out += "-" + std::to_string(ids[j]);
+        }
+        ++runs;
+        i = j + 1;
+    }
+    return out;
+}
+
+}  // namespace chunkswarm

@@ -1,0 +1,189 @@
+#include "chunkswarm/chunk_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "chunkswarm/file_util.hpp"
+
+namespace chunkswarm {
+namespace {
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd()
+    {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+    // Closing can report a deferred write error, so writers close explicitly and check.
+    int close()
+    {
+        int rc = ::close(fd_);
+        fd_ = -1;
+        return rc;
+    }
+
+private:
+    int fd_;
+};
+
+// Reads until `out` is full or EOF; returns bytes read or -errno.
+ssize_t read_fully(int fd, std::span<std::uint8_t> out)
+{
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return static_cast<ssize_t>(done);
+}
+
+int write_fully(int fd, std::span<const std::uint8_t> bytes)
+{
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        done += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+}  // namespace
+
+ChunkStore::ChunkStore(std::filesystem::path data_dir) : dir_(std::move(data_dir) / kChunkDirName) {}
+
+Result<void> ChunkStore::prepare() const { return ensure_directory(dir_); }
+
+std::filesystem::path ChunkStore::chunk_path(ChunkId id) const
+{
+    char name[32];
+    std::snprintf(name, sizeof name, "chunk-%06u", id);
+    return dir_ / name;
+}
+
+Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes) const
+{
+    std::filesystem::path path = chunk_path(id);
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
+        return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
+    }
+    int err = write_fully(fd.get(), bytes);
+    if (fd.close() != 0 && err == 0) err = errno;
+    if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+    if (err != 0) {
+        ::unlink(tmp.c_str());
+        return make_error("cannot store chunk " + std::to_string(id) + " in " + path.string() + ": " + errno_text(err));
+    }
+    return {};
+}
+
+Result<std::vector<std::uint8_t>> ChunkStore::read(ChunkId id, std::uint32_t expected_length) const
+{
+    std::filesystem::path path = chunk_path(id);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " + errno_text(errno));
+    }
+    // One byte more than expected tells a too-long file from an exact one.
+    std::vector<std::uint8_t> bytes(std::size_t{expected_length} + 1);
+    ssize_t n = read_fully(fd.get(), bytes);
+    if (n < 0) {
+        return make_error("cannot read " + path.string() + ": " + errno_text(static_cast<int>(-n)));
+    }
+    if (static_cast<std::size_t>(n) != expected_length) {
+        return make_error(path.string() + " is not " + std::to_string(expected_length) + " bytes long");
+    }
+    bytes.resize(expected_length);
+    return bytes;
+}
+
+Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::path& destination) const
+{
+    std::filesystem::path part = destination;
+    part += ".part";
+    Fd out(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!out.valid()) {
+        return make_error("cannot create " + part.string() + ": " + errno_text(errno));
+    }
+    Sha256 whole;
+    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+        auto bytes = read(id, manifest.chunk_length(id));
+        if (!bytes) {
+            ::unlink(part.c_str());
+            return bytes.error();
+        }
+        whole.update(bytes.value());
+        if (int err = write_fully(out.get(), bytes.value()); err != 0) {
+            ::unlink(part.c_str());
+            return make_error("cannot write " + part.string() + ": " + errno_text(err));
+        }
+    }
+    if (out.close() != 0) {
+        int err = errno;
+        ::unlink(part.c_str());
+        return make_error("cannot write " + part.string() + ": " + errno_text(err));
+    }
+    if (whole.finish() != manifest.file_sha256) {
+        ::unlink(part.c_str());
+        return make_error("the joined file's SHA-256 does not match the manifest; " + part.string() + " removed");
+    }
+    if (::rename(part.c_str(), destination.c_str()) != 0) {
+        return make_error("cannot rename " + part.string() + ": " + errno_text(errno));
+    }
+    return {};
+}
+
+Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store)
+{
+    Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) {
+        return make_error("cannot open " + source.string() + ": " + errno_text(errno));
+    }
+    struct stat st{};
+    if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return make_error(source.string() + " is not a regular file");
+    }
+    Manifest m;
+    m.file_name = source.filename().string();
+    if (auto r = check_file_name(m.file_name); !r) return r.error();
+    auto count = plan_chunk_count(static_cast<std::uint64_t>(st.st_size), chunk_size);
+    if (!count) return make_error(source.string() + ": " + count.error().message);
+    if (auto r = store.prepare(); !r) return r.error();
+
+    m.file_size = static_cast<std::uint64_t>(st.st_size);
+    m.chunk_size = chunk_size;
+    m.chunk_count = count.value();
+    Sha256 whole;
+    std::vector<std::uint8_t> buffer(chunk_size);
+    for (ChunkId id = 0; id < m.chunk_count; ++id) {
+        std::span<std::uint8_t> chunk(buffer.data(), m.chunk_length(id));
+        ssize_t n = read_fully(in.get(), chunk);
+        if (n < 0) return make_error("cannot read " + source.string() + ": " + errno_text(static_cast<int>(-n)));
+        if (static_cast<std::size_t>(n) != chunk.size()) {
+            return make_error(source.string() + " changed size while being split");
+        }
+        whole.update(chunk);
+        m.chunk_sha256.push_back(sha256(chunk));
+        if (auto r = store.write(id, chunk); !r) return r.error();
+    }
+    m.file_sha256 = whole.finish();
+    return m;
+}
+
+}  // namespace chunkswarm

@@ -1,0 +1,246 @@
+#include "chunkswarm/config.hpp"
+
+#include <arpa/inet.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "chunkswarm/manifest.hpp"
+
+namespace chunkswarm {
+namespace {
+
+using nlohmann::json;
+
+// Reads fields of one JSON object, naming the full path of whatever is wrong.
+class FieldReader {
+public:
+    FieldReader(const json& object, std::string path) : object_(object), path_(std::move(path)) {}
+
+    Result<void> only_keys(std::initializer_list<const char*> allowed) const
+    {
+        for (const auto& [key, value] : object_.items()) {
+            bool known = false;
+            for (const char* k : allowed) known = known || key == k;
+            if (!known) return make_error(where(key) + ": unknown field (allowed: " + list(allowed) + ")");
+        }
+        return {};
+    }
+
+    template <class T>
+    Result<T> number(const char* key, std::uint64_t min, std::uint64_t max, std::optional<T> fallback = std::nullopt) const
+    {
+        auto it = object_.find(key);
+        if (it == object_.end()) {
+            if (fallback) return *fallback;
+            return make_error(where(key) + ": missing (an integer " + range(min, max) + ")");
+        }
+        if (!it->is_number_unsigned() || it->template get<std::uint64_t>() < min || it->template get<std::uint64_t>() > max) {
+            return make_error(where(key) + ": " + it->dump() + " is not an integer " + range(min, max));
+        }
+        return static_cast<T>(it->template get<std::uint64_t>());
+    }
+
+    Result<std::string> string(const char* key, std::optional<std::string> fallback = std::nullopt) const
+    {
+        auto it = object_.find(key);
+        if (it == object_.end()) {
+            if (fallback) return *fallback;
+            return make_error(where(key) + ": missing (a string)");
+        }
+        if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+            return make_error(where(key) + ": " + it->dump() + " is not a non-empty string");
+        }
+        return it->get<std::string>();
+    }
+
+    std::string where(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+private:
+    static std::string range(std::uint64_t min, std::uint64_t max)
+    {
+        return "in " + std::to_string(min) + ".." + std::to_string(max);
+    }
+    static std::string list(std::initializer_list<const char*> keys)
+    {
+        std::string out;
+        for (const char* k : keys) out += (out.empty() ? "" : ", ") + std::string(k);
+        return out;
+    }
+
+    const json& object_;
+    std::string path_;
+};
+
+Result<Endpoint> read_endpoint(const FieldReader& reader, const char* host_key)
+{
+    Endpoint endpoint;
+    CS_TRY_ASSIGN(endpoint.host, reader.string(host_key, std::string("127.0.0.1")));
+    if (auto r = check_host(endpoint.host); !r) return make_error(reader.where(host_key) + ": " + r.error().message);
+    if (endpoint.host == "localhost") endpoint.host = "127.0.0.1";
+    CS_TRY_ASSIGN(endpoint.port, reader.number<std::uint16_t>("port", 1, 65535));
+    return endpoint;
+}
+
+Result<Settings> read_settings(const json& object)
+{
+    if (!object.is_object()) return make_error("settings: must be an object");
+    FieldReader r(object, "settings");
+    CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
+                        "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark"}));
+    Settings s;
+    CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
+    CS_TRY_ASSIGN(s.retry_initial_ms, r.number<std::uint32_t>("retry_initial_ms", 1, 60000, s.retry_initial_ms));
+    CS_TRY_ASSIGN(s.retry_max_ms, r.number<std::uint32_t>("retry_max_ms", s.retry_initial_ms, 600000, s.retry_max_ms));
+    CS_TRY_ASSIGN(s.owner_connect_timeout_s, r.number<std::uint32_t>("owner_connect_timeout_s", 1, 86400, s.owner_connect_timeout_s));
+    CS_TRY_ASSIGN(s.neighbor_connect_timeout_s,
+                  r.number<std::uint32_t>("neighbor_connect_timeout_s", 1, 86400, s.neighbor_connect_timeout_s));
+    CS_TRY_ASSIGN(s.summary_interval_ms, r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));
+    CS_TRY_ASSIGN(s.send_high_watermark,
+                  r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
+    return s;
+}
+
+Result<PeerConfig> read_peer(const json& object, std::size_t index)
+{
+    std::string path = "peers[" + std::to_string(index) + "]";
+    if (!object.is_object()) return make_error(path + ": must be an object");
+    FieldReader r(object, path);
+    CS_TRY(r.only_keys({"id", "host", "port", "download_neighbor", "data_dir"}));
+    PeerConfig peer;
+    CS_TRY_ASSIGN(peer.id, r.number<std::uint32_t>("id", 0, UINT32_MAX));
+    CS_TRY_ASSIGN(peer.endpoint, read_endpoint(r, "host"));
+    CS_TRY_ASSIGN(peer.download_neighbor, r.number<std::uint32_t>("download_neighbor", 0, UINT32_MAX));
+    CS_TRY_ASSIGN(peer.data_dir, r.string("data_dir", std::string()));
+    return peer;
+}
+
+Result<void> check_unique(const SwarmConfig& config)
+{
+    std::map<std::uint32_t, std::size_t> ids;
+    std::map<std::string, std::string> endpoints{{config.owner.to_string(), "owner"}};
+    for (std::size_t i = 0; i < config.peers.size(); ++i) {
+        const PeerConfig& p = config.peers[i];
+        std::string path = "peers[" + std::to_string(i) + "]";
+        if (auto [it, fresh] = ids.emplace(p.id, i); !fresh) {
+            return make_error(path + ".id: " + std::to_string(p.id) + " is already used by peers[" + std::to_string(it->second) + "]");
+        }
+        if (auto [it, fresh] = endpoints.emplace(p.endpoint.to_string(), path); !fresh) {
+            return make_error(path + ".port: " + p.endpoint.to_string() + " is already used by " + it->second);
+        }
+    }
+    for (std::size_t i = 0; i < config.peers.size(); ++i) {
+        const PeerConfig& p = config.peers[i];
+        std::string path = "peers[" + std::to_string(i) + "].download_neighbor";
+        if (!ids.count(p.download_neighbor)) {
+            return make_error(path + ": " + std::to_string(p.download_neighbor) + " is not the id of any peer");
+        }
+        if (p.download_neighbor == p.id) return make_error(path + ": a peer cannot download from itself");
+    }
+    return {};
+}
+
+}  // namespace
+
+const PeerConfig* SwarmConfig::find_peer(std::uint32_t id) const
+{
+    for (const PeerConfig& p : peers) {
+        if (p.id == id) return &p;
+    }
+    return nullptr;
+}
+
+const PeerConfig* SwarmConfig::upload_neighbor_of(std::uint32_t id) const
+{
+    for (const PeerConfig& p : peers) {
+        if (p.download_neighbor == id) return &p;
+    }
+    return nullptr;
+}
+
+std::string SwarmConfig::peer_data_dir(const PeerConfig& peer) const
+{
+    return peer.data_dir.empty() ? data_dir + "/peer-" + std::to_string(peer.id) : peer.data_dir;
+}
+
+std::string SwarmConfig::resolved_owner_data_dir() const
+{
+    return owner_data_dir.empty() ? data_dir + "/owner" : owner_data_dir;
+}
+
+Result<void> check_host(const std::string& host)
+{
+    unsigned char buf[16];
+    if (host == "localhost" || inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+        return {};
+    }
+    return make_error("\"" + host + "\" is not a numeric IPv4 or IPv6 address (or \"localhost\")");
+}
+
+Result<void> check_topology(const std::vector<PeerConfig>& peers)
+{
+    std::map<std::uint32_t, std::uint32_t> download_from;
+    for (const PeerConfig& p : peers) download_from[p.id] = p.download_neighbor;
+    for (const PeerConfig& p : peers) {
+        // Chunks reach p only along its chain of download neighbours, which ends in a cycle.
+        std::set<std::uint32_t> reaches{p.id};
+        std::string chain = std::to_string(p.id);
+        for (std::uint32_t at = download_from[p.id]; reaches.insert(at).second; at = download_from[at]) {
+            chain += " <- " + std::to_string(at);
+        }
+        std::string starved_of;
+        for (const PeerConfig& q : peers) {
+            if (!reaches.count(q.id)) starved_of += (starved_of.empty() ? "" : ", ") + std::to_string(q.id);
+        }
+        if (!starved_of.empty()) {
+            return make_error("peer " + std::to_string(p.id) + " would starve: chunks that start at peer(s) " + starved_of +
+                              " never reach it (it downloads along " + chain +
+                              "); wire download_neighbor so that the peers form one ring");
+        }
+    }
+    return {};
+}
+
+Result<SwarmConfig> parse_config(const json& root)
+{
+    if (!root.is_object()) return make_error("the config must be a JSON object");
+    FieldReader r(root, "");
+    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings"}));
+    SwarmConfig config;
+    auto owner = root.find("owner");
+    if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");
+    FieldReader o(*owner, "owner");
+    CS_TRY(o.only_keys({"host", "port", "data_dir"}));
+    CS_TRY_ASSIGN(config.owner, read_endpoint(o, "host"));
+    CS_TRY_ASSIGN(config.owner_data_dir, o.string("data_dir", std::string()));
+    CS_TRY_ASSIGN(config.chunk_size, r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
+    CS_TRY_ASSIGN(config.data_dir, r.string("data_dir", config.data_dir));
+    if (auto s = root.find("settings"); s != root.end()) CS_TRY_ASSIGN(config.settings, read_settings(*s));
+
+    auto peers = root.find("peers");
+    if (peers == root.end() || !peers->is_array() || peers->size() < 2) {
+        return make_error("peers: must be an array of at least 2 peers");
+    }
+    for (std::size_t i = 0; i < peers->size(); ++i) {
+        PeerConfig peer;
+        CS_TRY_ASSIGN(peer, read_peer((*peers)[i], i));
+        config.peers.push_back(std::move(peer));
+    }
+    CS_TRY(check_unique(config));
+    CS_TRY(check_topology(config.peers));
+    return config;
+}
+
+Result<SwarmConfig> load_config(const std::filesystem::path& path)
+{
+    std::ifstream in(path);
+    if (!in) return make_error("cannot open config " + path.string() + " (does the file exist?)");
+    json root = json::parse(in, nullptr, false);
+    if (root.is_discarded()) return make_error(path.string() + " is not valid JSON");
+    auto config = parse_config(root);
+    if (!config) return make_error(path.string() + ": " + config.error().message);
+    return config;
+}
+
+}  // namespace chunkswarm

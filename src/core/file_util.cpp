@@ -1,0 +1,72 @@
+#include "chunkswarm/file_util.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace chunkswarm {
+
+bool is_reserved_name(std::string_view name)
+{
+    for (std::string_view reserved : {kManifestFileName, kSummaryFileName, kChunkDirName}) {
+        if (name == reserved || (name.size() > reserved.size() && name.substr(0, reserved.size()) == reserved &&
+                                 name[reserved.size()] == '.')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes)
+{
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
+    }
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return make_error("cannot write " + tmp.string() + ": " + errno_text(err));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return make_error("cannot write " + tmp.string() + ": " + errno_text(err));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + errno_text(err));
+    }
+    return {};
+}
+
+Result<void> ensure_directory(const std::filesystem::path& dir)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        return make_error("cannot create directory " + dir.string() + ": " + ec.message());
+    }
+    if (::access(dir.c_str(), W_OK) != 0) {
+        return make_error("directory " + dir.string() + " is not writable: " + errno_text(errno));
+    }
+    return {};
+}
+
+}  // namespace chunkswarm

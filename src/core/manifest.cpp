@@ -1,0 +1,155 @@
+#include "chunkswarm/manifest.hpp"
+
+#include <fstream>
+
+#include "chunkswarm/file_util.hpp"
+
+namespace chunkswarm {
+
+std::uint32_t Manifest::chunk_length(ChunkId id) const
+{
+    if (id + 1 < chunk_count) {
+        return chunk_size;
+    }
+    return static_cast<std::uint32_t>(file_size - static_cast<std::uint64_t>(chunk_size) * (chunk_count - 1));
+}
+
+Result<void> check_chunk_size(std::uint64_t chunk_size)
+{
+    if (chunk_size < kMinChunkSize || chunk_size > kMaxChunkSize) {
+        return make_error("chunk size " + std::to_string(chunk_size) + " is outside " +
+                          std::to_string(kMinChunkSize) + ".." + std::to_string(kMaxChunkSize) + " bytes");
+    }
+    return {};
+}
+
+Result<std::uint32_t> plan_chunk_count(std::uint64_t file_size, std::uint32_t chunk_size)
+{
+    if (auto r = check_chunk_size(chunk_size); !r) {
+        return r.error();
+    }
+    std::uint64_t count = (file_size + chunk_size - 1) / chunk_size;
+    if (count < kMinChunkCount) {
+        return make_error("the file is " + std::to_string(file_size) + " bytes, which makes " + std::to_string(count) +
+                          " chunk(s) of " + std::to_string(chunk_size) + " bytes; at least " +
+                          std::to_string(kMinChunkCount) + " are needed (more than " +
+                          std::to_string(std::uint64_t{chunk_size} * (kMinChunkCount - 1)) + " bytes)");
+    }
+    if (count > kMaxChunkCount) {
+        return make_error("the file makes " + std::to_string(count) + " chunks; at most " +
+                          std::to_string(kMaxChunkCount) + " are supported (use a larger chunk size)");
+    }
+    return static_cast<std::uint32_t>(count);
+}
+
+Result<void> check_file_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 255) {
+        return make_error("file name must be 1..255 bytes long");
+    }
+    if (name == "." || name == "..") {
+        return make_error("file name \"" + std::string(name) + "\" is not a file");
+    }
+    for (char c : name) {
+        if (c == '/' || c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) {
+            return make_error("file name \"" + std::string(name) + "\" contains a path separator or control character");
+        }
+    }
+    if (is_reserved_name(name)) {
+        return make_error("file name \"" + std::string(name) + "\" collides with chunkswarm's own files; rename the file");
+    }
+    return {};
+}
+
+nlohmann::json manifest_to_json(const Manifest& m)
+{
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const Digest& d : m.chunk_sha256) {
+        chunks.push_back(to_hex(d));
+    }
+    return {{"file_name", m.file_name},     {"file_size", m.file_size},       {"chunk_size", m.chunk_size},
+            {"chunk_count", m.chunk_count}, {"file_sha256", to_hex(m.file_sha256)}, {"chunk_sha256", chunks}};
+}
+
+namespace {
+
+template <class T>
+Result<T> field(const nlohmann::json& json, const char* name)
+{
+    auto it = json.find(name);
+    if (it == json.end()) {
+        return make_error(std::string("manifest: missing field \"") + name + "\"");
+    }
+    if constexpr (std::is_same_v<T, std::string>) {
+        if (!it->is_string()) return make_error(std::string("manifest: \"") + name + "\" must be a string");
+    } else {
+        if (!it->is_number_unsigned()) return make_error(std::string("manifest: \"") + name + "\" must be a non-negative integer");
+    }
+    return it->get<T>();
+}
+
+}  // namespace
+
+Result<Manifest> manifest_from_json(const nlohmann::json& json)
+{
+    if (!json.is_object()) {
+        return make_error("manifest: not a JSON object");
+    }
+    auto name = field<std::string>(json, "file_name");
+    auto size = field<std::uint64_t>(json, "file_size");
+    auto chunk_size = field<std::uint64_t>(json, "chunk_size");
+    auto count = field<std::uint64_t>(json, "chunk_count");
+    auto file_hash = field<std::string>(json, "file_sha256");
+    for (const Error* e : {name.ok() ? nullptr : &name.error(), size.ok() ? nullptr : &size.error(),
+                           chunk_size.ok() ? nullptr : &chunk_size.error(), count.ok() ? nullptr : &count.error(),
+                           file_hash.ok() ? nullptr : &file_hash.error()}) {
+        if (e) return *e;
+    }
+    if (auto r = check_file_name(name.value()); !r) return make_error("manifest: " + r.error().message);
+    if (auto r = check_chunk_size(chunk_size.value()); !r) return make_error("manifest: " + r.error().message);
+    auto planned = plan_chunk_count(size.value(), static_cast<std::uint32_t>(chunk_size.value()));
+    if (!planned) return make_error("manifest: " + planned.error().message);
+    if (planned.value() != count.value()) return make_error("manifest: chunk_count does not match file_size / chunk_size");
+
+    Manifest m;
+    m.file_name = name.value();
+    m.file_size = size.value();
+    m.chunk_size = static_cast<std::uint32_t>(chunk_size.value());
+    m.chunk_count = planned.value();
+    auto digest = digest_from_hex(file_hash.value());
+    if (!digest) return make_error("manifest: file_sha256 is not 64 hex digits");
+    m.file_sha256 = *digest;
+
+    auto chunks = json.find("chunk_sha256");
+    if (chunks == json.end() || !chunks->is_array() || chunks->size() != m.chunk_count) {
+        return make_error("manifest: chunk_sha256 must be an array with one hash per chunk");
+    }
+    m.chunk_sha256.reserve(m.chunk_count);
+    for (const auto& entry : *chunks) {
+        auto d = entry.is_string() ? digest_from_hex(entry.get_ref<const std::string&>()) : std::nullopt;
+        if (!d) return make_error("manifest: chunk_sha256 entries must be 64 hex digits");
+        m.chunk_sha256.push_back(*d);
+    }
+    return m;
+}
+
+Result<Manifest> load_manifest(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return make_error("cannot open manifest " + path.string());
+    }
+    nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
+    if (json.is_discarded()) {
+        return make_error(path.string() + " is not valid JSON");
+    }
+    return manifest_from_json(json);
+}
+
+Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path& path)
+{
+    std::string text = manifest_to_json(manifest).dump(1) + "\n";
+    return write_file_atomically(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+}  // namespace chunkswarm

@@ -1,0 +1,186 @@
+#include "chunkswarm/messages.hpp"
+
+#include <algorithm>
+
+namespace chunkswarm {
+namespace {
+
+constexpr std::uint64_t kMaxManifestBytes = 32ull * 1024 * 1024;
+
+// One table for every limit: which types each side accepts and the largest payload of each.
+std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
+{
+    if (type == "error") return 0;
+    if (receiver == Role::server) {
+        if (type == "hello" || type == "request" || type == "done") return 0;
+        return std::nullopt;
+    }
+    if (type == "manifest") return kMaxManifestBytes;
+    if (type == "have_list") return (kMaxChunkCount + 7) / 8;
+    if (type == "have") return 0;
+    if (type == "chunk") return kMaxChunkSize;
+    return std::nullopt;
+}
+
+Result<std::uint64_t> unsigned_field(const nlohmann::json& header, const char* name)
+{
+    auto it = header.find(name);
+    if (it == header.end() || !it->is_number_unsigned()) {
+        return make_error(std::string("field \"") + name + "\" must be a non-negative integer");
+    }
+    return it->get<std::uint64_t>();
+}
+
+Result<ChunkId> chunk_id(const nlohmann::json& value, const Manifest& manifest)
+{
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= manifest.chunk_count) {
+        return make_error("chunk ID " + value.dump() + " is not in 0.." + std::to_string(manifest.chunk_count - 1));
+    }
+    return value.get<ChunkId>();
+}
+
+Result<std::vector<ChunkId>> id_list(const nlohmann::json& header, const Manifest* manifest)
+{
+    if (!manifest) return make_error("chunk IDs sent before the manifest");
+    auto it = header.find("ids");
+    if (it == header.end() || !it->is_array() || it->empty() || it->size() > kMaxIdsPerMessage) {
+        return make_error("field \"ids\" must be an array of 1.." + std::to_string(kMaxIdsPerMessage) + " chunk IDs");
+    }
+    std::vector<ChunkId> ids;
+    ids.reserve(it->size());
+    for (const auto& value : *it) {
+        auto id = chunk_id(value, *manifest);
+        if (!id) return id.error();
+        ids.push_back(id.value());
+    }
+    std::vector<ChunkId> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+        return make_error("field \"ids\" repeats a chunk ID");
+    }
+    return ids;
+}
+
+Result<Message> parse_manifest(const Frame& frame)
+{
+    auto json = nlohmann::json::parse(frame.payload.begin(), frame.payload.end(), nullptr, false);
+    if (json.is_discarded()) return make_error("manifest payload is not JSON");
+    auto manifest = manifest_from_json(json);
+    if (!manifest) return manifest.error();
+    return Message{ManifestMsg{std::move(manifest).value()}};
+}
+
+Result<Message> parse_have_list(const Frame& frame, const Manifest* manifest)
+{
+    if (!manifest) return make_error("chunk ID list sent before the manifest");
+    auto set = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
+    if (!set) return set.error();
+    return Message{HaveList{std::move(set).value()}};
+}
+
+Result<Message> parse_chunk(Frame& frame, const Manifest* manifest)
+{
+    if (!manifest) return make_error("chunk sent before the manifest");
+    auto it = frame.header.find("id");
+    if (it == frame.header.end()) return make_error("chunk has no field \"id\"");
+    auto id = chunk_id(*it, *manifest);
+    if (!id) return id.error();
+    if (frame.payload.size() != manifest->chunk_length(id.value())) {
+        return make_error("chunk " + std::to_string(id.value()) + " carries " + std::to_string(frame.payload.size()) +
+                          " bytes, expected " + std::to_string(manifest->chunk_length(id.value())));
+    }
+    return Message{ChunkData{id.value(), std::move(frame.payload)}};
+}
+
+}  // namespace
+
+FrameLimits frame_limits(Role receiver)
+{
+    FrameLimits limits;
+    limits.max_payload = [receiver](std::string_view type) { return payload_limit(receiver, type); };
+    return limits;
+}
+
+Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manifest)
+{
+    const std::string type = frame.type();
+    if (!payload_limit(receiver, type)) return make_error("unexpected message type \"" + type + "\"");
+    if (type == "hello") {
+        auto version = unsigned_field(frame.header, "version");
+        if (!version) return version.error();
+        if (version.value() != kProtocolVersion) {
+            return make_error("protocol version " + std::to_string(version.value()) + " is not supported (this side speaks " +
+                              std::to_string(kProtocolVersion) + ")");
+        }
+        auto id = unsigned_field(frame.header, "peer_id");
+        if (!id) return id.error();
+        if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
+        return Message{Hello{static_cast<std::uint32_t>(id.value())}};
+    }
+    if (type == "request" || type == "have") {
+        auto ids = id_list(frame.header, manifest);
+        if (!ids) return ids.error();
+        if (type == "request") return Message{Request{std::move(ids).value()}};
+        return Message{Have{std::move(ids).value()}};
+    }
+    if (type == "done") {
+        auto it = frame.header.find("complete");
+        if (it == frame.header.end() || !it->is_boolean()) return make_error("field \"complete\" must be a boolean");
+        return Message{Done{it->get<bool>()}};
+    }
+    if (type == "error") {
+        auto it = frame.header.find("message");
+        return Message{ErrorMsg{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"}};
+    }
+    if (type == "manifest") return parse_manifest(frame);
+    if (type == "have_list") return parse_have_list(frame, manifest);
+    return parse_chunk(frame, manifest);
+}
+
+namespace {
+
+OutFrame make_frame(nlohmann::json header, std::vector<std::uint8_t> payload = {})
+{
+    OutFrame out;
+    out.head = encode_frame_head(header, payload.size());
+    out.payload = std::move(payload);
+    return out;
+}
+
+struct Encoder {
+    OutFrame operator()(const Hello& m) const
+    {
+        return make_frame({{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}});
+    }
+    OutFrame operator()(const ManifestMsg& m) const
+    {
+        std::string text = manifest_to_json(m.manifest).dump();
+        return make_frame({{"type", "manifest"}}, std::vector<std::uint8_t>(text.begin(), text.end()));
+    }
+    OutFrame operator()(const HaveList& m) const
+    {
+        return make_frame({{"type", "have_list"}, {"count", m.have.count()}}, m.have.bytes());
+    }
+    OutFrame operator()(const Have& m) const { return make_frame({{"type", "have"}, {"ids", m.ids}}); }
+    OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
+    OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
+    OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
+    OutFrame operator()(const ErrorMsg& m) const { return make_frame({{"type", "error"}, {"message", m.message}}); }
+};
+
+}  // namespace
+
+OutFrame encode(const Message& message) { return std::visit(Encoder{}, message); }
+
+OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
+{
+    return make_frame({{"type", "chunk"}, {"id", id}}, std::move(bytes));
+}
+
+std::string message_name(const Message& message)
+{
+    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk", "done", "error"};
+    return kNames[message.index()];
+}
+
+}  // namespace chunkswarm

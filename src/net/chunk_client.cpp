@@ -1,0 +1,208 @@
+#include "chunkswarm/net/chunk_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace chunkswarm::net {
+
+ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks)
+    : loop_(loop),
+      options_(std::move(options)),
+      hooks_(std::move(hooks)),
+      retry_timer_(loop),
+      backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
+               std::uint64_t{options_.connect_timeout_s} * 1000)
+{
+}
+
+ChunkClient::~ChunkClient() { drop_connection("client shut down"); }
+
+std::uint64_t ChunkClient::now_ms() const { return uv_now(loop_); }
+
+void ChunkClient::start() { attempt(); }
+
+void ChunkClient::drop_connection(const std::string& reason)
+{
+    if (!connection_) return;
+    connection_->set_handlers(nullptr, nullptr);
+    connection_->close(reason);
+    connection_.reset();
+}
+
+void ChunkClient::attempt()
+{
+    auto address = to_sockaddr(options_.remote);
+    if (!address) {
+        end(address.error());
+        return;
+    }
+    connection_ = TcpConnection::create(loop_, Role::client);
+    connection_->set_handlers([this](Frame frame) { on_frame(std::move(frame)); },
+                              [this](const std::string& reason) { on_closed(reason); });
+    connection_->connect(address.value(), [this](int status) { on_connected(status); });
+}
+
+void ChunkClient::retry_later(const std::string& why)
+{
+    auto delay = backoff_.next_delay(now_ms());
+    if (!delay) {
+        end(make_error("could not reach " + options_.remote_label + " at " + options_.remote.to_string() + " within " +
+                       std::to_string(options_.connect_timeout_s) + " s (" + why + ")"));
+        return;
+    }
+    if (!reported_waiting_) {
+        spdlog::info("waiting for {} at {} ({}); retrying for up to {} s", options_.remote_label,
+                     options_.remote.to_string(), why, options_.connect_timeout_s);
+        reported_waiting_ = true;
+    } else {
+        spdlog::debug("{} not reachable yet ({}); next try in {} ms", options_.remote_label, why, *delay);
+    }
+    retry_timer_.start(*delay, [this] { attempt(); });
+}
+
+void ChunkClient::on_connected(int status)
+{
+    if (status != 0) {
+        drop_connection("connect failed");
+        retry_later(uv_strerror(status));
+        return;
+    }
+    backoff_.reset();
+    reported_waiting_ = false;
+    spdlog::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
+                 options_.remote.to_string());
+    connection_->start_reading();
+    connection_->send(Hello{options_.self_id});
+}
+
+void ChunkClient::on_closed(const std::string& reason)
+{
+    connection_.reset();
+    if (planner_) planner_->on_disconnect();
+    have_list_ = false;
+    if (ended_) return;
+    if (finishing_) {
+        end({});
+        return;
+    }
+    spdlog::warn("lost the connection to {} ({}); reconnecting", options_.remote_label, reason);
+    retry_later(reason);
+}
+
+void ChunkClient::on_frame(Frame frame)
+{
+    auto message = parse_message(std::move(frame), Role::client, manifest_ ? &*manifest_ : nullptr);
+    if (!message) {
+        spdlog::warn("bad message from {}: {}; closing the connection", options_.remote_label, message.error().message);
+        connection_->fail(message.error().message);
+        return;
+    }
+    if (!manifest_ && !std::holds_alternative<ManifestMsg>(message.value()) &&
+        !std::holds_alternative<ErrorMsg>(message.value())) {
+        connection_->fail("expected the manifest first");
+        return;
+    }
+    std::visit(
+        [this](auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, ManifestMsg> || std::is_same_v<T, HaveList> || std::is_same_v<T, Have> ||
+                          std::is_same_v<T, ChunkData>) {
+                handle(m);
+            } else if constexpr (std::is_same_v<T, ErrorMsg>) {
+                end(make_error(options_.remote_label + " refused: " + m.message));
+            }
+        },
+        message.value());
+}
+
+void ChunkClient::handle(const ManifestMsg& message)
+{
+    if (auto accepted = hooks_.accept_manifest(message.manifest); !accepted) {
+        connection_->fail(accepted.error().message);
+        end(accepted.error());
+        return;
+    }
+    if (!manifest_) {
+        manifest_ = message.manifest;
+        planner_.emplace(hooks_.local_chunks(), options_.settings.request_window, options_.seed);
+    }
+}
+
+void ChunkClient::handle(const HaveList& message)
+{
+    spdlog::info("received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
+                 format_ids(message.have.ids()));
+    planner_->on_remote_list(message.have);
+    have_list_ = true;
+    pump();
+    check_finished();
+}
+
+void ChunkClient::handle(const Have& message)
+{
+    spdlog::info("received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
+    for (ChunkId id : message.ids) planner_->on_remote_have(id);
+    pump();
+}
+
+void ChunkClient::handle(ChunkData& message)
+{
+    const ChunkId id = message.id;
+    if (!planner_->take_in_flight(id)) {
+        connection_->fail("sent chunk " + std::to_string(id) + ", which was not requested");
+        return;
+    }
+    if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
+        spdlog::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id,
+                     options_.remote_label);
+        planner_->on_rejected(id);
+        pump();
+        return;
+    }
+    if (auto stored = hooks_.store_chunk(id, message.bytes); !stored) {
+        connection_->close("cannot store chunks");
+        end(stored.error());
+        return;
+    }
+    planner_->on_stored(id);
+    spdlog::info("received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
+                 message.bytes.size(), planner_->local().count(), manifest_->chunk_count);
+    pump();
+    check_finished();
+}
+
+void ChunkClient::pump()
+{
+    if (!connection_ || finishing_) return;
+    std::vector<ChunkId> ids = planner_->next_requests();
+    for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
+        std::vector<ChunkId> batch(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
+        spdlog::info("requested chunks [{}] from {}", format_ids(batch), options_.remote_label);
+        connection_->send(Request{std::move(batch)});
+    }
+}
+
+void ChunkClient::check_finished()
+{
+    if (finishing_ || ended_ || !have_list_ || !hooks_.is_finished(*planner_)) return;
+    finishing_ = true;
+    if (auto finished = hooks_.on_finished(*planner_); !finished) {
+        end(finished.error());
+        return;
+    }
+    connection_->send(Done{planner_->complete()});
+    connection_->close_after_flush("finished");
+}
+
+void ChunkClient::abort(const std::string& reason) { end(make_error(reason)); }
+
+void ChunkClient::end(const Result<void>& result)
+{
+    if (ended_) return;
+    ended_ = true;
+    retry_timer_.stop();
+    if (!result.ok()) drop_connection(result.error().message);
+    hooks_.on_end(result);
+}
+
+}  // namespace chunkswarm::net

@@ -1,0 +1,246 @@
+#include "chunkswarm/net/chunk_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace chunkswarm::net {
+namespace {
+
+// Chunks read per worker job: small enough that one client's share never holds a pool thread long.
+constexpr std::size_t kChunksPerReadJob = 4;
+// Requests a client may have queued; an honest client stays within its request window.
+constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
+
+}  // namespace
+
+ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
+    : loop_(loop), context_(std::move(context)), listener_(loop, Role::server)
+{
+}
+
+ChunkServer::~ChunkServer() { close(); }
+
+Result<void> ChunkServer::listen(const Endpoint& bind)
+{
+    return listener_.listen(bind, [this](std::shared_ptr<TcpConnection> connection) {
+        auto session = ServerSession::start(*this, std::move(connection));
+        sessions_[session.get()] = session;
+    });
+}
+
+void ChunkServer::announce_all()
+{
+    for (auto& [raw, session] : sessions_) session->announce();
+}
+
+void ChunkServer::close()
+{
+    listener_.close();
+    auto sessions = std::move(sessions_);
+    sessions_.clear();
+    for (auto& [raw, session] : sessions) {
+        session->detach();
+        session->close("server shutting down");
+    }
+}
+
+void ChunkServer::forget(ServerSession* session) { sessions_.erase(session); }
+
+struct ServerSession::ReadJob {
+    uv_work_t req{};
+    std::shared_ptr<ServerSession> session;
+    const ChunkStore* store = nullptr;
+    const Manifest* manifest = nullptr;
+    std::vector<ChunkId> ids;
+    std::vector<Result<std::vector<std::uint8_t>>> results;
+};
+
+ServerSession::ServerSession(Passkey, ChunkServer& server, std::shared_ptr<TcpConnection> connection)
+    : server_(&server), connection_(std::move(connection)), label_(connection_->remote_address())
+{
+}
+
+std::shared_ptr<ServerSession> ServerSession::start(ChunkServer& server, std::shared_ptr<TcpConnection> connection)
+{
+    auto session = std::make_shared<ServerSession>(Passkey{}, server, std::move(connection));
+    std::weak_ptr<ServerSession> weak = session;
+    session->connection_->set_handlers(
+        [weak](Frame frame) {
+            if (auto s = weak.lock()) s->on_frame(std::move(frame));
+        },
+        [weak](const std::string& reason) {
+            if (auto s = weak.lock()) s->on_closed(reason);
+        });
+    session->connection_->set_drain_handler([weak] {
+        if (auto s = weak.lock()) s->pump_reads();
+    });
+    session->connection_->start_reading();
+    spdlog::debug("accepted a connection from {}", session->label_);
+    return session;
+}
+
+void ServerSession::detach()
+{
+    server_ = nullptr;
+    closed_ = true;
+}
+
+void ServerSession::close(const std::string& reason)
+{
+    connection_->close(reason);
+}
+
+void ServerSession::on_closed(const std::string& reason)
+{
+    closed_ = true;
+    spdlog::debug("connection with {} closed: {}", label_, reason);
+    if (server_) server_->forget(this);  // may destroy this session; nothing follows
+}
+
+void ServerSession::on_frame(Frame frame)
+{
+    if (closed_) return;
+    const ServerContext& context = server_->context_;
+    auto message = parse_message(std::move(frame), Role::server, context.manifest);
+    if (!message) {
+        spdlog::warn("bad message from {}: {}; sending an error and closing the connection", label_,
+                     message.error().message);
+        connection_->fail(message.error().message);
+        return;
+    }
+    bool hello = std::holds_alternative<Hello>(message.value());
+    if (hello == peer_id_.has_value()) {
+        connection_->fail(hello ? "hello sent twice" : "the first message must be hello");
+        return;
+    }
+    std::visit(
+        [this](const auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, Hello> || std::is_same_v<T, Request> || std::is_same_v<T, Done>) {
+                handle(m);
+            } else if constexpr (std::is_same_v<T, ErrorMsg>) {
+                spdlog::warn("{} reported an error: {}", label_, m.message);
+                connection_->close("the other side reported an error");
+            }
+        },
+        message.value());
+}
+
+void ServerSession::handle(const Hello& hello)
+{
+    const ServerContext& context = server_->context_;
+    auto offered = context.offered_for(hello.peer_id);
+    if (!offered) {
+        spdlog::warn("refusing peer {} from {}: {}", hello.peer_id, label_, offered.error().message);
+        connection_->fail(offered.error().message);
+        return;
+    }
+    peer_id_ = hello.peer_id;
+    label_ = "peer " + std::to_string(hello.peer_id);
+    offered_ = std::move(offered).value();
+    spdlog::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
+    connection_->send(ManifestMsg{*context.manifest});
+    connection_->send(HaveList{offered_});
+    spdlog::info("sent chunk ID list to {}: {} chunk(s) [{}]", label_, offered_.count(), format_ids(offered_.ids()));
+}
+
+void ServerSession::announce()
+{
+    if (!peer_id_ || closed_) return;
+    auto now = server_->context_.offered_for(*peer_id_);
+    if (!now) return;
+    std::vector<ChunkId> fresh = now.value().minus(offered_);
+    if (fresh.empty()) return;
+    for (ChunkId id : fresh) offered_.insert(id);
+    send_have(fresh);
+}
+
+void ServerSession::send_have(const std::vector<ChunkId>& ids)
+{
+    for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
+        std::vector<ChunkId> batch(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
+        spdlog::info("sent chunk ID list update to {}: [{}]", label_, format_ids(batch));
+        connection_->send(Have{std::move(batch)});
+    }
+}
+
+void ServerSession::handle(const Request& request)
+{
+    spdlog::info("received request from {} for chunks [{}]", label_, format_ids(request.ids));
+    for (ChunkId id : request.ids) {
+        if (!offered_.contains(id)) {
+            std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
+            spdlog::warn("{} {}; closing the connection", label_, reason);
+            connection_->fail(reason);
+            return;
+        }
+    }
+    if (queue_.size() + request.ids.size() > kMaxQueuedRequests) {
+        connection_->fail("more than " + std::to_string(kMaxQueuedRequests) + " chunk requests outstanding");
+        return;
+    }
+    queue_.insert(queue_.end(), request.ids.begin(), request.ids.end());
+    pump_reads();
+}
+
+void ServerSession::handle(const Done& done)
+{
+    spdlog::info("{} is done with this side ({})", label_,
+                 done.complete ? "it holds the whole file" : "it has all it wanted from here");
+    server_->context_.on_done(*peer_id_, done.complete);
+}
+
+void ServerSession::pump_reads()
+{
+    const ServerContext& context = server_->context_;
+    if (reading_ || closed_ || connection_->closing() || queue_.empty() ||
+        connection_->queued_bytes() >= context.settings.send_high_watermark) {
+        return;
+    }
+    auto job = std::make_unique<ReadJob>();
+    job->session = shared_from_this();
+    job->store = context.store;
+    job->manifest = context.manifest;
+    while (!queue_.empty() && job->ids.size() < kChunksPerReadJob) {
+        job->ids.push_back(queue_.front());
+        queue_.pop_front();
+    }
+    job->req.data = job.get();
+    int rc = uv_queue_work(
+        server_->loop_, &job->req,
+        [](uv_work_t* req) {
+            // On a pool thread: touch only the job's own fields and the thread-safe store.
+            auto* job = static_cast<ReadJob*>(req->data);
+            for (ChunkId id : job->ids) job->results.push_back(job->store->read(id, job->manifest->chunk_length(id)));
+        },
+        [](uv_work_t* req, int) {
+            std::unique_ptr<ReadJob> owned(static_cast<ReadJob*>(req->data));
+            owned->session->on_read_done(*owned);
+        });
+    if (rc != 0) {
+        connection_->fail(std::string("cannot schedule a disk read: ") + uv_strerror(rc));
+        return;
+    }
+    reading_ = true;
+    (void)job.release();  // reclaimed in the after-work callback
+}
+
+void ServerSession::on_read_done(ReadJob& job)
+{
+    reading_ = false;
+    if (closed_ || connection_->closing()) return;
+    for (std::size_t i = 0; i < job.ids.size(); ++i) {
+        auto& result = job.results[i];
+        if (!result) {
+            spdlog::error("cannot serve chunk {} to {}: {}", job.ids[i], label_, result.error().message);
+            connection_->fail("this side cannot read chunk " + std::to_string(job.ids[i]));
+            return;
+        }
+        std::size_t size = result.value().size();
+        connection_->send(encode_chunk(job.ids[i], std::move(result).value()));
+        spdlog::info("sent chunk {} to {} ({} bytes)", job.ids[i], label_, size);
+    }
+    pump_reads();
+}
+
+}  // namespace chunkswarm::net

@@ -1,0 +1,249 @@
+#include "chunkswarm/net/tcp_connection.hpp"
+
+#include <cstring>
+
+namespace chunkswarm::net {
+
+Result<sockaddr_storage> to_sockaddr(const Endpoint& endpoint)
+{
+    sockaddr_storage storage{};
+    if (uv_ip4_addr(endpoint.host.c_str(), endpoint.port, reinterpret_cast<sockaddr_in*>(&storage)) == 0 ||
+        uv_ip6_addr(endpoint.host.c_str(), endpoint.port, reinterpret_cast<sockaddr_in6*>(&storage)) == 0) {
+        return storage;
+    }
+    return make_error("\"" + endpoint.host + "\" is not a numeric IP address");
+}
+
+namespace {
+
+std::string format_address(const sockaddr_storage& storage)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (storage.ss_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
+        uv_ip4_name(in, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else if (storage.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+        uv_ip6_name(in6, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+struct TcpConnection::WriteRequest {
+    uv_write_t req{};
+    OutFrame frame;
+    TcpConnection* connection = nullptr;
+};
+
+std::shared_ptr<TcpConnection> TcpConnection::create(uv_loop_t* loop, Role role)
+{
+    auto connection = std::make_shared<TcpConnection>(Passkey{}, loop, role);
+    connection->self_ = connection;
+    return connection;
+}
+
+TcpConnection::TcpConnection(Passkey, uv_loop_t* loop, Role role) : decoder_(frame_limits(role))
+{
+    uv_tcp_init(loop, &tcp_);
+    tcp_.data = this;
+}
+
+void TcpConnection::set_handlers(FrameHandler on_frame, CloseHandler on_close)
+{
+    on_frame_ = std::move(on_frame);
+    on_close_ = std::move(on_close);
+}
+
+void TcpConnection::note_remote_address()
+{
+    sockaddr_storage storage{};
+    int length = sizeof storage;
+    if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&storage), &length) == 0) {
+        remote_address_ = format_address(storage);
+    }
+    uv_tcp_nodelay(&tcp_, 1);
+}
+
+int TcpConnection::accept_from(uv_stream_t* server)
+{
+    int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_));
+    if (rc == 0) note_remote_address();
+    return rc;
+}
+
+void TcpConnection::connect(const sockaddr_storage& address, std::function<void(int)> done)
+{
+    struct ConnectRequest {
+        uv_connect_t req{};
+        std::function<void(int)> done;
+    };
+    auto request = std::make_unique<ConnectRequest>();
+    request->done = std::move(done);
+    request->req.data = this;
+    int rc = uv_tcp_connect(&request->req, &tcp_, reinterpret_cast<const sockaddr*>(&address),
+                            [](uv_connect_t* req, int status) {
+                                std::unique_ptr<ConnectRequest> owned(reinterpret_cast<ConnectRequest*>(req));
+                                auto* self = static_cast<TcpConnection*>(req->data);
+                                if (status == UV_ECANCELED || self->closing_) return;
+                                if (status == 0) self->note_remote_address();
+                                owned->done(status);
+                            });
+    if (rc != 0) {
+        request->done(rc);
+        return;
+    }
+    (void)request.release();  // reclaimed in the callback
+}
+
+void TcpConnection::start_reading() { uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read); }
+
+void TcpConnection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf)
+{
+    auto* self = static_cast<TcpConnection*>(handle->data);
+    *buf = uv_buf_init(self->read_buffer_.data(), static_cast<unsigned>(self->read_buffer_.size()));
+}
+
+void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
+{
+    auto* self = static_cast<TcpConnection*>(stream->data);
+    if (nread > 0) {
+        self->handle_bytes(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
+    } else if (nread == UV_EOF) {
+        self->close("the other side closed the connection");
+    } else if (nread < 0) {
+        self->close(std::string("connection error: ") + uv_strerror(static_cast<int>(nread)));
+    }
+}
+
+void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
+{
+    if (closing_ || flush_then_close_) return;
+    auto fed = decoder_.feed(std::span(data, length));
+    // Frames decoded before a malformed one are still handled, in order.
+    while (!closing_ && !flush_then_close_) {
+        auto frame = decoder_.next();
+        if (!frame) break;
+        if (on_frame_) on_frame_(std::move(*frame));
+    }
+    if (!fed && !closing_ && !flush_then_close_) fail(fed.error().message);
+}
+
+void TcpConnection::send(OutFrame frame)
+{
+    if (closing_ || flush_then_close_) return;
+    auto request = std::make_unique<WriteRequest>();
+    request->frame = std::move(frame);
+    request->connection = this;
+    uv_buf_t bufs[2] = {
+        uv_buf_init(reinterpret_cast<char*>(request->frame.head.data()), static_cast<unsigned>(request->frame.head.size())),
+        uv_buf_init(reinterpret_cast<char*>(request->frame.payload.data()),
+                    static_cast<unsigned>(request->frame.payload.size())),
+    };
+    unsigned count = request->frame.payload.empty() ? 1 : 2;
+    std::size_t bytes = request->frame.head.size() + request->frame.payload.size();
+    int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, count, on_write);
+    if (rc != 0) {
+        close(std::string("write failed: ") + uv_strerror(rc));
+        return;
+    }
+    queued_bytes_ += bytes;
+    ++pending_writes_;
+    (void)request.release();  // reclaimed in on_write
+}
+
+void TcpConnection::on_write(uv_write_t* req, int status)
+{
+    std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(req));
+    TcpConnection* self = request->connection;
+    self->queued_bytes_ -= request->frame.head.size() + request->frame.payload.size();
+    --self->pending_writes_;
+    if (status == UV_ECANCELED || self->closing_) return;
+    if (status < 0) {
+        self->close(std::string("write failed: ") + uv_strerror(status));
+        return;
+    }
+    if (self->flush_then_close_) {
+        if (self->pending_writes_ == 0) self->close(self->close_reason_);
+        return;
+    }
+    if (self->on_drain_) self->on_drain_();
+}
+
+void TcpConnection::fail(const std::string& reason)
+{
+    if (closing_ || flush_then_close_) return;
+    send(ErrorMsg{reason});
+    close_after_flush(reason);
+}
+
+void TcpConnection::close_after_flush(const std::string& reason)
+{
+    if (closing_ || flush_then_close_) return;
+    flush_then_close_ = true;
+    close_reason_ = reason;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    if (pending_writes_ == 0) close(reason);
+}
+
+void TcpConnection::close(const std::string& reason)
+{
+    if (closing_) return;
+    closing_ = true;
+    close_reason_ = reason;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* handle) {
+        auto* self = static_cast<TcpConnection*>(handle->data);
+        CloseHandler on_close = std::move(self->on_close_);
+        self->on_frame_ = nullptr;
+        self->on_drain_ = nullptr;
+        if (on_close) on_close(self->close_reason_);
+        // Last: this may destroy the object.
+        self->self_.reset();
+    });
+}
+
+TcpListener::TcpListener(uv_loop_t* loop, Role accepted_role)
+    : loop_(loop), role_(accepted_role), handle_([loop](uv_tcp_t* t) { return uv_tcp_init(loop, t); })
+{
+    handle_.get()->data = this;
+}
+
+Result<void> TcpListener::listen(const Endpoint& bind, AcceptHandler on_accept)
+{
+    on_accept_ = std::move(on_accept);
+    auto address = to_sockaddr(bind);
+    if (!address) return address.error();
+    int rc = uv_tcp_bind(handle_.get(), reinterpret_cast<const sockaddr*>(&address.value()), 0);
+    if (rc == 0) {
+        rc = uv_listen(reinterpret_cast<uv_stream_t*>(handle_.get()), 128, [](uv_stream_t* server, int status) {
+            auto* self = static_cast<TcpListener*>(server->data);
+            if (!self || status < 0) return;
+            auto connection = TcpConnection::create(self->loop_, self->role_);
+            if (connection->accept_from(server) != 0) {
+                connection->close("accept failed");
+                return;
+            }
+            self->on_accept_(connection);
+        });
+    }
+    if (rc != 0) {
+        std::string hint = rc == UV_EADDRINUSE ? " (the port is in use: stop the other process or pick another port)" : "";
+        return make_error("cannot listen on " + bind.to_string() + ": " + uv_strerror(rc) + hint);
+    }
+    return {};
+}
+
+std::uint16_t TcpListener::port() const
+{
+    sockaddr_storage storage{};
+    int length = sizeof storage;
+    uv_tcp_getsockname(handle_.get(), reinterpret_cast<sockaddr*>(&storage), &length);
+    if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+}
+
+}  // namespace chunkswarm::net

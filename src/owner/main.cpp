@@ -1,0 +1,84 @@
+// owner: splits a file into chunks and hands each peer of the swarm its share.
+#include <CLI/CLI.hpp>
+
+#include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/log.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "owner.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+struct Flags {
+    std::string config;
+    std::string file;
+    std::string data_dir;
+    std::string bind;
+    std::uint16_t port = 0;
+    std::uint32_t chunk_size = 0;
+    std::uint32_t peers = 5;
+    bool linger = false;
+    cli::LogFlags log;
+};
+
+// Config values first, then whatever the command line sets on top.
+Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
+{
+    owner::OwnerOptions options;
+    options.file = flags.file;
+    options.linger = flags.linger;
+    options.chunk_size = kDefaultChunkSize;
+    options.bind = Endpoint{"0.0.0.0", flags.port};
+    options.data_dir = "data/owner";
+    options.peer_count = flags.peers;
+    if (!flags.config.empty()) {
+        auto config = load_config(flags.config);
+        if (!config) return config.error();
+        options.bind = config->owner;
+        options.chunk_size = config->chunk_size;
+        options.data_dir = config->resolved_owner_data_dir();
+        options.settings = config->settings;
+        for (const PeerConfig& p : config->peers) options.peer_ids.push_back(p.id);
+        if (app.count("--peers")) return make_error("--peers conflicts with --config (the config lists the peers)");
+    } else if (flags.port == 0) {
+        return make_error("give --config FILE, or --port PORT for the plain form");
+    }
+    if (flags.port != 0) options.bind.port = flags.port;
+    if (!flags.bind.empty()) options.bind.host = flags.bind;
+    if (!flags.data_dir.empty()) options.data_dir = flags.data_dir;
+    if (flags.chunk_size != 0) options.chunk_size = flags.chunk_size;
+    CS_TRY(check_chunk_size(options.chunk_size));
+    CS_TRY(check_host(options.bind.host));
+    if (options.peer_count == 0) return make_error("--peers must be at least 1");
+    return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    Flags flags;
+    CLI::App app("Splits FILE into chunks and serves each peer of the swarm its share, many peers at once.\n"
+                 "Exits 0 once every peer holds its share (unless --linger).",
+                 "owner");
+    app.add_option("--file,-f", flags.file, "the file to distribute")->required();
+    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json): port, data dir, chunk size, peers");
+    app.add_option("--port,-p", flags.port, "TCP port to listen on (overrides the config)");
+    app.add_option("--bind", flags.bind, "address to listen on (default: the config's owner host, else 0.0.0.0)");
+    app.add_option("--peers,-n", flags.peers, "plain form: how many peers will join; shares follow join order")
+        ->capture_default_str();
+    app.add_option("--data-dir,-d", flags.data_dir, "where chunks and the manifest go (default: data/owner)");
+    app.add_option("--chunk-size", flags.chunk_size, "bytes per chunk (default 102400)");
+    app.add_flag("--linger", flags.linger, "keep serving after every share is delivered");
+    cli::add_log_flags(app, flags.log);
+    if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+
+    auto options = resolve(flags, app);
+    if (!options) return cli::fail("owner", options.error().message, 2);
+    if (!cli::start_logging("owner", "owner", flags.log)) return 2;
+    int code = owner::run_owner(options.value());
+    log::shutdown();
+    return code;
+}

@@ -1,0 +1,29 @@
+// The file owner: splits the file, then serves each peer its share until every share is delivered.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "chunkswarm/config.hpp"
+
+namespace chunkswarm::owner {
+
+struct OwnerOptions {
+    std::filesystem::path file;
+    std::filesystem::path data_dir;
+    Endpoint bind;
+    std::uint32_t chunk_size = 0;
+    // Config mode: these ids, in config order, hold the share slots. Empty: slots go by join order.
+    std::vector<std::uint32_t> peer_ids;
+    std::uint32_t peer_count = 5;
+    // Keep serving after every share is delivered (for late or restarted peers).
+    bool linger = false;
+    Settings settings;
+};
+
+// Returns the process exit code; errors are reported before returning.
+int run_owner(const OwnerOptions& options);
+
+}  // namespace chunkswarm::owner

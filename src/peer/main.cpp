@@ -1,0 +1,110 @@
+// peer: joins a swarm, takes its share from the owner, trades chunks with its neighbours and
+// joins the file.
+#include <CLI/CLI.hpp>
+
+#include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/log.hpp"
+#include "peer_node.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+struct Flags {
+    std::string config;
+    std::optional<std::uint32_t> id;
+    std::string data_dir;
+    std::string host;
+    std::string owner_host = "127.0.0.1";
+    std::string download_host = "127.0.0.1";
+    std::uint16_t owner_port = 0;
+    std::uint16_t port = 0;
+    std::uint16_t download_port = 0;
+    cli::LogFlags log;
+};
+
+Result<peer::PeerOptions> from_config(const Flags& flags)
+{
+    if (!flags.id) return make_error("--config needs --id (which peer of the config this is)");
+    auto config = load_config(flags.config);
+    if (!config) return config.error();
+    const PeerConfig* self = config->find_peer(*flags.id);
+    if (!self) return make_error("peer id " + std::to_string(*flags.id) + " is not in " + flags.config);
+    const PeerConfig* download = config->find_peer(self->download_neighbor);
+    peer::PeerOptions options;
+    options.id = self->id;
+    options.owner = config->owner;
+    options.listen = self->endpoint;
+    options.download_neighbor = download->endpoint;
+    options.download_label = "peer " + std::to_string(download->id);
+    if (const PeerConfig* up = config->upload_neighbor_of(self->id)) options.upload_neighbor = up->id;
+    options.data_dir = config->peer_data_dir(*self);
+    options.settings = config->settings;
+    return options;
+}
+
+// The seed's form: ports on the command line; a peer is known by its listening port.
+Result<peer::PeerOptions> from_flags(const Flags& flags)
+{
+    if (flags.owner_port == 0 || flags.port == 0 || flags.download_port == 0) {
+        return make_error("give --config FILE --id N, or all of --owner-port, --port and --download-port");
+    }
+    if (flags.port == flags.download_port && flags.download_host == "127.0.0.1") {
+        return make_error("--download-port must differ from --port (a peer cannot download from itself)");
+    }
+    peer::PeerOptions options;
+    options.id = flags.id.value_or(flags.port);
+    options.owner = Endpoint{flags.owner_host, flags.owner_port};
+    options.listen = Endpoint{"0.0.0.0", flags.port};
+    options.download_neighbor = Endpoint{flags.download_host, flags.download_port};
+    options.download_label = "peer " + std::to_string(flags.download_port);
+    options.data_dir = "data/peer-" + std::to_string(options.id);
+    return options;
+}
+
+Result<peer::PeerOptions> resolve(const Flags& flags)
+{
+    auto options = flags.config.empty() ? from_flags(flags) : from_config(flags);
+    if (!options) return options;
+    if (!flags.config.empty() && (flags.owner_port || flags.download_port)) {
+        return make_error("--owner-port and --download-port belong to the plain form; with --config, edit the config");
+    }
+    if (flags.port != 0) options->listen.port = flags.port;
+    if (!flags.host.empty()) options->listen.host = flags.host;
+    if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
+    for (const std::string* host : {&options->owner.host, &options->listen.host, &options->download_neighbor.host}) {
+        CS_TRY(check_host(*host));
+    }
+    return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    Flags flags;
+    CLI::App app("Joins a chunkswarm swarm: takes a share of the file from the owner, uploads to its upload\n"
+                 "neighbour, downloads the rest from its download neighbour, and joins the file.\n"
+                 "Exits 0 once it holds the verified file and its upload neighbour holds it too.",
+                 "peer");
+    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)");
+    app.add_option("--id,-i", flags.id, "this peer's id in the config (plain form: defaults to --port)");
+    app.add_option("--owner-port", flags.owner_port, "plain form: the owner's port");
+    app.add_option("--owner-host", flags.owner_host, "plain form: the owner's address")->capture_default_str();
+    app.add_option("--port,-p", flags.port, "port to listen on for the upload neighbour (overrides the config)");
+    app.add_option("--host", flags.host, "address to listen on (default: the config's host, else 0.0.0.0)");
+    app.add_option("--download-port", flags.download_port, "plain form: the download neighbour's port");
+    app.add_option("--download-host", flags.download_host, "plain form: the download neighbour's address")
+        ->capture_default_str();
+    app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
+    cli::add_log_flags(app, flags.log);
+    if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+
+    auto options = resolve(flags);
+    if (!options) return cli::fail("peer", options.error().message, 2);
+    if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.log)) return 2;
+    int code = peer::run_peer(options.value());
+    log::shutdown();
+    return code;
+}

@@ -1,0 +1,270 @@
+#include "peer_node.hpp"
+
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/net/chunk_client.hpp"
+#include "chunkswarm/net/chunk_server.hpp"
+#include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/summary_file.hpp"
+#include "shared_inventory.hpp"
+
+namespace chunkswarm::peer {
+namespace {
+
+class PeerNode {
+public:
+    explicit PeerNode(const PeerOptions& options)
+        : options_(options), store_(options.data_dir), name_("peer " + std::to_string(options.id))
+    {
+    }
+
+    int run();
+
+private:
+    Result<void> open_upload_port();
+    Result<void> bootstrap();
+    net::ClientHooks bootstrap_hooks();
+    void trade();
+    net::ClientHooks neighbor_hooks();
+    net::ServerContext upload_context();
+
+    // Download loop.
+    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
+    void write_summary_soon();
+    Result<void> write_summary_now();
+    Result<void> finish_file();
+    void on_download_end(const Result<void>& result);
+    // Upload loop.
+    void on_upload_done(std::uint32_t peer_id, bool complete);
+    void stop_uploading_if_finished();
+
+    void record_failure(const Error& error);
+    Result<void> adopt_manifest(const Manifest& manifest);
+    std::filesystem::path summary_path() const { return options_.data_dir / kSummaryFileName; }
+
+    const PeerOptions& options_;
+    ChunkStore store_;
+    std::string name_;
+    SharedInventory inventory_;
+    // Set once during bootstrap, read-only once the two threads run.
+    std::optional<Manifest> manifest_;
+
+    std::mutex failure_mutex_;
+    std::optional<Error> failure_;  // guarded by failure_mutex_
+
+    // Declared before the objects living on them, so the loops are closed last.
+    net::LoopThread upload_thread_{"upload"};
+    net::LoopThread download_thread_{"download"};
+
+    // Upload loop only.
+    std::unique_ptr<net::ChunkServer> server_;
+    bool self_complete_ = false;
+    bool neighbor_complete_ = false;
+    // Download loop only.
+    std::unique_ptr<net::ChunkClient> neighbor_;
+    std::unique_ptr<net::Timer> summary_timer_;
+};
+
+int PeerNode::run()
+{
+    if (auto ready = ensure_directory(options_.data_dir); !ready) return cli::fail(name_, ready.error().message);
+    if (auto ready = store_.prepare(); !ready) return cli::fail(name_, ready.error().message);
+    // Bound now, so a port in use is reported before any download; the neighbour's early
+    // connection waits in the backlog until the upload thread starts.
+    if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
+    if (auto got = bootstrap(); !got) return cli::fail(name_, got.error().message);
+    trade();
+    std::lock_guard lock(failure_mutex_);
+    if (failure_) return cli::fail(name_, failure_->message);
+    spdlog::info("finished: holds {} and its upload neighbour is complete; exiting",
+                 (options_.data_dir / manifest_->file_name).string());
+    return 0;
+}
+
+Result<void> PeerNode::open_upload_port()
+{
+    server_ = std::make_unique<net::ChunkServer>(upload_thread_.loop(), upload_context());
+    CS_TRY(server_->listen(options_.listen));
+    spdlog::info("upload server listening on {}:{}", options_.listen.host, server_->port());
+    return {};
+}
+
+void PeerNode::record_failure(const Error& error)
+{
+    std::lock_guard lock(failure_mutex_);
+    if (!failure_) failure_ = error;
+}
+
+Result<void> PeerNode::adopt_manifest(const Manifest& manifest)
+{
+    if (manifest_) {
+        if (manifest == *manifest_) return {};
+        return make_error("this side distributes " + manifest.file_name + " (SHA-256 " + to_hex(manifest.file_sha256) +
+                          "), not the owner's " + manifest_->file_name + "; check the neighbour's config");
+    }
+    CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
+    manifest_ = manifest;
+    inventory_.reset(ChunkSet(manifest.chunk_count));
+    spdlog::info("received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
+                 manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
+    return {};
+}
+
+Result<void> PeerNode::bootstrap()
+{
+    uv_loop_t loop{};
+    uv_loop_init(&loop);
+    Result<void> outcome = make_error("the owner session ended without a result");
+    {
+        net::ClientOptions client_options{options_.id, options_.owner, "owner", options_.settings.owner_connect_timeout_s,
+                                          options_.settings, options_.id};
+        net::ClientHooks hooks = bootstrap_hooks();
+        hooks.on_end = [&outcome](const Result<void>& result) { outcome = result; };
+        net::ChunkClient owner(&loop, std::move(client_options), std::move(hooks));
+        owner.start();
+        uv_run(&loop, UV_RUN_DEFAULT);
+    }
+    net::close_loop(&loop);
+    return outcome;
+}
+
+net::ClientHooks PeerNode::bootstrap_hooks()
+{
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m); };
+    hooks.local_chunks = [this] { return inventory_.snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_.write(id, bytes));
+        inventory_.add(id);
+        return {};
+    };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
+    hooks.on_finished = [this](const RequestPlanner& planner) -> Result<void> {
+        CS_TRY(write_summary_now());
+        spdlog::info("holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
+                     summary_path().string());
+        return {};
+    };
+    return hooks;
+}
+
+void PeerNode::trade()
+{
+    server_->set_manifest(&*manifest_);
+    summary_timer_ = std::make_unique<net::Timer>(download_thread_.loop());
+    net::ClientOptions client_options{options_.id,
+                                      options_.download_neighbor,
+                                      options_.download_label,
+                                      options_.settings.neighbor_connect_timeout_s,
+                                      options_.settings,
+                                      std::uint64_t{options_.id} * 7919 + 1};
+    neighbor_ = std::make_unique<net::ChunkClient>(download_thread_.loop(), std::move(client_options), neighbor_hooks());
+    neighbor_->start();
+    upload_thread_.start();
+    download_thread_.start();
+    download_thread_.join();
+    upload_thread_.join();
+}
+
+net::ClientHooks PeerNode::neighbor_hooks()
+{
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m); };
+    hooks.local_chunks = [this] { return inventory_.snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_chunk(id, bytes); };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
+    hooks.on_finished = [this](const RequestPlanner&) { return finish_file(); };
+    hooks.on_end = [this](const Result<void>& result) { on_download_end(result); };
+    return hooks;
+}
+
+net::ServerContext PeerNode::upload_context()
+{
+    net::ServerContext context;
+    // The manifest arrives during bootstrap; no session runs before the upload loop starts after it.
+    context.manifest = nullptr;
+    context.store = &store_;
+    context.settings = options_.settings;
+    context.offered_for = [this](std::uint32_t) -> Result<ChunkSet> { return inventory_.snapshot(); };
+    context.on_done = [this](std::uint32_t peer_id, bool complete) { on_upload_done(peer_id, complete); };
+    return context;
+}
+
+Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
+{
+    CS_TRY(store_.write(id, bytes));
+    inventory_.add(id);
+    write_summary_soon();
+    upload_thread_.post([this] { server_->announce_all(); });
+    return {};
+}
+
+void PeerNode::write_summary_soon()
+{
+    if (summary_timer_->active()) return;
+    summary_timer_->start(options_.settings.summary_interval_ms, [this] {
+        if (auto written = write_summary_now(); !written) spdlog::warn("{}", written.error().message);
+    });
+}
+
+Result<void> PeerNode::write_summary_now()
+{
+    return write_summary(summary_path(), manifest_->file_name, inventory_.snapshot());
+}
+
+Result<void> PeerNode::finish_file()
+{
+    summary_timer_->stop();
+    CS_TRY(write_summary_now());
+    auto started = std::chrono::steady_clock::now();
+    std::filesystem::path destination = options_.data_dir / manifest_->file_name;
+    CS_TRY(store_.join(*manifest_, destination));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("all {} chunks held; joined them into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
+                 destination.string(), manifest_->file_size, ms);
+    return {};
+}
+
+void PeerNode::on_download_end(const Result<void>& result)
+{
+    summary_timer_->close();
+    if (!result) record_failure(result.error());
+    bool ok = result.ok();
+    upload_thread_.post([this, ok] {
+        if (!ok) {
+            server_->close();
+            return;
+        }
+        self_complete_ = true;
+        stop_uploading_if_finished();
+    });
+}
+
+void PeerNode::on_upload_done(std::uint32_t peer_id, bool complete)
+{
+    if (!complete || (options_.upload_neighbor && *options_.upload_neighbor != peer_id)) return;
+    neighbor_complete_ = true;
+    stop_uploading_if_finished();
+}
+
+void PeerNode::stop_uploading_if_finished()
+{
+    if (self_complete_ && neighbor_complete_) server_->close();
+}
+
+}  // namespace
+
+int run_peer(const PeerOptions& options)
+{
+    PeerNode node(options);
+    return node.run();
+}
+
+}  // namespace chunkswarm::peer
