@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "chunkswarm/json_util.hpp"
 #include "chunkswarm/manifest.hpp"
 
 namespace chunkswarm {
@@ -36,10 +37,11 @@ public:
             if (fallback) return *fallback;
             return make_error(where(key) + ": missing (an integer " + range(min, max) + ")");
         }
-        if (!it->is_number_unsigned() || it->template get<std::uint64_t>() < min || it->template get<std::uint64_t>() > max) {
+        auto value = as_unsigned(*it);
+        if (!value || *value < min || *value > max) {
             return make_error(where(key) + ": " + it->dump() + " is not an integer " + range(min, max));
         }
-        return static_cast<T>(it->template get<std::uint64_t>());
+        return static_cast<T>(*value);
     }
 
     Result<std::string> string(const char* key, std::optional<std::string> fallback = std::nullopt) const

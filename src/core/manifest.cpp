@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "chunkswarm/file_util.hpp"
+#include "chunkswarm/json_util.hpp"
 
 namespace chunkswarm {
 
@@ -83,7 +84,9 @@ Result<T> field(const nlohmann::json& json, const char* name)
     if constexpr (std::is_same_v<T, std::string>) {
         if (!it->is_string()) return make_error(std::string("manifest: \"") + name + "\" must be a string");
     } else {
-        if (!it->is_number_unsigned()) return make_error(std::string("manifest: \"") + name + "\" must be a non-negative integer");
+        auto value = as_unsigned(*it);
+        if (!value) return make_error(std::string("manifest: \"") + name + "\" must be a non-negative integer");
+        return static_cast<T>(*value);
     }
     return it->get<T>();
 }

@@ -1,5 +1,7 @@
 #include "chunkswarm/messages.hpp"
 
+#include "chunkswarm/json_util.hpp"
+
 #include <algorithm>
 
 namespace chunkswarm {
@@ -25,18 +27,20 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
 Result<std::uint64_t> unsigned_field(const nlohmann::json& header, const char* name)
 {
     auto it = header.find(name);
-    if (it == header.end() || !it->is_number_unsigned()) {
+    auto value = it == header.end() ? std::nullopt : as_unsigned(*it);
+    if (!value) {
         return make_error(std::string("field \"") + name + "\" must be a non-negative integer");
     }
-    return it->get<std::uint64_t>();
+    return *value;
 }
 
 Result<ChunkId> chunk_id(const nlohmann::json& value, const Manifest& manifest)
 {
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= manifest.chunk_count) {
+    auto id = as_unsigned(value);
+    if (!id || *id >= manifest.chunk_count) {
         return make_error("chunk ID " + value.dump() + " is not in 0.." + std::to_string(manifest.chunk_count - 1));
     }
-    return value.get<ChunkId>();
+    return static_cast<ChunkId>(*id);
 }
 
 Result<std::vector<ChunkId>> id_list(const nlohmann::json& header, const Manifest* manifest)

@@ -1,0 +1,113 @@
+#include <doctest/doctest.h>
+
+#include "chunkswarm/config.hpp"
+#include "test_util.hpp"
+
+using namespace chunkswarm;
+using nlohmann::json;
+
+namespace {
+
+json ring(int n)
+{
+    json peers = json::array();
+    for (int i = 1; i <= n; ++i) {
+        peers.push_back({{"id", i}, {"port", 7000 + i}, {"download_neighbor", i == 1 ? n : i - 1}});
+    }
+    return {{"owner", {{"host", "127.0.0.1"}, {"port", 7000}}}, {"peers", peers}};
+}
+
+std::string error_of(const json& config)
+{
+    auto parsed = parse_config(config);
+    REQUIRE_FALSE(parsed.ok());
+    return parsed.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("a ring of five loads with defaults filled in")
+{
+    auto config = parse_config(ring(5));
+    REQUIRE(config.ok());
+    CHECK(config->peers.size() == 5);
+    CHECK(config->chunk_size == 102400);
+    CHECK(config->peers[0].endpoint.host == "127.0.0.1");
+    CHECK(config->upload_neighbor_of(1)->id == 2);
+    CHECK(config->peer_data_dir(config->peers[2]) == "data/peer-3");
+    CHECK(config->resolved_owner_data_dir() == "data/owner");
+    CHECK(config->settings.request_window == Settings{}.request_window);
+}
+
+TEST_CASE("the shipped configs load")
+{
+    for (const char* name : {"ring5.json", "ring7.json"}) {
+        INFO(name);
+        auto config = load_config(std::filesystem::path(CHUNKSWARM_SOURCE_DIR) / "configs" / name);
+        CHECK_MESSAGE(config.ok(), (config.ok() ? "" : config.error().message));
+    }
+}
+
+TEST_CASE("each kind of mistake is named with its field")
+{
+    struct Case {
+        const char* name;
+        std::function<void(json&)> edit;
+        const char* expect;
+    };
+    std::vector<Case> cases = {
+        {"owner missing", [](json& c) { c.erase("owner"); }, "owner: missing"},
+        {"owner port missing", [](json& c) { c["owner"].erase("port"); }, "owner.port: missing"},
+        {"port zero", [](json& c) { c["owner"]["port"] = 0; }, "owner.port"},
+        {"port too big", [](json& c) { c["peers"][1]["port"] = 70000; }, "peers[1].port"},
+        {"port as a string", [](json& c) { c["peers"][1]["port"] = "7002"; }, "peers[1].port"},
+        {"host not numeric", [](json& c) { c["peers"][0]["host"] = "example.com"; }, "peers[0].host"},
+        {"id negative", [](json& c) { c["peers"][2]["id"] = -1; }, "peers[2].id"},
+        {"duplicate id", [](json& c) { c["peers"][1]["id"] = 1; }, "already used"},
+        {"duplicate port", [](json& c) { c["peers"][1]["port"] = 7001; }, "already used"},
+        {"port same as owner", [](json& c) { c["peers"][1]["port"] = 7000; }, "already used by owner"},
+        {"neighbor unknown", [](json& c) { c["peers"][1]["download_neighbor"] = 9; }, "not the id of any peer"},
+        {"neighbor is itself", [](json& c) { c["peers"][1]["download_neighbor"] = 2; }, "itself"},
+        {"one peer only", [](json& c) { c["peers"] = json::array({c["peers"][0]}); }, "at least 2"},
+        {"peers not an array", [](json& c) { c["peers"] = 5; }, "at least 2"},
+        {"unknown field", [](json& c) { c["chunksize"] = 5; }, "chunksize: unknown field"},
+        {"unknown peer field", [](json& c) { c["peers"][0]["neighbour"] = 5; }, "peers[0].neighbour"},
+        {"chunk size too small", [](json& c) { c["chunk_size"] = 10; }, "chunk_size"},
+        {"bad setting", [](json& c) { c["settings"] = {{"request_window", 0}}; }, "settings.request_window"},
+        {"unknown setting", [](json& c) { c["settings"] = {{"window", 4}}; }, "settings.window"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        json config = ring(5);
+        c.edit(config);
+        std::string message = error_of(config);
+        CHECK_MESSAGE(message.find(c.expect) != std::string::npos, message);
+    }
+}
+
+TEST_CASE("a topology where chunks cannot reach every peer names the peer that would starve")
+{
+    // Two rings of two: 1 <-> 2 and 3 <-> 4.
+    json config = ring(4);
+    config["peers"][0]["download_neighbor"] = 2;
+    config["peers"][2]["download_neighbor"] = 4;
+    std::string message = error_of(config);
+    CHECK(message.find("peer 1 would starve") != std::string::npos);
+    CHECK(message.find("3, 4") != std::string::npos);
+
+    // A tail: 3 downloads from the 1 <-> 2 ring, but nobody downloads from 3, so 1 and 2 never see its share.
+    json tail = ring(3);
+    tail["peers"][0]["download_neighbor"] = 2;
+    tail["peers"][2]["download_neighbor"] = 2;
+    CHECK(error_of(tail).find("would starve") != std::string::npos);
+}
+
+TEST_CASE("load_config names the file and explains unreadable or invalid JSON")
+{
+    test::TempDir dir;
+    CHECK(load_config(dir.path() / "none.json").error().message.find("cannot open") != std::string::npos);
+    std::ofstream(dir.path() / "bad.json") << "{ not json";
+    CHECK(load_config(dir.path() / "bad.json").error().message.find("not valid JSON") != std::string::npos);
+    std::ofstream(dir.path() / "bad2.json") << R"({"owner": {"port": 1}, "peers": []})";
+    CHECK(load_config(dir.path() / "bad2.json").error().message.find("bad2.json: peers") != std::string::npos);
+}

@@ -1,0 +1,100 @@
+// Chunk sets, shares, summary files and back-off: the small pieces of state the roles are built from.
+#include <doctest/doctest.h>
+
+#include "chunkswarm/backoff.hpp"
+#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/shares.hpp"
+#include "chunkswarm/summary_file.hpp"
+#include "test_util.hpp"
+
+using namespace chunkswarm;
+
+TEST_CASE("a chunk set counts, survives its wire form and rejects stray bits")
+{
+    ChunkSet set(10);
+    CHECK(set.insert(0));
+    CHECK(set.insert(9));
+    CHECK_FALSE(set.insert(9));
+    CHECK_FALSE(set.insert(10));
+    CHECK(set.count() == 2);
+    CHECK(set.bytes() == std::vector<std::uint8_t>{0x80, 0x40});
+    auto back = ChunkSet::from_bytes(set.bytes(), 10);
+    REQUIRE(back.ok());
+    CHECK(back.value() == set);
+    CHECK_FALSE(ChunkSet::from_bytes(std::vector<std::uint8_t>{0x80, 0x20}, 10).ok());
+    CHECK_FALSE(ChunkSet::from_bytes(std::vector<std::uint8_t>{0x80}, 10).ok());
+    CHECK(ChunkSet::all(10).full());
+    CHECK(ChunkSet::all(10).minus(set) == std::vector<ChunkId>{1, 2, 3, 4, 5, 6, 7, 8});
+    CHECK(set.is_subset_of(ChunkSet::all(10)));
+    CHECK(set.erase(0));
+    CHECK(set.count() == 1);
+}
+
+TEST_CASE("chunk ID lists in logs are compact and bounded")
+{
+    CHECK(format_ids({}) == "");
+    CHECK(format_ids({0, 1, 2, 3, 4, 7, 9, 10}) == "0-4, 7, 9-10");
+    CHECK(format_ids({1, 3, 5, 7}, 2) == "1, 3, ... (2 more)");
+}
+
+TEST_CASE("shares are disjoint, cover the file, and none holds it all")
+{
+    for (std::uint32_t slots : {1u, 2u, 5u, 7u, 32u}) {
+        CAPTURE(slots);
+        ChunkSet seen(53);
+        for (std::uint32_t slot = 0; slot < slots; ++slot) {
+            ChunkSet share = share_for(slot, slots, 53);
+            if (slots > 1) CHECK_FALSE(share.full());
+            for (ChunkId id : share.ids()) CHECK(seen.insert(id));
+        }
+        CHECK(seen.full());
+    }
+}
+
+TEST_CASE("slots go to config ids in order, or to peers in join order, and stay theirs")
+{
+    SlotTable fixed = SlotTable::fixed({4, 9, 2});
+    CHECK(fixed.slot_for(9).value() == 1);
+    CHECK(fixed.slot_for(7).error().message.find("not in the owner's config") != std::string::npos);
+
+    SlotTable joined = SlotTable::by_join_order(2);
+    CHECK(joined.slot_for(7003).value() == 0);
+    CHECK(joined.slot_for(7001).value() == 1);
+    CHECK(joined.slot_for(7003).value() == 0);
+    CHECK(joined.slot_for(7009).error().message.find("full") != std::string::npos);
+    CHECK(joined.mark_served(7003));
+    CHECK_FALSE(joined.mark_served(7003));
+    CHECK_FALSE(joined.mark_served(7009));
+    CHECK_FALSE(joined.all_served());
+    CHECK(joined.mark_served(7001));
+    CHECK(joined.all_served());
+}
+
+TEST_CASE("the summary file round-trips and refuses bad lines")
+{
+    ChunkSet have(20);
+    for (ChunkId id : {0u, 5u, 19u}) have.insert(id);
+    std::string text = format_summary("f.bin", have);
+    CHECK(text == "# chunkswarm summary: f.bin, 3 of 20 chunks\n0\n5\n19\n");
+    CHECK(parse_summary(text, 20).value() == have);
+    CHECK_FALSE(parse_summary("0\n20\n", 20).ok());
+    CHECK_FALSE(parse_summary("0\nfive\n", 20).ok());
+    CHECK_FALSE(parse_summary("-1\n", 20).ok());
+
+    test::TempDir dir;
+    REQUIRE(write_summary(dir.path() / "summary.txt", "f.bin", have).ok());
+    CHECK(read_summary(dir.path() / "summary.txt", 20).value() == have);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "summary.txt.tmp"));
+}
+
+TEST_CASE("back-off doubles up to its cap and gives up when the budget is spent")
+{
+    Backoff backoff(100, 400, 1000);
+    CHECK(backoff.next_delay(0) == 100u);
+    CHECK(backoff.next_delay(100) == 200u);
+    CHECK(backoff.next_delay(300) == 400u);
+    CHECK(backoff.next_delay(700) == 300u);  // only what is left of the budget
+    CHECK_FALSE(backoff.next_delay(1000).has_value());
+    backoff.reset();
+    CHECK(backoff.next_delay(5000) == 100u);
+}

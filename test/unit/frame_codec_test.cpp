@@ -1,0 +1,131 @@
+#include <doctest/doctest.h>
+
+#include "chunkswarm/frame_codec.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+FrameLimits test_limits()
+{
+    FrameLimits limits;
+    limits.max_header = 256;
+    limits.max_payload = [](std::string_view type) -> std::optional<std::uint64_t> {
+        if (type == "small") return 0;
+        if (type == "data") return 1000;
+        return std::nullopt;
+    };
+    return limits;
+}
+
+std::vector<std::uint8_t> frame_bytes(const nlohmann::json& header, std::vector<std::uint8_t> payload = {})
+{
+    std::vector<std::uint8_t> out = encode_frame_head(header, payload.size());
+    out.insert(out.end(), payload.begin(), payload.end());
+    return out;
+}
+
+// A frame with a hand-written header; `header_length` defaults to the header's real length.
+std::vector<std::uint8_t> raw_frame(const std::string& header, std::uint32_t payload_length = 0,
+                                    std::optional<std::uint32_t> claimed_header_length = std::nullopt)
+{
+    std::uint32_t header_length = claimed_header_length.value_or(static_cast<std::uint32_t>(header.size()));
+    std::vector<std::uint8_t> out = {'C', 'S', 'W', '1'};
+    for (std::uint32_t v : {header_length, payload_length}) {
+        for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+    }
+    out.insert(out.end(), header.begin(), header.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a frame fed one byte at a time decodes to the same header and payload")
+{
+    FrameDecoder decoder(test_limits());
+    auto bytes = frame_bytes({{"type", "data"}, {"id", 7}}, {1, 2, 3, 4, 5});
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        REQUIRE(decoder.feed(std::span(&bytes[i], 1)).ok());
+        if (i + 1 < bytes.size()) CHECK_FALSE(decoder.next().has_value());
+    }
+    auto frame = decoder.next();
+    REQUIRE(frame.has_value());
+    CHECK(frame->type() == "data");
+    CHECK(frame->header["id"] == 7);
+    CHECK(frame->payload == std::vector<std::uint8_t>{1, 2, 3, 4, 5});
+    CHECK_FALSE(decoder.next().has_value());
+}
+
+TEST_CASE("several frames in one feed come out in order, including empty payloads")
+{
+    FrameDecoder decoder(test_limits());
+    auto a = frame_bytes({{"type", "small"}});
+    auto b = frame_bytes({{"type", "data"}}, std::vector<std::uint8_t>(1000, 9));
+    auto c = frame_bytes({{"type", "small"}, {"n", 3}});
+    std::vector<std::uint8_t> all;
+    for (auto* part : {&a, &b, &c}) all.insert(all.end(), part->begin(), part->end());
+    // Split across an awkward boundary inside the second frame's preamble.
+    REQUIRE(decoder.feed(std::span(all.data(), a.size() + 5)).ok());
+    REQUIRE(decoder.feed(std::span(all.data() + a.size() + 5, all.size() - a.size() - 5)).ok());
+    auto f1 = decoder.next();
+    auto f2 = decoder.next();
+    auto f3 = decoder.next();
+    REQUIRE((f1 && f2 && f3));
+    CHECK(f1->payload.empty());
+    CHECK(f2->payload.size() == 1000);
+    CHECK(f3->header["n"] == 3);
+}
+
+TEST_CASE("malformed streams fail and stay failed")
+{
+    struct Case {
+        const char* name;
+        std::vector<std::uint8_t> bytes;
+        const char* expect;
+    };
+    std::vector<Case> cases = {
+        {"bad magic", {'H', 'T', 'T', 'P', 0, 0, 0, 1, 0, 0, 0, 0}, "magic"},
+        {"zero header length", raw_frame("", 0, 0), "header length"},
+        {"header over the limit", raw_frame("", 0, 257), "header length"},
+        {"header length past the data", raw_frame("{\"type\":\"small\"}", 0, 300), "header length"},
+        {"garbage header length", raw_frame("", 0, 0xFFFFFFFF), "header length"},
+        {"header not JSON", raw_frame("nope!"), "not a JSON object"},
+        {"header a JSON array", raw_frame("[]"), "not a JSON object"},
+        {"type missing", raw_frame("{\"a\":1}"), "no string field"},
+        {"type not a string", raw_frame("{\"type\":1}"), "no string field"},
+        {"unknown type", raw_frame("{\"type\":\"zz\"}"), "unknown message type"},
+        {"payload over its type's limit", raw_frame("{\"type\":\"small\"}", 1), "exceeds"},
+        {"huge payload length", raw_frame("{\"type\":\"data\"}", 0xFFFFFFFF), "exceeds"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        FrameDecoder decoder(test_limits());
+        auto result = decoder.feed(c.bytes);
+        REQUIRE_FALSE(result.ok());
+        CHECK(result.error().message.find(c.expect) != std::string::npos);
+        CHECK(decoder.failed());
+        CHECK_FALSE(decoder.feed(frame_bytes({{"type", "small"}})).ok());
+        CHECK_FALSE(decoder.next().has_value());
+    }
+}
+
+TEST_CASE("a frame cut short is held, not delivered, and memory stays within the limits")
+{
+    FrameDecoder decoder(test_limits());
+    auto bytes = frame_bytes({{"type", "data"}}, std::vector<std::uint8_t>(1000, 1));
+    REQUIRE(decoder.feed(std::span(bytes.data(), bytes.size() - 1)).ok());
+    CHECK_FALSE(decoder.next().has_value());
+    CHECK(decoder.buffered() <= 256 + 1000);
+    REQUIRE(decoder.feed(std::span(bytes.data() + bytes.size() - 1, 1)).ok());
+    CHECK(decoder.next().has_value());
+}
+
+TEST_CASE("frames decoded before a malformed one are still delivered")
+{
+    FrameDecoder decoder(test_limits());
+    auto good = frame_bytes({{"type", "small"}});
+    auto bad = raw_frame("{\"type\":\"zz\"}");
+    good.insert(good.end(), bad.begin(), bad.end());
+    CHECK_FALSE(decoder.feed(good).ok());
+    CHECK(decoder.next().has_value());
+}

@@ -1,0 +1,152 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "test_util.hpp"
+
+using namespace chunkswarm;
+using test::TempDir;
+
+TEST_CASE("the smallest file accepted is four full chunks and one byte")
+{
+    constexpr std::uint32_t k = kDefaultChunkSize;
+    CHECK(plan_chunk_count(4ull * k + 1, k).value() == 5);
+    auto four = plan_chunk_count(4ull * k, k);
+    REQUIRE_FALSE(four.ok());
+    CHECK(four.error().message.find("at least 5") != std::string::npos);
+    CHECK(plan_chunk_count(5ull * k, k).value() == 5);
+    CHECK(plan_chunk_count(5ull * k + 1, k).value() == 6);
+    CHECK_FALSE(plan_chunk_count(0, k).ok());
+    CHECK_FALSE(plan_chunk_count(10 * 1000, 100).ok());  // chunk size under the minimum
+}
+
+TEST_CASE("chunk lengths: all full but a short last one")
+{
+    Manifest m;
+    m.chunk_size = 1000;
+    m.file_size = 4500;
+    m.chunk_count = 5;
+    CHECK(m.chunk_length(0) == 1000);
+    CHECK(m.chunk_length(3) == 1000);
+    CHECK(m.chunk_length(4) == 500);
+    m.file_size = 5000;
+    CHECK(m.chunk_length(4) == 1000);
+}
+
+TEST_CASE("file names that would leave the data directory or clash with our files are refused")
+{
+    for (const char* bad : {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks",
+                            "summary.txt.tmp"}) {
+        INFO(bad);
+        CHECK_FALSE(check_file_name(bad).ok());
+    }
+    CHECK_FALSE(check_file_name(std::string(256, 'a')).ok());
+    CHECK_FALSE(check_file_name(std::string("a\nb")).ok());
+    for (const char* good : {"movie.mkv", "..hidden", "a b.txt", "manifest.json5", "chunks2"}) {
+        INFO(good);
+        CHECK(check_file_name(good).ok());
+    }
+}
+
+TEST_CASE("splitting writes one file per chunk and a manifest that joins back byte for byte")
+{
+    TempDir dir;
+    auto bytes = test::random_bytes(5 * 1024 + 123);
+    test::write_file(dir.path() / "in.bin", bytes);
+    ChunkStore store(dir.path() / "data");
+    auto manifest = split_file(dir.path() / "in.bin", 1024, store);
+    REQUIRE(manifest.ok());
+    CHECK(manifest->chunk_count == 6);
+    CHECK(manifest->file_name == "in.bin");
+    CHECK(manifest->file_sha256 == sha256(bytes));
+    CHECK(std::filesystem::file_size(store.chunk_path(5)) == 123);
+    CHECK(manifest->chunk_sha256[0] == sha256(std::span(bytes.data(), 1024)));
+
+    auto json_round = manifest_from_json(manifest_to_json(manifest.value()));
+    REQUIRE(json_round.ok());
+    CHECK(json_round.value() == manifest.value());
+
+    REQUIRE(store.join(manifest.value(), dir.path() / "out.bin").ok());
+    CHECK(test::read_file(dir.path() / "out.bin") == bytes);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin.part"));
+}
+
+TEST_CASE("exactly five full chunks split into five equal files")
+{
+    TempDir dir;
+    test::write_file(dir.path() / "five.bin", test::random_bytes(5 * 1024));
+    ChunkStore store(dir.path() / "data");
+    auto manifest = split_file(dir.path() / "five.bin", 1024, store);
+    REQUIRE(manifest.ok());
+    CHECK(manifest->chunk_count == 5);
+    CHECK(std::filesystem::file_size(store.chunk_path(4)) == 1024);
+}
+
+TEST_CASE("splitting refuses small, empty, missing and non-regular files")
+{
+    TempDir dir;
+    ChunkStore store(dir.path() / "data");
+    test::write_file(dir.path() / "small.bin", test::random_bytes(4 * 1024));
+    test::write_file(dir.path() / "empty.bin", {});
+    CHECK(split_file(dir.path() / "small.bin", 1024, store).error().message.find("at least 5") != std::string::npos);
+    CHECK_FALSE(split_file(dir.path() / "empty.bin", 1024, store).ok());
+    CHECK(split_file(dir.path() / "missing.bin", 1024, store).error().message.find("cannot open") != std::string::npos);
+    CHECK(split_file(dir.path(), 1024, store).error().message.find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("joining refuses a chunk whose file is damaged and leaves no output")
+{
+    TempDir dir;
+    auto bytes = test::random_bytes(6 * 1024);
+    test::write_file(dir.path() / "in.bin", bytes);
+    ChunkStore store(dir.path() / "data");
+    auto manifest = split_file(dir.path() / "in.bin", 1024, store);
+    REQUIRE(manifest.ok());
+    auto damaged = bytes;
+    damaged[2000] ^= 1;
+    REQUIRE(store.write(1, std::span(damaged.data() + 1024, 1024)).ok());
+    CHECK_FALSE(store.join(manifest.value(), dir.path() / "out.bin").ok());
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin"));
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin.part"));
+}
+
+TEST_CASE("a manifest with wrong or missing fields is refused with the field's name")
+{
+    TempDir dir;
+    test::write_file(dir.path() / "in.bin", test::random_bytes(5 * 1024));
+    ChunkStore store(dir.path() / "data");
+    auto good = manifest_to_json(split_file(dir.path() / "in.bin", 1024, store).value());
+    struct Case {
+        const char* field;
+        nlohmann::json value;
+    };
+    for (const Case& c : std::vector<Case>{{"file_name", "../evil"},
+                                           {"file_size", -1},
+                                           {"file_size", "5120"},
+                                           {"chunk_size", 0},
+                                           {"chunk_count", 7},
+                                           {"file_sha256", "abc"},
+                                           {"chunk_sha256", nlohmann::json::array()}}) {
+        INFO(c.field);
+        auto bad = good;
+        bad[c.field] = c.value;
+        CHECK_FALSE(manifest_from_json(bad).ok());
+    }
+    auto missing = good;
+    missing.erase("file_size");
+    CHECK(manifest_from_json(missing).error().message.find("file_size") != std::string::npos);
+}
+
+TEST_CASE("reading a chunk checks its length")
+{
+    TempDir dir;
+    ChunkStore store(dir.path());
+    REQUIRE(store.prepare().ok());
+    REQUIRE(store.write(3, test::random_bytes(100)).ok());
+    CHECK(store.read(3, 100).ok());
+    CHECK_FALSE(store.read(3, 99).ok());
+    CHECK_FALSE(store.read(3, 101).ok());
+    CHECK_FALSE(store.read(4, 100).ok());
+}

@@ -1,0 +1,155 @@
+#include <doctest/doctest.h>
+
+#include "chunkswarm/messages.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+Manifest small_manifest()
+{
+    Manifest m;
+    m.file_name = "f.bin";
+    m.chunk_size = 1024;
+    m.chunk_count = 6;
+    m.file_size = 5 * 1024 + 10;
+    m.chunk_sha256.assign(6, Digest{});
+    return m;
+}
+
+// Encodes, then decodes through a real FrameDecoder, as the wire would.
+Result<Message> round_trip(const Message& message, Role receiver, const Manifest* manifest)
+{
+    OutFrame out = encode(message);
+    std::vector<std::uint8_t> bytes = out.head;
+    bytes.insert(bytes.end(), out.payload.begin(), out.payload.end());
+    FrameDecoder decoder(frame_limits(receiver));
+    if (auto fed = decoder.feed(bytes); !fed) return fed.error();
+    auto frame = decoder.next();
+    REQUIRE(frame.has_value());
+    return parse_message(std::move(*frame), receiver, manifest);
+}
+
+Result<Message> parse_header(const nlohmann::json& header, Role receiver, const Manifest* manifest,
+                             std::vector<std::uint8_t> payload = {})
+{
+    return parse_message(Frame{header, std::move(payload)}, receiver, manifest);
+}
+
+}  // namespace
+
+TEST_CASE("every message survives a round trip")
+{
+    Manifest m = small_manifest();
+    auto hello = round_trip(Hello{42}, Role::server, nullptr);
+    REQUIRE(hello.ok());
+    CHECK(std::get<Hello>(hello.value()).peer_id == 42);
+
+    auto manifest = round_trip(ManifestMsg{m}, Role::client, nullptr);
+    REQUIRE(manifest.ok());
+    CHECK(std::get<ManifestMsg>(manifest.value()).manifest == m);
+
+    ChunkSet have(6);
+    have.insert(1);
+    have.insert(5);
+    auto list = round_trip(HaveList{have}, Role::client, &m);
+    REQUIRE(list.ok());
+    CHECK(std::get<HaveList>(list.value()).have == have);
+
+    auto update = round_trip(Have{{3, 4}}, Role::client, &m);
+    REQUIRE(update.ok());
+    CHECK(std::get<Have>(update.value()).ids == std::vector<ChunkId>{3, 4});
+
+    auto request = round_trip(Request{{5, 0}}, Role::server, &m);
+    REQUIRE(request.ok());
+    CHECK(std::get<Request>(request.value()).ids == std::vector<ChunkId>{5, 0});
+
+    auto chunk = round_trip(ChunkData{5, std::vector<std::uint8_t>(10, 7)}, Role::client, &m);
+    REQUIRE(chunk.ok());
+    CHECK(std::get<ChunkData>(chunk.value()).bytes.size() == 10);
+
+    auto done = round_trip(Done{true}, Role::server, &m);
+    REQUIRE(done.ok());
+    CHECK(std::get<Done>(done.value()).complete);
+
+    auto error = round_trip(ErrorMsg{"no"}, Role::client, &m);
+    REQUIRE(error.ok());
+    CHECK(std::get<ErrorMsg>(error.value()).message == "no");
+}
+
+TEST_CASE("each side refuses the types only the other side sends, before buffering any payload")
+{
+    Manifest m = small_manifest();
+    CHECK_FALSE(round_trip(ManifestMsg{m}, Role::server, &m).ok());
+    CHECK_FALSE(round_trip(ChunkData{0, std::vector<std::uint8_t>(1024)}, Role::server, &m).ok());
+    CHECK_FALSE(round_trip(Hello{1}, Role::client, &m).ok());
+    CHECK_FALSE(round_trip(Request{{1}}, Role::client, &m).ok());
+    CHECK_FALSE(frame_limits(Role::server).max_payload("chunk").has_value());
+    CHECK(frame_limits(Role::server).max_payload("request") == 0u);
+}
+
+TEST_CASE("chunk IDs are checked against the manifest")
+{
+    Manifest m = small_manifest();
+    using J = nlohmann::json;
+    struct Case {
+        const char* name;
+        J header;
+        Role role;
+        const char* expect;
+    };
+    std::vector<Case> cases = {
+        {"id past the end", {{"type", "request"}, {"ids", {6}}}, Role::server, "not in 0..5"},
+        {"negative id", {{"type", "request"}, {"ids", {-1}}}, Role::server, "not in 0..5"},
+        {"id as a string", {{"type", "request"}, {"ids", {"1"}}}, Role::server, "not in 0..5"},
+        {"fractional id", {{"type", "have"}, {"ids", {1.5}}}, Role::client, "not in 0..5"},
+        {"ids not an array", {{"type", "request"}, {"ids", 3}}, Role::server, "must be an array"},
+        {"empty ids", {{"type", "request"}, {"ids", J::array()}}, Role::server, "must be an array"},
+        {"repeated id", {{"type", "request"}, {"ids", {2, 2}}}, Role::server, "repeats"},
+        {"chunk id missing", {{"type", "chunk"}}, Role::client, "no field"},
+        {"hello without version", {{"type", "hello"}, {"peer_id", 1}}, Role::server, "version"},
+        {"hello from the future", {{"type", "hello"}, {"version", 99}, {"peer_id", 1}}, Role::server, "not supported"},
+        {"hello with a negative id", {{"type", "hello"}, {"version", 1}, {"peer_id", -3}}, Role::server, "peer_id"},
+        {"done without flag", {{"type", "done"}}, Role::server, "complete"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        auto parsed = parse_header(c.header, c.role, &m);
+        REQUIRE_FALSE(parsed.ok());
+        CHECK(parsed.error().message.find(c.expect) != std::string::npos);
+    }
+    std::vector<ChunkId> too_many(kMaxIdsPerMessage + 1, 0);
+    CHECK_FALSE(parse_header({{"type", "request"}, {"ids", too_many}}, Role::server, &m).ok());
+}
+
+TEST_CASE("a chunk whose payload length does not match its ID is refused")
+{
+    Manifest m = small_manifest();
+    CHECK_FALSE(parse_header({{"type", "chunk"}, {"id", 5}}, Role::client, &m, std::vector<std::uint8_t>(1024)).ok());
+    CHECK_FALSE(parse_header({{"type", "chunk"}, {"id", 0}}, Role::client, &m, std::vector<std::uint8_t>(10)).ok());
+    CHECK(parse_header({{"type", "chunk"}, {"id", 0}}, Role::client, &m, std::vector<std::uint8_t>(1024)).ok());
+}
+
+TEST_CASE("messages with chunk IDs need the manifest first")
+{
+    CHECK_FALSE(parse_header({{"type", "have"}, {"ids", {1}}}, Role::client, nullptr).ok());
+    CHECK_FALSE(parse_header({{"type", "have_list"}}, Role::client, nullptr).ok());
+    CHECK_FALSE(parse_header({{"type", "chunk"}, {"id", 0}}, Role::client, nullptr, {1}).ok());
+}
+
+TEST_CASE("a chunk ID list with the wrong size or stray bits is refused")
+{
+    Manifest m = small_manifest();
+    CHECK_FALSE(parse_header({{"type", "have_list"}}, Role::client, &m, {0xFC, 0}).ok());
+    CHECK_FALSE(parse_header({{"type", "have_list"}}, Role::client, &m, {0xFF}).ok());  // bits 6 and 7 set
+    CHECK(parse_header({{"type", "have_list"}}, Role::client, &m, {0xFC}).ok());
+}
+
+TEST_CASE("a manifest payload that is not a valid manifest is refused")
+{
+    std::string text = R"({"file_name":"../x","file_size":6000,"chunk_size":1024,"chunk_count":6})";
+    CHECK_FALSE(parse_header({{"type", "manifest"}}, Role::client, nullptr,
+                             std::vector<std::uint8_t>(text.begin(), text.end()))
+                    .ok());
+    CHECK_FALSE(parse_header({{"type", "manifest"}}, Role::client, nullptr, {'{'}).ok());
+}

@@ -1,0 +1,112 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "chunkswarm/request_planner.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+ChunkSet set_of(std::uint32_t size, std::initializer_list<ChunkId> ids)
+{
+    ChunkSet set(size);
+    for (ChunkId id : ids) set.insert(id);
+    return set;
+}
+
+}  // namespace
+
+TEST_CASE("requests only what the remote has and we lack, never more than the window")
+{
+    RequestPlanner planner(set_of(10, {0, 1}), 3, 1);
+    planner.on_remote_list(set_of(10, {0, 1, 2, 3, 4, 5, 6}));
+    auto first = planner.next_requests();
+    CHECK(first.size() == 3);
+    for (ChunkId id : first) CHECK((id >= 2 && id <= 6));
+    CHECK(planner.next_requests().empty());
+    CHECK(planner.in_flight() == 3);
+}
+
+TEST_CASE("never requests the same chunk twice while it is in flight")
+{
+    RequestPlanner planner(ChunkSet(50), 8, 7);
+    planner.on_remote_list(ChunkSet::all(50));
+    std::set<ChunkId> requested;
+    while (!planner.complete()) {
+        auto batch = planner.next_requests();
+        REQUIRE_FALSE(batch.empty());
+        for (ChunkId id : batch) {
+            CHECK(requested.insert(id).second);
+            planner.on_remote_have(id);  // a repeated announcement must not cause a second request
+        }
+        for (ChunkId id : batch) {
+            CHECK(planner.take_in_flight(id));
+            planner.on_stored(id);
+        }
+    }
+    CHECK(requested.size() == 50);
+    CHECK(planner.remote_exhausted());
+}
+
+TEST_CASE("a chunk that was not requested is not accepted")
+{
+    RequestPlanner planner(ChunkSet(10), 2, 1);
+    planner.on_remote_list(ChunkSet::all(10));
+    auto batch = planner.next_requests();
+    ChunkId other = 0;
+    while (std::find(batch.begin(), batch.end(), other) != batch.end()) ++other;
+    CHECK_FALSE(planner.take_in_flight(other));
+    CHECK(planner.take_in_flight(batch[0]));
+    CHECK_FALSE(planner.take_in_flight(batch[0]));  // answered twice
+}
+
+TEST_CASE("a chunk that fails its hash is requested again")
+{
+    RequestPlanner planner(ChunkSet(5), 1, 1);
+    planner.on_remote_list(set_of(5, {3}));
+    CHECK(planner.next_requests() == std::vector<ChunkId>{3});
+    CHECK(planner.take_in_flight(3));
+    planner.on_rejected(3);
+    CHECK_FALSE(planner.remote_exhausted());
+    CHECK(planner.next_requests() == std::vector<ChunkId>{3});
+}
+
+TEST_CASE("chunks announced later are requested; the remote is exhausted once we hold all it has")
+{
+    RequestPlanner planner(set_of(6, {0}), 4, 1);
+    planner.on_remote_list(set_of(6, {0}));
+    CHECK(planner.remote_exhausted());
+    CHECK(planner.next_requests().empty());
+    planner.on_remote_have(4);
+    CHECK_FALSE(planner.remote_exhausted());
+    CHECK(planner.next_requests() == std::vector<ChunkId>{4});
+    planner.take_in_flight(4);
+    planner.on_stored(4);
+    CHECK(planner.remote_exhausted());
+    CHECK_FALSE(planner.complete());
+}
+
+TEST_CASE("after a disconnect nothing is in flight and the next list starts over")
+{
+    RequestPlanner planner(ChunkSet(6), 6, 1);
+    planner.on_remote_list(ChunkSet::all(6));
+    CHECK(planner.next_requests().size() == 6);
+    planner.on_disconnect();
+    CHECK(planner.in_flight() == 0);
+    CHECK(planner.next_requests().empty());
+    planner.on_remote_list(set_of(6, {1, 2}));
+    auto again = planner.next_requests();
+    std::sort(again.begin(), again.end());
+    CHECK(again == std::vector<ChunkId>{1, 2});
+}
+
+TEST_CASE("different seeds spread the first requests differently")
+{
+    RequestPlanner a(ChunkSet(100), 5, 1);
+    RequestPlanner b(ChunkSet(100), 5, 2);
+    a.on_remote_list(ChunkSet::all(100));
+    b.on_remote_list(ChunkSet::all(100));
+    CHECK(a.next_requests() != b.next_requests());
+}
