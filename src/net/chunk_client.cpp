@@ -3,6 +3,11 @@
 #include <spdlog/spdlog.h>
 
 namespace chunkswarm::net {
+namespace {
+
+constexpr std::uint64_t kDoneGraceMs = 10000;
+
+}  // namespace
 
 ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks)
     : loop_(loop),
@@ -191,7 +196,9 @@ void ChunkClient::check_finished()
         return;
     }
     connection_->send(Done{planner_->complete()});
-    connection_->close_after_flush("finished");
+    connection_->shutdown_and_drain("finished");
+    // The server closes once it has read "done"; this bounds the wait if it never does.
+    retry_timer_.start(kDoneGraceMs, [this] { drop_connection("no close after done"); end({}); });
 }
 
 void ChunkClient::abort(const std::string& reason) { end(make_error(reason)); }

@@ -188,6 +188,8 @@ void ServerSession::handle(const Done& done)
     spdlog::info("{} is done with this side ({})", label_,
                  done.complete ? "it holds the whole file" : "it has all it wanted from here");
     server_->context_.on_done(*peer_id_, done.complete);
+    // Closing here, after the client's FIN, is what lets the client finish without a reset.
+    connection_->close_after_flush("the client is done");
 }
 
 void ServerSession::pump_reads()

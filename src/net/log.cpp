@@ -7,11 +7,13 @@ namespace chunkswarm::log {
 
 Result<spdlog::level::level_enum> parse_level(const std::string& name)
 {
-    for (auto level : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
-                       spdlog::level::err, spdlog::level::off}) {
-        if (name == spdlog::level::to_string_view(level) || (level == spdlog::level::err && name == "error")) {
-            return level;
-        }
+    static const std::pair<const char*, spdlog::level::level_enum> kLevels[] = {
+        {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+        {"warn", spdlog::level::warn},   {"warning", spdlog::level::warn}, {"error", spdlog::level::err},
+        {"off", spdlog::level::off},
+    };
+    for (const auto& [level_name, level] : kLevels) {
+        if (name == level_name) return level;
     }
     return make_error("unknown log level \"" + name + "\" (use trace, debug, info, warn, error or off)");
 }

@@ -114,7 +114,7 @@ void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
     if (nread > 0) {
         self->handle_bytes(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
     } else if (nread == UV_EOF) {
-        self->close("the other side closed the connection");
+        self->close(self->draining_ ? self->close_reason_ : "the other side closed the connection");
     } else if (nread < 0) {
         self->close(std::string("connection error: ") + uv_strerror(static_cast<int>(nread)));
     }
@@ -122,7 +122,7 @@ void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
 
 void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
 {
-    if (closing_ || flush_then_close_) return;
+    if (closing_ || flush_then_close_ || draining_) return;
     auto fed = decoder_.feed(std::span(data, length));
     // Frames decoded before a malformed one are still handled, in order.
     while (!closing_ && !flush_then_close_) {
@@ -135,7 +135,7 @@ void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
 
 void TcpConnection::send(OutFrame frame)
 {
-    if (closing_ || flush_then_close_) return;
+    if (closing_ || flush_then_close_ || draining_) return;
     auto request = std::make_unique<WriteRequest>();
     request->frame = std::move(frame);
     request->connection = this;
@@ -188,6 +188,26 @@ void TcpConnection::close_after_flush(const std::string& reason)
     close_reason_ = reason;
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     if (pending_writes_ == 0) close(reason);
+}
+
+void TcpConnection::shutdown_and_drain(const std::string& reason)
+{
+    if (closing_ || flush_then_close_ || draining_) return;
+    draining_ = true;
+    close_reason_ = reason;
+    auto request = std::make_unique<uv_shutdown_t>();
+    request->data = this;
+    int rc = uv_shutdown(request.get(), reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* req, int status) {
+        std::unique_ptr<uv_shutdown_t> owned(req);
+        auto* self = static_cast<TcpConnection*>(req->data);
+        if (status == UV_ECANCELED || self->closing_) return;
+        if (status < 0) self->close(self->close_reason_);
+    });
+    if (rc != 0) {
+        close(reason);
+        return;
+    }
+    (void)request.release();  // reclaimed in the callback
 }
 
 void TcpConnection::close(const std::string& reason)

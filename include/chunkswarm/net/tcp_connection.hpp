@@ -45,6 +45,10 @@ public:
     // Sends an error frame, then closes once everything queued is written.
     void fail(const std::string& reason);
     void close_after_flush(const std::string& reason);
+    // Sends what is queued, then a FIN, and keeps reading (dropping what arrives) until the other
+    // side closes too. Closing outright could turn into a reset that destroys our last message
+    // before the other side has read it.
+    void shutdown_and_drain(const std::string& reason);
     void close(const std::string& reason);
 
     bool closing() const { return closing_; }
@@ -70,6 +74,7 @@ private:
     std::size_t pending_writes_ = 0;
     bool closing_ = false;
     bool flush_then_close_ = false;
+    bool draining_ = false;
     std::string close_reason_;
     std::string remote_address_ = "(not connected)";
 };

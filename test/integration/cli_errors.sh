@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Bad input from the user: one clear line on stderr and a non-zero exit, never a crash or a hang.
+source "$(dirname "$0")/lib.sh"
+
+mapfile -t ports < <(free_ports 6)
+ring_config ring.json 102400 "${ports[@]}"
+make_file input.bin $((102400 * 6))
+make_file small.bin $((102400 * 4))
+
+expect_error owner-no-args "--file is required" "$OWNER_BIN"
+expect_error owner-unknown-flag "--bogus" "$OWNER_BIN" --bogus --file input.bin --port 1
+expect_error owner-missing-file "cannot open" "$OWNER_BIN" --port "${ports[0]}" --file nope.bin --data-dir o1
+expect_error owner-small-file "at least 5" "$OWNER_BIN" --port "${ports[0]}" --file small.bin --data-dir o2
+expect_error owner-missing-config "cannot open config" "$OWNER_BIN" --config none.json --file input.bin
+echo '{ "owner": { "port": 1 }, "peers": [ { "id": 1, "port": 2, "download_neighbor": 1 } ] }' > bad.json
+expect_error owner-bad-config "at least 2 peers" "$OWNER_BIN" --config bad.json --file input.bin
+expect_error owner-bad-level "unknown log level" "$OWNER_BIN" --port "${ports[0]}" --file input.bin --log-level loud
+expect_error peer-no-args "give --config" "$PEER_BIN"
+expect_error peer-unknown-id "not in" "$PEER_BIN" --config ring.json --id 9
+expect_error peer-self-neighbour "must differ" "$PEER_BIN" --owner-port 1 --port 5 --download-port 5
+
+# A port in use: a peer whose listening port is taken by another process of ours.
+start blocker "$OWNER_BIN" --port "${ports[1]}" --file input.bin --data-dir blocker --bind 127.0.0.1
+wait_for_line blocker.log listening
+expect_error peer-port-in-use "in use" "$PEER_BIN" --config ring.json --id 1
+
+# An owner that never comes up: the peer gives up after its retry budget.
+sed 's/"owner_connect_timeout_s": 60/"owner_connect_timeout_s": 1/' ring.json > quick.json
+expect_error peer-owner-unreachable "could not reach owner" "$PEER_BIN" --config quick.json --id 2

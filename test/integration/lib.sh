@@ -1,0 +1,134 @@
+# Shared harness for the integration tests: real owner and peer processes on 127.0.0.1.
+# Every process is started under `timeout`, so none outlives its test; cleanup ends only the
+# processes this test started, by PID.
+set -euo pipefail
+
+: "${OWNER_BIN:?}" "${PEER_BIN:?}" "${FREE_PORTS_BIN:?}"
+PROCESS_LIMIT_S=${PROCESS_LIMIT_S:-120}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/chunkswarm-it-XXXXXX")
+STARTED_PIDS=()
+declare -A PID_OF=()
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [[ "${KEEP_WORK:-0}" == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+cd "$WORK"
+
+fail() {
+    echo "FAIL: $*" >&2
+    show_logs
+    exit 1
+}
+
+show_logs() {
+    local log
+    for log in "$WORK"/*.log; do
+        [[ -e "$log" ]] || continue
+        echo "----- last lines of $(basename "$log") -----" >&2
+        tail -n 15 "$log" >&2
+    done
+}
+
+# make_file PATH BYTES: random bytes, so every chunk hash differs.
+make_file() { head -c "$2" /dev/urandom > "$1"; }
+
+free_ports() { "$FREE_PORTS_BIN" "$1"; }
+
+# ring_config PATH CHUNK_SIZE OWNER_PORT PEER_PORT...: peer k downloads from peer k-1, peer 1 from the last.
+ring_config() {
+    local path=$1 chunk_size=$2 owner_port=$3
+    shift 3
+    local ports=("$@") n=$# i
+    {
+        printf '{\n  "owner": { "host": "127.0.0.1", "port": %s },\n' "$owner_port"
+        printf '  "chunk_size": %s,\n  "data_dir": "%s/data",\n' "$chunk_size" "$WORK"
+        printf '  "settings": { "owner_connect_timeout_s": 60, "neighbor_connect_timeout_s": 60 },\n'
+        printf '  "peers": [\n'
+        for ((i = 1; i <= n; i++)); do
+            ((i == 1)) || printf ',\n'
+            printf '    { "id": %d, "port": %s, "download_neighbor": %d }' "$i" "${ports[i - 1]}" $((i == 1 ? n : i - 1))
+        done
+        printf '\n'
+        printf '  ]\n}\n'
+    } > "$path"
+}
+
+# start NAME COMMAND...: runs in the background with stdout and stderr in NAME.log.
+start() {
+    local name=$1
+    shift
+    timeout --signal=TERM "$PROCESS_LIMIT_S" "$@" > "$WORK/$name.log" 2>&1 &
+    STARTED_PIDS+=($!)
+    PID_OF[$name]=$!
+}
+
+# wait_ok NAME...: each must exit 0 within the process limit.
+wait_ok() {
+    local name status
+    for name in "$@"; do
+        status=0
+        wait "${PID_OF[$name]}" || status=$?
+        if ((status == 124)); then fail "$name did not finish within ${PROCESS_LIMIT_S} s"; fi
+        if ((status != 0)); then fail "$name exited with status $status"; fi
+    done
+}
+
+# check_file ORIGINAL COPY...: every copy is byte-identical (SHA-256).
+check_file() {
+    local original=$1 want copy got
+    shift
+    want=$(sha256sum "$original" | cut -d' ' -f1)
+    for copy in "$@"; do
+        [[ -f "$copy" ]] || fail "$copy was not produced"
+        got=$(sha256sum "$copy" | cut -d' ' -f1)
+        [[ "$got" == "$want" ]] || fail "$copy differs from $original ($got != $want)"
+        echo "ok: $copy matches (sha256 ${want:0:16}...)"
+    done
+}
+
+# check_events LOG...: each log shows all six activity kinds the seed asks for.
+check_events() {
+    local log pattern
+    for log in "$@"; do
+        for pattern in 'received chunk [0-9]' 'sent chunk [0-9]' 'received chunk ID list' 'sent chunk ID list' \
+            'requested chunks \[' 'received request from'; do
+            grep -q "$pattern" "$log" || fail "$log has no line matching '$pattern'"
+        done
+    done
+    echo "ok: all six activity kinds in $# log(s)"
+}
+
+# expect_error NAME PATTERN COMMAND...: exits non-zero quickly and says PATTERN on stderr.
+expect_error() {
+    local name=$1 pattern=$2 status=0
+    shift 2
+    timeout 30 "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" || status=$?
+    ((status != 0 && status != 124)) || fail "$name: expected a non-zero exit, got $status"
+    grep -q -- "$pattern" "$WORK/$name.err" || fail "$name: stderr lacks '$pattern': $(cat "$WORK/$name.err")"
+    echo "ok: $name -> exit $status: $(head -n 1 "$WORK/$name.err")"
+}
+
+# frame JSON_HEADER: a payload-less chunkswarm frame on stdout (see docs/protocol.md).
+frame() {
+    local header=$1 n=${#1} length
+    # Two steps: the first printf spells the big-endian length as \xNN escapes, the second emits the bytes.
+    length=$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)))
+    printf 'CSW1'
+    # shellcheck disable=SC2059
+    printf "$length"
+    printf '\x00\x00\x00\x00%s' "$header"
+}
+
+# wait_for_line LOG PATTERN: up to 10 s for a process to log PATTERN.
+wait_for_line() {
+    local _
+    for _ in $(seq 100); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "$1 never logged '$2'"
+}
