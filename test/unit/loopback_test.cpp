@@ -1,0 +1,193 @@
+// The libuv layer on a real loopback socket, in one process: a ChunkServer and ChunkClients on
+// one loop, an ephemeral port, counted callbacks, and no handle left open at the end.
+#include <doctest/doctest.h>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/net/chunk_client.hpp"
+#include "chunkswarm/net/chunk_server.hpp"
+#include "chunkswarm/net/loop_thread.hpp"
+#include "test_util.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+struct Swarmlet {
+    test::TempDir dir;
+    std::vector<std::uint8_t> original = test::random_bytes(7 * 4096 + 100, 7);
+    ChunkStore server_store{dir.path() / "server"};
+    Manifest manifest;
+    uv_loop_t loop{};
+
+    Swarmlet()
+    {
+        test::write_file(dir.path() / "input.bin", original);
+        manifest = split_file(dir.path() / "input.bin", 4096, server_store).value();
+        uv_loop_init(&loop);
+    }
+
+    net::ServerContext context(int& done_calls, bool& done_complete)
+    {
+        net::ServerContext c;
+        c.manifest = &manifest;
+        c.store = &server_store;
+        c.offered_for = [this](std::uint32_t) -> Result<ChunkSet> { return ChunkSet::all(manifest.chunk_count); };
+        c.on_done = [&](std::uint32_t, bool complete) {
+            ++done_calls;
+            done_complete = complete;
+        };
+        return c;
+    }
+
+    // Runs until no handle is active, then requires that closing the loop finds nothing left open.
+    void run_and_close()
+    {
+        uv_run(&loop, UV_RUN_DEFAULT);
+    }
+};
+
+net::ClientOptions client_options(std::uint16_t port)
+{
+    net::ClientOptions o;
+    o.self_id = 1;
+    o.remote = Endpoint{"127.0.0.1", port};
+    o.remote_label = "test server";
+    o.connect_timeout_s = 5;
+    o.settings.request_window = 3;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("a client downloads every chunk from a server over loopback and the loop closes clean")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    int stored = 0;
+    int ends = 0;
+    Result<void> outcome = make_error("never ended");
+    ChunkStore client_store(s.dir.path() / "client");
+    REQUIRE(client_store.prepare().ok());
+    {
+        net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        REQUIRE(server.port() != 0);
+
+        net::ClientHooks hooks;
+        hooks.accept_manifest = [&](const Manifest& m) -> Result<void> {
+            CHECK(m == s.manifest);
+            return {};
+        };
+        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
+        hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) {
+            ++stored;
+            return client_store.write(id, bytes);
+        };
+        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
+        hooks.on_finished = [&](const RequestPlanner&) { return client_store.join(s.manifest, s.dir.path() / "out.bin"); };
+        hooks.on_end = [&](const Result<void>& r) {
+            ++ends;
+            outcome = r;
+            server.close();
+        };
+        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
+        client.start();
+        s.run_and_close();
+    }
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(outcome.ok());
+    CHECK(ends == 1);
+    CHECK(stored == 8);
+    CHECK(done_calls == 1);
+    CHECK(done_complete);
+    CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
+}
+
+TEST_CASE("garbage gets an error frame and a closed connection while the server keeps serving")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    std::vector<std::string> errors;
+    std::vector<std::string> close_reasons;
+    Result<void> honest = make_error("never ended");
+    {
+        net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        auto address = net::to_sockaddr(Endpoint{"127.0.0.1", server.port()}).value();
+
+        // Three hostile clients: not our protocol, a request before hello, an out-of-range chunk ID.
+        std::vector<std::vector<std::uint8_t>> attacks;
+        attacks.push_back({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1'});
+        attacks.push_back(encode(Request{{0}}).head);
+        auto hello = encode(Hello{9}).head;
+        auto bad_id = encode_frame_head({{"type", "request"}, {"ids", {99}}}, 0);
+        hello.insert(hello.end(), bad_id.begin(), bad_id.end());
+        attacks.push_back(hello);
+        for (auto& bytes : attacks) {
+            auto attacker = net::TcpConnection::create(&s.loop, Role::client);
+            attacker->set_handlers(
+                [&](Frame f) {
+                    if (f.type() == "error") errors.push_back(f.header["message"]);
+                },
+                [&](const std::string& reason) { close_reasons.push_back(reason); });
+            attacker->connect(address, [attacker, bytes](int status) {
+                REQUIRE(status == 0);
+                attacker->start_reading();
+                attacker->send(OutFrame{bytes, {}});
+            });
+        }
+
+        net::ClientHooks hooks;
+        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
+        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
+        hooks.store_chunk = [](ChunkId, std::span<const std::uint8_t>) -> Result<void> { return {}; };
+        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
+        hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+        hooks.on_end = [&](const Result<void>& r) {
+            honest = r;
+            server.close();
+        };
+        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
+        client.start();
+        s.run_and_close();
+    }
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(honest.ok());
+    REQUIRE(errors.size() == 3);
+    CHECK(close_reasons.size() == 3);
+    std::sort(errors.begin(), errors.end());
+    CHECK(errors[0].find("bad frame magic") != std::string::npos);
+    CHECK(errors[1].find("chunk ID 99 is not in 0..7") != std::string::npos);
+    CHECK(errors[2].find("the first message must be hello") != std::string::npos);
+}
+
+TEST_CASE("a client gives up on an unreachable server after its budget, with a clear reason")
+{
+    Swarmlet s;
+    // A port that was free a moment ago and is not listened on.
+    std::uint16_t port = 0;
+    {
+        net::TcpListener probe(&s.loop, Role::server);
+        REQUIRE(probe.listen(Endpoint{"127.0.0.1", 0}, [](auto) {}).ok());
+        port = probe.port();
+    }
+    Result<void> outcome = make_error("never ended");
+    {
+        net::ClientHooks hooks;
+        hooks.on_end = [&](const Result<void>& r) { outcome = r; };
+        auto options = client_options(port);
+        options.connect_timeout_s = 1;
+        net::ChunkClient client(&s.loop, options, std::move(hooks));
+        client.start();
+        s.run_and_close();
+    }
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&s.loop) == 0);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message.find("could not reach test server") != std::string::npos);
+    CHECK(outcome.error().message.find("connection refused") != std::string::npos);
+}

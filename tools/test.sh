@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test (unit and integration) and ends with "N passed, N failed".
+#   tools/test.sh                  the normal build (build/)
+#   tools/test.sh --sanitize thread    ThreadSanitizer build (build-thread/)
+#   tools/test.sh --sanitize address   AddressSanitizer + UBSan build (build-address/)
+# Extra arguments after -- go to `meson test` (e.g. -- --suite unit).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+sanitize=""
+if [[ "${1:-}" == "--sanitize" ]]; then
+    sanitize=$2
+    shift 2
+fi
+[[ "${1:-}" == "--" ]] && shift
+
+case "$sanitize" in
+"") export BUILD_DIR=${BUILD_DIR:-$ROOT/build} ;;
+thread) export BUILD_DIR=$ROOT/build-thread MESON_ARGS="-Db_sanitize=thread -Dbuildtype=debugoptimized" ;;
+address) export BUILD_DIR=$ROOT/build-address MESON_ARGS="-Db_sanitize=address,undefined -Db_lundef=false" ;;
+*) echo "test.sh: unknown sanitizer '$sanitize' (use thread or address)" >&2; exit 2 ;;
+esac
+"$ROOT/tools/setup.sh"
+
+# Sanitizer findings fail the test that triggered them.
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+export ASAN_OPTIONS="halt_on_error=1 detect_leaks=1"
+export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1"
+
+status=0
+meson test -C "$BUILD_DIR" --print-errorlogs "$@" || status=$?
+
+log="$BUILD_DIR/meson-logs/testlog.json"
+passed=$(grep -o '"result": "[A-Z]*"' "$log" | grep -c '"OK"' || true)
+failed=$(grep -o '"result": "[A-Z]*"' "$log" | grep -Evc '"(OK|SKIP)"' || true)
+if ((status != 0 && failed == 0)); then failed=1; fi
+echo "${sanitize:+[$sanitize] }$passed passed, $failed failed"
+exit "$status"
