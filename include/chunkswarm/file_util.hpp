@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chunkswarm/result.hpp"
 
@@ -15,12 +16,28 @@ namespace chunkswarm {
 inline constexpr std::string_view kManifestFileName = "manifest.json";
 inline constexpr std::string_view kSummaryFileName = "summary.txt";
 inline constexpr std::string_view kChunkDirName = "chunks";
+inline constexpr std::string_view kLockFileName = ".lock";
 
 bool is_reserved_name(std::string_view name);
 
 // Writes to "<path>.tmp" and renames over `path`, so readers see the old or the new file, never half.
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
 Result<void> ensure_directory(const std::filesystem::path& dir);
+
+// An exclusive lock on a data directory for the life of the process, so that two processes
+// never write into the same one. The kernel drops it if the process dies.
+class DirectoryLock {
+public:
+    static Result<DirectoryLock> acquire(const std::filesystem::path& dir);
+    DirectoryLock(DirectoryLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    DirectoryLock& operator=(DirectoryLock&&) = delete;
+    DirectoryLock(const DirectoryLock&) = delete;
+    ~DirectoryLock();
+
+private:
+    explicit DirectoryLock(int fd) : fd_(fd) {}
+    int fd_;
+};
 std::string errno_text(int err);
 
 }  // namespace chunkswarm

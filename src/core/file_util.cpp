@@ -1,6 +1,7 @@
 #include "chunkswarm/file_util.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -67,6 +68,34 @@ Result<void> ensure_directory(const std::filesystem::path& dir)
         return make_error("directory " + dir.string() + " is not writable: " + errno_text(errno));
     }
     return {};
+}
+
+}  // namespace chunkswarm
+
+namespace chunkswarm {
+
+Result<DirectoryLock> DirectoryLock::acquire(const std::filesystem::path& dir)
+{
+    std::filesystem::path path = dir / kLockFileName;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return make_error("cannot create " + path.string() + ": " + errno_text(errno));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        ::close(fd);
+        if (err == EWOULDBLOCK) {
+            return make_error("data directory " + dir.string() +
+                              " is in use by another chunkswarm process; give each process its own --data-dir");
+        }
+        return make_error("cannot lock " + path.string() + ": " + errno_text(err));
+    }
+    return DirectoryLock(fd);
+}
+
+DirectoryLock::~DirectoryLock()
+{
+    if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace chunkswarm

@@ -160,6 +160,7 @@ void ChunkClient::handle(ChunkData& message)
         spdlog::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id,
                      options_.remote_label);
         planner_->on_rejected(id);
+        if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
         pump();
         return;
     }

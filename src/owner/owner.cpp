@@ -15,7 +15,6 @@ namespace {
 
 Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& store)
 {
-    CS_TRY(ensure_directory(options.data_dir));
     auto manifest = split_file(options.file, options.chunk_size, store);
     if (!manifest) return manifest.error();
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
@@ -70,6 +69,9 @@ int serve(const OwnerOptions& options, const Manifest& manifest, const ChunkStor
 
 int run_owner(const OwnerOptions& options)
 {
+    if (auto ready = ensure_directory(options.data_dir); !ready) return cli::fail("owner", ready.error().message);
+    auto lock = DirectoryLock::acquire(options.data_dir);
+    if (!lock) return cli::fail("owner", lock.error().message);
     ChunkStore store(options.data_dir);
     auto manifest = prepare_chunks(options, store);
     if (!manifest) return cli::fail("owner", manifest.error().message);

@@ -75,13 +75,15 @@ private:
 int PeerNode::run()
 {
     if (auto ready = ensure_directory(options_.data_dir); !ready) return cli::fail(name_, ready.error().message);
+    auto data_dir_lock = DirectoryLock::acquire(options_.data_dir);
+    if (!data_dir_lock) return cli::fail(name_, data_dir_lock.error().message);
     if (auto ready = store_.prepare(); !ready) return cli::fail(name_, ready.error().message);
     // Bound now, so a port in use is reported before any download; the neighbour's early
     // connection waits in the backlog until the upload thread starts.
     if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
     if (auto got = bootstrap(); !got) return cli::fail(name_, got.error().message);
     trade();
-    std::lock_guard lock(failure_mutex_);
+    std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
     spdlog::info("finished: holds {} and its upload neighbour is complete; exiting",
                  (options_.data_dir / manifest_->file_name).string());

@@ -27,3 +27,11 @@ expect_error peer-port-in-use "in use" "$PEER_BIN" --config ring.json --id 1
 # An owner that never comes up: the peer gives up after its retry budget.
 sed 's/"owner_connect_timeout_s": 60/"owner_connect_timeout_s": 1/' ring.json > quick.json
 expect_error peer-owner-unreachable "could not reach owner" "$PEER_BIN" --config quick.json --id 2
+
+# Two processes given the same data directory: the second refuses to start.
+start holder "$OWNER_BIN" --port "${ports[2]}" --file input.bin --data-dir shared --bind 127.0.0.1
+wait_for_line holder.log listening
+expect_error owner-shared-dir "in use by another chunkswarm process" \
+    "$OWNER_BIN" --port "${ports[3]}" --file input.bin --data-dir shared
+expect_error peer-shared-dir "in use by another chunkswarm process" \
+    "$PEER_BIN" --owner-port "${ports[2]}" --port "${ports[4]}" --download-port "${ports[5]}" --data-dir shared

@@ -105,6 +105,48 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
 }
 
+TEST_CASE("a chunk that fails its hash is dropped and requested again, and the copy is exact")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    std::vector<ChunkId> rejected;
+    Result<void> outcome = make_error("never ended");
+    ChunkStore client_store(s.dir.path() / "client");
+    REQUIRE(client_store.prepare().ok());
+    // The server's copy of chunk 3 is damaged on disk until the client has rejected it once.
+    auto good = s.server_store.read(3, 4096).value();
+    auto bad = good;
+    bad[100] ^= 0xFF;
+    REQUIRE(s.server_store.write(3, bad).ok());
+    {
+        net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        net::ClientHooks hooks;
+        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
+        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
+        hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) { return client_store.write(id, bytes); };
+        hooks.on_bad_chunk = [&](ChunkId id) {
+            rejected.push_back(id);
+            REQUIRE(s.server_store.write(3, good).ok());
+        };
+        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
+        hooks.on_finished = [&](const RequestPlanner&) { return client_store.join(s.manifest, s.dir.path() / "out.bin"); };
+        hooks.on_end = [&](const Result<void>& r) {
+            outcome = r;
+            server.close();
+        };
+        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
+        client.start();
+        s.run_and_close();
+    }
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(outcome.ok());
+    CHECK(rejected == std::vector<ChunkId>{3});
+    CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
+}
+
 TEST_CASE("garbage gets an error frame and a closed connection while the server keeps serving")
 {
     Swarmlet s;

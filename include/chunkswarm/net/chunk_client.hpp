@@ -38,6 +38,8 @@ struct ClientHooks {
     std::function<ChunkSet()> local_chunks;
     // A chunk that passed its hash check; an error (disk) ends the client.
     std::function<Result<void>(ChunkId, std::span<const std::uint8_t>)> store_chunk;
+    // Optional: a chunk failed its hash check (it is dropped and requested again).
+    std::function<void(ChunkId)> on_bad_chunk;
     // Whether nothing more is wanted from this remote.
     std::function<bool(const RequestPlanner&)> is_finished;
     // Runs once finished, before "done" is sent (join the file, write the summary).
