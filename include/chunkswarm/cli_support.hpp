@@ -1,11 +1,12 @@
 // What the owner and peer command lines share: logging flags and the way errors end a process.
+// CLI11 is heavy to compile, so only the two main.cpp files and cli_support.cpp include it.
 #pragma once
-
-#include <CLI/CLI.hpp>
 
 #include <string>
 
-#include <spdlog/spdlog.h>
+namespace CLI {
+class App;
+}
 
 namespace chunkswarm::cli {
 

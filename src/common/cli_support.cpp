@@ -1,5 +1,7 @@
 #include "chunkswarm/cli_support.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 
 #include "chunkswarm/log.hpp"
@@ -41,7 +43,6 @@ int parse(CLI::App& app, int argc, char** argv)
 
 int fail(const std::string& program, const std::string& message, int exit_code)
 {
-    if (spdlog::default_logger()) spdlog::default_logger()->flush();
     log::shutdown();
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
     return exit_code;

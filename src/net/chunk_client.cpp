@@ -1,6 +1,6 @@
+#include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 
-#include <spdlog/spdlog.h>
 
 namespace chunkswarm::net {
 namespace {
@@ -55,11 +55,11 @@ void ChunkClient::retry_later(const std::string& why)
         return;
     }
     if (!reported_waiting_) {
-        spdlog::info("waiting for {} at {} ({}); retrying for up to {} s", options_.remote_label,
+        log::info("waiting for {} at {} ({}); retrying for up to {} s", options_.remote_label,
                      options_.remote.to_string(), why, options_.connect_timeout_s);
         reported_waiting_ = true;
     } else {
-        spdlog::debug("{} not reachable yet ({}); next try in {} ms", options_.remote_label, why, *delay);
+        log::debug("{} not reachable yet ({}); next try in {} ms", options_.remote_label, why, *delay);
     }
     retry_timer_.start(*delay, [this] { attempt(); });
 }
@@ -73,7 +73,7 @@ void ChunkClient::on_connected(int status)
     }
     backoff_.reset();
     reported_waiting_ = false;
-    spdlog::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
+    log::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
                  options_.remote.to_string());
     connection_->start_reading();
     connection_->send(Hello{options_.self_id});
@@ -89,7 +89,7 @@ void ChunkClient::on_closed(const std::string& reason)
         end({});
         return;
     }
-    spdlog::warn("lost the connection to {} ({}); reconnecting", options_.remote_label, reason);
+    log::warn("lost the connection to {} ({}); reconnecting", options_.remote_label, reason);
     retry_later(reason);
 }
 
@@ -97,7 +97,7 @@ void ChunkClient::on_frame(Frame frame)
 {
     auto message = parse_message(std::move(frame), Role::client, manifest_ ? &*manifest_ : nullptr);
     if (!message) {
-        spdlog::warn("bad message from {}: {}; closing the connection", options_.remote_label, message.error().message);
+        log::warn("bad message from {}: {}; closing the connection", options_.remote_label, message.error().message);
         connection_->fail(message.error().message);
         return;
     }
@@ -134,7 +134,7 @@ void ChunkClient::handle(const ManifestMsg& message)
 
 void ChunkClient::handle(const HaveList& message)
 {
-    spdlog::info("received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
+    log::info("received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
                  format_ids(message.have.ids()));
     planner_->on_remote_list(message.have);
     have_list_ = true;
@@ -144,7 +144,7 @@ void ChunkClient::handle(const HaveList& message)
 
 void ChunkClient::handle(const Have& message)
 {
-    spdlog::info("received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
+    log::info("received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
     for (ChunkId id : message.ids) planner_->on_remote_have(id);
     pump();
 }
@@ -157,7 +157,7 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
-        spdlog::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id,
+        log::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id,
                      options_.remote_label);
         planner_->on_rejected(id);
         if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
@@ -170,7 +170,7 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     planner_->on_stored(id);
-    spdlog::info("received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
+    log::info("received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
                  message.bytes.size(), planner_->local().count(), manifest_->chunk_count);
     pump();
     check_finished();
@@ -183,7 +183,7 @@ void ChunkClient::pump()
     for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
         std::vector<ChunkId> batch(ids.begin() + static_cast<std::ptrdiff_t>(start),
                                    ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
-        spdlog::info("requested chunks [{}] from {}", format_ids(batch), options_.remote_label);
+        log::info("requested chunks [{}] from {}", format_ids(batch), options_.remote_label);
         connection_->send(Request{std::move(batch)});
     }
 }

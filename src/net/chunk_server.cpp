@@ -1,6 +1,6 @@
+#include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 
-#include <spdlog/spdlog.h>
 
 namespace chunkswarm::net {
 namespace {
@@ -74,7 +74,7 @@ std::shared_ptr<ServerSession> ServerSession::start(ChunkServer& server, std::sh
         if (auto s = weak.lock()) s->pump_reads();
     });
     session->connection_->start_reading();
-    spdlog::debug("accepted a connection from {}", session->label_);
+    log::debug("accepted a connection from {}", session->label_);
     return session;
 }
 
@@ -92,7 +92,7 @@ void ServerSession::close(const std::string& reason)
 void ServerSession::on_closed(const std::string& reason)
 {
     closed_ = true;
-    spdlog::debug("connection with {} closed: {}", label_, reason);
+    log::debug("connection with {} closed: {}", label_, reason);
     if (server_) server_->forget(this);  // may destroy this session; nothing follows
 }
 
@@ -102,7 +102,7 @@ void ServerSession::on_frame(Frame frame)
     const ServerContext& context = server_->context_;
     auto message = parse_message(std::move(frame), Role::server, context.manifest);
     if (!message) {
-        spdlog::warn("bad message from {}: {}; sending an error and closing the connection", label_,
+        log::warn("bad message from {}: {}; sending an error and closing the connection", label_,
                      message.error().message);
         connection_->fail(message.error().message);
         return;
@@ -118,7 +118,7 @@ void ServerSession::on_frame(Frame frame)
             if constexpr (std::is_same_v<T, Hello> || std::is_same_v<T, Request> || std::is_same_v<T, Done>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
-                spdlog::warn("{} reported an error: {}", label_, m.message);
+                log::warn("{} reported an error: {}", label_, m.message);
                 connection_->close("the other side reported an error");
             }
         },
@@ -130,17 +130,17 @@ void ServerSession::handle(const Hello& hello)
     const ServerContext& context = server_->context_;
     auto offered = context.offered_for(hello.peer_id);
     if (!offered) {
-        spdlog::warn("refusing peer {} from {}: {}", hello.peer_id, label_, offered.error().message);
+        log::warn("refusing peer {} from {}: {}", hello.peer_id, label_, offered.error().message);
         connection_->fail(offered.error().message);
         return;
     }
     peer_id_ = hello.peer_id;
     label_ = "peer " + std::to_string(hello.peer_id);
     offered_ = std::move(offered).value();
-    spdlog::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
+    log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(ManifestMsg{*context.manifest});
     connection_->send(HaveList{offered_});
-    spdlog::info("sent chunk ID list to {}: {} chunk(s) [{}]", label_, offered_.count(), format_ids(offered_.ids()));
+    log::info("sent chunk ID list to {}: {} chunk(s) [{}]", label_, offered_.count(), format_ids(offered_.ids()));
 }
 
 void ServerSession::announce()
@@ -159,18 +159,18 @@ void ServerSession::send_have(const std::vector<ChunkId>& ids)
     for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
         std::vector<ChunkId> batch(ids.begin() + static_cast<std::ptrdiff_t>(start),
                                    ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
-        spdlog::info("sent chunk ID list update to {}: [{}]", label_, format_ids(batch));
+        log::info("sent chunk ID list update to {}: [{}]", label_, format_ids(batch));
         connection_->send(Have{std::move(batch)});
     }
 }
 
 void ServerSession::handle(const Request& request)
 {
-    spdlog::info("received request from {} for chunks [{}]", label_, format_ids(request.ids));
+    log::info("received request from {} for chunks [{}]", label_, format_ids(request.ids));
     for (ChunkId id : request.ids) {
         if (!offered_.contains(id)) {
             std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
-            spdlog::warn("{} {}; closing the connection", label_, reason);
+            log::warn("{} {}; closing the connection", label_, reason);
             connection_->fail(reason);
             return;
         }
@@ -185,7 +185,7 @@ void ServerSession::handle(const Request& request)
 
 void ServerSession::handle(const Done& done)
 {
-    spdlog::info("{} is done with this side ({})", label_,
+    log::info("{} is done with this side ({})", label_,
                  done.complete ? "it holds the whole file" : "it has all it wanted from here");
     server_->context_.on_done(*peer_id_, done.complete);
     // Closing here, after the client's FIN, is what lets the client finish without a reset.
@@ -234,13 +234,13 @@ void ServerSession::on_read_done(ReadJob& job)
     for (std::size_t i = 0; i < job.ids.size(); ++i) {
         auto& result = job.results[i];
         if (!result) {
-            spdlog::error("cannot serve chunk {} to {}: {}", job.ids[i], label_, result.error().message);
+            log::error("cannot serve chunk {} to {}: {}", job.ids[i], label_, result.error().message);
             connection_->fail("this side cannot read chunk " + std::to_string(job.ids[i]));
             return;
         }
         std::size_t size = result.value().size();
         connection_->send(encode_chunk(job.ids[i], std::move(result).value()));
-        spdlog::info("sent chunk {} to {} ({} bytes)", job.ids[i], label_, size);
+        log::info("sent chunk {} to {} ({} bytes)", job.ids[i], label_, size);
     }
     pump_reads();
 }

@@ -1,8 +1,8 @@
 #include "owner.hpp"
 
-#include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include "chunkswarm/log.hpp"
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/file_util.hpp"
@@ -19,7 +19,7 @@ Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& s
     if (!manifest) return manifest.error();
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
-    spdlog::info("split {} ({} bytes) into {} chunks of {} bytes in {}; SHA-256 {}", options.file.string(), m.file_size,
+    log::info("split {} ({} bytes) into {} chunks of {} bytes in {}; SHA-256 {}", options.file.string(), m.file_size,
                  m.chunk_count, m.chunk_size, store.dir().string(), to_hex(m.file_sha256));
     return manifest;
 }
@@ -45,9 +45,9 @@ int serve(const OwnerOptions& options, const Manifest& manifest, const ChunkStor
         };
         context.on_done = [&](std::uint32_t peer_id, bool) {
             if (!slots.mark_served(peer_id)) return;
-            spdlog::info("peer {} holds its share; {} of {} peers served", peer_id, slots.served_count(), slots.slots());
+            log::info("peer {} holds its share; {} of {} peers served", peer_id, slots.served_count(), slots.slots());
             if (slots.all_served() && !options.linger) {
-                spdlog::info("every share is delivered, so every chunk is in the swarm; the owner exits");
+                log::info("every share is delivered, so every chunk is in the swarm; the owner exits");
                 server_ptr->close();
             }
         };
@@ -56,7 +56,7 @@ int serve(const OwnerOptions& options, const Manifest& manifest, const ChunkStor
         if (auto listening = server.listen(options.bind); !listening) {
             exit_code = cli::fail("owner", listening.error().message);
         } else {
-            spdlog::info("listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options.bind.host,
+            log::info("listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options.bind.host,
                          server.port(), slots.slots(), slots.slots());
             uv_run(&loop, UV_RUN_DEFAULT);
         }

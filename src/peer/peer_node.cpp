@@ -1,11 +1,11 @@
 #include "peer_node.hpp"
 
-#include <spdlog/spdlog.h>
 #include <uv.h>
 
 #include <chrono>
 #include <mutex>
 
+#include "chunkswarm/log.hpp"
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/file_util.hpp"
@@ -85,7 +85,7 @@ int PeerNode::run()
     trade();
     std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
-    spdlog::info("finished: holds {} and its upload neighbour is complete; exiting",
+    log::info("finished: holds {} and its upload neighbour is complete; exiting",
                  (options_.data_dir / manifest_->file_name).string());
     return 0;
 }
@@ -94,7 +94,7 @@ Result<void> PeerNode::open_upload_port()
 {
     server_ = std::make_unique<net::ChunkServer>(upload_thread_.loop(), upload_context());
     CS_TRY(server_->listen(options_.listen));
-    spdlog::info("upload server listening on {}:{}", options_.listen.host, server_->port());
+    log::info("upload server listening on {}:{}", options_.listen.host, server_->port());
     return {};
 }
 
@@ -114,7 +114,7 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest)
     CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
     manifest_ = manifest;
     inventory_.reset(ChunkSet(manifest.chunk_count));
-    spdlog::info("received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
+    log::info("received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
                  manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
     return {};
 }
@@ -150,7 +150,7 @@ net::ClientHooks PeerNode::bootstrap_hooks()
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
     hooks.on_finished = [this](const RequestPlanner& planner) -> Result<void> {
         CS_TRY(write_summary_now());
-        spdlog::info("holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
+        log::info("holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
                      summary_path().string());
         return {};
     };
@@ -212,7 +212,7 @@ void PeerNode::write_summary_soon()
 {
     if (summary_timer_->active()) return;
     summary_timer_->start(options_.settings.summary_interval_ms, [this] {
-        if (auto written = write_summary_now(); !written) spdlog::warn("{}", written.error().message);
+        if (auto written = write_summary_now(); !written) log::warn("{}", written.error().message);
     });
 }
 
@@ -229,7 +229,7 @@ Result<void> PeerNode::finish_file()
     std::filesystem::path destination = options_.data_dir / manifest_->file_name;
     CS_TRY(store_.join(*manifest_, destination));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("all {} chunks held; joined them into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
+    log::info("all {} chunks held; joined them into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
                  destination.string(), manifest_->file_size, ms);
     return {};
 }

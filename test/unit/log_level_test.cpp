@@ -6,12 +6,12 @@ using namespace chunkswarm;
 
 TEST_CASE("log levels are accepted by name, and unknown names are refused with the list")
 {
-    CHECK(log::parse_level("trace").value() == spdlog::level::trace);
-    CHECK(log::parse_level("info").value() == spdlog::level::info);
-    CHECK(log::parse_level("warn").value() == spdlog::level::warn);
-    CHECK(log::parse_level("warning").value() == spdlog::level::warn);
-    CHECK(log::parse_level("error").value() == spdlog::level::err);
-    CHECK(log::parse_level("off").value() == spdlog::level::off);
+    CHECK(log::parse_level("trace").value() == log::Level::trace);
+    CHECK(log::parse_level("info").value() == log::Level::info);
+    CHECK(log::parse_level("warn").value() == log::Level::warn);
+    CHECK(log::parse_level("warning").value() == log::Level::warn);
+    CHECK(log::parse_level("error").value() == log::Level::error);
+    CHECK(log::parse_level("off").value() == log::Level::off);
     auto bad = log::parse_level("loud");
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().message.find("trace, debug, info, warn, error or off") != std::string::npos);
