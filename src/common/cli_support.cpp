@@ -43,7 +43,7 @@ int parse(CLI::App& app, int argc, char** argv)
 
 int fail(const std::string& program, const std::string& message, int exit_code)
 {
-    log::shutdown();
+    log::flush();
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
     return exit_code;
 }

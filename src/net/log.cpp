@@ -48,11 +48,22 @@ void init(const std::string& name, Level level)
     spdlog::set_default_logger(logger);
 }
 
-bool enabled(Level level) { return spdlog::default_logger_raw()->should_log(to_spdlog(level)); }
+// After shutdown() there is no logger; late lines (from handles closing on the way out) are dropped.
+bool enabled(Level level)
+{
+    auto* logger = spdlog::default_logger_raw();
+    return logger != nullptr && logger->should_log(to_spdlog(level));
+}
 
-void write(Level level, std::string_view message) { spdlog::default_logger_raw()->log(to_spdlog(level), message); }
+void write(Level level, std::string_view message)
+{
+    if (auto* logger = spdlog::default_logger_raw()) logger->log(to_spdlog(level), message);
+}
 
-void flush() { spdlog::default_logger_raw()->flush(); }
+void flush()
+{
+    if (auto* logger = spdlog::default_logger_raw()) logger->flush();
+}
 
 void shutdown() { spdlog::shutdown(); }
 

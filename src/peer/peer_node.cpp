@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -56,6 +57,7 @@ private:
     // Set once during bootstrap, read-only once the two threads run.
     std::optional<Manifest> manifest_;
 
+    std::atomic<bool> announce_pending_{false};
     std::mutex failure_mutex_;
     std::optional<Error> failure_;  // guarded by failure_mutex_
 
@@ -204,7 +206,13 @@ Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> byt
     CS_TRY(store_.write(id, bytes));
     inventory_.add(id);
     write_summary_soon();
-    upload_thread_.post([this] { server_->announce_all(); });
+    // One pending announcement covers every chunk stored before it runs.
+    if (!announce_pending_.exchange(true)) {
+        upload_thread_.post([this] {
+            announce_pending_ = false;
+            server_->announce_all();
+        });
+    }
     return {};
 }
 
