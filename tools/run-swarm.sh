@@ -30,8 +30,8 @@ if [[ -n "$file" && ! -f "$file" ]]; then
 fi
 
 "$ROOT/tools/setup.sh"
-owner_bin=$ROOT/build/src/owner
-peer_bin=$ROOT/build/src/peer
+owner_bin=${BUILD_DIR:-$ROOT/build}/src/owner
+peer_bin=${BUILD_DIR:-$ROOT/build}/src/peer
 
 # Only the work directory's own contents are removed, and only if it is ours or new.
 if [[ -e "$work" && ! -e "$work/.chunkswarm-run" ]]; then
