@@ -73,6 +73,9 @@ int main(int argc, char** argv)
     app.add_option("--chunk-size", flags.chunk_size, "bytes per chunk (default 102400)");
     app.add_flag("--linger", flags.linger, "keep serving after every share is delivered");
     cli::add_log_flags(app, flags.log);
+    app.footer("Examples:\n"
+               "  owner --config configs/ring5.json --file movie.mkv\n"
+               "  owner --port 7100 --file movie.mkv --peers 5          (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
 
     auto options = resolve(flags, app);

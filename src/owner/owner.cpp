@@ -24,46 +24,73 @@ Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& s
     return manifest;
 }
 
-// Runs the listener until every slot's peer has said it holds its share (or forever with linger).
-int serve(const OwnerOptions& options, const Manifest& manifest, const ChunkStore& store)
-{
-    SlotTable slots = options.peer_ids.empty() ? SlotTable::by_join_order(options.peer_count)
-                                               : SlotTable::fixed(options.peer_ids);
-    uv_loop_t loop{};
-    uv_loop_init(&loop);
-    int exit_code = 0;
+// The listener's loop, its server and the share bookkeeping, alive for one run.
+class OwnerNode {
+public:
+    explicit OwnerNode(const OwnerOptions& options)
+        : options_(options),
+          store_(options.data_dir),
+          slots_(options.peer_ids.empty() ? SlotTable::by_join_order(options.peer_count)
+                                          : SlotTable::fixed(options.peer_ids))
     {
-        net::ChunkServer* server_ptr = nullptr;
+        uv_loop_init(&loop_);
+    }
+    ~OwnerNode()
+    {
+        server_.reset();
+        net::close_loop(&loop_);
+    }
+
+    int run()
+    {
+        server_ = std::make_unique<net::ChunkServer>(&loop_, context());
+        // Bound before the split, so a port in use is reported at once; peers that connect
+        // meanwhile wait in the backlog.
+        if (auto listening = server_->listen(options_.bind); !listening) {
+            return cli::fail("owner", listening.error().message);
+        }
+        log::info("listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options_.bind.host,
+                  server_->port(), slots_.slots(), slots_.slots());
+        auto manifest = prepare_chunks(options_, store_);
+        if (!manifest) return cli::fail("owner", manifest.error().message);
+        manifest_ = std::move(manifest).value();
+        server_->set_manifest(&*manifest_);
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        return 0;
+    }
+
+private:
+    net::ServerContext context()
+    {
         net::ServerContext context;
-        context.manifest = &manifest;
-        context.store = &store;
-        context.settings = options.settings;
-        context.offered_for = [&](std::uint32_t peer_id) -> Result<ChunkSet> {
-            auto slot = slots.slot_for(peer_id);
+        context.store = &store_;
+        context.settings = options_.settings;
+        context.offered_for = [this](std::uint32_t peer_id) -> Result<ChunkSet> {
+            auto slot = slots_.slot_for(peer_id);
             if (!slot) return slot.error();
-            return share_for(slot.value(), slots.slots(), manifest.chunk_count);
+            return share_for(slot.value(), slots_.slots(), manifest_->chunk_count);
         };
-        context.on_done = [&](std::uint32_t peer_id, bool) {
-            if (!slots.mark_served(peer_id)) return;
-            log::info("peer {} holds its share; {} of {} peers served", peer_id, slots.served_count(), slots.slots());
-            if (slots.all_served() && !options.linger) {
-                log::info("every share is delivered, so every chunk is in the swarm; the owner exits");
-                server_ptr->close();
-            }
-        };
-        net::ChunkServer server(&loop, std::move(context));
-        server_ptr = &server;
-        if (auto listening = server.listen(options.bind); !listening) {
-            exit_code = cli::fail("owner", listening.error().message);
-        } else {
-            log::info("listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options.bind.host,
-                         server.port(), slots.slots(), slots.slots());
-            uv_run(&loop, UV_RUN_DEFAULT);
+        context.on_done = [this](std::uint32_t peer_id, bool) { on_share_delivered(peer_id); };
+        return context;
+    }
+
+    void on_share_delivered(std::uint32_t peer_id)
+    {
+        if (!slots_.mark_served(peer_id)) return;
+        log::info("peer {} holds its share; {} of {} peers served", peer_id, slots_.served_count(), slots_.slots());
+        if (slots_.all_served() && !options_.linger) {
+            log::info("every share is delivered, so every chunk is in the swarm; the owner exits");
+            server_->close();
         }
     }
-    net::close_loop(&loop);
-    return exit_code;
-}
+
+    const OwnerOptions& options_;
+    ChunkStore store_;
+    SlotTable slots_;
+    std::optional<Manifest> manifest_;
+    uv_loop_t loop_{};
+    std::unique_ptr<net::ChunkServer> server_;
+};
 
 }  // namespace
 
@@ -72,10 +99,8 @@ int run_owner(const OwnerOptions& options)
     if (auto ready = ensure_directory(options.data_dir); !ready) return cli::fail("owner", ready.error().message);
     auto lock = DirectoryLock::acquire(options.data_dir);
     if (!lock) return cli::fail("owner", lock.error().message);
-    ChunkStore store(options.data_dir);
-    auto manifest = prepare_chunks(options, store);
-    if (!manifest) return cli::fail("owner", manifest.error().message);
-    return serve(options, manifest.value(), store);
+    OwnerNode node(options);
+    return node.run();
 }
 
 }  // namespace chunkswarm::owner

@@ -99,6 +99,9 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
     cli::add_log_flags(app, flags.log);
+    app.footer("Examples:\n"
+               "  peer --config configs/ring5.json --id 3\n"
+               "  peer --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
 
     auto options = resolve(flags);
