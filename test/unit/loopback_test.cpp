@@ -39,12 +39,42 @@ struct Swarmlet {
         return c;
     }
 
-    // Runs until no handle is active, then requires that closing the loop finds nothing left open.
-    void run_and_close()
+    // Runs a client until no handle on the loop is active.
+    void run_client(const net::ClientOptions& options, net::ClientHooks hooks)
     {
+        net::ChunkClient client(&loop, options, std::move(hooks));
+        client.start();
         uv_run(&loop, UV_RUN_DEFAULT);
     }
+
+    // After every owner of a handle is gone: lets the close callbacks run and closes the loop.
+    // uv_loop_close() fails with UV_EBUSY if any handle was leaked.
+    int close_loop()
+    {
+        uv_run(&loop, UV_RUN_DEFAULT);
+        return uv_loop_close(&loop);
+    }
 };
+
+// Hooks for a client that downloads every chunk into `store`, joins the file as out.bin, and
+// records how it ended; `on_end` also closes `server` so that the loop can finish.
+net::ClientHooks download_all(Swarmlet& s, const ChunkStore& store, net::ChunkServer& server, Result<void>& outcome)
+{
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [&s](const Manifest& m) -> Result<void> {
+        CHECK(m == s.manifest);
+        return {};
+    };
+    hooks.local_chunks = [&s] { return ChunkSet(s.manifest.chunk_count); };
+    hooks.store_chunk = [&store](ChunkId id, std::span<const std::uint8_t> bytes) { return store.write(id, bytes); };
+    hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
+    hooks.on_finished = [&s, &store](const RequestPlanner&) { return store.join(s.manifest, s.dir.path() / "out.bin"); };
+    hooks.on_end = [&outcome, &server](const Result<void>& r) {
+        outcome = r;
+        server.close();
+    };
+    return hooks;
+}
 
 net::ClientOptions client_options(std::uint16_t port)
 {
@@ -74,29 +104,19 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
         REQUIRE(server.port() != 0);
 
-        net::ClientHooks hooks;
-        hooks.accept_manifest = [&](const Manifest& m) -> Result<void> {
-            CHECK(m == s.manifest);
-            return {};
-        };
-        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
+        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
         hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) {
             ++stored;
             return client_store.write(id, bytes);
         };
-        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
-        hooks.on_finished = [&](const RequestPlanner&) { return client_store.join(s.manifest, s.dir.path() / "out.bin"); };
-        hooks.on_end = [&](const Result<void>& r) {
+        auto record_end = std::move(hooks.on_end);
+        hooks.on_end = [&, record_end](const Result<void>& r) {
             ++ends;
-            outcome = r;
-            server.close();
+            record_end(r);
         };
-        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
-        client.start();
-        s.run_and_close();
+        s.run_client(client_options(server.port()), std::move(hooks));
     }
-    uv_run(&s.loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(s.close_loop() == 0);
     CHECK(outcome.ok());
     CHECK(ends == 1);
     CHECK(stored == 8);
@@ -122,26 +142,14 @@ TEST_CASE("a chunk that fails its hash is dropped and requested again, and the c
     {
         net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
-        net::ClientHooks hooks;
-        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
-        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
-        hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) { return client_store.write(id, bytes); };
+        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
         hooks.on_bad_chunk = [&](ChunkId id) {
             rejected.push_back(id);
             REQUIRE(s.server_store.write(3, good).ok());
         };
-        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
-        hooks.on_finished = [&](const RequestPlanner&) { return client_store.join(s.manifest, s.dir.path() / "out.bin"); };
-        hooks.on_end = [&](const Result<void>& r) {
-            outcome = r;
-            server.close();
-        };
-        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
-        client.start();
-        s.run_and_close();
+        s.run_client(client_options(server.port()), std::move(hooks));
     }
-    uv_run(&s.loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(s.close_loop() == 0);
     CHECK(outcome.ok());
     CHECK(rejected == std::vector<ChunkId>{3});
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
@@ -182,22 +190,12 @@ TEST_CASE("garbage gets an error frame and a closed connection while the server 
             });
         }
 
-        net::ClientHooks hooks;
-        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
-        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
-        hooks.store_chunk = [](ChunkId, std::span<const std::uint8_t>) -> Result<void> { return {}; };
-        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
-        hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
-        hooks.on_end = [&](const Result<void>& r) {
-            honest = r;
-            server.close();
-        };
-        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
-        client.start();
-        s.run_and_close();
+        ChunkStore client_store(s.dir.path() / "client");
+        REQUIRE(client_store.prepare().ok());
+        net::ClientHooks hooks = download_all(s, client_store, server, honest);
+        s.run_client(client_options(server.port()), std::move(hooks));
     }
-    uv_run(&s.loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(s.close_loop() == 0);
     CHECK(honest.ok());
     REQUIRE(errors.size() == 3);
     CHECK(close_reasons.size() == 3);
@@ -223,12 +221,9 @@ TEST_CASE("a client gives up on an unreachable server after its budget, with a c
         hooks.on_end = [&](const Result<void>& r) { outcome = r; };
         auto options = client_options(port);
         options.connect_timeout_s = 1;
-        net::ChunkClient client(&s.loop, options, std::move(hooks));
-        client.start();
-        s.run_and_close();
+        s.run_client(options, std::move(hooks));
     }
-    uv_run(&s.loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&s.loop) == 0);
+    CHECK(s.close_loop() == 0);
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message.find("could not reach test server") != std::string::npos);
     CHECK(outcome.error().message.find("connection refused") != std::string::npos);
