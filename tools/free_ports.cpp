@@ -31,6 +31,7 @@ int main(int argc, char** argv)
         sockets.push_back(fd);
         std::printf("%d\n", ntohs(addr.sin_port));
     }
-    for (int fd : sockets) close(fd);
+    for (int fd : sockets)
+        close(fd);
     return 0;
 }

@@ -10,7 +10,10 @@ namespace chunkswarm {
 class Backoff {
 public:
     Backoff(std::uint64_t initial_ms, std::uint64_t max_ms, std::uint64_t budget_ms)
-        : initial_ms_(initial_ms), max_ms_(max_ms), budget_ms_(budget_ms), next_ms_(initial_ms)
+        : initial_ms_(initial_ms),
+          max_ms_(max_ms),
+          budget_ms_(budget_ms),
+          next_ms_(initial_ms)
     {
     }
 

@@ -13,7 +13,8 @@ namespace chunkswarm {
 inline std::optional<std::uint64_t> as_unsigned(const nlohmann::json& value)
 {
     if (value.is_number_unsigned()) return value.get<std::uint64_t>();
-    if (value.is_number_integer() && value.get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(value.get<std::int64_t>());
+    if (value.is_number_integer() && value.get<std::int64_t>() >= 0)
+        return static_cast<std::uint64_t>(value.get<std::int64_t>());
     return std::nullopt;
 }
 

@@ -16,8 +16,8 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-    Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+    Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -50,14 +50,14 @@ private:
 }  // namespace chunkswarm
 
 // Early return of a failed Result from a function that itself returns a Result.
-#define CS_TRY_ASSIGN(target, expr)        \
-    do {                                   \
-        auto cs_result_ = (expr);          \
+#define CS_TRY_ASSIGN(target, expr)                 \
+    do {                                            \
+        auto cs_result_ = (expr);                   \
         if (!cs_result_) return cs_result_.error(); \
-        (target) = std::move(cs_result_).value(); \
+        (target) = std::move(cs_result_).value();   \
     } while (0)
 
-#define CS_TRY(expr)                       \
-    do {                                   \
+#define CS_TRY(expr)                                                          \
+    do {                                                                      \
         if (auto cs_result_ = (expr); !cs_result_) return cs_result_.error(); \
     } while (0)

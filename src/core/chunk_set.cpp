@@ -38,10 +38,7 @@ ChunkSet ChunkSet::all(std::uint32_t size)
     return set;
 }
 
-bool ChunkSet::contains(ChunkId id) const
-{
-    return id < size_ && (bits_[id / 8] & bit_mask(id)) != 0;
-}
+bool ChunkSet::contains(ChunkId id) const { return id < size_ && (bits_[id / 8] & bit_mask(id)) != 0; }
 
 bool ChunkSet::insert(ChunkId id)
 {
@@ -86,10 +83,7 @@ std::vector<ChunkId> ChunkSet::minus(const ChunkSet& other) const
     return out;
 }
 
-bool ChunkSet::is_subset_of(const ChunkSet& other) const
-{
-    return minus(other).empty();
-}
+bool ChunkSet::is_subset_of(const ChunkSet& other) const { return minus(other).empty(); }
 
 std::string format_ids(const std::vector<ChunkId>& ids, std::size_t max_items)
 {

@@ -98,7 +98,8 @@ Result<std::vector<std::uint8_t>> ChunkStore::read(ChunkId id, std::uint32_t exp
     std::filesystem::path path = chunk_path(id);
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
-        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " + errno_text(errno));
+        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " +
+                          errno_text(errno));
     }
     // One byte more than expected tells a too-long file from an exact one.
     std::vector<std::uint8_t> bytes(std::size_t{expected_length} + 1);
@@ -155,7 +156,7 @@ Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t c
     if (!in.valid()) {
         return make_error("cannot open " + source.string() + ": " + errno_text(errno));
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
         return make_error(source.string() + " is not a regular file");
     }

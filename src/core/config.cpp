@@ -23,14 +23,16 @@ public:
     {
         for (const auto& [key, value] : object_.items()) {
             bool known = false;
-            for (const char* k : allowed) known = known || key == k;
+            for (const char* k : allowed)
+                known = known || key == k;
             if (!known) return make_error(where(key) + ": unknown field (allowed: " + list(allowed) + ")");
         }
         return {};
     }
 
     template <class T>
-    Result<T> number(const char* key, std::uint64_t min, std::uint64_t max, std::optional<T> fallback = std::nullopt) const
+    Result<T> number(const char* key, std::uint64_t min, std::uint64_t max,
+                     std::optional<T> fallback = std::nullopt) const
     {
         auto it = object_.find(key);
         if (it == object_.end()) {
@@ -67,7 +69,8 @@ private:
     static std::string list(std::initializer_list<const char*> keys)
     {
         std::string out;
-        for (const char* k : keys) out += (out.empty() ? "" : ", ") + std::string(k);
+        for (const char* k : keys)
+            out += (out.empty() ? "" : ", ") + std::string(k);
         return out;
     }
 
@@ -95,10 +98,12 @@ Result<Settings> read_settings(const json& object)
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.retry_initial_ms, r.number<std::uint32_t>("retry_initial_ms", 1, 60000, s.retry_initial_ms));
     CS_TRY_ASSIGN(s.retry_max_ms, r.number<std::uint32_t>("retry_max_ms", s.retry_initial_ms, 600000, s.retry_max_ms));
-    CS_TRY_ASSIGN(s.owner_connect_timeout_s, r.number<std::uint32_t>("owner_connect_timeout_s", 1, 86400, s.owner_connect_timeout_s));
+    CS_TRY_ASSIGN(s.owner_connect_timeout_s,
+                  r.number<std::uint32_t>("owner_connect_timeout_s", 1, 86400, s.owner_connect_timeout_s));
     CS_TRY_ASSIGN(s.neighbor_connect_timeout_s,
                   r.number<std::uint32_t>("neighbor_connect_timeout_s", 1, 86400, s.neighbor_connect_timeout_s));
-    CS_TRY_ASSIGN(s.summary_interval_ms, r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));
+    CS_TRY_ASSIGN(s.summary_interval_ms,
+                  r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));
     CS_TRY_ASSIGN(s.send_high_watermark,
                   r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
     return s;
@@ -126,7 +131,8 @@ Result<void> check_unique(const SwarmConfig& config)
         const PeerConfig& p = config.peers[i];
         std::string path = "peers[" + std::to_string(i) + "]";
         if (auto [it, fresh] = ids.emplace(p.id, i); !fresh) {
-            return make_error(path + ".id: " + std::to_string(p.id) + " is already used by peers[" + std::to_string(it->second) + "]");
+            return make_error(path + ".id: " + std::to_string(p.id) + " is already used by peers[" +
+                              std::to_string(it->second) + "]");
         }
         if (auto [it, fresh] = endpoints.emplace(p.endpoint.to_string(), path); !fresh) {
             return make_error(path + ".port: " + p.endpoint.to_string() + " is already used by " + it->second);
@@ -174,7 +180,8 @@ std::string SwarmConfig::resolved_owner_data_dir() const
 Result<void> check_host(const std::string& host)
 {
     unsigned char buf[16];
-    if (host == "localhost" || inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    if (host == "localhost" || inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+        inet_pton(AF_INET6, host.c_str(), buf) == 1) {
         return {};
     }
     return make_error("\"" + host + "\" is not a numeric IPv4 or IPv6 address (or \"localhost\")");
@@ -183,7 +190,8 @@ Result<void> check_host(const std::string& host)
 Result<void> check_topology(const std::vector<PeerConfig>& peers)
 {
     std::map<std::uint32_t, std::uint32_t> download_from;
-    for (const PeerConfig& p : peers) download_from[p.id] = p.download_neighbor;
+    for (const PeerConfig& p : peers)
+        download_from[p.id] = p.download_neighbor;
     for (const PeerConfig& p : peers) {
         // Chunks reach p only along its chain of download neighbours, which ends in a cycle.
         std::set<std::uint32_t> reaches{p.id};
@@ -196,8 +204,8 @@ Result<void> check_topology(const std::vector<PeerConfig>& peers)
             if (!reaches.count(q.id)) starved_of += (starved_of.empty() ? "" : ", ") + std::to_string(q.id);
         }
         if (!starved_of.empty()) {
-            return make_error("peer " + std::to_string(p.id) + " would starve: chunks that start at peer(s) " + starved_of +
-                              " never reach it (it downloads along " + chain +
+            return make_error("peer " + std::to_string(p.id) + " would starve: chunks that start at peer(s) " +
+                              starved_of + " never reach it (it downloads along " + chain +
                               "); wire download_neighbor so that the peers form one ring");
         }
     }
@@ -216,7 +224,8 @@ Result<SwarmConfig> parse_config(const json& root)
     CS_TRY(o.only_keys({"host", "port", "data_dir"}));
     CS_TRY_ASSIGN(config.owner, read_endpoint(o, "host"));
     CS_TRY_ASSIGN(config.owner_data_dir, o.string("data_dir", std::string()));
-    CS_TRY_ASSIGN(config.chunk_size, r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
+    CS_TRY_ASSIGN(config.chunk_size,
+                  r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
     CS_TRY_ASSIGN(config.data_dir, r.string("data_dir", config.data_dir));
     if (auto s = root.find("settings"); s != root.end()) CS_TRY_ASSIGN(config.settings, read_settings(*s));
 

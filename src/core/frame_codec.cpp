@@ -42,9 +42,9 @@ Result<void> FrameDecoder::feed(std::span<const std::uint8_t> bytes)
         std::size_t want = 0;
         std::vector<std::uint8_t>& sink = state_ == State::payload ? current_.payload : buffer_;
         switch (state_) {
-        case State::preamble: want = kPreambleSize - buffer_.size(); break;
-        case State::header: want = header_length_ - buffer_.size(); break;
-        case State::payload: want = payload_length_ - current_.payload.size(); break;
+            case State::preamble: want = kPreambleSize - buffer_.size(); break;
+            case State::header: want = header_length_ - buffer_.size(); break;
+            case State::payload: want = payload_length_ - current_.payload.size(); break;
         }
         std::size_t take = std::min(want, bytes.size());
         sink.insert(sink.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
@@ -61,9 +61,9 @@ Result<void> FrameDecoder::feed(std::span<const std::uint8_t> bytes)
 Result<void> FrameDecoder::step()
 {
     switch (state_) {
-    case State::preamble: return on_preamble();
-    case State::header: return on_header();
-    case State::payload: finish_frame(); return {};
+        case State::preamble: return on_preamble();
+        case State::header: return on_header();
+        case State::payload: finish_frame(); return {};
     }
     return {};
 }
@@ -100,8 +100,8 @@ Result<void> FrameDecoder::on_header()
         return fail("unknown message type \"" + type->get<std::string>() + "\"");
     }
     if (payload_length_ > *limit) {
-        return fail("payload of " + std::to_string(payload_length_) + " bytes exceeds the " +
-                    std::to_string(*limit) + "-byte limit for \"" + type->get<std::string>() + "\"");
+        return fail("payload of " + std::to_string(payload_length_) + " bytes exceeds the " + std::to_string(*limit) +
+                    "-byte limit for \"" + type->get<std::string>() + "\"");
     }
     current_.header = std::move(header);
     current_.payload.reserve(payload_length_);

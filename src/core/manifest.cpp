@@ -18,8 +18,8 @@ std::uint32_t Manifest::chunk_length(ChunkId id) const
 Result<void> check_chunk_size(std::uint64_t chunk_size)
 {
     if (chunk_size < kMinChunkSize || chunk_size > kMaxChunkSize) {
-        return make_error("chunk size " + std::to_string(chunk_size) + " is outside " +
-                          std::to_string(kMinChunkSize) + ".." + std::to_string(kMaxChunkSize) + " bytes");
+        return make_error("chunk size " + std::to_string(chunk_size) + " is outside " + std::to_string(kMinChunkSize) +
+                          ".." + std::to_string(kMaxChunkSize) + " bytes");
     }
     return {};
 }
@@ -57,7 +57,8 @@ Result<void> check_file_name(std::string_view name)
         }
     }
     if (is_reserved_name(name)) {
-        return make_error("file name \"" + std::string(name) + "\" collides with chunkswarm's own files; rename the file");
+        return make_error("file name \"" + std::string(name) +
+                          "\" collides with chunkswarm's own files; rename the file");
     }
     return {};
 }
@@ -68,8 +69,12 @@ nlohmann::json manifest_to_json(const Manifest& m)
     for (const Digest& d : m.chunk_sha256) {
         chunks.push_back(to_hex(d));
     }
-    return {{"file_name", m.file_name},     {"file_size", m.file_size},       {"chunk_size", m.chunk_size},
-            {"chunk_count", m.chunk_count}, {"file_sha256", to_hex(m.file_sha256)}, {"chunk_sha256", chunks}};
+    return {{"file_name", m.file_name},
+            {"file_size", m.file_size},
+            {"chunk_size", m.chunk_size},
+            {"chunk_count", m.chunk_count},
+            {"file_sha256", to_hex(m.file_sha256)},
+            {"chunk_sha256", chunks}};
 }
 
 namespace {
@@ -112,7 +117,8 @@ Result<Manifest> manifest_from_json(const nlohmann::json& json)
     if (auto r = check_chunk_size(chunk_size.value()); !r) return make_error("manifest: " + r.error().message);
     auto planned = plan_chunk_count(size.value(), static_cast<std::uint32_t>(chunk_size.value()));
     if (!planned) return make_error("manifest: " + planned.error().message);
-    if (planned.value() != count.value()) return make_error("manifest: chunk_count does not match file_size / chunk_size");
+    if (planned.value() != count.value())
+        return make_error("manifest: chunk_count does not match file_size / chunk_size");
 
     Manifest m;
     m.file_name = name.value();

@@ -113,8 +113,8 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         auto version = unsigned_field(frame.header, "version");
         if (!version) return version.error();
         if (version.value() != kProtocolVersion) {
-            return make_error("protocol version " + std::to_string(version.value()) + " is not supported (this side speaks " +
-                              std::to_string(kProtocolVersion) + ")");
+            return make_error("protocol version " + std::to_string(version.value()) +
+                              " is not supported (this side speaks " + std::to_string(kProtocolVersion) + ")");
         }
         auto id = unsigned_field(frame.header, "peer_id");
         if (!id) return id.error();
@@ -183,7 +183,8 @@ OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 
 std::string message_name(const Message& message)
 {
-    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk", "done", "error"};
+    static constexpr const char* kNames[] = {"hello",   "manifest", "have_list", "have",
+                                             "request", "chunk",    "done",      "error"};
     return kNames[message.index()];
 }
 

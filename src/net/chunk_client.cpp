@@ -1,6 +1,6 @@
-#include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 
+#include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
 namespace {
@@ -56,7 +56,7 @@ void ChunkClient::retry_later(const std::string& why)
     }
     if (!reported_waiting_) {
         log::info("waiting for {} at {} ({}); retrying for up to {} s", options_.remote_label,
-                     options_.remote.to_string(), why, options_.connect_timeout_s);
+                  options_.remote.to_string(), why, options_.connect_timeout_s);
         reported_waiting_ = true;
     } else {
         log::debug("{} not reachable yet ({}); next try in {} ms", options_.remote_label, why, *delay);
@@ -74,7 +74,7 @@ void ChunkClient::on_connected(int status)
     backoff_.reset();
     reported_waiting_ = false;
     log::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
-                 options_.remote.to_string());
+              options_.remote.to_string());
     connection_->start_reading();
     connection_->send(Hello{options_.self_id});
 }
@@ -135,7 +135,7 @@ void ChunkClient::handle(const ManifestMsg& message)
 void ChunkClient::handle(const HaveList& message)
 {
     log::info("received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
-                 format_ids(message.have.ids()));
+              format_ids(message.have.ids()));
     planner_->on_remote_list(message.have);
     have_list_ = true;
     pump();
@@ -145,7 +145,8 @@ void ChunkClient::handle(const HaveList& message)
 void ChunkClient::handle(const Have& message)
 {
     log::info("received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
-    for (ChunkId id : message.ids) planner_->on_remote_have(id);
+    for (ChunkId id : message.ids)
+        planner_->on_remote_have(id);
     pump();
 }
 
@@ -157,8 +158,7 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
-        log::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id,
-                     options_.remote_label);
+        log::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id, options_.remote_label);
         planner_->on_rejected(id);
         if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
         pump();
@@ -171,7 +171,7 @@ void ChunkClient::handle(ChunkData& message)
     }
     planner_->on_stored(id);
     log::info("received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
-                 message.bytes.size(), planner_->local().count(), manifest_->chunk_count);
+              message.bytes.size(), planner_->local().count(), manifest_->chunk_count);
     pump();
     check_finished();
 }
@@ -181,8 +181,9 @@ void ChunkClient::pump()
     if (!connection_ || finishing_) return;
     std::vector<ChunkId> ids = planner_->next_requests();
     for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
-        std::vector<ChunkId> batch(ids.begin() + static_cast<std::ptrdiff_t>(start),
-                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
+        std::vector<ChunkId> batch(
+            ids.begin() + static_cast<std::ptrdiff_t>(start),
+            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
         log::info("requested chunks [{}] from {}", format_ids(batch), options_.remote_label);
         connection_->send(Request{std::move(batch)});
     }
@@ -199,7 +200,10 @@ void ChunkClient::check_finished()
     connection_->send(Done{planner_->complete()});
     connection_->shutdown_and_drain("finished");
     // The server closes once it has read "done"; this bounds the wait if it never does.
-    retry_timer_.start(kDoneGraceMs, [this] { drop_connection("no close after done"); end({}); });
+    retry_timer_.start(kDoneGraceMs, [this] {
+        drop_connection("no close after done");
+        end({});
+    });
 }
 
 void ChunkClient::abort(const std::string& reason) { end(make_error(reason)); }

@@ -1,6 +1,6 @@
-#include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 
+#include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
 namespace {
@@ -13,7 +13,9 @@ constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 }  // namespace
 
 ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
-    : loop_(loop), context_(std::move(context)), listener_(loop, Role::server)
+    : loop_(loop),
+      context_(std::move(context)),
+      listener_(loop, Role::server)
 {
 }
 
@@ -29,7 +31,8 @@ Result<void> ChunkServer::listen(const Endpoint& bind)
 
 void ChunkServer::announce_all()
 {
-    for (auto& [raw, session] : sessions_) session->announce();
+    for (auto& [raw, session] : sessions_)
+        session->announce();
 }
 
 void ChunkServer::close()
@@ -55,7 +58,9 @@ struct ServerSession::ReadJob {
 };
 
 ServerSession::ServerSession(Passkey, ChunkServer& server, std::shared_ptr<TcpConnection> connection)
-    : server_(&server), connection_(std::move(connection)), label_(connection_->remote_address())
+    : server_(&server),
+      connection_(std::move(connection)),
+      label_(connection_->remote_address())
 {
 }
 
@@ -84,10 +89,7 @@ void ServerSession::detach()
     closed_ = true;
 }
 
-void ServerSession::close(const std::string& reason)
-{
-    connection_->close(reason);
-}
+void ServerSession::close(const std::string& reason) { connection_->close(reason); }
 
 void ServerSession::on_closed(const std::string& reason)
 {
@@ -103,7 +105,7 @@ void ServerSession::on_frame(Frame frame)
     auto message = parse_message(std::move(frame), Role::server, context.manifest);
     if (!message) {
         log::warn("bad message from {}: {}; sending an error and closing the connection", label_,
-                     message.error().message);
+                  message.error().message);
         connection_->fail(message.error().message);
         return;
     }
@@ -150,15 +152,17 @@ void ServerSession::announce()
     if (!now) return;
     std::vector<ChunkId> fresh = now.value().minus(offered_);
     if (fresh.empty()) return;
-    for (ChunkId id : fresh) offered_.insert(id);
+    for (ChunkId id : fresh)
+        offered_.insert(id);
     send_have(fresh);
 }
 
 void ServerSession::send_have(const std::vector<ChunkId>& ids)
 {
     for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
-        std::vector<ChunkId> batch(ids.begin() + static_cast<std::ptrdiff_t>(start),
-                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
+        std::vector<ChunkId> batch(
+            ids.begin() + static_cast<std::ptrdiff_t>(start),
+            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
         log::info("sent chunk ID list update to {}: [{}]", label_, format_ids(batch));
         connection_->send(Have{std::move(batch)});
     }
@@ -186,7 +190,7 @@ void ServerSession::handle(const Request& request)
 void ServerSession::handle(const Done& done)
 {
     log::info("{} is done with this side ({})", label_,
-                 done.complete ? "it holds the whole file" : "it has all it wanted from here");
+              done.complete ? "it holds the whole file" : "it has all it wanted from here");
     server_->context_.on_done(*peer_id_, done.complete);
     // Closing here, after the client's FIN, is what lets the client finish without a reset.
     connection_->close_after_flush("the client is done");
@@ -213,7 +217,8 @@ void ServerSession::pump_reads()
         [](uv_work_t* req) {
             // On a pool thread: touch only the job's own fields and the thread-safe store.
             auto* job = static_cast<ReadJob*>(req->data);
-            for (ChunkId id : job->ids) job->results.push_back(job->store->read(id, job->manifest->chunk_length(id)));
+            for (ChunkId id : job->ids)
+                job->results.push_back(job->store->read(id, job->manifest->chunk_length(id)));
         },
         [](uv_work_t* req, int) {
             std::unique_ptr<ReadJob> owned(static_cast<ReadJob*>(req->data));

@@ -10,12 +10,12 @@ namespace {
 spdlog::level::level_enum to_spdlog(Level level)
 {
     switch (level) {
-    case Level::trace: return spdlog::level::trace;
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
-    case Level::off: return spdlog::level::off;
+        case Level::trace: return spdlog::level::trace;
+        case Level::debug: return spdlog::level::debug;
+        case Level::info: return spdlog::level::info;
+        case Level::warn: return spdlog::level::warn;
+        case Level::error: return spdlog::level::err;
+        case Level::off: return spdlog::level::off;
     }
     return spdlog::level::info;
 }
@@ -25,7 +25,7 @@ spdlog::level::level_enum to_spdlog(Level level)
 Result<Level> parse_level(const std::string& name)
 {
     static const std::pair<const char*, Level> kLevels[] = {
-        {"trace", Level::trace}, {"debug", Level::debug},     {"info", Level::info}, {"warn", Level::warn},
+        {"trace", Level::trace},  {"debug", Level::debug}, {"info", Level::info}, {"warn", Level::warn},
         {"warning", Level::warn}, {"error", Level::error}, {"off", Level::off},
     };
     for (const auto& [level_name, level] : kLevels) {
@@ -40,8 +40,8 @@ void init(const std::string& name, Level level)
     // dropping keeps every activity line, as the console is the record of what happened.
     spdlog::init_thread_pool(8192, 1);
     auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
-    auto logger = std::make_shared<spdlog::async_logger>(name, sink, spdlog::thread_pool(),
-                                                         spdlog::async_overflow_policy::block);
+    auto logger =
+        std::make_shared<spdlog::async_logger>(name, sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
     logger->set_level(to_spdlog(level));
     logger->flush_on(spdlog::level::warn);

@@ -54,7 +54,8 @@ void LoopThread::drain()
         std::lock_guard lock(mutex_);
         batch.swap(tasks_);
     }
-    for (auto& task : batch) task();
+    for (auto& task : batch)
+        task();
 }
 
 int close_loop(uv_loop_t* loop)

@@ -140,7 +140,8 @@ void TcpConnection::send(OutFrame frame)
     request->frame = std::move(frame);
     request->connection = this;
     uv_buf_t bufs[2] = {
-        uv_buf_init(reinterpret_cast<char*>(request->frame.head.data()), static_cast<unsigned>(request->frame.head.size())),
+        uv_buf_init(reinterpret_cast<char*>(request->frame.head.data()),
+                    static_cast<unsigned>(request->frame.head.size())),
         uv_buf_init(reinterpret_cast<char*>(request->frame.payload.data()),
                     static_cast<unsigned>(request->frame.payload.size())),
     };
@@ -227,7 +228,9 @@ void TcpConnection::close(const std::string& reason)
 }
 
 TcpListener::TcpListener(uv_loop_t* loop, Role accepted_role)
-    : loop_(loop), role_(accepted_role), handle_([loop](uv_tcp_t* t) { return uv_tcp_init(loop, t); })
+    : loop_(loop),
+      role_(accepted_role),
+      handle_([loop](uv_tcp_t* t) { return uv_tcp_init(loop, t); })
 {
     handle_.get()->data = this;
 }
@@ -251,7 +254,8 @@ Result<void> TcpListener::listen(const Endpoint& bind, AcceptHandler on_accept)
         });
     }
     if (rc != 0) {
-        std::string hint = rc == UV_EADDRINUSE ? " (the port is in use: stop the other process or pick another port)" : "";
+        std::string hint =
+            rc == UV_EADDRINUSE ? " (the port is in use: stop the other process or pick another port)" : "";
         return make_error("cannot listen on " + bind.to_string() + ": " + uv_strerror(rc) + hint);
     }
     return {};

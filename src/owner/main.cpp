@@ -40,7 +40,8 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         options.chunk_size = config->chunk_size;
         options.data_dir = config->resolved_owner_data_dir();
         options.settings = config->settings;
-        for (const PeerConfig& p : config->peers) options.peer_ids.push_back(p.id);
+        for (const PeerConfig& p : config->peers)
+            options.peer_ids.push_back(p.id);
         if (app.count("--peers")) return make_error("--peers conflicts with --config (the config lists the peers)");
     } else if (flags.port == 0) {
         return make_error("give --config FILE, or --port PORT for the plain form");
@@ -60,9 +61,10 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
 int main(int argc, char** argv)
 {
     Flags flags;
-    CLI::App app("Splits FILE into chunks and serves each peer of the swarm its share, many peers at once.\n"
-                 "Exits 0 once every peer holds its share (unless --linger).",
-                 "owner");
+    CLI::App app(
+        "Splits FILE into chunks and serves each peer of the swarm its share, many peers at once.\n"
+        "Exits 0 once every peer holds its share (unless --linger).",
+        "owner");
     app.add_option("--file,-f", flags.file, "the file to distribute")->required();
     app.add_option("--config,-c", flags.config, "swarm config (configs/*.json): port, data dir, chunk size, peers");
     app.add_option("--port,-p", flags.port, "TCP port to listen on (overrides the config)");
@@ -73,9 +75,10 @@ int main(int argc, char** argv)
     app.add_option("--chunk-size", flags.chunk_size, "bytes per chunk (default 102400)");
     app.add_flag("--linger", flags.linger, "keep serving after every share is delivered");
     cli::add_log_flags(app, flags.log);
-    app.footer("Examples:\n"
-               "  owner --config configs/ring5.json --file movie.mkv\n"
-               "  owner --port 7100 --file movie.mkv --peers 5          (the plain form, no config)");
+    app.footer(
+        "Examples:\n"
+        "  owner --config configs/ring5.json --file movie.mkv\n"
+        "  owner --port 7100 --file movie.mkv --peers 5          (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
 
     auto options = resolve(flags, app);

@@ -2,10 +2,10 @@
 
 #include <uv.h>
 
-#include "chunkswarm/log.hpp"
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/file_util.hpp"
+#include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/shares.hpp"
@@ -20,7 +20,7 @@ Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& s
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
     log::info("split {} ({} bytes) into {} chunks of {} bytes in {}; SHA-256 {}", options.file.string(), m.file_size,
-                 m.chunk_count, m.chunk_size, store.dir().string(), to_hex(m.file_sha256));
+              m.chunk_count, m.chunk_size, store.dir().string(), to_hex(m.file_sha256));
     return manifest;
 }
 

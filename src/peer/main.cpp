@@ -84,10 +84,11 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
 int main(int argc, char** argv)
 {
     Flags flags;
-    CLI::App app("Joins a chunkswarm swarm: takes a share of the file from the owner, uploads to its upload\n"
-                 "neighbour, downloads the rest from its download neighbour, and joins the file.\n"
-                 "Exits 0 once it holds the verified file and its upload neighbour holds it too.",
-                 "peer");
+    CLI::App app(
+        "Joins a chunkswarm swarm: takes a share of the file from the owner, uploads to its upload\n"
+        "neighbour, downloads the rest from its download neighbour, and joins the file.\n"
+        "Exits 0 once it holds the verified file and its upload neighbour holds it too.",
+        "peer");
     app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)");
     app.add_option("--id,-i", flags.id, "this peer's id in the config (plain form: defaults to --port)");
     app.add_option("--owner-port", flags.owner_port, "plain form: the owner's port");
@@ -99,9 +100,10 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
     cli::add_log_flags(app, flags.log);
-    app.footer("Examples:\n"
-               "  peer --config configs/ring5.json --id 3\n"
-               "  peer --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
+    app.footer(
+        "Examples:\n"
+        "  peer --config configs/ring5.json --id 3\n"
+        "  peer --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
 
     auto options = resolve(flags);

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <mutex>
 
-#include "chunkswarm/log.hpp"
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/file_util.hpp"
+#include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
@@ -22,7 +22,9 @@ namespace {
 class PeerNode {
 public:
     explicit PeerNode(const PeerOptions& options)
-        : options_(options), store_(options.data_dir), name_("peer " + std::to_string(options.id))
+        : options_(options),
+          store_(options.data_dir),
+          name_("peer " + std::to_string(options.id))
     {
     }
 
@@ -88,7 +90,7 @@ int PeerNode::run()
     std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
     log::info("finished: holds {} and its upload neighbour is complete; exiting",
-                 (options_.data_dir / manifest_->file_name).string());
+              (options_.data_dir / manifest_->file_name).string());
     return 0;
 }
 
@@ -117,7 +119,7 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest)
     manifest_ = manifest;
     inventory_.reset(ChunkSet(manifest.chunk_count));
     log::info("received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
-                 manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
+              manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
     return {};
 }
 
@@ -127,7 +129,8 @@ Result<void> PeerNode::bootstrap()
     uv_loop_init(&loop);
     Result<void> outcome = make_error("the owner session ended without a result");
     {
-        net::ClientOptions client_options{options_.id, options_.owner, "owner", options_.settings.owner_connect_timeout_s,
+        net::ClientOptions client_options{options_.id,       options_.owner,
+                                          "owner",           options_.settings.owner_connect_timeout_s,
                                           options_.settings, options_.id};
         net::ClientHooks hooks = bootstrap_hooks();
         hooks.on_end = [&outcome](const Result<void>& result) { outcome = result; };
@@ -153,7 +156,7 @@ net::ClientHooks PeerNode::bootstrap_hooks()
     hooks.on_finished = [this](const RequestPlanner& planner) -> Result<void> {
         CS_TRY(write_summary_now());
         log::info("holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
-                     summary_path().string());
+                  summary_path().string());
         return {};
     };
     return hooks;
@@ -169,7 +172,8 @@ void PeerNode::trade()
                                       options_.settings.neighbor_connect_timeout_s,
                                       options_.settings,
                                       std::uint64_t{options_.id} * 7919 + 1};
-    neighbor_ = std::make_unique<net::ChunkClient>(download_thread_.loop(), std::move(client_options), neighbor_hooks());
+    neighbor_ =
+        std::make_unique<net::ChunkClient>(download_thread_.loop(), std::move(client_options), neighbor_hooks());
     neighbor_->start();
     upload_thread_.start();
     download_thread_.start();
@@ -238,7 +242,7 @@ Result<void> PeerNode::finish_file()
     CS_TRY(store_.join(*manifest_, destination));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::info("all {} chunks held; joined them into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
-                 destination.string(), manifest_->file_size, ms);
+              destination.string(), manifest_->file_size, ms);
     return {};
 }
 

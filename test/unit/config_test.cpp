@@ -73,8 +73,16 @@ TEST_CASE("each kind of mistake is named with its field")
         {"unknown field", [](json& c) { c["chunksize"] = 5; }, "chunksize: unknown field"},
         {"unknown peer field", [](json& c) { c["peers"][0]["neighbour"] = 5; }, "peers[0].neighbour"},
         {"chunk size too small", [](json& c) { c["chunk_size"] = 10; }, "chunk_size"},
-        {"bad setting", [](json& c) { c["settings"] = {{"request_window", 0}}; }, "settings.request_window"},
-        {"unknown setting", [](json& c) { c["settings"] = {{"window", 4}}; }, "settings.window"},
+        {"bad setting",
+         [](json& c) {
+             c["settings"] = {{"request_window", 0}};
+         },
+         "settings.request_window"},
+        {"unknown setting",
+         [](json& c) {
+             c["settings"] = {{"window", 4}};
+         },
+         "settings.window"},
     };
     for (const Case& c : cases) {
         INFO(c.name);

@@ -45,7 +45,8 @@ TEST_CASE("shares are disjoint, cover the file, and none holds it all")
         for (std::uint32_t slot = 0; slot < slots; ++slot) {
             ChunkSet share = share_for(slot, slots, 53);
             if (slots > 1) CHECK_FALSE(share.full());
-            for (ChunkId id : share.ids()) CHECK(seen.insert(id));
+            for (ChunkId id : share.ids())
+                CHECK(seen.insert(id));
         }
         CHECK(seen.full());
     }
@@ -73,7 +74,8 @@ TEST_CASE("slots go to config ids in order, or to peers in join order, and stay 
 TEST_CASE("the summary file round-trips and refuses bad lines")
 {
     ChunkSet have(20);
-    for (ChunkId id : {0u, 5u, 19u}) have.insert(id);
+    for (ChunkId id : {0u, 5u, 19u})
+        have.insert(id);
     std::string text = format_summary("f.bin", have);
     CHECK(text == "# chunkswarm summary: f.bin, 3 of 20 chunks\n0\n5\n19\n");
     CHECK(parse_summary(text, 20).value() == have);

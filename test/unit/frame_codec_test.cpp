@@ -32,7 +32,8 @@ std::vector<std::uint8_t> raw_frame(const std::string& header, std::uint32_t pay
     std::uint32_t header_length = claimed_header_length.value_or(static_cast<std::uint32_t>(header.size()));
     std::vector<std::uint8_t> out = {'C', 'S', 'W', '1'};
     for (std::uint32_t v : {header_length, payload_length}) {
-        for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+        for (int shift = 24; shift >= 0; shift -= 8)
+            out.push_back(static_cast<std::uint8_t>(v >> shift));
     }
     out.insert(out.end(), header.begin(), header.end());
     return out;
@@ -63,7 +64,8 @@ TEST_CASE("several frames in one feed come out in order, including empty payload
     auto b = frame_bytes({{"type", "data"}}, std::vector<std::uint8_t>(1000, 9));
     auto c = frame_bytes({{"type", "small"}, {"n", 3}});
     std::vector<std::uint8_t> all;
-    for (auto* part : {&a, &b, &c}) all.insert(all.end(), part->begin(), part->end());
+    for (auto* part : {&a, &b, &c})
+        all.insert(all.end(), part->begin(), part->end());
     // Split across an awkward boundary inside the second frame's preamble.
     REQUIRE(decoder.feed(std::span(all.data(), a.size() + 5)).ok());
     REQUIRE(decoder.feed(std::span(all.data() + a.size() + 5, all.size() - a.size() - 5)).ok());

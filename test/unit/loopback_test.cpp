@@ -68,7 +68,9 @@ net::ClientHooks download_all(Swarmlet& s, const ChunkStore& store, net::ChunkSe
     hooks.local_chunks = [&s] { return ChunkSet(s.manifest.chunk_count); };
     hooks.store_chunk = [&store](ChunkId id, std::span<const std::uint8_t> bytes) { return store.write(id, bytes); };
     hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
-    hooks.on_finished = [&s, &store](const RequestPlanner&) { return store.join(s.manifest, s.dir.path() / "out.bin"); };
+    hooks.on_finished = [&s, &store](const RequestPlanner&) {
+        return store.join(s.manifest, s.dir.path() / "out.bin");
+    };
     hooks.on_end = [&outcome, &server](const Result<void>& r) {
         outcome = r;
         server.close();

@@ -37,8 +37,8 @@ TEST_CASE("chunk lengths: all full but a short last one")
 
 TEST_CASE("file names that would leave the data directory or clash with our files are refused")
 {
-    for (const char* bad : {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks",
-                            "summary.txt.tmp"}) {
+    for (const char* bad :
+         {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks", "summary.txt.tmp"}) {
         INFO(bad);
         CHECK_FALSE(check_file_name(bad).ok());
     }

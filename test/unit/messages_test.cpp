@@ -148,8 +148,8 @@ TEST_CASE("a chunk ID list with the wrong size or stray bits is refused")
 TEST_CASE("a manifest payload that is not a valid manifest is refused")
 {
     std::string text = R"({"file_name":"../x","file_size":6000,"chunk_size":1024,"chunk_count":6})";
-    CHECK_FALSE(parse_header({{"type", "manifest"}}, Role::client, nullptr,
-                             std::vector<std::uint8_t>(text.begin(), text.end()))
-                    .ok());
+    CHECK_FALSE(
+        parse_header({{"type", "manifest"}}, Role::client, nullptr, std::vector<std::uint8_t>(text.begin(), text.end()))
+            .ok());
     CHECK_FALSE(parse_header({{"type", "manifest"}}, Role::client, nullptr, {'{'}).ok());
 }

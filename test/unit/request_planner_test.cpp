@@ -12,7 +12,8 @@ namespace {
 ChunkSet set_of(std::uint32_t size, std::initializer_list<ChunkId> ids)
 {
     ChunkSet set(size);
-    for (ChunkId id : ids) set.insert(id);
+    for (ChunkId id : ids)
+        set.insert(id);
     return set;
 }
 
@@ -24,7 +25,8 @@ TEST_CASE("requests only what the remote has and we lack, never more than the wi
     planner.on_remote_list(set_of(10, {0, 1, 2, 3, 4, 5, 6}));
     auto first = planner.next_requests();
     CHECK(first.size() == 3);
-    for (ChunkId id : first) CHECK((id >= 2 && id <= 6));
+    for (ChunkId id : first)
+        CHECK((id >= 2 && id <= 6));
     CHECK(planner.next_requests().empty());
     CHECK(planner.in_flight() == 3);
 }
@@ -56,7 +58,8 @@ TEST_CASE("a chunk that was not requested is not accepted")
     planner.on_remote_list(ChunkSet::all(10));
     auto batch = planner.next_requests();
     ChunkId other = 0;
-    while (std::find(batch.begin(), batch.end(), other) != batch.end()) ++other;
+    while (std::find(batch.begin(), batch.end(), other) != batch.end())
+        ++other;
     CHECK_FALSE(planner.take_in_flight(other));
     CHECK(planner.take_in_flight(batch[0]));
     CHECK_FALSE(planner.take_in_flight(batch[0]));  // answered twice

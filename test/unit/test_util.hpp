@@ -35,7 +35,8 @@ inline std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed 
 {
     std::mt19937 rng(seed);
     std::vector<std::uint8_t> out(n);
-    for (auto& b : out) b = static_cast<std::uint8_t>(rng());
+    for (auto& b : out)
+        b = static_cast<std::uint8_t>(rng());
     return out;
 }
 

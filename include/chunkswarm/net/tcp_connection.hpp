@@ -12,8 +12,8 @@
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/frame_codec.hpp"
 #include "chunkswarm/messages.hpp"
-#include "chunkswarm/result.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
+#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::net {
 
