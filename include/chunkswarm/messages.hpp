@@ -17,6 +17,9 @@ inline constexpr int kProtocolVersion = 1;
 // IDs in one request or have message; larger sets are sent as several messages.
 inline constexpr std::size_t kMaxIdsPerMessage = 1024;
 
+// Splits an ID list into pieces that each fit one request or have message.
+std::vector<std::vector<ChunkId>> split_for_messages(const std::vector<ChunkId>& ids);
+
 // Client to server: who I am; the answer is the manifest and the server's chunk ID list.
 struct Hello {
     std::uint32_t peer_id = 0;

@@ -98,6 +98,17 @@ Result<Message> parse_chunk(Frame& frame, const Manifest* manifest)
 
 }  // namespace
 
+std::vector<std::vector<ChunkId>> split_for_messages(const std::vector<ChunkId>& ids)
+{
+    std::vector<std::vector<ChunkId>> pieces;
+    for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
+        std::size_t end = std::min(ids.size(), start + kMaxIdsPerMessage);
+        pieces.emplace_back(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                            ids.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+    return pieces;
+}
+
 FrameLimits frame_limits(Role receiver)
 {
     FrameLimits limits;

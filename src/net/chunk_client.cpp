@@ -179,13 +179,9 @@ void ChunkClient::handle(ChunkData& message)
 void ChunkClient::pump()
 {
     if (!connection_ || finishing_) return;
-    std::vector<ChunkId> ids = planner_->next_requests();
-    for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
-        std::vector<ChunkId> batch(
-            ids.begin() + static_cast<std::ptrdiff_t>(start),
-            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
-        log::info("requested chunks [{}] from {}", format_ids(batch), options_.remote_label);
-        connection_->send(Request{std::move(batch)});
+    for (auto& piece : split_for_messages(planner_->next_requests())) {
+        log::info("requested chunks [{}] from {}", format_ids(piece), options_.remote_label);
+        connection_->send(Request{std::move(piece)});
     }
 }
 

@@ -159,12 +159,9 @@ void ServerSession::announce()
 
 void ServerSession::send_have(const std::vector<ChunkId>& ids)
 {
-    for (std::size_t start = 0; start < ids.size(); start += kMaxIdsPerMessage) {
-        std::vector<ChunkId> batch(
-            ids.begin() + static_cast<std::ptrdiff_t>(start),
-            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + kMaxIdsPerMessage)));
-        log::info("sent chunk ID list update to {}: [{}]", label_, format_ids(batch));
-        connection_->send(Have{std::move(batch)});
+    for (auto& piece : split_for_messages(ids)) {
+        log::info("sent chunk ID list update to {}: [{}]", label_, format_ids(piece));
+        connection_->send(Have{std::move(piece)});
     }
 }
 

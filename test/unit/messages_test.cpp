@@ -153,3 +153,15 @@ TEST_CASE("a manifest payload that is not a valid manifest is refused")
             .ok());
     CHECK_FALSE(parse_header({{"type", "manifest"}}, Role::client, nullptr, {'{'}).ok());
 }
+
+TEST_CASE("long ID lists are split into pieces that each fit one message")
+{
+    std::vector<ChunkId> ids(2 * kMaxIdsPerMessage + 5);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        ids[i] = static_cast<ChunkId>(i);
+    auto pieces = split_for_messages(ids);
+    REQUIRE(pieces.size() == 3);
+    CHECK(pieces[0].size() == kMaxIdsPerMessage);
+    CHECK(pieces[2] == std::vector<ChunkId>{2048, 2049, 2050, 2051, 2052});
+    CHECK(split_for_messages({}).empty());
+}
