@@ -23,13 +23,25 @@ public:
     Result<std::vector<std::uint8_t>> read(ChunkId id, std::uint32_t expected_length) const;
     // Streams every chunk into `destination` (via "<destination>.part"), checking the whole-file hash.
     Result<void> join(const Manifest& manifest, const std::filesystem::path& destination) const;
+    // Which chunks on disk match the manifest. Files that do not (damaged, wrong length, or left
+    // half-written as *.tmp by a crash) are deleted, so they are fetched again.
+    struct ScanResult {
+        ChunkSet held;
+        std::uint32_t dropped = 0;
+    };
+    ScanResult scan(const Manifest& manifest) const;
     const std::filesystem::path& dir() const { return dir_; }
 
 private:
     std::filesystem::path dir_;
 };
 
-// Splits `source` into chunk files in `store` and returns the manifest describing them.
-Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store);
+// Splits `source` into chunk files in `store` and returns the manifest describing them. A chunk
+// file that already holds exactly the right bytes (an earlier split of the same file) is kept.
+struct SplitStats {
+    std::uint32_t reused = 0;
+};
+Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
+                            SplitStats* stats = nullptr);
 
 }  // namespace chunkswarm

@@ -15,6 +15,10 @@ struct LogFlags {
     bool quiet = false;
 };
 
+// Process set-up both programs need before any socket exists: a write to a peer that has gone away
+// must fail with EPIPE on that connection, not kill the process with SIGPIPE.
+void prepare_process();
+
 void add_log_flags(CLI::App& app, LogFlags& flags);
 // Starts logging as `name`; prints an error and returns false for a bad level name.
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);

@@ -2,11 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::cli {
+
+void prepare_process() { std::signal(SIGPIPE, SIG_IGN); }
 
 void add_log_flags(CLI::App& app, LogFlags& flags)
 {

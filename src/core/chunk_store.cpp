@@ -150,7 +150,42 @@ Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::p
     return {};
 }
 
-Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store)
+ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest) const
+{
+    ScanResult result{ChunkSet(manifest.chunk_count), 0};
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+        if (entry.path().extension() == ".tmp") std::filesystem::remove(entry.path(), ec);
+    }
+    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+        std::filesystem::path path = chunk_path(id);
+        if (!std::filesystem::exists(path, ec)) continue;
+        auto bytes = read(id, manifest.chunk_length(id));
+        if (bytes && sha256(bytes.value()) == manifest.chunk_sha256[id]) {
+            result.held.insert(id);
+        } else {
+            std::filesystem::remove(path, ec);
+            ++result.dropped;
+        }
+    }
+    return result;
+}
+
+namespace {
+
+// True when the chunk file already holds exactly `chunk`.
+bool holds(const ChunkStore& store, ChunkId id, std::span<const std::uint8_t> chunk, const Digest& digest)
+{
+    std::error_code ec;
+    if (std::filesystem::file_size(store.chunk_path(id), ec) != chunk.size() || ec) return false;
+    auto bytes = store.read(id, static_cast<std::uint32_t>(chunk.size()));
+    return bytes && sha256(bytes.value()) == digest;
+}
+
+}  // namespace
+
+Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
+                            SplitStats* stats)
 {
     Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.valid()) {
@@ -181,6 +216,10 @@ Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t c
         }
         whole.update(chunk);
         m.chunk_sha256.push_back(sha256(chunk));
+        if (holds(store, id, chunk, m.chunk_sha256.back())) {
+            if (stats) ++stats->reused;
+            continue;
+        }
         if (auto r = store.write(id, chunk); !r) return r.error();
     }
     m.file_sha256 = whole.finish();

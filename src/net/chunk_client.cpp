@@ -73,6 +73,7 @@ void ChunkClient::on_connected(int status)
     }
     backoff_.reset();
     reported_waiting_ = false;
+    ever_connected_ = true;
     log::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
               options_.remote.to_string());
     connection_->start_reading();

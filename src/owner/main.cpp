@@ -60,6 +60,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
 
 int main(int argc, char** argv)
 {
+    cli::prepare_process();
     Flags flags;
     CLI::App app(
         "Splits FILE into chunks and serves each peer of the swarm its share, many peers at once.\n"

@@ -15,12 +15,17 @@ namespace {
 
 Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& store)
 {
-    auto manifest = split_file(options.file, options.chunk_size, store);
+    SplitStats stats;
+    auto manifest = split_file(options.file, options.chunk_size, store, &stats);
     if (!manifest) return manifest.error();
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
     log::info("split {} ({} bytes) into {} chunks of {} bytes in {}; SHA-256 {}", options.file.string(), m.file_size,
               m.chunk_count, m.chunk_size, store.dir().string(), to_hex(m.file_sha256));
+    if (stats.reused > 0) {
+        log::info("kept {} of the {} chunk files from an earlier split (their bytes already matched)", stats.reused,
+                  m.chunk_count);
+    }
     return manifest;
 }
 

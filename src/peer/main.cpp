@@ -83,6 +83,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
 
 int main(int argc, char** argv)
 {
+    cli::prepare_process();
     Flags flags;
     CLI::App app(
         "Joins a chunkswarm swarm: takes a share of the file from the owner, uploads to its upload\n"

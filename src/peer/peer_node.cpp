@@ -19,6 +19,8 @@
 namespace chunkswarm::peer {
 namespace {
 
+constexpr std::uint32_t kResumedOwnerWaitS = 5;
+
 class PeerNode {
 public:
     explicit PeerNode(const PeerOptions& options)
@@ -32,6 +34,7 @@ public:
 
 private:
     Result<void> open_upload_port();
+    void resume_from_disk();
     Result<void> bootstrap();
     net::ClientHooks bootstrap_hooks();
     void trade();
@@ -85,6 +88,7 @@ int PeerNode::run()
     // Bound now, so a port in use is reported before any download; the neighbour's early
     // connection waits in the backlog until the upload thread starts.
     if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
+    resume_from_disk();
     if (auto got = bootstrap(); !got) return cli::fail(name_, got.error().message);
     trade();
     std::lock_guard failure_lock(failure_mutex_);
@@ -102,6 +106,24 @@ Result<void> PeerNode::open_upload_port()
     return {};
 }
 
+// After a crash or restart: the chunks that still verify count, everything else is fetched again.
+void PeerNode::resume_from_disk()
+{
+    std::filesystem::path path = options_.data_dir / kManifestFileName;
+    if (!std::filesystem::exists(path)) return;
+    auto saved = load_manifest(path);
+    if (!saved) {
+        log::warn("ignoring {}: {}; starting from nothing", path.string(), saved.error().message);
+        return;
+    }
+    ChunkStore::ScanResult scan = store_.scan(saved.value());
+    manifest_ = std::move(saved).value();
+    log::info("resuming {}: {} of {} chunks verified on disk{}", manifest_->file_name, scan.held.count(),
+              manifest_->chunk_count,
+              scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
+    inventory_.reset(std::move(scan.held));
+}
+
 void PeerNode::record_failure(const Error& error)
 {
     std::lock_guard lock(failure_mutex_);
@@ -112,8 +134,11 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest)
 {
     if (manifest_) {
         if (manifest == *manifest_) return {};
-        return make_error("this side distributes " + manifest.file_name + " (SHA-256 " + to_hex(manifest.file_sha256) +
-                          "), not the owner's " + manifest_->file_name + "; check the neighbour's config");
+        return make_error("the other side distributes " + manifest.file_name + " (SHA-256 " +
+                          to_hex(manifest.file_sha256).substr(0, 16) + "...), but " +
+                          (options_.data_dir / kManifestFileName).string() + " is for " + manifest_->file_name +
+                          " (SHA-256 " + to_hex(manifest_->file_sha256).substr(0, 16) +
+                          "...); check the configs, or give this peer another --data-dir");
     }
     CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
     manifest_ = manifest;
@@ -125,20 +150,31 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest)
 
 Result<void> PeerNode::bootstrap()
 {
+    // A resumed peer waits for the owner only briefly: the owner leaves once every share is
+    // delivered, and then the chunks on disk plus the neighbours are all there is.
+    const bool resumed = manifest_.has_value();
+    std::uint32_t budget_s = options_.settings.owner_connect_timeout_s;
+    if (resumed) budget_s = std::min(budget_s, kResumedOwnerWaitS);
     uv_loop_t loop{};
     uv_loop_init(&loop);
     Result<void> outcome = make_error("the owner session ended without a result");
+    bool reached_owner = false;
     {
-        net::ClientOptions client_options{options_.id,       options_.owner,
-                                          "owner",           options_.settings.owner_connect_timeout_s,
-                                          options_.settings, options_.id};
+        net::ClientOptions client_options{options_.id, options_.owner,    "owner",
+                                          budget_s,    options_.settings, options_.id};
         net::ClientHooks hooks = bootstrap_hooks();
         hooks.on_end = [&outcome](const Result<void>& result) { outcome = result; };
         net::ChunkClient owner(&loop, std::move(client_options), std::move(hooks));
         owner.start();
         uv_run(&loop, UV_RUN_DEFAULT);
+        reached_owner = owner.ever_connected();
     }
     net::close_loop(&loop);
+    if (!outcome && resumed && !reached_owner) {
+        log::warn("{}; going on with the {} chunk(s) on disk and the neighbours", outcome.error().message,
+                  inventory_.snapshot().count());
+        return {};
+    }
     return outcome;
 }
 

@@ -66,6 +66,20 @@ start() {
     PID_OF[$name]=$!
 }
 
+# program_pid NAME: the PID of the program itself (start's PID is its `timeout` wrapper's).
+program_pid() {
+    local children
+    children=$(cat "/proc/${PID_OF[$1]}/task/${PID_OF[$1]}/children" 2>/dev/null) || true
+    [[ -n "$children" ]] || fail "$1 has no running program to signal"
+    echo "${children%% *}"
+}
+
+# crash NAME: SIGKILL, as a power cut or the OOM killer would; waits until it is gone.
+crash() {
+    kill -KILL "$(program_pid "$1")"
+    wait "${PID_OF[$1]}" 2>/dev/null || true
+}
+
 # wait_ok NAME...: each must exit 0 within the process limit.
 wait_ok() {
     local name status

@@ -150,3 +150,43 @@ TEST_CASE("reading a chunk checks its length")
     CHECK_FALSE(store.read(3, 101).ok());
     CHECK_FALSE(store.read(4, 100).ok());
 }
+
+TEST_CASE("a scan keeps chunks that verify and deletes damaged, short and half-written ones")
+{
+    TempDir dir;
+    test::write_file(dir.path() / "in.bin", test::random_bytes(6 * 1024 + 7));
+    ChunkStore store(dir.path() / "data");
+    Manifest m = split_file(dir.path() / "in.bin", 1024, store).value();
+    auto damaged = store.read(2, 1024).value();
+    damaged[0] ^= 1;
+    REQUIRE(store.write(2, damaged).ok());
+    REQUIRE(store.write(4, test::random_bytes(10)).ok());  // too short
+    std::filesystem::remove(store.chunk_path(5));
+    test::write_file(store.chunk_path(5).string() + ".tmp", test::random_bytes(1024));  // a crash mid-write
+
+    ChunkStore::ScanResult scan = store.scan(m);
+    CHECK(scan.held.ids() == std::vector<ChunkId>{0, 1, 3, 6});
+    CHECK(scan.dropped == 2);
+    CHECK_FALSE(std::filesystem::exists(store.chunk_path(2)));
+    CHECK_FALSE(std::filesystem::exists(store.chunk_path(4)));
+    CHECK_FALSE(std::filesystem::exists(store.chunk_path(5).string() + ".tmp"));
+}
+
+TEST_CASE("splitting the same file again keeps the chunk files that still match")
+{
+    TempDir dir;
+    auto bytes = test::random_bytes(6 * 1024);
+    test::write_file(dir.path() / "in.bin", bytes);
+    ChunkStore store(dir.path() / "data");
+    Manifest first = split_file(dir.path() / "in.bin", 1024, store).value();
+
+    auto damaged = bytes;
+    damaged[3 * 1024] ^= 1;
+    REQUIRE(store.write(3, std::span(damaged.data() + 3 * 1024, 1024)).ok());
+    std::filesystem::remove(store.chunk_path(5));
+    SplitStats stats;
+    Manifest again = split_file(dir.path() / "in.bin", 1024, store, &stats).value();
+    CHECK(again == first);
+    CHECK(stats.reused == 4);
+    CHECK(store.scan(again).held.full());
+}

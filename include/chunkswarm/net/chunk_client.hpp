@@ -58,6 +58,8 @@ public:
     void start();
     // Ends the client with `reason` as its error, closing any connection.
     void abort(const std::string& reason);
+    // Whether any connection attempt succeeded.
+    bool ever_connected() const { return ever_connected_; }
 
 private:
     void attempt();
@@ -87,6 +89,7 @@ private:
     bool finishing_ = false;
     bool ended_ = false;
     bool reported_waiting_ = false;
+    bool ever_connected_ = false;
 };
 
 }  // namespace chunkswarm::net

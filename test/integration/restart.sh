@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A peer or the owner killed with SIGKILL and started again with the same command picks up where it was:
+# chunks that still verify count, damaged or half-written ones are fetched again, and the swarm
+# completes. A peer with the owner still there, a peer after the owner has left, then the owner.
+source "$(dirname "$0")/lib.sh"
+
+mapfile -t ports < <(free_ports 6)
+ring_config ring.json 102400 "${ports[@]}"
+make_file input.bin $((102400 * 40 + 17))
+chunks=data/peer-3/chunks
+
+# 1. With the owner up. Peer 2 is held back, so peer 3 (which downloads from peer 2) holds just its
+#    share from the owner when it is killed, and the owner cannot finish without peer 2.
+start owner "$OWNER_BIN" --config ring.json --file input.bin
+for id in 1 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+wait_for_line peer3.log "holds its share"
+crash peer3
+held=$(grep -cv '^#' data/peer-3/summary.txt)
+# As after a crash mid-write: one chunk damaged in place, one half-written temporary file.
+first=$(ls "$chunks" | head -n 1)
+printf 'garbage' | dd of="$chunks/$first" bs=1 seek=100 conv=notrunc status=none
+head -c 5000 /dev/urandom > "$chunks/chunk-000099.tmp"
+start peer3b "$PEER_BIN" --config ring.json --id 3
+wait_for_line peer3b.log "resuming input.bin: $((held - 1)) of 41 chunks verified on disk, 1 damaged"
+start peer2 "$PEER_BIN" --config ring.json --id 2
+wait_ok peer1 peer2 peer3b peer4 peer5 owner
+[[ ! -e "$chunks/chunk-000099.tmp" ]] || fail "the half-written chunk was not removed"
+check_file input.bin data/peer-{1..5}/input.bin
+echo "ok: peer 3 resumed with the owner up"
+
+# 2. After the owner has left. Peer 1 is frozen once it has its share, so peer 2 cannot finish;
+#    the owner, with every share delivered, exits; then peer 2 is killed and restarted.
+rm -rf data ./*.log
+start owner2 "$OWNER_BIN" --config ring.json --file input.bin
+start peer1 "$PEER_BIN" --config ring.json --id 1
+wait_for_line peer1.log "holds its share"
+kill -STOP "$(program_pid peer1)"
+for id in 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+wait_ok owner2
+crash peer2
+start peer2b "$PEER_BIN" --config ring.json --id 2
+wait_for_line peer2b.log "going on with the"
+kill -CONT "$(program_pid peer1)"
+wait_ok peer1 peer2b peer3 peer4 peer5
+check_file input.bin data/peer-{1..5}/input.bin
+echo "ok: peer 2 resumed after the owner had left"
+
+# 3. The owner, killed after its split and started again, keeps the chunk files that still match.
+rm -rf data ./*.log
+start owner3 "$OWNER_BIN" --config ring.json --file input.bin --linger
+wait_for_line owner3.log "split input.bin"
+crash owner3
+rm data/owner/chunks/chunk-000007
+start owner4 "$OWNER_BIN" --config ring.json --file input.bin
+wait_for_line owner4.log "kept 40 of the 41 chunk files"
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+wait_ok peer1 peer2 peer3 peer4 peer5 owner4
+check_file input.bin data/peer-{1..5}/input.bin
+echo "ok: the restarted owner reused its split"
