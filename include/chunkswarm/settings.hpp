@@ -18,6 +18,11 @@ struct Settings {
     std::uint32_t neighbor_connect_timeout_s = 300;
     // The summary file is rewritten at most this often while chunks arrive (and always at the end).
     std::uint32_t summary_interval_ms = 200;
+    // With requests outstanding and no chunk for this long, a client reconnects and asks again, so a
+    // neighbour that hangs cannot stall the end of a download.
+    std::uint32_t request_timeout_s = 15;
+    // A client that has not said hello this long after connecting is disconnected.
+    std::uint32_t hello_timeout_s = 10;
     // A server stops reading chunks from disk while this many bytes wait to be sent to one client.
     std::uint32_t send_high_watermark = 4 * 1024 * 1024;
 };

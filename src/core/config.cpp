@@ -93,7 +93,8 @@ Result<Settings> read_settings(const json& object)
     if (!object.is_object()) return make_error("settings: must be an object");
     FieldReader r(object, "settings");
     CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
-                        "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark"}));
+                        "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "request_timeout_s",
+                        "hello_timeout_s"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.retry_initial_ms, r.number<std::uint32_t>("retry_initial_ms", 1, 60000, s.retry_initial_ms));
@@ -102,6 +103,8 @@ Result<Settings> read_settings(const json& object)
                   r.number<std::uint32_t>("owner_connect_timeout_s", 1, 86400, s.owner_connect_timeout_s));
     CS_TRY_ASSIGN(s.neighbor_connect_timeout_s,
                   r.number<std::uint32_t>("neighbor_connect_timeout_s", 1, 86400, s.neighbor_connect_timeout_s));
+    CS_TRY_ASSIGN(s.request_timeout_s, r.number<std::uint32_t>("request_timeout_s", 1, 3600, s.request_timeout_s));
+    CS_TRY_ASSIGN(s.hello_timeout_s, r.number<std::uint32_t>("hello_timeout_s", 1, 3600, s.hello_timeout_s));
     CS_TRY_ASSIGN(s.summary_interval_ms,
                   r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));
     CS_TRY_ASSIGN(s.send_high_watermark,

@@ -14,6 +14,7 @@ ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hoo
       options_(std::move(options)),
       hooks_(std::move(hooks)),
       retry_timer_(loop),
+      stall_timer_(loop),
       backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
                std::uint64_t{options_.connect_timeout_s} * 1000)
 {
@@ -83,15 +84,38 @@ void ChunkClient::on_connected(int status)
 void ChunkClient::on_closed(const std::string& reason)
 {
     connection_.reset();
-    if (planner_) planner_->on_disconnect();
-    have_list_ = false;
     if (ended_) return;
     if (finishing_) {
         end({});
         return;
     }
     log::warn("lost the connection to {} ({}); reconnecting", options_.remote_label, reason);
+    reconnect(reason);
+}
+
+void ChunkClient::reconnect(const std::string& reason)
+{
+    drop_connection(reason);
+    stall_timer_.stop();
+    if (planner_) planner_->on_disconnect();
+    have_list_ = false;
     retry_later(reason);
+}
+
+// Armed while requests are outstanding, pushed back by every chunk that arrives.
+void ChunkClient::watch_for_stall()
+{
+    if (!planner_ || planner_->in_flight() == 0 || finishing_) {
+        stall_timer_.stop();
+        return;
+    }
+    const std::uint32_t timeout_s = options_.settings.request_timeout_s;
+    stall_timer_.start(std::uint64_t{timeout_s} * 1000, [this, timeout_s] {
+        std::string reason = "no chunk for " + std::to_string(timeout_s) + " s with " +
+                             std::to_string(planner_->in_flight()) + " request(s) outstanding";
+        log::warn("{} from {}; reconnecting to ask again", reason, options_.remote_label);
+        reconnect(reason);
+    });
 }
 
 void ChunkClient::on_frame(Frame frame)
@@ -184,12 +208,14 @@ void ChunkClient::pump()
         log::info("requested chunks [{}] from {}", format_ids(piece), options_.remote_label);
         connection_->send(Request{std::move(piece)});
     }
+    watch_for_stall();
 }
 
 void ChunkClient::check_finished()
 {
     if (finishing_ || ended_ || !have_list_ || !hooks_.is_finished(*planner_)) return;
     finishing_ = true;
+    stall_timer_.stop();
     if (auto finished = hooks_.on_finished(*planner_); !finished) {
         end(finished.error());
         return;
@@ -210,6 +236,7 @@ void ChunkClient::end(const Result<void>& result)
     if (ended_) return;
     ended_ = true;
     retry_timer_.stop();
+    stall_timer_.stop();
     if (!result.ok()) drop_connection(result.error().message);
     hooks_.on_end(result);
 }

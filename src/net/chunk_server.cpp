@@ -60,6 +60,7 @@ struct ServerSession::ReadJob {
 ServerSession::ServerSession(Passkey, ChunkServer& server, std::shared_ptr<TcpConnection> connection)
     : server_(&server),
       connection_(std::move(connection)),
+      hello_timer_(server.loop_),
       label_(connection_->remote_address())
 {
 }
@@ -79,6 +80,13 @@ std::shared_ptr<ServerSession> ServerSession::start(ChunkServer& server, std::sh
         if (auto s = weak.lock()) s->pump_reads();
     });
     session->connection_->start_reading();
+    const std::uint32_t timeout_s = server.context_.settings.hello_timeout_s;
+    session->hello_timer_.start(std::uint64_t{timeout_s} * 1000, [weak, timeout_s] {
+        auto s = weak.lock();
+        if (!s || s->closed_) return;
+        log::warn("{} sent no hello within {} s; closing the connection", s->label_, timeout_s);
+        s->connection_->fail("no hello within " + std::to_string(timeout_s) + " s");
+    });
     log::debug("accepted a connection from {}", session->label_);
     return session;
 }
@@ -94,6 +102,7 @@ void ServerSession::close(const std::string& reason) { connection_->close(reason
 void ServerSession::on_closed(const std::string& reason)
 {
     closed_ = true;
+    hello_timer_.close();
     log::debug("connection with {} closed: {}", label_, reason);
     if (server_) server_->forget(this);  // may destroy this session; nothing follows
 }
@@ -136,6 +145,7 @@ void ServerSession::handle(const Hello& hello)
         connection_->fail(offered.error().message);
         return;
     }
+    hello_timer_.stop();
     peer_id_ = hello.peer_id;
     label_ = "peer " + std::to_string(hello.peer_id);
     offered_ = std::move(offered).value();

@@ -230,3 +230,84 @@ TEST_CASE("a client gives up on an unreachable server after its budget, with a c
     CHECK(outcome.error().message.find("could not reach test server") != std::string::npos);
     CHECK(outcome.error().message.find("connection refused") != std::string::npos);
 }
+
+TEST_CASE("a client that never says hello is disconnected with an error after the hello timeout")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    std::string error;
+    std::string closed;
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.settings.hello_timeout_s = 1;
+        net::ChunkServer server(&s.loop, std::move(context));
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        auto silent = net::TcpConnection::create(&s.loop, Role::client);
+        silent->set_handlers([&](Frame f) { error = f.header.value("message", ""); },
+                             [&](const std::string& reason) {
+                                 closed = reason;
+                                 server.close();
+                             });
+        silent->connect(net::to_sockaddr(Endpoint{"127.0.0.1", server.port()}).value(), [silent](int status) {
+            REQUIRE(status == 0);
+            silent->start_reading();
+        });
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(error == "no hello within 1 s");
+    CHECK_FALSE(closed.empty());
+}
+
+TEST_CASE("a server that stops answering requests makes the client reconnect and ask again")
+{
+    Swarmlet s;
+    std::vector<std::shared_ptr<net::TcpConnection>> accepted;
+    int requests = 0;
+    Result<void> outcome = make_error("never ended");
+    {
+        // Answers hello like a real server, then ignores every request.
+        net::TcpListener mute(&s.loop, Role::server);
+        std::unique_ptr<net::ChunkClient> client;
+        REQUIRE(mute.listen(Endpoint{"127.0.0.1", 0},
+                            [&](std::shared_ptr<net::TcpConnection> connection) {
+                                accepted.push_back(connection);
+                                if (accepted.size() == 2) {
+                                    client->abort("reconnected as expected");
+                                    mute.close();
+                                    for (auto& c : accepted) c->close("test over");
+                                    return;
+                                }
+                                connection->set_handlers(
+                                    [&, connection](Frame f) {
+                                        if (f.type() == "request") {
+                                            ++requests;
+                                            return;
+                                        }
+                                        connection->send(ManifestMsg{s.manifest});
+                                        connection->send(HaveList{ChunkSet::all(s.manifest.chunk_count)});
+                                    },
+                                    nullptr);
+                                connection->start_reading();
+                            })
+                    .ok());
+        net::ClientHooks hooks;
+        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
+        hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
+        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
+        hooks.on_end = [&](const Result<void>& r) { outcome = r; };
+        auto options = client_options(mute.port());
+        options.settings.request_timeout_s = 1;
+        client = std::make_unique<net::ChunkClient>(&s.loop, options, std::move(hooks));
+        client->start();
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    const std::size_t connections = accepted.size();
+    accepted.clear();
+    CHECK(s.close_loop() == 0);
+    CHECK(connections == 2);
+    CHECK(requests >= 1);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "reconnected as expected");
+}

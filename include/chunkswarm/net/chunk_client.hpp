@@ -75,12 +75,16 @@ private:
     void check_finished();
     void end(const Result<void>& result);
     void drop_connection(const std::string& reason);
+    // Drops the connection and tries again later, with nothing in flight.
+    void reconnect(const std::string& reason);
+    void watch_for_stall();
     std::uint64_t now_ms() const;
 
     uv_loop_t* loop_;
     ClientOptions options_;
     ClientHooks hooks_;
     Timer retry_timer_;
+    Timer stall_timer_;
     Backoff backoff_;
     std::shared_ptr<TcpConnection> connection_;
     std::optional<Manifest> manifest_;

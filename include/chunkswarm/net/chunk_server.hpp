@@ -83,6 +83,7 @@ private:
 
     ChunkServer* server_;
     std::shared_ptr<TcpConnection> connection_;
+    Timer hello_timer_;
     std::string label_;
     std::optional<std::uint32_t> peer_id_;
     ChunkSet offered_;
