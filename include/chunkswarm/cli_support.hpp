@@ -15,8 +15,8 @@ struct LogFlags {
     bool quiet = false;
 };
 
-// Process set-up both programs need before any socket exists: a write to a peer that has gone away
-// must fail with EPIPE on that connection, not kill the process with SIGPIPE.
+// Process set-up both programs need first: a write to a peer that has gone away must fail with
+// EPIPE on that connection, and a write over a file-size limit with EFBIG, not kill the process.
 void prepare_process();
 
 void add_log_flags(CLI::App& app, LogFlags& flags);

@@ -9,7 +9,12 @@
 
 namespace chunkswarm::cli {
 
-void prepare_process() { std::signal(SIGPIPE, SIG_IGN); }
+void prepare_process()
+{
+    std::signal(SIGPIPE, SIG_IGN);
+    // Over a file-size limit, a write fails with EFBIG and is reported like a full disk.
+    std::signal(SIGXFSZ, SIG_IGN);
+}
 
 void add_log_flags(CLI::App& app, LogFlags& flags)
 {

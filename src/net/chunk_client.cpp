@@ -138,10 +138,22 @@ void ChunkClient::on_frame(Frame frame)
                           std::is_same_v<T, ChunkData>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
-                end(make_error(options_.remote_label + " refused: " + m.message));
+                on_error_message(m);
             }
         },
         message.value());
+}
+
+// Refused before the manifest (wrong swarm, unknown id, swarm full): trying again cannot help.
+// Later, an error ends only this connection.
+void ChunkClient::on_error_message(const ErrorMsg& message)
+{
+    if (!have_list_) {
+        end(make_error(options_.remote_label + " refused: " + message.message));
+        return;
+    }
+    log::warn("{} reported an error: {}; reconnecting", options_.remote_label, message.message);
+    reconnect(message.message);
 }
 
 void ChunkClient::handle(const ManifestMsg& message)

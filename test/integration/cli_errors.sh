@@ -35,3 +35,13 @@ expect_error owner-shared-dir "in use by another chunkswarm process" \
     "$OWNER_BIN" --port "${ports[3]}" --file input.bin --data-dir shared
 expect_error peer-shared-dir "in use by another chunkswarm process" \
     "$PEER_BIN" --owner-port "${ports[2]}" --port "${ports[4]}" --download-port "${ports[5]}" --data-dir shared
+
+# A disk that cannot take a chunk (a file-size limit under one chunk makes every write fail with
+# EFBIG, as a full disk fails with ENOSPC): the peer says which chunk and why, exits 1, counts nothing.
+start owner-disk "$OWNER_BIN" --port "${ports[3]}" --file input.bin --data-dir disk-owner --peers 1 --bind 127.0.0.1
+wait_for_line owner-disk.log listening
+expect_error peer-disk-full "cannot store chunk" \
+    bash -c "ulimit -f 50; exec \"$PEER_BIN\" --owner-port ${ports[3]} --port ${ports[4]} --download-port ${ports[5]} --data-dir disk-peer"
+grep -q "File too large" peer-disk-full.err || fail "the disk error does not say what the system said"
+[[ -z "$(ls disk-peer/chunks)" ]] || fail "a chunk was left behind after a failed write: $(ls disk-peer/chunks)"
+echo "ok: no partial chunk left after a failed write"

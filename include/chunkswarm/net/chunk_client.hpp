@@ -71,6 +71,7 @@ private:
     void handle(const HaveList& message);
     void handle(const Have& message);
     void handle(ChunkData& message);
+    void on_error_message(const ErrorMsg& message);
     void pump();
     void check_finished();
     void end(const Result<void>& result);
