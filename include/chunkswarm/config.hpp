@@ -33,6 +33,8 @@ struct SwarmConfig {
     std::string data_dir = "data";
     std::vector<PeerConfig> peers;
     Settings settings;
+    // Optional swarm secret; CHUNKSWARM_SECRET in the environment takes its place (auth.hpp).
+    std::string secret;
 
     const PeerConfig* find_peer(std::uint32_t id) const;
     // The peer that downloads from `id`, if any.

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "chunkswarm/auth.hpp"
 #include "chunkswarm/chunk_set.hpp"
 #include "chunkswarm/frame_codec.hpp"
 #include "chunkswarm/manifest.hpp"
@@ -23,6 +25,13 @@ std::vector<std::vector<ChunkId>> split_for_messages(const std::vector<ChunkId>&
 // Client to server: who I am; the answer is the manifest and the server's chunk ID list.
 struct Hello {
     std::uint32_t peer_id = 0;
+    // Present when the client holds a swarm secret: the server must prove it knows it too.
+    std::optional<Nonce> nonce = std::nullopt;
+};
+// Swarm secret handshake: the server answers hello with its nonce and proof, the client with its proof.
+struct Auth {
+    std::optional<Nonce> nonce = std::nullopt;
+    Digest proof{};
 };
 struct ManifestMsg {
     Manifest manifest;
@@ -50,7 +59,7 @@ struct ErrorMsg {
     std::string message;
 };
 
-using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg>;
+using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };

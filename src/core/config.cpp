@@ -219,7 +219,7 @@ Result<SwarmConfig> parse_config(const json& root)
 {
     if (!root.is_object()) return make_error("the config must be a JSON object");
     FieldReader r(root, "");
-    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings"}));
+    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret"}));
     SwarmConfig config;
     auto owner = root.find("owner");
     if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");
@@ -230,6 +230,7 @@ Result<SwarmConfig> parse_config(const json& root)
     CS_TRY_ASSIGN(config.chunk_size,
                   r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
     CS_TRY_ASSIGN(config.data_dir, r.string("data_dir", config.data_dir));
+    CS_TRY_ASSIGN(config.secret, r.string("secret", std::string()));
     if (auto s = root.find("settings"); s != root.end()) CS_TRY_ASSIGN(config.settings, read_settings(*s));
 
     auto peers = root.find("peers");

@@ -12,7 +12,7 @@ constexpr std::uint64_t kMaxManifestBytes = 32ull * 1024 * 1024;
 // One table for every limit: which types each side accepts and the largest payload of each.
 std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
 {
-    if (type == "error") return 0;
+    if (type == "error" || type == "auth") return 0;
     if (receiver == Role::server) {
         if (type == "hello" || type == "request" || type == "done") return 0;
         return std::nullopt;
@@ -63,6 +63,29 @@ Result<std::vector<ChunkId>> id_list(const nlohmann::json& header, const Manifes
         return make_error("field \"ids\" repeats a chunk ID");
     }
     return ids;
+}
+
+// A 64-hex-digit field decoded by `decode` (a nonce or a proof).
+template <class T, class Decode>
+Result<T> hex_field(const nlohmann::json& header, const char* name, Decode decode)
+{
+    auto it = header.find(name);
+    std::optional<T> value = it != header.end() && it->is_string() ? decode(it->get<std::string>()) : std::nullopt;
+    if (!value) return make_error(std::string("field \"") + name + "\" must be 64 hex digits");
+    return *value;
+}
+
+Result<Message> parse_auth(const nlohmann::json& header)
+{
+    auto proof = hex_field<Digest>(header, "proof", digest_from_hex);
+    if (!proof) return proof.error();
+    Auth auth{std::nullopt, proof.value()};
+    if (header.contains("nonce")) {
+        auto nonce = hex_field<Nonce>(header, "nonce", nonce_from_hex);
+        if (!nonce) return nonce.error();
+        auth.nonce = nonce.value();
+    }
+    return Message{auth};
 }
 
 Result<Message> parse_manifest(const Frame& frame)
@@ -130,7 +153,13 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         auto id = unsigned_field(frame.header, "peer_id");
         if (!id) return id.error();
         if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
-        return Message{Hello{static_cast<std::uint32_t>(id.value())}};
+        Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt};
+        if (frame.header.contains("nonce")) {
+            auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
+            if (!nonce) return nonce.error();
+            hello.nonce = nonce.value();
+        }
+        return Message{hello};
     }
     if (type == "request" || type == "have") {
         auto ids = id_list(frame.header, manifest);
@@ -147,6 +176,7 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         auto it = frame.header.find("message");
         return Message{ErrorMsg{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"}};
     }
+    if (type == "auth") return parse_auth(frame.header);
     if (type == "manifest") return parse_manifest(frame);
     if (type == "have_list") return parse_have_list(frame, manifest);
     return parse_chunk(frame, manifest);
@@ -165,7 +195,15 @@ OutFrame make_frame(nlohmann::json header, std::vector<std::uint8_t> payload = {
 struct Encoder {
     OutFrame operator()(const Hello& m) const
     {
-        return make_frame({{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}});
+        nlohmann::json header{{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}};
+        if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
+        return make_frame(std::move(header));
+    }
+    OutFrame operator()(const Auth& m) const
+    {
+        nlohmann::json header{{"type", "auth"}, {"proof", to_hex(m.proof)}};
+        if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
+        return make_frame(std::move(header));
     }
     OutFrame operator()(const ManifestMsg& m) const
     {
@@ -194,8 +232,8 @@ OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 
 std::string message_name(const Message& message)
 {
-    static constexpr const char* kNames[] = {"hello",   "manifest", "have_list", "have",
-                                             "request", "chunk",    "done",      "error"};
+    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request",
+                                             "chunk", "done",     "error",     "auth"};
     return kNames[message.index()];
 }
 

@@ -78,7 +78,10 @@ void ChunkClient::on_connected(int status)
     log::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
               options_.remote.to_string());
     connection_->start_reading();
-    connection_->send(Hello{options_.self_id});
+    awaiting_proof_ = !options_.secret.empty();
+    std::optional<Nonce> nonce;
+    if (awaiting_proof_) nonce = client_nonce_ = random_nonce();
+    connection_->send(Hello{options_.self_id, nonce});
 }
 
 void ChunkClient::on_closed(const std::string& reason)
@@ -126,6 +129,10 @@ void ChunkClient::on_frame(Frame frame)
         connection_->fail(message.error().message);
         return;
     }
+    if (awaiting_proof_ || std::holds_alternative<Auth>(message.value())) {
+        on_handshake_message(message.value());
+        return;
+    }
     if (!manifest_ && !std::holds_alternative<ManifestMsg>(message.value()) &&
         !std::holds_alternative<ErrorMsg>(message.value())) {
         connection_->fail("expected the manifest first");
@@ -142,6 +149,31 @@ void ChunkClient::on_frame(Frame frame)
             }
         },
         message.value());
+}
+
+// With a swarm secret, the server must prove it knows it before any of its data is accepted;
+// a server that cannot is an outsider (or holds another secret) and is not tried again.
+void ChunkClient::on_handshake_message(const Message& message)
+{
+    if (const auto* error = std::get_if<ErrorMsg>(&message)) {
+        on_error_message(*error);
+        return;
+    }
+    const auto* auth = std::get_if<Auth>(&message);
+    if (!awaiting_proof_ || !auth || !auth->nonce) {
+        end(make_error(options_.remote_label + (awaiting_proof_
+                                                    ? " did not prove it knows the swarm secret"
+                                                    : " asked for a swarm secret this peer does not have")));
+        return;
+    }
+    Digest expected = auth_proof(options_.secret, "server", client_nonce_, *auth->nonce, options_.self_id);
+    if (!proofs_equal(auth->proof, expected)) {
+        end(make_error(options_.remote_label + " failed the swarm secret check (a different secret?)"));
+        return;
+    }
+    awaiting_proof_ = false;
+    connection_->send(
+        Auth{std::nullopt, auth_proof(options_.secret, "client", *auth->nonce, client_nonce_, options_.self_id)});
 }
 
 // Refused before the manifest (wrong swarm, unknown id, swarm full): trying again cannot help.

@@ -119,14 +119,21 @@ void ServerSession::on_frame(Frame frame)
         return;
     }
     bool hello = std::holds_alternative<Hello>(message.value());
+    bool auth = std::holds_alternative<Auth>(message.value());
     if (hello == peer_id_.has_value()) {
         connection_->fail(hello ? "hello sent twice" : "the first message must be hello");
+        return;
+    }
+    // With a swarm secret, nothing but the client's proof is accepted until it has been checked.
+    if (auth != awaiting_proof_) {
+        connection_->fail(auth ? "unexpected auth message" : "prove you know the swarm secret first");
         return;
     }
     std::visit(
         [this](const auto& m) {
             using T = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<T, Hello> || std::is_same_v<T, Request> || std::is_same_v<T, Done>) {
+            if constexpr (std::is_same_v<T, Hello> || std::is_same_v<T, Request> || std::is_same_v<T, Done> ||
+                          std::is_same_v<T, Auth>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
                 log::warn("{} reported an error: {}", label_, m.message);
@@ -139,25 +146,62 @@ void ServerSession::on_frame(Frame frame)
 void ServerSession::handle(const Hello& hello)
 {
     const ServerContext& context = server_->context_;
-    auto offered = context.offered_for(hello.peer_id);
+    peer_id_ = hello.peer_id;
+    label_ = "peer " + std::to_string(hello.peer_id);
+    if (context.secret.empty()) {
+        admit();
+        return;
+    }
+    if (!hello.nonce) {
+        log::warn("refusing {} from {}: it did not offer the swarm secret handshake", label_,
+                  connection_->remote_address());
+        connection_->fail("this swarm needs its secret: set " + std::string(kSecretEnvVar) +
+                          " or the config's \"secret\"");
+        return;
+    }
+    client_nonce_ = *hello.nonce;
+    server_nonce_ = random_nonce();
+    awaiting_proof_ = true;
+    connection_->send(
+        Auth{server_nonce_, auth_proof(context.secret, "server", client_nonce_, server_nonce_, *peer_id_)});
+}
+
+void ServerSession::handle(const Auth& auth)
+{
+    const ServerContext& context = server_->context_;
+    Digest expected = auth_proof(context.secret, "client", server_nonce_, client_nonce_, *peer_id_);
+    if (!proofs_equal(auth.proof, expected)) {
+        log::warn("{} from {} failed the swarm secret check; closing the connection", label_,
+                  connection_->remote_address());
+        connection_->fail("wrong swarm secret");
+        return;
+    }
+    awaiting_proof_ = false;
+    admit();
+}
+
+// Only a client that passed the handshake (if any) is looked up, so an outsider cannot take a
+// share slot. Then the manifest and the chunk ID list follow.
+void ServerSession::admit()
+{
+    auto offered = server_->context_.offered_for(*peer_id_);
     if (!offered) {
-        log::warn("refusing peer {} from {}: {}", hello.peer_id, label_, offered.error().message);
+        log::warn("refusing {} from {}: {}", label_, connection_->remote_address(), offered.error().message);
         connection_->fail(offered.error().message);
         return;
     }
-    hello_timer_.stop();
-    peer_id_ = hello.peer_id;
-    label_ = "peer " + std::to_string(hello.peer_id);
     offered_ = std::move(offered).value();
+    admitted_ = true;
+    hello_timer_.stop();
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
-    connection_->send(ManifestMsg{*context.manifest});
+    connection_->send(ManifestMsg{*server_->context_.manifest});
     connection_->send(HaveList{offered_});
     log::info("sent chunk ID list to {}: {} chunk(s) [{}]", label_, offered_.count(), format_ids(offered_.ids()));
 }
 
 void ServerSession::announce()
 {
-    if (!peer_id_ || closed_) return;
+    if (!admitted_ || closed_) return;
     auto now = server_->context_.offered_for(*peer_id_);
     if (!now) return;
     std::vector<ChunkId> fresh = now.value().minus(offered_);

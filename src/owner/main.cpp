@@ -1,6 +1,7 @@
 // owner: splits a file into chunks and hands each peer of the swarm its share.
 #include <CLI/CLI.hpp>
 
+#include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/log.hpp"
@@ -33,6 +34,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     options.bind = Endpoint{"0.0.0.0", flags.port};
     options.data_dir = "data/owner";
     options.peer_count = flags.peers;
+    std::string config_secret;
     if (!flags.config.empty()) {
         auto config = load_config(flags.config);
         if (!config) return config.error();
@@ -40,6 +42,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         options.chunk_size = config->chunk_size;
         options.data_dir = config->resolved_owner_data_dir();
         options.settings = config->settings;
+        config_secret = config->secret;
         for (const PeerConfig& p : config->peers)
             options.peer_ids.push_back(p.id);
         if (app.count("--peers")) return make_error("--peers conflicts with --config (the config lists the peers)");
@@ -50,6 +53,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     if (!flags.bind.empty()) options.bind.host = flags.bind;
     if (!flags.data_dir.empty()) options.data_dir = flags.data_dir;
     if (flags.chunk_size != 0) options.chunk_size = flags.chunk_size;
+    CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
     if (options.peer_count == 0) return make_error("--peers must be at least 1");

@@ -70,6 +70,7 @@ private:
         net::ServerContext context;
         context.store = &store_;
         context.settings = options_.settings;
+        context.secret = options_.secret;
         context.offered_for = [this](std::uint32_t peer_id) -> Result<ChunkSet> {
             auto slot = slots_.slot_for(peer_id);
             if (!slot) return slot.error();

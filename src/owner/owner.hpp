@@ -21,6 +21,7 @@ struct OwnerOptions {
     // Keep serving after every share is delivered (for late or restarted peers).
     bool linger = false;
     Settings settings;
+    std::string secret;  // empty: no swarm secret
 };
 
 // Returns the process exit code; errors are reported before returning.

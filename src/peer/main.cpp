@@ -2,6 +2,7 @@
 // joins the file.
 #include <CLI/CLI.hpp>
 
+#include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/log.hpp"
@@ -41,6 +42,7 @@ Result<peer::PeerOptions> from_config(const Flags& flags)
     if (const PeerConfig* up = config->upload_neighbor_of(self->id)) options.upload_neighbor = up->id;
     options.data_dir = config->peer_data_dir(*self);
     options.settings = config->settings;
+    options.secret = config->secret;
     return options;
 }
 
@@ -70,6 +72,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (!flags.config.empty() && (flags.owner_port || flags.download_port)) {
         return make_error("--owner-port and --download-port belong to the plain form; with --config, edit the config");
     }
+    CS_TRY_ASSIGN(options->secret, resolve_secret(options->secret));
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;

@@ -36,6 +36,8 @@ private:
     Result<void> open_upload_port();
     void resume_from_disk();
     Result<void> bootstrap();
+    net::ClientOptions client_options_for(const Endpoint& remote, const std::string& label,
+                                          std::uint32_t connect_timeout_s) const;
     net::ClientHooks bootstrap_hooks();
     void trade();
     net::ClientHooks neighbor_hooks();
@@ -160,8 +162,7 @@ Result<void> PeerNode::bootstrap()
     Result<void> outcome = make_error("the owner session ended without a result");
     bool reached_owner = false;
     {
-        net::ClientOptions client_options{options_.id, options_.owner,    "owner",
-                                          budget_s,    options_.settings, options_.id};
+        net::ClientOptions client_options = client_options_for(options_.owner, "owner", budget_s);
         net::ClientHooks hooks = bootstrap_hooks();
         hooks.on_end = [&outcome](const Result<void>& result) { outcome = result; };
         net::ChunkClient owner(&loop, std::move(client_options), std::move(hooks));
@@ -176,6 +177,21 @@ Result<void> PeerNode::bootstrap()
         return {};
     }
     return outcome;
+}
+
+net::ClientOptions PeerNode::client_options_for(const Endpoint& remote, const std::string& label,
+                                                std::uint32_t connect_timeout_s) const
+{
+    net::ClientOptions client;
+    client.self_id = options_.id;
+    client.remote = remote;
+    client.remote_label = label;
+    client.connect_timeout_s = connect_timeout_s;
+    client.settings = options_.settings;
+    // Different peers spread their first requests differently.
+    client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
+    client.secret = options_.secret;
+    return client;
 }
 
 net::ClientHooks PeerNode::bootstrap_hooks()
@@ -202,12 +218,8 @@ void PeerNode::trade()
 {
     server_->set_manifest(&*manifest_);
     summary_timer_ = std::make_unique<net::Timer>(download_thread_.loop());
-    net::ClientOptions client_options{options_.id,
-                                      options_.download_neighbor,
-                                      options_.download_label,
-                                      options_.settings.neighbor_connect_timeout_s,
-                                      options_.settings,
-                                      std::uint64_t{options_.id} * 7919 + 1};
+    net::ClientOptions client_options = client_options_for(options_.download_neighbor, options_.download_label,
+                                                           options_.settings.neighbor_connect_timeout_s);
     neighbor_ =
         std::make_unique<net::ChunkClient>(download_thread_.loop(), std::move(client_options), neighbor_hooks());
     neighbor_->start();
@@ -236,6 +248,7 @@ net::ServerContext PeerNode::upload_context()
     context.manifest = nullptr;
     context.store = &store_;
     context.settings = options_.settings;
+    context.secret = options_.secret;
     context.offered_for = [this](std::uint32_t) -> Result<ChunkSet> { return inventory_.snapshot(); };
     context.on_done = [this](std::uint32_t peer_id, bool complete) { on_upload_done(peer_id, complete); };
     return context;

@@ -21,6 +21,7 @@ struct PeerOptions {
     std::optional<std::uint32_t> upload_neighbor;
     std::filesystem::path data_dir;
     Settings settings;
+    std::string secret;  // empty: no swarm secret
 };
 
 // Returns the process exit code; errors are reported before returning.

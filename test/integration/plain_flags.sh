@@ -16,3 +16,25 @@ done
 wait_ok peer{1..5} owner
 check_file input.bin peer{1..5}-data/input.bin
 check_events peer{1..5}.log
+
+# The same swarm with a secret, given the way a user should: in the environment, not on the
+# command line. An outsider without it gets an error and nothing else, and takes no share slot.
+rm -rf owner-data peer*-data ./*.log
+export CHUNKSWARM_SECRET="integration test secret, long enough"
+start owner "$OWNER_BIN" --port "$owner_port" --file input.bin --peers 5 --data-dir owner-data
+wait_for_line owner.log listening
+exec 3<>"/dev/tcp/127.0.0.1/$owner_port"
+frame '{"type":"hello","version":1,"peer_id":42}' >&3
+timeout 5 cat <&3 > outsider.bin || true
+exec 3>&-
+grep -q "this swarm needs its secret" outsider.bin || fail "the outsider did not get the secret error"
+! grep -q '"manifest"\|"have_list"' outsider.bin || fail "the outsider was sent swarm data"
+echo "ok: an outsider without the secret got only an error"
+for i in 1 2 3 4 5; do
+    download=$((i == 1 ? 5 : i - 1))
+    start "peer$i" "$PEER_BIN" --owner-port "$owner_port" --port "${p[i]}" --download-port "${p[download]}" \
+        --data-dir "peer$i-data"
+done
+wait_ok peer{1..5} owner
+check_file input.bin peer{1..5}-data/input.bin
+grep -q "secret" owner.log || fail "the owner did not log the outsider"

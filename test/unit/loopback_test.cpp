@@ -311,3 +311,84 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message == "reconnected as expected");
 }
+
+TEST_CASE("with a swarm secret, only a client that holds it gets anything")
+{
+    const std::string secret = "correct horse battery staple";
+    struct Case {
+        const char* name;
+        std::string client_secret;
+        std::string server_secret;
+        const char* expect;  // nullptr: the download completes
+    };
+    std::vector<Case> cases = {
+        {"both hold it", secret, secret, nullptr},
+        {"client has none", "", secret, "refused: this swarm needs its secret"},
+        {"client holds another", "a different secret, also long", secret, "failed the swarm secret check"},
+        {"server has none", secret, "", "did not prove it knows the swarm secret"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        Swarmlet s;
+        int done_calls = 0;
+        bool done_complete = false;
+        int stored = 0;
+        Result<void> outcome = make_error("never ended");
+        ChunkStore client_store(s.dir.path() / "client");
+        REQUIRE(client_store.prepare().ok());
+        {
+            net::ServerContext context = s.context(done_calls, done_complete);
+            context.secret = c.server_secret;
+            net::ChunkServer server(&s.loop, std::move(context));
+            REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+            net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+            hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) {
+                ++stored;
+                return client_store.write(id, bytes);
+            };
+            auto options = client_options(server.port());
+            options.secret = c.client_secret;
+            s.run_client(options, std::move(hooks));
+        }
+        CHECK(s.close_loop() == 0);
+        if (!c.expect) {
+            CHECK(outcome.ok());
+            CHECK(stored == 8);
+        } else {
+            REQUIRE_FALSE(outcome.ok());
+            CHECK_MESSAGE(outcome.error().message.find(c.expect) != std::string::npos, outcome.error().message);
+            CHECK(stored == 0);
+            CHECK(done_calls == 0);
+        }
+    }
+}
+
+TEST_CASE("a client that forges its proof gets an error frame and never the manifest")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    std::vector<std::string> received;
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.secret = "correct horse battery staple";
+        net::ChunkServer server(&s.loop, std::move(context));
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        auto forger = net::TcpConnection::create(&s.loop, Role::client);
+        forger->set_handlers(
+            [&, forger](Frame f) {
+                received.push_back(f.type());
+                // Answer the server's challenge with a proof made up without the secret.
+                if (f.type() == "auth") forger->send(Auth{std::nullopt, Digest{}});
+            },
+            [&](const std::string&) { server.close(); });
+        forger->connect(net::to_sockaddr(Endpoint{"127.0.0.1", server.port()}).value(), [forger](int status) {
+            REQUIRE(status == 0);
+            forger->start_reading();
+            forger->send(Hello{1, random_nonce()});
+        });
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(received == std::vector<std::string>{"auth", "error"});
+}

@@ -28,6 +28,8 @@ struct ClientOptions {
     std::uint32_t connect_timeout_s = 60;
     Settings settings;
     std::uint64_t seed = 0;
+    // When not empty, the server must pass the challenge-response handshake (auth.hpp) first.
+    std::string secret;
 };
 
 // What the client asks of whoever runs it (a mediator, so the client itself stays small).
@@ -72,6 +74,7 @@ private:
     void handle(const Have& message);
     void handle(ChunkData& message);
     void on_error_message(const ErrorMsg& message);
+    void on_handshake_message(const Message& message);
     void pump();
     void check_finished();
     void end(const Result<void>& result);
@@ -95,6 +98,8 @@ private:
     bool ended_ = false;
     bool reported_waiting_ = false;
     bool ever_connected_ = false;
+    bool awaiting_proof_ = false;
+    Nonce client_nonce_{};
 };
 
 }  // namespace chunkswarm::net

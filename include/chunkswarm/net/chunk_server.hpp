@@ -24,6 +24,8 @@ struct ServerContext {
     const Manifest* manifest = nullptr;
     const ChunkStore* store = nullptr;
     Settings settings;
+    // When not empty, every client must pass the challenge-response handshake (auth.hpp) first.
+    std::string secret;
     // The chunks offered to this client (owner: its share; peer: what it holds now).
     std::function<Result<ChunkSet>(std::uint32_t peer_id)> offered_for;
     // The client said done; `complete` means it holds the whole file.
@@ -77,6 +79,8 @@ private:
     void handle(const Hello& hello);
     void handle(const Request& request);
     void handle(const Done& done);
+    void handle(const Auth& auth);
+    void admit();
     void pump_reads();
     void on_read_done(ReadJob& job);
     void send_have(const std::vector<ChunkId>& ids);
@@ -87,6 +91,10 @@ private:
     std::string label_;
     std::optional<std::uint32_t> peer_id_;
     ChunkSet offered_;
+    bool awaiting_proof_ = false;
+    bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
+    Nonce client_nonce_{};
+    Nonce server_nonce_{};
     std::deque<ChunkId> queue_;
     bool reading_ = false;
     bool closed_ = false;
