@@ -27,6 +27,8 @@ struct Hello {
     std::uint32_t peer_id = 0;
     // Present when the client holds a swarm secret: the server must prove it knows it too.
     std::optional<Nonce> nonce = std::nullopt;
+    // To the owner, after a neighbour kept sending damaged data: offer every chunk, not just my share.
+    bool rescue = false;
 };
 // Swarm secret handshake: the server answers hello with its nonce and proof, the client with its proof.
 struct Auth {

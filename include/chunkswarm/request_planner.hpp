@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <random>
 #include <vector>
 
@@ -23,8 +24,10 @@ public:
     // False when the chunk was not in flight (never requested, or already answered).
     bool take_in_flight(ChunkId id);
     void on_stored(ChunkId id);
-    // A chunk that failed its hash check is wanted again.
-    void on_rejected(ChunkId id);
+    // A chunk that failed its hash check is wanted again; returns how often it has failed so far.
+    std::uint32_t on_rejected(ChunkId id);
+    // Never request this chunk from this remote again (it keeps sending it damaged).
+    void give_up_on(ChunkId id);
     // The connection is gone: nothing is in flight, and the remote's list is unknown until it sends a new one.
     void on_disconnect();
 
@@ -43,6 +46,8 @@ private:
     ChunkSet in_flight_;
     // Chunks worth requesting, in random order; entries are re-checked when taken, so stale ones are harmless.
     std::vector<ChunkId> candidates_;
+    std::map<ChunkId, std::uint32_t> failures_;
+    ChunkSet given_up_;
     std::uint32_t wanted_from_remote_ = 0;
     std::uint32_t window_;
     std::mt19937_64 rng_;

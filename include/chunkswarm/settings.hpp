@@ -21,6 +21,8 @@ struct Settings {
     // With requests outstanding and no chunk for this long, a client reconnects and asks again, so a
     // neighbour that hangs cannot stall the end of a download.
     std::uint32_t request_timeout_s = 15;
+    // A chunk that fails its hash this often from one neighbour is fetched from the owner instead.
+    std::uint32_t max_chunk_failures = 3;
     // A client that has not said hello this long after connecting is disconnected.
     std::uint32_t hello_timeout_s = 10;
     // A server stops reading chunks from disk while this many bytes wait to be sent to one client.

@@ -104,6 +104,7 @@ Result<Settings> read_settings(const json& object)
     CS_TRY_ASSIGN(s.neighbor_connect_timeout_s,
                   r.number<std::uint32_t>("neighbor_connect_timeout_s", 1, 86400, s.neighbor_connect_timeout_s));
     CS_TRY_ASSIGN(s.request_timeout_s, r.number<std::uint32_t>("request_timeout_s", 1, 3600, s.request_timeout_s));
+    CS_TRY_ASSIGN(s.max_chunk_failures, r.number<std::uint32_t>("max_chunk_failures", 1, 100, s.max_chunk_failures));
     CS_TRY_ASSIGN(s.hello_timeout_s, r.number<std::uint32_t>("hello_timeout_s", 1, 3600, s.hello_timeout_s));
     CS_TRY_ASSIGN(s.summary_interval_ms,
                   r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));

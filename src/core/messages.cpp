@@ -153,7 +153,11 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         auto id = unsigned_field(frame.header, "peer_id");
         if (!id) return id.error();
         if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
-        Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt};
+        Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt, false};
+        if (auto rescue = frame.header.find("rescue"); rescue != frame.header.end()) {
+            if (!rescue->is_boolean()) return make_error("field \"rescue\" must be a boolean");
+            hello.rescue = rescue->get<bool>();
+        }
         if (frame.header.contains("nonce")) {
             auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
             if (!nonce) return nonce.error();
@@ -197,6 +201,7 @@ struct Encoder {
     {
         nlohmann::json header{{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}};
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
+        if (m.rescue) header["rescue"] = true;
         return make_frame(std::move(header));
     }
     OutFrame operator()(const Auth& m) const

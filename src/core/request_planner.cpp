@@ -8,6 +8,7 @@ RequestPlanner::RequestPlanner(ChunkSet local, std::uint32_t window, std::uint64
     : local_(std::move(local)),
       remote_(local_.size()),
       in_flight_(local_.size()),
+      given_up_(local_.size()),
       window_(std::max<std::uint32_t>(window, 1)),
       rng_(seed)
 {
@@ -47,7 +48,7 @@ std::vector<ChunkId> RequestPlanner::next_requests()
     while (in_flight_.count() < window_ && !candidates_.empty()) {
         ChunkId id = candidates_.back();
         candidates_.pop_back();
-        if (local_.contains(id) || in_flight_.contains(id) || !remote_.contains(id)) {
+        if (local_.contains(id) || in_flight_.contains(id) || !remote_.contains(id) || given_up_.contains(id)) {
             continue;
         }
         in_flight_.insert(id);
@@ -66,13 +67,16 @@ void RequestPlanner::on_stored(ChunkId id)
     }
 }
 
-void RequestPlanner::on_rejected(ChunkId id)
+std::uint32_t RequestPlanner::on_rejected(ChunkId id)
 {
     in_flight_.erase(id);
-    if (remote_.contains(id) && !local_.contains(id)) {
+    if (remote_.contains(id) && !local_.contains(id) && !given_up_.contains(id)) {
         add_candidate(id);
     }
+    return ++failures_[id];
 }
+
+void RequestPlanner::give_up_on(ChunkId id) { given_up_.insert(id); }
 
 void RequestPlanner::on_disconnect()
 {

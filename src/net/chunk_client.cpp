@@ -81,7 +81,7 @@ void ChunkClient::on_connected(int status)
     awaiting_proof_ = !options_.secret.empty();
     std::optional<Nonce> nonce;
     if (awaiting_proof_) nonce = client_nonce_ = random_nonce();
-    connection_->send(Hello{options_.self_id, nonce});
+    connection_->send(Hello{options_.self_id, nonce, options_.rescue});
 }
 
 void ChunkClient::on_closed(const std::string& reason)
@@ -227,10 +227,7 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
-        log::warn("chunk {} from {} failed its SHA-256 check; dropped, requesting it again", id, options_.remote_label);
-        planner_->on_rejected(id);
-        if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
-        pump();
+        on_damaged_chunk(id);
         return;
     }
     if (auto stored = hooks_.store_chunk(id, message.bytes); !stored) {
@@ -242,6 +239,36 @@ void ChunkClient::handle(ChunkData& message)
     log::info("received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
               message.bytes.size(), planner_->local().count(), manifest_->chunk_count);
     pump();
+    check_finished();
+}
+
+void ChunkClient::on_damaged_chunk(ChunkId id)
+{
+    const std::uint32_t tries = planner_->on_rejected(id);
+    const std::uint32_t limit = options_.settings.max_chunk_failures;
+    if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
+    if (tries < limit) {
+        log::warn("chunk {} from {} failed its SHA-256 check (try {} of {}); dropped, requesting it again", id,
+                  options_.remote_label, tries, limit);
+        pump();
+        return;
+    }
+    planner_->give_up_on(id);
+    if (!hooks_.on_chunk_given_up) {
+        end(make_error("chunk " + std::to_string(id) + " from " + options_.remote_label + " failed its SHA-256 check " +
+                       std::to_string(tries) + " times; its copy is damaged"));
+        return;
+    }
+    log::warn("chunk {} from {} failed its SHA-256 check {} times; asking the owner for it instead", id,
+              options_.remote_label, tries);
+    hooks_.on_chunk_given_up(id);
+    pump();
+}
+
+void ChunkClient::note_stored_elsewhere(ChunkId id)
+{
+    if (!planner_ || ended_) return;
+    planner_->on_stored(id);
     check_finished();
 }
 

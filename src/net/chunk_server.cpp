@@ -147,6 +147,7 @@ void ServerSession::handle(const Hello& hello)
 {
     const ServerContext& context = server_->context_;
     peer_id_ = hello.peer_id;
+    rescue_ = hello.rescue;
     label_ = "peer " + std::to_string(hello.peer_id);
     if (context.secret.empty()) {
         admit();
@@ -184,7 +185,7 @@ void ServerSession::handle(const Auth& auth)
 // share slot. Then the manifest and the chunk ID list follow.
 void ServerSession::admit()
 {
-    auto offered = server_->context_.offered_for(*peer_id_);
+    auto offered = server_->context_.offered_for(*peer_id_, rescue_);
     if (!offered) {
         log::warn("refusing {} from {}: {}", label_, connection_->remote_address(), offered.error().message);
         connection_->fail(offered.error().message);
@@ -202,7 +203,7 @@ void ServerSession::admit()
 void ServerSession::announce()
 {
     if (!admitted_ || closed_) return;
-    auto now = server_->context_.offered_for(*peer_id_);
+    auto now = server_->context_.offered_for(*peer_id_, rescue_);
     if (!now) return;
     std::vector<ChunkId> fresh = now.value().minus(offered_);
     if (fresh.empty()) return;

@@ -71,9 +71,14 @@ private:
         context.store = &store_;
         context.settings = options_.settings;
         context.secret = options_.secret;
-        context.offered_for = [this](std::uint32_t peer_id) -> Result<ChunkSet> {
+        context.offered_for = [this](std::uint32_t peer_id, bool rescue) -> Result<ChunkSet> {
             auto slot = slots_.slot_for(peer_id);
             if (!slot) return slot.error();
+            if (rescue) {
+                log::info("peer {} asks for chunks its neighbour keeps sending damaged; offering it every chunk",
+                          peer_id);
+                return ChunkSet::all(manifest_->chunk_count);
+            }
             return share_for(slot.value(), slots_.slots(), manifest_->chunk_count);
         };
         context.on_done = [this](std::uint32_t peer_id, bool) { on_share_delivered(peer_id); };

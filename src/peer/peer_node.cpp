@@ -49,6 +49,9 @@ private:
     Result<void> write_summary_now();
     Result<void> finish_file();
     void on_download_end(const Result<void>& result);
+    void request_rescue(ChunkId id);
+    void start_rescue();
+    void on_rescue_end(const Result<void>& result);
     // Upload loop.
     void on_upload_done(std::uint32_t peer_id, bool complete);
     void stop_uploading_if_finished();
@@ -78,6 +81,9 @@ private:
     bool neighbor_complete_ = false;
     // Download loop only.
     std::unique_ptr<net::ChunkClient> neighbor_;
+    // Chunks the download neighbour kept sending damaged, fetched from the owner instead.
+    std::unique_ptr<net::ChunkClient> rescue_;
+    ChunkSet rescue_wanted_;
     std::unique_ptr<net::Timer> summary_timer_;
 };
 
@@ -238,6 +244,7 @@ net::ClientHooks PeerNode::neighbor_hooks()
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
     hooks.on_finished = [this](const RequestPlanner&) { return finish_file(); };
     hooks.on_end = [this](const Result<void>& result) { on_download_end(result); };
+    hooks.on_chunk_given_up = [this](ChunkId id) { request_rescue(id); };
     return hooks;
 }
 
@@ -249,7 +256,7 @@ net::ServerContext PeerNode::upload_context()
     context.store = &store_;
     context.settings = options_.settings;
     context.secret = options_.secret;
-    context.offered_for = [this](std::uint32_t) -> Result<ChunkSet> { return inventory_.snapshot(); };
+    context.offered_for = [this](std::uint32_t, bool) -> Result<ChunkSet> { return inventory_.snapshot(); };
     context.on_done = [this](std::uint32_t peer_id, bool complete) { on_upload_done(peer_id, complete); };
     return context;
 }
@@ -307,6 +314,58 @@ void PeerNode::on_download_end(const Result<void>& result)
         }
         self_complete_ = true;
         stop_uploading_if_finished();
+    });
+}
+
+void PeerNode::request_rescue(ChunkId id)
+{
+    if (rescue_wanted_.size() == 0) rescue_wanted_ = ChunkSet(manifest_->chunk_count);
+    rescue_wanted_.insert(id);
+    if (!rescue_) start_rescue();
+}
+
+// A client of the owner that asks for every chunk (hello with "rescue") but holds all the others,
+// so it requests exactly the ones given up on.
+void PeerNode::start_rescue()
+{
+    log::info("fetching chunk(s) [{}] from the owner, as {} keeps sending them damaged",
+              format_ids(rescue_wanted_.ids()), options_.download_label);
+    net::ClientOptions client_options = client_options_for(options_.owner, "owner", kResumedOwnerWaitS);
+    client_options.rescue = true;
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m); };
+    hooks.local_chunks = [this] {
+        ChunkSet pretend_held = ChunkSet::all(manifest_->chunk_count);
+        for (ChunkId id : rescue_wanted_.ids())
+            pretend_held.erase(id);
+        return pretend_held;
+    };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_chunk(id, bytes));
+        rescue_wanted_.erase(id);
+        neighbor_->note_stored_elsewhere(id);
+        return {};
+    };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
+    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+    hooks.on_end = [this](const Result<void>& result) { on_rescue_end(result); };
+    rescue_ = std::make_unique<net::ChunkClient>(download_thread_.loop(), client_options, std::move(hooks));
+    rescue_->start();
+}
+
+void PeerNode::on_rescue_end(const Result<void>& result)
+{
+    // The client is still on the stack here; let it go on the next turn of the loop.
+    download_thread_.post([this, result] {
+        rescue_.reset();
+        if (!result) {
+            std::string reason =
+                "chunk(s) [" + format_ids(rescue_wanted_.ids()) + "] cannot be had: " + options_.download_label +
+                " keeps sending them damaged, and the owner could not help (" + result.error().message + ")";
+            neighbor_->abort(reason);
+            return;
+        }
+        if (!rescue_wanted_.empty()) start_rescue();
     });
 }
 

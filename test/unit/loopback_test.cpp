@@ -31,7 +31,7 @@ struct Swarmlet {
         net::ServerContext c;
         c.manifest = &manifest;
         c.store = &server_store;
-        c.offered_for = [this](std::uint32_t) -> Result<ChunkSet> { return ChunkSet::all(manifest.chunk_count); };
+        c.offered_for = [this](std::uint32_t, bool) -> Result<ChunkSet> { return ChunkSet::all(manifest.chunk_count); };
         c.on_done = [&](std::uint32_t, bool complete) {
             ++done_calls;
             done_complete = complete;

@@ -113,3 +113,22 @@ TEST_CASE("different seeds spread the first requests differently")
     b.on_remote_list(ChunkSet::all(100));
     CHECK(a.next_requests() != b.next_requests());
 }
+
+TEST_CASE("failures are counted per chunk, and a chunk given up on is not requested again")
+{
+    RequestPlanner planner(ChunkSet(4), 4, 1);
+    planner.on_remote_list(ChunkSet::all(4));
+    auto first = planner.next_requests();
+    REQUIRE(first.size() == 4);
+    for (ChunkId id : first) planner.take_in_flight(id);
+    CHECK(planner.on_rejected(2) == 1);
+    CHECK(planner.next_requests() == std::vector<ChunkId>{2});
+    planner.take_in_flight(2);
+    CHECK(planner.on_rejected(2) == 2);
+    planner.give_up_on(2);
+    CHECK(planner.next_requests().empty());
+    planner.on_remote_list(ChunkSet::all(4));  // even after a reconnect
+    for (ChunkId id : planner.next_requests()) CHECK(id != 2);
+    planner.on_stored(2);  // fetched elsewhere
+    CHECK(planner.local().contains(2));
+}

@@ -28,6 +28,8 @@ struct ClientOptions {
     std::uint32_t connect_timeout_s = 60;
     Settings settings;
     std::uint64_t seed = 0;
+    // Ask for every chunk the server has, not just a share (a rescue from the owner).
+    bool rescue = false;
     // When not empty, the server must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
 };
@@ -42,6 +44,10 @@ struct ClientHooks {
     std::function<Result<void>(ChunkId, std::span<const std::uint8_t>)> store_chunk;
     // Optional: a chunk failed its hash check (it is dropped and requested again).
     std::function<void(ChunkId)> on_bad_chunk;
+    // Optional: a chunk failed Settings::max_chunk_failures times; it is no longer requested from
+    // this remote, and whoever runs the client fetches it elsewhere. Without this hook, that ends
+    // the client with an error.
+    std::function<void(ChunkId)> on_chunk_given_up;
     // Whether nothing more is wanted from this remote.
     std::function<bool(const RequestPlanner&)> is_finished;
     // Runs once finished, before "done" is sent (join the file, write the summary).
@@ -60,6 +66,8 @@ public:
     void start();
     // Ends the client with `reason` as its error, closing any connection.
     void abort(const std::string& reason);
+    // A chunk stored through another connection (a rescue) no longer needs requesting here.
+    void note_stored_elsewhere(ChunkId id);
     // Whether any connection attempt succeeded.
     bool ever_connected() const { return ever_connected_; }
 
@@ -74,6 +82,7 @@ private:
     void handle(const Have& message);
     void handle(ChunkData& message);
     void on_error_message(const ErrorMsg& message);
+    void on_damaged_chunk(ChunkId id);
     void on_handshake_message(const Message& message);
     void pump();
     void check_finished();

@@ -26,8 +26,9 @@ struct ServerContext {
     Settings settings;
     // When not empty, every client must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
-    // The chunks offered to this client (owner: its share; peer: what it holds now).
-    std::function<Result<ChunkSet>(std::uint32_t peer_id)> offered_for;
+    // The chunks offered to this client (owner: its share, or everything for a rescue; peer: what it
+    // holds now).
+    std::function<Result<ChunkSet>(std::uint32_t peer_id, bool rescue)> offered_for;
     // The client said done; `complete` means it holds the whole file.
     std::function<void(std::uint32_t peer_id, bool complete)> on_done;
 };
@@ -92,7 +93,8 @@ private:
     std::optional<std::uint32_t> peer_id_;
     ChunkSet offered_;
     bool awaiting_proof_ = false;
-    bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
+    bool admitted_ = false;
+    bool rescue_ = false;  // past hello (and the secret handshake): lists and chunks may flow
     Nonce client_nonce_{};
     Nonce server_nonce_{};
     std::deque<ChunkId> queue_;
