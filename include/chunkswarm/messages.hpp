@@ -59,6 +59,8 @@ struct Done {
 };
 struct ErrorMsg {
     std::string message;
+    // Set when one chunk is the problem (a server that cannot read it), so the client can count it.
+    std::optional<ChunkId> chunk = std::nullopt;
 };
 
 using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth>;

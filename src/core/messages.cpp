@@ -178,7 +178,12 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
     }
     if (type == "error") {
         auto it = frame.header.find("message");
-        return Message{ErrorMsg{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"}};
+        ErrorMsg error{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"};
+        // A chunk ID that does not check out is ignored: the error stands either way.
+        if (auto chunk = frame.header.find("chunk"); chunk != frame.header.end() && manifest) {
+            if (auto id = chunk_id(*chunk, *manifest)) error.chunk = id.value();
+        }
+        return Message{error};
     }
     if (type == "auth") return parse_auth(frame.header);
     if (type == "manifest") return parse_manifest(frame);
@@ -223,7 +228,12 @@ struct Encoder {
     OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
     OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
     OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
-    OutFrame operator()(const ErrorMsg& m) const { return make_frame({{"type", "error"}, {"message", m.message}}); }
+    OutFrame operator()(const ErrorMsg& m) const
+    {
+        nlohmann::json header{{"type", "error"}, {"message", m.message}};
+        if (m.chunk) header["chunk"] = *m.chunk;
+        return make_frame(std::move(header));
+    }
 };
 
 }  // namespace

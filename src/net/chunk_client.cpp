@@ -185,6 +185,12 @@ void ChunkClient::on_error_message(const ErrorMsg& message)
         return;
     }
     log::warn("{} reported an error: {}; reconnecting", options_.remote_label, message.message);
+    // A chunk the server listed but cannot send counts like a damaged one, so a neighbour that
+    // lists what it does not have cannot stall this peer for ever.
+    if (message.chunk && planner_->take_in_flight(*message.chunk) &&
+        !count_failure(*message.chunk, "could not be served")) {
+        return;
+    }
     reconnect(message.message);
 }
 
@@ -227,7 +233,7 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
-        on_damaged_chunk(id);
+        if (count_failure(id, "failed its SHA-256 check")) pump();
         return;
     }
     if (auto stored = hooks_.store_chunk(id, message.bytes); !stored) {
@@ -242,27 +248,27 @@ void ChunkClient::handle(ChunkData& message)
     check_finished();
 }
 
-void ChunkClient::on_damaged_chunk(ChunkId id)
+// Counts a failed try for `id` from this remote; at the limit, gives up on it here and hands it to
+// whoever runs the client. Returns false if that ended the client.
+bool ChunkClient::count_failure(ChunkId id, const char* what)
 {
     const std::uint32_t tries = planner_->on_rejected(id);
     const std::uint32_t limit = options_.settings.max_chunk_failures;
     if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
     if (tries < limit) {
-        log::warn("chunk {} from {} failed its SHA-256 check (try {} of {}); dropped, requesting it again", id,
-                  options_.remote_label, tries, limit);
-        pump();
-        return;
+        log::warn("chunk {} from {} {} (try {} of {}); requesting it again", id, options_.remote_label, what, tries,
+                  limit);
+        return true;
     }
     planner_->give_up_on(id);
     if (!hooks_.on_chunk_given_up) {
-        end(make_error("chunk " + std::to_string(id) + " from " + options_.remote_label + " failed its SHA-256 check " +
-                       std::to_string(tries) + " times; its copy is damaged"));
-        return;
+        end(make_error("chunk " + std::to_string(id) + " from " + options_.remote_label + " " + what + " " +
+                       std::to_string(tries) + " times"));
+        return false;
     }
-    log::warn("chunk {} from {} failed its SHA-256 check {} times; asking the owner for it instead", id,
-              options_.remote_label, tries);
+    log::warn("chunk {} from {} {} {} times; asking the owner for it instead", id, options_.remote_label, what, tries);
     hooks_.on_chunk_given_up(id);
-    pump();
+    return true;
 }
 
 void ChunkClient::note_stored_elsewhere(ChunkId id)

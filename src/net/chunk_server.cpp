@@ -292,7 +292,7 @@ void ServerSession::on_read_done(ReadJob& job)
         auto& result = job.results[i];
         if (!result) {
             log::error("cannot serve chunk {} to {}: {}", job.ids[i], label_, result.error().message);
-            connection_->fail("this side cannot read chunk " + std::to_string(job.ids[i]));
+            connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(job.ids[i]), job.ids[i]});
             return;
         }
         std::size_t size = result.value().size();

@@ -175,11 +175,11 @@ void TcpConnection::on_write(uv_write_t* req, int status)
     if (self->on_drain_) self->on_drain_();
 }
 
-void TcpConnection::fail(const std::string& reason)
+void TcpConnection::fail(const ErrorMsg& error)
 {
     if (closing_ || flush_then_close_) return;
-    send(ErrorMsg{reason});
-    close_after_flush(reason);
+    send(error);
+    close_after_flush(error.message);
 }
 
 void TcpConnection::close_after_flush(const std::string& reason)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A neighbour whose copy of a chunk is damaged: the victim rejects it by its hash every time,
-# says "try N of 3", then gets the chunk from the owner; its file is exact. Without the owner,
-# it exits non-zero and says which chunk could not be had.
+# A neighbour whose copy of a chunk is damaged, or missing though listed: the victim refuses it
+# every time, says "try N of 3", then gets the chunk from the owner; its file is exact. Without
+# the owner, it exits non-zero and says which chunk could not be had.
 source "$(dirname "$0")/lib.sh"
 : "${DAMAGING_PEER_BIN:?}"
 
@@ -30,6 +30,21 @@ done
 grep -q "offering it every chunk" owner.log || fail "the owner did not serve the rescue"
 ! grep -q "received chunk 4 from peer 1" victim.log || fail "the damaged chunk was accepted"
 echo "ok: the damaged chunk was refused three times and fetched from the owner"
+crash owner
+
+# A neighbour that lists chunk 4 but cannot serve it: each error counts as a failed try.
+rm -rf data damager ./*.log
+start owner "$OWNER_BIN" --config ring.json --file input.bin --linger
+start victim "$PEER_BIN" --config ring.json --id 2
+wait_for_line victim.log "holds its share"
+start damager "$DAMAGING_PEER_BIN" --config ring.json --id 1 --file input.bin --damage 4 --mode missing \
+    --data-dir "$WORK/damager"
+wait_ok victim damager
+check_file input.bin data/peer-2/input.bin
+grep -qF "chunk 4 from peer 1 could not be served (try 2 of 3)" victim.log || fail "the victim did not count the errors"
+grep -qF "chunk 4 from peer 1 could not be served 3 times; asking the owner for it instead" victim.log ||
+    fail "the victim did not turn to the owner"
+echo "ok: a chunk listed but never served was fetched from the owner"
 crash owner
 
 # Without the owner: a clear failure, not a hang.

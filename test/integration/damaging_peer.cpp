@@ -1,9 +1,10 @@
-// Test helper: plays peer --id of a config with a damaged copy of one chunk. It splits the real
-// file into its data directory, flips a byte in chunk --damage, serves every chunk (the damaged one
-// included, every time it is asked), and tells its upload neighbour that it is complete, so the
-// victim can finish normally once it has got a good copy elsewhere.
+// Test helper: plays peer --id of a config with a bad copy of one chunk. It splits the real file
+// into its data directory, then flips a byte in chunk --damage (--mode damage) or deletes it while
+// still listing it (--mode missing), serves every chunk, and tells its upload neighbour that it is
+// complete, so the victim can finish normally once it has got a good copy elsewhere.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 #include "chunkswarm/chunk_store.hpp"
@@ -35,7 +36,7 @@ Result<void> damage(const ChunkStore& store, ChunkId id)
 int main(int argc, char** argv)
 {
     cli::prepare_process();
-    std::string config_path, file, data_dir = "damaging-peer";
+    std::string config_path, file, data_dir = "damaging-peer", mode = "damage";
     std::uint32_t id = 0, damaged = 0;
     CLI::App app("Serves a damaged chunk to its upload neighbour (a test helper).", "damaging_peer");
     app.add_option("--config", config_path)->required();
@@ -43,6 +44,7 @@ int main(int argc, char** argv)
     app.add_option("--file", file)->required();
     app.add_option("--damage", damaged)->required();
     app.add_option("--data-dir", data_dir);
+    app.add_option("--mode", mode)->check(CLI::IsMember({"damage", "missing"}));
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
     log::init("damaging peer " + std::to_string(id), log::Level::info);
 
@@ -55,7 +57,11 @@ int main(int argc, char** argv)
     ChunkStore store(data_dir);
     auto manifest = split_file(file, config->chunk_size, store);
     if (!manifest) return cli::fail("damaging_peer", manifest.error().message);
-    if (auto r = damage(store, damaged); !r) return cli::fail("damaging_peer", r.error().message);
+    if (mode == "missing") {
+        std::filesystem::remove(store.chunk_path(damaged));
+    } else if (auto r = damage(store, damaged); !r) {
+        return cli::fail("damaging_peer", r.error().message);
+    }
 
     uv_loop_t loop{};
     uv_loop_init(&loop);
@@ -81,7 +87,7 @@ int main(int argc, char** argv)
         if (auto listening = server.listen(self->endpoint); !listening) {
             return cli::fail("damaging_peer", listening.error().message);
         }
-        log::info("serving every chunk, chunk {} damaged", damaged);
+        log::info("serving every chunk, chunk {} {}", damaged, mode == "missing" ? "listed but missing" : "damaged");
 
         net::ClientOptions options;
         options.self_id = id;

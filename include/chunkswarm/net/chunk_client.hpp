@@ -82,7 +82,7 @@ private:
     void handle(const Have& message);
     void handle(ChunkData& message);
     void on_error_message(const ErrorMsg& message);
-    void on_damaged_chunk(ChunkId id);
+    bool count_failure(ChunkId id, const char* what);
     void on_handshake_message(const Message& message);
     void pump();
     void check_finished();

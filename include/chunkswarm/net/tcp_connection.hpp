@@ -43,7 +43,8 @@ public:
     void send(OutFrame frame);
     void send(const Message& message) { send(encode(message)); }
     // Sends an error frame, then closes once everything queued is written.
-    void fail(const std::string& reason);
+    void fail(const std::string& reason) { fail(ErrorMsg{reason}); }
+    void fail(const ErrorMsg& error);
     void close_after_flush(const std::string& reason);
     // Sends what is queued, then a FIN, and keeps reading (dropping what arrives) until the other
     // side closes too. Closing outright could turn into a reset that destroys our last message
