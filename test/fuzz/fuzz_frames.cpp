@@ -5,27 +5,14 @@
 
 #include "chunkswarm/frame_codec.hpp"
 #include "chunkswarm/messages.hpp"
+#include "../unit/test_util.hpp"
 
 using namespace chunkswarm;
 
-namespace {
-
-Manifest small_manifest()
-{
-    Manifest m;
-    m.file_name = "fuzz.bin";
-    m.chunk_size = 1024;
-    m.chunk_count = 6;
-    m.file_size = 5 * 1024 + 10;
-    m.chunk_sha256.assign(6, Digest{});
-    return m;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    static const Manifest manifest = small_manifest();
+    static const Manifest manifest = test::small_manifest();
     const std::size_t step = size == 0 ? 1 : data[0] % 7 + 1;
     for (Role role : {Role::client, Role::server}) {
         FrameDecoder decoder(frame_limits(role));

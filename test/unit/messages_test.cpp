@@ -1,21 +1,11 @@
 #include <doctest/doctest.h>
 
 #include "chunkswarm/messages.hpp"
+#include "test_util.hpp"
 
 using namespace chunkswarm;
 
 namespace {
-
-Manifest small_manifest()
-{
-    Manifest m;
-    m.file_name = "f.bin";
-    m.chunk_size = 1024;
-    m.chunk_count = 6;
-    m.file_size = 5 * 1024 + 10;
-    m.chunk_sha256.assign(6, Digest{});
-    return m;
-}
 
 // Encodes, then decodes through a real FrameDecoder, as the wire would.
 Result<Message> round_trip(const Message& message, Role receiver, const Manifest* manifest)
@@ -40,7 +30,7 @@ Result<Message> parse_header(const nlohmann::json& header, Role receiver, const 
 
 TEST_CASE("every message survives a round trip")
 {
-    Manifest m = small_manifest();
+    Manifest m = test::small_manifest();
     auto hello = round_trip(Hello{42}, Role::server, nullptr);
     REQUIRE(hello.ok());
     CHECK(std::get<Hello>(hello.value()).peer_id == 42);
@@ -79,7 +69,7 @@ TEST_CASE("every message survives a round trip")
 
 TEST_CASE("each side refuses the types only the other side sends, before buffering any payload")
 {
-    Manifest m = small_manifest();
+    Manifest m = test::small_manifest();
     CHECK_FALSE(round_trip(ManifestMsg{m}, Role::server, &m).ok());
     CHECK_FALSE(round_trip(ChunkData{0, std::vector<std::uint8_t>(1024)}, Role::server, &m).ok());
     CHECK_FALSE(round_trip(Hello{1}, Role::client, &m).ok());
@@ -90,7 +80,7 @@ TEST_CASE("each side refuses the types only the other side sends, before bufferi
 
 TEST_CASE("chunk IDs are checked against the manifest")
 {
-    Manifest m = small_manifest();
+    Manifest m = test::small_manifest();
     using J = nlohmann::json;
     struct Case {
         const char* name;
@@ -124,7 +114,7 @@ TEST_CASE("chunk IDs are checked against the manifest")
 
 TEST_CASE("a chunk whose payload length does not match its ID is refused")
 {
-    Manifest m = small_manifest();
+    Manifest m = test::small_manifest();
     CHECK_FALSE(parse_header({{"type", "chunk"}, {"id", 5}}, Role::client, &m, std::vector<std::uint8_t>(1024)).ok());
     CHECK_FALSE(parse_header({{"type", "chunk"}, {"id", 0}}, Role::client, &m, std::vector<std::uint8_t>(10)).ok());
     CHECK(parse_header({{"type", "chunk"}, {"id", 0}}, Role::client, &m, std::vector<std::uint8_t>(1024)).ok());
@@ -139,7 +129,7 @@ TEST_CASE("messages with chunk IDs need the manifest first")
 
 TEST_CASE("a chunk ID list with the wrong size or stray bits is refused")
 {
-    Manifest m = small_manifest();
+    Manifest m = test::small_manifest();
     CHECK_FALSE(parse_header({{"type", "have_list"}}, Role::client, &m, {0xFC, 0}).ok());
     CHECK_FALSE(parse_header({{"type", "have_list"}}, Role::client, &m, {0xFF}).ok());  // bits 6 and 7 set
     CHECK(parse_header({{"type", "have_list"}}, Role::client, &m, {0xFC}).ok());

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "chunkswarm/manifest.hpp"
+
 namespace chunkswarm::test {
 
 class TempDir {
@@ -30,6 +32,18 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// A manifest for six chunks of 1 KiB, the last one 10 bytes, with placeholder hashes.
+inline Manifest small_manifest()
+{
+    Manifest m;
+    m.file_name = "f.bin";
+    m.chunk_size = 1024;
+    m.chunk_count = 6;
+    m.file_size = 5 * 1024 + 10;
+    m.chunk_sha256.assign(6, Digest{});
+    return m;
+}
 
 inline std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed = 42)
 {
