@@ -30,6 +30,8 @@ public:
         std::uint32_t dropped = 0;
     };
     ScanResult scan(const Manifest& manifest) const;
+    // Removes every chunk file (and leftover temporary file); returns how many were removed.
+    std::uint32_t clear() const;
     const std::filesystem::path& dir() const { return dir_; }
 
 private:

@@ -171,6 +171,18 @@ ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest) const
     return result;
 }
 
+std::uint32_t ChunkStore::clear() const
+{
+    std::uint32_t removed = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+        if (entry.path().filename().string().rfind("chunk-", 0) == 0 && std::filesystem::remove(entry.path(), ec)) {
+            ++removed;
+        }
+    }
+    return removed;
+}
+
 namespace {
 
 // True when the chunk file already holds exactly `chunk`.

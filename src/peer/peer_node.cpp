@@ -57,7 +57,8 @@ private:
     void stop_uploading_if_finished();
 
     void record_failure(const Error& error);
-    Result<void> adopt_manifest(const Manifest& manifest);
+    // `from_owner`: the owner may replace a manifest resumed from disk; a neighbour may not.
+    Result<void> adopt_manifest(const Manifest& manifest, bool from_owner);
     std::filesystem::path summary_path() const { return options_.data_dir / kSummaryFileName; }
 
     const PeerOptions& options_;
@@ -66,6 +67,8 @@ private:
     SharedInventory inventory_;
     // Set once during bootstrap, read-only once the two threads run.
     std::optional<Manifest> manifest_;
+    // The manifest came from this directory, not yet confirmed by the owner.
+    bool manifest_from_disk_ = false;
 
     std::atomic<bool> announce_pending_{false};
     std::mutex failure_mutex_;
@@ -126,6 +129,7 @@ void PeerNode::resume_from_disk()
     }
     ChunkStore::ScanResult scan = store_.scan(saved.value());
     manifest_ = std::move(saved).value();
+    manifest_from_disk_ = true;
     log::info("resuming {}: {} of {} chunks verified on disk{}", manifest_->file_name, scan.held.count(),
               manifest_->chunk_count,
               scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
@@ -138,18 +142,29 @@ void PeerNode::record_failure(const Error& error)
     if (!failure_) failure_ = error;
 }
 
-Result<void> PeerNode::adopt_manifest(const Manifest& manifest)
+Result<void> PeerNode::adopt_manifest(const Manifest& manifest, bool from_owner)
 {
-    if (manifest_) {
-        if (manifest == *manifest_) return {};
+    if (manifest_ && manifest == *manifest_) {
+        manifest_from_disk_ = false;
+        return {};
+    }
+    if (manifest_ && !(from_owner && manifest_from_disk_)) {
         return make_error("the other side distributes " + manifest.file_name + " (SHA-256 " +
                           to_hex(manifest.file_sha256).substr(0, 16) + "...), but " +
                           (options_.data_dir / kManifestFileName).string() + " is for " + manifest_->file_name +
                           " (SHA-256 " + to_hex(manifest_->file_sha256).substr(0, 16) +
                           "...); check the configs, or give this peer another --data-dir");
     }
+    if (manifest_) {
+        // The owner is the authority: what this directory held belongs to an earlier swarm.
+        log::warn(
+            "{} held chunks of {}, but the owner now distributes {}; starting over ({} old chunk file(s) "
+            "removed, other files kept)",
+            options_.data_dir.string(), manifest_->file_name, manifest.file_name, store_.clear());
+    }
     CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
     manifest_ = manifest;
+    manifest_from_disk_ = false;
     inventory_.reset(ChunkSet(manifest.chunk_count));
     log::info("received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
               manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
@@ -203,7 +218,7 @@ net::ClientOptions PeerNode::client_options_for(const Endpoint& remote, const st
 net::ClientHooks PeerNode::bootstrap_hooks()
 {
     net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m); };
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/true); };
     hooks.local_chunks = [this] { return inventory_.snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
         CS_TRY(store_.write(id, bytes));
@@ -238,7 +253,7 @@ void PeerNode::trade()
 net::ClientHooks PeerNode::neighbor_hooks()
 {
     net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m); };
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/false); };
     hooks.local_chunks = [this] { return inventory_.snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_chunk(id, bytes); };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
@@ -333,7 +348,7 @@ void PeerNode::start_rescue()
     net::ClientOptions client_options = client_options_for(options_.owner, "owner", kResumedOwnerWaitS);
     client_options.rescue = true;
     net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m); };
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/true); };
     hooks.local_chunks = [this] {
         ChunkSet pretend_held = ChunkSet::all(manifest_->chunk_count);
         for (ChunkId id : rescue_wanted_.ids())

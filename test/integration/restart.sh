@@ -57,3 +57,14 @@ for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id
 wait_ok peer1 peer2 peer3 peer4 peer5 owner4
 check_file input.bin data/peer-{1..5}/input.bin
 echo "ok: the restarted owner reused its split"
+
+# 4. The same data directories, another file: the owner is the authority, so every peer starts over.
+make_file other.bin $((102400 * 7 + 5))
+rm -rf ./*.log data/owner
+start owner5 "$OWNER_BIN" --config ring.json --file other.bin
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+wait_ok peer1 peer2 peer3 peer4 peer5 owner5
+check_file other.bin data/peer-{1..5}/other.bin
+check_file input.bin data/peer-{1..5}/input.bin
+grep -q "but the owner now distributes other.bin; starting over" peer3.log || fail "peer 3 did not say it starts over"
+echo "ok: a new file in old data directories starts over and keeps the earlier file"
