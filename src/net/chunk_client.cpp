@@ -228,8 +228,11 @@ void ChunkClient::handle(const Have& message)
 void ChunkClient::handle(ChunkData& message)
 {
     const ChunkId id = message.id;
+    // Unasked-for data is refused, not stored; the requested chunks on the same connection still
+    // count, so a neighbour that also sends junk cannot starve this peer.
     if (!planner_->take_in_flight(id)) {
-        connection_->fail("sent chunk " + std::to_string(id) + ", which was not requested");
+        log::warn("{} sent chunk {}, which was not requested (or was already answered); ignored",
+                  options_.remote_label, id);
         return;
     }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {

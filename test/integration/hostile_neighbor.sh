@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# A neighbour whose copy of a chunk is damaged, or missing though listed: the victim refuses it
-# every time, says "try N of 3", then gets the chunk from the owner; its file is exact. Without
-# the owner, it exits non-zero and says which chunk could not be had.
+# A neighbour that misbehaves about chunk 4, played by test/integration/hostile_peer.cpp against a
+# real peer and owner. Damaged or listed-but-missing: the victim refuses it every time, says "try N
+# of 3", then gets the chunk from the owner (without the owner it exits 1 naming the chunk).
+# Repeated or unrequested chunks: refused (never stored), logged, and the victim still finishes.
 source "$(dirname "$0")/lib.sh"
-: "${DAMAGING_PEER_BIN:?}"
+: "${HOSTILE_PEER_BIN:?}"
 
 mapfile -t ports < <(free_ports 3)
-# Peer 1 (the damaging helper) and peer 2 (the victim) download from each other.
+# Peer 1 (the hostile helper) and peer 2 (the victim) download from each other.
 cat > ring.json <<JSON
 { "owner": { "port": ${ports[0]} }, "data_dir": "$WORK/data",
   "peers": [ { "id": 1, "port": ${ports[1]}, "download_neighbor": 2 },
@@ -17,13 +18,13 @@ make_file input.bin $((102400 * 12 + 3))
 # round MODE OWNER: a fresh owner and victim; once the victim holds its share (the odd chunks),
 # the owner stays ("keep") or is killed ("kill"), and the helper serves chunk 4 bad in MODE.
 round() {
-    rm -rf data damager ./*.log
+    rm -rf data hostile ./*.log
     start owner "$OWNER_BIN" --config ring.json --file input.bin --linger
     start victim "$PEER_BIN" --config ring.json --id 2
     wait_for_line victim.log "holds its share"
     [[ $2 == kill ]] && crash owner
-    start damager "$DAMAGING_PEER_BIN" --config ring.json --id 1 --file input.bin --damage 4 --mode "$1" \
-        --data-dir "$WORK/damager"
+    start hostile "$HOSTILE_PEER_BIN" --config ring.json --id 1 --file input.bin --chunk 4 --mode "$1" \
+        --data-dir "$WORK/hostile"
 }
 
 # expect_lines LOG LINE...: each line appears in LOG.
@@ -34,7 +35,7 @@ expect_lines() {
 }
 
 round damage keep
-wait_ok victim damager
+wait_ok victim hostile
 check_file input.bin data/peer-2/input.bin
 expect_lines victim.log "chunk 4 from peer 1 failed its SHA-256 check (try 1 of 3)" \
     "chunk 4 from peer 1 failed its SHA-256 check (try 2 of 3)" \
@@ -46,7 +47,7 @@ echo "ok: the damaged chunk was refused three times and fetched from the owner"
 crash owner
 
 round missing keep
-wait_ok victim damager
+wait_ok victim hostile
 check_file input.bin data/peer-2/input.bin
 expect_lines victim.log "chunk 4 from peer 1 could not be served (try 2 of 3)" \
     "chunk 4 from peer 1 could not be served 3 times; asking the owner for it instead"
@@ -59,3 +60,14 @@ wait "${PID_OF[victim]}" || status=$?
 ((status == 1)) || fail "the victim exited with $status, expected 1"
 expect_lines victim.log "chunk(s) [4] cannot be had: peer 1 keeps sending them damaged, and the owner could not help"
 echo "ok: without the owner the victim exits 1 and names chunk 4"
+crash hostile  # its victim is gone, so it would wait for ever
+
+for mode in repeat unrequested; do
+    round "$mode" keep
+    wait_ok victim hostile
+    check_file input.bin data/peer-2/input.bin
+    expect_lines victim.log "which was not requested"
+    ! grep -q "offering it every chunk" owner.log || fail "$mode: the owner was asked for help it should not be needed for"
+    echo "ok: $mode chunks were refused and the victim still finished"
+    crash owner
+done
