@@ -105,13 +105,15 @@ void ChunkClient::reconnect(const std::string& reason)
     retry_later(reason);
 }
 
-// Armed while requests are outstanding, pushed back by every chunk that arrives.
+// Armed while requests are outstanding and pushed back only by a chunk arriving (handle(ChunkData)
+// stops it first), so a neighbour that keeps announcing but never answers cannot hold it off.
 void ChunkClient::watch_for_stall()
 {
     if (!planner_ || planner_->in_flight() == 0 || finishing_) {
         stall_timer_.stop();
         return;
     }
+    if (stall_timer_.active()) return;
     const std::uint32_t timeout_s = options_.settings.request_timeout_s;
     stall_timer_.start(std::uint64_t{timeout_s} * 1000, [this, timeout_s] {
         std::string reason = "no chunk for " + std::to_string(timeout_s) + " s with " +
@@ -231,10 +233,11 @@ void ChunkClient::handle(ChunkData& message)
     // Unasked-for data is refused, not stored; the requested chunks on the same connection still
     // count, so a neighbour that also sends junk cannot starve this peer.
     if (!planner_->take_in_flight(id)) {
-        log::warn("{} sent chunk {}, which was not requested (or was already answered); ignored",
-                  options_.remote_label, id);
+        log::warn("{} sent chunk {}, which was not requested (or was already answered); ignored", options_.remote_label,
+                  id);
         return;
     }
+    stall_timer_.stop();  // an answer arrived: the wait starts again from now
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
         if (count_failure(id, "failed its SHA-256 check")) pump();
         return;

@@ -267,6 +267,14 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
     int requests = 0;
     Result<void> outcome = make_error("never ended");
     {
+        // Keeps announcing every 200 ms, which must not count as an answer.
+        net::Timer chatter(&s.loop);
+        chatter.start(
+            200,
+            [&] {
+                if (!accepted.empty() && !accepted.back()->closing()) accepted.back()->send(Have{{0}});
+            },
+            200);
         // Answers hello like a real server, then ignores every request.
         net::TcpListener mute(&s.loop, Role::server);
         std::unique_ptr<net::ChunkClient> client;
@@ -275,8 +283,10 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
                                 accepted.push_back(connection);
                                 if (accepted.size() == 2) {
                                     client->abort("reconnected as expected");
+                                    chatter.close();
                                     mute.close();
-                                    for (auto& c : accepted) c->close("test over");
+                                    for (auto& c : accepted)
+                                        c->close("test over");
                                     return;
                                 }
                                 connection->set_handlers(
