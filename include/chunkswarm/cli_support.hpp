@@ -24,6 +24,8 @@ void add_log_flags(CLI::App& app, LogFlags& flags);
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
 // Parses argv; returns an exit code to end with, or -1 to go on.
 int parse(CLI::App& app, int argc, char** argv);
+// One log line with the process's peak memory and CPU time, for its last words.
+void log_resource_use();
 // One line on stderr, after the log is flushed so the two do not interleave.
 int fail(const std::string& program, const std::string& message, int exit_code = 1);
 

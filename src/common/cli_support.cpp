@@ -2,8 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "chunkswarm/log.hpp"
 
@@ -47,6 +51,23 @@ int parse(CLI::App& app, int argc, char** argv)
         return 2;
     }
     return -1;
+}
+
+// VmHWM is this program's own peak: unlike getrusage's ru_maxrss, it does not start from the
+// peak of whatever process forked it.
+void log_resource_use()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    double peak_mib = 0;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) peak_mib = std::stod(line.substr(6)) / 1024.0;
+    }
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+    log::info("resources: peak memory {:.1f} MiB, CPU {:.2f} s user + {:.2f} s system", peak_mib,
+              seconds(usage.ru_utime), seconds(usage.ru_stime));
 }
 
 int fail(const std::string& program, const std::string& message, int exit_code)

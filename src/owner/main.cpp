@@ -90,6 +90,7 @@ int main(int argc, char** argv)
     if (!options) return cli::fail("owner", options.error().message, 2);
     if (!cli::start_logging("owner", "owner", flags.log)) return 2;
     int code = owner::run_owner(options.value());
+    cli::log_resource_use();
     log::shutdown();
     return code;
 }

@@ -114,6 +114,7 @@ int main(int argc, char** argv)
     if (!options) return cli::fail("peer", options.error().message, 2);
     if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.log)) return 2;
     int code = peer::run_peer(options.value());
+    cli::log_resource_use();
     log::shutdown();
     return code;
 }

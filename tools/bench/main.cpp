@@ -1,0 +1,316 @@
+// bench: the copy floor against the swarm on one machine, alternating runs, with figures to stdout
+// and to JSON. See `bench --help` and the README's Performance section.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "chunkswarm/sha256.hpp"
+#include "copy_floor.hpp"
+#include "swarm_run.hpp"
+
+namespace chunkswarm::bench {
+namespace {
+
+struct Options {
+    std::string size_text = "256MiB";
+    std::uint64_t size = 0;
+    std::uint32_t peers = 5;
+    std::uint32_t runs = 3;
+    std::uint32_t window = 16;
+    std::uint32_t chunk_size = 102400;
+    std::uint32_t timeout_s = 900;
+    std::filesystem::path work = "bench-work";
+    std::filesystem::path json;
+    std::filesystem::path bin_dir;
+    bool skip_floor = false;
+};
+
+std::optional<std::uint64_t> parse_size(const std::string& text)
+{
+    static const std::map<std::string, std::uint64_t> kUnits = {
+        {"", 1}, {"B", 1}, {"K", 1024}, {"KiB", 1024}, {"M", 1 << 20}, {"MiB", 1 << 20}, {"G", 1 << 30}, {"GiB", 1 << 30},
+    };
+    std::size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+        ++digits;
+    auto unit = kUnits.find(text.substr(digits));
+    if (digits == 0 || digits > 12 || unit == kUnits.end()) return std::nullopt;
+    return std::stoull(text.substr(0, digits)) * unit->second;
+}
+
+// Random bytes, so no chunk hashes like another; kept between runs of the bench.
+bool make_input(const std::filesystem::path& path, std::uint64_t size)
+{
+    std::error_code ec;
+    if (std::filesystem::file_size(path, ec) == size && !ec) return true;
+    std::cout << "bench: writing a " << size << "-byte random input to " << path.string() << "\n";
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    std::vector<std::uint64_t> block(1 << 17);
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(std::time(nullptr));
+    for (std::uint64_t left = size; left > 0 && out;) {
+        for (auto& word : block) {  // splitmix64
+            std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            word = z ^ (z >> 31);
+        }
+        std::uint64_t n = std::min<std::uint64_t>(left, block.size() * sizeof(std::uint64_t));
+        out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
+        left -= n;
+    }
+    out.close();
+    return static_cast<bool>(out);
+}
+
+std::optional<Digest> hash_file(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    Sha256 hash;
+    std::vector<std::uint8_t> buffer(1 << 20);
+    while (in) {
+        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+        hash.update({buffer.data(), static_cast<std::size_t>(in.gcount())});
+    }
+    return hash.finish();
+}
+
+// Checks every peer's joined file against the input, two at a time (this machine has two cores).
+std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
+{
+    std::vector<std::future<std::string>> checks;
+    std::string error;
+    for (std::uint32_t id = 1; id <= setup.peers; ++id) {
+        checks.push_back(std::async(std::launch::async, [&setup, &expected, id] {
+            auto path = peer_output(setup, id);
+            auto digest = hash_file(path);
+            if (!digest) return path.string() + " is missing";
+            return *digest == expected ? std::string() : path.string() + " differs from the input";
+        }));
+        if (checks.size() == 2 || id == setup.peers) {
+            for (auto& check : checks) {
+                std::string outcome = check.get();
+                if (error.empty()) error = outcome;
+            }
+            checks.clear();
+        }
+    }
+    return error;
+}
+
+struct Figure {
+    std::string name;
+    std::string unit;
+    std::vector<double> values;
+};
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    std::size_t n = v.size();
+    return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+class Report {
+public:
+    void add(const std::string& name, const std::string& unit, double value)
+    {
+        auto it = std::find_if(figures_.begin(), figures_.end(), [&](const Figure& f) { return f.name == name; });
+        if (it == figures_.end()) it = figures_.insert(figures_.end(), Figure{name, unit, {}});
+        it->values.push_back(value);
+    }
+    double median_of(const std::string& name) const
+    {
+        for (const auto& f : figures_)
+            if (f.name == name) return median(f.values);
+        return 0;
+    }
+    void print() const
+    {
+        std::printf("%-38s %10s %10s %10s\n", "figure", "min", "median", "max");
+        for (const auto& f : figures_) {
+            auto [lo, hi] = std::minmax_element(f.values.begin(), f.values.end());
+            std::printf("%-38s %10.2f %10.2f %10.2f\n", (f.name + " (" + f.unit + ")").c_str(), *lo, median(f.values),
+                        *hi);
+        }
+    }
+    nlohmann::json to_json() const
+    {
+        nlohmann::json out = nlohmann::json::object();
+        for (const auto& f : figures_) {
+            auto [lo, hi] = std::minmax_element(f.values.begin(), f.values.end());
+            out[f.name] = {{"unit", f.unit}, {"min", *lo}, {"median", median(f.values)}, {"max", *hi},
+                           {"values", f.values}};
+        }
+        return out;
+    }
+
+private:
+    std::vector<Figure> figures_;
+};
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, nlohmann::json& run_json)
+{
+    double peer_rss = 0, peer_cpu = 0, boot_min = 1e9, boot_max = 0;
+    nlohmann::json peers = nlohmann::json::array();
+    for (std::size_t i = 0; i < swarm.peers.size(); ++i) {
+        const auto& peer = swarm.peers[i];
+        const auto& facts = swarm.peer_facts[i];
+        const double rss = facts.peak_rss_mib.value_or(NAN);
+        peer_rss = std::max(peer_rss, rss);
+        peer_cpu += peer.cpu_s;
+        double boot = facts.bootstrap_s.value_or(NAN);
+        boot_min = std::min(boot_min, boot);
+        boot_max = std::max(boot_max, boot);
+        peers.push_back({{"id", i + 1},
+                         {"exit_s", peer.wall_s},
+                         {"bootstrap_s", boot},
+                         {"joined_s", facts.joined_s.value_or(NAN)},
+                         {"peak_rss_mib", rss},
+                         {"cpu_s", peer.cpu_s}});
+    }
+    report.add("swarm", "s", swarm.wall_s);
+    report.add("throughput per peer", "MiB/s", static_cast<double>(size) / kMiB / swarm.wall_s);
+    const double owner_rss = swarm.owner_facts.peak_rss_mib.value_or(NAN);
+    report.add("owner peak RSS", "MiB", owner_rss);
+    report.add("peer peak RSS, largest", "MiB", peer_rss);
+    report.add("owner CPU", "s", swarm.owner.cpu_s);
+    report.add("peer CPU, all peers", "s", peer_cpu);
+    report.add("bootstrap from owner, first peer", "s", boot_min);
+    report.add("bootstrap from owner, last peer", "s", boot_max);
+    run_json["swarm_s"] = swarm.wall_s;
+    run_json["owner"] = {{"exit_s", swarm.owner.wall_s},
+                         {"peak_rss_mib", owner_rss},
+                         {"cpu_s", swarm.owner.cpu_s}};
+    run_json["peers"] = peers;
+}
+
+void print_bootstraps(const SwarmResult& swarm)
+{
+    std::printf("bootstrap times, last run (s since the owner started, peer 1 first):");
+    for (const auto& facts : swarm.peer_facts)
+        std::printf(" %.2f", facts.bootstrap_s.value_or(NAN));
+    std::printf("\n");
+}
+
+int run(const Options& options)
+{
+    std::filesystem::create_directories(options.work);
+    const auto input = std::filesystem::absolute(options.work / ("input-" + options.size_text + ".bin"));
+    if (!make_input(input, options.size)) {
+        std::cerr << "bench: cannot write " << input.string() << "\n";
+        return 1;
+    }
+    auto expected = hash_file(input);
+    SwarmSetup setup;
+    setup.owner_bin = options.bin_dir / "owner";
+    setup.peer_bin = options.bin_dir / "peer";
+    setup.input = input;
+    setup.dir = std::filesystem::absolute(options.work / "swarm");
+    setup.peers = options.peers;
+    setup.chunk_size = options.chunk_size;
+    setup.window = options.window;
+    setup.timeout_s = options.timeout_s;
+    std::printf("bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
+                "floor and swarm alternate\n",
+                options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers,
+                options.chunk_size, options.window, options.runs);
+    std::fflush(stdout);
+
+    Report report;
+    nlohmann::json runs = nlohmann::json::array();
+    SwarmResult last;
+    for (std::uint32_t r = 1; r <= options.runs; ++r) {
+        nlohmann::json run_json = {{"run", r}};
+        if (!options.skip_floor) {
+            auto floor_dir = options.work / "floor";
+            std::filesystem::remove_all(floor_dir);
+            std::filesystem::create_directories(floor_dir);
+            std::vector<std::filesystem::path> copies;
+            for (std::uint32_t i = 1; i <= options.peers; ++i)
+                copies.push_back(floor_dir / ("copy-" + std::to_string(i)));
+            FloorResult floor = run_copy_floor(input, options.size, copies);
+            std::filesystem::remove_all(floor_dir);
+            if (!floor.error.empty()) {
+                std::cerr << "bench: copy floor failed: " << floor.error << "\n";
+                return 1;
+            }
+            report.add("copy floor", "s", floor.wall_s);
+            run_json["floor_s"] = floor.wall_s;
+            std::printf("run %u: copy floor %.2f s\n", r, floor.wall_s);
+            std::fflush(stdout);
+        }
+        last = run_swarm(setup);
+        if (last.error.empty()) last.error = verify_outputs(setup, *expected);
+        if (!last.error.empty()) {
+            std::cerr << "bench: swarm run " << r << " failed: " << last.error << "\n";
+            return 1;
+        }
+        record_swarm(report, last, options.size, run_json);
+        std::printf("run %u: swarm %.2f s, every copy byte-identical\n", r, last.wall_s);
+        std::fflush(stdout);
+        runs.push_back(run_json);
+    }
+    std::filesystem::remove_all(setup.dir);
+
+    std::printf("\n");
+    report.print();
+    double ratio = 0;
+    if (!options.skip_floor) {
+        ratio = report.median_of("swarm") / report.median_of("copy floor");
+        std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "", ratio);
+    }
+    print_bootstraps(last);
+
+    nlohmann::json out = {{"size_bytes", options.size}, {"peers", options.peers}, {"runs", options.runs},
+                          {"chunk_size", options.chunk_size}, {"request_window", options.window},
+                          {"swarm_over_floor", ratio}, {"figures", report.to_json()}, {"per_run", runs}};
+    auto json_path = options.json.empty() ? options.work / "bench.json" : options.json;
+    std::ofstream(json_path) << out.dump(2) << "\n";
+    std::printf("figures written to %s\n", json_path.string().c_str());
+    return 0;
+}
+
+}  // namespace
+}  // namespace chunkswarm::bench
+
+int main(int argc, char** argv)
+{
+    using namespace chunkswarm::bench;
+    Options options;
+    CLI::App app{"Times the copy floor (N plain TCP copies of the file from one sender over loopback) against\n"
+                 "the swarm (owner + N peers in a ring), alternating, and prints min/median/max of each figure."};
+    app.add_option("--size", options.size_text, "input size: bytes, or with K/KiB, M/MiB, G/GiB (default 256MiB)");
+    app.add_option("--peers", options.peers, "peers in the ring (default 5)")->check(CLI::Range(2, 256));
+    app.add_option("--runs", options.runs, "floor + swarm pairs to run (default 3)")->check(CLI::Range(1, 100));
+    app.add_option("--window", options.window, "request window per neighbour (default 16)")->check(CLI::Range(1, 1024));
+    app.add_option("--chunk-size", options.chunk_size, "bytes per chunk (default 102400)")
+        ->check(CLI::Range(1024, 16 << 20));
+    app.add_option("--work", options.work, "input cache and scratch space (default ./bench-work)");
+    app.add_option("--json", options.json, "where the figures go as JSON (default WORK/bench.json)");
+    app.add_option("--timeout", options.timeout_s, "seconds a swarm run may take (default 900)");
+    app.add_flag("--no-floor", options.skip_floor, "time only the swarm");
+    app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
+    CLI11_PARSE(app, argc, argv);
+    auto size = parse_size(options.size_text);
+    if (!size) {
+        std::cerr << "bench: --size " << options.size_text << " is not a size (try 1GiB, 256MiB, 5000000)\n";
+        return 2;
+    }
+    options.size = *size;
+    if (options.size < 5ULL * options.chunk_size) {
+        std::cerr << "bench: --size must make at least 5 chunks of " << options.chunk_size << " bytes\n";
+        return 2;
+    }
+    if (options.bin_dir.empty()) {
+        options.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "src";
+    }
+    return run(options);
+}

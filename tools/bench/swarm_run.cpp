@@ -1,0 +1,150 @@
+#include "swarm_run.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace chunkswarm::bench {
+namespace {
+
+// Ports that were free a moment ago, all distinct (the sockets stay open until all are chosen).
+std::vector<std::uint16_t> free_ports(std::size_t count)
+{
+    std::vector<int> sockets;
+    std::vector<std::uint16_t> ports;
+    for (std::size_t i = 0; i < count; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (fd < 0) break;
+        sockets.push_back(fd);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+            break;
+        }
+        ports.push_back(ntohs(address.sin_port));
+    }
+    for (int fd : sockets)
+        ::close(fd);
+    return ports;
+}
+
+// Peer k downloads from peer k-1, peer 1 from the last: one ring.
+nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint16_t>& ports)
+{
+    nlohmann::json peers = nlohmann::json::array();
+    for (std::uint32_t id = 1; id <= setup.peers; ++id) {
+        peers.push_back({{"id", id},
+                         {"host", "127.0.0.1"},
+                         {"port", ports[id]},
+                         {"download_neighbor", id == 1 ? setup.peers : id - 1}});
+    }
+    return {{"description", "chunkswarm bench ring"},
+            {"owner", {{"host", "127.0.0.1"}, {"port", ports[0]}}},
+            {"chunk_size", setup.chunk_size},
+            {"data_dir", (setup.dir / "data").string()},
+            {"settings", {{"request_window", setup.window}}},
+            {"peers", peers}};
+}
+
+// Seconds since `start` of a log line's local timestamp ("2026-11-25 20:36:19.168 ...").
+std::optional<double> line_time(const std::string& line, std::chrono::system_clock::time_point start)
+{
+    std::tm tm{};
+    int millis = 0;
+    if (std::sscanf(line.c_str(), "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &millis) != 7) {
+        return std::nullopt;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_isdst = -1;
+    auto at = std::chrono::system_clock::from_time_t(std::mktime(&tm)) + std::chrono::milliseconds(millis);
+    return std::chrono::duration<double>(at - start).count();
+}
+
+// The kernel's ru_maxrss for a child starts from the peak of the process that forked it, so a
+// process's own figure (VmHWM, logged as its last line) is the one to trust.
+LogFacts read_log_facts(const std::filesystem::path& log, std::chrono::system_clock::time_point start)
+{
+    LogFacts facts;
+    std::ifstream in(log);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!facts.bootstrap_s && line.find("holds its share from the owner") != std::string::npos) {
+            facts.bootstrap_s = line_time(line, start);
+        } else if (!facts.joined_s && line.find("; joined them into ") != std::string::npos) {
+            facts.joined_s = line_time(line, start);
+        } else if (auto at = line.find("resources: peak memory "); at != std::string::npos) {
+            facts.peak_rss_mib = std::strtod(line.c_str() + at + 23, nullptr);
+        }
+    }
+    return facts;
+}
+
+std::string describe_failure(const ChildResult& child, const std::filesystem::path& log)
+{
+    std::string how = child.signal ? "was killed by signal " + std::to_string(child.signal)
+                                   : "exited " + std::to_string(child.exit_code);
+    return child.name + " " + how + " (log: " + log.string() + ")";
+}
+
+}  // namespace
+
+std::filesystem::path peer_output(const SwarmSetup& setup, std::uint32_t id)
+{
+    return setup.dir / "data" / ("peer-" + std::to_string(id)) / setup.input.filename();
+}
+
+SwarmResult run_swarm(const SwarmSetup& setup)
+{
+    SwarmResult result;
+    std::filesystem::remove_all(setup.dir);
+    std::filesystem::create_directories(setup.dir / "logs");
+    auto ports = free_ports(setup.peers + 1);
+    if (ports.size() != setup.peers + 1) {
+        result.error = "cannot find free ports on 127.0.0.1";
+        return result;
+    }
+    const auto config = setup.dir / "ring.json";
+    std::ofstream(config) << ring_config(setup, ports).dump(2) << "\n";
+    auto log_of = [&](const std::string& name) { return setup.dir / "logs" / (name + ".log"); };
+
+    ChildGroup group{std::chrono::seconds(setup.timeout_s)};
+    const auto wall_start = std::chrono::system_clock::now();
+    if (!group.start("owner", {setup.owner_bin, "--config", config, "--file", setup.input}, log_of("owner"))) {
+        result.error = "cannot start the owner";
+        return result;
+    }
+    for (std::uint32_t id = 1; id <= setup.peers; ++id) {
+        std::string name = "peer-" + std::to_string(id);
+        if (!group.start(name, {setup.peer_bin, "--config", config, "--id", std::to_string(id)}, log_of(name))) {
+            result.error = "cannot start " + name;
+            break;
+        }
+    }
+    std::vector<ChildResult> children = group.wait_all();
+    result.owner = children.front();
+    result.peers.assign(children.begin() + 1, children.end());
+    for (const auto& child : children) {
+        result.wall_s = std::max(result.wall_s, child.wall_s);
+        if (result.error.empty() && (child.exit_code != 0 || child.signal != 0)) {
+            result.error = describe_failure(child, log_of(child.name));
+        }
+    }
+    if (group.timed_out()) result.error = "the swarm did not finish within " + std::to_string(setup.timeout_s) + " s";
+    result.owner_facts = read_log_facts(log_of("owner"), wall_start);
+    for (const auto& peer : result.peers)
+        result.peer_facts.push_back(read_log_facts(log_of(peer.name), wall_start));
+    return result;
+}
+
+}  // namespace chunkswarm::bench

@@ -1,0 +1,47 @@
+// One timed swarm: an owner and N peers in a ring on 127.0.0.1, all started at once, logging to
+// files at the default level as a user would run them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+
+namespace chunkswarm::bench {
+
+struct SwarmSetup {
+    std::filesystem::path owner_bin;
+    std::filesystem::path peer_bin;
+    std::filesystem::path input;
+    std::filesystem::path dir;  // emptied first; holds the config, the data and the logs
+    std::uint32_t peers = 5;
+    std::uint32_t chunk_size = 102400;
+    std::uint32_t window = 16;
+    std::uint32_t timeout_s = 900;
+};
+
+// What a process's log says about it.
+struct LogFacts {
+    std::optional<double> bootstrap_s;    // peer: its share from the owner held
+    std::optional<double> joined_s;       // peer: the file joined and verified
+    std::optional<double> peak_rss_mib;   // its own peak (VmHWM), from its last line
+};
+
+struct SwarmResult {
+    double wall_s = 0;  // owner start until the last process exited
+    ChildResult owner;
+    std::vector<ChildResult> peers;
+    LogFacts owner_facts;
+    std::vector<LogFacts> peer_facts;
+    std::string error;  // empty when every process exited 0
+};
+
+SwarmResult run_swarm(const SwarmSetup& setup);
+
+// Where peer `id` (1-based) of a run leaves its joined file.
+std::filesystem::path peer_output(const SwarmSetup& setup, std::uint32_t id);
+
+}  // namespace chunkswarm::bench
