@@ -28,6 +28,7 @@ struct Options {
     std::filesystem::path json;
     std::filesystem::path bin_dir;
     bool skip_floor = false;
+    bool keep = false;
 };
 
 std::optional<std::uint64_t> parse_size(const std::string& text)
@@ -258,7 +259,11 @@ int run(const Options& options)
         std::fflush(stdout);
         runs.push_back(run_json);
     }
-    std::filesystem::remove_all(setup.dir);
+    if (options.keep) {
+        std::printf("the last swarm's data, config and logs are kept in %s\n", setup.dir.string().c_str());
+    } else {
+        std::filesystem::remove_all(setup.dir);
+    }
 
     std::printf("\n");
     report.print();
@@ -297,6 +302,7 @@ int main(int argc, char** argv)
     app.add_option("--json", options.json, "where the figures go as JSON (default WORK/bench.json)");
     app.add_option("--timeout", options.timeout_s, "seconds a swarm run may take (default 900)");
     app.add_flag("--no-floor", options.skip_floor, "time only the swarm");
+    app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     CLI11_PARSE(app, argc, argv);
     auto size = parse_size(options.size_text);
