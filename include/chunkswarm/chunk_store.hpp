@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -11,6 +13,8 @@
 #include "chunkswarm/result.hpp"
 
 namespace chunkswarm {
+
+class Fd;
 
 class ChunkStore {
 public:
@@ -38,8 +42,34 @@ private:
     std::filesystem::path dir_;
 };
 
-// Splits `source` into chunk files in `store` and returns the manifest describing them. A chunk
-// file that already holds exactly the right bytes (an earlier split of the same file) is kept.
+// Splits a file into chunk files in pieces, so that the owner can run the pieces on several
+// threads: split_range() on disjoint ranges and hash_whole() may all run at once. A chunk file
+// that already holds exactly the right bytes (an earlier split of the same file) is kept.
+class Splitter {
+public:
+    static Result<Splitter> open(const std::filesystem::path& source, std::uint32_t chunk_size,
+                                 const ChunkStore& store);
+    std::uint32_t chunk_count() const { return manifest_.chunk_count; }
+    // Writes chunks [first, last) and records their hashes.
+    Result<void> split_range(ChunkId first, ChunkId last);
+    // Hashes the whole file (the manifest's file_sha256).
+    Result<void> hash_whole();
+    // The manifest, once every range and the whole-file hash are done.
+    const Manifest& manifest() const { return manifest_; }
+    std::uint32_t reused() const { return *reused_; }
+
+private:
+    Splitter() = default;
+    Result<void> read_chunk(ChunkId id, std::span<std::uint8_t> out) const;
+
+    std::filesystem::path source_;
+    std::shared_ptr<Fd> fd_;
+    const ChunkStore* store_ = nullptr;
+    Manifest manifest_;
+    std::unique_ptr<std::atomic<std::uint32_t>> reused_;
+};
+
+// The whole split on the calling thread.
 struct SplitStats {
     std::uint32_t reused = 0;
 };

@@ -10,7 +10,6 @@
 #include "chunkswarm/file_util.hpp"
 
 namespace chunkswarm {
-namespace {
 
 class Fd {
 public:
@@ -34,6 +33,8 @@ public:
 private:
     int fd_;
 };
+
+namespace {
 
 // Reads until `out` is full or EOF; returns bytes read or -errno.
 ssize_t read_fully(int fd, std::span<std::uint8_t> out)
@@ -196,46 +197,87 @@ bool holds(const ChunkStore& store, ChunkId id, std::span<const std::uint8_t> ch
 
 }  // namespace
 
-Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
-                            SplitStats* stats)
+Result<Splitter> Splitter::open(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store)
 {
-    Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in.valid()) {
+    auto fd = std::make_shared<Fd>(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd->valid()) {
         return make_error("cannot open " + source.string() + ": " + errno_text(errno));
     }
     struct stat st {};
-    if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
         return make_error(source.string() + " is not a regular file");
     }
-    Manifest m;
+    Splitter splitter;
+    splitter.source_ = source;
+    splitter.fd_ = std::move(fd);
+    splitter.store_ = &store;
+    Manifest& m = splitter.manifest_;
     m.file_name = source.filename().string();
     if (auto r = check_file_name(m.file_name); !r) return r.error();
     auto count = plan_chunk_count(static_cast<std::uint64_t>(st.st_size), chunk_size);
     if (!count) return make_error(source.string() + ": " + count.error().message);
     if (auto r = store.prepare(); !r) return r.error();
-
     m.file_size = static_cast<std::uint64_t>(st.st_size);
     m.chunk_size = chunk_size;
     m.chunk_count = count.value();
-    Sha256 whole;
-    std::vector<std::uint8_t> buffer(chunk_size);
-    for (ChunkId id = 0; id < m.chunk_count; ++id) {
-        std::span<std::uint8_t> chunk(buffer.data(), m.chunk_length(id));
-        ssize_t n = read_fully(in.get(), chunk);
-        if (n < 0) return make_error("cannot read " + source.string() + ": " + errno_text(static_cast<int>(-n)));
-        if (static_cast<std::size_t>(n) != chunk.size()) {
-            return make_error(source.string() + " changed size while being split");
-        }
-        whole.update(chunk);
-        m.chunk_sha256.push_back(sha256(chunk));
-        if (holds(store, id, chunk, m.chunk_sha256.back())) {
-            if (stats) ++stats->reused;
+    m.chunk_sha256.resize(m.chunk_count);
+    splitter.reused_ = std::make_unique<std::atomic<std::uint32_t>>(0);
+    return splitter;
+}
+
+Result<void> Splitter::read_chunk(ChunkId id, std::span<std::uint8_t> out) const
+{
+    const off_t offset = static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size);
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(fd_->get(), out.data() + done, out.size() - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error("cannot read " + source_.string() + ": " + errno_text(errno));
+        if (n == 0) return make_error(source_.string() + " changed size while being split");
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+Result<void> Splitter::split_range(ChunkId first, ChunkId last)
+{
+    std::vector<std::uint8_t> buffer(manifest_.chunk_size);
+    for (ChunkId id = first; id < last; ++id) {
+        std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
+        CS_TRY(read_chunk(id, chunk));
+        Digest& digest = manifest_.chunk_sha256[id];
+        digest = sha256(chunk);
+        if (holds(*store_, id, chunk, digest)) {
+            ++*reused_;
             continue;
         }
-        if (auto r = store.write(id, chunk); !r) return r.error();
+        CS_TRY(store_->write(id, chunk));
     }
-    m.file_sha256 = whole.finish();
-    return m;
+    return {};
+}
+
+Result<void> Splitter::hash_whole()
+{
+    Sha256 whole;
+    std::vector<std::uint8_t> buffer(std::size_t{manifest_.chunk_size});
+    for (ChunkId id = 0; id < manifest_.chunk_count; ++id) {
+        std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
+        CS_TRY(read_chunk(id, chunk));
+        whole.update(chunk);
+    }
+    manifest_.file_sha256 = whole.finish();
+    return {};
+}
+
+Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
+                            SplitStats* stats)
+{
+    auto splitter = Splitter::open(source, chunk_size, store);
+    if (!splitter) return splitter.error();
+    CS_TRY(splitter->split_range(0, splitter->chunk_count()));
+    CS_TRY(splitter->hash_whole());
+    if (stats) stats->reused = splitter->reused();
+    return splitter->manifest();
 }
 
 }  // namespace chunkswarm

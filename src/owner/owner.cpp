@@ -2,6 +2,10 @@
 
 #include <uv.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/file_util.hpp"
@@ -13,19 +17,42 @@
 namespace chunkswarm::owner {
 namespace {
 
+// Peers wait for the manifest, so the split uses every core: one thread hashes the whole file
+// while the others write the chunk files, each its own range.
+Result<Manifest> split_on_all_cores(const OwnerOptions& options, const ChunkStore& store)
+{
+    auto splitter = Splitter::open(options.file, options.chunk_size, store);
+    if (!splitter) return splitter.error();
+    const std::uint32_t count = splitter->chunk_count();
+    const std::uint32_t writers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    std::vector<Result<void>> outcomes(writers + 1);
+    {
+        std::vector<std::jthread> threads;
+        threads.emplace_back([&] { outcomes[0] = splitter->hash_whole(); });
+        for (std::uint32_t w = 0; w < writers; ++w) {
+            const auto first = static_cast<ChunkId>(std::uint64_t{count} * w / writers);
+            const auto last = static_cast<ChunkId>(std::uint64_t{count} * (w + 1) / writers);
+            threads.emplace_back([&, w, first, last] { outcomes[w + 1] = splitter->split_range(first, last); });
+        }
+    }
+    for (auto& outcome : outcomes) CS_TRY(outcome);
+    if (splitter->reused() > 0) {
+        log::info("kept {} of the {} chunk files from an earlier split (their bytes already matched)",
+                  splitter->reused(), count);
+    }
+    return splitter->manifest();
+}
+
 Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& store)
 {
-    SplitStats stats;
-    auto manifest = split_file(options.file, options.chunk_size, store, &stats);
+    auto started = std::chrono::steady_clock::now();
+    auto manifest = split_on_all_cores(options, store);
     if (!manifest) return manifest.error();
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
-    log::info("split {} ({} bytes) into {} chunks of {} bytes in {}; SHA-256 {}", options.file.string(), m.file_size,
-              m.chunk_count, m.chunk_size, store.dir().string(), to_hex(m.file_sha256));
-    if (stats.reused > 0) {
-        log::info("kept {} of the {} chunk files from an earlier split (their bytes already matched)", stats.reused,
-                  m.chunk_count);
-    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    log::info("split {} ({} bytes) into {} chunks of {} bytes in {} ({} ms); SHA-256 {}", options.file.string(),
+              m.file_size, m.chunk_count, m.chunk_size, store.dir().string(), ms, to_hex(m.file_sha256));
     return manifest;
 }
 

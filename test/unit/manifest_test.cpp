@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <thread>
+
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "test_util.hpp"
@@ -189,4 +191,44 @@ TEST_CASE("splitting the same file again keeps the chunk files that still match"
     CHECK(again == first);
     CHECK(stats.reused == 4);
     CHECK(store.scan(again).held.full());
+}
+
+TEST_CASE("a split run in ranges on several threads gives the same manifest as one on a single thread")
+{
+    TempDir dir;
+    auto bytes = test::random_bytes(23 * 1024 + 7);
+    test::write_file(dir.path() / "in.bin", bytes);
+    ChunkStore serial_store(dir.path() / "serial");
+    Manifest serial = split_file(dir.path() / "in.bin", 1024, serial_store).value();
+
+    ChunkStore store(dir.path() / "ranges");
+    auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
+    REQUIRE(splitter.ok());
+    REQUIRE(splitter->chunk_count() == 24);
+    std::vector<Result<void>> outcomes(4);
+    {
+        std::vector<std::jthread> threads;
+        threads.emplace_back([&] { outcomes[0] = splitter->hash_whole(); });
+        threads.emplace_back([&] { outcomes[1] = splitter->split_range(0, 5); });
+        threads.emplace_back([&] { outcomes[2] = splitter->split_range(5, 17); });
+        threads.emplace_back([&] { outcomes[3] = splitter->split_range(17, 24); });
+    }
+    for (auto& outcome : outcomes) CHECK(outcome.ok());
+    CHECK(splitter->manifest() == serial);
+    CHECK(store.scan(splitter->manifest()).held.full());
+    REQUIRE(store.join(splitter->manifest(), dir.path() / "joined.bin").ok());
+    CHECK(test::read_file(dir.path() / "joined.bin") == bytes);
+}
+
+TEST_CASE("a source that shrinks while it is split is reported, not split short")
+{
+    TempDir dir;
+    test::write_file(dir.path() / "in.bin", test::random_bytes(6 * 1024));
+    ChunkStore store(dir.path() / "data");
+    auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
+    REQUIRE(splitter.ok());
+    std::filesystem::resize_file(dir.path() / "in.bin", 3 * 1024);
+    auto outcome = splitter->split_range(0, splitter->chunk_count());
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message.find("changed size") != std::string::npos);
 }
