@@ -25,6 +25,10 @@ public:
     // Written under a temporary name and renamed, so a chunk file either is whole or does not exist.
     Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes) const;
     Result<std::vector<std::uint8_t>> read(ChunkId id, std::uint32_t expected_length) const;
+    // The same into `buffer`, which must hold expected_length + 1 bytes (the extra one detects a
+    // file that is too long); returns the chunk's bytes within it.
+    Result<std::span<const std::uint8_t>> read_into(ChunkId id, std::uint32_t expected_length,
+                                                    std::span<std::uint8_t> buffer) const;
     // Streams every chunk into `destination` (via "<destination>.part"), checking the whole-file hash.
     Result<void> join(const Manifest& manifest, const std::filesystem::path& destination) const;
     // Which chunks on disk match the manifest. Files that do not (damaged, wrong length, or left

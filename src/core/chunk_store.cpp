@@ -96,23 +96,31 @@ Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes) 
 
 Result<std::vector<std::uint8_t>> ChunkStore::read(ChunkId id, std::uint32_t expected_length) const
 {
+    // One byte more than expected tells a too-long file from an exact one.
+    std::vector<std::uint8_t> bytes(std::size_t{expected_length} + 1);
+    auto got = read_into(id, expected_length, bytes);
+    if (!got) return got.error();
+    bytes.resize(expected_length);
+    return bytes;
+}
+
+Result<std::span<const std::uint8_t>> ChunkStore::read_into(ChunkId id, std::uint32_t expected_length,
+                                                            std::span<std::uint8_t> buffer) const
+{
     std::filesystem::path path = chunk_path(id);
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
         return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " +
                           errno_text(errno));
     }
-    // One byte more than expected tells a too-long file from an exact one.
-    std::vector<std::uint8_t> bytes(std::size_t{expected_length} + 1);
-    ssize_t n = read_fully(fd.get(), bytes);
+    ssize_t n = read_fully(fd.get(), buffer.first(std::size_t{expected_length} + 1));
     if (n < 0) {
         return make_error("cannot read " + path.string() + ": " + errno_text(static_cast<int>(-n)));
     }
     if (static_cast<std::size_t>(n) != expected_length) {
         return make_error(path.string() + " is not " + std::to_string(expected_length) + " bytes long");
     }
-    bytes.resize(expected_length);
-    return bytes;
+    return std::span<const std::uint8_t>(buffer.data(), expected_length);
 }
 
 Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::path& destination) const
@@ -124,8 +132,10 @@ Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::p
         return make_error("cannot create " + part.string() + ": " + errno_text(errno));
     }
     Sha256 whole;
+    // One buffer for every chunk: the join of a large file makes no allocation per chunk.
+    std::vector<std::uint8_t> buffer(std::size_t{manifest.chunk_size} + 1);
     for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
-        auto bytes = read(id, manifest.chunk_length(id));
+        auto bytes = read_into(id, manifest.chunk_length(id), buffer);
         if (!bytes) {
             ::unlink(part.c_str());
             return bytes.error();
