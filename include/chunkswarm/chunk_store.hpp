@@ -5,6 +5,8 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -40,10 +42,25 @@ public:
     ScanResult scan(const Manifest& manifest) const;
     // Removes every chunk file (and leftover temporary file); returns how many were removed.
     std::uint32_t clear() const;
+    // From now on chunks are read from the verified joined file, so the chunk files may go.
+    Result<void> serve_from_joined(const std::filesystem::path& joined, std::uint32_t chunk_size);
+    bool serving_from_joined() const;
     const std::filesystem::path& dir() const { return dir_; }
 
 private:
+    struct JoinedSource {
+        std::shared_ptr<Fd> fd;
+        std::uint32_t chunk_size = 0;
+    };
+    std::optional<JoinedSource> joined_source() const;
+    Result<std::span<const std::uint8_t>> read_joined(const JoinedSource& joined, ChunkId id,
+                                                      std::uint32_t expected_length,
+                                                      std::span<std::uint8_t> buffer) const;
+
     std::filesystem::path dir_;
+    // Set once by the download thread, read by the upload thread's disk reads.
+    mutable std::mutex joined_mutex_;
+    std::optional<JoinedSource> joined_;  // guarded by joined_mutex_
 };
 
 // Splits a file into chunk files in pieces, so that the owner can run the pieces on several

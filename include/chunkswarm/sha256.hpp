@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -27,6 +28,8 @@ private:
 };
 
 Digest sha256(std::span<const std::uint8_t> bytes);
+// Streams a file through the hash; nullopt if it cannot be read.
+std::optional<Digest> sha256_of_file(const std::filesystem::path& path);
 std::string to_hex(const Digest& digest);
 std::optional<Digest> digest_from_hex(std::string_view hex);
 

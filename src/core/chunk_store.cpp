@@ -107,11 +107,17 @@ Result<std::vector<std::uint8_t>> ChunkStore::read(ChunkId id, std::uint32_t exp
 Result<std::span<const std::uint8_t>> ChunkStore::read_into(ChunkId id, std::uint32_t expected_length,
                                                             std::span<std::uint8_t> buffer) const
 {
+    if (auto joined = joined_source()) return read_joined(*joined, id, expected_length, buffer);
     std::filesystem::path path = chunk_path(id);
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
+        const int err = errno;
+        // The chunk files were dropped between the check above and the open.
+        if (auto joined = joined_source(); joined && err == ENOENT) {
+            return read_joined(*joined, id, expected_length, buffer);
+        }
         return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " +
-                          errno_text(errno));
+                          errno_text(err));
     }
     ssize_t n = read_fully(fd.get(), buffer.first(std::size_t{expected_length} + 1));
     if (n < 0) {
@@ -119,6 +125,42 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_into(ChunkId id, std::uin
     }
     if (static_cast<std::size_t>(n) != expected_length) {
         return make_error(path.string() + " is not " + std::to_string(expected_length) + " bytes long");
+    }
+    return std::span<const std::uint8_t>(buffer.data(), expected_length);
+}
+
+Result<void> ChunkStore::serve_from_joined(const std::filesystem::path& joined, std::uint32_t chunk_size)
+{
+    auto fd = std::make_shared<Fd>(::open(joined.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd->valid()) return make_error("cannot open " + joined.string() + ": " + errno_text(errno));
+    std::lock_guard lock(joined_mutex_);
+    joined_ = JoinedSource{std::move(fd), chunk_size};
+    return {};
+}
+
+bool ChunkStore::serving_from_joined() const { return joined_source().has_value(); }
+
+std::optional<ChunkStore::JoinedSource> ChunkStore::joined_source() const
+{
+    std::lock_guard lock(joined_mutex_);
+    return joined_;
+}
+
+Result<std::span<const std::uint8_t>> ChunkStore::read_joined(const JoinedSource& joined, ChunkId id,
+                                                              std::uint32_t expected_length,
+                                                              std::span<std::uint8_t> buffer) const
+{
+    const auto offset = static_cast<off_t>(std::uint64_t{id} * joined.chunk_size);
+    std::size_t done = 0;
+    while (done < expected_length) {
+        ssize_t n = ::pread(joined.fd->get(), buffer.data() + done, expected_length - done,
+                            offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: " +
+                              (n < 0 ? errno_text(errno) : std::string("it is too short")));
+        }
+        done += static_cast<std::size_t>(n);
     }
     return std::span<const std::uint8_t>(buffer.data(), expected_length);
 }

@@ -59,6 +59,14 @@ public:
         return it->get<std::string>();
     }
 
+    Result<bool> boolean(const char* key, bool fallback) const
+    {
+        auto it = object_.find(key);
+        if (it == object_.end()) return fallback;
+        if (!it->is_boolean()) return make_error(where(key) + ": " + it->dump() + " is not true or false");
+        return it->get<bool>();
+    }
+
     std::string where(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
 private:
@@ -94,7 +102,7 @@ Result<Settings> read_settings(const json& object)
     FieldReader r(object, "settings");
     CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
                         "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "request_timeout_s",
-                        "hello_timeout_s"}));
+                        "max_chunk_failures", "hello_timeout_s", "keep_chunk_files"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.retry_initial_ms, r.number<std::uint32_t>("retry_initial_ms", 1, 60000, s.retry_initial_ms));
@@ -110,6 +118,7 @@ Result<Settings> read_settings(const json& object)
                   r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));
     CS_TRY_ASSIGN(s.send_high_watermark,
                   r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
+    CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     return s;
 }
 

@@ -35,6 +35,7 @@ public:
 private:
     Result<void> open_upload_port();
     void resume_from_disk();
+    bool resume_from_joined_file(const Manifest& saved);
     Result<void> bootstrap();
     net::ClientOptions client_options_for(const Endpoint& remote, const std::string& label,
                                           std::uint32_t connect_timeout_s) const;
@@ -127,6 +128,7 @@ void PeerNode::resume_from_disk()
         log::warn("ignoring {}: {}; starting from nothing", path.string(), saved.error().message);
         return;
     }
+    if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return;
     ChunkStore::ScanResult scan = store_.scan(saved.value());
     manifest_ = std::move(saved).value();
     manifest_from_disk_ = true;
@@ -134,6 +136,25 @@ void PeerNode::resume_from_disk()
               manifest_->chunk_count,
               scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
     inventory_.reset(std::move(scan.held));
+}
+
+// A peer that drops its chunk files after the join has only the joined file to resume from.
+bool PeerNode::resume_from_joined_file(const Manifest& saved)
+{
+    std::filesystem::path joined = options_.data_dir / saved.file_name;
+    std::error_code ec;
+    if (std::filesystem::file_size(joined, ec) != saved.file_size || ec) return false;
+    auto digest = sha256_of_file(joined);
+    if (!digest || *digest != saved.file_sha256) {
+        log::warn("{} does not match its manifest; fetching the chunks again", joined.string());
+        return false;
+    }
+    if (!store_.serve_from_joined(joined, saved.chunk_size)) return false;
+    manifest_ = saved;
+    manifest_from_disk_ = true;
+    inventory_.reset(ChunkSet::all(saved.chunk_count));
+    log::info("resuming {}: the joined file is whole and verified; serving from it", saved.file_name);
+    return true;
 }
 
 void PeerNode::record_failure(const Error& error)
@@ -308,12 +329,22 @@ Result<void> PeerNode::finish_file()
 {
     summary_timer_->stop();
     CS_TRY(write_summary_now());
-    auto started = std::chrono::steady_clock::now();
     std::filesystem::path destination = options_.data_dir / manifest_->file_name;
+    if (store_.serving_from_joined()) {
+        log::info("all {} chunks held; {} was already joined and verified", manifest_->chunk_count,
+                  destination.string());
+        return {};
+    }
+    auto started = std::chrono::steady_clock::now();
     CS_TRY(store_.join(*manifest_, destination));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::info("all {} chunks held; joined them into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
               destination.string(), manifest_->file_size, ms);
+    if (!options_.settings.keep_chunk_files) {
+        CS_TRY(store_.serve_from_joined(destination, manifest_->chunk_size));
+        log::info("dropped {} chunk file(s) (keep_chunk_files is false); serving from {} from now on", store_.clear(),
+                  destination.string());
+    }
     return {};
 }
 

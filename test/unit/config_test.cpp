@@ -119,3 +119,18 @@ TEST_CASE("load_config names the file and explains unreadable or invalid JSON")
     std::ofstream(dir.path() / "bad2.json") << R"({"owner": {"port": 1}, "peers": []})";
     CHECK(load_config(dir.path() / "bad2.json").error().message.find("bad2.json: peers") != std::string::npos);
 }
+
+TEST_CASE("keep_chunk_files and max_chunk_failures are settings a config may set")
+{
+    auto defaults = parse_config(ring(5));
+    REQUIRE(defaults.ok());
+    CHECK(defaults->settings.keep_chunk_files);
+    json config = ring(5);
+    config["settings"] = {{"keep_chunk_files", false}, {"max_chunk_failures", 7}};
+    auto parsed = parse_config(config);
+    REQUIRE(parsed.ok());
+    CHECK_FALSE(parsed->settings.keep_chunk_files);
+    CHECK(parsed->settings.max_chunk_failures == 7);
+    config["settings"] = {{"keep_chunk_files", "no"}};
+    CHECK(error_of(config).find("settings.keep_chunk_files: \"no\" is not true or false") != std::string::npos);
+}

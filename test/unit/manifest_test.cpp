@@ -232,3 +232,25 @@ TEST_CASE("a source that shrinks while it is split is reported, not split short"
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message.find("changed size") != std::string::npos);
 }
+
+TEST_CASE("a store serving from the joined file reads the same bytes once its chunk files are gone")
+{
+    TempDir dir;
+    auto bytes = test::random_bytes(7 * 1024 + 300);
+    test::write_file(dir.path() / "in.bin", bytes);
+    ChunkStore store(dir.path() / "data");
+    Manifest m = split_file(dir.path() / "in.bin", 1024, store).value();
+    REQUIRE(store.join(m, dir.path() / "joined.bin").ok());
+    CHECK_FALSE(store.serving_from_joined());
+    CHECK_FALSE(store.serve_from_joined(dir.path() / "missing.bin", 1024).ok());
+    REQUIRE(store.serve_from_joined(dir.path() / "joined.bin", 1024).ok());
+    CHECK(store.clear() == 8);
+    CHECK(store.serving_from_joined());
+    for (ChunkId id = 0; id < m.chunk_count; ++id) {
+        auto chunk = store.read(id, m.chunk_length(id));
+        REQUIRE(chunk.ok());
+        CHECK(sha256(chunk.value()) == m.chunk_sha256[id]);
+    }
+    // A wrong length (a manifest that does not fit the file) is an error, not a short chunk.
+    CHECK_FALSE(store.read(8, 1024).ok());
+}

@@ -29,6 +29,7 @@ struct Options {
     std::filesystem::path bin_dir;
     bool skip_floor = false;
     bool keep = false;
+    bool drop_chunks = false;
 };
 
 std::optional<std::uint64_t> parse_size(const std::string& text)
@@ -68,19 +69,6 @@ bool make_input(const std::filesystem::path& path, std::uint64_t size)
     return static_cast<bool>(out);
 }
 
-std::optional<Digest> hash_file(const std::filesystem::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    Sha256 hash;
-    std::vector<std::uint8_t> buffer(1 << 20);
-    while (in) {
-        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
-        hash.update({buffer.data(), static_cast<std::size_t>(in.gcount())});
-    }
-    return hash.finish();
-}
-
 // Checks every peer's joined file against the input, two at a time (this machine has two cores).
 std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
 {
@@ -89,7 +77,7 @@ std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
     for (std::uint32_t id = 1; id <= setup.peers; ++id) {
         checks.push_back(std::async(std::launch::async, [&setup, &expected, id] {
             auto path = peer_output(setup, id);
-            auto digest = hash_file(path);
+            auto digest = sha256_of_file(path);
             if (!digest) return path.string() + " is missing";
             return *digest == expected ? std::string() : path.string() + " differs from the input";
         }));
@@ -209,7 +197,7 @@ int run(const Options& options)
         std::cerr << "bench: cannot write " << input.string() << "\n";
         return 1;
     }
-    auto expected = hash_file(input);
+    auto expected = sha256_of_file(input);
     SwarmSetup setup;
     setup.owner_bin = options.bin_dir / "owner";
     setup.peer_bin = options.bin_dir / "peer";
@@ -219,10 +207,12 @@ int run(const Options& options)
     setup.chunk_size = options.chunk_size;
     setup.window = options.window;
     setup.timeout_s = options.timeout_s;
+    setup.keep_chunk_files = !options.drop_chunks;
     std::printf("bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
-                "floor and swarm alternate\n",
+                "chunk files %s; floor and swarm alternate\n",
                 options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers,
-                options.chunk_size, options.window, options.runs);
+                options.chunk_size, options.window, options.runs,
+                options.drop_chunks ? "dropped after the join" : "kept (the default)");
     std::fflush(stdout);
 
     Report report;
@@ -276,6 +266,7 @@ int run(const Options& options)
 
     nlohmann::json out = {{"size_bytes", options.size}, {"peers", options.peers}, {"runs", options.runs},
                           {"chunk_size", options.chunk_size}, {"request_window", options.window},
+                          {"keep_chunk_files", !options.drop_chunks},
                           {"swarm_over_floor", ratio}, {"figures", report.to_json()}, {"per_run", runs}};
     auto json_path = options.json.empty() ? options.work / "bench.json" : options.json;
     std::ofstream(json_path) << out.dump(2) << "\n";
@@ -302,6 +293,8 @@ int main(int argc, char** argv)
     app.add_option("--json", options.json, "where the figures go as JSON (default WORK/bench.json)");
     app.add_option("--timeout", options.timeout_s, "seconds a swarm run may take (default 900)");
     app.add_flag("--no-floor", options.skip_floor, "time only the swarm");
+    app.add_flag("--drop-chunks", options.drop_chunks,
+                 "peers delete their chunk files once the joined file is verified (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     CLI11_PARSE(app, argc, argv);

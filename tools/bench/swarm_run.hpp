@@ -21,6 +21,7 @@ struct SwarmSetup {
     std::uint32_t chunk_size = 102400;
     std::uint32_t window = 16;
     std::uint32_t timeout_s = 900;
+    bool keep_chunk_files = true;
 };
 
 // What a process's log says about it.
