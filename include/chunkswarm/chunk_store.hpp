@@ -45,6 +45,7 @@ public:
     // From now on chunks are read from the verified joined file, so the chunk files may go.
     Result<void> serve_from_joined(const std::filesystem::path& joined, std::uint32_t chunk_size);
     bool serving_from_joined() const;
+    void stop_serving_from_joined();
     const std::filesystem::path& dir() const { return dir_; }
 
 private:

@@ -140,6 +140,12 @@ Result<void> ChunkStore::serve_from_joined(const std::filesystem::path& joined, 
 
 bool ChunkStore::serving_from_joined() const { return joined_source().has_value(); }
 
+void ChunkStore::stop_serving_from_joined()
+{
+    std::lock_guard lock(joined_mutex_);
+    joined_.reset();
+}
+
 std::optional<ChunkStore::JoinedSource> ChunkStore::joined_source() const
 {
     std::lock_guard lock(joined_mutex_);

@@ -182,6 +182,7 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest, bool from_owner)
             "{} held chunks of {}, but the owner now distributes {}; starting over ({} old chunk file(s) "
             "removed, other files kept)",
             options_.data_dir.string(), manifest_->file_name, manifest.file_name, store_.clear());
+        store_.stop_serving_from_joined();
     }
     CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
     manifest_ = manifest;

@@ -21,3 +21,12 @@ for id in 1 2 3 4 5; do
 done
 [[ -n "$(ls data/owner/chunks)" ]] || fail "the owner's chunk files must stay"
 echo "ok: chunk files dropped after the join; every copy verified"
+
+# Started again with the owner gone, each peer resumes from its verified joined file alone.
+for id in 1 2 3 4 5; do start "again$id" "$PEER_BIN" --config ring.json --id "$id"; done
+wait_ok again{1..5}
+for id in 1 2 3 4 5; do
+    grep -q 'the joined file is whole and verified' "again$id.log" || fail "peer $id did not resume from its joined file"
+done
+check_file input.bin data/peer-{1..5}/input.bin
+echo "ok: a restarted peer without chunk files resumes from its joined file"
