@@ -253,14 +253,15 @@ int run(const Options& options)
             return 1;
         }
         record_swarm(report, last, options.size, run_json);
+        // Freed now rather than at the next run's start, so the next floor run finds as much free
+        // memory as this one did.
+        if (r < options.runs || !options.keep) std::filesystem::remove_all(setup.dir);
         std::printf("run %u: swarm %.2f s, every copy byte-identical\n", r, last.wall_s);
         std::fflush(stdout);
         runs.push_back(run_json);
     }
     if (options.keep) {
         std::printf("the last swarm's data, config and logs are kept in %s\n", setup.dir.string().c_str());
-    } else {
-        std::filesystem::remove_all(setup.dir);
     }
 
     std::printf("\n");
