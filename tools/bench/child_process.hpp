@@ -29,6 +29,8 @@ public:
 
     // Returns false (with a message on stderr) if the process could not be started.
     bool start(const std::string& name, const std::vector<std::string>& argv, const std::filesystem::path& log);
+    // Kills every child started so far (one failed to start, so the run cannot finish).
+    void abort() { kill_all(); }
     // Blocks until every child has exited; results come in start order.
     std::vector<ChildResult> wait_all();
     bool timed_out() const { return timed_out_; }

@@ -128,10 +128,12 @@ SwarmResult run_swarm(const SwarmSetup& setup)
         std::string name = "peer-" + std::to_string(id);
         if (!group.start(name, {setup.peer_bin, "--config", config, "--id", std::to_string(id)}, log_of(name))) {
             result.error = "cannot start " + name;
+            group.abort();
             break;
         }
     }
     std::vector<ChildResult> children = group.wait_all();
+    if (!result.error.empty()) return result;
     result.owner = children.front();
     result.peers.assign(children.begin() + 1, children.end());
     for (const auto& child : children) {
