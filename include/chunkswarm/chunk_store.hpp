@@ -11,12 +11,11 @@
 #include <vector>
 
 #include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/result.hpp"
 
 namespace chunkswarm {
-
-class Fd;
 
 class ChunkStore {
 public:

@@ -24,6 +24,28 @@ bool is_reserved_name(std::string_view name);
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
 Result<void> ensure_directory(const std::filesystem::path& dir);
 
+// Owns one file descriptor. Writers close() explicitly and check the result, because closing can
+// report a deferred write error.
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept
+    {
+        std::swap(fd_, other.fd_);
+        return *this;
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+    int close();
+
+private:
+    int fd_;
+};
+
 // An exclusive lock on a data directory for the life of the process, so that two processes
 // never write into the same one. The kernel drops it if the process dies.
 class DirectoryLock {

@@ -20,6 +20,18 @@ bool is_reserved_name(std::string_view name)
     return false;
 }
 
+Fd::~Fd()
+{
+    if (fd_ >= 0) ::close(fd_);
+}
+
+int Fd::close()
+{
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+}
+
 std::string errno_text(int err) { return std::strerror(err); }
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes)

@@ -12,37 +12,13 @@
 #include <mutex>
 #include <thread>
 
+#include "chunkswarm/file_util.hpp"
+
 namespace chunkswarm::bench {
 namespace {
 
 // As large as a socket write usefully gets on loopback; larger only costs memory.
 constexpr std::size_t kBufferBytes = 1 << 20;
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-    Fd& operator=(Fd&& other) noexcept
-    {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    ~Fd()
-    {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    // Closing a written file can report a deferred write error, so writers close and check.
-    int close()
-    {
-        int rc = ::close(fd_);
-        fd_ = -1;
-        return rc;
-    }
-
-private:
-    int fd_;
-};
 
 bool write_all(int fd, const char* data, std::size_t length)
 {
