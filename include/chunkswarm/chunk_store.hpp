@@ -84,7 +84,7 @@ private:
     Result<void> read_chunk(ChunkId id, std::span<std::uint8_t> out) const;
 
     std::filesystem::path source_;
-    std::shared_ptr<Fd> fd_;
+    Fd fd_;
     const ChunkStore* store_ = nullptr;
     Manifest manifest_;
     std::unique_ptr<std::atomic<std::uint32_t>> reused_;

@@ -1,6 +1,8 @@
 // Small file helpers shared by every role: atomic replace, errno text, reserved names.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -23,6 +25,12 @@ bool is_reserved_name(std::string_view name);
 // Writes to "<path>.tmp" and renames over `path`, so readers see the old or the new file, never half.
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
 Result<void> ensure_directory(const std::filesystem::path& dir);
+
+// Read until `out` is full or end of file; return the bytes read, or -errno.
+ssize_t read_fully(int fd, std::span<std::uint8_t> out);
+ssize_t pread_fully(int fd, std::span<std::uint8_t> out, off_t offset);
+// Writes every byte; returns 0 or the errno of the write that failed.
+int write_fully(int fd, std::span<const std::uint8_t> bytes);
 
 // Owns one file descriptor. Writers close() explicitly and check the result, because closing can
 // report a deferred write error.

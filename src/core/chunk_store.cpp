@@ -11,36 +11,6 @@
 
 namespace chunkswarm {
 
-namespace {
-
-// Reads until `out` is full or EOF; returns bytes read or -errno.
-ssize_t read_fully(int fd, std::span<std::uint8_t> out)
-{
-    std::size_t done = 0;
-    while (done < out.size()) {
-        ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -errno;
-        if (n == 0) break;
-        done += static_cast<std::size_t>(n);
-    }
-    return static_cast<ssize_t>(done);
-}
-
-int write_fully(int fd, std::span<const std::uint8_t> bytes)
-{
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return errno;
-        done += static_cast<std::size_t>(n);
-    }
-    return 0;
-}
-
-}  // namespace
-
 ChunkStore::ChunkStore(std::filesystem::path data_dir) : dir_(std::move(data_dir) / kChunkDirName) {}
 
 Result<void> ChunkStore::prepare() const { return ensure_directory(dir_); }
@@ -134,16 +104,13 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_joined(const JoinedSource
                                                               std::span<std::uint8_t> buffer) const
 {
     const auto offset = static_cast<off_t>(std::uint64_t{id} * joined.chunk_size);
-    std::size_t done = 0;
-    while (done < expected_length) {
-        ssize_t n = ::pread(joined.fd->get(), buffer.data() + done, expected_length - done,
-                            offset + static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: " +
-                              (n < 0 ? errno_text(errno) : std::string("it is too short")));
-        }
-        done += static_cast<std::size_t>(n);
+    ssize_t n = pread_fully(joined.fd->get(), buffer.first(expected_length), offset);
+    if (n < 0) {
+        return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: " +
+                          errno_text(static_cast<int>(-n)));
+    }
+    if (static_cast<std::size_t>(n) != expected_length) {
+        return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: it is too short");
     }
     return std::span<const std::uint8_t>(buffer.data(), expected_length);
 }
@@ -234,12 +201,12 @@ bool holds(const ChunkStore& store, ChunkId id, std::span<const std::uint8_t> ch
 
 Result<Splitter> Splitter::open(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store)
 {
-    auto fd = std::make_shared<Fd>(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd->valid()) {
+    Fd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
         return make_error("cannot open " + source.string() + ": " + errno_text(errno));
     }
     struct stat st {};
-    if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
         return make_error(source.string() + " is not a regular file");
     }
     Splitter splitter;
@@ -262,15 +229,10 @@ Result<Splitter> Splitter::open(const std::filesystem::path& source, std::uint32
 
 Result<void> Splitter::read_chunk(ChunkId id, std::span<std::uint8_t> out) const
 {
-    const off_t offset = static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size);
-    std::size_t done = 0;
-    while (done < out.size()) {
-        ssize_t n = ::pread(fd_->get(), out.data() + done, out.size() - done, offset + static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error("cannot read " + source_.string() + ": " + errno_text(errno));
-        if (n == 0) return make_error(source_.string() + " changed size while being split");
-        done += static_cast<std::size_t>(n);
-    }
+    const auto offset = static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size);
+    ssize_t n = pread_fully(fd_.get(), out, offset);
+    if (n < 0) return make_error("cannot read " + source_.string() + ": " + errno_text(static_cast<int>(-n)));
+    if (static_cast<std::size_t>(n) != out.size()) return make_error(source_.string() + " changed size while being split");
     return {};
 }
 

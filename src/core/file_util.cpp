@@ -20,6 +20,44 @@ bool is_reserved_name(std::string_view name)
     return false;
 }
 
+ssize_t read_fully(int fd, std::span<std::uint8_t> out)
+{
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return static_cast<ssize_t>(done);
+}
+
+ssize_t pread_fully(int fd, std::span<std::uint8_t> out, off_t offset)
+{
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(fd, out.data() + done, out.size() - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return static_cast<ssize_t>(done);
+}
+
+int write_fully(int fd, std::span<const std::uint8_t> bytes)
+{
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        done += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
 Fd::~Fd()
 {
     if (fd_ >= 0) ::close(fd_);
@@ -42,19 +80,10 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::span<
     if (fd < 0) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
     }
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return make_error("cannot write " + tmp.string() + ": " + errno_text(err));
-        }
-        done += static_cast<std::size_t>(n);
+    if (int err = write_fully(fd, bytes); err != 0) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return make_error("cannot write " + tmp.string() + ": " + errno_text(err));
     }
     if (::close(fd) != 0) {
         int err = errno;

@@ -20,18 +20,6 @@ namespace {
 // As large as a socket write usefully gets on loopback; larger only costs memory.
 constexpr std::size_t kBufferBytes = 1 << 20;
 
-bool write_all(int fd, const char* data, std::size_t length)
-{
-    while (length > 0) {
-        ssize_t n = ::write(fd, data, length);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        length -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 std::string errno_message(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // Streams the whole file to one receiver.
@@ -39,13 +27,15 @@ std::string send_file(int socket, const std::filesystem::path& source)
 {
     Fd file(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
     if (file.get() < 0) return errno_message("open " + source.string());
-    std::vector<char> buffer(kBufferBytes);
+    std::vector<std::uint8_t> buffer(kBufferBytes);
     for (;;) {
         ssize_t n = ::read(file.get(), buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_message("read " + source.string());
         if (n == 0) return {};
-        if (!write_all(socket, buffer.data(), static_cast<std::size_t>(n))) return errno_message("send");
+        if (int err = write_fully(socket, std::span(buffer).first(static_cast<std::size_t>(n))); err != 0) {
+            return "send: " + errno_text(err);
+        }
     }
 }
 
@@ -62,15 +52,15 @@ std::string receive_file(std::uint16_t port, const std::filesystem::path& destin
     }
     Fd file(::open(destination.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (file.get() < 0) return errno_message("create " + destination.string());
-    std::vector<char> buffer(kBufferBytes);
+    std::vector<std::uint8_t> buffer(kBufferBytes);
     std::uint64_t received = 0;
     for (;;) {
         ssize_t n = ::read(socket.get(), buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_message("receive");
         if (n == 0) break;
-        if (!write_all(file.get(), buffer.data(), static_cast<std::size_t>(n))) {
-            return errno_message("write " + destination.string());
+        if (int err = write_fully(file.get(), std::span(buffer).first(static_cast<std::size_t>(n))); err != 0) {
+            return "write " + destination.string() + ": " + errno_text(err);
         }
         received += static_cast<std::uint64_t>(n);
     }

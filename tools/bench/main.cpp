@@ -11,6 +11,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/settings.hpp"
 #include "chunkswarm/sha256.hpp"
 #include "copy_floor.hpp"
 #include "swarm_run.hpp"
@@ -23,8 +25,8 @@ struct Options {
     std::uint64_t size = 0;
     std::uint32_t peers = 5;
     std::uint32_t runs = 3;
-    std::uint32_t window = 16;
-    std::uint32_t chunk_size = 102400;
+    std::uint32_t window = Settings{}.request_window;
+    std::uint32_t chunk_size = kDefaultChunkSize;
     std::uint32_t timeout_s = 900;
     std::filesystem::path work = "bench-work";
     std::filesystem::path json;
@@ -295,8 +297,11 @@ int main(int argc, char** argv)
     app.add_option("--size", options.size_text, "input size: bytes, or with K/KiB, M/MiB, G/GiB (default 256MiB)");
     app.add_option("--peers", options.peers, "peers in the ring (default 5)")->check(CLI::Range(2, 256));
     app.add_option("--runs", options.runs, "floor + swarm pairs to run (default 3)")->check(CLI::Range(1, 100));
-    app.add_option("--window", options.window, "request window per neighbour (default 16)")->check(CLI::Range(1, 1024));
-    app.add_option("--chunk-size", options.chunk_size, "bytes per chunk (default 102400)")
+    app.add_option("--window", options.window, "request window per neighbour")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    app.add_option("--chunk-size", options.chunk_size, "bytes per chunk")
+        ->capture_default_str()
         ->check(CLI::Range(1024, 16 << 20));
     app.add_option("--work", options.work, "input cache and scratch space (default ./bench-work)");
     app.add_option("--json", options.json, "where the figures go as JSON (default WORK/bench.json)");

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/settings.hpp"
 #include "child_process.hpp"
 
 namespace chunkswarm::bench {
@@ -18,10 +20,10 @@ struct SwarmSetup {
     std::filesystem::path input;
     std::filesystem::path dir;  // emptied first; holds the config, the data and the logs
     std::uint32_t peers = 5;
-    std::uint32_t chunk_size = 102400;
-    std::uint32_t window = 16;
+    std::uint32_t chunk_size = kDefaultChunkSize;
+    std::uint32_t window = Settings{}.request_window;
     std::uint32_t timeout_s = 900;
-    bool keep_chunk_files = true;
+    bool keep_chunk_files = Settings{}.keep_chunk_files;
 };
 
 // What a process's log says about it.
