@@ -1,8 +1,8 @@
 // One file per chunk under <data dir>/chunks; safe to use from several threads at once.
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>

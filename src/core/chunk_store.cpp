@@ -63,8 +63,7 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_into(ChunkId id, std::uin
         if (auto joined = joined_source(); joined && err == ENOENT) {
             return read_joined(*joined, id, expected_length, buffer);
         }
-        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " +
-                          errno_text(err));
+        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " + errno_text(err));
     }
     ssize_t n = read_fully(fd.get(), buffer.first(std::size_t{expected_length} + 1));
     if (n < 0) {
@@ -106,8 +105,8 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_joined(const JoinedSource
     const auto offset = static_cast<off_t>(std::uint64_t{id} * joined.chunk_size);
     ssize_t n = pread_fully(joined.fd->get(), buffer.first(expected_length), offset);
     if (n < 0) {
-        return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: " +
-                          errno_text(static_cast<int>(-n)));
+        return make_error("cannot read chunk " + std::to_string(id) +
+                          " from the joined file: " + errno_text(static_cast<int>(-n)));
     }
     if (static_cast<std::size_t>(n) != expected_length) {
         return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: it is too short");
@@ -232,7 +231,9 @@ Result<void> Splitter::read_chunk(ChunkId id, std::span<std::uint8_t> out) const
     const auto offset = static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size);
     ssize_t n = pread_fully(fd_.get(), out, offset);
     if (n < 0) return make_error("cannot read " + source_.string() + ": " + errno_text(static_cast<int>(-n)));
-    if (static_cast<std::size_t>(n) != out.size()) return make_error(source_.string() + " changed size while being split");
+    if (static_cast<std::size_t>(n) != out.size()) {
+        return make_error(source_.string() + " changed size while being split");
+    }
     return {};
 }
 

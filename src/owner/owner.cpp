@@ -35,7 +35,8 @@ Result<Manifest> split_on_all_cores(const OwnerOptions& options, const ChunkStor
             threads.emplace_back([&, w, first, last] { outcomes[w + 1] = splitter->split_range(first, last); });
         }
     }
-    for (auto& outcome : outcomes) CS_TRY(outcome);
+    for (auto& outcome : outcomes)
+        CS_TRY(outcome);
     if (splitter->reused() > 0) {
         log::info("kept {} of the {} chunk files from an earlier split (their bytes already matched)",
                   splitter->reused(), count);

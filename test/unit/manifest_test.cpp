@@ -213,7 +213,8 @@ TEST_CASE("a split run in ranges on several threads gives the same manifest as o
         threads.emplace_back([&] { outcomes[2] = splitter->split_range(5, 17); });
         threads.emplace_back([&] { outcomes[3] = splitter->split_range(17, 24); });
     }
-    for (auto& outcome : outcomes) CHECK(outcome.ok());
+    for (auto& outcome : outcomes)
+        CHECK(outcome.ok());
     CHECK(splitter->manifest() == serial);
     CHECK(store.scan(splitter->manifest()).held.full());
     REQUIRE(store.join(splitter->manifest(), dir.path() / "joined.bin").ok());

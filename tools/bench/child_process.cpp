@@ -28,8 +28,7 @@ ChildGroup::~ChildGroup()
     }
 }
 
-bool ChildGroup::start(const std::string& name, const std::vector<std::string>& argv,
-                       const std::filesystem::path& log)
+bool ChildGroup::start(const std::string& name, const std::vector<std::string>& argv, const std::filesystem::path& log)
 {
     if (pids_.empty()) started_ = std::chrono::steady_clock::now();
     posix_spawn_file_actions_t actions;

@@ -15,8 +15,8 @@ struct ChildResult {
     std::string name;
     int exit_code = -1;  // -1: killed by a signal
     int signal = 0;
-    double wall_s = 0;   // from the start of the group until this child exited
-    double cpu_s = 0;    // user + system
+    double wall_s = 0;  // from the start of the group until this child exited
+    double cpu_s = 0;   // user + system
 };
 
 // Starts processes and waits for all of them; a watchdog kills the group after `limit`.

@@ -39,7 +39,8 @@ struct Options {
 std::optional<std::uint64_t> parse_size(const std::string& text)
 {
     static const std::map<std::string, std::uint64_t> kUnits = {
-        {"", 1}, {"B", 1}, {"K", 1024}, {"KiB", 1024}, {"M", 1 << 20}, {"MiB", 1 << 20}, {"G", 1 << 30}, {"GiB", 1 << 30},
+        {"", 1},        {"B", 1},         {"K", 1024},    {"KiB", 1024},
+        {"M", 1 << 20}, {"MiB", 1 << 20}, {"G", 1 << 30}, {"GiB", 1 << 30},
     };
     std::size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
@@ -141,8 +142,8 @@ public:
         nlohmann::json out = nlohmann::json::object();
         for (const auto& f : figures_) {
             auto [lo, hi] = std::minmax_element(f.values.begin(), f.values.end());
-            out[f.name] = {{"unit", f.unit}, {"min", *lo}, {"median", median(f.values)}, {"max", *hi},
-                           {"values", f.values}};
+            out[f.name] = {
+                {"unit", f.unit}, {"min", *lo}, {"median", median(f.values)}, {"max", *hi}, {"values", f.values}};
         }
         return out;
     }
@@ -183,9 +184,7 @@ void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, 
     report.add("bootstrap from owner, first peer", "s", boot_min);
     report.add("bootstrap from owner, last peer", "s", boot_max);
     run_json["swarm_s"] = swarm.wall_s;
-    run_json["owner"] = {{"exit_s", swarm.owner.wall_s},
-                         {"peak_rss_mib", owner_rss},
-                         {"cpu_s", swarm.owner.cpu_s}};
+    run_json["owner"] = {{"exit_s", swarm.owner.wall_s}, {"peak_rss_mib", owner_rss}, {"cpu_s", swarm.owner.cpu_s}};
     run_json["peers"] = peers;
 }
 
@@ -216,11 +215,11 @@ int run(const Options& options)
     setup.window = options.window;
     setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
-    std::printf("bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
-                "chunk files %s; floor and swarm alternate\n",
-                options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers,
-                options.chunk_size, options.window, options.runs,
-                options.drop_chunks ? "dropped after the join" : "kept (the default)");
+    std::printf(
+        "bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
+        "chunk files %s; floor and swarm alternate\n",
+        options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers, options.chunk_size,
+        options.window, options.runs, options.drop_chunks ? "dropped after the join" : "kept (the default)");
     std::fflush(stdout);
 
     Report report;
@@ -275,10 +274,15 @@ int run(const Options& options)
     }
     print_bootstraps(last);
 
-    nlohmann::json out = {{"size_bytes", options.size}, {"peers", options.peers}, {"runs", options.runs},
-                          {"chunk_size", options.chunk_size}, {"request_window", options.window},
+    nlohmann::json out = {{"size_bytes", options.size},
+                          {"peers", options.peers},
+                          {"runs", options.runs},
+                          {"chunk_size", options.chunk_size},
+                          {"request_window", options.window},
                           {"keep_chunk_files", !options.drop_chunks},
-                          {"swarm_over_floor", ratio}, {"figures", report.to_json()}, {"per_run", runs}};
+                          {"swarm_over_floor", ratio},
+                          {"figures", report.to_json()},
+                          {"per_run", runs}};
     auto json_path = options.json.empty() ? options.work / "bench.json" : options.json;
     std::ofstream(json_path) << out.dump(2) << "\n";
     std::printf("figures written to %s\n", json_path.string().c_str());
@@ -292,8 +296,9 @@ int main(int argc, char** argv)
 {
     using namespace chunkswarm::bench;
     Options options;
-    CLI::App app{"Times the copy floor (N plain TCP copies of the file from one sender over loopback) against\n"
-                 "the swarm (owner + N peers in a ring), alternating, and prints min/median/max of each figure."};
+    CLI::App app{
+        "Times the copy floor (N plain TCP copies of the file from one sender over loopback) against\n"
+        "the swarm (owner + N peers in a ring), alternating, and prints min/median/max of each figure."};
     app.add_option("--size", options.size_text, "input size: bytes, or with K/KiB, M/MiB, G/GiB (default 256MiB)");
     app.add_option("--peers", options.peers, "peers in the ring (default 5)")->check(CLI::Range(2, 256));
     app.add_option("--runs", options.runs, "floor + swarm pairs to run (default 3)")->check(CLI::Range(1, 100));

@@ -60,8 +60,8 @@ std::optional<double> line_time(const std::string& line, std::chrono::system_clo
 {
     std::tm tm{};
     int millis = 0;
-    if (std::sscanf(line.c_str(), "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                    &tm.tm_min, &tm.tm_sec, &millis) != 7) {
+    if (std::sscanf(line.c_str(), "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                    &tm.tm_sec, &millis) != 7) {
         return std::nullopt;
     }
     tm.tm_year -= 1900;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "child_process.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/settings.hpp"
-#include "child_process.hpp"
 
 namespace chunkswarm::bench {
 
@@ -28,9 +28,9 @@ struct SwarmSetup {
 
 // What a process's log says about it.
 struct LogFacts {
-    std::optional<double> bootstrap_s;    // peer: its share from the owner held
-    std::optional<double> joined_s;       // peer: the file joined and verified
-    std::optional<double> peak_rss_mib;   // its own peak (VmHWM), from its last line
+    std::optional<double> bootstrap_s;   // peer: its share from the owner held
+    std::optional<double> joined_s;      // peer: the file joined and verified
+    std::optional<double> peak_rss_mib;  // its own peak (VmHWM), from its last line
 };
 
 struct SwarmResult {
