@@ -12,6 +12,7 @@ namespace chunkswarm::cli {
 
 struct LogFlags {
     std::string level = "info";
+    std::string format = "text";
     bool quiet = false;
 };
 

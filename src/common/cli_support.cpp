@@ -24,17 +24,22 @@ void add_log_flags(CLI::App& app, LogFlags& flags)
 {
     app.add_option("--log-level", flags.level, "trace, debug, info (every activity line), warn, error or off")
         ->capture_default_str();
+    app.add_option("--log-format", flags.format,
+                   "text (for people) or json (one object per line with named fields, for programs)")
+        ->capture_default_str();
     app.add_flag("--quiet,-q", flags.quiet, "only warnings and errors (same as --log-level warn)");
 }
 
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)
 {
     auto level = log::parse_level(flags.quiet ? "warn" : flags.level);
-    if (!level) {
-        std::fprintf(stderr, "%s: error: %s\n", program.c_str(), level.error().message.c_str());
+    auto format = log::parse_format(flags.format);
+    for (const Error* error : {level ? nullptr : &level.error(), format ? nullptr : &format.error()}) {
+        if (error == nullptr) continue;
+        std::fprintf(stderr, "%s: error: %s\n", program.c_str(), error->message.c_str());
         return false;
     }
-    log::init(name, level.value());
+    log::init(name, level.value(), format.value());
     return true;
 }
 
@@ -66,8 +71,11 @@ void log_resource_use()
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
     auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-    log::info("resources: peak memory {:.1f} MiB, CPU {:.2f} s user + {:.2f} s system", peak_mib,
-              seconds(usage.ru_utime), seconds(usage.ru_stime));
+    log::event("resources",
+               {{"peak_kib", static_cast<std::int64_t>(peak_mib * 1024)},
+                {"cpu_ms", static_cast<std::int64_t>((seconds(usage.ru_utime) + seconds(usage.ru_stime)) * 1000)}},
+               "resources: peak memory {:.1f} MiB, CPU {:.2f} s user + {:.2f} s system", peak_mib,
+               seconds(usage.ru_utime), seconds(usage.ru_stime));
 }
 
 int fail(const std::string& program, const std::string& message, int exit_code)

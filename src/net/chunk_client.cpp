@@ -75,7 +75,8 @@ void ChunkClient::on_connected(int status)
     backoff_.reset();
     reported_waiting_ = false;
     ever_connected_ = true;
-    log::info("connected to {} at {}; asking for its chunk ID list", options_.remote_label,
+    log::event("connected", {{"to", options_.remote_label}}, "connected to {} at {}; asking for its chunk ID list",
+               options_.remote_label,
               options_.remote.to_string());
     connection_->start_reading();
     awaiting_proof_ = !options_.secret.empty();
@@ -211,8 +212,9 @@ void ChunkClient::handle(const ManifestMsg& message)
 
 void ChunkClient::handle(const HaveList& message)
 {
-    log::info("received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
-              format_ids(message.have.ids()));
+    log::event("list_received", {{"from", options_.remote_label}, {"count", message.have.count()}},
+               "received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
+               format_ids(message.have.ids()));
     planner_->on_remote_list(message.have);
     have_list_ = true;
     pump();
@@ -221,7 +223,8 @@ void ChunkClient::handle(const HaveList& message)
 
 void ChunkClient::handle(const Have& message)
 {
-    log::info("received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
+    log::event("list_update_received", {{"from", options_.remote_label}, {"count", message.ids.size()}},
+               "received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
     for (ChunkId id : message.ids)
         planner_->on_remote_have(id);
     pump();
@@ -248,8 +251,15 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     planner_->on_stored(id);
-    log::info("received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
-              message.bytes.size(), planner_->local().count(), manifest_->chunk_count);
+    const std::size_t held = planner_->local().count();
+    log::event("chunk_received",
+               {{"chunk", id},
+                {"from", options_.remote_label},
+                {"bytes", message.bytes.size()},
+                {"held", held},
+                {"total", manifest_->chunk_count}},
+               "received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
+               message.bytes.size(), held, manifest_->chunk_count);
     pump();
     check_finished();
 }
@@ -288,7 +298,8 @@ void ChunkClient::pump()
 {
     if (!connection_ || finishing_) return;
     for (auto& piece : split_for_messages(planner_->next_requests())) {
-        log::info("requested chunks [{}] from {}", format_ids(piece), options_.remote_label);
+        log::event("chunks_requested", {{"from", options_.remote_label}, {"count", piece.size()}},
+                   "requested chunks [{}] from {}", format_ids(piece), options_.remote_label);
         connection_->send(Request{std::move(piece)});
     }
     watch_for_stall();

@@ -197,7 +197,8 @@ void ServerSession::admit()
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(ManifestMsg{*server_->context_.manifest});
     connection_->send(HaveList{offered_});
-    log::info("sent chunk ID list to {}: {} chunk(s) [{}]", label_, offered_.count(), format_ids(offered_.ids()));
+    log::event("list_sent", {{"to", label_}, {"count", offered_.count()}}, "sent chunk ID list to {}: {} chunk(s) [{}]",
+               label_, offered_.count(), format_ids(offered_.ids()));
 }
 
 void ServerSession::announce()
@@ -215,14 +216,16 @@ void ServerSession::announce()
 void ServerSession::send_have(const std::vector<ChunkId>& ids)
 {
     for (auto& piece : split_for_messages(ids)) {
-        log::info("sent chunk ID list update to {}: [{}]", label_, format_ids(piece));
+        log::event("list_update_sent", {{"to", label_}, {"count", piece.size()}}, "sent chunk ID list update to {}: [{}]",
+                   label_, format_ids(piece));
         connection_->send(Have{std::move(piece)});
     }
 }
 
 void ServerSession::handle(const Request& request)
 {
-    log::info("received request from {} for chunks [{}]", label_, format_ids(request.ids));
+    log::event("request_received", {{"from", label_}, {"count", request.ids.size()}},
+               "received request from {} for chunks [{}]", label_, format_ids(request.ids));
     for (ChunkId id : request.ids) {
         if (!offered_.contains(id)) {
             std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
@@ -297,7 +300,8 @@ void ServerSession::on_read_done(ReadJob& job)
         }
         std::size_t size = result.value().size();
         connection_->send(encode_chunk(job.ids[i], std::move(result).value()));
-        log::info("sent chunk {} to {} ({} bytes)", job.ids[i], label_, size);
+        log::event("chunk_sent", {{"chunk", job.ids[i]}, {"to", label_}, {"bytes", size}}, "sent chunk {} to {} ({} bytes)",
+                   job.ids[i], label_, size);
     }
     pump_reads();
 }

@@ -4,8 +4,19 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 namespace chunkswarm::log {
 namespace {
+
+// Set once by init(), before any other thread logs.
+Format g_format = Format::text;
+
+void append_json_string(std::string& out, std::string_view text)
+{
+    // File names need not be UTF-8; replacing bad bytes keeps every line valid JSON.
+    out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 spdlog::level::level_enum to_spdlog(Level level)
 {
@@ -34,15 +45,29 @@ Result<Level> parse_level(const std::string& name)
     return make_error("unknown log level \"" + name + "\" (use trace, debug, info, warn, error or off)");
 }
 
-void init(const std::string& name, Level level)
+Result<Format> parse_format(const std::string& name)
 {
+    if (name == "text") return Format::text;
+    if (name == "json") return Format::json;
+    return make_error("unknown log format \"" + name + "\" (use text or json)");
+}
+
+void init(const std::string& name, Level level, Format format)
+{
+    g_format = format;
     // A dedicated writer thread keeps console output off the event loops; blocking instead of
     // dropping keeps every activity line, as the console is the record of what happened.
     spdlog::init_thread_pool(8192, 1);
     auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
     auto logger =
         std::make_shared<spdlog::async_logger>(name, sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
+    if (format == Format::json) {
+        // Every line is one JSON object; the body (event, fields, msg) comes from event_body().
+        logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","proc":"%n",%v})",
+                            spdlog::pattern_time_type::utc);
+    } else {
+        logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
+    }
     logger->set_level(to_spdlog(level));
     logger->flush_on(spdlog::level::warn);
     spdlog::set_default_logger(logger);
@@ -55,9 +80,36 @@ bool enabled(Level level)
     return logger != nullptr && logger->should_log(to_spdlog(level));
 }
 
-void write(Level level, std::string_view message)
+void write(Level level, std::string_view message) { write_event(level, "log", {}, message); }
+
+std::string event_body(std::string_view name, std::initializer_list<Field> fields, std::string_view message)
 {
-    if (auto* logger = spdlog::default_logger_raw()) logger->log(to_spdlog(level), message);
+    std::string body = "\"event\":";
+    append_json_string(body, name);
+    for (const Field& field : fields) {
+        body += ',';
+        append_json_string(body, field.key);
+        body += ':';
+        if (const auto* number = std::get_if<std::int64_t>(&field.value)) {
+            body += std::to_string(*number);
+        } else {
+            append_json_string(body, std::get<std::string_view>(field.value));
+        }
+    }
+    body += ",\"msg\":";
+    append_json_string(body, message);
+    return body;
+}
+
+void write_event(Level level, std::string_view name, std::initializer_list<Field> fields, std::string_view message)
+{
+    auto* logger = spdlog::default_logger_raw();
+    if (logger == nullptr) return;
+    if (g_format == Format::text) {
+        logger->log(to_spdlog(level), message);
+    } else {
+        logger->log(to_spdlog(level), event_body(name, fields, message));
+    }
 }
 
 void flush()

@@ -52,8 +52,9 @@ Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& s
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log::info("split {} ({} bytes) into {} chunks of {} bytes in {} ({} ms); SHA-256 {}", options.file.string(),
-              m.file_size, m.chunk_count, m.chunk_size, store.dir().string(), ms, to_hex(m.file_sha256));
+    log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}},
+               "split {} ({} bytes) into {} chunks of {} bytes in {} ({} ms); SHA-256 {}", options.file.string(),
+               m.file_size, m.chunk_count, m.chunk_size, store.dir().string(), ms, to_hex(m.file_sha256));
     return manifest;
 }
 
@@ -82,8 +83,9 @@ public:
         if (auto listening = server_->listen(options_.bind); !listening) {
             return cli::fail("owner", listening.error().message);
         }
-        log::info("listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options_.bind.host,
-                  server_->port(), slots_.slots(), slots_.slots());
+        log::event("listening", {{"port", server_->port()}, {"peers", slots_.slots()}},
+                   "listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options_.bind.host,
+                   server_->port(), slots_.slots(), slots_.slots());
         auto manifest = prepare_chunks(options_, store_);
         if (!manifest) return cli::fail("owner", manifest.error().message);
         manifest_ = std::move(manifest).value();
@@ -116,7 +118,8 @@ private:
     void on_share_delivered(std::uint32_t peer_id)
     {
         if (!slots_.mark_served(peer_id)) return;
-        log::info("peer {} holds its share; {} of {} peers served", peer_id, slots_.served_count(), slots_.slots());
+        log::event("peer_served", {{"peer", peer_id}, {"served", slots_.served_count()}},
+                   "peer {} holds its share; {} of {} peers served", peer_id, slots_.served_count(), slots_.slots());
         if (slots_.all_served() && !options_.linger) {
             log::info("every share is delivered, so every chunk is in the swarm; the owner exits");
             server_->close();

@@ -105,8 +105,8 @@ int PeerNode::run()
     trade();
     std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
-    log::info("finished: holds {} and its upload neighbour is complete; exiting",
-              (options_.data_dir / manifest_->file_name).string());
+    log::event("finished", {}, "finished: holds {} and its upload neighbour is complete; exiting",
+               (options_.data_dir / manifest_->file_name).string());
     return 0;
 }
 
@@ -114,7 +114,8 @@ Result<void> PeerNode::open_upload_port()
 {
     server_ = std::make_unique<net::ChunkServer>(upload_thread_.loop(), upload_context());
     CS_TRY(server_->listen(options_.listen));
-    log::info("upload server listening on {}:{}", options_.listen.host, server_->port());
+    log::event("listening", {{"port", server_->port()}}, "upload server listening on {}:{}", options_.listen.host,
+               server_->port());
     return {};
 }
 
@@ -132,9 +133,10 @@ void PeerNode::resume_from_disk()
     ChunkStore::ScanResult scan = store_.scan(saved.value());
     manifest_ = std::move(saved).value();
     manifest_from_disk_ = true;
-    log::info("resuming {}: {} of {} chunks verified on disk{}", manifest_->file_name, scan.held.count(),
-              manifest_->chunk_count,
-              scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
+    log::event("resumed", {{"held", scan.held.count()}, {"total", manifest_->chunk_count}},
+               "resuming {}: {} of {} chunks verified on disk{}", manifest_->file_name, scan.held.count(),
+               manifest_->chunk_count,
+               scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
     inventory_.reset(std::move(scan.held));
 }
 
@@ -153,7 +155,8 @@ bool PeerNode::resume_from_joined_file(const Manifest& saved)
     manifest_ = saved;
     manifest_from_disk_ = true;
     inventory_.reset(ChunkSet::all(saved.chunk_count));
-    log::info("resuming {}: the joined file is whole and verified; serving from it", saved.file_name);
+    log::event("resumed", {{"held", saved.chunk_count}, {"total", saved.chunk_count}},
+               "resuming {}: the joined file is whole and verified; serving from it", saved.file_name);
     return true;
 }
 
@@ -188,8 +191,9 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest, bool from_owner)
     manifest_ = manifest;
     manifest_from_disk_ = false;
     inventory_.reset(ChunkSet(manifest.chunk_count));
-    log::info("received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
-              manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
+    log::event("manifest", {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
+               "received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
+               manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
     return {};
 }
 
@@ -250,8 +254,9 @@ net::ClientHooks PeerNode::bootstrap_hooks()
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
     hooks.on_finished = [this](const RequestPlanner& planner) -> Result<void> {
         CS_TRY(write_summary_now());
-        log::info("holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
-                  summary_path().string());
+        log::event("share_held", {{"held", planner.local().count()}},
+                   "holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
+                   summary_path().string());
         return {};
     };
     return hooks;
@@ -336,11 +341,13 @@ Result<void> PeerNode::finish_file()
                   destination.string());
         return {};
     }
+    log::event("joining", {}, "all {} chunks held; joining them into {}", manifest_->chunk_count,
+               destination.string());
     auto started = std::chrono::steady_clock::now();
     CS_TRY(store_.join(*manifest_, destination));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log::info("all {} chunks held; joined them into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
-              destination.string(), manifest_->file_size, ms);
+    log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
+               destination.string(), manifest_->file_size, ms);
     if (!options_.settings.keep_chunk_files) {
         CS_TRY(store_.serve_from_joined(destination, manifest_->chunk_size));
         log::info("dropped {} chunk file(s) (keep_chunk_files is false); serving from {} from now on", store_.clear(),

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/sample_file.hpp"
 #include "chunkswarm/settings.hpp"
 #include "chunkswarm/sha256.hpp"
 #include "copy_floor.hpp"
@@ -36,42 +37,13 @@ struct Options {
     bool drop_chunks = false;
 };
 
-std::optional<std::uint64_t> parse_size(const std::string& text)
-{
-    static const std::map<std::string, std::uint64_t> kUnits = {
-        {"", 1},        {"B", 1},         {"K", 1024},    {"KiB", 1024},
-        {"M", 1 << 20}, {"MiB", 1 << 20}, {"G", 1 << 30}, {"GiB", 1 << 30},
-    };
-    std::size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
-        ++digits;
-    auto unit = kUnits.find(text.substr(digits));
-    if (digits == 0 || digits > 12 || unit == kUnits.end()) return std::nullopt;
-    return std::stoull(text.substr(0, digits)) * unit->second;
-}
-
 // Random bytes, so no chunk hashes like another; kept between runs of the bench.
 bool make_input(const std::filesystem::path& path, std::uint64_t size)
 {
     std::error_code ec;
     if (std::filesystem::file_size(path, ec) == size && !ec) return true;
     std::cout << "bench: writing a " << size << "-byte random input to " << path.string() << "\n";
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    std::vector<std::uint64_t> block(1 << 17);
-    std::uint64_t state = 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(std::time(nullptr));
-    for (std::uint64_t left = size; left > 0 && out;) {
-        for (auto& word : block) {  // splitmix64
-            std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-            word = z ^ (z >> 31);
-        }
-        std::uint64_t n = std::min<std::uint64_t>(left, block.size() * sizeof(std::uint64_t));
-        out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
-        left -= n;
-    }
-    out.close();
-    return static_cast<bool>(out);
+    return write_random_file(path, size);
 }
 
 // Checks every peer's joined file against the input, two at a time (this machine has two cores).
@@ -317,7 +289,7 @@ int main(int argc, char** argv)
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     CLI11_PARSE(app, argc, argv);
-    auto size = parse_size(options.size_text);
+    auto size = chunkswarm::parse_size(options.size_text);
     if (!size) {
         std::cerr << "bench: --size " << options.size_text << " is not a size (try 1GiB, 256MiB, 5000000)\n";
         return 2;

@@ -1,0 +1,58 @@
+// One program run by the launcher: a libuv process handle with its stdout and stderr on pipes,
+// cut into lines. The exit is reported only after both pipes have ended, so no line is lost.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chunkswarm/net/uv_handle.hpp"
+#include "chunkswarm/result.hpp"
+
+namespace chunkswarm::swarm {
+
+class ChildProcess {
+public:
+    using LineCallback = std::function<void(std::string_view line)>;
+    using ExitCallback = std::function<void(std::int64_t exit_code, int signal)>;
+
+    ChildProcess(uv_loop_t* loop, LineCallback on_line, ExitCallback on_exit);
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    ~ChildProcess();
+
+    Result<void> spawn(const std::vector<std::string>& argv);
+    // A no-op once the process has exited.
+    void kill(int signal);
+    bool running() const { return running_; }
+    int pid() const { return pid_; }
+
+private:
+    struct Output {
+        ChildProcess* owner = nullptr;
+        net::UvHandle<uv_pipe_t> pipe;
+        std::string partial;
+    };
+    static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+    void take(Output& output, std::string_view bytes);
+    void ended(Output& output);
+    void one_part_done();
+
+    uv_loop_t* loop_;
+    LineCallback on_line_;
+    ExitCallback on_exit_;
+    net::UvHandle<uv_process_t> process_;
+    Output out_;
+    Output err_;
+    bool running_ = false;
+    int pid_ = 0;
+    int parts_left_ = 3;  // the exit and the two pipes' ends
+    std::int64_t exit_code_ = 0;
+    int signal_ = 0;
+};
+
+}  // namespace chunkswarm::swarm

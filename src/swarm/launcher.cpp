@@ -1,0 +1,349 @@
+#include "launcher.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/net/uv_handle.hpp"
+#include "chunkswarm/sha256.hpp"
+#include "child_process.hpp"
+#include "html_report.hpp"
+#include "swarm_model.hpp"
+#include "text_view.hpp"
+
+namespace chunkswarm::swarm {
+namespace {
+
+constexpr std::uint64_t kLiveRedrawMs = 250;
+// A peer that has not reached the owner within this long does not hold up the next one.
+constexpr std::uint64_t kNextPeerFallbackMs = 3000;
+constexpr std::uint64_t kKillGraceMs = 5000;
+
+std::size_t terminal_width()
+{
+    winsize size{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20) return size.ws_col;
+    return 100;
+}
+
+std::vector<std::uint32_t> peer_ids_of(const SwarmConfig& config)
+{
+    std::vector<std::uint32_t> ids;
+    for (const PeerConfig& peer : config.peers)
+        ids.push_back(peer.id);
+    return ids;
+}
+
+class Launcher {
+public:
+    explicit Launcher(const LaunchOptions& options) : options_(options), model_(peer_ids_of(options.config))
+    {
+        uv_loop_init(&loop_);
+        for (std::size_t i = 0; i < model_.size(); ++i) {
+            logs_.emplace_back(log_path(i, ".log"));
+            events_.emplace_back(log_path(i, ".events.jsonl"));
+        }
+    }
+    Launcher(const Launcher&) = delete;
+    Launcher& operator=(const Launcher&) = delete;
+    ~Launcher()
+    {
+        children_.clear();
+        timers_.clear();
+        signals_.clear();
+        net::close_loop(&loop_);
+    }
+
+    int run()
+    {
+        started_ = std::chrono::steady_clock::now();
+        watch_signal(SIGINT);
+        watch_signal(SIGTERM);
+        start_process(0);
+        next_timer_ = add_timer();
+        next_timer_->start(kNextPeerFallbackMs, [this] { start_next_peer(); });
+        if (options_.timeout_s > 0) {
+            add_timer()->start(static_cast<std::uint64_t>(options_.timeout_s * 1000), [this] {
+                stop(fmt::format("the run took longer than --timeout {} s", options_.timeout_s), 1);
+            });
+        }
+        tick_timer_ = add_timer();
+        if (options_.display == Display::live) tick_timer_->start(0, [this] { draw(); }, kLiveRedrawMs);
+        if (options_.display == Display::plain) {
+            auto every = static_cast<std::uint64_t>(options_.interval_s * 1000);
+            tick_timer_->start(every, [this] { print(progress_line(model_, now())); }, every);
+        }
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        return conclude();
+    }
+
+private:
+    std::filesystem::path log_dir() const { return options_.work / "logs"; }
+    std::string base_name(std::size_t index) const
+    {
+        return index == 0 ? "owner" : "peer-" + std::to_string(options_.config.peers[index - 1].id);
+    }
+    std::filesystem::path log_path(std::size_t index, const char* suffix) const
+    {
+        return log_dir() / (base_name(index) + suffix);
+    }
+    std::filesystem::path data_dir(std::size_t index) const { return options_.work / base_name(index); }
+    double now() const
+    {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    }
+
+    net::Timer* add_timer()
+    {
+        timers_.push_back(std::make_unique<net::Timer>(&loop_));
+        return timers_.back().get();
+    }
+
+    void watch_signal(int signum)
+    {
+        auto handle = std::make_unique<net::UvHandle<uv_signal_t>>(
+            [this](uv_signal_t* s) { return uv_signal_init(&loop_, s); });
+        handle->get()->data = this;
+        uv_signal_start(
+            handle->get(),
+            [](uv_signal_t* s, int signum) {
+                static_cast<Launcher*>(s->data)->stop(
+                    fmt::format("{} received; stopping every process", signum == SIGINT ? "SIGINT" : "SIGTERM"),
+                    128 + signum);
+            },
+            signum);
+        signals_.push_back(std::move(handle));
+    }
+
+    std::vector<std::string> argv_for(std::size_t index) const
+    {
+        const std::string config = options_.config_path.string();
+        std::vector<std::string> argv;
+        if (index == 0) {
+            argv = {(options_.bin_dir / "owner").string(), "--config", config, "--file", options_.file.string()};
+        } else {
+            argv = {(options_.bin_dir / "peer").string(), "--config", config, "--id",
+                    std::to_string(options_.config.peers[index - 1].id)};
+        }
+        for (const char* arg : {"--data-dir", "", "--log-format", "json"})
+            argv.emplace_back(*arg ? arg : data_dir(index).string());
+        return argv;
+    }
+
+    void start_process(std::size_t index)
+    {
+        auto child = std::make_unique<ChildProcess>(
+            &loop_, [this, index](std::string_view line) { on_line(index, line); },
+            [this, index](std::int64_t code, int signal) { on_exit(index, code, signal); });
+        model_.on_started(index, now());
+        auto spawned = child->spawn(argv_for(index));
+        children_.push_back(std::move(child));
+        if (!spawned) {
+            print(fmt::format("swarm: {}\n", spawned.error().message));
+            model_.on_exit(index, now(), 127, 0, false);
+            stop(model_.process(index).name + " could not be started", 1);
+        }
+    }
+
+    void start_next_peer()
+    {
+        if (stopping_ || wound_down_ || children_.size() >= model_.size()) return;
+        do {
+            start_process(children_.size());
+        } while (options_.together && !stopping_ && children_.size() < model_.size());
+        next_timer_->start(kNextPeerFallbackMs, [this] { start_next_peer(); });
+    }
+
+    void on_line(std::size_t index, std::string_view line)
+    {
+        logs_[index] << readable_line(line) << '\n';
+        if (!line.empty() && line.front() == '{') events_[index] << line << '\n';
+        std::string event = model_.on_line(index, now(), line);
+        // Peers join one at a time: the next starts once this one is in touch with the owner.
+        const bool owner_ready = index == 0 && event == "listening";
+        const bool peer_ready = index > 0 && index + 1 == children_.size() && (event == "manifest" || event == "resumed");
+        if (owner_ready || peer_ready) start_next_peer();
+    }
+
+    void on_exit(std::size_t index, std::int64_t code, int signal)
+    {
+        logs_[index].flush();
+        model_.on_exit(index, now(), static_cast<int>(code), signal, stopping_);
+        const Process& p = model_.process(index);
+        if (!p.succeeded() && !stopping_) {
+            std::string what = signal ? fmt::format("was killed by signal {}", signal)
+                                      : fmt::format("exited with status {}", code);
+            std::string report =
+                fmt::format("swarm: {} {}; its last lines ({}):\n", p.name, what, log_path(index, ".log").string());
+            for (const std::string& line : p.tail)
+                report += "  | " + line + "\n";
+            print(report);
+            stop(p.name + " failed", 1);
+        }
+        if (index > 0 && index + 1 == children_.size()) start_next_peer();
+        if (model_.all_exited() || (stopping_ && no_child_running())) wind_down();
+    }
+
+    bool no_child_running() const
+    {
+        for (const auto& child : children_) {
+            if (child->running()) return false;
+        }
+        return true;
+    }
+
+    void stop(const std::string& why, int exit_code)
+    {
+        if (stopping_) return;
+        stopping_ = true;
+        stop_code_ = exit_code;
+        stop_reason_ = why;
+        print(fmt::format("swarm: {}\n", why));
+        for (auto& child : children_)
+            child->kill(SIGTERM);
+        add_timer()->start(kKillGraceMs, [this] {
+            for (auto& child : children_)
+                child->kill(SIGKILL);
+        });
+        if (no_child_running()) wind_down();
+    }
+
+    // Everything has exited: let the loop end.
+    void wind_down()
+    {
+        if (wound_down_) return;
+        wound_down_ = true;
+        if (options_.display == Display::live) draw();
+        for (auto& timer : timers_)
+            timer->close();
+        for (auto& handle : signals_)
+            handle->close();
+    }
+
+    void draw()
+    {
+        std::string frame = drawn_lines_ ? fmt::format("\x1b[{}F", drawn_lines_) : "";
+        std::string view = live_view(model_, now(), terminal_width() - 1);
+        drawn_lines_ = 0;
+        for (std::size_t start = 0, end; (end = view.find('\n', start)) != std::string::npos; start = end + 1) {
+            frame += "\x1b[2K" + view.substr(start, end - start + 1);
+            ++drawn_lines_;
+        }
+        std::fputs(frame.c_str(), stdout);
+        std::fflush(stdout);
+    }
+
+    // A message above the live view (which is drawn again beneath it), or a plain line.
+    void print(const std::string& text)
+    {
+        if (options_.display == Display::live && drawn_lines_ > 0) {
+            std::printf("\x1b[%zuF\x1b[J", drawn_lines_);
+            drawn_lines_ = 0;
+        }
+        if (options_.display != Display::quiet || text.rfind("swarm:", 0) == 0) std::fputs(text.c_str(), stdout);
+        std::fflush(stdout);
+        if (options_.display == Display::live && !model_.all_exited()) draw();
+    }
+
+    RunSummary summarize() const
+    {
+        RunSummary summary;
+        summary.wall_s = model_.last_time();
+        summary.file_name = options_.file.filename().string();
+        std::error_code ec;
+        summary.file_bytes = std::filesystem::file_size(options_.file, ec);
+        auto original = sha256_of_file(options_.file);
+        summary.file_sha256 = original ? to_hex(*original) : "unreadable";
+        for (std::size_t i = 0; i < model_.size(); ++i) {
+            const Process& p = model_.process(i);
+            std::string how = p.exit_signal ? fmt::format("killed by signal {}", *p.exit_signal)
+                              : p.exit_code ? fmt::format("exit {}", *p.exit_code)
+                                            : "never started";
+            if (p.is_owner) {
+                summary.verdicts.push_back(p.succeeded()                ? "served every share"
+                                           : p.state == State::stopped ? "stopped (" + how + ")"
+                                                                       : "FAILED (" + how + ")");
+                summary.verified.push_back(p.succeeded());
+                continue;
+            }
+            std::filesystem::path copy = data_dir(i) / summary.file_name;
+            auto digest = sha256_of_file(copy);
+            bool same = original && digest && *digest == *original;
+            summary.verified.push_back(same && p.succeeded());
+            std::string verdict = same ? "OK, SHA-256 matches" : digest ? "WRONG BYTES" : "no copy";
+            if (!p.succeeded()) verdict += " (" + (p.state == State::stopped ? "stopped, " + how : how) + ")";
+            summary.verdicts.push_back(verdict);
+        }
+        return summary;
+    }
+
+    int conclude()
+    {
+        for (auto& log : logs_)
+            log.flush();
+        RunSummary summary = summarize();
+        std::string out = "\n" + summary_table(model_, summary);
+        if (options_.report) {
+            std::ofstream report(*options_.report);
+            report << html_report(model_, summary);
+            out += report ? "report: " + options_.report->string() + "\n"
+                          : "swarm: cannot write the report to " + options_.report->string() + "\n";
+        }
+        out += fmt::format("logs: {}/  data: {}/{{owner,peer-*}}/\n", log_dir().string(), options_.work.string());
+        std::fputs(out.c_str(), stdout);
+        if (stopping_) {
+            std::fputs(left_behind().c_str(), stdout);
+            return stop_code_;
+        }
+        bool all_good = true;
+        for (bool ok : summary.verified)
+            all_good = all_good && ok;
+        return all_good ? 0 : 1;
+    }
+
+    // After a stop: where each peer's partial download is, so a rerun of that peer resumes it.
+    std::string left_behind() const
+    {
+        std::string out = "swarm: stopped (" + stop_reason_ + "); every process has ended. Left behind:\n";
+        for (std::size_t i = 1; i < model_.size(); ++i) {
+            const Process& p = model_.process(i);
+            out += fmt::format("  {}: {} of {} chunk(s) in {}\n", p.name, p.held, p.total, data_dir(i).string());
+        }
+        return out + "  a peer started again with the same --data-dir keeps the chunks that verify\n";
+    }
+
+    const LaunchOptions& options_;
+    uv_loop_t loop_{};
+    SwarmModel model_;
+    std::vector<std::ofstream> logs_;
+    std::vector<std::ofstream> events_;
+    std::vector<std::unique_ptr<ChildProcess>> children_;  // index as in the model; started in order
+    std::vector<std::unique_ptr<net::Timer>> timers_;
+    std::vector<std::unique_ptr<net::UvHandle<uv_signal_t>>> signals_;
+    net::Timer* next_timer_ = nullptr;
+    net::Timer* tick_timer_ = nullptr;
+    std::chrono::steady_clock::time_point started_;
+    std::size_t drawn_lines_ = 0;
+    bool stopping_ = false;
+    bool wound_down_ = false;
+    int stop_code_ = 0;
+    std::string stop_reason_;
+};
+
+}  // namespace
+
+int launch(const LaunchOptions& options)
+{
+    Launcher launcher(options);
+    return launcher.run();
+}
+
+}  // namespace chunkswarm::swarm

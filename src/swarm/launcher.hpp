@@ -1,0 +1,32 @@
+// Runs a whole swarm on this machine: the owner, then the peers of the config, each program's
+// output into its log file and into the model; shows progress, stops everything on Ctrl-C or a
+// failure, and checks every copy at the end.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "chunkswarm/config.hpp"
+
+namespace chunkswarm::swarm {
+
+enum class Display { live, plain, quiet };
+
+struct LaunchOptions {
+    std::filesystem::path config_path;
+    SwarmConfig config;
+    std::filesystem::path file;
+    std::filesystem::path work;     // data and logs of every process go under it
+    std::filesystem::path bin_dir;  // where the owner and peer programs are
+    bool together = false;          // start every peer at once instead of one at a time
+    Display display = Display::plain;
+    double interval_s = 2.0;  // between plain progress lines
+    double timeout_s = 0;     // 0: no limit
+    std::optional<std::filesystem::path> report;
+};
+
+// Returns the process's exit code: 0 every copy verified, 1 a failure, 128+signal if stopped.
+int launch(const LaunchOptions& options);
+
+}  // namespace chunkswarm::swarm

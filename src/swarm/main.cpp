@@ -1,0 +1,140 @@
+// swarm: runs a whole chunkswarm swarm on this machine with one command and shows it live.
+#include <CLI/CLI.hpp>
+#include <uv.h>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/sample_file.hpp"
+#include "launcher.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+struct Flags {
+    std::string config;
+    std::string file;
+    std::string sample_size = "5M";
+    std::string work = "swarm-run";
+    std::string bin_dir;
+    std::string display = "auto";
+    std::string report;
+    double interval_s = 2.0;
+    double timeout_s = 0;
+    bool together = false;
+};
+
+std::filesystem::path own_directory()
+{
+    char path[4096];
+    std::size_t size = sizeof(path);
+    if (uv_exepath(path, &size) != 0) return ".";
+    return std::filesystem::path(std::string(path, size)).parent_path();
+}
+
+Result<swarm::Display> display_of(const std::string& name)
+{
+    if (name == "auto") return ::isatty(STDOUT_FILENO) ? swarm::Display::live : swarm::Display::plain;
+    if (name == "live") return swarm::Display::live;
+    if (name == "plain") return swarm::Display::plain;
+    if (name == "quiet") return swarm::Display::quiet;
+    return make_error("--display must be auto, live, plain or quiet, not \"" + name + "\"");
+}
+
+// The work directory is emptied first, so it must be one this launcher made (or new).
+Result<void> prepare_work(const std::filesystem::path& work, const std::filesystem::path& file)
+{
+    const std::filesystem::path marker = work / ".chunkswarm-run";
+    std::error_code ec;
+    if (std::filesystem::exists(work) && !std::filesystem::is_empty(work, ec) && !std::filesystem::exists(marker)) {
+        return make_error(work.string() + " exists and was not made by swarm; pass --work with a new directory");
+    }
+    auto relative = std::filesystem::relative(file, work, ec);
+    if (!file.empty() && !ec && !relative.empty() && relative.native().rfind("..", 0) != 0) {
+        return make_error(file.string() + " is inside the work directory, which is emptied first; move it or pass --work");
+    }
+    std::filesystem::remove_all(work, ec);
+    std::filesystem::create_directories(work / "logs", ec);
+    if (ec) return make_error("cannot create " + (work / "logs").string() + ": " + ec.message());
+    std::ofstream(marker) << "made by swarm; emptied at the start of every run\n";
+    return {};
+}
+
+Result<swarm::LaunchOptions> resolve(const Flags& flags)
+{
+    swarm::LaunchOptions options;
+    options.config_path = std::filesystem::absolute(flags.config);
+    auto config = load_config(options.config_path);
+    if (!config) return make_error(flags.config + ": " + config.error().message);
+    options.config = std::move(config).value();
+    CS_TRY_ASSIGN(options.display, display_of(flags.display));
+    options.work = std::filesystem::absolute(flags.work).lexically_normal();
+    options.bin_dir = flags.bin_dir.empty() ? own_directory() : std::filesystem::path(flags.bin_dir);
+    for (const char* program : {"owner", "peer"}) {
+        if (::access((options.bin_dir / program).c_str(), X_OK) != 0) {
+            return make_error(std::string("no ") + program + " program in " + options.bin_dir.string() + "; build the project or pass --bin-dir");
+        }
+    }
+    if (!flags.file.empty()) {
+        options.file = std::filesystem::absolute(flags.file);
+        if (!std::filesystem::is_regular_file(options.file)) {
+            return make_error(flags.file + " is not a readable file; give --file an existing file");
+        }
+    }
+    CS_TRY(prepare_work(options.work, options.file));
+    if (options.file.empty()) {
+        auto size = parse_size(flags.sample_size);
+        if (!size || *size == 0) return make_error("--sample-size \"" + flags.sample_size + "\" is not a size like 5M or 1GiB");
+        options.file = options.work / "sample.bin";
+        if (!write_random_file(options.file, *size)) return make_error("cannot write " + options.file.string());
+        std::cout << "swarm: no --file given; generated " << options.file.string() << " (" << *size << " random bytes)\n";
+    }
+    if (flags.interval_s <= 0) return make_error("--interval must be more than 0 seconds");
+    options.interval_s = flags.interval_s;
+    options.timeout_s = flags.timeout_s;
+    options.together = flags.together;
+    if (!flags.report.empty()) options.report = std::filesystem::absolute(flags.report);
+    return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    cli::prepare_process();
+    Flags flags;
+    CLI::App app(
+        "Runs a whole chunkswarm swarm on this machine: the owner of the config, then its peers one at\n"
+        "a time; shows each peer's progress, checks every copy and prints a verdict per peer.",
+        "swarm");
+    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)")->required();
+    app.add_option("--file,-f", flags.file, "the file to distribute (default: a generated random sample)");
+    app.add_option("--sample-size", flags.sample_size, "size of the generated sample (e.g. 5M, 1GiB)")
+        ->capture_default_str();
+    app.add_option("--work,-w", flags.work, "directory for every process's data and log (emptied first)")
+        ->capture_default_str();
+    app.add_flag("--together", flags.together, "start every peer at once instead of one at a time");
+    app.add_option("--report", flags.report, "write a self-contained HTML report (charts and table) to this file");
+    app.add_option("--display", flags.display,
+                   "live (redrawn in place), plain (a progress line every --interval), quiet, or auto "
+                   "(live on a terminal)")
+        ->capture_default_str();
+    app.add_option("--interval", flags.interval_s, "seconds between plain progress lines")->capture_default_str();
+    app.add_option("--timeout", flags.timeout_s, "stop everything after this many seconds (0: no limit)")
+        ->capture_default_str();
+    app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
+    app.footer(
+        "Example:\n"
+        "  swarm --config configs/ring5.json --file big.iso --report report.html\n");
+    if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+    auto options = resolve(flags);
+    if (!options) {
+        std::cerr << "swarm: error: " << options.error().message << "\n";
+        return 2;
+    }
+    return swarm::launch(options.value());
+}

@@ -1,0 +1,115 @@
+#include "text_view.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/core.h>
+
+namespace chunkswarm::swarm {
+namespace {
+
+constexpr std::size_t kBarWidth = 24;
+
+std::string bar(std::size_t held, std::size_t total)
+{
+    std::size_t filled = total == 0 ? 0 : kBarWidth * held / total;
+    return "[" + std::string(filled, '#') + std::string(kBarWidth - filled, '-') + "]";
+}
+
+std::string cut(std::string line, std::size_t width)
+{
+    if (line.size() > width) line.resize(width);
+    return line + "\n";
+}
+
+std::string process_line(const SwarmModel& model, std::size_t index, double now)
+{
+    const Process& p = model.process(index);
+    std::string state = state_name(p.state);
+    if (p.is_owner) {
+        std::string what = p.total ? fmt::format("{} chunks, {}", p.total, format_bytes(p.file_bytes)) : "";
+        return fmt::format("{:<8} {:<13} {:<30} uploaded {}", p.name, state, what, format_bytes(p.bytes_uploaded));
+    }
+    double percent = p.total ? 100.0 * static_cast<double>(p.held) / static_cast<double>(p.total) : 0;
+    double rate = p.exited() ? 0 : model.receive_rate(index, now);
+    auto eta = p.exited() ? std::nullopt : model.eta(index, now);
+    return fmt::format("{:<8} {} {:5.1f}% {:>6}/{:<6} {:>10}/s  ETA {:>6}  {}", p.name, bar(p.held, p.total), percent,
+                       p.held, p.total, format_bytes(rate), eta ? format_seconds(*eta) : "-", state);
+}
+
+}  // namespace
+
+std::string format_bytes(double bytes)
+{
+    if (bytes >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", bytes / (1024.0 * 1024 * 1024));
+    if (bytes >= 1024.0 * 1024) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024));
+    if (bytes >= 1024.0) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+    return fmt::format("{:.0f} B", bytes);
+}
+
+std::string format_seconds(double seconds)
+{
+    if (seconds < 60) return fmt::format("{:.1f}s", seconds);
+    const long whole = std::lround(seconds);
+    if (whole < 3600) return fmt::format("{}m{:02}s", whole / 60, whole % 60);
+    return fmt::format("{}h{:02}m", whole / 3600, whole % 3600 / 60);
+}
+
+std::string live_view(const SwarmModel& model, double now, std::size_t width)
+{
+    std::string out;
+    for (std::size_t i = 0; i < model.size(); ++i)
+        out += cut(process_line(model, i, now), width);
+    out += cut(fmt::format("-- {} elapsed; latest activity:", format_seconds(now)), width);
+    for (const Activity& a : model.recent())
+        out += cut(fmt::format("  {:>7} [{}] {}", format_seconds(a.t), a.who, a.text), width);
+    for (std::size_t i = model.recent().size(); i < SwarmModel::kActivityLines; ++i)
+        out += "\n";
+    return out;
+}
+
+std::string progress_line(const SwarmModel& model, double now)
+{
+    std::string line = fmt::format("[{:>7}]", format_seconds(now));
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        const Process& p = model.process(i);
+        if (p.is_owner) {
+            line += fmt::format(" owner {} |", state_name(p.state));
+        } else {
+            line += fmt::format(" {} {}/{} {} |", p.name, p.held, p.total, state_name(p.state));
+        }
+    }
+    line.pop_back();
+    line.back() = '\n';
+    return line;
+}
+
+std::string summary_table(const SwarmModel& model, const RunSummary& summary)
+{
+    std::string out = fmt::format("{} ({} bytes, SHA-256 {}...)\n", summary.file_name, summary.file_bytes,
+                                  summary.file_sha256.substr(0, 16));
+    out += fmt::format("{:<8} {:<40} {:>9} {:>11} {:>13} {:>11} {:>9}\n", "", "verdict", "complete", "from owner",
+                       "from neighbour", "uploaded", "peak mem");
+    std::uint64_t moved = 0;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        const Process& p = model.process(i);
+        std::string verdict = i < summary.verdicts.size() ? summary.verdicts[i] : "";
+        std::string complete = p.complete_at ? format_seconds(*p.complete_at) : "-";
+        std::string peak = p.peak_mib ? fmt::format("{:.1f} MiB", *p.peak_mib) : "-";
+        if (p.is_owner) {
+            out += fmt::format("{:<8} {:<40} {:>9} {:>11} {:>13} {:>11} {:>9}\n", p.name, verdict, "", "", "",
+                               format_bytes(p.bytes_uploaded), peak);
+            continue;
+        }
+        moved += p.bytes_received();
+        out += fmt::format("{:<8} {:<40} {:>9} {:>11} {:>13} {:>11} {:>9}\n", p.name, verdict, complete,
+                           format_bytes(p.bytes_from_owner), format_bytes(p.bytes_from_neighbor),
+                           format_bytes(p.bytes_uploaded), peak);
+    }
+    double rate = summary.wall_s > 0 ? static_cast<double>(moved) / summary.wall_s : 0;
+    out += fmt::format("wall time {}; {} delivered to {} peer(s), {}/s in all\n", format_seconds(summary.wall_s),
+                       format_bytes(static_cast<double>(moved)), model.size() - 1, format_bytes(rate));
+    return out;
+}
+
+}  // namespace chunkswarm::swarm
