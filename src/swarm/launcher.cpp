@@ -164,7 +164,9 @@ private:
 
     void on_line(std::size_t index, std::string_view line)
     {
-        logs_[index] << readable_line(line) << '\n';
+        std::string readable = readable_line(line);
+        logs_[index] << readable << '\n';
+        if (options_.display == Display::lines) std::printf("%s\n", readable.c_str());
         if (!line.empty() && line.front() == '{') events_[index] << line << '\n';
         std::string event = model_.on_line(index, now(), line);
         // Peers join one at a time: the next starts once this one is in touch with the owner.

@@ -11,7 +11,9 @@
 
 namespace chunkswarm::swarm {
 
-enum class Display { live, plain, quiet };
+// live: redrawn in place; plain: a progress line every interval; lines: every line of every
+// program as it comes (the seed's console lines); quiet: only the verdict.
+enum class Display { live, plain, lines, quiet };
 
 struct LaunchOptions {
     std::filesystem::path config_path;

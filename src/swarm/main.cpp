@@ -41,8 +41,9 @@ Result<swarm::Display> display_of(const std::string& name)
     if (name == "auto") return ::isatty(STDOUT_FILENO) ? swarm::Display::live : swarm::Display::plain;
     if (name == "live") return swarm::Display::live;
     if (name == "plain") return swarm::Display::plain;
+    if (name == "lines") return swarm::Display::lines;
     if (name == "quiet") return swarm::Display::quiet;
-    return make_error("--display must be auto, live, plain or quiet, not \"" + name + "\"");
+    return make_error("--display must be auto, live, plain, lines or quiet, not \"" + name + "\"");
 }
 
 // The work directory is emptied first, so it must be one this launcher made (or new).
@@ -111,17 +112,21 @@ int main(int argc, char** argv)
         "Runs a whole chunkswarm swarm on this machine: the owner of the config, then its peers one at\n"
         "a time; shows each peer's progress, checks every copy and prints a verdict per peer.",
         "swarm");
-    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)")->required();
+    // The last of a repeated option counts, so wrappers can put defaults first.
+    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)")
+        ->required()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("--file,-f", flags.file, "the file to distribute (default: a generated random sample)");
     app.add_option("--sample-size", flags.sample_size, "size of the generated sample (e.g. 5M, 1GiB)")
         ->capture_default_str();
     app.add_option("--work,-w", flags.work, "directory for every process's data and log (emptied first)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_flag("--together", flags.together, "start every peer at once instead of one at a time");
     app.add_option("--report", flags.report, "write a self-contained HTML report (charts and table) to this file");
     app.add_option("--display", flags.display,
-                   "live (redrawn in place), plain (a progress line every --interval), quiet, or auto "
-                   "(live on a terminal)")
+                   "live (redrawn in place), plain (a progress line every --interval), lines (every "
+                   "activity line of every program), quiet, or auto (live on a terminal, else plain)")
         ->capture_default_str();
     app.add_option("--interval", flags.interval_s, "seconds between plain progress lines")->capture_default_str();
     app.add_option("--timeout", flags.timeout_s, "stop everything after this many seconds (0: no limit)")

@@ -8,7 +8,7 @@ mapfile -t ports < <(free_ports 6)
 ring_config ring.json 102400 "${ports[@]}"
 
 bash "$script" --quiet --config ring.json --work "$WORK/run1" > run1.log 2>&1 || fail "run-swarm.sh (sample) failed"
-[[ $(grep -c ": OK, byte-identical" run1.log) == 5 ]] || fail "run-swarm.sh did not report five identical copies"
+[[ $(grep -c "OK, SHA-256 matches" run1.log) == 5 ]] || fail "run-swarm.sh did not report five identical copies"
 for id in 1 2 3 4 5; do cmp -s "$WORK/run1/sample.bin" "$WORK/run1/peer-$id/sample.bin" || fail "peer $id's copy differs"; done
 echo "ok: run-swarm.sh with its sample"
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The swarm launcher: a whole run with its report, peers started together, a peer that fails,
+# Ctrl-C in the middle, and bad input.
+source "$(dirname "$0")/lib.sh"
+: "${SWARM_BIN:?}"
+
+mapfile -t ports < <(free_ports 6)
+ring_config ring.json 102400 "${ports[@]}"
+
+# 1. One at a time (the default), a user's file, a report.
+make_file "my file.dat" $((102400 * 23 + 77))
+timeout 120 "$SWARM_BIN" --config ring.json --file "my file.dat" --work "$WORK/run1" --report "$WORK/report.html" \
+    --display plain --interval 0.2 > run1.out 2>&1 || { cat run1.out; fail "swarm exited non-zero on a good run"; }
+[[ $(grep -c "OK, SHA-256 matches" run1.out) == 5 ]] || { cat run1.out; fail "not five verified copies in the verdict"; }
+grep -q "owner *served every share" run1.out || fail "the owner's verdict is missing"
+check_file "my file.dat" "$WORK"/run1/peer-{1..5}/"my file.dat"
+check_events "$WORK"/run1/logs/peer-{1..5}.log
+for log in "$WORK"/run1/logs/*.events.jsonl; do
+    python3 -c 'import json, sys; [json.loads(line) for line in open(sys.argv[1])]' "$log" || fail "$log holds a line that is not JSON"
+done
+grep -q '"event":"chunk_received".*"from":"owner"' "$WORK/run1/logs/peer-3.events.jsonl" || fail "no structured chunk_received event"
+# Peers start one at a time: each one's first line comes after the previous one reached the owner.
+for id in 2 3 4 5; do
+    prev=$(grep -m1 -n "received manifest" "$WORK/run1/logs/peer-$((id - 1)).log" | cut -d' ' -f2)
+    first=$(head -n 1 "$WORK/run1/logs/peer-$id.log" | cut -d' ' -f2)
+    [[ ! "$first" < "$prev" ]] || fail "peer $id started ($first) before peer $((id - 1)) had its manifest ($prev)"
+done
+echo "ok: one run, five verified copies, logs per process, peers started in order"
+
+# The report holds each peer's series and each link's, as drawn paths.
+for label in "peer 1" "peer 2" "peer 3" "peer 4" "peer 5" "owner → peer 1" "peer 5 → peer 1"; do
+    grep -q "data-label=\"$label\"[^>]* d=\"M[0-9.]* [0-9.]* L" "$WORK/report.html" || fail "report.html has no drawn series for $label"
+done
+grep -q "<table>" "$WORK/report.html" || fail "report.html has no summary table"
+if grep -Eq '(src|href)="(https?:)?//' "$WORK/report.html"; then fail "report.html refers to something outside itself"; fi
+echo "ok: report.html has a drawn series per peer and per link, and a table"
+
+# 2. Every peer at once.
+timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run2" --sample-size 2M --together --display lines \
+    > run2.out 2>&1 || { cat run2.out; fail "swarm --together failed"; }
+[[ $(grep -c "OK, SHA-256 matches" run2.out) == 5 ]] || fail "--together: not five verified copies"
+check_events run2.out
+echo "ok: --together with a generated sample, every activity line shown"
+
+# Stand-in programs: the real owner, and peers that are real except where a test says otherwise.
+mkdir -p bin
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$OWNER_BIN" > bin/owner
+cat > bin/peer <<SCRIPT
+#!/bin/sh
+case " \$* " in
+*" --id \$ODD_PEER "*) [ "\$ODD_MODE" = crash ] && { echo "peer: error: simulated crash" >&2; exit 3; }
+                    exec sleep 300 ;;
+esac
+exec "$PEER_BIN" "\$@"
+SCRIPT
+chmod +x bin/owner bin/peer
+
+# 3. A peer that fails: reported with the tail of its log, the others stopped, exit 1.
+status=0
+ODD_PEER=3 ODD_MODE=crash timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run3" --bin-dir bin \
+    --display plain > run3.out 2>&1 || status=$?
+((status == 1)) || { cat run3.out; fail "a failed peer gave exit $status, not 1"; }
+grep -q "peer 3 exited with status 3" run3.out || fail "the failure is not named"
+grep -q "| peer: error: simulated crash" run3.out || fail "the failed peer's last lines are not shown"
+echo "ok: a failing peer is reported with its last lines; exit 1"
+
+# 4. Ctrl-C while a peer hangs: every process is stopped, and what is left where is said.
+ODD_PEER=5 ODD_MODE=hang timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run4" --bin-dir bin \
+    --sample-size 3M --display plain --interval 0.2 > run4.out 2>&1 &
+launcher=$!
+STARTED_PIDS+=("$launcher")
+for _ in $(seq 100); do
+    grep -q "peer 4 [0-9]*/[0-9]* trading" run4.out && break
+    sleep 0.1
+done
+kill -INT "$launcher"
+status=0
+wait "$launcher" || status=$?
+((status == 130)) || { cat run4.out; fail "Ctrl-C gave exit $status, not 130"; }
+grep -q "SIGINT received; stopping every process" run4.out || fail "the stop is not announced"
+grep -q "peer 1: [0-9]* of 31 chunk(s) in $WORK/run4/peer-1" run4.out || { cat run4.out; fail "what is left where is not said"; }
+sleep 0.5
+for pid in $(pgrep -f "$WORK/run4" || true); do fail "process $pid of the stopped run is still there"; done
+echo "ok: SIGINT stops every process, exit 130, says what is left where"
+
+# 5. Bad input: one clear line and exit 2.
+expect_error no-config "--config is required" "$SWARM_BIN"
+expect_error missing-config "nope.json" "$SWARM_BIN" --config nope.json
+expect_error missing-file "give --file an existing file" "$SWARM_BIN" --config ring.json --file nope.bin
+mkdir -p not-ours && touch not-ours/precious
+expect_error not-ours "was not made by swarm" "$SWARM_BIN" --config ring.json --work not-ours
+[[ -f not-ours/precious ]] || fail "swarm removed a file it did not make"
+expect_error bad-display "--display must be" "$SWARM_BIN" --config ring.json --display fancy --work run5
+expect_error bad-size "is not a size" "$SWARM_BIN" --config ring.json --sample-size lots --work run6
+echo "ok: bad input is refused with a clear line"

@@ -1,0 +1,197 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "html_report.hpp"
+#include "swarm_model.hpp"
+#include "text_view.hpp"
+
+using namespace chunkswarm::swarm;
+
+namespace {
+
+std::string event_line(const std::string& proc, nlohmann::json fields)
+{
+    fields["time"] = "2026-11-25T12:00:01.234567Z";
+    fields["level"] = "info";
+    fields["proc"] = proc;
+    if (!fields.contains("msg")) fields["msg"] = "message of " + fields["event"].get<std::string>();
+    return fields.dump();
+}
+
+std::string received(const std::string& proc, int chunk, const std::string& from, int held, int total = 10)
+{
+    return event_line(proc, {{"event", "chunk_received"},
+                             {"chunk", chunk},
+                             {"from", from},
+                             {"bytes", 1000},
+                             {"held", held},
+                             {"total", total}});
+}
+
+// Owner at index 0, then peers 1 and 2.
+SwarmModel two_peer_model()
+{
+    SwarmModel model({1, 2});
+    model.on_started(0, 0.0);
+    model.on_started(1, 0.1);
+    model.on_started(2, 0.2);
+    return model;
+}
+
+}  // namespace
+
+TEST_CASE("a peer's state follows its events from start to done")
+{
+    SwarmModel model = two_peer_model();
+    CHECK(model.process(1).state == State::starting);
+    model.on_line(1, 0.3, event_line("peer 1", {{"event", "listening"}, {"port", 7101}}));
+    CHECK(model.process(1).state == State::joining);
+    model.on_line(1, 0.4,
+                  event_line("peer 1", {{"event", "manifest"}, {"file", "a.bin"}, {"bytes", 10000}, {"total", 10}}));
+    CHECK(model.process(1).state == State::from_owner);
+    CHECK(model.process(1).total == 10);
+    CHECK(model.process(1).file_name == "a.bin");
+    model.on_line(1, 0.5, event_line("peer 1", {{"event", "share_held"}, {"held", 5}}));
+    CHECK(model.process(1).state == State::trading);
+    model.on_line(1, 0.6, event_line("peer 1", {{"event", "joining"}}));
+    CHECK(model.process(1).state == State::joining_file);
+    model.on_line(1, 0.7, event_line("peer 1", {{"event", "joined"}, {"ms", 3}}));
+    CHECK(model.process(1).state == State::done);
+    CHECK(model.process(1).complete_at == doctest::Approx(0.7));
+    model.on_exit(1, 0.8, 0, 0, false);
+    CHECK(model.process(1).succeeded());
+    CHECK_FALSE(model.all_exited());
+}
+
+TEST_CASE("received chunks count by source, per link, and make the held series")
+{
+    SwarmModel model = two_peer_model();
+    model.on_line(2, 1.0, received("peer 2", 0, "owner", 1));
+    model.on_line(2, 1.5, received("peer 2", 1, "peer 1", 2));
+    model.on_line(2, 2.0, received("peer 2", 2, "peer 1", 3));
+    model.on_line(1, 2.0, event_line("peer 1", {{"event", "chunk_sent"}, {"chunk", 2}, {"to", "peer 2"}, {"bytes", 1000}}));
+    const Process& p = model.process(2);
+    CHECK(p.bytes_from_owner == 1000);
+    CHECK(p.bytes_from_neighbor == 2000);
+    CHECK(p.held == 3);
+    CHECK(model.process(1).bytes_uploaded == 1000);
+    REQUIRE(model.links().size() == 2);
+    CHECK(model.links()[0].from == "owner");
+    CHECK(model.links()[1].from == "peer 1");
+    CHECK(model.links()[1].to == "peer 2");
+    CHECK(model.links()[1].bytes_series.back().value == 2000);
+    // the start point plus one per chunk
+    CHECK(p.held_series.size() == 4);
+    CHECK(p.held_series.back().value == 3);
+}
+
+TEST_CASE("the live rate counts only the recent window, and the ETA follows from it")
+{
+    SwarmModel model = two_peer_model();
+    model.on_line(1, 0.2, event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    model.on_line(1, 1.0, received("peer 1", 0, "owner", 1));
+    model.on_line(1, 3.5, received("peer 1", 1, "owner", 2));
+    model.on_line(1, 4.0, received("peer 1", 2, "owner", 3));
+    // In the 2 s before t=4.0: chunks at 3.5 and 4.0, 2000 bytes.
+    CHECK(model.receive_rate(1, 4.0) == doctest::Approx(1000.0));
+    auto eta = model.eta(1, 4.0);
+    REQUIRE(eta.has_value());
+    CHECK(*eta == doctest::Approx(7.0));  // 7 chunks of 1000 bytes left at 1000 B/s
+    CHECK(model.receive_rate(1, 10.0) == doctest::Approx(0.0));
+    CHECK_FALSE(model.eta(1, 10.0).has_value());
+}
+
+TEST_CASE("exits: a failure, a stop by the launcher, and the owner's own states")
+{
+    SwarmModel model = two_peer_model();
+    model.on_line(0, 0.1, event_line("owner", {{"event", "listening"}, {"port", 7100}, {"peers", 2}}));
+    CHECK(model.process(0).state == State::splitting);
+    model.on_line(0, 0.2, event_line("owner", {{"event", "split"}, {"bytes", 500}, {"total", 5}, {"ms", 1}}));
+    CHECK(model.process(0).state == State::serving);
+    model.on_exit(1, 1.0, 1, 0, false);
+    CHECK(model.process(1).state == State::failed);
+    CHECK(model.any_failed());
+    model.on_exit(2, 1.1, 0, 15, true);
+    CHECK(model.process(2).state == State::stopped);
+    CHECK(model.process(2).exit_signal == 15);
+    model.on_exit(0, 1.2, 0, 0, true);
+    CHECK(model.process(0).state == State::done);
+    CHECK(model.all_exited());
+}
+
+TEST_CASE("lines that are not events are kept as they are, and events read back as text")
+{
+    SwarmModel model = two_peer_model();
+    CHECK(model.on_line(1, 0.5, "peer: error: port 7101 is in use") == "");
+    CHECK(model.process(1).tail.back() == "peer: error: port 7101 is in use");
+    CHECK(model.recent().back().text == "peer: error: port 7101 is in use");
+    CHECK(model.on_line(1, 0.6, "{not json") == "");
+    std::string line = event_line("peer 1", {{"event", "log"}, {"msg", "hello"}});
+    line.replace(line.find("\"info\""), 6, "\"warning\"");
+    CHECK(readable_line(line) == "2026-11-25 12:00:01.234 warn  [peer 1] hello");
+    for (int i = 0; i < 20; ++i)
+        model.on_line(1, 1.0 + i, "line " + std::to_string(i));
+    CHECK(model.process(1).tail.size() == SwarmModel::kTailLines);
+    CHECK(model.recent().size() == SwarmModel::kActivityLines);
+    CHECK(model.recent().back().text == "line 19");
+}
+
+TEST_CASE("the text views show every process, cut to the width")
+{
+    SwarmModel model = two_peer_model();
+    model.on_line(1, 0.2, event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    for (int i = 0; i < 5; ++i)
+        model.on_line(1, 0.5 + i * 0.1, received("peer 1", i, "owner", i + 1));
+    std::string view = live_view(model, 1.0, 60);
+    CHECK(view.find("peer 1   [############------------]  50.0%") != std::string::npos);
+    CHECK(view.find("peer 2") != std::string::npos);
+    std::size_t lines = 0;
+    for (std::size_t start = 0, end; (end = view.find('\n', start)) != std::string::npos; start = end + 1, ++lines)
+        CHECK(end - start <= 60);
+    CHECK(lines == 3 + 1 + SwarmModel::kActivityLines);
+    CHECK(progress_line(model, 1.0).find("peer 1 5/10 from owner") != std::string::npos);
+
+    RunSummary summary{"a", 10000, "ab12", {"served every share", "OK, SHA-256 matches", "no copy"}, {true, true, false}, 2.5};
+    std::string table = summary_table(model, summary);
+    CHECK(table.find("OK, SHA-256 matches") != std::string::npos);
+    CHECK(table.find("no copy") != std::string::npos);
+    CHECK(table.find("wall time 2.5s") != std::string::npos);
+}
+
+TEST_CASE("sizes and times read well")
+{
+    CHECK(format_bytes(512) == "512 B");
+    CHECK(format_bytes(1536) == "1.5 KiB");
+    CHECK(format_bytes(5.0 * 1024 * 1024) == "5.0 MiB");
+    CHECK(format_seconds(2.25) == "2.2s");
+    CHECK(format_seconds(119.7) == "2m00s");
+    CHECK(format_seconds(3725) == "1h02m");
+}
+
+TEST_CASE("the HTML report is self-contained and holds a series per peer and per link")
+{
+    SwarmModel model({1, 2});
+    model.on_started(0, 0);
+    model.on_started(1, 0);
+    model.on_started(2, 0);
+    for (int i = 0; i < 4; ++i) {
+        model.on_line(1, 0.5 + i, received("peer 1", i, "owner", i + 1, 4));
+        model.on_line(2, 0.7 + i, received("peer 2", i, "peer 1", i + 1, 4));
+    }
+    RunSummary summary{"<odd & name>.bin", 4000, "ab12", {"served every share", "OK", "OK"}, {true, true, true}, 4.0};
+    std::string html = html_report(model, summary);
+    CHECK(html.find("<!DOCTYPE html>") == 0);
+    CHECK(html.find("&lt;odd &amp; name&gt;.bin") != std::string::npos);
+    CHECK(html.find("<odd") == std::string::npos);
+    CHECK(html.find("http://") == std::string::npos);
+    CHECK(html.find("https://") == std::string::npos);
+    for (const char* label : {"data-label=\"peer 1\"", "data-label=\"peer 2\"", "data-label=\"owner \xe2\x86\x92 peer 1\"",
+                              "data-label=\"peer 1 \xe2\x86\x92 peer 2\""}) {
+        auto at = html.find(label);
+        REQUIRE_MESSAGE(at != std::string::npos, label);
+        auto d = html.find(" d=\"M", at);
+        REQUIRE(d != std::string::npos);
+        CHECK(html.find(" L", d) < html.find("\"/>", d + 5));  // more than one point
+    }
+}
