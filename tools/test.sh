@@ -21,6 +21,8 @@ address) export BUILD_DIR=$ROOT/build-address MESON_ARGS="-Db_sanitize=address,u
 *) echo "test.sh: unknown sanitizer '$sanitize' (use thread or address)" >&2; exit 2 ;;
 esac
 "$ROOT/tools/setup.sh"
+# The report's browser test needs Chromium; where it cannot be installed, that test says so and skips.
+"$ROOT/tools/setup.sh" --browser > /dev/null 2>&1 || echo "test.sh: could not install chromium; the browser test will skip"
 
 # Sanitizer findings fail the test that triggered them.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
@@ -34,5 +36,14 @@ log="$BUILD_DIR/meson-logs/testlog.json"
 passed=$(grep -o '"result": "[A-Z]*"' "$log" | grep -c '"OK"' || true)
 failed=$(grep -o '"result": "[A-Z]*"' "$log" | grep -Evc '"(OK|SKIP)"' || true)
 if ((status != 0 && failed == 0)); then failed=1; fi
+# A skipped test names its reason (its last line of output), never silently.
+python3 - "$log" << 'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    test = json.loads(line)
+    if test["result"] == "SKIP":
+        reason = (test.get("stdout") or "").strip().splitlines() or ["no reason given"]
+        print(f"skipped: {test['name']}: {reason[-1]}")
+PY
 echo "${sanitize:+[$sanitize] }$passed passed, $failed failed"
 exit "$status"

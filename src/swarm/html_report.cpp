@@ -12,7 +12,7 @@ namespace {
 
 constexpr double kWidth = 860, kHeight = 300, kLeft = 60, kRight = 20, kTop = 16, kBottom = 36;
 constexpr std::size_t kMaxPointsPerSeries = 600;
-constexpr std::size_t kRateBuckets = 120;
+constexpr std::size_t kRateBuckets = 60;
 
 const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
                                "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
@@ -111,7 +111,7 @@ std::string chart(const std::string& id, const std::string& title, const std::st
 // Cumulative bytes turned into MiB/s per time bucket.
 std::vector<Point> rate_series(const std::vector<Point>& cumulative, double x_max)
 {
-    const double width = std::max(x_max / kRateBuckets, 0.05);
+    const double width = std::max(x_max / kRateBuckets, 0.1);
     std::vector<Point> rates;
     std::size_t next = 0;
     double before = 0;
