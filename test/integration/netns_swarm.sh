@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Across hosts: the owner and five peers each in their own network namespace, joined by veth
+# pairs to a bridge in a switch namespace, every link rate-limited both ways with tc tbf. Runs
+# the swarm launcher there three times: plain links; with every peer reaching its download
+# neighbour through a relay that adds 20 ms each way; and that again with --window 1 for contrast.
+# Checks every copy (the launcher's verdict and cmp) and prints each run's time beside the bound
+# the link rate allows (every peer must receive the whole file through its own link).
+# Needs root (skipped with exit 77 and the reason otherwise); removes every namespace it made.
+#   NETNS_SIZE (default 24M), NETNS_RATE_MBIT (default 100), NETNS_DELAY_MS (default 20)
+source "$(dirname "$0")/lib.sh"
+: "${SWARM_BIN:?}" "${DELAY_RELAY_BIN:?}"
+
+size_text=${NETNS_SIZE:-24M}
+rate_mbit=${NETNS_RATE_MBIT:-100}
+delay_ms=${NETNS_DELAY_MS:-20}
+tag="cs$$"
+port=7000
+owner_addr=10.231.0.1
+peer_addr() { echo "10.231.0.$((10 + $1))"; }
+
+if ((EUID != 0)); then
+    echo "SKIP: creating network namespaces needs root (run the tests as root to include this one)"
+    exit 77
+fi
+
+NAMESPACES=()
+net_cleanup() {
+    local ns
+    for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+}
+trap 'cleanup; net_cleanup' EXIT
+
+add_ns() {
+    ip netns add "$1" || return 1
+    NAMESPACES+=("$1")
+    ip -n "$1" link set lo up
+}
+
+if ! add_ns "${tag}sw" 2>ns.err; then
+    echo "SKIP: cannot create a network namespace here: $(head -n 1 ns.err)"
+    exit 77
+fi
+ip -n "${tag}sw" link add br0 type bridge
+ip -n "${tag}sw" link set br0 up
+
+# host NAME ADDRESS: a namespace with one link to the switch, rate-limited in both directions.
+host() {
+    local ns="${tag}$1" address=$2
+    add_ns "$ns"
+    ip link add "${tag}h$1" netns "$ns" type veth peer name "${tag}s$1" netns "${tag}sw"
+    ip -n "$ns" addr add "$address/24" dev "${tag}h$1"
+    ip -n "$ns" link set "${tag}h$1" up
+    ip -n "${tag}sw" link set "${tag}s$1" master br0 up
+    ip netns exec "$ns" tc qdisc add dev "${tag}h$1" root tbf rate "${rate_mbit}mbit" burst 128kb latency 50ms
+    ip netns exec "${tag}sw" tc qdisc add dev "${tag}s$1" root tbf rate "${rate_mbit}mbit" burst 128kb latency 50ms
+}
+if ! host o "$owner_addr" 2>tc.err; then
+    echo "SKIP: cannot build a rate-limited link here: $(head -n 1 tc.err)"
+    exit 77
+fi
+for id in 1 2 3 4 5; do host "p$id" "$(peer_addr "$id")"; done
+# One TCP connection across the bridge before anything else, so a broken network fails fast.
+ip netns exec "${tag}o" timeout 10 python3 -c "
+import socket; s = socket.socket(); s.bind(('$owner_addr', $port)); s.listen(); s.accept()" &
+reach=$!
+sleep 0.3
+ip netns exec "${tag}p1" timeout 5 python3 -c "import socket; socket.create_connection(('$owner_addr', $port), 3)" ||
+    fail "the namespaces cannot reach each other"
+wait "$reach" || fail "the owner's namespace saw no connection"
+echo "ok: 6 namespaces on a bridge, every link ${rate_mbit} Mbit/s each way (tbf)"
+
+# config WINDOW: a ring of five on the namespaces' addresses.
+config() {
+    {
+        printf '{ "owner": { "host": "%s", "port": %d }, "chunk_size": 102400,\n' "$owner_addr" "$port"
+        printf '  "settings": { "request_window": %d },\n  "peers": [\n' "$1"
+        for id in 1 2 3 4 5; do
+            printf '    { "id": %d, "host": "%s", "port": %d, "download_neighbor": %d }%s\n' "$id" \
+                "$(peer_addr "$id")" "$port" $((id == 1 ? 5 : id - 1)) "$([[ $id == 5 ]] || echo ,)"
+        done
+        printf '  ] }\n'
+    } > "$2"
+}
+
+# Stand-ins the launcher runs: each program inside its host's namespace. With RELAYED=1 a peer
+# listens on 127.0.0.1:port+1 of its namespace, behind the delaying relay on its address.
+mkdir -p bin
+printf '#!/bin/sh\nexec ip netns exec %s "%s" "$@"\n' "${tag}o" "$OWNER_BIN" > bin/owner
+cat > bin/peer << SCRIPT
+#!/bin/sh
+id=\$(echo " \$* " | sed -n 's/.* --id \([0-9]*\) .*/\1/p')
+if [ "\$RELAYED" = 1 ]; then set -- "\$@" --host 127.0.0.1 --port $((port + 1)); fi
+exec ip netns exec ${tag}p\$id "$PEER_BIN" "\$@"
+SCRIPT
+chmod +x bin/owner bin/peer
+
+make_file input.bin "$(python3 -c "
+import sys; t = sys.argv[1]; u = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
+print(int(t[:-1]) * u[t[-1]] if t[-1] in u else int(t))" "$size_text")"
+bytes=$(stat -c %s input.bin)
+bound=$(python3 -c "print(f'{$bytes * 8 / ($rate_mbit * 1e6):.2f}')")
+
+# run NAME WINDOW RELAYED: one launcher run; prints its wall time against the bound.
+run() {
+    local name=$1 window=$2 relayed=$3 id wall
+    config "$window" "$name.json"
+    if ((relayed)); then
+        for id in 1 2 3 4 5; do
+            start "relay-$name-$id" ip netns exec "${tag}p$id" "$DELAY_RELAY_BIN" --listen "$(peer_addr "$id"):$port" \
+                --to "127.0.0.1:$((port + 1))" --delay-ms "$delay_ms"
+            wait_for_line "$WORK/relay-$name-$id.log" "listening"
+        done
+    fi
+    RELAYED=$relayed timeout 600 "$SWARM_BIN" --config "$name.json" --file input.bin --work "$WORK/$name" \
+        --bin-dir bin --display plain --interval 5 > "$name.out" 2>&1 || { cat "$name.out"; fail "$name: the swarm failed"; }
+    [[ $(grep -c "OK, SHA-256 matches" "$name.out") == 5 ]] || { cat "$name.out"; fail "$name: not five verified copies"; }
+    for id in 1 2 3 4 5; do cmp -s input.bin "$WORK/$name/peer-$id/input.bin" || fail "$name: peer $id's copy differs"; done
+    wall=$(sed -n 's/^wall time \([0-9.]*\)s.*/\1/p' "$name.out")
+    printf 'figure: %-34s %6.2f s; link-rate bound %s s; ratio %s\n' "$name (window $window)" "$wall" "$bound" \
+        "$(python3 -c "print(f'{$wall / $bound:.2f}')")"
+    if ((relayed)); then
+        for id in 1 2 3 4 5; do kill "${PID_OF[relay-$name-$id]}" 2>/dev/null || true; done
+    fi
+}
+
+echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s"
+run rate-limited 16 0
+run relayed-${delay_ms}ms 16 1
+run relayed-${delay_ms}ms-window1 1 1
+echo "ok: across six namespaces, every copy byte-identical in all three runs"
