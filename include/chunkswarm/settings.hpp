@@ -31,6 +31,10 @@ struct Settings {
     // them once the joined file is verified and serves from that file instead, so the machine need
     // not write every byte to disk twice.
     bool keep_chunk_files = true;
+    // As the seed describes, a peer starts trading once it holds its share from the owner. With
+    // true it starts as soon as the owner's manifest arrives, while its share still comes in, so
+    // the owner's link and the neighbours' links are busy at once (see docs/performance.md).
+    bool early_trading = false;
 };
 
 }  // namespace chunkswarm

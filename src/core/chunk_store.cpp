@@ -25,8 +25,9 @@ std::filesystem::path ChunkStore::chunk_path(ChunkId id) const
 Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes) const
 {
     std::filesystem::path path = chunk_path(id);
+    // A name per thread: two threads storing the same chunk must not write into one temporary file.
     std::filesystem::path tmp = path;
-    tmp += ".tmp";
+    tmp += "." + std::to_string(::gettid()) + ".tmp";
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));

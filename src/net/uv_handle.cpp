@@ -9,6 +9,7 @@ Timer::Timer(uv_loop_t* loop) : handle_([loop](uv_timer_t* t) { return uv_timer_
 
 void Timer::start(std::uint64_t timeout_ms, std::function<void()> callback, std::uint64_t repeat_ms)
 {
+    if (!handle_) return;  // closed: nothing more may run on it
     callback_ = std::move(callback);
     uv_timer_start(
         handle_.get(),

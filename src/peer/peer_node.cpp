@@ -40,12 +40,15 @@ private:
     net::ClientOptions client_options_for(const Endpoint& remote, const std::string& label,
                                           std::uint32_t connect_timeout_s) const;
     net::ClientHooks bootstrap_hooks();
+    Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
+    void start_trading();
     void trade();
     net::ClientHooks neighbor_hooks();
     net::ServerContext upload_context();
 
     // Download loop.
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
+    void announce_soon();
     void write_summary_soon();
     Result<void> write_summary_now();
     Result<void> finish_file();
@@ -70,6 +73,8 @@ private:
     std::optional<Manifest> manifest_;
     // The manifest came from this directory, not yet confirmed by the owner.
     bool manifest_from_disk_ = false;
+    // The two threads run (main thread only; with early_trading, set while the share still arrives).
+    bool trading_ = false;
 
     std::atomic<bool> announce_pending_{false};
     std::mutex failure_mutex_;
@@ -101,7 +106,10 @@ int PeerNode::run()
     // connection waits in the backlog until the upload thread starts.
     if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
     resume_from_disk();
-    if (auto got = bootstrap(); !got) return cli::fail(name_, got.error().message);
+    if (auto got = bootstrap(); !got) {
+        if (!trading_) return cli::fail(name_, got.error().message);
+        log::warn("{}; going on with the neighbours", got.error().message);
+    }
     trade();
     std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
@@ -244,26 +252,51 @@ net::ClientOptions PeerNode::client_options_for(const Endpoint& remote, const st
 net::ClientHooks PeerNode::bootstrap_hooks()
 {
     net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/true); };
-    hooks.local_chunks = [this] { return inventory_.snapshot(); };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_.write(id, bytes));
-        inventory_.add(id);
+    hooks.accept_manifest = [this](const Manifest& m) -> Result<void> {
+        CS_TRY(adopt_manifest(m, /*from_owner=*/true));
+        if (options_.settings.early_trading && !trading_) start_trading();
         return {};
     };
+    hooks.local_chunks = [this] { return inventory_.snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_from_owner(id, bytes); };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
     hooks.on_finished = [this](const RequestPlanner& planner) -> Result<void> {
-        CS_TRY(write_summary_now());
-        log::event("share_held", {{"held", planner.local().count()}},
-                   "holds its share from the owner: {} chunk(s); summary written to {}", planner.local().count(),
-                   summary_path().string());
+        const std::size_t held = planner.local().count();
+        auto report = [this, held]() -> Result<void> {
+            CS_TRY(write_summary_now());
+            log::event("share_held", {{"held", held}}, "holds its share from the owner: {} chunk(s); summary written to {}",
+                       held, summary_path().string());
+            return {};
+        };
+        if (!trading_) return report();
+        // The download thread owns the summary file once the threads run.
+        download_thread_.post([this, report] {
+            if (auto written = report(); !written) log::warn("{}", written.error().message);
+        });
         return {};
     };
     return hooks;
 }
 
-void PeerNode::trade()
+Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes)
 {
+    CS_TRY(store_.write(id, bytes));
+    inventory_.add(id);
+    if (trading_) {
+        announce_soon();
+        download_thread_.post([this, id] {
+            neighbor_->note_stored_elsewhere(id);
+            write_summary_soon();
+        });
+    }
+    return {};
+}
+
+// Creates what the two loops run and starts their threads; the owner's session may still be
+// delivering the share on this (the main) thread.
+void PeerNode::start_trading()
+{
+    trading_ = true;
     server_->set_manifest(&*manifest_);
     summary_timer_ = std::make_unique<net::Timer>(download_thread_.loop());
     net::ClientOptions client_options = client_options_for(options_.download_neighbor, options_.download_label,
@@ -273,6 +306,11 @@ void PeerNode::trade()
     neighbor_->start();
     upload_thread_.start();
     download_thread_.start();
+}
+
+void PeerNode::trade()
+{
+    if (!trading_) start_trading();
     download_thread_.join();
     upload_thread_.join();
 }
@@ -308,6 +346,12 @@ Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> byt
     CS_TRY(store_.write(id, bytes));
     inventory_.add(id);
     write_summary_soon();
+    announce_soon();
+    return {};
+}
+
+void PeerNode::announce_soon()
+{
     // One pending announcement covers every chunk stored before it runs.
     if (!announce_pending_.exchange(true)) {
         upload_thread_.post([this] {
@@ -315,7 +359,6 @@ Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> byt
             server_->announce_all();
         });
     }
-    return {};
 }
 
 void PeerNode::write_summary_soon()

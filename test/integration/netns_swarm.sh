@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Across hosts: the owner and five peers each in their own network namespace, joined by veth
 # pairs to a bridge in a switch namespace, every link rate-limited both ways with tc tbf. Runs
-# the swarm launcher there three times: plain links; with every peer reaching its download
-# neighbour through a relay that adds 20 ms each way; and that again with --window 1 for contrast.
+# the swarm launcher there four times: in the seed's order (share, then trade); with
+# early_trading; that with every peer reaching its download neighbour through a relay that adds
+# 20 ms each way; and that again with a request window of 1 for contrast.
 # Checks every copy (the launcher's verdict and cmp) and prints each run's time beside the bound
 # the link rate allows (every peer must receive the whole file through its own link).
 # Needs root (skipped with exit 77 and the reason otherwise); removes every namespace it made.
@@ -69,17 +70,17 @@ ip netns exec "${tag}p1" timeout 5 python3 -c "import socket; socket.create_conn
 wait "$reach" || fail "the owner's namespace saw no connection"
 echo "ok: 6 namespaces on a bridge, every link ${rate_mbit} Mbit/s each way (tbf)"
 
-# config WINDOW: a ring of five on the namespaces' addresses.
+# config WINDOW EARLY PATH: a ring of five on the namespaces' addresses.
 config() {
     {
         printf '{ "owner": { "host": "%s", "port": %d }, "chunk_size": 102400,\n' "$owner_addr" "$port"
-        printf '  "settings": { "request_window": %d },\n  "peers": [\n' "$1"
+        printf '  "settings": { "request_window": %d, "early_trading": %s },\n  "peers": [\n' "$1" "$2"
         for id in 1 2 3 4 5; do
             printf '    { "id": %d, "host": "%s", "port": %d, "download_neighbor": %d }%s\n' "$id" \
                 "$(peer_addr "$id")" "$port" $((id == 1 ? 5 : id - 1)) "$([[ $id == 5 ]] || echo ,)"
         done
         printf '  ] }\n'
-    } > "$2"
+    } > "$3"
 }
 
 # Stand-ins the launcher runs: each program inside its host's namespace. With RELAYED=1 a peer
@@ -100,10 +101,10 @@ print(int(t[:-1]) * u[t[-1]] if t[-1] in u else int(t))" "$size_text")"
 bytes=$(stat -c %s input.bin)
 bound=$(python3 -c "print(f'{$bytes * 8 / ($rate_mbit * 1e6):.2f}')")
 
-# run NAME WINDOW RELAYED: one launcher run; prints its wall time against the bound.
+# run NAME WINDOW EARLY RELAYED: one launcher run; prints its wall time against the bound.
 run() {
-    local name=$1 window=$2 relayed=$3 id wall
-    config "$window" "$name.json"
+    local name=$1 window=$2 early=$3 relayed=$4 id wall
+    config "$window" "$early" "$name.json"
     if ((relayed)); then
         for id in 1 2 3 4 5; do
             start "relay-$name-$id" ip netns exec "${tag}p$id" "$DELAY_RELAY_BIN" --listen "$(peer_addr "$id"):$port" \
@@ -116,7 +117,7 @@ run() {
     [[ $(grep -c "OK, SHA-256 matches" "$name.out") == 5 ]] || { cat "$name.out"; fail "$name: not five verified copies"; }
     for id in 1 2 3 4 5; do cmp -s input.bin "$WORK/$name/peer-$id/input.bin" || fail "$name: peer $id's copy differs"; done
     wall=$(sed -n 's/^wall time \([0-9.]*\)s.*/\1/p' "$name.out")
-    printf 'figure: %-34s %6.2f s; link-rate bound %s s; ratio %s\n' "$name (window $window)" "$wall" "$bound" \
+    printf 'figure: %-46s %6.2f s; link-rate bound %s s; ratio %s\n' "$name (window $window)" "$wall" "$bound" \
         "$(python3 -c "print(f'{$wall / $bound:.2f}')")"
     if ((relayed)); then
         for id in 1 2 3 4 5; do kill "${PID_OF[relay-$name-$id]}" 2>/dev/null || true; done
@@ -124,7 +125,10 @@ run() {
 }
 
 echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s"
-run rate-limited 16 0
-run relayed-${delay_ms}ms 16 1
-run relayed-${delay_ms}ms-window1 1 1
-echo "ok: across six namespaces, every copy byte-identical in all three runs"
+# The seed's order (share first, then trade) cannot beat (1 + 4/5) x the bound: the owner's link
+# needs the whole bound to hand out the shares, and the trading comes after.
+run share-then-trade 16 false 0
+run early-trading 16 true 0
+run early-trading-relayed-${delay_ms}ms 16 true 1
+run early-trading-relayed-${delay_ms}ms-window1 1 true 1
+echo "ok: across six namespaces, every copy byte-identical in all four runs"

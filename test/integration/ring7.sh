@@ -11,3 +11,22 @@ for id in 4 1 7 2 6 3 5; do start "peer$id" "$PEER_BIN" --config ring.json --id 
 wait_ok peer{1..7} owner
 check_file input.bin data/peer-{1..7}/input.bin
 check_events peer{1..7}.log
+
+# The same ring with early_trading: a peer trades as soon as the manifest arrives, while its share
+# still comes in from the owner.
+mapfile -t ports < <(free_ports 8)
+ring_config early.json 65536 "${ports[@]}"
+sed -i -e 's/"settings": {/"settings": { "early_trading": true,/' -e "s|\"$WORK/data\"|\"$WORK/early\"|" early.json
+make_file big.bin $((65536 * 400 + 3))
+start early-owner "$OWNER_BIN" --config early.json --file big.bin
+for id in 3 6 1 7 4 2 5; do start "early-peer$id" "$PEER_BIN" --config early.json --id "$id"; done
+wait_ok early-peer{1..7} early-owner
+check_file big.bin early/peer-{1..7}/big.bin
+traded_early=0
+for id in 1 2 3 4 5 6 7; do
+    # A chunk from the neighbour logged before the line that says the share is complete.
+    if awk '/received chunk [0-9]+ from peer/ { print "early"; exit } /holds its share from the owner/ { exit }' \
+        "early-peer$id.log" | grep -q early; then traded_early=$((traded_early + 1)); fi
+done
+((traded_early > 0)) || fail "no peer took a chunk from its neighbour before its share was complete"
+echo "ok: early_trading: $traded_early of 7 peers traded before holding their share; every copy identical"
