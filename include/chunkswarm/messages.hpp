@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -75,8 +77,18 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
 struct OutFrame {
     std::vector<std::uint8_t> head;
     std::vector<std::uint8_t> payload;
+    // Instead of `payload`: bytes many frames send, such as the manifest's hashes to every session.
+    std::shared_ptr<const std::vector<std::uint8_t>> shared_payload;
+
+    std::span<const std::uint8_t> payload_bytes() const
+    {
+        if (shared_payload) return *shared_payload;
+        return payload;
+    }
 };
 OutFrame encode(const Message& message);
+// Copies of the frame share one payload, so a server encodes its manifest once for all sessions.
+OutFrame encode_manifest(const Manifest& manifest);
 // The hot path: moves the chunk bytes into the frame instead of copying them.
 OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes);
 std::string message_name(const Message& message);

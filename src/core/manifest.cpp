@@ -1,5 +1,6 @@
 #include "chunkswarm/manifest.hpp"
 
+#include <cstring>
 #include <fstream>
 
 #include "chunkswarm/file_util.hpp"
@@ -63,18 +64,23 @@ Result<void> check_file_name(std::string_view name)
     return {};
 }
 
-nlohmann::json manifest_to_json(const Manifest& m)
+nlohmann::json manifest_head_to_json(const Manifest& m)
 {
-    nlohmann::json chunks = nlohmann::json::array();
-    for (const Digest& d : m.chunk_sha256) {
-        chunks.push_back(to_hex(d));
-    }
     return {{"file_name", m.file_name},
             {"file_size", m.file_size},
             {"chunk_size", m.chunk_size},
             {"chunk_count", m.chunk_count},
-            {"file_sha256", to_hex(m.file_sha256)},
-            {"chunk_sha256", chunks}};
+            {"file_sha256", to_hex(m.file_sha256)}};
+}
+
+nlohmann::json manifest_to_json(const Manifest& m)
+{
+    nlohmann::json json = manifest_head_to_json(m);
+    nlohmann::json& chunks = json["chunk_sha256"] = nlohmann::json::array();
+    for (const Digest& d : m.chunk_sha256) {
+        chunks.push_back(to_hex(d));
+    }
+    return json;
 }
 
 namespace {
@@ -98,7 +104,10 @@ Result<T> field(const nlohmann::json& json, const char* name)
 
 }  // namespace
 
-Result<Manifest> manifest_from_json(const nlohmann::json& json)
+namespace {
+
+// The fields of manifest_head_to_json, checked against each other; chunk hashes left empty.
+Result<Manifest> manifest_head_from_json(const nlohmann::json& json)
 {
     if (!json.is_object()) {
         return make_error("manifest: not a JSON object");
@@ -128,7 +137,29 @@ Result<Manifest> manifest_from_json(const nlohmann::json& json)
     auto digest = digest_from_hex(file_hash.value());
     if (!digest) return make_error("manifest: file_sha256 is not 64 hex digits");
     m.file_sha256 = *digest;
+    return m;
+}
 
+}  // namespace
+
+Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> chunk_hashes)
+{
+    auto manifest = manifest_head_from_json(head);
+    if (!manifest) return manifest;
+    Manifest& m = manifest.value();
+    if (chunk_hashes.size() != std::size_t{m.chunk_count} * sizeof(Digest)) {
+        return make_error("manifest: the payload must hold 32 bytes of SHA-256 per chunk");
+    }
+    m.chunk_sha256.resize(m.chunk_count);
+    std::memcpy(m.chunk_sha256.data(), chunk_hashes.data(), chunk_hashes.size());
+    return manifest;
+}
+
+Result<Manifest> manifest_from_json(const nlohmann::json& json)
+{
+    auto manifest = manifest_head_from_json(json);
+    if (!manifest) return manifest;
+    Manifest& m = manifest.value();
     auto chunks = json.find("chunk_sha256");
     if (chunks == json.end() || !chunks->is_array() || chunks->size() != m.chunk_count) {
         return make_error("manifest: chunk_sha256 must be an array with one hash per chunk");
@@ -139,7 +170,7 @@ Result<Manifest> manifest_from_json(const nlohmann::json& json)
         if (!d) return make_error("manifest: chunk_sha256 entries must be 64 hex digits");
         m.chunk_sha256.push_back(*d);
     }
-    return m;
+    return manifest;
 }
 
 Result<Manifest> load_manifest(const std::filesystem::path& path)
@@ -157,7 +188,15 @@ Result<Manifest> load_manifest(const std::filesystem::path& path)
 
 Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path& path)
 {
-    std::string text = manifest_to_json(manifest).dump(1) + "\n";
+    // Written as text directly: a JSON tree of every hash costs about 150 bytes per chunk.
+    std::string head = manifest_head_to_json(manifest).dump(1);
+    head.pop_back();  // the closing brace
+    std::string text;
+    text.reserve(head.size() + manifest.chunk_sha256.size() * 70 + 32);
+    text += head + ",\n \"chunk_sha256\": [";
+    for (std::size_t i = 0; i < manifest.chunk_sha256.size(); ++i)
+        text += (i ? ",\n  \"" : "\n  \"") + to_hex(manifest.chunk_sha256[i]) + "\"";
+    text += "\n ]\n}\n";
     return write_file_atomically(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 

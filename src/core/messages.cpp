@@ -7,7 +7,7 @@
 namespace chunkswarm {
 namespace {
 
-constexpr std::uint64_t kMaxManifestBytes = 32ull * 1024 * 1024;
+constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{kMaxChunkCount} * sizeof(Digest);
 
 // One table for every limit: which types each side accepts and the largest payload of each.
 std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
@@ -90,9 +90,7 @@ Result<Message> parse_auth(const nlohmann::json& header)
 
 Result<Message> parse_manifest(const Frame& frame)
 {
-    auto json = nlohmann::json::parse(frame.payload.begin(), frame.payload.end(), nullptr, false);
-    if (json.is_discarded()) return make_error("manifest payload is not JSON");
-    auto manifest = manifest_from_json(json);
+    auto manifest = manifest_from_wire(frame.header, frame.payload);
     if (!manifest) return manifest.error();
     return Message{ManifestMsg{std::move(manifest).value()}};
 }
@@ -215,11 +213,7 @@ struct Encoder {
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
         return make_frame(std::move(header));
     }
-    OutFrame operator()(const ManifestMsg& m) const
-    {
-        std::string text = manifest_to_json(m.manifest).dump();
-        return make_frame({{"type", "manifest"}}, std::vector<std::uint8_t>(text.begin(), text.end()));
-    }
+    OutFrame operator()(const ManifestMsg& m) const { return encode_manifest(m.manifest); }
     OutFrame operator()(const HaveList& m) const
     {
         return make_frame({{"type", "have_list"}, {"count", m.have.count()}}, m.have.bytes());
@@ -239,6 +233,18 @@ struct Encoder {
 }  // namespace
 
 OutFrame encode(const Message& message) { return std::visit(Encoder{}, message); }
+
+OutFrame encode_manifest(const Manifest& manifest)
+{
+    nlohmann::json header = manifest_head_to_json(manifest);
+    header["type"] = "manifest";
+    const auto* hashes = reinterpret_cast<const std::uint8_t*>(manifest.chunk_sha256.data());
+    OutFrame frame;
+    frame.shared_payload = std::make_shared<const std::vector<std::uint8_t>>(
+        hashes, hashes + manifest.chunk_sha256.size() * sizeof(Digest));
+    frame.head = encode_frame_head(header, frame.shared_payload->size());
+    return frame;
+}
 
 OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 {

@@ -29,6 +29,12 @@ Result<void> ChunkServer::listen(const Endpoint& bind)
     });
 }
 
+const OutFrame& ChunkServer::manifest_frame()
+{
+    if (!manifest_frame_) manifest_frame_ = encode_manifest(*context_.manifest);
+    return *manifest_frame_;
+}
+
 void ChunkServer::announce_all()
 {
     for (auto& [raw, session] : sessions_)
@@ -195,7 +201,7 @@ void ServerSession::admit()
     admitted_ = true;
     hello_timer_.stop();
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
-    connection_->send(ManifestMsg{*server_->context_.manifest});
+    connection_->send(server_->manifest_frame());
     connection_->send(HaveList{offered_});
     log::event("list_sent", {{"to", label_}, {"count", offered_.count()}}, "sent chunk ID list to {}: {} chunk(s) [{}]",
                label_, offered_.count(), format_ids(offered_.ids()));

@@ -139,14 +139,16 @@ void TcpConnection::send(OutFrame frame)
     auto request = std::make_unique<WriteRequest>();
     request->frame = std::move(frame);
     request->connection = this;
+    // libuv only reads the buffers; the cast is for its C signature.
+    std::span<const std::uint8_t> payload = request->frame.payload_bytes();
     uv_buf_t bufs[2] = {
         uv_buf_init(reinterpret_cast<char*>(request->frame.head.data()),
                     static_cast<unsigned>(request->frame.head.size())),
-        uv_buf_init(reinterpret_cast<char*>(request->frame.payload.data()),
-                    static_cast<unsigned>(request->frame.payload.size())),
+        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(payload.data())),
+                    static_cast<unsigned>(payload.size())),
     };
-    unsigned count = request->frame.payload.empty() ? 1 : 2;
-    std::size_t bytes = request->frame.head.size() + request->frame.payload.size();
+    unsigned count = payload.empty() ? 1 : 2;
+    std::size_t bytes = request->frame.head.size() + payload.size();
     int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, count, on_write);
     if (rc != 0) {
         close(std::string("write failed: ") + uv_strerror(rc));
@@ -161,7 +163,7 @@ void TcpConnection::on_write(uv_write_t* req, int status)
 {
     std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(req));
     TcpConnection* self = request->connection;
-    self->queued_bytes_ -= request->frame.head.size() + request->frame.payload.size();
+    self->queued_bytes_ -= request->frame.head.size() + request->frame.payload_bytes().size();
     --self->pending_writes_;
     if (status == UV_ECANCELED || self->closing_) return;
     if (status < 0) {

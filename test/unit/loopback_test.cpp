@@ -188,7 +188,7 @@ TEST_CASE("garbage gets an error frame and a closed connection while the server 
             attacker->connect(address, [attacker, bytes](int status) {
                 REQUIRE(status == 0);
                 attacker->start_reading();
-                attacker->send(OutFrame{bytes, {}});
+                attacker->send(OutFrame{bytes, {}, nullptr});
             });
         }
 

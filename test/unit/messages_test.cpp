@@ -12,7 +12,7 @@ Result<Message> round_trip(const Message& message, Role receiver, const Manifest
 {
     OutFrame out = encode(message);
     std::vector<std::uint8_t> bytes = out.head;
-    bytes.insert(bytes.end(), out.payload.begin(), out.payload.end());
+    bytes.insert(bytes.end(), out.payload_bytes().begin(), out.payload_bytes().end());
     FrameDecoder decoder(frame_limits(receiver));
     if (auto fed = decoder.feed(bytes); !fed) return fed.error();
     auto frame = decoder.next();
@@ -154,4 +154,30 @@ TEST_CASE("long ID lists are split into pieces that each fit one message")
     CHECK(pieces[0].size() == kMaxIdsPerMessage);
     CHECK(pieces[2] == std::vector<ChunkId>{2048, 2049, 2050, 2051, 2052});
     CHECK(split_for_messages({}).empty());
+}
+
+TEST_CASE("the manifest travels as a JSON head and 32 bytes of SHA-256 per chunk, shared by its copies")
+{
+    Manifest m = test::small_manifest();
+    OutFrame frame = encode_manifest(m);
+    REQUIRE(frame.shared_payload);
+    CHECK(frame.payload_bytes().size() == m.chunk_count * 32u);
+    OutFrame copy = frame;
+    CHECK(copy.shared_payload.get() == frame.shared_payload.get());
+
+    nlohmann::json head = manifest_head_to_json(m);
+    head["type"] = "manifest";
+    std::vector<std::uint8_t> hashes(frame.payload_bytes().begin(), frame.payload_bytes().end());
+    auto good = parse_header(head, Role::client, nullptr, hashes);
+    REQUIRE(good.ok());
+    CHECK(std::get<ManifestMsg>(good.value()).manifest == m);
+
+    hashes.pop_back();
+    auto short_payload = parse_header(head, Role::client, nullptr, hashes);
+    REQUIRE_FALSE(short_payload.ok());
+    CHECK(short_payload.error().message.find("32 bytes of SHA-256 per chunk") != std::string::npos);
+
+    hashes.push_back(0);
+    head["chunk_count"] = m.chunk_count + 1;
+    CHECK_FALSE(parse_header(head, Role::client, nullptr, hashes).ok());
 }

@@ -45,7 +45,11 @@ public:
     Result<void> listen(const Endpoint& bind);
     std::uint16_t port() const { return listener_.port(); }
     // For a server bound before its manifest is known; call before the loop runs.
-    void set_manifest(const Manifest* manifest) { context_.manifest = manifest; }
+    void set_manifest(const Manifest* manifest)
+    {
+        context_.manifest = manifest;
+        manifest_frame_.reset();
+    }
     // Sends each client the chunks that offered_for() now includes beyond its last list.
     void announce_all();
     // Stops listening and closes every session.
@@ -54,11 +58,14 @@ public:
 private:
     friend class ServerSession;
     void forget(ServerSession* session);
+    // Encoded once, on the loop, and shared by every session's send.
+    const OutFrame& manifest_frame();
 
     uv_loop_t* loop_;
     ServerContext context_;
     TcpListener listener_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
+    std::optional<OutFrame> manifest_frame_;
 };
 
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
