@@ -27,6 +27,9 @@ struct Settings {
     std::uint32_t hello_timeout_s = 10;
     // A server stops reading chunks from disk while this many bytes wait to be sent to one client.
     std::uint32_t send_high_watermark = 4 * 1024 * 1024;
+    // The same across all of a server's clients together (chunk bytes queued or being read), so an
+    // owner with many peers holds a bounded amount of chunk data whatever their number.
+    std::uint32_t send_budget = 8 * 1024 * 1024;
     // A peer keeps its chunk files after joining them, as the seed describes. With false it deletes
     // them once the joined file is verified and serves from that file instead, so the machine need
     // not write every byte to disk twice.

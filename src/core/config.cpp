@@ -101,7 +101,8 @@ Result<Settings> read_settings(const json& object)
     if (!object.is_object()) return make_error("settings: must be an object");
     FieldReader r(object, "settings");
     CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
-                        "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "request_timeout_s",
+                        "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "send_budget",
+                        "request_timeout_s",
                         "max_chunk_failures", "hello_timeout_s", "keep_chunk_files",
                         "early_trading"}));
     Settings s;
@@ -119,6 +120,7 @@ Result<Settings> read_settings(const json& object)
                   r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));
     CS_TRY_ASSIGN(s.send_high_watermark,
                   r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
+    CS_TRY_ASSIGN(s.send_budget, r.number<std::uint32_t>("send_budget", 64 * 1024, 1u << 30, s.send_budget));
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
     return s;

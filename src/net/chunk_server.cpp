@@ -35,6 +35,31 @@ const OutFrame& ChunkServer::manifest_frame()
     return *manifest_frame_;
 }
 
+bool ChunkServer::over_budget()
+{
+    std::size_t held = 0;
+    for (const auto& [raw, session] : sessions_)
+        held += session->held_bytes();
+    if (held < context_.settings.send_budget) return false;
+    budget_waiters_ = true;
+    return true;
+}
+
+void ChunkServer::wake_budget_waiters()
+{
+    if (!budget_waiters_) return;
+    budget_waiters_ = false;
+    // A copy: a session may close, and leave the map, while it is pumped. Each wake-up starts one
+    // session further on, so the budget goes round instead of to the same sessions first.
+    std::vector<std::shared_ptr<ServerSession>> sessions;
+    for (const auto& [raw, session] : sessions_)
+        sessions.push_back(session);
+    if (sessions.empty()) return;
+    const std::size_t first = next_to_wake_++ % sessions.size();
+    for (std::size_t i = 0; i < sessions.size(); ++i)
+        sessions[(first + i) % sessions.size()]->pump_reads();
+}
+
 void ChunkServer::announce_all()
 {
     for (auto& [raw, session] : sessions_)
@@ -52,7 +77,11 @@ void ChunkServer::close()
     }
 }
 
-void ChunkServer::forget(ServerSession* session) { sessions_.erase(session); }
+void ChunkServer::forget(ServerSession* session)
+{
+    sessions_.erase(session);
+    wake_budget_waiters();  // what it held is free now
+}
 
 struct ServerSession::ReadJob {
     uv_work_t req{};
@@ -83,7 +112,10 @@ std::shared_ptr<ServerSession> ServerSession::start(ChunkServer& server, std::sh
             if (auto s = weak.lock()) s->on_closed(reason);
         });
     session->connection_->set_drain_handler([weak] {
-        if (auto s = weak.lock()) s->pump_reads();
+        auto s = weak.lock();
+        if (!s) return;
+        s->pump_reads();
+        if (s->server_) s->server_->wake_budget_waiters();
     });
     session->connection_->start_reading();
     const std::uint32_t timeout_s = server.context_.settings.hello_timeout_s;
@@ -257,11 +289,14 @@ void ServerSession::handle(const Done& done)
     connection_->close_after_flush("the client is done");
 }
 
+std::size_t ServerSession::held_bytes() const { return connection_->queued_bytes() + reading_bytes_; }
+
 void ServerSession::pump_reads()
 {
+    if (closed_ || server_ == nullptr) return;
     const ServerContext& context = server_->context_;
-    if (reading_ || closed_ || connection_->closing() || queue_.empty() ||
-        connection_->queued_bytes() >= context.settings.send_high_watermark) {
+    if (reading_ || connection_->closing() || queue_.empty() ||
+        connection_->queued_bytes() >= context.settings.send_high_watermark || server_->over_budget()) {
         return;
     }
     auto job = std::make_unique<ReadJob>();
@@ -270,6 +305,7 @@ void ServerSession::pump_reads()
     job->manifest = context.manifest;
     while (!queue_.empty() && job->ids.size() < kChunksPerReadJob) {
         job->ids.push_back(queue_.front());
+        reading_bytes_ += context.manifest->chunk_length(queue_.front());
         queue_.pop_front();
     }
     job->req.data = job.get();
@@ -296,6 +332,7 @@ void ServerSession::pump_reads()
 void ServerSession::on_read_done(ReadJob& job)
 {
     reading_ = false;
+    reading_bytes_ = 0;
     if (closed_ || connection_->closing()) return;
     for (std::size_t i = 0; i < job.ids.size(); ++i) {
         auto& result = job.results[i];

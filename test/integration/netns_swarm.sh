@@ -7,13 +7,15 @@
 # Checks every copy (the launcher's verdict and cmp) and prints each run's time beside the bound
 # the link rate allows (every peer must receive the whole file through its own link).
 # Needs root (skipped with exit 77 and the reason otherwise); removes every namespace it made.
-#   NETNS_SIZE (default 24M), NETNS_RATE_MBIT (default 100), NETNS_DELAY_MS (default 20)
+#   NETNS_SIZE (default 24M), NETNS_RATE_MBIT (default 100), NETNS_DELAY_MS (default 20),
+#   NETNS_WINDOW (default 16: the request window of the runs that are not the window-1 contrast)
 source "$(dirname "$0")/lib.sh"
 : "${SWARM_BIN:?}" "${DELAY_RELAY_BIN:?}"
 
 size_text=${NETNS_SIZE:-24M}
 rate_mbit=${NETNS_RATE_MBIT:-100}
 delay_ms=${NETNS_DELAY_MS:-20}
+window=${NETNS_WINDOW:-16}
 tag="cs$$"
 port=7000
 owner_addr=10.231.0.1
@@ -60,12 +62,13 @@ if ! host o "$owner_addr" 2>tc.err; then
     exit 77
 fi
 for id in 1 2 3 4 5; do host "p$id" "$(peer_addr "$id")"; done
-# One TCP connection across the bridge before anything else, so a broken network fails fast.
+# One TCP connection across the bridge before anything else, so a broken network fails fast. On
+# a port of its own: a socket of this check still closing must not hold the owner's port.
 ip netns exec "${tag}o" timeout 10 python3 -c "
-import socket; s = socket.socket(); s.bind(('$owner_addr', $port)); s.listen(); s.accept()" &
+import socket; s = socket.socket(); s.bind(('$owner_addr', $((port + 9)))); s.listen(); s.accept()" &
 reach=$!
 sleep 0.3
-ip netns exec "${tag}p1" timeout 5 python3 -c "import socket; socket.create_connection(('$owner_addr', $port), 3)" ||
+ip netns exec "${tag}p1" timeout 5 python3 -c "import socket; socket.create_connection(('$owner_addr', $((port + 9))), 3)" ||
     fail "the namespaces cannot reach each other"
 wait "$reach" || fail "the owner's namespace saw no connection"
 echo "ok: 6 namespaces on a bridge, every link ${rate_mbit} Mbit/s each way (tbf)"
@@ -112,8 +115,13 @@ run() {
             wait_for_line "$WORK/relay-$name-$id.log" "listening"
         done
     fi
+    # The seed's order starts peers one at a time; with early trading they start together, so the
+    # figure is the network's, not the launcher's pacing.
+    local together=()
+    [[ "$early" == true ]] && together=(--together)
     RELAYED=$relayed timeout 600 "$SWARM_BIN" --config "$name.json" --file input.bin --work "$WORK/$name" \
-        --bin-dir bin --display plain --interval 5 > "$name.out" 2>&1 || { cat "$name.out"; fail "$name: the swarm failed"; }
+        --bin-dir bin --display plain --interval 5 "${together[@]}" > "$name.out" 2>&1 ||
+        { cat "$name.out"; fail "$name: the swarm failed"; }
     [[ $(grep -c "OK, SHA-256 matches" "$name.out") == 5 ]] || { cat "$name.out"; fail "$name: not five verified copies"; }
     for id in 1 2 3 4 5; do cmp -s input.bin "$WORK/$name/peer-$id/input.bin" || fail "$name: peer $id's copy differs"; done
     wall=$(sed -n 's/^wall time \([0-9.]*\)s.*/\1/p' "$name.out")
@@ -127,8 +135,8 @@ run() {
 echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s"
 # The seed's order (share first, then trade) cannot beat (1 + 4/5) x the bound: the owner's link
 # needs the whole bound to hand out the shares, and the trading comes after.
-run share-then-trade 16 false 0
-run early-trading 16 true 0
-run early-trading-relayed-${delay_ms}ms 16 true 1
+run share-then-trade "$window" false 0
+run early-trading "$window" true 0
+run early-trading-relayed-${delay_ms}ms "$window" true 1
 run early-trading-relayed-${delay_ms}ms-window1 1 true 1
 echo "ok: across six namespaces, every copy byte-identical in all four runs"

@@ -402,3 +402,42 @@ TEST_CASE("a client that forges its proof gets an error frame and never the mani
     CHECK(s.close_loop() == 0);
     CHECK(received == std::vector<std::string>{"auth", "error"});
 }
+
+TEST_CASE("a server whose send budget holds less than one chunk still serves three clients to the end")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    std::vector<std::unique_ptr<ChunkStore>> stores;
+    std::vector<Result<void>> outcomes(3, make_error("never ended"));
+    int ended = 0;
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.settings.send_budget = 1;  // every read waits until nothing else is held
+        net::ChunkServer server(&s.loop, context);
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        std::vector<std::unique_ptr<net::ChunkClient>> clients;
+        for (int i = 0; i < 3; ++i) {
+            stores.push_back(std::make_unique<ChunkStore>(s.dir.path() / ("client" + std::to_string(i))));
+            REQUIRE(stores.back()->prepare().ok());
+            net::ClientHooks hooks = download_all(s, *stores.back(), server, outcomes[i]);
+            hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+            hooks.on_end = [&, i](const Result<void>& r) {
+                outcomes[i] = r;
+                if (++ended == 3) server.close();
+            };
+            net::ClientOptions options = client_options(server.port());
+            options.self_id = static_cast<std::uint32_t>(i + 1);
+            clients.push_back(std::make_unique<net::ChunkClient>(&s.loop, options, std::move(hooks)));
+            clients.back()->start();
+        }
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(ended == 3);
+    CHECK(done_calls == 3);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(outcomes[i].ok());
+        CHECK(stores[i]->scan(s.manifest).held.count() == s.manifest.chunk_count);
+    }
+}

@@ -60,12 +60,18 @@ private:
     void forget(ServerSession* session);
     // Encoded once, on the loop, and shared by every session's send.
     const OutFrame& manifest_frame();
+    // Chunk bytes held for all sessions (queued to send or being read), bounded by send_budget.
+    // A session that finds the budget spent waits; the next session to release bytes wakes all.
+    bool over_budget();
+    void wake_budget_waiters();
 
     uv_loop_t* loop_;
     ServerContext context_;
     TcpListener listener_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
+    bool budget_waiters_ = false;
+    std::size_t next_to_wake_ = 0;
 };
 
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
@@ -81,6 +87,7 @@ public:
     void detach();
 
 private:
+    friend class ChunkServer;  // pumps its sessions when the send budget frees up
     struct ReadJob;
     void on_frame(Frame frame);
     void on_closed(const std::string& reason);
@@ -92,6 +99,7 @@ private:
     void pump_reads();
     void on_read_done(ReadJob& job);
     void send_have(const std::vector<ChunkId>& ids);
+    std::size_t held_bytes() const;
 
     ChunkServer* server_;
     std::shared_ptr<TcpConnection> connection_;
@@ -106,6 +114,7 @@ private:
     Nonce server_nonce_{};
     std::deque<ChunkId> queue_;
     bool reading_ = false;
+    std::size_t reading_bytes_ = 0;
     bool closed_ = false;
 };
 
