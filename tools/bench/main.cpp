@@ -35,6 +35,7 @@ struct Options {
     bool skip_floor = false;
     bool keep = false;
     bool drop_chunks = false;
+    bool early_trading = false;
 };
 
 // Random bytes, so no chunk hashes like another; kept between runs of the bench.
@@ -187,11 +188,13 @@ int run(const Options& options)
     setup.window = options.window;
     setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
+    setup.early_trading = options.early_trading;
     std::printf(
         "bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
-        "chunk files %s; floor and swarm alternate\n",
+        "chunk files %s%s; floor and swarm alternate\n",
         options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers, options.chunk_size,
-        options.window, options.runs, options.drop_chunks ? "dropped after the join" : "kept (the default)");
+        options.window, options.runs, options.drop_chunks ? "dropped after the join" : "kept (the default)",
+        options.early_trading ? "; early trading" : "");
     std::fflush(stdout);
 
     Report report;
@@ -252,6 +255,7 @@ int run(const Options& options)
                           {"chunk_size", options.chunk_size},
                           {"request_window", options.window},
                           {"keep_chunk_files", !options.drop_chunks},
+                          {"early_trading", options.early_trading},
                           {"swarm_over_floor", ratio},
                           {"figures", report.to_json()},
                           {"per_run", runs}};
@@ -284,6 +288,8 @@ int main(int argc, char** argv)
     app.add_option("--json", options.json, "where the figures go as JSON (default WORK/bench.json)");
     app.add_option("--timeout", options.timeout_s, "seconds a swarm run may take (default 900)");
     app.add_flag("--no-floor", options.skip_floor, "time only the swarm");
+    app.add_flag("--early-trading", options.early_trading,
+                 "peers trade while their shares still arrive from the owner (early_trading: true)");
     app.add_flag("--drop-chunks", options.drop_chunks,
                  "peers delete their chunk files once the joined file is verified (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");

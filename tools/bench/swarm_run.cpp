@@ -51,7 +51,10 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
             {"owner", {{"host", "127.0.0.1"}, {"port", ports[0]}}},
             {"chunk_size", setup.chunk_size},
             {"data_dir", (setup.dir / "data").string()},
-            {"settings", {{"request_window", setup.window}, {"keep_chunk_files", setup.keep_chunk_files}}},
+            {"settings",
+             {{"request_window", setup.window},
+              {"keep_chunk_files", setup.keep_chunk_files},
+              {"early_trading", setup.early_trading}}},
             {"peers", peers}};
 }
 

@@ -24,6 +24,7 @@ struct SwarmSetup {
     std::uint32_t window = Settings{}.request_window;
     std::uint32_t timeout_s = 900;
     bool keep_chunk_files = Settings{}.keep_chunk_files;
+    bool early_trading = Settings{}.early_trading;
 };
 
 // What a process's log says about it.
