@@ -39,7 +39,8 @@ void write(Level level, std::string_view message);
 // One named value of an event; the views must outlive the call only.
 struct Field {
     template <std::integral T>
-    Field(std::string_view k, T v) : key(k), value(static_cast<std::int64_t>(v))
+    Field(std::string_view k, T v) : key(k),
+                                     value(static_cast<std::int64_t>(v))
     {
     }
     Field(std::string_view k, std::string_view v) : key(k), value(v) {}

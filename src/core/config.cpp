@@ -102,8 +102,7 @@ Result<Settings> read_settings(const json& object)
     FieldReader r(object, "settings");
     CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
                         "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "send_budget",
-                        "request_timeout_s",
-                        "max_chunk_failures", "hello_timeout_s", "keep_chunk_files",
+                        "request_timeout_s", "max_chunk_failures", "hello_timeout_s", "keep_chunk_files",
                         "early_trading"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));

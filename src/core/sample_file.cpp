@@ -27,8 +27,8 @@ bool write_random_file(const std::filesystem::path& path, std::uint64_t size)
 {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     std::vector<std::uint64_t> block(1 << 17);
-    std::uint64_t state = 0x9e3779b97f4a7c15ULL ^
-                          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    std::uint64_t state =
+        0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     for (std::uint64_t left = size; left > 0 && out;) {
         for (auto& word : block) {  // splitmix64
             std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);

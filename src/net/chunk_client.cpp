@@ -76,8 +76,7 @@ void ChunkClient::on_connected(int status)
     reported_waiting_ = false;
     ever_connected_ = true;
     log::event("connected", {{"to", options_.remote_label}}, "connected to {} at {}; asking for its chunk ID list",
-               options_.remote_label,
-              options_.remote.to_string());
+               options_.remote_label, options_.remote.to_string());
     connection_->start_reading();
     awaiting_proof_ = !options_.secret.empty();
     std::optional<Nonce> nonce;

@@ -254,8 +254,8 @@ void ServerSession::announce()
 void ServerSession::send_have(const std::vector<ChunkId>& ids)
 {
     for (auto& piece : split_for_messages(ids)) {
-        log::event("list_update_sent", {{"to", label_}, {"count", piece.size()}}, "sent chunk ID list update to {}: [{}]",
-                   label_, format_ids(piece));
+        log::event("list_update_sent", {{"to", label_}, {"count", piece.size()}},
+                   "sent chunk ID list update to {}: [{}]", label_, format_ids(piece));
         connection_->send(Have{std::move(piece)});
     }
 }
@@ -343,8 +343,8 @@ void ServerSession::on_read_done(ReadJob& job)
         }
         std::size_t size = result.value().size();
         connection_->send(encode_chunk(job.ids[i], std::move(result).value()));
-        log::event("chunk_sent", {{"chunk", job.ids[i]}, {"to", label_}, {"bytes", size}}, "sent chunk {} to {} ({} bytes)",
-                   job.ids[i], label_, size);
+        log::event("chunk_sent", {{"chunk", job.ids[i]}, {"to", label_}, {"bytes", size}},
+                   "sent chunk {} to {} ({} bytes)", job.ids[i], label_, size);
     }
     pump_reads();
 }

@@ -199,7 +199,8 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest, bool from_owner)
     manifest_ = manifest;
     manifest_from_disk_ = false;
     inventory_.reset(ChunkSet(manifest.chunk_count));
-    log::event("manifest", {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
+    log::event("manifest",
+               {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
                "received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
                manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
     return {};
@@ -264,8 +265,9 @@ net::ClientHooks PeerNode::bootstrap_hooks()
         const std::size_t held = planner.local().count();
         auto report = [this, held]() -> Result<void> {
             CS_TRY(write_summary_now());
-            log::event("share_held", {{"held", held}}, "holds its share from the owner: {} chunk(s); summary written to {}",
-                       held, summary_path().string());
+            log::event("share_held", {{"held", held}},
+                       "holds its share from the owner: {} chunk(s); summary written to {}", held,
+                       summary_path().string());
             return {};
         };
         if (!trading_) return report();
@@ -384,8 +386,7 @@ Result<void> PeerNode::finish_file()
                   destination.string());
         return {};
     }
-    log::event("joining", {}, "all {} chunks held; joining them into {}", manifest_->chunk_count,
-               destination.string());
+    log::event("joining", {}, "all {} chunks held; joining them into {}", manifest_->chunk_count, destination.string());
     auto started = std::chrono::steady_clock::now();
     CS_TRY(store_.join(*manifest_, destination));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();

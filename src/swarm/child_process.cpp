@@ -6,7 +6,9 @@
 namespace chunkswarm::swarm {
 
 ChildProcess::ChildProcess(uv_loop_t* loop, LineCallback on_line, ExitCallback on_exit)
-    : loop_(loop), on_line_(std::move(on_line)), on_exit_(std::move(on_exit))
+    : loop_(loop),
+      on_line_(std::move(on_line)),
+      on_exit_(std::move(on_exit))
 {
     for (Output* output : {&out_, &err_}) {
         output->owner = this;

@@ -14,8 +14,8 @@ constexpr double kWidth = 860, kHeight = 300, kLeft = 60, kRight = 20, kTop = 16
 constexpr std::size_t kMaxPointsPerSeries = 600;
 constexpr std::size_t kRateBuckets = 60;
 
-const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                               "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                               "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
 
 struct Series {
     std::string label;
@@ -76,8 +76,8 @@ std::string axes(double x_max, double y_max, const std::string& y_label)
     }
     for (double x = 0, step = tick_step(x_max); x <= x_max * 1.0001; x += step) {
         double px = kLeft + plot_w * x / x_max;
-        svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{:g} s</text>)", px, kHeight - kBottom + 18,
-                           x);
+        svg +=
+            fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{:g} s</text>)", px, kHeight - kBottom + 18, x);
     }
     svg += fmt::format(R"svg(<text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>)svg",
                        kTop + plot_h / 2, kTop + plot_h / 2, escape(y_label));
@@ -95,8 +95,8 @@ std::string chart(const std::string& id, const std::string& title, const std::st
     }
     y_max = y_max > 0 ? y_max * 1.05 : 1;
     x_max = std::max(x_max, 0.1);
-    std::string html = fmt::format(R"(<section><h2>{}</h2><svg id="{}" viewBox="0 0 {} {}" role="img">)",
-                                   escape(title), id, kWidth, kHeight);
+    std::string html = fmt::format(R"(<section><h2>{}</h2><svg id="{}" viewBox="0 0 {} {}" role="img">)", escape(title),
+                                   id, kWidth, kHeight);
     html += axes(x_max, y_max, y_label);
     std::string legend = "<ul class=\"legend\">";
     for (std::size_t i = 0; i < series.size(); ++i) {
@@ -137,9 +137,9 @@ std::string table(const SwarmModel& model, const RunSummary& summary)
         html += fmt::format(
             "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(p.name), good || p.is_owner ? "ok" : "bad", escape(verdict),
-            p.complete_at ? format_seconds(*p.complete_at) : "-",
-            p.is_owner ? "-" : format_bytes(p.bytes_from_owner), p.is_owner ? "-" : format_bytes(p.bytes_from_neighbor),
-            format_bytes(p.bytes_uploaded), p.peak_mib ? fmt::format("{:.1f} MiB", *p.peak_mib) : "-");
+            p.complete_at ? format_seconds(*p.complete_at) : "-", p.is_owner ? "-" : format_bytes(p.bytes_from_owner),
+            p.is_owner ? "-" : format_bytes(p.bytes_from_neighbor), format_bytes(p.bytes_uploaded),
+            p.peak_mib ? fmt::format("{:.1f} MiB", *p.peak_mib) : "-");
     }
     return html + "</table>\n";
 }

@@ -11,10 +11,10 @@
 
 #include <fmt/core.h>
 
+#include "child_process.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/sha256.hpp"
-#include "child_process.hpp"
 #include "html_report.hpp"
 #include "swarm_model.hpp"
 #include "text_view.hpp"
@@ -67,7 +67,7 @@ public:
         started_ = std::chrono::steady_clock::now();
         watch_signal(SIGINT);
         watch_signal(SIGTERM);
-        start_process(0);
+        // Every timer exists before the first process, so a stop during its start closes them all.
         next_timer_ = add_timer();
         next_timer_->start(kNextPeerFallbackMs, [this] { start_next_peer(); });
         if (options_.timeout_s > 0) {
@@ -76,11 +76,15 @@ public:
             });
         }
         tick_timer_ = add_timer();
-        if (options_.display == Display::live) tick_timer_->start(0, [this] { draw(); }, kLiveRedrawMs);
+        if (options_.display == Display::live)
+            tick_timer_->start(
+                0, [this] { draw(); }, kLiveRedrawMs);
         if (options_.display == Display::plain) {
             auto every = static_cast<std::uint64_t>(options_.interval_s * 1000);
-            tick_timer_->start(every, [this] { print(progress_line(model_, now())); }, every);
+            tick_timer_->start(
+                every, [this] { print(progress_line(model_, now())); }, every);
         }
+        start_process(0);
         uv_run(&loop_, UV_RUN_DEFAULT);
         return conclude();
     }
@@ -96,10 +100,7 @@ private:
         return log_dir() / (base_name(index) + suffix);
     }
     std::filesystem::path data_dir(std::size_t index) const { return options_.work / base_name(index); }
-    double now() const
-    {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    }
+    double now() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(); }
 
     net::Timer* add_timer()
     {
@@ -109,8 +110,8 @@ private:
 
     void watch_signal(int signum)
     {
-        auto handle = std::make_unique<net::UvHandle<uv_signal_t>>(
-            [this](uv_signal_t* s) { return uv_signal_init(&loop_, s); });
+        auto handle =
+            std::make_unique<net::UvHandle<uv_signal_t>>([this](uv_signal_t* s) { return uv_signal_init(&loop_, s); });
         handle->get()->data = this;
         uv_signal_start(
             handle->get(),
@@ -171,7 +172,8 @@ private:
         std::string event = model_.on_line(index, now(), line);
         // Peers join one at a time: the next starts once this one is in touch with the owner.
         const bool owner_ready = index == 0 && event == "listening";
-        const bool peer_ready = index > 0 && index + 1 == children_.size() && (event == "manifest" || event == "resumed");
+        const bool peer_ready =
+            index > 0 && index + 1 == children_.size() && (event == "manifest" || event == "resumed");
         if (owner_ready || peer_ready) start_next_peer();
     }
 
@@ -181,8 +183,8 @@ private:
         model_.on_exit(index, now(), static_cast<int>(code), signal, stopping_);
         const Process& p = model_.process(index);
         if (!p.succeeded() && !stopping_) {
-            std::string what = signal ? fmt::format("was killed by signal {}", signal)
-                                      : fmt::format("exited with status {}", code);
+            std::string what =
+                signal ? fmt::format("was killed by signal {}", signal) : fmt::format("exited with status {}", code);
             std::string report =
                 fmt::format("swarm: {} {}; its last lines ({}):\n", p.name, what, log_path(index, ".log").string());
             for (const std::string& line : p.tail)
@@ -270,7 +272,7 @@ private:
                               : p.exit_code ? fmt::format("exit {}", *p.exit_code)
                                             : "never started";
             if (p.is_owner) {
-                summary.verdicts.push_back(p.succeeded()                ? "served every share"
+                summary.verdicts.push_back(p.succeeded()               ? "served every share"
                                            : p.state == State::stopped ? "stopped (" + how + ")"
                                                                        : "FAILED (" + how + ")");
                 summary.verified.push_back(p.succeeded());

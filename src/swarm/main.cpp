@@ -56,7 +56,8 @@ Result<void> prepare_work(const std::filesystem::path& work, const std::filesyst
     }
     auto relative = std::filesystem::relative(file, work, ec);
     if (!file.empty() && !ec && !relative.empty() && relative.native().rfind("..", 0) != 0) {
-        return make_error(file.string() + " is inside the work directory, which is emptied first; move it or pass --work");
+        return make_error(file.string() +
+                          " is inside the work directory, which is emptied first; move it or pass --work");
     }
     std::filesystem::remove_all(work, ec);
     std::filesystem::create_directories(work / "logs", ec);
@@ -77,7 +78,8 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     options.bin_dir = flags.bin_dir.empty() ? own_directory() : std::filesystem::path(flags.bin_dir);
     for (const char* program : {"owner", "peer"}) {
         if (::access((options.bin_dir / program).c_str(), X_OK) != 0) {
-            return make_error(std::string("no ") + program + " program in " + options.bin_dir.string() + "; build the project or pass --bin-dir");
+            return make_error(std::string("no ") + program + " program in " + options.bin_dir.string() +
+                              "; build the project or pass --bin-dir");
         }
     }
     if (!flags.file.empty()) {
@@ -89,10 +91,12 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     CS_TRY(prepare_work(options.work, options.file));
     if (options.file.empty()) {
         auto size = parse_size(flags.sample_size);
-        if (!size || *size == 0) return make_error("--sample-size \"" + flags.sample_size + "\" is not a size like 5M or 1GiB");
+        if (!size || *size == 0)
+            return make_error("--sample-size \"" + flags.sample_size + "\" is not a size like 5M or 1GiB");
         options.file = options.work / "sample.bin";
         if (!write_random_file(options.file, *size)) return make_error("cannot write " + options.file.string());
-        std::cout << "swarm: no --file given; generated " << options.file.string() << " (" << *size << " random bytes)\n";
+        std::cout << "swarm: no --file given; generated " << options.file.string() << " (" << *size
+                  << " random bytes)\n";
     }
     if (flags.interval_s <= 0) return make_error("--interval must be more than 0 seconds");
     options.interval_s = flags.interval_s;

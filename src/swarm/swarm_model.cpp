@@ -171,8 +171,8 @@ double SwarmModel::receive_rate(std::size_t index, double now, double window) co
 {
     const auto& series = processes_[index].received_series;
     if (series.empty()) return 0;
-    auto from = std::lower_bound(series.begin(), series.end(), now - window,
-                                 [](const Point& p, double t) { return p.t < t; });
+    auto from =
+        std::lower_bound(series.begin(), series.end(), now - window, [](const Point& p, double t) { return p.t < t; });
     double before = from == series.begin() ? 0 : std::prev(from)->value;
     return (series.back().value - before) / window;
 }
@@ -182,8 +182,8 @@ std::optional<double> SwarmModel::eta(std::size_t index, double now) const
     const Process& p = processes_[index];
     double rate = receive_rate(index, now);
     if (rate <= 0 || p.total == 0 || p.held >= p.total) return std::nullopt;
-    double remaining = static_cast<double>(p.file_bytes) * static_cast<double>(p.total - p.held) /
-                       static_cast<double>(p.total);
+    double remaining =
+        static_cast<double>(p.file_bytes) * static_cast<double>(p.total - p.held) / static_cast<double>(p.total);
     return remaining / rate;
 }
 

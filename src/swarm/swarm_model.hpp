@@ -17,7 +17,19 @@ namespace chunkswarm::swarm {
 
 // Peers go waiting, starting, joining, from_owner, trading, joining_file, done; the owner goes
 // waiting, starting, splitting, serving, done. Either may end failed, or stopped by the launcher.
-enum class State { waiting, starting, joining, from_owner, trading, joining_file, splitting, serving, done, failed, stopped };
+enum class State {
+    waiting,
+    starting,
+    joining,
+    from_owner,
+    trading,
+    joining_file,
+    splitting,
+    serving,
+    done,
+    failed,
+    stopped
+};
 const char* state_name(State state);
 
 // A point of a cumulative series: seconds since the launch, value so far.
@@ -27,7 +39,7 @@ struct Point {
 };
 
 struct Process {
-    std::string name;    // "owner", "peer 3" (as the programs name themselves)
+    std::string name;  // "owner", "peer 3" (as the programs name themselves)
     bool is_owner = false;
     State state = State::waiting;
     std::size_t held = 0;
@@ -109,7 +121,7 @@ private:
 struct RunSummary {
     std::string file_name;
     std::uint64_t file_bytes = 0;
-    std::string file_sha256;        // hex, of the original
+    std::string file_sha256;            // hex, of the original
     std::vector<std::string> verdicts;  // per process (index as in the model); "" for the owner
     std::vector<bool> verified;         // per process: its copy matches the original
     double wall_s = 0;

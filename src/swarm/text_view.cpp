@@ -107,7 +107,7 @@ std::string summary_table(const SwarmModel& model, const RunSummary& summary)
                            format_bytes(p.bytes_uploaded), peak);
     }
     double rate = summary.wall_s > 0 ? static_cast<double>(moved) / summary.wall_s : 0;
-    out += fmt::format("wall time {}; {} delivered to {} peer(s), {}/s in all\n", format_seconds(summary.wall_s),
+    out += fmt::format("wall time {:.2f}s; {} delivered to {} peer(s), {}/s in all\n", summary.wall_s,
                        format_bytes(static_cast<double>(moved)), model.size() - 1, format_bytes(rate));
     return out;
 }

@@ -108,6 +108,7 @@ bound=$(python3 -c "print(f'{$bytes * 8 / ($rate_mbit * 1e6):.2f}')")
 run() {
     local name=$1 window=$2 early=$3 relayed=$4 id wall
     config "$window" "$early" "$name.json"
+    sync  # the previous run's writeback must not slow this one (as in the benchmark)
     if ((relayed)); then
         for id in 1 2 3 4 5; do
             start "relay-$name-$id" ip netns exec "${tag}p$id" "$DELAY_RELAY_BIN" --listen "$(peer_addr "$id"):$port" \

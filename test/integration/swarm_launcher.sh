@@ -64,6 +64,19 @@ grep -q "peer 3 exited with status 3" run3.out || fail "the failure is not named
 grep -q "| peer: error: simulated crash" run3.out || fail "the failed peer's last lines are not shown"
 echo "ok: a failing peer is reported with its last lines; exit 1"
 
+# 3b. The owner's port is taken: the owner's own error is shown, nothing hangs.
+python3 -c "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', ${ports[0]})); s.listen(); time.sleep(60)" &
+squatter=$!
+STARTED_PIDS+=("$squatter")
+sleep 0.3
+status=0
+timeout 60 "$SWARM_BIN" --config ring.json --work "$WORK/run3b" --display plain > run3b.out 2>&1 || status=$?
+kill "$squatter"
+((status == 1)) || { cat run3b.out; fail "an owner that cannot listen gave exit $status, not 1"; }
+grep -q "owner exited with status 1" run3b.out || fail "the owner's failure is not named"
+grep -q "| owner: error: cannot listen on 127.0.0.1:${ports[0]}" run3b.out || { cat run3b.out; fail "the owner's error is not shown"; }
+echo "ok: an owner that cannot listen is reported with its error; exit 1"
+
 # 4. Ctrl-C while a peer hangs: every process is stopped, and what is left where is said.
 ODD_PEER=5 ODD_MODE=hang timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run4" --bin-dir bin \
     --sample-size 3M --display plain --interval 0.2 > run4.out 2>&1 &

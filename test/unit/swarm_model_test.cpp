@@ -70,7 +70,8 @@ TEST_CASE("received chunks count by source, per link, and make the held series")
     model.on_line(2, 1.0, received("peer 2", 0, "owner", 1));
     model.on_line(2, 1.5, received("peer 2", 1, "peer 1", 2));
     model.on_line(2, 2.0, received("peer 2", 2, "peer 1", 3));
-    model.on_line(1, 2.0, event_line("peer 1", {{"event", "chunk_sent"}, {"chunk", 2}, {"to", "peer 2"}, {"bytes", 1000}}));
+    model.on_line(1, 2.0,
+                  event_line("peer 1", {{"event", "chunk_sent"}, {"chunk", 2}, {"to", "peer 2"}, {"bytes", 1000}}));
     const Process& p = model.process(2);
     CHECK(p.bytes_from_owner == 1000);
     CHECK(p.bytes_from_neighbor == 2000);
@@ -89,7 +90,8 @@ TEST_CASE("received chunks count by source, per link, and make the held series")
 TEST_CASE("the live rate counts only the recent window, and the ETA follows from it")
 {
     SwarmModel model = two_peer_model();
-    model.on_line(1, 0.2, event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    model.on_line(1, 0.2,
+                  event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
     model.on_line(1, 1.0, received("peer 1", 0, "owner", 1));
     model.on_line(1, 3.5, received("peer 1", 1, "owner", 2));
     model.on_line(1, 4.0, received("peer 1", 2, "owner", 3));
@@ -140,7 +142,8 @@ TEST_CASE("lines that are not events are kept as they are, and events read back 
 TEST_CASE("the text views show every process, cut to the width")
 {
     SwarmModel model = two_peer_model();
-    model.on_line(1, 0.2, event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    model.on_line(1, 0.2,
+                  event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
     for (int i = 0; i < 5; ++i)
         model.on_line(1, 0.5 + i * 0.1, received("peer 1", i, "owner", i + 1));
     std::string view = live_view(model, 1.0, 60);
@@ -152,11 +155,12 @@ TEST_CASE("the text views show every process, cut to the width")
     CHECK(lines == 3 + 1 + SwarmModel::kActivityLines);
     CHECK(progress_line(model, 1.0).find("peer 1 5/10 from owner") != std::string::npos);
 
-    RunSummary summary{"a", 10000, "ab12", {"served every share", "OK, SHA-256 matches", "no copy"}, {true, true, false}, 2.5};
+    RunSummary summary{
+        "a", 10000, "ab12", {"served every share", "OK, SHA-256 matches", "no copy"}, {true, true, false}, 2.5};
     std::string table = summary_table(model, summary);
     CHECK(table.find("OK, SHA-256 matches") != std::string::npos);
     CHECK(table.find("no copy") != std::string::npos);
-    CHECK(table.find("wall time 2.5s") != std::string::npos);
+    CHECK(table.find("wall time 2.50s") != std::string::npos);
 }
 
 TEST_CASE("sizes and times read well")
@@ -186,8 +190,9 @@ TEST_CASE("the HTML report is self-contained and holds a series per peer and per
     CHECK(html.find("<odd") == std::string::npos);
     CHECK(html.find("http://") == std::string::npos);
     CHECK(html.find("https://") == std::string::npos);
-    for (const char* label : {"data-label=\"peer 1\"", "data-label=\"peer 2\"", "data-label=\"owner \xe2\x86\x92 peer 1\"",
-                              "data-label=\"peer 1 \xe2\x86\x92 peer 2\""}) {
+    for (const char* label :
+         {"data-label=\"peer 1\"", "data-label=\"peer 2\"", "data-label=\"owner \xe2\x86\x92 peer 1\"",
+          "data-label=\"peer 1 \xe2\x86\x92 peer 2\""}) {
         auto at = html.find(label);
         REQUIRE_MESSAGE(at != std::string::npos, label);
         auto d = html.find(" d=\"M", at);
