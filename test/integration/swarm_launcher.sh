@@ -65,13 +65,15 @@ grep -q "| peer: error: simulated crash" run3.out || fail "the failed peer's las
 echo "ok: a failing peer is reported with its last lines; exit 1"
 
 # 3b. The owner's port is taken: the owner's own error is shown, nothing hangs.
-python3 -c "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', ${ports[0]})); s.listen(); time.sleep(60)" &
-squatter=$!
-STARTED_PIDS+=("$squatter")
-sleep 0.3
+start squatter python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', ${ports[0]})); s.listen()
+print('listening', flush=True); time.sleep(60)"
+wait_for_line "$WORK/squatter.log" listening
 status=0
 timeout 60 "$SWARM_BIN" --config ring.json --work "$WORK/run3b" --display plain > run3b.out 2>&1 || status=$?
-kill "$squatter"
+kill "${PID_OF[squatter]}"
 ((status == 1)) || { cat run3b.out; fail "an owner that cannot listen gave exit $status, not 1"; }
 grep -q "owner exited with status 1" run3b.out || fail "the owner's failure is not named"
 grep -q "| owner: error: cannot listen on 127.0.0.1:${ports[0]}" run3b.out || { cat run3b.out; fail "the owner's error is not shown"; }

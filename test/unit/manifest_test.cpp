@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <thread>
 
 #include "chunkswarm/chunk_store.hpp"
@@ -254,4 +255,29 @@ TEST_CASE("a store serving from the joined file reads the same bytes once its ch
     }
     // A wrong length (a manifest that does not fit the file) is an error, not a short chunk.
     CHECK_FALSE(store.read(8, 1024).ok());
+}
+
+TEST_CASE("two threads storing the same chunk at once both succeed and leave it whole")
+{
+    test::TempDir dir;
+    ChunkStore store(dir.path() / "chunks");
+    REQUIRE(store.prepare().ok());
+    const auto bytes = test::random_bytes(64 * 1024, 11);
+    std::atomic<int> failures{0};
+    auto writer = [&] {
+        for (int i = 0; i < 50; ++i) {
+            if (!store.write(3, bytes).ok()) ++failures;
+        }
+    };
+    std::thread a(writer), b(writer);
+    a.join();
+    b.join();
+    CHECK(failures == 0);
+    auto read = store.read(3, static_cast<std::uint32_t>(bytes.size()));
+    REQUIRE(read.ok());
+    CHECK(read.value() == bytes);
+    std::size_t leftovers = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "chunks"))
+        leftovers += entry.path().extension() == ".tmp";
+    CHECK(leftovers == 0);
 }
