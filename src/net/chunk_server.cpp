@@ -1,5 +1,7 @@
 #include "chunkswarm/net/chunk_server.hpp"
 
+#include <algorithm>
+
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
@@ -7,6 +9,9 @@ namespace {
 
 // Chunks read per worker job: small enough that one client's share never holds a pool thread long.
 constexpr std::size_t kChunksPerReadJob = 4;
+// Every session may hold this much (or a quarter of the send budget, if less) whatever the budget
+// says, so none is starved by the sessions that filled it first: on a slow link it drains slowly.
+constexpr std::size_t kGuaranteedPerSession = 256 * 1024;
 // Requests a client may have queued; an honest client stays within its request window.
 constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 
@@ -296,9 +301,11 @@ void ServerSession::pump_reads()
     if (closed_ || server_ == nullptr) return;
     const ServerContext& context = server_->context_;
     if (reading_ || connection_->closing() || queue_.empty() ||
-        connection_->queued_bytes() >= context.settings.send_high_watermark || server_->over_budget()) {
+        connection_->queued_bytes() >= context.settings.send_high_watermark) {
         return;
     }
+    const std::size_t guaranteed = std::min<std::size_t>(kGuaranteedPerSession, context.settings.send_budget / 4);
+    if (held_bytes() >= guaranteed && server_->over_budget()) return;
     auto job = std::make_unique<ReadJob>();
     job->session = shared_from_this();
     job->store = context.store;
