@@ -73,11 +73,6 @@ public:
     std::uint32_t chunk_count() const { return manifest_.chunk_count; }
     // Writes chunks [first, last) and records their hashes.
     Result<void> split_range(ChunkId first, ChunkId last);
-    // Records the hashes of chunks [first, last) without writing anything.
-    Result<void> hash_range(ChunkId first, ChunkId last);
-    // Writes chunks [first, last) whose hashes hash_range() recorded; a chunk that no longer
-    // matches (the source changed) is an error, and a chunk file that already matches is kept.
-    Result<void> write_range(ChunkId first, ChunkId last);
     // Hashes the whole file (the manifest's file_sha256).
     Result<void> hash_whole();
     // The manifest, once every range and the whole-file hash are done.

@@ -255,37 +255,6 @@ Result<void> Splitter::split_range(ChunkId first, ChunkId last)
     return {};
 }
 
-Result<void> Splitter::hash_range(ChunkId first, ChunkId last)
-{
-    std::vector<std::uint8_t> buffer(manifest_.chunk_size);
-    for (ChunkId id = first; id < last; ++id) {
-        std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
-        CS_TRY(read_chunk(id, chunk));
-        manifest_.chunk_sha256[id] = sha256(chunk);
-    }
-    return {};
-}
-
-Result<void> Splitter::write_range(ChunkId first, ChunkId last)
-{
-    std::vector<std::uint8_t> buffer(manifest_.chunk_size);
-    for (ChunkId id = first; id < last; ++id) {
-        std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
-        CS_TRY(read_chunk(id, chunk));
-        const Digest& digest = manifest_.chunk_sha256[id];
-        if (sha256(chunk) != digest) {
-            return make_error(source_.string() + " changed while being split (chunk " + std::to_string(id) +
-                              " no longer matches its hash); start the owner again on a file that stays put");
-        }
-        if (holds(*store_, id, chunk, digest)) {
-            ++*reused_;
-            continue;
-        }
-        CS_TRY(store_->write(id, chunk));
-    }
-    return {};
-}
-
 Result<void> Splitter::hash_whole()
 {
     Sha256 whole;

@@ -93,7 +93,7 @@ void SwarmModel::apply_event(std::size_t index, double t, const nlohmann::json& 
     const std::string name = text(event, "event");
     if (p.is_owner) {
         if (name == "listening") p.state = State::splitting;
-        if (name == "hashed" || name == "split") {
+        if (name == "split") {
             p.state = State::serving;
             p.total = number(event, "total");
             p.file_bytes = number(event, "bytes");

@@ -235,35 +235,6 @@ TEST_CASE("a source that shrinks while it is split is reported, not split short"
     CHECK(outcome.error().message.find("changed size") != std::string::npos);
 }
 
-TEST_CASE("hashing first and writing after gives the same manifest and files, and catches a changed source")
-{
-    TempDir dir;
-    auto bytes = test::random_bytes(9 * 1024 + 5);
-    test::write_file(dir.path() / "in.bin", bytes);
-    ChunkStore serial_store(dir.path() / "serial");
-    Manifest serial = split_file(dir.path() / "in.bin", 1024, serial_store).value();
-
-    ChunkStore store(dir.path() / "later");
-    auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
-    REQUIRE(splitter.ok());
-    REQUIRE(splitter->hash_range(0, 4).ok());
-    REQUIRE(splitter->hash_range(4, splitter->chunk_count()).ok());
-    REQUIRE(splitter->hash_whole().ok());
-    CHECK(splitter->manifest() == serial);
-    CHECK(store.scan(serial).held.empty());  // nothing written yet
-    REQUIRE(splitter->write_range(0, splitter->chunk_count()).ok());
-    CHECK(store.scan(serial).held.full());
-    REQUIRE(splitter->write_range(0, splitter->chunk_count()).ok());
-    CHECK(splitter->reused() == splitter->chunk_count());  // matching chunk files are kept
-
-    bytes[5000] ^= 0xff;  // chunk 4 changes after it was hashed
-    test::write_file(dir.path() / "in.bin", bytes);
-    std::filesystem::remove(store.chunk_path(4));
-    auto outcome = splitter->write_range(0, splitter->chunk_count());
-    REQUIRE_FALSE(outcome.ok());
-    CHECK(outcome.error().message.find("changed while being split (chunk 4") != std::string::npos);
-}
-
 TEST_CASE("a store serving from the joined file reads the same bytes once its chunk files are gone")
 {
     TempDir dir;
