@@ -16,7 +16,7 @@ args=(--config "$ROOT/configs/ring5.json" --work "$PWD/swarm-run")
 while (($#)); do
     case "$1" in
     --quiet) args+=(--display quiet); shift ;;
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --together) args+=("$1"); shift ;;
     -*) args+=("$1" "${2:?"run-swarm: $1 needs a value"}"); shift 2 ;;
     *) args+=(--file "$1"); shift ;;
