@@ -8,7 +8,8 @@
 namespace chunkswarm::swarm {
 namespace {
 
-constexpr std::size_t kBarWidth = 24;
+// With it a peer's line fits 80 columns; the state comes first, so a narrow terminal cuts the ETA.
+constexpr std::size_t kBarWidth = 16;
 
 std::string bar(std::size_t held, std::size_t total)
 {
@@ -28,13 +29,13 @@ std::string process_line(const SwarmModel& model, std::size_t index, double now)
     std::string state = state_name(p.state);
     if (p.is_owner) {
         std::string what = p.total ? fmt::format("{} chunks, {}", p.total, format_bytes(p.file_bytes)) : "";
-        return fmt::format("{:<8} {:<13} {:<30} uploaded {}", p.name, state, what, format_bytes(p.bytes_uploaded));
+        return fmt::format("{:<8} {:<12} {:<30} uploaded {}", p.name, state, what, format_bytes(p.bytes_uploaded));
     }
     double percent = p.total ? 100.0 * static_cast<double>(p.held) / static_cast<double>(p.total) : 0;
     double rate = p.exited() ? 0 : model.receive_rate(index, now);
     auto eta = p.exited() ? std::nullopt : model.eta(index, now);
-    return fmt::format("{:<8} {} {:5.1f}% {:>6}/{:<6} {:>10}/s  ETA {:>6}  {}", p.name, bar(p.held, p.total), percent,
-                       p.held, p.total, format_bytes(rate), eta ? format_seconds(*eta) : "-", state);
+    return fmt::format("{:<8} {:<12} {} {:3.0f}% {:>5}/{:<5} {:>9}/s ETA {}", p.name, state, bar(p.held, p.total),
+                       percent, p.held, p.total, format_bytes(rate), eta ? format_seconds(*eta) : "-");
 }
 
 }  // namespace

@@ -147,7 +147,7 @@ TEST_CASE("the text views show every process, cut to the width")
     for (int i = 0; i < 5; ++i)
         model.on_line(1, 0.5 + i * 0.1, received("peer 1", i, "owner", i + 1));
     std::string view = live_view(model, 1.0, 60);
-    CHECK(view.find("peer 1   [############------------]  50.0%") != std::string::npos);
+    CHECK(view.find("peer 1   from owner   [########--------]  50%     5/10") != std::string::npos);
     CHECK(view.find("peer 2") != std::string::npos);
     std::size_t lines = 0;
     for (std::size_t start = 0, end; (end = view.find('\n', start)) != std::string::npos; start = end + 1, ++lines)
