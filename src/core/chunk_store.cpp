@@ -25,19 +25,8 @@ std::filesystem::path ChunkStore::chunk_path(ChunkId id) const
 Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes) const
 {
     std::filesystem::path path = chunk_path(id);
-    // A name per thread: two threads storing the same chunk must not write into one temporary file.
-    std::filesystem::path tmp = path;
-    tmp += "." + std::to_string(::gettid()) + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid()) {
-        return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
-    }
-    int err = write_fully(fd.get(), bytes);
-    if (fd.close() != 0 && err == 0) err = errno;
-    if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-    if (err != 0) {
-        ::unlink(tmp.c_str());
-        return make_error("cannot store chunk " + std::to_string(id) + " in " + path.string() + ": " + errno_text(err));
+    if (auto written = write_file_atomically(path, bytes); !written) {
+        return make_error("cannot store chunk " + std::to_string(id) + ": " + written.error().message);
     }
     return {};
 }

@@ -74,19 +74,16 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes)
 {
+    // A name per thread: two threads replacing the same file must not write into one temporary.
     std::filesystem::path tmp = path;
-    tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    tmp += "." + std::to_string(::gettid()) + ".tmp";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
     }
-    if (int err = write_fully(fd, bytes); err != 0) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return make_error("cannot write " + tmp.string() + ": " + errno_text(err));
-    }
-    if (::close(fd) != 0) {
-        int err = errno;
+    int err = write_fully(fd.get(), bytes);
+    if (fd.close() != 0 && err == 0) err = errno;
+    if (err != 0) {
         ::unlink(tmp.c_str());
         return make_error("cannot write " + tmp.string() + ": " + errno_text(err));
     }

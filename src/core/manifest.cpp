@@ -102,10 +102,6 @@ Result<T> field(const nlohmann::json& json, const char* name)
     return it->get<T>();
 }
 
-}  // namespace
-
-namespace {
-
 // The fields of manifest_head_to_json, checked against each other; chunk hashes left empty.
 Result<Manifest> manifest_head_from_json(const nlohmann::json& json)
 {
