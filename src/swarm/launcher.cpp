@@ -134,8 +134,7 @@ private:
             argv = {(options_.bin_dir / "peer").string(), "--config", config, "--id",
                     std::to_string(options_.config.peers[index - 1].id)};
         }
-        for (const char* arg : {"--data-dir", "", "--log-format", "json"})
-            argv.emplace_back(*arg ? arg : data_dir(index).string());
+        argv.insert(argv.end(), {"--data-dir", data_dir(index).string(), "--log-format", "json"});
         return argv;
     }
 
@@ -165,11 +164,11 @@ private:
 
     void on_line(std::size_t index, std::string_view line)
     {
-        std::string readable = readable_line(line);
+        std::string event = model_.on_line(index, now(), line);
+        const std::string& readable = model_.process(index).tail.back();  // parsed once, by the model
         logs_[index] << readable << '\n';
         if (options_.display == Display::lines) std::printf("%s\n", readable.c_str());
         if (!line.empty() && line.front() == '{') events_[index] << line << '\n';
-        std::string event = model_.on_line(index, now(), line);
         // Peers join one at a time: the next starts once this one is in touch with the owner.
         const bool owner_ready = index == 0 && event == "listening";
         const bool peer_ready =

@@ -71,6 +71,18 @@ std::string text(const nlohmann::json& event, const char* key)
     return it != event.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// The text form of a parsed event line ("2026-11-25 12:00:01.123 info  [peer 3] ...").
+std::string readable_event(const nlohmann::json& event)
+{
+    std::string time = text(event, "time");
+    // "2026-11-25T12:00:01.123456Z" -> "2026-11-25 12:00:01.123", as in the text format.
+    if (time.size() >= 23) time = time.substr(0, 10) + " " + time.substr(11, 12);
+    std::string level = text(event, "level");
+    if (level == "warning") level = "warn";
+    level.resize(std::max<std::size_t>(level.size(), 5), ' ');
+    return time + " " + level + " [" + text(event, "proc") + "] " + text(event, "msg");
+}
+
 }  // namespace
 
 std::string SwarmModel::on_line(std::size_t index, double t, std::string_view line)
@@ -79,7 +91,7 @@ std::string SwarmModel::on_line(std::size_t index, double t, std::string_view li
     nlohmann::json event = parse_event(line);
     Process& process = processes_[index];
     std::string readable = event.is_null() ? std::string(line) : text(event, "msg");
-    process.tail.push_back(readable_line(line));
+    process.tail.push_back(event.is_null() ? std::string(line) : readable_event(event));
     if (process.tail.size() > kTailLines) process.tail.pop_front();
     note(index, t, std::move(readable));
     if (event.is_null()) return "";
@@ -201,14 +213,7 @@ bool SwarmModel::any_failed() const
 std::string readable_line(std::string_view line)
 {
     nlohmann::json event = parse_event(line);
-    if (event.is_null()) return std::string(line);
-    std::string time = text(event, "time");
-    // "2026-11-25T12:00:01.123456Z" -> "2026-11-25 12:00:01.123", as in the text format.
-    if (time.size() >= 23) time = time.substr(0, 10) + " " + time.substr(11, 12);
-    std::string level = text(event, "level");
-    if (level == "warning") level = "warn";
-    level.resize(std::max<std::size_t>(level.size(), 5), ' ');
-    return time + " " + level + " [" + text(event, "proc") + "] " + text(event, "msg");
+    return event.is_null() ? std::string(line) : readable_event(event);
 }
 
 }  // namespace chunkswarm::swarm

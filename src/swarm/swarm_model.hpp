@@ -92,8 +92,9 @@ public:
     const std::deque<Activity>& recent() const { return recent_; }
 
     void on_started(std::size_t index, double t);
-    // One line of the process's output: a json event, or any other text (kept as-is).
-    // Returns the event's name ("" for a line that is not an event).
+    // One line of the process's output: a json event, or any other text (kept as-is). Its text
+    // form becomes the newest entry of the process's tail. Returns the event's name ("" for a
+    // line that is not an event).
     std::string on_line(std::size_t index, double t, std::string_view line);
     void on_exit(std::size_t index, double t, int exit_code, int signal, bool stopped_by_us);
 
