@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,7 +39,9 @@ public:
         ChunkSet held;
         std::uint32_t dropped = 0;
     };
-    ScanResult scan(const Manifest& manifest) const;
+    // `on_verified` sees each good chunk's bytes, so a caller can use them without reading again.
+    using ChunkVisitor = std::function<void(ChunkId, std::span<const std::uint8_t>)>;
+    ScanResult scan(const Manifest& manifest, const ChunkVisitor& on_verified = {}) const;
     // Removes every chunk file (and leftover temporary file); returns how many were removed.
     std::uint32_t clear() const;
     // From now on chunks are read from the verified joined file, so the chunk files may go.

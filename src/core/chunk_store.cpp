@@ -142,7 +142,7 @@ Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::p
     return {};
 }
 
-ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest) const
+ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest, const ChunkVisitor& on_verified) const
 {
     ScanResult result{ChunkSet(manifest.chunk_count), 0};
     std::error_code ec;
@@ -155,6 +155,7 @@ ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest) const
         auto bytes = read(id, manifest.chunk_length(id));
         if (bytes && sha256(bytes.value()) == manifest.chunk_sha256[id]) {
             result.held.insert(id);
+            if (on_verified) on_verified(id, bytes.value());
         } else {
             std::filesystem::remove(path, ec);
             ++result.dropped;

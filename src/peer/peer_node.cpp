@@ -8,6 +8,7 @@
 
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/file_assembler.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
@@ -34,13 +35,17 @@ public:
 
 private:
     Result<void> open_upload_port();
-    void resume_from_disk();
+    Result<void> resume_from_disk();
     bool resume_from_joined_file(const Manifest& saved);
     Result<void> bootstrap();
     net::ClientOptions client_options_for(const Endpoint& remote, const std::string& label,
                                           std::uint32_t connect_timeout_s) const;
     net::ClientHooks bootstrap_hooks();
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
+    // The chunk file and its place in the joined file; from the main or the download thread.
+    Result<void> keep(ChunkId id, std::span<const std::uint8_t> bytes);
+    Result<void> start_assembly(const Manifest& manifest);
+    std::filesystem::path destination() const { return options_.data_dir / manifest_->file_name; }
     void start_trading();
     void trade();
     net::ClientHooks neighbor_hooks();
@@ -71,6 +76,8 @@ private:
     SharedInventory inventory_;
     // Set once during bootstrap, read-only once the two threads run.
     std::optional<Manifest> manifest_;
+    // Set with the manifest (before the threads run); safe to use from both threads.
+    std::unique_ptr<FileAssembler> assembler_;
     // The manifest came from this directory, not yet confirmed by the owner.
     bool manifest_from_disk_ = false;
     // The two threads run (main thread only; with early_trading, set while the share still arrives).
@@ -105,7 +112,7 @@ int PeerNode::run()
     // Bound now, so a port in use is reported before any download; the neighbour's early
     // connection waits in the backlog until the upload thread starts.
     if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
-    resume_from_disk();
+    if (auto resumed = resume_from_disk(); !resumed) return cli::fail(name_, resumed.error().message);
     if (auto got = bootstrap(); !got) {
         if (!trading_) return cli::fail(name_, got.error().message);
         log::warn("{}; going on with the neighbours", got.error().message);
@@ -114,7 +121,7 @@ int PeerNode::run()
     std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
     log::event("finished", {}, "finished: holds {} and its upload neighbour is complete; exiting",
-               (options_.data_dir / manifest_->file_name).string());
+               destination().string());
     return 0;
 }
 
@@ -128,17 +135,22 @@ Result<void> PeerNode::open_upload_port()
 }
 
 // After a crash or restart: the chunks that still verify count, everything else is fetched again.
-void PeerNode::resume_from_disk()
+Result<void> PeerNode::resume_from_disk()
 {
     std::filesystem::path path = options_.data_dir / kManifestFileName;
-    if (!std::filesystem::exists(path)) return;
+    if (!std::filesystem::exists(path)) return {};
     auto saved = load_manifest(path);
     if (!saved) {
         log::warn("ignoring {}: {}; starting from nothing", path.string(), saved.error().message);
-        return;
+        return {};
     }
-    if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return;
-    ChunkStore::ScanResult scan = store_.scan(saved.value());
+    if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return {};
+    CS_TRY(start_assembly(saved.value()));
+    std::optional<Error> unplaced;
+    ChunkStore::ScanResult scan = store_.scan(saved.value(), [&](ChunkId id, std::span<const std::uint8_t> bytes) {
+        if (auto placed = assembler_->put(id, bytes); !placed && !unplaced) unplaced = placed.error();
+    });
+    if (unplaced) return *unplaced;
     manifest_ = std::move(saved).value();
     manifest_from_disk_ = true;
     log::event("resumed", {{"held", scan.held.count()}, {"total", manifest_->chunk_count}},
@@ -146,6 +158,16 @@ void PeerNode::resume_from_disk()
                manifest_->chunk_count,
                scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
     inventory_.reset(std::move(scan.held));
+    return {};
+}
+
+Result<void> PeerNode::start_assembly(const Manifest& manifest)
+{
+    if (assembler_) assembler_->abandon();
+    auto assembler = FileAssembler::create(manifest, options_.data_dir / manifest.file_name);
+    if (!assembler) return assembler.error();
+    assembler_ = std::move(assembler).value();
+    return {};
 }
 
 // A peer that drops its chunk files after the join has only the joined file to resume from.
@@ -196,6 +218,7 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest, bool from_owner)
         store_.stop_serving_from_joined();
     }
     CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
+    CS_TRY(start_assembly(manifest));
     manifest_ = manifest;
     manifest_from_disk_ = false;
     inventory_.reset(ChunkSet(manifest.chunk_count));
@@ -280,9 +303,16 @@ net::ClientHooks PeerNode::bootstrap_hooks()
     return hooks;
 }
 
-Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes)
+Result<void> PeerNode::keep(ChunkId id, std::span<const std::uint8_t> bytes)
 {
     CS_TRY(store_.write(id, bytes));
+    if (!assembler_) return make_error("chunk " + std::to_string(id) + " arrived with no file to join it into");
+    return assembler_->put(id, bytes);
+}
+
+Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes)
+{
+    CS_TRY(keep(id, bytes));
     inventory_.add(id);
     if (trading_) {
         announce_soon();
@@ -345,7 +375,7 @@ net::ServerContext PeerNode::upload_context()
 
 Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    CS_TRY(store_.write(id, bytes));
+    CS_TRY(keep(id, bytes));
     inventory_.add(id);
     write_summary_soon();
     announce_soon();
@@ -380,22 +410,23 @@ Result<void> PeerNode::finish_file()
 {
     summary_timer_->stop();
     CS_TRY(write_summary_now());
-    std::filesystem::path destination = options_.data_dir / manifest_->file_name;
     if (store_.serving_from_joined()) {
         log::info("all {} chunks held; {} was already joined and verified", manifest_->chunk_count,
-                  destination.string());
+                  destination().string());
         return {};
     }
-    log::event("joining", {}, "all {} chunks held; joining them into {}", manifest_->chunk_count, destination.string());
+    // Every chunk is already in place; what is left is the whole-file check and the rename.
+    log::event("joining", {}, "all {} chunks held; checking {} and moving it to {}", manifest_->chunk_count,
+               assembler_->part_path().string(), destination().string());
     auto started = std::chrono::steady_clock::now();
-    CS_TRY(store_.join(*manifest_, destination));
+    CS_TRY(assembler_->finish());
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
-               destination.string(), manifest_->file_size, ms);
+               destination().string(), manifest_->file_size, ms);
     if (!options_.settings.keep_chunk_files) {
-        CS_TRY(store_.serve_from_joined(destination, manifest_->chunk_size));
+        CS_TRY(store_.serve_from_joined(destination(), manifest_->chunk_size));
         log::info("dropped {} chunk file(s) (keep_chunk_files is false); serving from {} from now on", store_.clear(),
-                  destination.string());
+                  destination().string());
     }
     return {};
 }

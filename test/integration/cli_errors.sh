@@ -36,12 +36,14 @@ expect_error owner-shared-dir "in use by another chunkswarm process" \
 expect_error peer-shared-dir "in use by another chunkswarm process" \
     "$PEER_BIN" --owner-port "${ports[2]}" --port "${ports[4]}" --download-port "${ports[5]}" --data-dir shared
 
-# A disk that cannot take a chunk (a file-size limit under one chunk makes every write fail with
-# EFBIG, as a full disk fails with ENOSPC): the peer says which chunk and why, exits 1, counts nothing.
+# A disk that cannot take the file (a file-size limit under one chunk makes the joined file's
+# reservation fail with EFBIG, as a full disk fails with ENOSPC): the peer says so before the first
+# chunk, exits 1 and leaves nothing behind. (A chunk write that fails is covered by the unit tests.)
 start owner-disk "$OWNER_BIN" --port "${ports[3]}" --file input.bin --data-dir disk-owner --peers 1 --bind 127.0.0.1
 wait_for_line owner-disk.log listening
-expect_error peer-disk-full "cannot store chunk" \
+expect_error peer-disk-full "cannot make room for disk-peer/input.bin.part" \
     bash -c "ulimit -f 50; exec \"$PEER_BIN\" --owner-port ${ports[3]} --port ${ports[4]} --download-port ${ports[5]} --data-dir disk-peer"
 grep -q "File too large" peer-disk-full.err || fail "the disk error does not say what the system said"
 [[ -z "$(ls disk-peer/chunks)" ]] || fail "a chunk was left behind after a failed write: $(ls disk-peer/chunks)"
-echo "ok: no partial chunk left after a failed write"
+[[ ! -e disk-peer/input.bin.part ]] || fail "the joined file's .part was left behind"
+echo "ok: no chunk and no .part left after a failed reservation"

@@ -1,0 +1,72 @@
+// Builds the joined file while its chunks arrive, so that holding the last chunk leaves only a
+// rename: every verified chunk is written at its offset into "<file>.part", and a whole-file
+// SHA-256 runs over the chunks in order as far as they are there.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/result.hpp"
+#include "chunkswarm/sha256.hpp"
+
+namespace chunkswarm {
+
+class FileAssembler {
+public:
+    // Creates (or empties) "<destination>.part" and reserves the file's size, so a full disk is
+    // reported now rather than halfway.
+    static Result<std::unique_ptr<FileAssembler>> create(const Manifest& manifest,
+                                                         const std::filesystem::path& destination);
+    struct Key {
+        explicit Key() = default;
+    };
+    FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd);
+    ~FileAssembler();
+    FileAssembler(const FileAssembler&) = delete;
+    FileAssembler& operator=(const FileAssembler&) = delete;
+
+    // Writes one chunk, already checked against the manifest. Safe from several threads at once;
+    // a chunk put twice is written twice and counted once.
+    Result<void> put(ChunkId id, std::span<const std::uint8_t> bytes);
+    // Once every chunk is in (and every put() has returned): checks the whole-file hash and renames the .part over the
+    // destination. On a mismatch the .part is removed.
+    Result<void> finish();
+    // Removes the .part (the swarm moved on to another file).
+    void abandon();
+    const std::filesystem::path& part_path() const { return part_; }
+
+private:
+    // Hashes the chunks from the hash cursor on while they are there; `just_put` is already in memory.
+    Result<void> advance_hash(std::unique_lock<std::mutex>& lock, ChunkId just_put,
+                              std::span<const std::uint8_t> bytes);
+    std::uint32_t chunk_length(ChunkId id) const;
+    Result<std::span<const std::uint8_t>> read_back(ChunkId id);
+
+    // What the assembly needs of the manifest; the chunk hashes stay with the caller.
+    std::uint64_t file_size_;
+    std::uint32_t chunk_size_;
+    std::uint32_t chunk_count_;
+    Digest file_sha256_;
+    std::filesystem::path destination_;
+    std::filesystem::path part_;
+    Fd fd_;
+
+    std::mutex mutex_;
+    ChunkSet written_;         // guarded by mutex_
+    ChunkId hashed_upto_ = 0;  // guarded by mutex_: chunks below it are in the running hash
+    bool hashing_ = false;     // guarded by mutex_: one thread at a time advances the hash
+    std::condition_variable hashing_done_;
+    // Used only by the thread that set hashing_.
+    Sha256 whole_;
+    std::vector<std::uint8_t> buffer_;
+};
+
+}  // namespace chunkswarm

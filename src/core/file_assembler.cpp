@@ -1,0 +1,130 @@
+#include "chunkswarm/file_assembler.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace chunkswarm {
+
+Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& manifest,
+                                                             const std::filesystem::path& destination)
+{
+    std::filesystem::path part = destination;
+    part += ".part";
+    Fd fd(::open(part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) return make_error("cannot create " + part.string() + ": " + errno_text(errno));
+    const auto size = static_cast<off_t>(manifest.file_size);
+    int err = size > 0 ? ::posix_fallocate(fd.get(), 0, size) : 0;
+    // Some file systems cannot reserve space; the writes then find a full disk themselves.
+    if (err == EOPNOTSUPP || err == EINVAL) err = ::ftruncate(fd.get(), size) == 0 ? 0 : errno;
+    if (err != 0) {
+        ::unlink(part.c_str());
+        return make_error("cannot make room for " + part.string() + " (" + std::to_string(manifest.file_size) +
+                          " bytes): " + errno_text(err));
+    }
+    return std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd));
+}
+
+FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd)
+    : file_size_(manifest.file_size),
+      chunk_size_(manifest.chunk_size),
+      chunk_count_(manifest.chunk_count),
+      file_sha256_(manifest.file_sha256),
+      destination_(std::move(destination)),
+      part_(destination_.string() + ".part"),
+      fd_(std::move(fd)),
+      written_(manifest.chunk_count)
+{
+}
+
+FileAssembler::~FileAssembler() = default;
+
+std::uint32_t FileAssembler::chunk_length(ChunkId id) const
+{
+    const std::uint64_t offset = std::uint64_t{id} * chunk_size_;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk_size_, file_size_ - offset));
+}
+
+Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
+{
+    if (id >= chunk_count_ || bytes.size() != chunk_length(id)) {
+        return make_error("chunk " + std::to_string(id) + " does not fit " + part_.string());
+    }
+    const auto offset = static_cast<off_t>(std::uint64_t{id} * chunk_size_);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::pwrite(fd_.get(), bytes.data() + done, bytes.size() - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error("cannot write " + part_.string() + ": " + errno_text(errno));
+        done += static_cast<std::size_t>(n);
+    }
+    std::unique_lock lock(mutex_);
+    written_.insert(id);
+    return advance_hash(lock, id, bytes);
+}
+
+Result<void> FileAssembler::advance_hash(std::unique_lock<std::mutex>& lock, ChunkId just_put,
+                                         std::span<const std::uint8_t> bytes)
+{
+    // The thread already hashing will reach this chunk too.
+    if (hashing_) return {};
+    hashing_ = true;
+    Result<void> outcome;
+    while (hashed_upto_ < chunk_count_ && written_.contains(hashed_upto_)) {
+        const ChunkId next = hashed_upto_;
+        lock.unlock();
+        Result<std::span<const std::uint8_t>> chunk =
+            next == just_put ? Result<std::span<const std::uint8_t>>(bytes) : read_back(next);
+        if (chunk) whole_.update(chunk.value());
+        lock.lock();
+        if (!chunk) {
+            outcome = chunk.error();
+            break;
+        }
+        ++hashed_upto_;
+    }
+    hashing_ = false;
+    hashing_done_.notify_all();
+    return outcome;
+}
+
+Result<std::span<const std::uint8_t>> FileAssembler::read_back(ChunkId id)
+{
+    buffer_.resize(chunk_size_);
+    std::span<std::uint8_t> out(buffer_.data(), chunk_length(id));
+    ssize_t n = pread_fully(fd_.get(), out, static_cast<off_t>(std::uint64_t{id} * chunk_size_));
+    if (n < 0) return make_error("cannot read " + part_.string() + ": " + errno_text(static_cast<int>(-n)));
+    if (static_cast<std::size_t>(n) != out.size()) return make_error(part_.string() + " is shorter than written");
+    return std::span<const std::uint8_t>(out);
+}
+
+Result<void> FileAssembler::finish()
+{
+    std::unique_lock lock(mutex_);
+    hashing_done_.wait(lock, [this] { return !hashing_; });
+    CS_TRY(advance_hash(lock, chunk_count_, {}));
+    if (hashed_upto_ != chunk_count_) {
+        return make_error(part_.string() + " is missing chunk " + std::to_string(hashed_upto_));
+    }
+    if (whole_.finish() != file_sha256_) {
+        lock.unlock();
+        abandon();
+        return make_error("the joined file's SHA-256 does not match the manifest; " + part_.string() + " removed");
+    }
+    if (fd_.close() != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(errno));
+    if (::rename(part_.c_str(), destination_.c_str()) != 0) {
+        return make_error("cannot rename " + part_.string() + " to " + destination_.string() + ": " +
+                          errno_text(errno));
+    }
+    return {};
+}
+
+void FileAssembler::abandon()
+{
+    if (fd_.valid()) fd_.close();
+    ::unlink(part_.c_str());
+}
+
+}  // namespace chunkswarm

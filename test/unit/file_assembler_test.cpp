@@ -1,0 +1,158 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/file_assembler.hpp"
+#include "test_util.hpp"
+
+using namespace chunkswarm;
+using test::TempDir;
+
+namespace {
+
+// A real file's manifest: 1 KiB chunks, the last one short.
+struct Source {
+    std::vector<std::uint8_t> bytes;
+    Manifest manifest;
+};
+
+Source make_source(std::size_t size, std::uint32_t seed = 7)
+{
+    Source s;
+    s.bytes = test::random_bytes(size, seed);
+    s.manifest.file_name = "f.bin";
+    s.manifest.chunk_size = 1024;
+    s.manifest.file_size = size;
+    s.manifest.chunk_count = static_cast<std::uint32_t>((size + 1023) / 1024);
+    s.manifest.file_sha256 = sha256(s.bytes);
+    s.manifest.chunk_sha256.assign(s.manifest.chunk_count, Digest{});
+    return s;
+}
+
+std::span<const std::uint8_t> chunk_of(const Source& s, ChunkId id)
+{
+    return std::span(s.bytes).subspan(std::size_t{id} * s.manifest.chunk_size, s.manifest.chunk_length(id));
+}
+
+std::vector<ChunkId> shuffled_ids(std::uint32_t count, std::uint32_t seed)
+{
+    std::vector<ChunkId> ids(count);
+    for (ChunkId id = 0; id < count; ++id)
+        ids[id] = id;
+    std::shuffle(ids.begin(), ids.end(), std::mt19937(seed));
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("chunks put in any order, some twice, make the file; the .part is renamed")
+{
+    TempDir dir;
+    Source s = make_source(40 * 1024 + 77);
+    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
+    REQUIRE(assembler.ok());
+    CHECK(std::filesystem::file_size(dir.path() / "f.bin.part") == s.bytes.size());
+    for (ChunkId id : shuffled_ids(s.manifest.chunk_count, 3)) {
+        REQUIRE(assembler.value()->put(id, chunk_of(s, id)).ok());
+        if (id % 7 == 0) REQUIRE(assembler.value()->put(id, chunk_of(s, id)).ok());
+    }
+    REQUIRE(assembler.value()->finish().ok());
+    CHECK(test::read_file(dir.path() / "f.bin") == s.bytes);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin.part"));
+}
+
+TEST_CASE("two threads putting chunks at once make the file")
+{
+    TempDir dir;
+    Source s = make_source(300 * 1024 + 5);
+    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
+    REQUIRE(assembler.ok());
+    std::vector<ChunkId> ids = shuffled_ids(s.manifest.chunk_count, 11);
+    auto put_every_other = [&](std::size_t first) {
+        for (std::size_t i = first; i < ids.size(); i += 2)
+            if (!assembler.value()->put(ids[i], chunk_of(s, ids[i]))) return false;
+        return true;
+    };
+    bool a_ok = false;
+    bool b_ok = false;
+    {
+        std::jthread a([&] { a_ok = put_every_other(0); });
+        std::jthread b([&] { b_ok = put_every_other(1); });
+    }
+    CHECK(a_ok);
+    CHECK(b_ok);
+    REQUIRE(assembler.value()->finish().ok());
+    CHECK(test::read_file(dir.path() / "f.bin") == s.bytes);
+}
+
+TEST_CASE("a chunk missing at the end is named, and nothing is renamed")
+{
+    TempDir dir;
+    Source s = make_source(10 * 1024);
+    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
+    REQUIRE(assembler.ok());
+    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
+        if (id != 4) REQUIRE(assembler.value()->put(id, chunk_of(s, id)).ok());
+    auto finished = assembler.value()->finish();
+    REQUIRE_FALSE(finished.ok());
+    CHECK(finished.error().message.find("missing chunk 4") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin"));
+}
+
+TEST_CASE("bytes that do not make the manifest's file fail the whole-file check and the .part goes")
+{
+    TempDir dir;
+    Source s = make_source(10 * 1024 + 1);
+    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
+    REQUIRE(assembler.ok());
+    std::vector<std::uint8_t> wrong(chunk_of(s, 2).begin(), chunk_of(s, 2).end());
+    wrong[100] ^= 1;
+    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
+        REQUIRE(assembler.value()->put(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
+    auto finished = assembler.value()->finish();
+    REQUIRE_FALSE(finished.ok());
+    CHECK(finished.error().message.find("SHA-256 does not match") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin"));
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin.part"));
+}
+
+TEST_CASE("a chunk of the wrong length or past the end is refused")
+{
+    TempDir dir;
+    Source s = make_source(10 * 1024 + 1);
+    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
+    REQUIRE(assembler.ok());
+    CHECK_FALSE(assembler.value()->put(0, chunk_of(s, 0).first(1000)).ok());
+    CHECK_FALSE(assembler.value()->put(10, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
+    CHECK(assembler.value()->put(10, chunk_of(s, 10)).ok());
+    CHECK_FALSE(assembler.value()->put(11, chunk_of(s, 10)).ok());
+}
+
+TEST_CASE("a .part that cannot be created names its path; abandon removes it")
+{
+    TempDir dir;
+    Source s = make_source(6 * 1024);
+    auto nowhere = FileAssembler::create(s.manifest, dir.path() / "no-such-dir" / "f.bin");
+    REQUIRE_FALSE(nowhere.ok());
+    CHECK(nowhere.error().message.find("no-such-dir/f.bin.part") != std::string::npos);
+
+    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
+    REQUIRE(assembler.ok());
+    REQUIRE(assembler.value()->put(0, chunk_of(s, 0)).ok());
+    assembler.value()->abandon();
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin.part"));
+}
+
+TEST_CASE("a chunk store whose directory is gone says which chunk it could not store")
+{
+    TempDir dir;
+    ChunkStore store(dir.path() / "data");
+    REQUIRE(store.prepare().ok());
+    std::filesystem::remove_all(store.dir());
+    auto written = store.write(3, test::random_bytes(10));
+    REQUIRE_FALSE(written.ok());
+    CHECK(written.error().message.find("cannot store chunk 3") != std::string::npos);
+}
