@@ -75,8 +75,10 @@ std::string errno_text(int err) { return std::strerror(err); }
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes)
 {
     // A name per thread: two threads replacing the same file must not write into one temporary.
+    // Kept per thread, as a peer calls this once per chunk.
+    thread_local const std::string suffix = "." + std::to_string(::gettid()) + ".tmp";
     std::filesystem::path tmp = path;
-    tmp += "." + std::to_string(::gettid()) + ".tmp";
+    tmp += suffix;
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
