@@ -46,104 +46,107 @@ std::vector<ChunkId> shuffled_ids(std::uint32_t count, std::uint32_t seed)
     return ids;
 }
 
+// A source and an assembler for it in a fresh directory.
+struct Assembly {
+    explicit Assembly(std::size_t size) : s(make_source(size))
+    {
+        auto created = FileAssembler::create(s.manifest, out());
+        REQUIRE(created.ok());
+        assembler = std::move(created).value();
+    }
+    Result<void> put(ChunkId id) { return assembler->put(id, chunk_of(s, id)); }
+    std::filesystem::path out() const { return dir.path() / "f.bin"; }
+
+    TempDir dir;
+    Source s;
+    std::unique_ptr<FileAssembler> assembler;
+};
+
 }  // namespace
 
 TEST_CASE("chunks put in any order, some twice, make the file; the .part is renamed")
 {
-    TempDir dir;
-    Source s = make_source(40 * 1024 + 77);
-    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
-    REQUIRE(assembler.ok());
-    CHECK(std::filesystem::file_size(dir.path() / "f.bin.part") == s.bytes.size());
+    Assembly a(40 * 1024 + 77);
+    const Source& s = a.s;
+    CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == s.bytes.size());
     for (ChunkId id : shuffled_ids(s.manifest.chunk_count, 3)) {
-        REQUIRE(assembler.value()->put(id, chunk_of(s, id)).ok());
-        if (id % 7 == 0) REQUIRE(assembler.value()->put(id, chunk_of(s, id)).ok());
+        REQUIRE(a.put(id).ok());
+        if (id % 7 == 0) REQUIRE(a.put(id).ok());
     }
-    REQUIRE(assembler.value()->finish().ok());
-    CHECK(test::read_file(dir.path() / "f.bin") == s.bytes);
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin.part"));
+    REQUIRE(a.assembler->finish().ok());
+    CHECK(test::read_file(a.out()) == s.bytes);
+    CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
 
 TEST_CASE("two threads putting chunks at once make the file")
 {
-    TempDir dir;
-    Source s = make_source(300 * 1024 + 5);
-    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
-    REQUIRE(assembler.ok());
+    Assembly a(300 * 1024 + 5);
+    const Source& s = a.s;
     std::vector<ChunkId> ids = shuffled_ids(s.manifest.chunk_count, 11);
     auto put_every_other = [&](std::size_t first) {
         for (std::size_t i = first; i < ids.size(); i += 2)
-            if (!assembler.value()->put(ids[i], chunk_of(s, ids[i]))) return false;
+            if (!a.assembler->put(ids[i], chunk_of(s, ids[i]))) return false;
         return true;
     };
-    bool a_ok = false;
-    bool b_ok = false;
+    bool first_ok = false;
+    bool second_ok = false;
     {
-        std::jthread a([&] { a_ok = put_every_other(0); });
-        std::jthread b([&] { b_ok = put_every_other(1); });
+        std::jthread first([&] { first_ok = put_every_other(0); });
+        std::jthread second([&] { second_ok = put_every_other(1); });
     }
-    CHECK(a_ok);
-    CHECK(b_ok);
-    REQUIRE(assembler.value()->finish().ok());
-    CHECK(test::read_file(dir.path() / "f.bin") == s.bytes);
+    CHECK(first_ok);
+    CHECK(second_ok);
+    REQUIRE(a.assembler->finish().ok());
+    CHECK(test::read_file(a.out()) == s.bytes);
 }
 
 TEST_CASE("a chunk missing at the end is named, and nothing is renamed")
 {
-    TempDir dir;
-    Source s = make_source(10 * 1024);
-    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
-    REQUIRE(assembler.ok());
+    Assembly a(10 * 1024);
+    const Source& s = a.s;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        if (id != 4) REQUIRE(assembler.value()->put(id, chunk_of(s, id)).ok());
-    auto finished = assembler.value()->finish();
+        if (id != 4) REQUIRE(a.put(id).ok());
+    auto finished = a.assembler->finish();
     REQUIRE_FALSE(finished.ok());
     CHECK(finished.error().message.find("missing chunk 4") != std::string::npos);
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin"));
+    CHECK_FALSE(std::filesystem::exists(a.out()));
 }
 
 TEST_CASE("bytes that do not make the manifest's file fail the whole-file check and the .part goes")
 {
-    TempDir dir;
-    Source s = make_source(10 * 1024 + 1);
-    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
-    REQUIRE(assembler.ok());
+    Assembly a(10 * 1024 + 1);
+    const Source& s = a.s;
     std::vector<std::uint8_t> wrong(chunk_of(s, 2).begin(), chunk_of(s, 2).end());
     wrong[100] ^= 1;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        REQUIRE(assembler.value()->put(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
-    auto finished = assembler.value()->finish();
+        REQUIRE(a.assembler->put(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
+    auto finished = a.assembler->finish();
     REQUIRE_FALSE(finished.ok());
     CHECK(finished.error().message.find("SHA-256 does not match") != std::string::npos);
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin"));
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin.part"));
+    CHECK_FALSE(std::filesystem::exists(a.out()));
+    CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
 
 TEST_CASE("a chunk of the wrong length or past the end is refused")
 {
-    TempDir dir;
-    Source s = make_source(10 * 1024 + 1);
-    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
-    REQUIRE(assembler.ok());
-    CHECK_FALSE(assembler.value()->put(0, chunk_of(s, 0).first(1000)).ok());
-    CHECK_FALSE(assembler.value()->put(10, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
-    CHECK(assembler.value()->put(10, chunk_of(s, 10)).ok());
-    CHECK_FALSE(assembler.value()->put(11, chunk_of(s, 10)).ok());
+    Assembly a(10 * 1024 + 1);
+    const Source& s = a.s;
+    CHECK_FALSE(a.assembler->put(0, chunk_of(s, 0).first(1000)).ok());
+    CHECK_FALSE(a.assembler->put(10, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
+    CHECK(a.assembler->put(10, chunk_of(s, 10)).ok());
+    CHECK_FALSE(a.assembler->put(11, chunk_of(s, 10)).ok());
 }
 
 TEST_CASE("a .part that cannot be created names its path; abandon removes it")
 {
-    TempDir dir;
-    Source s = make_source(6 * 1024);
-    auto nowhere = FileAssembler::create(s.manifest, dir.path() / "no-such-dir" / "f.bin");
+    Assembly a(6 * 1024);
+    auto nowhere = FileAssembler::create(a.s.manifest, a.dir.path() / "no-such-dir" / "f.bin");
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message.find("no-such-dir/f.bin.part") != std::string::npos);
 
-    auto assembler = FileAssembler::create(s.manifest, dir.path() / "f.bin");
-    REQUIRE(assembler.ok());
-    REQUIRE(assembler.value()->put(0, chunk_of(s, 0)).ok());
-    assembler.value()->abandon();
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "f.bin.part"));
+    REQUIRE(a.put(0).ok());
+    a.assembler->abandon();
+    CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
 
 TEST_CASE("a chunk store whose directory is gone says which chunk it could not store")
