@@ -19,35 +19,33 @@ namespace {
 
 // Peers wait for the manifest, so the split uses every core: one thread hashes the whole file
 // while the others write the chunk files, each its own range.
-Result<Manifest> split_on_all_cores(const OwnerOptions& options, const ChunkStore& store)
+Result<Manifest> split_on_all_cores(Splitter& splitter)
 {
-    auto splitter = Splitter::open(options.file, options.chunk_size, store);
-    if (!splitter) return splitter.error();
-    const std::uint32_t count = splitter->chunk_count();
+    const std::uint32_t count = splitter.chunk_count();
     const std::uint32_t writers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
     std::vector<Result<void>> outcomes(writers + 1);
     {
         std::vector<std::jthread> threads;
-        threads.emplace_back([&] { outcomes[0] = splitter->hash_whole(); });
+        threads.emplace_back([&] { outcomes[0] = splitter.hash_whole(); });
         for (std::uint32_t w = 0; w < writers; ++w) {
             const auto first = static_cast<ChunkId>(std::uint64_t{count} * w / writers);
             const auto last = static_cast<ChunkId>(std::uint64_t{count} * (w + 1) / writers);
-            threads.emplace_back([&, w, first, last] { outcomes[w + 1] = splitter->split_range(first, last); });
+            threads.emplace_back([&, w, first, last] { outcomes[w + 1] = splitter.split_range(first, last); });
         }
     }
     for (auto& outcome : outcomes)
         CS_TRY(outcome);
-    if (splitter->reused() > 0) {
+    if (splitter.reused() > 0) {
         log::info("kept {} of the {} chunk files from an earlier split (their bytes already matched)",
-                  splitter->reused(), count);
+                  splitter.reused(), count);
     }
-    return splitter->manifest();
+    return splitter.manifest();
 }
 
-Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& store)
+Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& store, Splitter& splitter)
 {
     auto started = std::chrono::steady_clock::now();
-    auto manifest = split_on_all_cores(options, store);
+    auto manifest = split_on_all_cores(splitter);
     if (!manifest) return manifest.error();
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
@@ -77,6 +75,9 @@ public:
 
     int run()
     {
+        // A missing or too small file is reported before anything says "listening".
+        auto splitter = Splitter::open(options_.file, options_.chunk_size, store_);
+        if (!splitter) return cli::fail("owner", splitter.error().message);
         server_ = std::make_unique<net::ChunkServer>(&loop_, context());
         // Bound before the split, so a port in use is reported at once; peers that connect
         // meanwhile wait in the backlog.
@@ -86,7 +87,7 @@ public:
         log::event("listening", {{"port", server_->port()}, {"peers", slots_.slots()}},
                    "listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options_.bind.host,
                    server_->port(), slots_.slots(), slots_.slots());
-        auto manifest = prepare_chunks(options_, store_);
+        auto manifest = prepare_chunks(options_, store_, splitter.value());
         if (!manifest) return cli::fail("owner", manifest.error().message);
         manifest_ = std::move(manifest).value();
         server_->set_manifest(&*manifest_);
