@@ -33,6 +33,11 @@ public:
     FileAssembler(const FileAssembler&) = delete;
     FileAssembler& operator=(const FileAssembler&) = delete;
 
+    // Picks up a "<destination>.part" left by an earlier run: every chunk in it that matches the
+    // manifest's hash counts as written (returned in `held`); anything else is fetched again. With
+    // no usable .part (missing, or another size), the same as create().
+    static Result<std::unique_ptr<FileAssembler>> resume(const Manifest& manifest,
+                                                         const std::filesystem::path& destination, ChunkSet& held);
     // Writes one chunk, already checked against the manifest. Safe from several threads at once;
     // a chunk put twice is written twice and counted once.
     Result<void> put(ChunkId id, std::span<const std::uint8_t> bytes);

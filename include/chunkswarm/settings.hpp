@@ -30,9 +30,9 @@ struct Settings {
     // The same across all of a server's clients together (chunk bytes queued or being read), so an
     // owner with many peers holds a bounded amount of chunk data whatever their number.
     std::uint32_t send_budget = 8 * 1024 * 1024;
-    // A peer keeps its chunk files after joining them, as the seed describes. With false it deletes
-    // them once the joined file is verified and serves from that file instead, so the machine need
-    // not write every byte to disk twice.
+    // A peer stores every chunk as its own file, as the seed describes (and also in the joined
+    // file as it grows). With false it writes only the joined file and serves from it, so the
+    // machine writes every byte once instead of twice.
     bool keep_chunk_files = true;
     // As the seed describes, a peer starts trading once it holds its share from the owner. With
     // true it starts as soon as the owner's manifest arrives, while its share still comes in, so

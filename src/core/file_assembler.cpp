@@ -27,6 +27,31 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& man
     return std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd));
 }
 
+Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& manifest,
+                                                             const std::filesystem::path& destination, ChunkSet& held)
+{
+    held = ChunkSet(manifest.chunk_count);
+    std::filesystem::path part = destination;
+    part += ".part";
+    std::error_code ec;
+    if (std::filesystem::file_size(part, ec) != manifest.file_size || ec) return create(manifest, destination);
+    Fd fd(::open(part.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) return create(manifest, destination);
+    auto assembler = std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd));
+    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+        auto bytes = assembler->read_back(id);
+        if (!bytes) return bytes.error();
+        if (sha256(bytes.value()) != manifest.chunk_sha256[id]) continue;
+        held.insert(id);
+        // `bytes` lives in buffer_; the hash reads nothing else back before it, as every earlier
+        // chunk is either hashed already or missing.
+        std::unique_lock lock(assembler->mutex_);
+        assembler->written_.insert(id);
+        CS_TRY(assembler->advance_hash(lock, id, bytes.value()));
+    }
+    return assembler;
+}
+
 FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd)
     : file_size_(manifest.file_size),
       chunk_size_(manifest.chunk_size),

@@ -44,7 +44,8 @@ private:
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     // The chunk file and its place in the joined file; from the main or the download thread.
     Result<void> keep(ChunkId id, std::span<const std::uint8_t> bytes);
-    Result<void> start_assembly(const Manifest& manifest);
+    // Creates the .part, or with `resumed_from_part` picks up the one on disk and says what it held.
+    Result<void> start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part = nullptr);
     std::filesystem::path destination() const { return options_.data_dir / manifest_->file_name; }
     void start_trading();
     void trade();
@@ -145,12 +146,15 @@ Result<void> PeerNode::resume_from_disk()
         return {};
     }
     if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return {};
-    CS_TRY(start_assembly(saved.value()));
+    ChunkSet in_part(saved->chunk_count);
+    CS_TRY(start_assembly(saved.value(), options_.settings.keep_chunk_files ? nullptr : &in_part));
     std::optional<Error> unplaced;
     ChunkStore::ScanResult scan = store_.scan(saved.value(), [&](ChunkId id, std::span<const std::uint8_t> bytes) {
         if (auto placed = assembler_->put(id, bytes); !placed && !unplaced) unplaced = placed.error();
     });
     if (unplaced) return *unplaced;
+    for (ChunkId id : in_part.ids())
+        scan.held.insert(id);
     manifest_ = std::move(saved).value();
     manifest_from_disk_ = true;
     log::event("resumed", {{"held", scan.held.count()}, {"total", manifest_->chunk_count}},
@@ -161,12 +165,20 @@ Result<void> PeerNode::resume_from_disk()
     return {};
 }
 
-Result<void> PeerNode::start_assembly(const Manifest& manifest)
+Result<void> PeerNode::start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part)
 {
     if (assembler_) assembler_->abandon();
-    auto assembler = FileAssembler::create(manifest, options_.data_dir / manifest.file_name);
+    const std::filesystem::path destination = options_.data_dir / manifest.file_name;
+    auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, *resumed_from_part)
+                                       : FileAssembler::create(manifest, destination);
     if (!assembler) return assembler.error();
     assembler_ = std::move(assembler).value();
+    if (options_.settings.keep_chunk_files) return {};
+    // Without chunk files the .part is the store: the upload server reads from it (the same file
+    // once it is renamed), and only chunks already written there are ever offered.
+    CS_TRY(store_.serve_from_joined(assembler_->part_path(), manifest.chunk_size));
+    log::info("keep_chunk_files is false: chunks go only into {} and are served from it",
+              assembler_->part_path().string());
     return {};
 }
 
@@ -305,7 +317,7 @@ net::ClientHooks PeerNode::bootstrap_hooks()
 
 Result<void> PeerNode::keep(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    CS_TRY(store_.write(id, bytes));
+    if (options_.settings.keep_chunk_files) CS_TRY(store_.write(id, bytes));
     if (!assembler_) return make_error("chunk " + std::to_string(id) + " arrived with no file to join it into");
     return assembler_->put(id, bytes);
 }
@@ -410,7 +422,8 @@ Result<void> PeerNode::finish_file()
 {
     summary_timer_->stop();
     CS_TRY(write_summary_now());
-    if (store_.serving_from_joined()) {
+    // Only a peer that resumed from a whole, verified joined file has nothing to assemble.
+    if (!assembler_) {
         log::info("all {} chunks held; {} was already joined and verified", manifest_->chunk_count,
                   destination().string());
         return {};
@@ -424,9 +437,10 @@ Result<void> PeerNode::finish_file()
     log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
                destination().string(), manifest_->file_size, ms);
     if (!options_.settings.keep_chunk_files) {
-        CS_TRY(store_.serve_from_joined(destination(), manifest_->chunk_size));
-        log::info("dropped {} chunk file(s) (keep_chunk_files is false); serving from {} from now on", store_.clear(),
-                  destination().string());
+        // Left by an earlier run that kept them; this one wrote none.
+        if (std::uint32_t dropped = store_.clear(); dropped > 0) {
+            log::info("dropped {} chunk file(s) left from an earlier run (keep_chunk_files is false)", dropped);
+        }
     }
     return {};
 }

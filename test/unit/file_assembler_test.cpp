@@ -149,6 +149,45 @@ TEST_CASE("a .part that cannot be created names its path; abandon removes it")
     CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
 
+TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count, damaged ones do not")
+{
+    Assembly a(12 * 1024 + 9);
+    Source s = a.s;
+    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
+        s.manifest.chunk_sha256[id] = sha256(chunk_of(s, id));
+    for (ChunkId id : {0u, 1u, 2u, 5u, 12u})
+        REQUIRE(a.put(id).ok());
+    std::vector<std::uint8_t> damaged(chunk_of(s, 5).begin(), chunk_of(s, 5).end());
+    damaged[7] ^= 0xff;
+    REQUIRE(a.assembler->put(5, damaged).ok());
+    a.assembler.reset();  // the process ends; the .part stays
+
+    ChunkSet held;
+    auto resumed = FileAssembler::resume(s.manifest, a.out(), held);
+    REQUIRE(resumed.ok());
+    CHECK(held.ids() == std::vector<ChunkId>{0, 1, 2, 12});
+    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
+        if (!held.contains(id)) REQUIRE(resumed.value()->put(id, chunk_of(s, id)).ok());
+    REQUIRE(resumed.value()->finish().ok());
+    CHECK(test::read_file(a.out()) == s.bytes);
+}
+
+TEST_CASE("without a .part of the right size, resume starts an empty one")
+{
+    Assembly a(8 * 1024);
+    REQUIRE(a.put(0).ok());
+    a.assembler.reset();
+    Manifest bigger = a.s.manifest;
+    bigger.file_size += 1;
+    bigger.chunk_count += 1;
+    bigger.chunk_sha256.push_back(Digest{});
+    ChunkSet held;
+    auto resumed = FileAssembler::resume(bigger, a.out(), held);
+    REQUIRE(resumed.ok());
+    CHECK(held.empty());
+    CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == bigger.file_size);
+}
+
 TEST_CASE("a chunk store whose directory is gone says which chunk it could not store")
 {
     TempDir dir;

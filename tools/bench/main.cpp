@@ -239,7 +239,7 @@ int run(const Options& options)
         "bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
         "chunk files %s%s; floor and swarm alternate\n",
         options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers, options.chunk_size,
-        options.window, options.runs, options.drop_chunks ? "dropped after the join" : "kept (the default)",
+        options.window, options.runs, options.drop_chunks ? "not written (only the joined file)" : "kept (the default)",
         options.early_trading ? "; early trading" : "");
     std::fflush(stdout);
 
@@ -346,7 +346,7 @@ int main(int argc, char** argv)
     app.add_flag("--early-trading", options.early_trading,
                  "peers trade while their shares still arrive from the owner (early_trading: true)");
     app.add_flag("--drop-chunks", options.drop_chunks,
-                 "peers delete their chunk files once the joined file is verified (keep_chunk_files: false)");
+                 "peers write no chunk files, only the joined file (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     CLI11_PARSE(app, argc, argv);
