@@ -56,6 +56,8 @@ private:
         std::uint32_t chunk_size = 0;
     };
     std::optional<JoinedSource> joined_source() const;
+    Result<std::span<const std::uint8_t>> read_chunk_file(ChunkId id, std::uint32_t expected_length,
+                                                          std::span<std::uint8_t> buffer) const;
     Result<std::span<const std::uint8_t>> read_joined(const JoinedSource& joined, ChunkId id,
                                                       std::uint32_t expected_length,
                                                       std::span<std::uint8_t> buffer) const;

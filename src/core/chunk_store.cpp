@@ -45,15 +45,17 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_into(ChunkId id, std::uin
                                                             std::span<std::uint8_t> buffer) const
 {
     if (auto joined = joined_source()) return read_joined(*joined, id, expected_length, buffer);
+    return read_chunk_file(id, expected_length, buffer);
+}
+
+Result<std::span<const std::uint8_t>> ChunkStore::read_chunk_file(ChunkId id, std::uint32_t expected_length,
+                                                                  std::span<std::uint8_t> buffer) const
+{
     std::filesystem::path path = chunk_path(id);
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
-        const int err = errno;
-        // The chunk files were dropped between the check above and the open.
-        if (auto joined = joined_source(); joined && err == ENOENT) {
-            return read_joined(*joined, id, expected_length, buffer);
-        }
-        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " + errno_text(err));
+        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " +
+                          errno_text(errno));
     }
     ssize_t n = read_fully(fd.get(), buffer.first(std::size_t{expected_length} + 1));
     if (n < 0) {
@@ -145,6 +147,7 @@ Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::p
 ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest, const ChunkVisitor& on_verified) const
 {
     ScanResult result{ChunkSet(manifest.chunk_count), 0};
+    std::vector<std::uint8_t> buffer(std::size_t{manifest.chunk_size} + 1);
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
         if (entry.path().extension() == ".tmp") std::filesystem::remove(entry.path(), ec);
@@ -152,7 +155,8 @@ ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest, const ChunkVis
     for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
         std::filesystem::path path = chunk_path(id);
         if (!std::filesystem::exists(path, ec)) continue;
-        auto bytes = read(id, manifest.chunk_length(id));
+        // The chunk file itself, even while chunks are served from elsewhere.
+        auto bytes = read_chunk_file(id, manifest.chunk_length(id), buffer);
         if (bytes && sha256(bytes.value()) == manifest.chunk_sha256[id]) {
             result.held.insert(id);
             if (on_verified) on_verified(id, bytes.value());

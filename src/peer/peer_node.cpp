@@ -173,12 +173,14 @@ Result<void> PeerNode::start_assembly(const Manifest& manifest, ChunkSet* resume
                                        : FileAssembler::create(manifest, destination);
     if (!assembler) return assembler.error();
     assembler_ = std::move(assembler).value();
-    if (options_.settings.keep_chunk_files) return {};
-    // Without chunk files the .part is the store: the upload server reads from it (the same file
-    // once it is renamed), and only chunks already written there are ever offered.
+    // The upload server reads chunks from the .part (the same file once it is renamed): one open
+    // file instead of an open per chunk served, and the only store when there are no chunk files.
+    // Only chunks already written there are ever offered.
     CS_TRY(store_.serve_from_joined(assembler_->part_path(), manifest.chunk_size));
-    log::info("keep_chunk_files is false: chunks go only into {} and are served from it",
-              assembler_->part_path().string());
+    if (!options_.settings.keep_chunk_files) {
+        log::info("keep_chunk_files is false: chunks go only into {} and are served from it",
+                  assembler_->part_path().string());
+    }
     return {};
 }
 

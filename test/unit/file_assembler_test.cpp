@@ -188,6 +188,23 @@ TEST_CASE("without a .part of the right size, resume starts an empty one")
     CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == bigger.file_size);
 }
 
+TEST_CASE("a scan checks the chunk files themselves while chunks are served from a fresh .part")
+{
+    Assembly a(6 * 1024);
+    Manifest m = a.s.manifest;
+    ChunkStore store(a.dir.path() / "data");
+    REQUIRE(store.prepare().ok());
+    for (ChunkId id = 0; id < m.chunk_count; ++id) {
+        m.chunk_sha256[id] = sha256(chunk_of(a.s, id));
+        REQUIRE(store.write(id, chunk_of(a.s, id)).ok());
+    }
+    // As on a restart: the .part was just created, so it holds only zeros.
+    REQUIRE(store.serve_from_joined(a.assembler->part_path(), m.chunk_size).ok());
+    ChunkStore::ScanResult scan = store.scan(m);
+    CHECK(scan.held.full());
+    CHECK(scan.dropped == 0);
+}
+
 TEST_CASE("a chunk store whose directory is gone says which chunk it could not store")
 {
     TempDir dir;
