@@ -7,12 +7,21 @@
 #include <cerrno>
 
 namespace chunkswarm {
+namespace {
+
+std::filesystem::path part_path_for(const std::filesystem::path& destination)
+{
+    std::filesystem::path part = destination;
+    part += ".part";
+    return part;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& manifest,
                                                              const std::filesystem::path& destination)
 {
-    std::filesystem::path part = destination;
-    part += ".part";
+    const std::filesystem::path part = part_path_for(destination);
     Fd fd(::open(part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) return make_error("cannot create " + part.string() + ": " + errno_text(errno));
     const auto size = static_cast<off_t>(manifest.file_size);
@@ -31,8 +40,7 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
                                                              const std::filesystem::path& destination, ChunkSet& held)
 {
     held = ChunkSet(manifest.chunk_count);
-    std::filesystem::path part = destination;
-    part += ".part";
+    const std::filesystem::path part = part_path_for(destination);
     std::error_code ec;
     if (std::filesystem::file_size(part, ec) != manifest.file_size || ec) return create(manifest, destination);
     Fd fd(::open(part.c_str(), O_RDWR | O_CLOEXEC));
@@ -58,7 +66,7 @@ FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::pat
       chunk_count_(manifest.chunk_count),
       file_sha256_(manifest.file_sha256),
       destination_(std::move(destination)),
-      part_(destination_.string() + ".part"),
+      part_(part_path_for(destination_)),
       fd_(std::move(fd)),
       written_(manifest.chunk_count)
 {
