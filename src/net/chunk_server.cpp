@@ -305,12 +305,17 @@ void ServerSession::pump_reads()
         return;
     }
     const std::size_t guaranteed = std::min<std::size_t>(kGuaranteedPerSession, context.settings.send_budget / 4);
-    if (held_bytes() >= guaranteed && server_->over_budget()) return;
+    const bool over_budget = server_->over_budget();
+    if (over_budget && held_bytes() >= guaranteed) return;
+    // Past the budget a session reads one chunk at a time, so that the guarantee, not the batch
+    // size, bounds what it holds (with 32 clients, batches on top of the guarantee took the
+    // owner's peak to 33 MiB).
+    const std::size_t chunks_per_job = over_budget ? 1 : kChunksPerReadJob;
     auto job = std::make_unique<ReadJob>();
     job->session = shared_from_this();
     job->store = context.store;
     job->manifest = context.manifest;
-    while (!queue_.empty() && job->ids.size() < kChunksPerReadJob) {
+    while (!queue_.empty() && job->ids.size() < chunks_per_job) {
         job->ids.push_back(queue_.front());
         reading_bytes_ += context.manifest->chunk_length(queue_.front());
         queue_.pop_front();
