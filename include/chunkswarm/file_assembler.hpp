@@ -52,14 +52,10 @@ private:
     // Hashes the chunks from the hash cursor on while they are there; `just_put` is already in memory.
     Result<void> advance_hash(std::unique_lock<std::mutex>& lock, ChunkId just_put,
                               std::span<const std::uint8_t> bytes);
-    std::uint32_t chunk_length(ChunkId id) const;
     Result<std::span<const std::uint8_t>> read_back(ChunkId id);
 
-    // What the assembly needs of the manifest; the chunk hashes stay with the caller.
-    std::uint64_t file_size_;
-    std::uint32_t chunk_size_;
-    std::uint32_t chunk_count_;
-    Digest file_sha256_;
+    // The manifest without its chunk hashes, which stay with the caller.
+    Manifest layout_;
     std::filesystem::path destination_;
     std::filesystem::path part_;
     Fd fd_;

@@ -31,6 +31,7 @@ ssize_t read_fully(int fd, std::span<std::uint8_t> out);
 ssize_t pread_fully(int fd, std::span<std::uint8_t> out, off_t offset);
 // Writes every byte; returns 0 or the errno of the write that failed.
 int write_fully(int fd, std::span<const std::uint8_t> bytes);
+int pwrite_fully(int fd, std::span<const std::uint8_t> bytes, off_t offset);
 
 // Owns one file descriptor. Writers close() explicitly and check the result, because closing can
 // report a deferred write error.

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 namespace chunkswarm {
@@ -61,10 +60,8 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
 }
 
 FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd)
-    : file_size_(manifest.file_size),
-      chunk_size_(manifest.chunk_size),
-      chunk_count_(manifest.chunk_count),
-      file_sha256_(manifest.file_sha256),
+    : layout_{manifest.file_name,   manifest.file_size,   manifest.chunk_size,
+              manifest.chunk_count, manifest.file_sha256, {}},
       destination_(std::move(destination)),
       part_(part_path_for(destination_)),
       fd_(std::move(fd)),
@@ -74,24 +71,14 @@ FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::pat
 
 FileAssembler::~FileAssembler() = default;
 
-std::uint32_t FileAssembler::chunk_length(ChunkId id) const
-{
-    const std::uint64_t offset = std::uint64_t{id} * chunk_size_;
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk_size_, file_size_ - offset));
-}
-
 Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    if (id >= chunk_count_ || bytes.size() != chunk_length(id)) {
+    if (id >= layout_.chunk_count || bytes.size() != layout_.chunk_length(id)) {
         return make_error("chunk " + std::to_string(id) + " does not fit " + part_.string());
     }
-    const auto offset = static_cast<off_t>(std::uint64_t{id} * chunk_size_);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::pwrite(fd_.get(), bytes.data() + done, bytes.size() - done, offset + static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error("cannot write " + part_.string() + ": " + errno_text(errno));
-        done += static_cast<std::size_t>(n);
+    const auto offset = static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size);
+    if (int err = pwrite_fully(fd_.get(), bytes, offset); err != 0) {
+        return make_error("cannot write " + part_.string() + ": " + errno_text(err));
     }
     std::unique_lock lock(mutex_);
     written_.insert(id);
@@ -105,7 +92,7 @@ Result<void> FileAssembler::advance_hash(std::unique_lock<std::mutex>& lock, Chu
     if (hashing_) return {};
     hashing_ = true;
     Result<void> outcome;
-    while (hashed_upto_ < chunk_count_ && written_.contains(hashed_upto_)) {
+    while (hashed_upto_ < layout_.chunk_count && written_.contains(hashed_upto_)) {
         const ChunkId next = hashed_upto_;
         lock.unlock();
         Result<std::span<const std::uint8_t>> chunk =
@@ -125,9 +112,9 @@ Result<void> FileAssembler::advance_hash(std::unique_lock<std::mutex>& lock, Chu
 
 Result<std::span<const std::uint8_t>> FileAssembler::read_back(ChunkId id)
 {
-    buffer_.resize(chunk_size_);
-    std::span<std::uint8_t> out(buffer_.data(), chunk_length(id));
-    ssize_t n = pread_fully(fd_.get(), out, static_cast<off_t>(std::uint64_t{id} * chunk_size_));
+    buffer_.resize(layout_.chunk_size);
+    std::span<std::uint8_t> out(buffer_.data(), layout_.chunk_length(id));
+    ssize_t n = pread_fully(fd_.get(), out, static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size));
     if (n < 0) return make_error("cannot read " + part_.string() + ": " + errno_text(static_cast<int>(-n)));
     if (static_cast<std::size_t>(n) != out.size()) return make_error(part_.string() + " is shorter than written");
     return std::span<const std::uint8_t>(out);
@@ -137,11 +124,11 @@ Result<void> FileAssembler::finish()
 {
     std::unique_lock lock(mutex_);
     hashing_done_.wait(lock, [this] { return !hashing_; });
-    CS_TRY(advance_hash(lock, chunk_count_, {}));
-    if (hashed_upto_ != chunk_count_) {
+    CS_TRY(advance_hash(lock, layout_.chunk_count, {}));
+    if (hashed_upto_ != layout_.chunk_count) {
         return make_error(part_.string() + " is missing chunk " + std::to_string(hashed_upto_));
     }
-    if (whole_.finish() != file_sha256_) {
+    if (whole_.finish() != layout_.file_sha256) {
         lock.unlock();
         abandon();
         return make_error("the joined file's SHA-256 does not match the manifest; " + part_.string() + " removed");

@@ -58,6 +58,18 @@ int write_fully(int fd, std::span<const std::uint8_t> bytes)
     return 0;
 }
 
+int pwrite_fully(int fd, std::span<const std::uint8_t> bytes, off_t offset)
+{
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        done += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
 Fd::~Fd()
 {
     if (fd_ >= 0) ::close(fd_);
