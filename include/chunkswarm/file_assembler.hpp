@@ -1,6 +1,7 @@
 // Builds the joined file while its chunks arrive, so that holding the last chunk leaves only a
-// rename: every verified chunk is written at its offset into "<file>.part", and a whole-file
-// SHA-256 runs over the chunks in order as far as they are there.
+// rename: every verified chunk is written at its offset into "<file>.part". Every byte is already
+// covered by its chunk's hash; on request a whole-file SHA-256 also runs over the chunks in order
+// as far as they are there, and the rename waits for it to match the manifest.
 #pragma once
 
 #include <condition_variable>
@@ -19,16 +20,21 @@
 
 namespace chunkswarm {
 
+// Whether the joined file is hashed once more as a whole (each byte hashed twice).
+enum class WholeFileHash { skip, check };
+
 class FileAssembler {
 public:
     // Creates (or empties) "<destination>.part" and reserves the file's size, so a full disk is
     // reported now rather than halfway.
     static Result<std::unique_ptr<FileAssembler>> create(const Manifest& manifest,
-                                                         const std::filesystem::path& destination);
+                                                         const std::filesystem::path& destination,
+                                                         WholeFileHash whole_file_hash);
     struct Key {
         explicit Key() = default;
     };
-    FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd);
+    FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd,
+                  WholeFileHash whole_file_hash);
     ~FileAssembler();
     FileAssembler(const FileAssembler&) = delete;
     FileAssembler& operator=(const FileAssembler&) = delete;
@@ -37,12 +43,13 @@ public:
     // manifest's hash counts as written (returned in `held`); anything else is fetched again. With
     // no usable .part (missing, or another size), the same as create().
     static Result<std::unique_ptr<FileAssembler>> resume(const Manifest& manifest,
-                                                         const std::filesystem::path& destination, ChunkSet& held);
+                                                         const std::filesystem::path& destination,
+                                                         WholeFileHash whole_file_hash, ChunkSet& held);
     // Writes one chunk, already checked against the manifest. Safe from several threads at once;
     // a chunk put twice is written twice and counted once.
     Result<void> put(ChunkId id, std::span<const std::uint8_t> bytes);
-    // Once every chunk is in (and every put() has returned): checks the whole-file hash and renames the .part over the
-    // destination. On a mismatch the .part is removed.
+    // Once every chunk is in (and every put() has returned): checks the whole-file hash if asked to,
+    // and renames the .part over the destination. On a mismatch the .part is removed.
     Result<void> finish();
     // Removes the .part (the swarm moved on to another file).
     void abandon();
@@ -59,6 +66,7 @@ private:
     std::filesystem::path destination_;
     std::filesystem::path part_;
     Fd fd_;
+    const WholeFileHash whole_file_hash_;
 
     std::mutex mutex_;
     ChunkSet written_;         // guarded by mutex_

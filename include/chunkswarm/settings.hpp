@@ -34,6 +34,10 @@ struct Settings {
     // file as it grows). With false it writes only the joined file and serves from it, so the
     // machine writes every byte once instead of twice.
     bool keep_chunk_files = true;
+    // Every chunk is checked against its SHA-256 in the manifest before it is stored, which covers
+    // every byte of the joined file. With true a peer also hashes the joined file as a whole
+    // against the manifest's file SHA-256 before the rename: each byte hashed twice.
+    bool verify_joined_file = false;
     // As the seed describes, a peer starts trading once it holds its share from the owner. With
     // true it starts as soon as the owner's manifest arrives, while its share still comes in, so
     // the owner's link and the neighbours' links are busy at once (see docs/performance.md).

@@ -103,7 +103,7 @@ Result<Settings> read_settings(const json& object)
     CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
                         "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "send_budget",
                         "request_timeout_s", "max_chunk_failures", "hello_timeout_s", "keep_chunk_files",
-                        "early_trading"}));
+                        "verify_joined_file", "early_trading"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.retry_initial_ms, r.number<std::uint32_t>("retry_initial_ms", 1, 60000, s.retry_initial_ms));
@@ -121,6 +121,7 @@ Result<Settings> read_settings(const json& object)
                   r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
     CS_TRY_ASSIGN(s.send_budget, r.number<std::uint32_t>("send_budget", 64 * 1024, 1u << 30, s.send_budget));
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
+    CS_TRY_ASSIGN(s.verify_joined_file, r.boolean("verify_joined_file", s.verify_joined_file));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
     return s;
 }

@@ -18,7 +18,8 @@ std::filesystem::path part_path_for(const std::filesystem::path& destination)
 }  // namespace
 
 Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& manifest,
-                                                             const std::filesystem::path& destination)
+                                                             const std::filesystem::path& destination,
+                                                             WholeFileHash whole_file_hash)
 {
     const std::filesystem::path part = part_path_for(destination);
     Fd fd(::open(part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -32,19 +33,22 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& man
         return make_error("cannot make room for " + part.string() + " (" + std::to_string(manifest.file_size) +
                           " bytes): " + errno_text(err));
     }
-    return std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd));
+    return std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), whole_file_hash);
 }
 
 Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& manifest,
-                                                             const std::filesystem::path& destination, ChunkSet& held)
+                                                             const std::filesystem::path& destination,
+                                                             WholeFileHash whole_file_hash, ChunkSet& held)
 {
     held = ChunkSet(manifest.chunk_count);
     const std::filesystem::path part = part_path_for(destination);
     std::error_code ec;
-    if (std::filesystem::file_size(part, ec) != manifest.file_size || ec) return create(manifest, destination);
+    if (std::filesystem::file_size(part, ec) != manifest.file_size || ec) {
+        return create(manifest, destination, whole_file_hash);
+    }
     Fd fd(::open(part.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) return create(manifest, destination);
-    auto assembler = std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd));
+    if (!fd.valid()) return create(manifest, destination, whole_file_hash);
+    auto assembler = std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), whole_file_hash);
     for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
         auto bytes = assembler->read_back(id);
         if (!bytes) return bytes.error();
@@ -59,12 +63,14 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
     return assembler;
 }
 
-FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd)
+FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd,
+                             WholeFileHash whole_file_hash)
     : layout_{manifest.file_name,   manifest.file_size,   manifest.chunk_size,
               manifest.chunk_count, manifest.file_sha256, {}},
       destination_(std::move(destination)),
       part_(part_path_for(destination_)),
       fd_(std::move(fd)),
+      whole_file_hash_(whole_file_hash),
       written_(manifest.chunk_count)
 {
 }
@@ -89,7 +95,7 @@ Result<void> FileAssembler::advance_hash(std::unique_lock<std::mutex>& lock, Chu
                                          std::span<const std::uint8_t> bytes)
 {
     // The thread already hashing will reach this chunk too.
-    if (hashing_) return {};
+    if (whole_file_hash_ == WholeFileHash::skip || hashing_) return {};
     hashing_ = true;
     Result<void> outcome;
     while (hashed_upto_ < layout_.chunk_count && written_.contains(hashed_upto_)) {
@@ -124,11 +130,12 @@ Result<void> FileAssembler::finish()
 {
     std::unique_lock lock(mutex_);
     hashing_done_.wait(lock, [this] { return !hashing_; });
-    CS_TRY(advance_hash(lock, layout_.chunk_count, {}));
-    if (hashed_upto_ != layout_.chunk_count) {
-        return make_error(part_.string() + " is missing chunk " + std::to_string(hashed_upto_));
+    if (!written_.full()) {
+        return make_error(part_.string() + " is missing chunk " +
+                          std::to_string(ChunkSet::all(layout_.chunk_count).minus(written_).front()));
     }
-    if (whole_.finish() != layout_.file_sha256) {
+    CS_TRY(advance_hash(lock, layout_.chunk_count, {}));
+    if (whole_file_hash_ == WholeFileHash::check && whole_.finish() != layout_.file_sha256) {
         lock.unlock();
         abandon();
         return make_error("the joined file's SHA-256 does not match the manifest; " + part_.string() + " removed");

@@ -169,8 +169,9 @@ Result<void> PeerNode::start_assembly(const Manifest& manifest, ChunkSet* resume
 {
     if (assembler_) assembler_->abandon();
     const std::filesystem::path destination = options_.data_dir / manifest.file_name;
-    auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, *resumed_from_part)
-                                       : FileAssembler::create(manifest, destination);
+    const auto whole = options_.settings.verify_joined_file ? WholeFileHash::check : WholeFileHash::skip;
+    auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, whole, *resumed_from_part)
+                                       : FileAssembler::create(manifest, destination, whole);
     if (!assembler) return assembler.error();
     assembler_ = std::move(assembler).value();
     // The upload server reads chunks from the .part (the same file once it is renamed): one open
@@ -430,14 +431,16 @@ Result<void> PeerNode::finish_file()
                   destination().string());
         return {};
     }
-    // Every chunk is already in place; what is left is the whole-file check and the rename.
-    log::event("joining", {}, "all {} chunks held; checking {} and moving it to {}", manifest_->chunk_count,
+    // Every chunk is already in place and checked; what is left is the rename (after the
+    // whole-file hash, if the settings ask for it).
+    log::event("joining", {}, "all {} chunks held; moving {} to {}", manifest_->chunk_count,
                assembler_->part_path().string(), destination().string());
     auto started = std::chrono::steady_clock::now();
     CS_TRY(assembler_->finish());
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, SHA-256 ok, {} ms)", manifest_->chunk_count,
-               destination().string(), manifest_->file_size, ms);
+    log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count,
+               destination().string(), manifest_->file_size,
+               options_.settings.verify_joined_file ? "whole-file SHA-256 ok" : "every chunk's SHA-256 ok", ms);
     if (!options_.settings.keep_chunk_files) {
         // Left by an earlier run that kept them; this one wrote none.
         if (std::uint32_t dropped = store_.clear(); dropped > 0) {

@@ -120,17 +120,20 @@ TEST_CASE("load_config names the file and explains unreadable or invalid JSON")
     CHECK(load_config(dir.path() / "bad2.json").error().message.find("bad2.json: peers") != std::string::npos);
 }
 
-TEST_CASE("keep_chunk_files, max_chunk_failures and early_trading are settings a config may set")
+TEST_CASE("keep_chunk_files, verify_joined_file, max_chunk_failures and early_trading are settings a config may set")
 {
     auto defaults = parse_config(ring(5));
     REQUIRE(defaults.ok());
     CHECK(defaults->settings.keep_chunk_files);
+    CHECK_FALSE(defaults->settings.verify_joined_file);
     CHECK_FALSE(defaults->settings.early_trading);
     json config = ring(5);
-    config["settings"] = {{"keep_chunk_files", false}, {"max_chunk_failures", 7}, {"early_trading", true}};
+    config["settings"] = {
+        {"keep_chunk_files", false}, {"verify_joined_file", true}, {"max_chunk_failures", 7}, {"early_trading", true}};
     auto parsed = parse_config(config);
     REQUIRE(parsed.ok());
     CHECK_FALSE(parsed->settings.keep_chunk_files);
+    CHECK(parsed->settings.verify_joined_file);
     CHECK(parsed->settings.max_chunk_failures == 7);
     CHECK(parsed->settings.early_trading);
     config["settings"] = {{"keep_chunk_files", "no"}};

@@ -48,9 +48,9 @@ std::vector<ChunkId> shuffled_ids(std::uint32_t count, std::uint32_t seed)
 
 // A source and an assembler for it in a fresh directory.
 struct Assembly {
-    explicit Assembly(std::size_t size) : s(make_source(size))
+    explicit Assembly(std::size_t size, WholeFileHash whole = WholeFileHash::check) : s(make_source(size))
     {
-        auto created = FileAssembler::create(s.manifest, out());
+        auto created = FileAssembler::create(s.manifest, out(), whole);
         REQUIRE(created.ok());
         assembler = std::move(created).value();
     }
@@ -62,11 +62,20 @@ struct Assembly {
     std::unique_ptr<FileAssembler> assembler;
 };
 
+// Runs the test case once per mode, as a subcase each.
+WholeFileHash each_mode()
+{
+    WholeFileHash mode = WholeFileHash::skip;
+    SUBCASE("chunk hashes only") { mode = WholeFileHash::skip; }
+    SUBCASE("and the whole-file hash") { mode = WholeFileHash::check; }
+    return mode;
+}
+
 }  // namespace
 
 TEST_CASE("chunks put in any order, some twice, make the file; the .part is renamed")
 {
-    Assembly a(40 * 1024 + 77);
+    Assembly a(40 * 1024 + 77, each_mode());
     const Source& s = a.s;
     CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == s.bytes.size());
     for (ChunkId id : shuffled_ids(s.manifest.chunk_count, 3)) {
@@ -80,7 +89,7 @@ TEST_CASE("chunks put in any order, some twice, make the file; the .part is rena
 
 TEST_CASE("two threads putting chunks at once make the file")
 {
-    Assembly a(300 * 1024 + 5);
+    Assembly a(300 * 1024 + 5, each_mode());
     const Source& s = a.s;
     std::vector<ChunkId> ids = shuffled_ids(s.manifest.chunk_count, 11);
     auto put_every_other = [&](std::size_t first) {
@@ -102,7 +111,7 @@ TEST_CASE("two threads putting chunks at once make the file")
 
 TEST_CASE("a chunk missing at the end is named, and nothing is renamed")
 {
-    Assembly a(10 * 1024);
+    Assembly a(10 * 1024, each_mode());
     const Source& s = a.s;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
         if (id != 4) REQUIRE(a.put(id).ok());
@@ -127,6 +136,19 @@ TEST_CASE("bytes that do not make the manifest's file fail the whole-file check 
     CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
 
+TEST_CASE("without the whole-file hash the rename trusts the chunk checks made before put()")
+{
+    Assembly a(10 * 1024 + 1, WholeFileHash::skip);
+    std::vector<std::uint8_t> wrong(chunk_of(a.s, 2).begin(), chunk_of(a.s, 2).end());
+    wrong[100] ^= 1;
+    for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
+        REQUIRE(a.assembler->put(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(a.s, id)).ok());
+    REQUIRE(a.assembler->finish().ok());
+    std::vector<std::uint8_t> expected = a.s.bytes;
+    expected[2 * 1024 + 100] ^= 1;
+    CHECK(test::read_file(a.out()) == expected);
+}
+
 TEST_CASE("a chunk of the wrong length or past the end is refused")
 {
     Assembly a(10 * 1024 + 1);
@@ -140,7 +162,7 @@ TEST_CASE("a chunk of the wrong length or past the end is refused")
 TEST_CASE("a .part that cannot be created names its path; abandon removes it")
 {
     Assembly a(6 * 1024);
-    auto nowhere = FileAssembler::create(a.s.manifest, a.dir.path() / "no-such-dir" / "f.bin");
+    auto nowhere = FileAssembler::create(a.s.manifest, a.dir.path() / "no-such-dir" / "f.bin", WholeFileHash::skip);
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message.find("no-such-dir/f.bin.part") != std::string::npos);
 
@@ -151,7 +173,8 @@ TEST_CASE("a .part that cannot be created names its path; abandon removes it")
 
 TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count, damaged ones do not")
 {
-    Assembly a(12 * 1024 + 9);
+    const WholeFileHash mode = each_mode();
+    Assembly a(12 * 1024 + 9, mode);
     Source s = a.s;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
         s.manifest.chunk_sha256[id] = sha256(chunk_of(s, id));
@@ -163,7 +186,7 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
     a.assembler.reset();  // the process ends; the .part stays
 
     ChunkSet held;
-    auto resumed = FileAssembler::resume(s.manifest, a.out(), held);
+    auto resumed = FileAssembler::resume(s.manifest, a.out(), mode, held);
     REQUIRE(resumed.ok());
     CHECK(held.ids() == std::vector<ChunkId>{0, 1, 2, 12});
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
@@ -182,7 +205,7 @@ TEST_CASE("without a .part of the right size, resume starts an empty one")
     bigger.chunk_count += 1;
     bigger.chunk_sha256.push_back(Digest{});
     ChunkSet held;
-    auto resumed = FileAssembler::resume(bigger, a.out(), held);
+    auto resumed = FileAssembler::resume(bigger, a.out(), WholeFileHash::check, held);
     REQUIRE(resumed.ok());
     CHECK(held.empty());
     CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == bigger.file_size);

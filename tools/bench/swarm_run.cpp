@@ -84,7 +84,7 @@ LogFacts read_log_facts(const std::filesystem::path& log, std::chrono::system_cl
     while (std::getline(in, line)) {
         if (!facts.bootstrap_s && line.find("holds its share from the owner") != std::string::npos) {
             facts.bootstrap_s = line_time(line, start);
-        } else if (!facts.joined_s && line.find(", SHA-256 ok, ") != std::string::npos) {
+        } else if (!facts.joined_s && line.find("] joined ") != std::string::npos) {
             facts.joined_s = line_time(line, start);
         } else if (auto at = line.find("resources: peak memory "); at != std::string::npos) {
             facts.peak_rss_mib = std::strtod(line.c_str() + at + 23, nullptr);
