@@ -22,4 +22,12 @@ grep -Eq '"median": [0-9.]+[1-9]' bw/bench.json || fail "bench.json has no non-z
 grep -q '"peak_rss_mib": null' bw/bench.json && fail "a process did not report its peak memory"
 [[ -f bw/swarm/logs/peer-3.log ]] || fail "--keep did not keep the last swarm's logs"
 check_events bw/swarm/logs/peer-{1..3}.log
-echo "ok: bench ran floor and swarm twice and wrote its figures"
+# An A/B against another build: here the same programs copied aside.
+mkdir other && cp "$(dirname "$OWNER_BIN")/owner" "$(dirname "$PEER_BIN")/peer" other/
+timeout 300 "$BENCH_BIN" --size 1MiB --peers 2 --runs 2 --no-floor --work bw --against other > ab.log 2>&1 ||
+    fail "bench --against failed: $(tail -n 5 ab.log)"
+cat ab.log
+[[ $(grep -c 'swarm of other .* every copy byte-identical' ab.log) == 2 ]] || fail "bench did not run the other build twice"
+grep -q '^against other' ab.log || fail "bench did not print the other build's figures"
+grep -q '"bin_dir": "other"' bw/bench.json || fail "bench.json lacks the other build's figures"
+echo "ok: bench ran floor and swarm twice and wrote its figures, and an A/B against another build"

@@ -33,6 +33,7 @@ struct Options {
     std::filesystem::path work = "bench-work";
     std::filesystem::path json;
     std::filesystem::path bin_dir;
+    std::filesystem::path against_bin_dir;
     bool skip_floor = false;
     bool keep = false;
     bool drop_chunks = false;
@@ -244,6 +245,10 @@ int run(const Options& options)
     std::fflush(stdout);
 
     Report report;
+    Report against;  // the figures of the --against build, when there is one
+    SwarmSetup against_setup = setup;
+    against_setup.owner_bin = options.against_bin_dir / "owner";
+    against_setup.peer_bin = options.against_bin_dir / "peer";
     SpentRuns spent(options.work / "spent");
     // What one swarm run writes: the owner's chunk files, and each peer's chunk files and joined file.
     const std::uint64_t swarm_bytes = options.size * (2ull * options.peers + 1);
@@ -271,23 +276,52 @@ int run(const Options& options)
             std::printf("run %u: copy floor %.2f s\n", r, floor.wall_s);
             std::fflush(stdout);
         }
-        settle_disk();
-        last = run_swarm(setup);
-        if (last.error.empty()) last.error = verify_outputs(setup, *expected);
-        if (!last.error.empty()) {
-            std::cerr << "bench: swarm run " << r << " failed: " << last.error << "\n";
+        // One swarm run of `build`; its files are set aside unless it is the very last run.
+        auto swarm_run = [&](const SwarmSetup& build, SwarmResult& result, Report& into, nlohmann::json& into_json,
+                             bool last_of_all) {
+            settle_disk();
+            result = run_swarm(build);
+            if (result.error.empty()) result.error = verify_outputs(build, *expected);
+            if (!result.error.empty()) {
+                std::cerr << "bench: swarm run " << r << " (" << build.owner_bin.parent_path().string()
+                          << ") failed: " << result.error << "\n";
+                return false;
+            }
+            record_swarm(into, result, options.size, into_json);
+            if (!last_of_all && !spent.set_aside(build.dir, swarm_bytes) && !warned_about_deleting) {
+                std::printf(
+                    "bench: not enough free disk to keep each run's files until the end; deleting them "
+                    "between runs instead, which slows file creation in the next run on ext4 without a "
+                    "journal\n");
+                warned_about_deleting = true;
+            }
+            if (last_of_all && !options.keep) std::filesystem::remove_all(build.dir);
+            return true;
+        };
+        const bool comparing = !options.against_bin_dir.empty();
+        auto this_build = [&](bool last_of_all) {
+            if (!swarm_run(setup, last, report, run_json, last_of_all)) return false;
+            std::printf("run %u: swarm %.2f s, every copy byte-identical\n", r, last.wall_s);
+            return true;
+        };
+        auto other_build = [&](bool last_of_all) {
+            nlohmann::json against_json;
+            SwarmResult result;
+            if (!swarm_run(against_setup, result, against, against_json, last_of_all)) return false;
+            run_json["against"] = against_json;
+            std::printf("run %u: swarm of %s %.2f s, every copy byte-identical\n", r,
+                        options.against_bin_dir.string().c_str(), result.wall_s);
+            return true;
+        };
+        // The two builds take turns going first, so neither always runs on a fresher machine.
+        const bool final_run = r == options.runs;
+        if (!comparing) {
+            if (!this_build(final_run)) return 1;
+        } else if (r % 2 == 1) {
+            if (!this_build(false) || !other_build(final_run)) return 1;
+        } else if (!other_build(false) || !this_build(final_run)) {
             return 1;
         }
-        record_swarm(report, last, options.size, run_json);
-        if (r < options.runs && !spent.set_aside(setup.dir, swarm_bytes) && !warned_about_deleting) {
-            std::printf(
-                "bench: not enough free disk to keep each run's files until the end; deleting them "
-                "between runs instead, which slows file creation in the next run on ext4 without a "
-                "journal\n");
-            warned_about_deleting = true;
-        }
-        if (r == options.runs && !options.keep) std::filesystem::remove_all(setup.dir);
-        std::printf("run %u: swarm %.2f s, every copy byte-identical\n", r, last.wall_s);
         std::fflush(stdout);
         runs.push_back(run_json);
     }
@@ -303,17 +337,25 @@ int run(const Options& options)
         std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "", ratio);
     }
     print_bootstraps(last);
+    if (!options.against_bin_dir.empty()) {
+        std::printf("\nagainst %s (its runs alternate with this build's):\n", options.against_bin_dir.string().c_str());
+        against.print();
+    }
 
-    nlohmann::json out = {{"size_bytes", options.size},
-                          {"peers", options.peers},
-                          {"runs", options.runs},
-                          {"chunk_size", options.chunk_size},
-                          {"request_window", options.window},
-                          {"keep_chunk_files", !options.drop_chunks},
-                          {"early_trading", options.early_trading},
-                          {"swarm_over_floor", ratio},
-                          {"figures", report.to_json()},
-                          {"per_run", runs}};
+    nlohmann::json out = {
+        {"size_bytes", options.size},
+        {"peers", options.peers},
+        {"runs", options.runs},
+        {"chunk_size", options.chunk_size},
+        {"request_window", options.window},
+        {"keep_chunk_files", !options.drop_chunks},
+        {"early_trading", options.early_trading},
+        {"swarm_over_floor", ratio},
+        {"figures", report.to_json()},
+        {"against", options.against_bin_dir.empty() ? nlohmann::json()
+                                                    : nlohmann::json{{"bin_dir", options.against_bin_dir.string()},
+                                                                     {"figures", against.to_json()}}},
+        {"per_run", runs}};
     auto json_path = options.json.empty() ? options.work / "bench.json" : options.json;
     std::ofstream(json_path) << out.dump(2) << "\n";
     std::printf("figures written to %s\n", json_path.string().c_str());
@@ -349,6 +391,8 @@ int main(int argc, char** argv)
                  "peers write no chunk files, only the joined file (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
+    app.add_option("--against", options.against_bin_dir,
+                   "another build's owner and peer (a directory): each run also times that swarm, for an A/B");
     CLI11_PARSE(app, argc, argv);
     auto size = chunkswarm::parse_size(options.size_text);
     if (!size) {
