@@ -1,10 +1,12 @@
 #include "chunkswarm/log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/details/os.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
+
+#include "batching_sink.hpp"
 
 namespace chunkswarm::log {
 namespace {
@@ -55,12 +57,10 @@ Result<Format> parse_format(const std::string& name)
 void init(const std::string& name, Level level, Format format)
 {
     g_format = format;
-    // A dedicated writer thread keeps console output off the event loops; blocking instead of
-    // dropping keeps every activity line, as the console is the record of what happened.
-    spdlog::init_thread_pool(8192, 1);
-    auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
-    auto logger =
-        std::make_shared<spdlog::async_logger>(name, sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
+    // Every activity line is kept (the console is the record of what happened), formatted where it
+    // is logged and written in batches by the sink's own thread, off the event loops.
+    const bool color = spdlog::details::os::in_terminal(stdout) && spdlog::details::os::is_color_terminal();
+    auto logger = std::make_shared<spdlog::logger>(name, std::make_shared<BatchingSink>(STDOUT_FILENO, color));
     if (format == Format::json) {
         // Every line is one JSON object; the body (event, fields, msg) comes from event_body().
         logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","proc":"%n",%v})",
