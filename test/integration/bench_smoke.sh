@@ -22,6 +22,7 @@ grep -Eq '"median": [0-9.]+[1-9]' bw/bench.json || fail "bench.json has no non-z
 grep -q '"peak_rss_mib": null' bw/bench.json && fail "a process did not report its peak memory"
 [[ -f bw/swarm/logs/peer-3.log ]] || fail "--keep did not keep the last swarm's logs"
 check_events bw/swarm/logs/peer-{1..3}.log
+expect_error bench_against 'has no runnable owner' "$BENCH_BIN" --size 1MiB --work bw --against /nonexistent
 # An A/B against another build: here the same programs copied aside.
 mkdir other && cp "$(dirname "$OWNER_BIN")/owner" "$(dirname "$PEER_BIN")/peer" other/
 timeout 300 "$BENCH_BIN" --size 1MiB --peers 2 --runs 2 --no-floor --work bw --against other > ab.log 2>&1 ||

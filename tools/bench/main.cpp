@@ -340,6 +340,10 @@ int run(const Options& options)
     if (!options.against_bin_dir.empty()) {
         std::printf("\nagainst %s (its runs alternate with this build's):\n", options.against_bin_dir.string().c_str());
         against.print();
+        if (!options.skip_floor) {
+            std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "",
+                        against.median_of("swarm") / report.median_of("copy floor"));
+        }
     }
 
     nlohmann::json out = {
@@ -403,6 +407,13 @@ int main(int argc, char** argv)
     if (options.size < 5ULL * options.chunk_size) {
         std::cerr << "bench: --size must make at least 5 chunks of " << options.chunk_size << " bytes\n";
         return 2;
+    }
+    for (const char* program : {"owner", "peer"}) {
+        if (!options.against_bin_dir.empty() && ::access((options.against_bin_dir / program).c_str(), X_OK) != 0) {
+            std::cerr << "bench: --against " << options.against_bin_dir.string() << " has no runnable " << program
+                      << " (give the directory that holds another build's owner and peer)\n";
+            return 2;
+        }
     }
     if (options.bin_dir.empty()) {
         options.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "src";
