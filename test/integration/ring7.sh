@@ -12,16 +12,22 @@ wait_ok peer{1..7} owner
 check_file input.bin data/peer-{1..7}/input.bin
 check_events peer{1..7}.log
 
+# By default a peer's log says the joined file rests on its chunks' hashes.
+[[ $(grep -l "every chunk's SHA-256 ok" peer{1..7}.log | wc -l) == 7 ]] || fail "a peer did not say how its file was checked"
+
 # The same ring with early_trading: a peer trades as soon as the manifest arrives, while its share
-# still comes in from the owner.
+# still comes in from the owner; and verify_joined_file, so each joined file is also hashed whole.
 mapfile -t ports < <(free_ports 8)
 ring_config early.json 65536 "${ports[@]}"
-sed -i -e 's/"settings": {/"settings": { "early_trading": true,/' -e "s|\"$WORK/data\"|\"$WORK/early\"|" early.json
+sed -i -e 's/"settings": {/"settings": { "early_trading": true, "verify_joined_file": true,/' \
+    -e "s|\"$WORK/data\"|\"$WORK/early\"|" early.json
 make_file big.bin $((65536 * 400 + 3))
 start early-owner "$OWNER_BIN" --config early.json --file big.bin
 for id in 3 6 1 7 4 2 5; do start "early-peer$id" "$PEER_BIN" --config early.json --id "$id"; done
 wait_ok early-peer{1..7} early-owner
 check_file big.bin early/peer-{1..7}/big.bin
+[[ $(grep -l "whole-file SHA-256 ok" early-peer{1..7}.log | wc -l) == 7 ]] ||
+    fail "with verify_joined_file a peer did not check its joined file whole"
 traded_early=0
 for id in 1 2 3 4 5 6 7; do
     # A chunk from the neighbour logged before the line that says the share is complete.
