@@ -216,6 +216,186 @@ void print_bootstraps(const SwarmResult& swarm)
     std::printf("\n");
 }
 
+SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& input, const std::filesystem::path& bin_dir)
+{
+    SwarmSetup setup;
+    setup.owner_bin = bin_dir / "owner";
+    setup.peer_bin = bin_dir / "peer";
+    setup.input = input;
+    setup.dir = std::filesystem::absolute(options.work / "swarm");
+    setup.peers = options.peers;
+    setup.chunk_size = options.chunk_size;
+    setup.window = options.window;
+    setup.timeout_s = options.timeout_s;
+    setup.keep_chunk_files = !options.drop_chunks;
+    setup.early_trading = options.early_trading;
+    return setup;
+}
+
+void print_ratio(const Report& swarms, const Report& floors)
+{
+    std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "",
+                swarms.median_of("swarm") / floors.median_of("copy floor"));
+}
+
+// One invocation: its runs of the floor, of this build's swarm and of the --against build's.
+class Bench {
+public:
+    Bench(const Options& options, const std::filesystem::path& input, const Digest& expected)
+        : options_(options),
+          input_(input),
+          expected_(expected),
+          setup_(swarm_setup(options, input, options.bin_dir)),
+          against_setup_(swarm_setup(options, input, options.against_bin_dir)),
+          spent_(options.work / "spent")
+    {
+    }
+
+    bool run_all()
+    {
+        for (std::uint32_t r = 1; r <= options_.runs; ++r) {
+            nlohmann::json run_json = {{"run", r}};
+            if (!options_.skip_floor && !floor_run(r, run_json)) return false;
+            if (!swarm_runs(r, run_json)) return false;
+            std::fflush(stdout);
+            runs_.push_back(run_json);
+        }
+        if (options_.keep) {
+            std::printf("the last swarm's data, config and logs are kept in %s\n", setup_.dir.string().c_str());
+        }
+        return true;
+    }
+
+    void print() const
+    {
+        std::printf("\n");
+        report_.print();
+        if (!options_.skip_floor) print_ratio(report_, report_);
+        print_bootstraps(last_);
+        if (!comparing()) return;
+        std::printf("\nagainst %s (its runs alternate with this build's):\n",
+                    options_.against_bin_dir.string().c_str());
+        against_.print();
+        if (!options_.skip_floor) print_ratio(against_, report_);
+    }
+
+    nlohmann::json to_json() const
+    {
+        const double ratio = options_.skip_floor ? 0 : report_.median_of("swarm") / report_.median_of("copy floor");
+        nlohmann::json against;
+        if (comparing()) against = {{"bin_dir", options_.against_bin_dir.string()}, {"figures", against_.to_json()}};
+        return {{"size_bytes", options_.size},
+                {"peers", options_.peers},
+                {"runs", options_.runs},
+                {"chunk_size", options_.chunk_size},
+                {"request_window", options_.window},
+                {"keep_chunk_files", !options_.drop_chunks},
+                {"early_trading", options_.early_trading},
+                {"swarm_over_floor", ratio},
+                {"figures", report_.to_json()},
+                {"against", against},
+                {"per_run", runs_}};
+    }
+
+private:
+    bool comparing() const { return !options_.against_bin_dir.empty(); }
+
+    bool floor_run(std::uint32_t r, nlohmann::json& run_json)
+    {
+        settle_disk();
+        auto floor_dir = options_.work / "floor";
+        std::filesystem::remove_all(floor_dir);
+        std::filesystem::create_directories(floor_dir);
+        std::vector<std::filesystem::path> copies;
+        for (std::uint32_t i = 1; i <= options_.peers; ++i)
+            copies.push_back(floor_dir / ("copy-" + std::to_string(i)));
+        FloorResult floor = run_copy_floor(input_, options_.size, copies);
+        std::filesystem::remove_all(floor_dir);
+        if (!floor.error.empty()) {
+            std::cerr << "bench: copy floor failed: " << floor.error << "\n";
+            return false;
+        }
+        report_.add("copy floor", "s", floor.wall_s);
+        run_json["floor_s"] = floor.wall_s;
+        std::printf("run %u: copy floor %.2f s\n", r, floor.wall_s);
+        std::fflush(stdout);
+        return true;
+    }
+
+    // This build's swarm, and the other build's when comparing; the two take turns going first,
+    // so neither always runs on a fresher machine.
+    bool swarm_runs(std::uint32_t r, nlohmann::json& run_json)
+    {
+        const bool final_run = r == options_.runs;
+        if (!comparing()) return this_build(r, run_json, final_run);
+        if (r % 2 == 1) return this_build(r, run_json, false) && other_build(r, run_json, final_run);
+        return other_build(r, run_json, false) && this_build(r, run_json, final_run);
+    }
+
+    bool this_build(std::uint32_t r, nlohmann::json& run_json, bool last_of_all)
+    {
+        if (!swarm_run(r, setup_, last_, report_, run_json, last_of_all)) return false;
+        std::printf("run %u: swarm %.2f s, every copy byte-identical\n", r, last_.wall_s);
+        return true;
+    }
+
+    bool other_build(std::uint32_t r, nlohmann::json& run_json, bool last_of_all)
+    {
+        nlohmann::json against_json;
+        SwarmResult result;
+        if (!swarm_run(r, against_setup_, result, against_, against_json, last_of_all)) return false;
+        run_json["against"] = against_json;
+        std::printf("run %u: swarm of %s %.2f s, every copy byte-identical\n", r,
+                    options_.against_bin_dir.string().c_str(), result.wall_s);
+        return true;
+    }
+
+    // One swarm run of `build`; its files are set aside unless it is the very last run.
+    bool swarm_run(std::uint32_t r, const SwarmSetup& build, SwarmResult& result, Report& into,
+                   nlohmann::json& into_json, bool last_of_all)
+    {
+        settle_disk();
+        result = run_swarm(build);
+        if (result.error.empty()) result.error = verify_outputs(build, expected_);
+        if (!result.error.empty()) {
+            std::cerr << "bench: swarm run " << r << " (" << build.owner_bin.parent_path().string()
+                      << ") failed: " << result.error << "\n";
+            return false;
+        }
+        record_swarm(into, result, options_.size, into_json);
+        if (last_of_all) {
+            if (!options_.keep) std::filesystem::remove_all(build.dir);
+        } else {
+            set_aside(build.dir);
+        }
+        return true;
+    }
+
+    void set_aside(const std::filesystem::path& run_dir)
+    {
+        // What one swarm run writes: the owner's chunk files, and each peer's chunk files and joined file.
+        const std::uint64_t swarm_bytes = options_.size * (2ull * options_.peers + 1);
+        if (spent_.set_aside(run_dir, swarm_bytes) || warned_about_deleting_) return;
+        std::printf(
+            "bench: not enough free disk to keep each run's files until the end; deleting them "
+            "between runs instead, which slows file creation in the next run on ext4 without a "
+            "journal\n");
+        warned_about_deleting_ = true;
+    }
+
+    const Options& options_;
+    const std::filesystem::path input_;
+    const Digest expected_;
+    const SwarmSetup setup_;
+    const SwarmSetup against_setup_;  // used only with --against
+    SpentRuns spent_;
+    bool warned_about_deleting_ = false;
+    Report report_;
+    Report against_;  // the --against build's figures
+    SwarmResult last_;
+    nlohmann::json runs_ = nlohmann::json::array();
+};
+
 int run(const Options& options)
 {
     std::filesystem::create_directories(options.work);
@@ -225,17 +405,10 @@ int run(const Options& options)
         return 1;
     }
     auto expected = sha256_of_file(input);
-    SwarmSetup setup;
-    setup.owner_bin = options.bin_dir / "owner";
-    setup.peer_bin = options.bin_dir / "peer";
-    setup.input = input;
-    setup.dir = std::filesystem::absolute(options.work / "swarm");
-    setup.peers = options.peers;
-    setup.chunk_size = options.chunk_size;
-    setup.window = options.window;
-    setup.timeout_s = options.timeout_s;
-    setup.keep_chunk_files = !options.drop_chunks;
-    setup.early_trading = options.early_trading;
+    if (!expected) {
+        std::cerr << "bench: cannot read " << input.string() << "\n";
+        return 1;
+    }
     std::printf(
         "bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
         "chunk files %s%s; floor and swarm alternate\n",
@@ -244,124 +417,11 @@ int run(const Options& options)
         options.early_trading ? "; early trading" : "");
     std::fflush(stdout);
 
-    Report report;
-    Report against;  // the figures of the --against build, when there is one
-    SwarmSetup against_setup = setup;
-    against_setup.owner_bin = options.against_bin_dir / "owner";
-    against_setup.peer_bin = options.against_bin_dir / "peer";
-    SpentRuns spent(options.work / "spent");
-    // What one swarm run writes: the owner's chunk files, and each peer's chunk files and joined file.
-    const std::uint64_t swarm_bytes = options.size * (2ull * options.peers + 1);
-    bool warned_about_deleting = false;
-    nlohmann::json runs = nlohmann::json::array();
-    SwarmResult last;
-    for (std::uint32_t r = 1; r <= options.runs; ++r) {
-        nlohmann::json run_json = {{"run", r}};
-        if (!options.skip_floor) {
-            settle_disk();
-            auto floor_dir = options.work / "floor";
-            std::filesystem::remove_all(floor_dir);
-            std::filesystem::create_directories(floor_dir);
-            std::vector<std::filesystem::path> copies;
-            for (std::uint32_t i = 1; i <= options.peers; ++i)
-                copies.push_back(floor_dir / ("copy-" + std::to_string(i)));
-            FloorResult floor = run_copy_floor(input, options.size, copies);
-            std::filesystem::remove_all(floor_dir);
-            if (!floor.error.empty()) {
-                std::cerr << "bench: copy floor failed: " << floor.error << "\n";
-                return 1;
-            }
-            report.add("copy floor", "s", floor.wall_s);
-            run_json["floor_s"] = floor.wall_s;
-            std::printf("run %u: copy floor %.2f s\n", r, floor.wall_s);
-            std::fflush(stdout);
-        }
-        // One swarm run of `build`; its files are set aside unless it is the very last run.
-        auto swarm_run = [&](const SwarmSetup& build, SwarmResult& result, Report& into, nlohmann::json& into_json,
-                             bool last_of_all) {
-            settle_disk();
-            result = run_swarm(build);
-            if (result.error.empty()) result.error = verify_outputs(build, *expected);
-            if (!result.error.empty()) {
-                std::cerr << "bench: swarm run " << r << " (" << build.owner_bin.parent_path().string()
-                          << ") failed: " << result.error << "\n";
-                return false;
-            }
-            record_swarm(into, result, options.size, into_json);
-            if (!last_of_all && !spent.set_aside(build.dir, swarm_bytes) && !warned_about_deleting) {
-                std::printf(
-                    "bench: not enough free disk to keep each run's files until the end; deleting them "
-                    "between runs instead, which slows file creation in the next run on ext4 without a "
-                    "journal\n");
-                warned_about_deleting = true;
-            }
-            if (last_of_all && !options.keep) std::filesystem::remove_all(build.dir);
-            return true;
-        };
-        const bool comparing = !options.against_bin_dir.empty();
-        auto this_build = [&](bool last_of_all) {
-            if (!swarm_run(setup, last, report, run_json, last_of_all)) return false;
-            std::printf("run %u: swarm %.2f s, every copy byte-identical\n", r, last.wall_s);
-            return true;
-        };
-        auto other_build = [&](bool last_of_all) {
-            nlohmann::json against_json;
-            SwarmResult result;
-            if (!swarm_run(against_setup, result, against, against_json, last_of_all)) return false;
-            run_json["against"] = against_json;
-            std::printf("run %u: swarm of %s %.2f s, every copy byte-identical\n", r,
-                        options.against_bin_dir.string().c_str(), result.wall_s);
-            return true;
-        };
-        // The two builds take turns going first, so neither always runs on a fresher machine.
-        const bool final_run = r == options.runs;
-        if (!comparing) {
-            if (!this_build(final_run)) return 1;
-        } else if (r % 2 == 1) {
-            if (!this_build(false) || !other_build(final_run)) return 1;
-        } else if (!other_build(false) || !this_build(final_run)) {
-            return 1;
-        }
-        std::fflush(stdout);
-        runs.push_back(run_json);
-    }
-    if (options.keep) {
-        std::printf("the last swarm's data, config and logs are kept in %s\n", setup.dir.string().c_str());
-    }
-
-    std::printf("\n");
-    report.print();
-    double ratio = 0;
-    if (!options.skip_floor) {
-        ratio = report.median_of("swarm") / report.median_of("copy floor");
-        std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "", ratio);
-    }
-    print_bootstraps(last);
-    if (!options.against_bin_dir.empty()) {
-        std::printf("\nagainst %s (its runs alternate with this build's):\n", options.against_bin_dir.string().c_str());
-        against.print();
-        if (!options.skip_floor) {
-            std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "",
-                        against.median_of("swarm") / report.median_of("copy floor"));
-        }
-    }
-
-    nlohmann::json out = {
-        {"size_bytes", options.size},
-        {"peers", options.peers},
-        {"runs", options.runs},
-        {"chunk_size", options.chunk_size},
-        {"request_window", options.window},
-        {"keep_chunk_files", !options.drop_chunks},
-        {"early_trading", options.early_trading},
-        {"swarm_over_floor", ratio},
-        {"figures", report.to_json()},
-        {"against", options.against_bin_dir.empty() ? nlohmann::json()
-                                                    : nlohmann::json{{"bin_dir", options.against_bin_dir.string()},
-                                                                     {"figures", against.to_json()}}},
-        {"per_run", runs}};
+    Bench bench(options, input, *expected);
+    if (!bench.run_all()) return 1;
+    bench.print();
     auto json_path = options.json.empty() ? options.work / "bench.json" : options.json;
-    std::ofstream(json_path) << out.dump(2) << "\n";
+    std::ofstream(json_path) << bench.to_json().dump(2) << "\n";
     std::printf("figures written to %s\n", json_path.string().c_str());
     return 0;
 }
