@@ -1,41 +1,14 @@
 #include "swarm_run.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../free_ports.hpp"
+
 namespace chunkswarm::bench {
 namespace {
-
-// Ports that were free a moment ago, all distinct (the sockets stay open until all are chosen).
-std::vector<std::uint16_t> free_ports(std::size_t count)
-{
-    std::vector<int> sockets;
-    std::vector<std::uint16_t> ports;
-    for (std::size_t i = 0; i < count; ++i) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (fd < 0) break;
-        sockets.push_back(fd);
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            break;
-        }
-        ports.push_back(ntohs(address.sin_port));
-    }
-    for (int fd : sockets)
-        ::close(fd);
-    return ports;
-}
 
 // Peer k downloads from peer k-1, peer 1 from the last: one ring.
 nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint16_t>& ports)
@@ -112,7 +85,7 @@ SwarmResult run_swarm(const SwarmSetup& setup)
     SwarmResult result;
     std::filesystem::remove_all(setup.dir);
     std::filesystem::create_directories(setup.dir / "logs");
-    auto ports = free_ports(setup.peers + 1);
+    auto ports = chunkswarm::tools::free_loopback_ports(setup.peers + 1);
     if (ports.size() != setup.peers + 1) {
         result.error = "cannot find free ports on 127.0.0.1";
         return result;
