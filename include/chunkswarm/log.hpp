@@ -1,6 +1,6 @@
-// Process-wide logging: one line per event on stdout, written by a background thread.
-// spdlog does the work inside log.cpp only; callers format with fmt, a compiled library, so the
-// heavy logging headers are compiled once.
+// Process-wide logging: one line per event on stdout, written in batches by a background thread
+// (src/net/batching_sink.hpp). spdlog does the work inside src/net only; callers format with fmt,
+// a compiled library, so the heavy logging headers are compiled once.
 //
 // Two formats: text (a person reads it) and json (one object per line, for programs such as the
 // swarm launcher). An event() carries named fields as well as its sentence; in text form only the
