@@ -232,12 +232,6 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     return setup;
 }
 
-void print_ratio(const Report& swarms, const Report& floors)
-{
-    std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "",
-                swarms.median_of("swarm") / floors.median_of("copy floor"));
-}
-
 // One invocation: its runs of the floor, of this build's swarm and of the --against build's.
 class Bench {
 public:
@@ -270,18 +264,18 @@ public:
     {
         std::printf("\n");
         report_.print();
-        if (!options_.skip_floor) print_ratio(report_, report_);
+        if (!options_.skip_floor) print_ratio(report_);
         print_bootstraps(last_);
         if (!comparing()) return;
         std::printf("\nagainst %s (its runs alternate with this build's):\n",
                     options_.against_bin_dir.string().c_str());
         against_.print();
-        if (!options_.skip_floor) print_ratio(against_, report_);
+        if (!options_.skip_floor) print_ratio(against_);
     }
 
     nlohmann::json to_json() const
     {
-        const double ratio = options_.skip_floor ? 0 : report_.median_of("swarm") / report_.median_of("copy floor");
+        const double ratio = options_.skip_floor ? 0 : over_floor(report_);
         nlohmann::json against;
         if (comparing()) against = {{"bin_dir", options_.against_bin_dir.string()}, {"figures", against_.to_json()}};
         return {{"size_bytes", options_.size},
@@ -299,6 +293,16 @@ public:
 
 private:
     bool comparing() const { return !options_.against_bin_dir.empty(); }
+
+    // A build's median swarm time over the median floor (the floor runs are this build's report).
+    double over_floor(const Report& swarms) const
+    {
+        return swarms.median_of("swarm") / report_.median_of("copy floor");
+    }
+    void print_ratio(const Report& swarms) const
+    {
+        std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "", over_floor(swarms));
+    }
 
     bool floor_run(std::uint32_t r, nlohmann::json& run_json)
     {
