@@ -85,15 +85,14 @@ void BatchingSink::run_writer()
 
 void BatchingSink::write_pending(std::unique_lock<std::mutex>& lock)
 {
-    std::string& batch = batch_;
-    batch.swap(pending_);
+    batch_.swap(pending_);
     urgent_ = false;
     writing_ = true;
     drained_.notify_all();
     lock.unlock();
     // A console that is gone (closed pipe, full disk) loses lines; the process carries on.
-    (void)write_fully(fd_, std::span(reinterpret_cast<const std::uint8_t*>(batch.data()), batch.size()));
-    batch.clear();
+    (void)write_fully(fd_, std::span(reinterpret_cast<const std::uint8_t*>(batch_.data()), batch_.size()));
+    batch_.clear();
     lock.lock();
     writing_ = false;
     drained_.notify_all();
