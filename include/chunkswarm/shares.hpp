@@ -1,8 +1,10 @@
-// How the owner divides the file: chunk i goes to share slot i mod N, so no peer gets it all (N > 1)
-// and the peers together hold every chunk.
+// How the owner divides the file: chunk i belongs to share slot i mod N, so no peer gets it all
+// (N > 1) and the peers together hold every chunk. The dealer hands each slot's chunks out as its
+// peer draws them, so a peer whose link is fast can take over what a slow one has not drawn yet.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,8 +15,6 @@
 
 namespace chunkswarm {
 
-ChunkSet share_for(std::uint32_t slot, std::uint32_t slots, std::uint32_t chunk_count);
-
 // Which slot each peer id holds: fixed by the config's order, or handed out in join order.
 class SlotTable {
 public:
@@ -24,6 +24,8 @@ public:
     // A peer that joins again keeps its slot.
     Result<std::uint32_t> slot_for(std::uint32_t peer_id);
     std::uint32_t slots() const { return slots_; }
+    // The peer holding `slot`, if one has joined (or the config names it).
+    std::optional<std::uint32_t> peer_in(std::uint32_t slot) const;
     // Returns true the first time this peer reports its share received.
     bool mark_served(std::uint32_t peer_id);
     bool all_served() const { return served_.size() == slots_; }
@@ -36,6 +38,33 @@ private:
     bool join_order_;
     std::map<std::uint32_t, std::uint32_t> slot_of_;
     std::set<std::uint32_t> served_;
+};
+
+// Deals every chunk exactly once, a few at a time, to the slots whose peers draw them. A slot draws
+// its own share first, in order; once that is all dealt, it takes the undealt end of the share with
+// the most left among slots that have a session open (the slowest draw). A slot with no session
+// open keeps its share for its peer, so peers joining one at a time each get their own.
+class ShareDealer {
+public:
+    ShareDealer(std::uint32_t slots, std::uint32_t chunk_count);
+
+    void session_opened(std::uint32_t slot);
+    void session_closed(std::uint32_t slot);
+    // Up to `count` chunks never dealt before, now dealt to `slot`; fewer (or none) when no share
+    // it may draw from has any left.
+    std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count);
+    // Every chunk dealt to `slot` so far (a peer that joins again is offered them again).
+    const ChunkSet& dealt(std::uint32_t slot) const { return dealt_[slot]; }
+    // The slot whose share a chunk belongs to.
+    std::uint32_t home_slot(ChunkId id) const { return id % slots(); }
+    std::uint32_t slots() const { return static_cast<std::uint32_t>(undealt_.size()); }
+
+private:
+    std::optional<std::uint32_t> slowest_open_slot(std::uint32_t except) const;
+
+    std::vector<std::deque<ChunkId>> undealt_;  // per slot, in chunk order
+    std::vector<ChunkSet> dealt_;
+    std::vector<std::uint32_t> open_sessions_;
 };
 
 }  // namespace chunkswarm

@@ -2,15 +2,6 @@
 
 namespace chunkswarm {
 
-ChunkSet share_for(std::uint32_t slot, std::uint32_t slots, std::uint32_t chunk_count)
-{
-    ChunkSet share(chunk_count);
-    for (ChunkId id = slot; slots > 0 && id < chunk_count; id += slots) {
-        share.insert(id);
-    }
-    return share;
-}
-
 SlotTable SlotTable::by_join_order(std::uint32_t slots) { return SlotTable(slots, true); }
 
 SlotTable SlotTable::fixed(const std::vector<std::uint32_t>& peer_ids)
@@ -39,9 +30,62 @@ Result<std::uint32_t> SlotTable::slot_for(std::uint32_t peer_id)
     return slot;
 }
 
+std::optional<std::uint32_t> SlotTable::peer_in(std::uint32_t slot) const
+{
+    for (const auto& [peer, s] : slot_of_)
+        if (s == slot) return peer;
+    return std::nullopt;
+}
+
 bool SlotTable::mark_served(std::uint32_t peer_id)
 {
     return slot_of_.count(peer_id) != 0 && served_.insert(peer_id).second;
+}
+
+ShareDealer::ShareDealer(std::uint32_t slots, std::uint32_t chunk_count)
+    : undealt_(slots),
+      dealt_(slots, ChunkSet(chunk_count)),
+      open_sessions_(slots, 0)
+{
+    for (ChunkId id = 0; slots > 0 && id < chunk_count; ++id)
+        undealt_[id % slots].push_back(id);
+}
+
+void ShareDealer::session_opened(std::uint32_t slot) { ++open_sessions_.at(slot); }
+
+void ShareDealer::session_closed(std::uint32_t slot)
+{
+    if (open_sessions_.at(slot) > 0) --open_sessions_[slot];
+}
+
+std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count)
+{
+    std::vector<ChunkId> ids;
+    std::deque<ChunkId>& own = undealt_.at(slot);
+    while (ids.size() < count && !own.empty()) {
+        ids.push_back(own.front());
+        own.pop_front();
+    }
+    // Taken from the far end, so the slow peer's next draw is not among them.
+    while (ids.size() < count) {
+        auto victim = slowest_open_slot(slot);
+        if (!victim) break;
+        ids.push_back(undealt_[*victim].back());
+        undealt_[*victim].pop_back();
+    }
+    for (ChunkId id : ids)
+        dealt_[slot].insert(id);
+    return ids;
+}
+
+std::optional<std::uint32_t> ShareDealer::slowest_open_slot(std::uint32_t except) const
+{
+    std::optional<std::uint32_t> slowest;
+    for (std::uint32_t s = 0; s < slots(); ++s) {
+        if (s == except || open_sessions_[s] == 0 || undealt_[s].empty()) continue;
+        if (!slowest || undealt_[s].size() > undealt_[*slowest].size()) slowest = s;
+    }
+    return slowest;
 }
 
 }  // namespace chunkswarm

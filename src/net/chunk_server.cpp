@@ -15,6 +15,11 @@ constexpr std::size_t kGuaranteedPerSession = 256 * 1024;
 // Requests a client may have queued; an honest client stays within its request window.
 constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 
+// Dealt chunks a client holds unrequested: each deal travels just ahead of the chunk whose request
+// caused it, so a few are enough for the client never to wait for one, and a slow client keeps
+// little that a faster one could have drawn.
+std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.request_window / 4); }
+
 }  // namespace
 
 ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
@@ -147,7 +152,9 @@ void ServerSession::on_closed(const std::string& reason)
     closed_ = true;
     hello_timer_.close();
     log::debug("connection with {} closed: {}", label_, reason);
-    if (server_) server_->forget(this);  // may destroy this session; nothing follows
+    if (!server_) return;
+    if (dealing_) server_->context_.dealing->closed(*peer_id_);
+    server_->forget(this);  // may destroy this session; nothing follows
 }
 
 void ServerSession::on_frame(Frame frame)
@@ -237,6 +244,14 @@ void ServerSession::admit()
     offered_ = std::move(offered).value();
     admitted_ = true;
     hello_timer_.stop();
+    const ServerContext& context = server_->context_;
+    if (context.dealing && !rescue_) {
+        context.dealing->opened(*peer_id_);
+        dealing_ = true;
+        dealt_unrequested_ = ChunkSet(context.manifest->chunk_count);
+        // The first requests fill the client's window at once; the deal stays ahead of the rest.
+        deal_up_to(context.settings.request_window + deal_ahead(context.settings));
+    }
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(server_->manifest_frame());
     connection_->send(HaveList{offered_});
@@ -254,6 +269,18 @@ void ServerSession::announce()
     for (ChunkId id : fresh)
         offered_.insert(id);
     send_have(fresh);
+}
+
+std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target)
+{
+    const std::uint32_t have = dealt_unrequested_.count();
+    if (have >= target) return {};
+    std::vector<ChunkId> ids = server_->context_.dealing->deal(*peer_id_, target - have);
+    for (ChunkId id : ids) {
+        offered_.insert(id);
+        dealt_unrequested_.insert(id);
+    }
+    return ids;
 }
 
 void ServerSession::send_have(const std::vector<ChunkId>& ids)
@@ -282,6 +309,15 @@ void ServerSession::handle(const Request& request)
         return;
     }
     queue_.insert(queue_.end(), request.ids.begin(), request.ids.end());
+    if (dealing_) {
+        for (ChunkId id : request.ids)
+            dealt_unrequested_.erase(id);
+        // Sent before this request's chunks, so the client can ask again as soon as they land.
+        if (auto dealt = deal_up_to(deal_ahead(server_->context_.settings)); !dealt.empty()) {
+            std::sort(dealt.begin(), dealt.end());
+            send_have(dealt);
+        }
+    }
     pump_reads();
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "chunkswarm/chunk_store.hpp"
@@ -84,12 +85,16 @@ public:
         if (auto listening = server_->listen(options_.bind); !listening) {
             return cli::fail("owner", listening.error().message);
         }
-        log::event("listening", {{"port", server_->port()}, {"peers", slots_.slots()}},
-                   "listening on {}:{} for {} peer(s); chunk i goes to the peer in slot i mod {}", options_.bind.host,
-                   server_->port(), slots_.slots(), slots_.slots());
+        log::event(
+            "listening", {{"port", server_->port()}, {"peers", slots_.slots()}},
+            "listening on {}:{} for {} peer(s); chunk i belongs to the share of slot i mod {}, dealt as its peer "
+            "draws it",
+            options_.bind.host, server_->port(), slots_.slots(), slots_.slots());
+        log::flush();  // peers may be started on this line (the swarm launcher does): not in 50 ms
         auto manifest = prepare_chunks(options_, store_, splitter.value());
         if (!manifest) return cli::fail("owner", manifest.error().message);
         manifest_ = std::move(manifest).value();
+        dealer_.emplace(slots_.slots(), manifest_->chunk_count);
         server_->set_manifest(&*manifest_);
         uv_run(&loop_, UV_RUN_DEFAULT);
         return 0;
@@ -110,10 +115,33 @@ private:
                           peer_id);
                 return ChunkSet::all(manifest_->chunk_count);
             }
-            return share_for(slot.value(), slots_.slots(), manifest_->chunk_count);
+            return dealer_->dealt(slot.value());
         };
         context.on_done = [this](std::uint32_t peer_id, bool) { on_share_delivered(peer_id); };
+        // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
+        context.dealing = net::ServerContext::Dealing{
+            .opened = [this](std::uint32_t peer_id) { dealer_->session_opened(slot_of(peer_id)); },
+            .deal = [this](std::uint32_t peer_id, std::uint32_t count) { return deal(peer_id, count); },
+            .closed = [this](std::uint32_t peer_id) { dealer_->session_closed(slot_of(peer_id)); },
+        };
         return context;
+    }
+
+    // Only called for peers already admitted, so the slot exists.
+    std::uint32_t slot_of(std::uint32_t peer_id) { return slots_.slot_for(peer_id).value(); }
+
+    std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count)
+    {
+        const std::uint32_t slot = slot_of(peer_id);
+        std::vector<ChunkId> ids = dealer_->deal(slot, count);
+        for (ChunkId id : ids) {
+            const std::uint32_t home = dealer_->home_slot(id);
+            if (home == slot || !takeovers_logged_.insert({slot, home}).second) continue;
+            auto behind = slots_.peer_in(home);
+            log::info("peer {} has drawn its whole share, so it also draws the rest of {}'s, the furthest behind",
+                      peer_id, behind ? "peer " + std::to_string(*behind) : "slot " + std::to_string(home));
+        }
+        return ids;
     }
 
     void on_share_delivered(std::uint32_t peer_id)
@@ -131,6 +159,9 @@ private:
     ChunkStore store_;
     SlotTable slots_;
     std::optional<Manifest> manifest_;
+    std::optional<ShareDealer> dealer_;
+    // (drawing slot, slot behind): each takeover is logged once.
+    std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_logged_;
     uv_loop_t loop_{};
     std::unique_ptr<net::ChunkServer> server_;
 };

@@ -114,6 +114,7 @@ int PeerNode::run()
     // connection waits in the backlog until the upload thread starts.
     if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
     if (auto resumed = resume_from_disk(); !resumed) return cli::fail(name_, resumed.error().message);
+    log::flush();  // "resumed", too, starts the launcher's next peer
     if (auto got = bootstrap(); !got) {
         if (!trading_) return cli::fail(name_, got.error().message);
         log::warn("{}; going on with the neighbours", got.error().message);
@@ -132,6 +133,7 @@ Result<void> PeerNode::open_upload_port()
     CS_TRY(server_->listen(options_.listen));
     log::event("listening", {{"port", server_->port()}}, "upload server listening on {}:{}", options_.listen.host,
                server_->port());
+    log::flush();  // a neighbour, or the launcher, may wait for this line: not in the next batch
     return {};
 }
 
@@ -241,6 +243,7 @@ Result<void> PeerNode::adopt_manifest(const Manifest& manifest, bool from_owner)
                {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
                "received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
                manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
+    log::flush();  // the launcher starts the next peer on this line
     return {};
 }
 

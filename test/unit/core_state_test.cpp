@@ -37,19 +37,70 @@ TEST_CASE("chunk ID lists in logs are compact and bounded")
     CHECK(format_ids({1, 3, 5, 7}, 2) == "1, 3, ... (2 more)");
 }
 
-TEST_CASE("shares are disjoint, cover the file, and none holds it all")
+namespace {
+
+// Deals `count` at a time to `slot` until nothing comes; returns what it got.
+std::vector<ChunkId> drain(ShareDealer& dealer, std::uint32_t slot, std::uint32_t count)
+{
+    std::vector<ChunkId> all;
+    for (auto ids = dealer.deal(slot, count); !ids.empty(); ids = dealer.deal(slot, count))
+        all.insert(all.end(), ids.begin(), ids.end());
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("each slot draws its own share in order, and every chunk is dealt once")
 {
     for (std::uint32_t slots : {1u, 2u, 5u, 7u, 32u}) {
         CAPTURE(slots);
+        ShareDealer dealer(slots, 53);
         ChunkSet seen(53);
         for (std::uint32_t slot = 0; slot < slots; ++slot) {
-            ChunkSet share = share_for(slot, slots, 53);
-            if (slots > 1) CHECK_FALSE(share.full());
-            for (ChunkId id : share.ids())
-                CHECK(seen.insert(id));
+            // No other slot has a session open, so none can be drawn from: each gets its own share.
+            std::vector<ChunkId> ids = drain(dealer, slot, 3);
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                CHECK(ids[i] == slot + i * slots);
+                CHECK(seen.insert(ids[i]));
+            }
+            CHECK(dealer.dealt(slot).count() == ids.size());
+            if (slots > 1) CHECK_FALSE(dealer.dealt(slot).full());
         }
         CHECK(seen.full());
     }
+}
+
+TEST_CASE("a slot that has drawn its share takes the far end of the open share with the most left")
+{
+    ShareDealer dealer(3, 30);  // shares of 10: {0, 3, ..., 27}, {1, ..., 28}, {2, ..., 29}
+    dealer.session_opened(0);
+    dealer.session_opened(1);
+    CHECK(dealer.deal(1, 2) == std::vector<ChunkId>{1, 4});
+    CHECK(drain(dealer, 0, 4).size() == 10 + 8);  // its own 10, then all 8 that slot 1 had left
+    CHECK(dealer.dealt(0).contains(28));
+    CHECK(dealer.deal(1, 5).empty());  // slot 1's share is all dealt; slot 2 has no session open
+    CHECK(dealer.dealt(2).count() == 0);
+
+    // Slot 2's peer arrives and draws from the front of its share; the others take from the back.
+    dealer.session_opened(2);
+    CHECK(dealer.deal(2, 1) == std::vector<ChunkId>{2});
+    CHECK(dealer.deal(1, 3) == std::vector<ChunkId>{29, 26, 23});
+    CHECK(dealer.deal(2, 1) == std::vector<ChunkId>{5});
+    CHECK(dealer.deal(0, 100) == std::vector<ChunkId>{20, 17, 14, 11, 8});
+    CHECK(drain(dealer, 2, 1).empty());
+    CHECK(dealer.dealt(2).count() == 2);
+}
+
+TEST_CASE("a closed session leaves its share to its peer")
+{
+    ShareDealer dealer(2, 10);
+    dealer.session_opened(1);
+    dealer.session_closed(1);
+    dealer.session_closed(1);  // an extra close is harmless
+    dealer.session_opened(0);
+    CHECK(drain(dealer, 0, 2) == std::vector<ChunkId>{0, 2, 4, 6, 8});
+    CHECK(dealer.deal(1, 10) == std::vector<ChunkId>{1, 3, 5, 7, 9});
+    CHECK(dealer.home_slot(7) == 1);
 }
 
 TEST_CASE("slots go to config ids in order, or to peers in join order, and stay theirs")
@@ -57,10 +108,13 @@ TEST_CASE("slots go to config ids in order, or to peers in join order, and stay 
     SlotTable fixed = SlotTable::fixed({4, 9, 2});
     CHECK(fixed.slot_for(9).value() == 1);
     CHECK(fixed.slot_for(7).error().message.find("not in the owner's config") != std::string::npos);
+    CHECK(fixed.peer_in(2) == std::optional<std::uint32_t>{2});
 
     SlotTable joined = SlotTable::by_join_order(2);
+    CHECK_FALSE(joined.peer_in(0).has_value());
     CHECK(joined.slot_for(7003).value() == 0);
     CHECK(joined.slot_for(7001).value() == 1);
+    CHECK(joined.peer_in(0) == std::optional<std::uint32_t>{7003});
     CHECK(joined.slot_for(7003).value() == 0);
     CHECK(joined.slot_for(7009).error().message.find("full") != std::string::npos);
     CHECK(joined.mark_served(7003));

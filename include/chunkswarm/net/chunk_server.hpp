@@ -31,6 +31,15 @@ struct ServerContext {
     std::function<Result<ChunkSet>(std::uint32_t peer_id, bool rescue)> offered_for;
     // The client said done; `complete` means it holds the whole file.
     std::function<void(std::uint32_t peer_id, bool complete)> on_done;
+    // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
+    // offered_for() lists. `opened` and `closed` bracket an admitted session that is not a rescue;
+    // `deal` returns up to `count` chunks more for that client (none when nothing is left).
+    struct Dealing {
+        std::function<void(std::uint32_t peer_id)> opened;
+        std::function<std::vector<ChunkId>(std::uint32_t peer_id, std::uint32_t count)> deal;
+        std::function<void(std::uint32_t peer_id)> closed;
+    };
+    std::optional<Dealing> dealing;
 };
 
 class ServerSession;
@@ -99,6 +108,9 @@ private:
     void pump_reads();
     void on_read_done(ReadJob& job);
     void send_have(const std::vector<ChunkId>& ids);
+    // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
+    // returns the new ones (already added to what is offered).
+    std::vector<ChunkId> deal_up_to(std::uint32_t target);
     std::size_t held_bytes() const;
 
     ChunkServer* server_;
@@ -108,8 +120,11 @@ private:
     std::optional<std::uint32_t> peer_id_;
     ChunkSet offered_;
     bool awaiting_proof_ = false;
-    bool admitted_ = false;
-    bool rescue_ = false;  // past hello (and the secret handshake): lists and chunks may flow
+    bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
+    bool rescue_ = false;
+    // Dealt in this session and not requested yet; `dealing_` once the owner counts this session.
+    ChunkSet dealt_unrequested_;
+    bool dealing_ = false;
     Nonce client_nonce_{};
     Nonce server_nonce_{};
     std::deque<ChunkId> queue_;
