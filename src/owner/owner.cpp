@@ -138,8 +138,10 @@ private:
             const std::uint32_t home = dealer_->home_slot(id);
             if (home == slot || !takeovers_logged_.insert({slot, home}).second) continue;
             auto behind = slots_.peer_in(home);
-            log::info("peer {} has drawn its whole share, so it also draws the rest of {}'s, the furthest behind",
-                      peer_id, behind ? "peer " + std::to_string(*behind) : "slot " + std::to_string(home));
+            log::info(
+                "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "
+                "behind",
+                peer_id, behind ? "peer " + std::to_string(*behind) : "slot " + std::to_string(home));
         }
         return ids;
     }
