@@ -46,10 +46,12 @@ public:
                                                          const std::filesystem::path& destination,
                                                          WholeFileHash whole_file_hash, ChunkSet& held);
     // Writes one chunk, already checked against the manifest. Safe from several threads at once;
-    // a chunk put twice is written twice and counted once.
+    // a chunk already written is not written again, so a late second copy never touches the file,
+    // not even after finish().
     Result<void> put(ChunkId id, std::span<const std::uint8_t> bytes);
-    // Once every chunk is in (and every put() has returned): checks the whole-file hash if asked to,
-    // and renames the .part over the destination. On a mismatch the .part is removed.
+    // Once every chunk is in: waits for writes still going on (a second copy of some chunk), checks
+    // the whole-file hash if asked to, and renames the .part over the destination. On a mismatch
+    // the .part is removed.
     Result<void> finish();
     // Removes the .part (the swarm moved on to another file).
     void abandon();
@@ -69,10 +71,12 @@ private:
     const WholeFileHash whole_file_hash_;
 
     std::mutex mutex_;
-    ChunkSet written_;         // guarded by mutex_
-    ChunkId hashed_upto_ = 0;  // guarded by mutex_: chunks below it are in the running hash
-    bool hashing_ = false;     // guarded by mutex_: one thread at a time advances the hash
-    std::condition_variable hashing_done_;
+    ChunkSet written_;           // guarded by mutex_
+    ChunkId hashed_upto_ = 0;    // guarded by mutex_: chunks below it are in the running hash
+    bool hashing_ = false;       // guarded by mutex_: one thread at a time advances the hash
+    std::uint32_t writing_ = 0;  // guarded by mutex_: put() calls between their check and write
+    // Signalled when hashing stops or a write ends, for finish().
+    std::condition_variable idle_;
     // Used only by the thread that set hashing_.
     Sha256 whole_;
     std::vector<std::uint8_t> buffer_;

@@ -82,11 +82,17 @@ Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
     if (id >= layout_.chunk_count || bytes.size() != layout_.chunk_length(id)) {
         return make_error("chunk " + std::to_string(id) + " does not fit " + part_.string());
     }
-    const auto offset = static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size);
-    if (int err = pwrite_fully(fd_.get(), bytes, offset); err != 0) {
-        return make_error("cannot write " + part_.string() + ": " + errno_text(err));
+    {
+        std::lock_guard lock(mutex_);
+        if (written_.contains(id)) return {};
+        ++writing_;
     }
+    const auto offset = static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size);
+    const int err = pwrite_fully(fd_.get(), bytes, offset);
     std::unique_lock lock(mutex_);
+    --writing_;
+    idle_.notify_all();
+    if (err != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(err));
     written_.insert(id);
     return advance_hash(lock, id, bytes);
 }
@@ -112,7 +118,7 @@ Result<void> FileAssembler::advance_hash(std::unique_lock<std::mutex>& lock, Chu
         ++hashed_upto_;
     }
     hashing_ = false;
-    hashing_done_.notify_all();
+    idle_.notify_all();
     return outcome;
 }
 
@@ -129,7 +135,8 @@ Result<std::span<const std::uint8_t>> FileAssembler::read_back(ChunkId id)
 Result<void> FileAssembler::finish()
 {
     std::unique_lock lock(mutex_);
-    hashing_done_.wait(lock, [this] { return !hashing_; });
+    // The fd must outlive every write: a second copy of a chunk may still be going in.
+    idle_.wait(lock, [this] { return !hashing_ && writing_ == 0; });
     if (!written_.full()) {
         return make_error(part_.string() + " is missing chunk " +
                           std::to_string(ChunkSet::all(layout_.chunk_count).minus(written_).front()));

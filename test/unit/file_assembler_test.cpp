@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -180,10 +181,14 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
         s.manifest.chunk_sha256[id] = sha256(chunk_of(s, id));
     for (ChunkId id : {0u, 1u, 2u, 5u, 12u})
         REQUIRE(a.put(id).ok());
-    std::vector<std::uint8_t> damaged(chunk_of(s, 5).begin(), chunk_of(s, 5).end());
-    damaged[7] ^= 0xff;
-    REQUIRE(a.assembler->put(5, damaged).ok());
     a.assembler.reset();  // the process ends; the .part stays
+    {
+        // A byte of chunk 5 goes bad on disk.
+        std::fstream part(a.dir.path() / "f.bin.part", std::ios::in | std::ios::out | std::ios::binary);
+        part.seekp(static_cast<std::streamoff>(5 * s.manifest.chunk_size + 7));
+        part.put(static_cast<char>(chunk_of(s, 5)[7] ^ 0xff));
+        REQUIRE(part.good());
+    }
 
     ChunkSet held;
     auto resumed = FileAssembler::resume(s.manifest, a.out(), mode, held);
@@ -193,6 +198,19 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
         if (!held.contains(id)) REQUIRE(resumed.value()->put(id, chunk_of(s, id)).ok());
     REQUIRE(resumed.value()->finish().ok());
     CHECK(test::read_file(a.out()) == s.bytes);
+}
+
+TEST_CASE("a second copy of a chunk is not written again, even after the file is finished")
+{
+    const WholeFileHash mode = each_mode();
+    Assembly a(6 * 1024, mode);
+    for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
+        REQUIRE(a.put(id).ok());
+    std::vector<std::uint8_t> other(chunk_of(a.s, 2).size(), 0x5a);
+    REQUIRE(a.assembler->put(2, other).ok());
+    REQUIRE(a.assembler->finish().ok());
+    CHECK(a.assembler->put(3, other).ok());  // the .part is closed and renamed: nothing is touched
+    CHECK(test::read_file(a.out()) == a.s.bytes);
 }
 
 TEST_CASE("without a .part of the right size, resume starts an empty one")
