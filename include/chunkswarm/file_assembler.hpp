@@ -75,7 +75,7 @@ private:
     ChunkId hashed_upto_ = 0;    // guarded by mutex_: chunks below it are in the running hash
     bool hashing_ = false;       // guarded by mutex_: one thread at a time advances the hash
     std::uint32_t writing_ = 0;  // guarded by mutex_: put() calls between their check and write
-    // Signalled when hashing stops or a write ends, for finish().
+    // Signalled when hashing stops or the last write in progress ends, for finish().
     std::condition_variable idle_;
     // Used only by the thread that set hashing_.
     Sha256 whole_;

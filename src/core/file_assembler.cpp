@@ -90,8 +90,7 @@ Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
     const auto offset = static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size);
     const int err = pwrite_fully(fd_.get(), bytes, offset);
     std::unique_lock lock(mutex_);
-    --writing_;
-    idle_.notify_all();
+    if (--writing_ == 0) idle_.notify_all();  // finish() waits for none in progress
     if (err != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(err));
     written_.insert(id);
     return advance_hash(lock, id, bytes);

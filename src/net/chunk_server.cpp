@@ -153,7 +153,7 @@ void ServerSession::on_closed(const std::string& reason)
     hello_timer_.close();
     log::debug("connection with {} closed: {}", label_, reason);
     if (!server_) return;
-    if (dealing_) server_->context_.dealing->closed(*peer_id_);
+    if (dealing()) server_->context_.dealing->closed(*peer_id_);
     server_->forget(this);  // may destroy this session; nothing follows
 }
 
@@ -245,9 +245,8 @@ void ServerSession::admit()
     admitted_ = true;
     hello_timer_.stop();
     const ServerContext& context = server_->context_;
-    if (context.dealing && !rescue_) {
+    if (dealing()) {
         context.dealing->opened(*peer_id_);
-        dealing_ = true;
         dealt_unrequested_ = ChunkSet(context.manifest->chunk_count);
         // The first requests fill the client's window at once; the deal stays ahead of the rest.
         deal_up_to(context.settings.request_window + deal_ahead(context.settings));
@@ -270,6 +269,8 @@ void ServerSession::announce()
         offered_.insert(id);
     send_have(fresh);
 }
+
+bool ServerSession::dealing() const { return admitted_ && !rescue_ && server_ && server_->context_.dealing; }
 
 std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target)
 {
@@ -309,7 +310,7 @@ void ServerSession::handle(const Request& request)
         return;
     }
     queue_.insert(queue_.end(), request.ids.begin(), request.ids.end());
-    if (dealing_) {
+    if (dealing()) {
         for (ChunkId id : request.ids)
             dealt_unrequested_.erase(id);
         // Sent before this request's chunks, so the client can ask again as soon as they land.

@@ -114,7 +114,9 @@ int PeerNode::run()
     // connection waits in the backlog until the upload thread starts.
     if (auto bound = open_upload_port(); !bound) return cli::fail(name_, bound.error().message);
     if (auto resumed = resume_from_disk(); !resumed) return cli::fail(name_, resumed.error().message);
-    log::flush();  // "resumed", too, starts the launcher's next peer
+    // "listening" and "resumed" are out now, not with the next batch: the launcher starts the next
+    // peer on "resumed" (or on "manifest", flushed in adopt_manifest).
+    log::flush();
     if (auto got = bootstrap(); !got) {
         if (!trading_) return cli::fail(name_, got.error().message);
         log::warn("{}; going on with the neighbours", got.error().message);
@@ -133,7 +135,6 @@ Result<void> PeerNode::open_upload_port()
     CS_TRY(server_->listen(options_.listen));
     log::event("listening", {{"port", server_->port()}}, "upload server listening on {}:{}", options_.listen.host,
                server_->port());
-    log::flush();  // a neighbour, or the launcher, may wait for this line: not in the next batch
     return {};
 }
 

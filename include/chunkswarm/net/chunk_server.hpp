@@ -111,6 +111,8 @@ private:
     // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
     // returns the new ones (already added to what is offered).
     std::vector<ChunkId> deal_up_to(std::uint32_t target);
+    // Whether the owner deals to this session: admitted, and not a rescue.
+    bool dealing() const;
     std::size_t held_bytes() const;
 
     ChunkServer* server_;
@@ -122,9 +124,8 @@ private:
     bool awaiting_proof_ = false;
     bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
     bool rescue_ = false;
-    // Dealt in this session and not requested yet; `dealing_` once the owner counts this session.
+    // Dealt in this session and not requested yet (owner only).
     ChunkSet dealt_unrequested_;
-    bool dealing_ = false;
     Nonce client_nonce_{};
     Nonce server_nonce_{};
     std::deque<ChunkId> queue_;
