@@ -48,6 +48,12 @@ struct HaveList {
 struct Have {
     std::vector<ChunkId> ids;
 };
+// Chunks the server has asked for itself and does not hold yet. The client may request them at
+// once: the server keeps such a request and answers it when the chunk arrives, which saves a
+// chunk relayed round a ring one announcement and one request per hop.
+struct Coming {
+    std::vector<ChunkId> ids;
+};
 struct Request {
     std::vector<ChunkId> ids;
 };
@@ -65,7 +71,7 @@ struct ErrorMsg {
     std::optional<ChunkId> chunk = std::nullopt;
 };
 
-using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth>;
+using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };

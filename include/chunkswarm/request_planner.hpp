@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <random>
 #include <vector>
@@ -18,8 +19,12 @@ public:
     // A full chunk ID list from the remote replaces what was known of it.
     void on_remote_list(const ChunkSet& remote);
     void on_remote_have(ChunkId id);
-    // Chunks to request now: ones the remote has, we lack and have not asked for, in random order,
-    // so that neighbours further along the ring get different chunks early. At most window - in flight.
+    // The remote has asked for this chunk itself; it may be requested before the remote holds it.
+    void on_remote_coming(ChunkId id);
+    // Chunks to request now. First ones the remote has, we lack and have not asked for, in random
+    // order, so that neighbours further along the ring get different chunks early, while fewer than
+    // a window of those are in flight. Then, in the order announced, chunks still on their way to
+    // the remote, while fewer than a window of those wait there: the remote sends each as it lands.
     std::vector<ChunkId> next_requests();
     // False when the chunk was not in flight (never requested, or already answered).
     bool take_in_flight(ChunkId id);
@@ -36,16 +41,26 @@ public:
     // The remote holds nothing we lack (as far as its lists told us).
     bool remote_exhausted() const { return wanted_from_remote_ == 0; }
     std::uint32_t in_flight() const { return in_flight_.count(); }
+    // Requested chunks the remote holds, so it owes an answer now (the rest wait for it to get them).
+    std::uint32_t answerable_in_flight() const { return in_flight_.count() - ahead_.count(); }
     std::uint32_t window() const { return window_; }
 
 private:
     void add_candidate(ChunkId id);
+    bool worth_requesting(ChunkId id) const;
+    std::vector<ChunkId> take_ahead_requests();
 
     ChunkSet local_;
     ChunkSet remote_;
     ChunkSet in_flight_;
     // Chunks worth requesting, in random order; entries are re-checked when taken, so stale ones are harmless.
     std::vector<ChunkId> candidates_;
+    // Announced as on their way to the remote (it has asked for them), not yet held there.
+    ChunkSet coming_;
+    std::deque<ChunkId> coming_candidates_;
+    // Requested while only on their way to the remote; each becomes an ordinary request in flight
+    // when the remote announces it holds the chunk.
+    ChunkSet ahead_;
     std::map<ChunkId, std::uint32_t> failures_;
     ChunkSet given_up_;
     std::uint32_t wanted_from_remote_ = 0;

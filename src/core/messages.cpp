@@ -19,7 +19,7 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
     }
     if (type == "manifest") return kMaxManifestBytes;
     if (type == "have_list") return (kMaxChunkCount + 7) / 8;
-    if (type == "have") return 0;
+    if (type == "have" || type == "coming") return 0;
     if (type == "chunk") return kMaxChunkSize;
     return std::nullopt;
 }
@@ -163,10 +163,11 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         }
         return Message{hello};
     }
-    if (type == "request" || type == "have") {
+    if (type == "request" || type == "have" || type == "coming") {
         auto ids = id_list(frame.header, manifest);
         if (!ids) return ids.error();
         if (type == "request") return Message{Request{std::move(ids).value()}};
+        if (type == "coming") return Message{Coming{std::move(ids).value()}};
         return Message{Have{std::move(ids).value()}};
     }
     if (type == "done") {
@@ -219,6 +220,7 @@ struct Encoder {
         return make_frame({{"type", "have_list"}, {"count", m.have.count()}}, m.have.bytes());
     }
     OutFrame operator()(const Have& m) const { return make_frame({{"type", "have"}, {"ids", m.ids}}); }
+    OutFrame operator()(const Coming& m) const { return make_frame({{"type", "coming"}, {"ids", m.ids}}); }
     OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
     OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
     OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
@@ -254,7 +256,7 @@ OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 std::string message_name(const Message& message)
 {
     static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request",
-                                             "chunk", "done",     "error",     "auth"};
+                                             "chunk", "done",     "error",     "auth", "coming"};
     return kNames[message.index()];
 }
 

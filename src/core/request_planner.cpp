@@ -8,6 +8,8 @@ RequestPlanner::RequestPlanner(ChunkSet local, std::uint32_t window, std::uint64
     : local_(std::move(local)),
       remote_(local_.size()),
       in_flight_(local_.size()),
+      coming_(local_.size()),
+      ahead_(local_.size()),
       given_up_(local_.size()),
       window_(std::max<std::uint32_t>(window, 1)),
       rng_(seed)
@@ -25,6 +27,8 @@ void RequestPlanner::on_remote_list(const ChunkSet& remote)
 {
     remote_ = ChunkSet(local_.size());
     candidates_.clear();
+    coming_ = ChunkSet(local_.size());
+    coming_candidates_.clear();
     wanted_from_remote_ = 0;
     for (ChunkId id : remote.ids()) {
         on_remote_have(id);
@@ -33,6 +37,8 @@ void RequestPlanner::on_remote_list(const ChunkSet& remote)
 
 void RequestPlanner::on_remote_have(ChunkId id)
 {
+    coming_.erase(id);
+    ahead_.erase(id);  // if it was requested ahead, the remote now owes it like any other
     if (!remote_.insert(id) || local_.contains(id)) {
         return;
     }
@@ -42,26 +48,58 @@ void RequestPlanner::on_remote_have(ChunkId id)
     }
 }
 
+void RequestPlanner::on_remote_coming(ChunkId id)
+{
+    if (local_.contains(id) || remote_.contains(id) || !coming_.insert(id)) return;
+    coming_candidates_.push_back(id);
+}
+
+bool RequestPlanner::worth_requesting(ChunkId id) const
+{
+    return !local_.contains(id) && !in_flight_.contains(id) && !given_up_.contains(id);
+}
+
 std::vector<ChunkId> RequestPlanner::next_requests()
 {
     std::vector<ChunkId> out;
-    while (in_flight_.count() < window_ && !candidates_.empty()) {
+    while (answerable_in_flight() < window_ && !candidates_.empty()) {
         ChunkId id = candidates_.back();
         candidates_.pop_back();
-        if (local_.contains(id) || in_flight_.contains(id) || !remote_.contains(id) || given_up_.contains(id)) {
-            continue;
-        }
+        if (!worth_requesting(id) || !remote_.contains(id)) continue;
         in_flight_.insert(id);
+        out.push_back(id);
+    }
+    std::vector<ChunkId> ahead = take_ahead_requests();
+    out.insert(out.end(), ahead.begin(), ahead.end());
+    return out;
+}
+
+std::vector<ChunkId> RequestPlanner::take_ahead_requests()
+{
+    std::vector<ChunkId> out;
+    while (ahead_.count() < window_ && !coming_candidates_.empty()) {
+        ChunkId id = coming_candidates_.front();
+        coming_candidates_.pop_front();
+        // One the remote has meanwhile announced as held is an ordinary candidate now.
+        if (!worth_requesting(id) || !coming_.contains(id)) continue;
+        in_flight_.insert(id);
+        ahead_.insert(id);
         out.push_back(id);
     }
     return out;
 }
 
-bool RequestPlanner::take_in_flight(ChunkId id) { return in_flight_.erase(id); }
+bool RequestPlanner::take_in_flight(ChunkId id)
+{
+    ahead_.erase(id);
+    return in_flight_.erase(id);
+}
 
 void RequestPlanner::on_stored(ChunkId id)
 {
     in_flight_.erase(id);
+    ahead_.erase(id);
+    coming_.erase(id);
     if (local_.insert(id) && remote_.contains(id)) {
         --wanted_from_remote_;
     }
@@ -70,6 +108,7 @@ void RequestPlanner::on_stored(ChunkId id)
 std::uint32_t RequestPlanner::on_rejected(ChunkId id)
 {
     in_flight_.erase(id);
+    ahead_.erase(id);
     if (remote_.contains(id) && !local_.contains(id) && !given_up_.contains(id)) {
         add_candidate(id);
     }
@@ -81,8 +120,11 @@ void RequestPlanner::give_up_on(ChunkId id) { given_up_.insert(id); }
 void RequestPlanner::on_disconnect()
 {
     in_flight_ = ChunkSet(local_.size());
+    ahead_ = ChunkSet(local_.size());
     remote_ = ChunkSet(local_.size());
     candidates_.clear();
+    coming_ = ChunkSet(local_.size());
+    coming_candidates_.clear();
     wanted_from_remote_ = 0;
 }
 

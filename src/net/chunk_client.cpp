@@ -144,7 +144,7 @@ void ChunkClient::on_frame(Frame frame)
         [this](auto& m) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, ManifestMsg> || std::is_same_v<T, HaveList> || std::is_same_v<T, Have> ||
-                          std::is_same_v<T, ChunkData>) {
+                          std::is_same_v<T, Coming> || std::is_same_v<T, ChunkData>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
                 on_error_message(m);
@@ -229,6 +229,15 @@ void ChunkClient::handle(const Have& message)
     pump();
 }
 
+void ChunkClient::handle(const Coming& message)
+{
+    log::event("coming_received", {{"from", options_.remote_label}, {"count", message.ids.size()}},
+               "{} says these chunks are on their way to it: [{}]", options_.remote_label, format_ids(message.ids));
+    for (ChunkId id : message.ids)
+        if (!hooks_.requested_elsewhere || !hooks_.requested_elsewhere(id)) planner_->on_remote_coming(id);
+    pump();
+}
+
 void ChunkClient::handle(ChunkData& message)
 {
     const ChunkId id = message.id;
@@ -296,7 +305,9 @@ void ChunkClient::note_stored_elsewhere(ChunkId id)
 void ChunkClient::pump()
 {
     if (!connection_ || finishing_) return;
-    for (auto& piece : split_for_messages(planner_->next_requests())) {
+    std::vector<ChunkId> ids = planner_->next_requests();
+    if (!ids.empty() && hooks_.on_requested) hooks_.on_requested(ids);
+    for (auto& piece : split_for_messages(ids)) {
         log::event("chunks_requested", {{"from", options_.remote_label}, {"count", piece.size()}},
                    "requested chunks [{}] from {}", format_ids(piece), options_.remote_label);
         connection_->send(Request{std::move(piece)});

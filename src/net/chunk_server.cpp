@@ -242,6 +242,8 @@ void ServerSession::admit()
         return;
     }
     offered_ = std::move(offered).value();
+    announced_coming_ = ChunkSet(offered_.size());
+    waiting_ = ChunkSet(offered_.size());
     admitted_ = true;
     hello_timer_.stop();
     const ServerContext& context = server_->context_;
@@ -256,6 +258,7 @@ void ServerSession::admit()
     connection_->send(HaveList{offered_});
     log::event("list_sent", {{"to", label_}, {"count", offered_.count()}}, "sent chunk ID list to {}: {} chunk(s) [{}]",
                label_, offered_.count(), format_ids(offered_.ids()));
+    announce_coming();
 }
 
 void ServerSession::announce()
@@ -264,10 +267,31 @@ void ServerSession::announce()
     auto now = server_->context_.offered_for(*peer_id_, rescue_);
     if (!now) return;
     std::vector<ChunkId> fresh = now.value().minus(offered_);
-    if (fresh.empty()) return;
-    for (ChunkId id : fresh)
+    bool answered = false;
+    for (ChunkId id : fresh) {
         offered_.insert(id);
-    send_have(fresh);
+        if (waiting_.erase(id)) {
+            queue_.push_back(id);
+            answered = true;
+        }
+    }
+    if (!fresh.empty()) send_have(fresh);
+    announce_coming();
+    if (answered) pump_reads();
+}
+
+void ServerSession::announce_coming()
+{
+    if (!server_->context_.coming) return;
+    ChunkSet coming = server_->context_.coming();
+    std::vector<ChunkId> fresh;
+    for (ChunkId id : coming.minus(offered_))
+        if (announced_coming_.insert(id)) fresh.push_back(id);
+    for (auto& piece : split_for_messages(fresh)) {
+        log::event("coming_sent", {{"to", label_}, {"count", piece.size()}},
+                   "told {} these chunks are on their way here: [{}]", label_, format_ids(piece));
+        connection_->send(Coming{std::move(piece)});
+    }
 }
 
 bool ServerSession::dealing() const { return admitted_ && !rescue_ && server_ && server_->context_.dealing; }
@@ -298,18 +322,25 @@ void ServerSession::handle(const Request& request)
     log::event("request_received", {{"from", label_}, {"count", request.ids.size()}},
                "received request from {} for chunks [{}]", label_, format_ids(request.ids));
     for (ChunkId id : request.ids) {
-        if (!offered_.contains(id)) {
+        if (!offered_.contains(id) && !announced_coming_.contains(id)) {
             std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
             log::warn("{} {}; closing the connection", label_, reason);
             connection_->fail(reason);
             return;
         }
     }
-    if (queue_.size() + request.ids.size() > kMaxQueuedRequests) {
+    if (queue_.size() + waiting_.count() + request.ids.size() > kMaxQueuedRequests) {
         connection_->fail("more than " + std::to_string(kMaxQueuedRequests) + " chunk requests outstanding");
         return;
     }
-    queue_.insert(queue_.end(), request.ids.begin(), request.ids.end());
+    // A chunk on its way here is sent when it lands (announce()).
+    for (ChunkId id : request.ids) {
+        if (offered_.contains(id)) {
+            queue_.push_back(id);
+        } else {
+            waiting_.insert(id);
+        }
+    }
     if (dealing()) {
         for (ChunkId id : request.ids)
             dealt_unrequested_.erase(id);

@@ -54,6 +54,7 @@ private:
 
     // Download loop.
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
+    void expect(const std::vector<ChunkId>& ids);
     void announce_soon();
     void write_summary_soon();
     Result<void> write_summary_now();
@@ -302,6 +303,7 @@ net::ClientHooks PeerNode::bootstrap_hooks()
     };
     hooks.local_chunks = [this] { return inventory_.snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_from_owner(id, bytes); };
+    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
     hooks.on_finished = [this](const RequestPlanner& planner) -> Result<void> {
         const std::size_t held = planner.local().count();
@@ -372,6 +374,8 @@ net::ClientHooks PeerNode::neighbor_hooks()
     hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/false); };
     hooks.local_chunks = [this] { return inventory_.snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_chunk(id, bytes); };
+    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
+    hooks.requested_elsewhere = [this](ChunkId id) { return inventory_.is_coming(id); };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
     hooks.on_finished = [this](const RequestPlanner&) { return finish_file(); };
     hooks.on_end = [this](const Result<void>& result) { on_download_end(result); };
@@ -388,6 +392,7 @@ net::ServerContext PeerNode::upload_context()
     context.settings = options_.settings;
     context.secret = options_.secret;
     context.offered_for = [this](std::uint32_t, bool) -> Result<ChunkSet> { return inventory_.snapshot(); };
+    context.coming = [this] { return inventory_.coming(); };
     context.on_done = [this](std::uint32_t peer_id, bool complete) { on_upload_done(peer_id, complete); };
     return context;
 }
@@ -399,6 +404,14 @@ Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> byt
     write_summary_soon();
     announce_soon();
     return {};
+}
+
+// What was just requested is announced as coming, so the upload neighbour can ask for it now and
+// get it the moment it lands (from the owner's session on the main thread, or the download loop).
+void PeerNode::expect(const std::vector<ChunkId>& ids)
+{
+    inventory_.expect(ids);
+    if (trading_) announce_soon();
 }
 
 void PeerNode::announce_soon()

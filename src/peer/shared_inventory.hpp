@@ -1,8 +1,10 @@
-// The one piece of state both of a peer's threads touch: which chunks it holds.
-// The download thread adds; the upload thread reads snapshots to answer and announce.
+// The one piece of state both of a peer's threads touch: which chunks it holds, and which it has
+// requested and not yet received. The download side adds; the upload thread reads snapshots to
+// answer and announce.
 #pragma once
 
 #include <mutex>
+#include <vector>
 
 #include "chunkswarm/chunk_set.hpp"
 
@@ -13,22 +15,42 @@ public:
     void reset(ChunkSet held)
     {
         std::lock_guard lock(mutex_);
+        coming_ = ChunkSet(held.size());
         held_ = std::move(held);
     }
     bool add(ChunkId id)
     {
         std::lock_guard lock(mutex_);
+        coming_.erase(id);
         return held_.insert(id);
+    }
+    // Chunks just requested (from the owner or the download neighbour): on their way here.
+    void expect(const std::vector<ChunkId>& ids)
+    {
+        std::lock_guard lock(mutex_);
+        for (ChunkId id : ids)
+            if (!held_.contains(id)) coming_.insert(id);
     }
     ChunkSet snapshot() const
     {
         std::lock_guard lock(mutex_);
         return held_;
     }
+    bool is_coming(ChunkId id) const
+    {
+        std::lock_guard lock(mutex_);
+        return coming_.contains(id);
+    }
+    ChunkSet coming() const
+    {
+        std::lock_guard lock(mutex_);
+        return coming_;
+    }
 
 private:
     mutable std::mutex mutex_;
-    ChunkSet held_;  // guarded by mutex_
+    ChunkSet held_;    // guarded by mutex_
+    ChunkSet coming_;  // guarded by mutex_: requested and not held yet
 };
 
 }  // namespace chunkswarm::peer

@@ -42,6 +42,11 @@ struct ClientHooks {
     std::function<ChunkSet()> local_chunks;
     // A chunk that passed its hash check; an error (disk) ends the client.
     std::function<Result<void>(ChunkId, std::span<const std::uint8_t>)> store_chunk;
+    // Optional: chunks just requested from this remote (they are on their way here).
+    std::function<void(const std::vector<ChunkId>&)> on_requested;
+    // Optional: whether a chunk is already requested from elsewhere, so one the remote announces
+    // as coming is not requested here too (a coming announcement can travel round a ring).
+    std::function<bool(ChunkId)> requested_elsewhere;
     // Optional: a chunk failed its hash check (it is dropped and requested again).
     std::function<void(ChunkId)> on_bad_chunk;
     // Optional: a chunk failed Settings::max_chunk_failures times; it is no longer requested from
@@ -80,6 +85,7 @@ private:
     void handle(const ManifestMsg& message);
     void handle(const HaveList& message);
     void handle(const Have& message);
+    void handle(const Coming& message);
     void handle(ChunkData& message);
     void on_error_message(const ErrorMsg& message);
     bool count_failure(ChunkId id, const char* what);

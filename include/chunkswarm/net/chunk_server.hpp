@@ -29,6 +29,9 @@ struct ServerContext {
     // The chunks offered to this client (owner: its share, or everything for a rescue; peer: what it
     // holds now).
     std::function<Result<ChunkSet>(std::uint32_t peer_id, bool rescue)> offered_for;
+    // Peer only (optional): chunks this side has requested and does not hold yet. They are
+    // announced with `coming`, and a client's request for one waits here until it is held.
+    std::function<ChunkSet()> coming;
     // The client said done; `complete` means it holds the whole file.
     std::function<void(std::uint32_t peer_id, bool complete)> on_done;
     // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
@@ -59,7 +62,8 @@ public:
         context_.manifest = manifest;
         manifest_frame_.reset();
     }
-    // Sends each client the chunks that offered_for() now includes beyond its last list.
+    // Sends each client the chunks that offered_for() now includes beyond its last list (and
+    // answers its requests that waited for them), then those newly on their way here.
     void announce_all();
     // Stops listening and closes every session.
     void close();
@@ -108,6 +112,7 @@ private:
     void pump_reads();
     void on_read_done(ReadJob& job);
     void send_have(const std::vector<ChunkId>& ids);
+    void announce_coming();
     // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
     // returns the new ones (already added to what is offered).
     std::vector<ChunkId> deal_up_to(std::uint32_t target);
@@ -128,6 +133,9 @@ private:
     ChunkSet dealt_unrequested_;
     Nonce client_nonce_{};
     Nonce server_nonce_{};
+    // Announced as on their way here, and requested by the client before this side held them.
+    ChunkSet announced_coming_;
+    ChunkSet waiting_;
     std::deque<ChunkId> queue_;
     bool reading_ = false;
     std::size_t reading_bytes_ = 0;
