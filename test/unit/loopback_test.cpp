@@ -127,6 +127,56 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
 }
 
+TEST_CASE("a request for a chunk on its way to the server waits there and is answered when the chunk lands")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    Result<void> outcome = make_error("never ended");
+    ChunkStore client_store(s.dir.path() / "client");
+    REQUIRE(client_store.prepare().ok());
+    const std::uint32_t count = s.manifest.chunk_count;
+    REQUIRE(count == 8);
+    // The server holds the first half and has asked for the rest.
+    ChunkSet held(count);
+    for (ChunkId id = 0; id < count / 2; ++id)
+        held.insert(id);
+    std::vector<ChunkId> requested_ahead;
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.offered_for = [&](std::uint32_t, bool) -> Result<ChunkSet> { return held; };
+        context.coming = [&] {
+            ChunkSet coming = ChunkSet::all(count);
+            for (ChunkId id : held.ids())
+                coming.erase(id);
+            return coming;
+        };
+        net::ChunkServer server(&s.loop, context);
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+        hooks.on_requested = [&](const std::vector<ChunkId>& ids) {
+            for (ChunkId id : ids)
+                if (!held.contains(id)) requested_ahead.push_back(id);
+        };
+        int stored = 0;
+        hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) {
+            // Only once the client holds the first half does the rest land at the server.
+            if (++stored == static_cast<int>(count / 2)) {
+                held = ChunkSet::all(count);
+                server.announce_all();
+            }
+            return client_store.write(id, bytes);
+        };
+        s.run_client(client_options(server.port()), std::move(hooks));
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(outcome.ok());
+    // A window (3) of them was asked for, in the order announced, before the server held any.
+    CHECK(requested_ahead == std::vector<ChunkId>{4, 5, 6});
+    CHECK(done_complete);
+    CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
+}
+
 TEST_CASE("a chunk that fails its hash is dropped and requested again, and the copy is exact")
 {
     Swarmlet s;

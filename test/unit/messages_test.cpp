@@ -50,6 +50,10 @@ TEST_CASE("every message survives a round trip")
     REQUIRE(update.ok());
     CHECK(std::get<Have>(update.value()).ids == std::vector<ChunkId>{3, 4});
 
+    auto coming = round_trip(Coming{{2, 1}}, Role::client, &m);
+    REQUIRE(coming.ok());
+    CHECK(std::get<Coming>(coming.value()).ids == std::vector<ChunkId>{2, 1});
+
     auto request = round_trip(Request{{5, 0}}, Role::server, &m);
     REQUIRE(request.ok());
     CHECK(std::get<Request>(request.value()).ids == std::vector<ChunkId>{5, 0});
@@ -74,6 +78,7 @@ TEST_CASE("each side refuses the types only the other side sends, before bufferi
     CHECK_FALSE(round_trip(ChunkData{0, std::vector<std::uint8_t>(1024)}, Role::server, &m).ok());
     CHECK_FALSE(round_trip(Hello{1}, Role::client, &m).ok());
     CHECK_FALSE(round_trip(Request{{1}}, Role::client, &m).ok());
+    CHECK_FALSE(round_trip(Coming{{1}}, Role::server, &m).ok());
     CHECK_FALSE(frame_limits(Role::server).max_payload("chunk").has_value());
     CHECK(frame_limits(Role::server).max_payload("request") == 0u);
 }
@@ -93,6 +98,7 @@ TEST_CASE("chunk IDs are checked against the manifest")
         {"negative id", {{"type", "request"}, {"ids", {-1}}}, Role::server, "not in 0..5"},
         {"id as a string", {{"type", "request"}, {"ids", {"1"}}}, Role::server, "not in 0..5"},
         {"fractional id", {{"type", "have"}, {"ids", {1.5}}}, Role::client, "not in 0..5"},
+        {"coming past the end", {{"type", "coming"}, {"ids", {6}}}, Role::client, "not in 0..5"},
         {"ids not an array", {{"type", "request"}, {"ids", 3}}, Role::server, "must be an array"},
         {"empty ids", {{"type", "request"}, {"ids", J::array()}}, Role::server, "must be an array"},
         {"repeated id", {{"type", "request"}, {"ids", {2, 2}}}, Role::server, "repeats"},

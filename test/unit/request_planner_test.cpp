@@ -120,7 +120,8 @@ TEST_CASE("failures are counted per chunk, and a chunk given up on is not reques
     planner.on_remote_list(ChunkSet::all(4));
     auto first = planner.next_requests();
     REQUIRE(first.size() == 4);
-    for (ChunkId id : first) planner.take_in_flight(id);
+    for (ChunkId id : first)
+        planner.take_in_flight(id);
     CHECK(planner.on_rejected(2) == 1);
     CHECK(planner.next_requests() == std::vector<ChunkId>{2});
     planner.take_in_flight(2);
@@ -128,7 +129,74 @@ TEST_CASE("failures are counted per chunk, and a chunk given up on is not reques
     planner.give_up_on(2);
     CHECK(planner.next_requests().empty());
     planner.on_remote_list(ChunkSet::all(4));  // even after a reconnect
-    for (ChunkId id : planner.next_requests()) CHECK(id != 2);
+    for (ChunkId id : planner.next_requests())
+        CHECK(id != 2);
     planner.on_stored(2);  // fetched elsewhere
     CHECK(planner.local().contains(2));
+}
+
+TEST_CASE("chunks on their way to the remote are requested ahead, a window of them, in the order announced")
+{
+    RequestPlanner planner(ChunkSet(10), 2, 1);
+    planner.on_remote_list(set_of(10, {0, 1, 2}));
+    for (ChunkId id : {7, 5, 6})
+        planner.on_remote_coming(id);
+    auto first = planner.next_requests();
+    REQUIRE(first.size() == 4);
+    // What the remote holds comes first; then the ones it waits for, as announced.
+    CHECK(first[0] <= 2);
+    CHECK(first[1] <= 2);
+    CHECK(std::vector<ChunkId>(first.begin() + 2, first.end()) == std::vector<ChunkId>{7, 5});
+    CHECK(planner.in_flight() == 4);
+    CHECK(planner.answerable_in_flight() == 2);
+    CHECK(planner.next_requests().empty());
+
+    // Chunk 7 lands at the remote: it is owed now like any other, and frees a place for chunk 6.
+    planner.on_remote_have(7);
+    CHECK(planner.answerable_in_flight() == 3);
+    CHECK(planner.next_requests() == std::vector<ChunkId>{6});
+    CHECK(planner.take_in_flight(7));
+    planner.on_stored(7);
+    CHECK(planner.in_flight() == 4);
+    CHECK(planner.answerable_in_flight() == 2);
+}
+
+TEST_CASE("a chunk on its way is not requested ahead when held here or there, or twice")
+{
+    RequestPlanner planner(set_of(6, {3}), 4, 1);
+    planner.on_remote_list(set_of(6, {4}));
+    planner.on_remote_coming(3);  // held here
+    planner.on_remote_coming(4);  // held there: an ordinary request
+    planner.on_remote_coming(5);
+    planner.on_remote_coming(5);
+    auto requests = planner.next_requests();
+    CHECK(requests == std::vector<ChunkId>{4, 5});
+    planner.on_remote_have(5);  // announced as held too: no second request
+    CHECK(planner.next_requests().empty());
+    CHECK(planner.answerable_in_flight() == 2);
+}
+
+TEST_CASE("a disconnect forgets what was on its way to the remote")
+{
+    RequestPlanner planner(ChunkSet(6), 4, 1);
+    planner.on_remote_list(ChunkSet(6));
+    planner.on_remote_coming(1);
+    planner.on_remote_coming(2);
+    CHECK(planner.next_requests().size() == 2);
+    planner.on_disconnect();
+    CHECK(planner.in_flight() == 0);
+    planner.on_remote_list(ChunkSet(6));
+    CHECK(planner.next_requests().empty());
+    planner.on_remote_coming(2);
+    CHECK(planner.next_requests() == std::vector<ChunkId>{2});
+}
+
+TEST_CASE("a chunk stored from elsewhere is not requested ahead")
+{
+    RequestPlanner planner(ChunkSet(6), 4, 1);
+    planner.on_remote_list(ChunkSet(6));
+    planner.on_remote_coming(1);
+    planner.on_stored(1);
+    CHECK(planner.next_requests().empty());
+    CHECK(planner.complete() == false);
 }
