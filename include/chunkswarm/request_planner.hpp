@@ -24,7 +24,8 @@ public:
     // Chunks to request now. First ones the remote has, we lack and have not asked for, in random
     // order, so that neighbours further along the ring get different chunks early, while fewer than
     // a window of those are in flight. Then, in the order announced, chunks still on their way to
-    // the remote, while fewer than a window of those wait there: the remote sends each as it lands.
+    // the remote, while fewer than half a window of those wait there: the remote sends each as it
+    // lands.
     std::vector<ChunkId> next_requests();
     // False when the chunk was not in flight (never requested, or already answered).
     bool take_in_flight(ChunkId id);

@@ -135,30 +135,39 @@ TEST_CASE("failures are counted per chunk, and a chunk given up on is not reques
     CHECK(planner.local().contains(2));
 }
 
-TEST_CASE("chunks on their way to the remote are requested ahead, a window of them, in the order announced")
+TEST_CASE("chunks on their way to the remote are requested ahead, half a window of them, in the order announced")
 {
-    RequestPlanner planner(ChunkSet(10), 2, 1);
-    planner.on_remote_list(set_of(10, {0, 1, 2}));
-    for (ChunkId id : {7, 5, 6})
+    RequestPlanner planner(ChunkSet(10), 4, 1);
+    planner.on_remote_list(set_of(10, {0, 1, 2, 3, 4}));
+    for (ChunkId id : {8, 5, 6, 7})
         planner.on_remote_coming(id);
     auto first = planner.next_requests();
-    REQUIRE(first.size() == 4);
+    REQUIRE(first.size() == 6);
     // What the remote holds comes first; then the ones it waits for, as announced.
-    CHECK(first[0] <= 2);
-    CHECK(first[1] <= 2);
-    CHECK(std::vector<ChunkId>(first.begin() + 2, first.end()) == std::vector<ChunkId>{7, 5});
-    CHECK(planner.in_flight() == 4);
-    CHECK(planner.answerable_in_flight() == 2);
+    for (std::size_t i = 0; i < 4; ++i)
+        CHECK(first[i] <= 4);
+    CHECK(std::vector<ChunkId>(first.begin() + 4, first.end()) == std::vector<ChunkId>{8, 5});
+    CHECK(planner.in_flight() == 6);
+    CHECK(planner.answerable_in_flight() == 4);
     CHECK(planner.next_requests().empty());
 
-    // Chunk 7 lands at the remote: it is owed now like any other, and frees a place for chunk 6.
-    planner.on_remote_have(7);
-    CHECK(planner.answerable_in_flight() == 3);
+    // Chunk 8 lands at the remote: it is owed now like any other, and frees a place for chunk 6.
+    planner.on_remote_have(8);
+    CHECK(planner.answerable_in_flight() == 5);
     CHECK(planner.next_requests() == std::vector<ChunkId>{6});
-    CHECK(planner.take_in_flight(7));
-    planner.on_stored(7);
-    CHECK(planner.in_flight() == 4);
-    CHECK(planner.answerable_in_flight() == 2);
+    CHECK(planner.take_in_flight(8));
+    planner.on_stored(8);
+    CHECK(planner.in_flight() == 6);
+    CHECK(planner.answerable_in_flight() == 4);
+}
+
+TEST_CASE("with a window of 1 nothing is requested ahead: stop-and-wait")
+{
+    RequestPlanner planner(ChunkSet(10), 1, 1);
+    planner.on_remote_list(set_of(10, {0}));
+    planner.on_remote_coming(5);
+    CHECK(planner.next_requests() == std::vector<ChunkId>{0});
+    CHECK(planner.next_requests().empty());
 }
 
 TEST_CASE("a chunk on its way is not requested ahead when held here or there, or twice")
