@@ -100,12 +100,14 @@ Result<Settings> read_settings(const json& object)
 {
     if (!object.is_object()) return make_error("settings: must be an object");
     FieldReader r(object, "settings");
-    CS_TRY(r.only_keys({"request_window", "retry_initial_ms", "retry_max_ms", "owner_connect_timeout_s",
-                        "neighbor_connect_timeout_s", "summary_interval_ms", "send_high_watermark", "send_budget",
-                        "request_timeout_s", "max_chunk_failures", "hello_timeout_s", "keep_chunk_files",
-                        "verify_joined_file", "early_trading"}));
+    CS_TRY(r.only_keys({"request_window", "owner_request_window", "retry_initial_ms", "retry_max_ms",
+                        "owner_connect_timeout_s", "neighbor_connect_timeout_s", "summary_interval_ms",
+                        "send_high_watermark", "send_budget", "request_timeout_s", "max_chunk_failures",
+                        "hello_timeout_s", "keep_chunk_files", "verify_joined_file", "early_trading"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
+    CS_TRY_ASSIGN(s.owner_request_window,
+                  r.number<std::uint32_t>("owner_request_window", 1, 1024, s.owner_request_window));
     CS_TRY_ASSIGN(s.retry_initial_ms, r.number<std::uint32_t>("retry_initial_ms", 1, 60000, s.retry_initial_ms));
     CS_TRY_ASSIGN(s.retry_max_ms, r.number<std::uint32_t>("retry_max_ms", s.retry_initial_ms, 600000, s.retry_max_ms));
     CS_TRY_ASSIGN(s.owner_connect_timeout_s,

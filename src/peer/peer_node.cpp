@@ -40,6 +40,7 @@ private:
     Result<void> bootstrap();
     net::ClientOptions client_options_for(const Endpoint& remote, const std::string& label,
                                           std::uint32_t connect_timeout_s) const;
+    net::ClientOptions owner_client_options(std::uint32_t connect_timeout_s) const;
     net::ClientHooks bootstrap_hooks();
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     // The chunk file and its place in the joined file; from the main or the download thread.
@@ -261,7 +262,7 @@ Result<void> PeerNode::bootstrap()
     Result<void> outcome = make_error("the owner session ended without a result");
     bool reached_owner = false;
     {
-        net::ClientOptions client_options = client_options_for(options_.owner, "owner", budget_s);
+        net::ClientOptions client_options = owner_client_options(budget_s);
         net::ClientHooks hooks = bootstrap_hooks();
         hooks.on_end = [&outcome](const Result<void>& result) { outcome = result; };
         net::ChunkClient owner(&loop, std::move(client_options), std::move(hooks));
@@ -290,6 +291,13 @@ net::ClientOptions PeerNode::client_options_for(const Endpoint& remote, const st
     // Different peers spread their first requests differently.
     client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
     client.secret = options_.secret;
+    return client;
+}
+
+net::ClientOptions PeerNode::owner_client_options(std::uint32_t connect_timeout_s) const
+{
+    net::ClientOptions client = client_options_for(options_.owner, "owner", connect_timeout_s);
+    client.settings.request_window = options_.settings.owner_request_window;
     return client;
 }
 
@@ -495,7 +503,7 @@ void PeerNode::start_rescue()
 {
     log::info("fetching chunk(s) [{}] from the owner, as {} keeps sending them damaged",
               format_ids(rescue_wanted_.ids()), options_.download_label);
-    net::ClientOptions client_options = client_options_for(options_.owner, "owner", kResumedOwnerWaitS);
+    net::ClientOptions client_options = owner_client_options(kResumedOwnerWaitS);
     client_options.rescue = true;
     net::ClientHooks hooks;
     hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/true); };

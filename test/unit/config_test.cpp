@@ -37,6 +37,7 @@ TEST_CASE("a ring of five loads with defaults filled in")
     CHECK(config->peer_data_dir(config->peers[2]) == "data/peer-3");
     CHECK(config->resolved_owner_data_dir() == "data/owner");
     CHECK(config->settings.request_window == Settings{}.request_window);
+    CHECK(config->settings.owner_request_window == Settings{}.owner_request_window);
 }
 
 TEST_CASE("the shipped configs load")
@@ -78,6 +79,11 @@ TEST_CASE("each kind of mistake is named with its field")
              c["settings"] = {{"request_window", 0}};
          },
          "settings.request_window"},
+        {"owner window of 0",
+         [](json& c) {
+             c["settings"] = {{"owner_request_window", 0}};
+         },
+         "settings.owner_request_window"},
         {"unknown setting",
          [](json& c) {
              c["settings"] = {{"window", 4}};
@@ -120,7 +126,9 @@ TEST_CASE("load_config names the file and explains unreadable or invalid JSON")
     CHECK(load_config(dir.path() / "bad2.json").error().message.find("bad2.json: peers") != std::string::npos);
 }
 
-TEST_CASE("keep_chunk_files, verify_joined_file, max_chunk_failures and early_trading are settings a config may set")
+TEST_CASE(
+    "keep_chunk_files, verify_joined_file, max_chunk_failures, early_trading and owner_request_window are settings a "
+    "config may set")
 {
     auto defaults = parse_config(ring(5));
     REQUIRE(defaults.ok());
@@ -128,14 +136,19 @@ TEST_CASE("keep_chunk_files, verify_joined_file, max_chunk_failures and early_tr
     CHECK_FALSE(defaults->settings.verify_joined_file);
     CHECK_FALSE(defaults->settings.early_trading);
     json config = ring(5);
-    config["settings"] = {
-        {"keep_chunk_files", false}, {"verify_joined_file", true}, {"max_chunk_failures", 7}, {"early_trading", true}};
+    config["settings"] = {{"keep_chunk_files", false},
+                          {"verify_joined_file", true},
+                          {"max_chunk_failures", 7},
+                          {"early_trading", true},
+                          {"owner_request_window", 9}};
     auto parsed = parse_config(config);
     REQUIRE(parsed.ok());
     CHECK_FALSE(parsed->settings.keep_chunk_files);
     CHECK(parsed->settings.verify_joined_file);
     CHECK(parsed->settings.max_chunk_failures == 7);
     CHECK(parsed->settings.early_trading);
+    CHECK(parsed->settings.owner_request_window == 9);
+    CHECK(parsed->settings.request_window == Settings{}.request_window);  // the neighbours' stays
     config["settings"] = {{"keep_chunk_files", "no"}};
     CHECK(error_of(config).find("settings.keep_chunk_files: \"no\" is not true or false") != std::string::npos);
 }
