@@ -8,7 +8,8 @@
 # the link rate allows (every peer must receive the whole file through its own link).
 # Needs root (skipped with exit 77 and the reason otherwise); removes every namespace it made.
 #   NETNS_SIZE (default 24M), NETNS_RATE_MBIT (default 100), NETNS_DELAY_MS (default 20),
-#   NETNS_WINDOW (default 16: the request window of the runs that are not the window-1 contrast)
+#   NETNS_WINDOW (default 16: the request window of the runs that are not the window-1 contrast),
+#   NETNS_OWNER_WINDOW (default 4: the peers' request window to the owner in every run)
 source "$(dirname "$0")/lib.sh"
 : "${SWARM_BIN:?}" "${DELAY_RELAY_BIN:?}"
 
@@ -16,6 +17,8 @@ size_text=${NETNS_SIZE:-24M}
 rate_mbit=${NETNS_RATE_MBIT:-100}
 delay_ms=${NETNS_DELAY_MS:-20}
 window=${NETNS_WINDOW:-16}
+# Five peers share the owner's slow link: a small owner window keeps its queue short (README).
+owner_window=${NETNS_OWNER_WINDOW:-4}
 tag="cs$$"
 port=7000
 owner_addr=10.231.0.1
@@ -77,7 +80,9 @@ echo "ok: 6 namespaces on a bridge, every link ${rate_mbit} Mbit/s each way (tbf
 config() {
     {
         printf '{ "owner": { "host": "%s", "port": %d }, "chunk_size": 102400,\n' "$owner_addr" "$port"
-        printf '  "settings": { "request_window": %d, "early_trading": %s },\n  "peers": [\n' "$1" "$2"
+        printf '  "settings": { "request_window": %d, "owner_request_window": %d, "early_trading": %s },\n' \
+            "$1" "$owner_window" "$2"
+        printf '  "peers": [\n'
         for id in 1 2 3 4 5; do
             printf '    { "id": %d, "host": "%s", "port": %d, "download_neighbor": %d }%s\n' "$id" \
                 "$(peer_addr "$id")" "$port" $((id == 1 ? 5 : id - 1)) "$([[ $id == 5 ]] || echo ,)"
@@ -136,7 +141,7 @@ run() {
     fi
 }
 
-echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s"
+echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s; owner request window $owner_window"
 # The seed's order (share first, then trade) cannot beat (1 + 4/5) x the bound: the owner's link
 # needs the whole bound to hand out the shares, and the trading comes after.
 run share-then-trade "$window" false 0

@@ -6,9 +6,8 @@ source "$(dirname "$0")/lib.sh"
 mapfile -t ports < <(free_ports 6)
 chunk=$((1024 * 1024))
 ring_config ring.json "$chunk" "${ports[@]}"
-# 24 MiB per share; with an owner request window of 16 the first deal is 16 and a quarter (20
-# chunks, 20 MiB): more than the owner's send watermark plus the kernel's socket buffers.
-sed -i 's/"settings": {/"settings": { "owner_request_window": 16,/' ring.json
+# 24 MiB per share; the first deal is a request window and a quarter (20 chunks, 20 MiB): more than
+# the owner's send watermark plus the kernel's socket buffers.
 make_file input.bin $((chunk * 120))
 
 start owner "$OWNER_BIN" --config ring.json --file input.bin
