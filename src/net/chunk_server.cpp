@@ -18,7 +18,7 @@ constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 // Dealt chunks a client holds unrequested: each deal travels just ahead of the chunk whose request
 // caused it, so a few are enough for the client never to wait for one, and a slow client keeps
 // little that a faster one could have drawn.
-std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.request_window / 4); }
+std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.owner_request_window / 4); }
 
 }  // namespace
 
@@ -251,7 +251,7 @@ void ServerSession::admit()
         context.dealing->opened(*peer_id_);
         dealt_unrequested_ = ChunkSet(context.manifest->chunk_count);
         // The first requests fill the client's window at once; the deal stays ahead of the rest.
-        deal_up_to(context.settings.request_window + deal_ahead(context.settings));
+        deal_up_to(context.settings.owner_request_window + deal_ahead(context.settings));
     }
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(server_->manifest_frame());

@@ -106,8 +106,6 @@ private:
         net::ServerContext context;
         context.store = &store_;
         context.settings = options_.settings;
-        // Its clients are peers' owner connections: each deal is sized from their window.
-        context.settings.request_window = options_.settings.owner_request_window;
         context.secret = options_.secret;
         context.offered_for = [this](std::uint32_t peer_id, bool rescue) -> Result<ChunkSet> {
             auto slot = slots_.slot_for(peer_id);
