@@ -30,6 +30,35 @@ TEST_CASE("a chunk set counts, survives its wire form and rejects stray bits")
     CHECK(set.count() == 1);
 }
 
+TEST_CASE("a chunk set lists its IDs, and those another lacks, in order, whatever the sizes")
+{
+    // Sizes off a byte boundary, and sets of different sizes, against the bit-by-bit definition.
+    for (std::uint32_t size : {1u, 7u, 8u, 9u, 100u, 1031u}) {
+        for (std::uint32_t other_size : {size, size / 2, size + 13}) {
+            CAPTURE(size);
+            CAPTURE(other_size);
+            ChunkSet mine(size);
+            ChunkSet theirs(other_size);
+            for (ChunkId id = 0; id < size + 13; ++id) {
+                if (id % 3 == 0 || id % 7 == 1) mine.insert(id);
+                if (id % 2 == 0) theirs.insert(id);
+            }
+            std::vector<ChunkId> expected_ids;
+            std::vector<ChunkId> expected_minus;
+            for (ChunkId id = 0; id < size; ++id) {
+                if (!mine.contains(id)) continue;
+                expected_ids.push_back(id);
+                if (!theirs.contains(id)) expected_minus.push_back(id);
+            }
+            CHECK(mine.ids() == expected_ids);
+            CHECK(mine.minus(theirs) == expected_minus);
+            CHECK(mine.ids().size() == mine.count());
+        }
+    }
+    CHECK(ChunkSet(20).ids().empty());
+    CHECK(ChunkSet::all(20).minus(ChunkSet::all(20)).empty());
+}
+
 TEST_CASE("chunk ID lists in logs are compact and bounded")
 {
     CHECK(format_ids({}) == "");
