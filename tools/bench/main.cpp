@@ -17,6 +17,7 @@
 #include "chunkswarm/settings.hpp"
 #include "chunkswarm/sha256.hpp"
 #include "copy_floor.hpp"
+#include "libtorrent_run.hpp"
 #include "swarm_run.hpp"
 
 namespace chunkswarm::bench {
@@ -38,6 +39,9 @@ struct Options {
     bool keep = false;
     bool drop_chunks = false;
     bool early_trading = false;
+    bool libtorrent = false;
+    std::string libtorrent_kind = "v1";
+    std::filesystem::path python = "/usr/bin/python3";
 };
 
 // Random bytes, so no chunk hashes like another; kept between runs of the bench.
@@ -49,19 +53,18 @@ bool make_input(const std::filesystem::path& path, std::uint64_t size)
     return write_random_file(path, size);
 }
 
-// Checks every peer's joined file against the input, two at a time (this machine has two cores).
-std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
+// Checks every copy against the input, two at a time (this machine has two cores).
+std::string verify_copies(const std::vector<std::filesystem::path>& copies, const Digest& expected)
 {
     std::vector<std::future<std::string>> checks;
     std::string error;
-    for (std::uint32_t id = 1; id <= setup.peers; ++id) {
-        checks.push_back(std::async(std::launch::async, [&setup, &expected, id] {
-            auto path = peer_output(setup, id);
+    for (std::size_t i = 0; i < copies.size(); ++i) {
+        checks.push_back(std::async(std::launch::async, [&expected, path = copies[i]] {
             auto digest = sha256_of_file(path);
             if (!digest) return path.string() + " is missing";
             return *digest == expected ? std::string() : path.string() + " differs from the input";
         }));
-        if (checks.size() == 2 || id == setup.peers) {
+        if (checks.size() == 2 || i + 1 == copies.size()) {
             for (auto& check : checks) {
                 std::string outcome = check.get();
                 if (error.empty()) error = outcome;
@@ -70,6 +73,14 @@ std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
         }
     }
     return error;
+}
+
+std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
+{
+    std::vector<std::filesystem::path> copies;
+    for (std::uint32_t id = 1; id <= setup.peers; ++id)
+        copies.push_back(peer_output(setup, id));
+    return verify_copies(copies, expected);
 }
 
 // Each timed run starts with nothing waiting to be written back, so no run pays for the dirty
@@ -232,7 +243,38 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     return setup;
 }
 
-// One invocation: its runs of the floor, of this build's swarm and of the --against build's.
+LibtorrentSetup libtorrent_setup(const Options& options, const std::filesystem::path& input)
+{
+    LibtorrentSetup setup;
+    setup.python = options.python;
+    setup.script = std::filesystem::canonical("/proc/self/exe").parent_path() / "libtorrent_swarm.py";
+    setup.input = input;
+    setup.dir = std::filesystem::absolute(options.work / "libtorrent");
+    setup.peers = options.peers;
+    setup.timeout_s = options.timeout_s;
+    setup.kind = options.libtorrent_kind;
+    return setup;
+}
+
+void record_libtorrent(Report& report, const LibtorrentResult& run, std::uint64_t size, nlohmann::json& run_json)
+{
+    report.add("libtorrent swarm", "s", run.wall_s);
+    report.add("throughput per peer", "MiB/s", static_cast<double>(size) / kMiB / run.wall_s);
+    report.add("torrent creation (hashing)", "s", run.create_torrent_s);
+    report.add("seed peak RSS", "MiB", run.seed_peak_rss_mib);
+    report.add("peer peak RSS, largest", "MiB", run.peer_peak_rss_mib);
+    report.add("seed CPU", "s", run.seed_cpu_s);
+    report.add("peer CPU, all peers", "s", run.peers_cpu_s);
+    run_json["libtorrent"] = {{"wall_s", run.wall_s},
+                              {"create_torrent_s", run.create_torrent_s},
+                              {"seed_cpu_s", run.seed_cpu_s},
+                              {"peers_cpu_s", run.peers_cpu_s},
+                              {"seed_peak_rss_mib", run.seed_peak_rss_mib},
+                              {"peer_peak_rss_mib", run.peer_peak_rss_mib}};
+}
+
+// One invocation: its runs of the floor, of this build's swarm, of the --against build's and of
+// libtorrent's.
 class Bench {
 public:
     Bench(const Options& options, const std::filesystem::path& input, const Digest& expected)
@@ -241,6 +283,7 @@ public:
           expected_(expected),
           setup_(swarm_setup(options, input, options.bin_dir)),
           against_setup_(swarm_setup(options, input, options.against_bin_dir)),
+          libtorrent_setup_(libtorrent_setup(options, input)),
           spent_(options.work / "spent")
     {
     }
@@ -266,6 +309,7 @@ public:
         report_.print();
         if (!options_.skip_floor) print_ratio(report_);
         print_bootstraps(last_);
+        if (options_.libtorrent) print_libtorrent();
         if (!comparing()) return;
         std::printf("\nagainst %s (its runs alternate with this build's):\n",
                     options_.against_bin_dir.string().c_str());
@@ -278,6 +322,14 @@ public:
         const double ratio = options_.skip_floor ? 0 : over_floor(report_);
         nlohmann::json against;
         if (comparing()) against = {{"bin_dir", options_.against_bin_dir.string()}, {"figures", against_.to_json()}};
+        nlohmann::json libtorrent;
+        if (options_.libtorrent) {
+            libtorrent = {{"version", libtorrent_version_},
+                          {"torrent", options_.libtorrent_kind},
+                          {"piece_bytes", libtorrent_piece_bytes_},
+                          {"swarm_over_libtorrent", over_libtorrent()},
+                          {"figures", libtorrent_.to_json()}};
+        }
         return {{"size_bytes", options_.size},
                 {"peers", options_.peers},
                 {"runs", options_.runs},
@@ -288,11 +340,23 @@ public:
                 {"swarm_over_floor", ratio},
                 {"figures", report_.to_json()},
                 {"against", against},
+                {"libtorrent", libtorrent},
                 {"per_run", runs_}};
     }
 
 private:
     bool comparing() const { return !options_.against_bin_dir.empty(); }
+
+    double over_libtorrent() const { return report_.median_of("swarm") / libtorrent_.median_of("libtorrent swarm"); }
+    void print_libtorrent() const
+    {
+        std::printf(
+            "\nlibtorrent %s (python3-libtorrent), %s torrent of %u-byte pieces, one seed and %u peers, each its "
+            "own process (its runs alternate with this build's):\n",
+            libtorrent_version_.c_str(), options_.libtorrent_kind.c_str(), libtorrent_piece_bytes_, options_.peers);
+        libtorrent_.print();
+        std::printf("%-38s %10s %10.2f\n", "swarm / libtorrent (medians)", "", over_libtorrent());
+    }
 
     // A build's median swarm time over the median floor (the floor runs are this build's report).
     double over_floor(const Report& swarms) const
@@ -330,10 +394,35 @@ private:
     // so neither always runs on a fresher machine.
     bool swarm_runs(std::uint32_t r, nlohmann::json& run_json)
     {
+        if (options_.libtorrent && r % 2 == 0 && !libtorrent_run(r, run_json)) return false;
+        if (!chunkswarm_runs(r, run_json)) return false;
+        return !options_.libtorrent || r % 2 == 0 || libtorrent_run(r, run_json);
+    }
+
+    bool chunkswarm_runs(std::uint32_t r, nlohmann::json& run_json)
+    {
         const bool final_run = r == options_.runs;
         if (!comparing()) return this_build(r, run_json, final_run);
         if (r % 2 == 1) return this_build(r, run_json, false) && other_build(r, run_json, final_run);
         return other_build(r, run_json, false) && this_build(r, run_json, final_run);
+    }
+
+    bool libtorrent_run(std::uint32_t r, nlohmann::json& run_json)
+    {
+        settle_disk();
+        LibtorrentResult result = run_libtorrent(libtorrent_setup_);
+        if (result.error.empty()) result.error = verify_copies(result.outputs, expected_);
+        // A handful of large files: deleting them does not slow the next run's file creation.
+        std::filesystem::remove_all(libtorrent_setup_.dir / "data");
+        if (!result.error.empty()) {
+            std::cerr << "bench: libtorrent run " << r << " failed: " << result.error << "\n";
+            return false;
+        }
+        libtorrent_version_ = result.version;
+        libtorrent_piece_bytes_ = result.piece_bytes;
+        record_libtorrent(libtorrent_, result, options_.size, run_json);
+        std::printf("run %u: libtorrent %.2f s, every copy byte-identical\n", r, result.wall_s);
+        return true;
     }
 
     bool this_build(std::uint32_t r, nlohmann::json& run_json, bool last_of_all)
@@ -391,11 +480,15 @@ private:
     const std::filesystem::path input_;
     const Digest expected_;
     const SwarmSetup setup_;
-    const SwarmSetup against_setup_;  // used only with --against
+    const SwarmSetup against_setup_;          // used only with --against
+    const LibtorrentSetup libtorrent_setup_;  // used only with --libtorrent
     SpentRuns spent_;
     bool warned_about_deleting_ = false;
     Report report_;
     Report against_;  // the --against build's figures
+    Report libtorrent_;
+    std::string libtorrent_version_;
+    std::uint32_t libtorrent_piece_bytes_ = 0;
     SwarmResult last_;
     nlohmann::json runs_ = nlohmann::json::array();
 };
@@ -415,10 +508,10 @@ int run(const Options& options)
     }
     std::printf(
         "bench: %s file (%llu bytes), %u peers in a ring, chunk %u bytes, request window %u, %u run(s); "
-        "chunk files %s%s; floor and swarm alternate\n",
+        "chunk files %s%s; floor and swarm alternate%s\n",
         options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers, options.chunk_size,
         options.window, options.runs, options.drop_chunks ? "not written (only the joined file)" : "kept (the default)",
-        options.early_trading ? "; early trading" : "");
+        options.early_trading ? "; early trading" : "", options.libtorrent ? "; libtorrent alternates too" : "");
     std::fflush(stdout);
 
     Bench bench(options, input, *expected);
@@ -458,6 +551,14 @@ int main(int argc, char** argv)
     app.add_flag("--drop-chunks", options.drop_chunks,
                  "peers write no chunk files, only the joined file (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
+    app.add_flag("--libtorrent", options.libtorrent,
+                 "each run also times libtorrent doing the same job (one seed, the same number of peers, each its "
+                 "own process); needs Debian's python3-libtorrent");
+    app.add_option("--libtorrent-torrent", options.libtorrent_kind,
+                   "torrent format for --libtorrent: v1 (the fastest here), v2 or hybrid (libtorrent's default)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"v1", "v2", "hybrid"}));
+    app.add_option("--python", options.python, "the Python that has libtorrent")->capture_default_str();
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     app.add_option("--against", options.against_bin_dir,
                    "another build's owner and peer (a directory): each run also times that swarm, for an A/B");
@@ -476,6 +577,12 @@ int main(int argc, char** argv)
         if (!options.against_bin_dir.empty() && ::access((options.against_bin_dir / program).c_str(), X_OK) != 0) {
             std::cerr << "bench: --against " << options.against_bin_dir.string() << " has no runnable " << program
                       << " (give the directory that holds another build's owner and peer)\n";
+            return 2;
+        }
+    }
+    if (options.libtorrent) {
+        if (auto missing = libtorrent_missing(options.python); !missing.empty()) {
+            std::cerr << "bench: --libtorrent: " << missing << "\n";
             return 2;
         }
     }
