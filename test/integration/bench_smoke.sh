@@ -31,4 +31,17 @@ cat ab.log
 [[ $(grep -c 'swarm of other .* every copy byte-identical' ab.log) == 2 ]] || fail "bench did not run the other build twice"
 grep -q '^against other' ab.log || fail "bench did not print the other build's figures"
 grep -q '"bin_dir": "other"' bw/bench.json || fail "bench.json lacks the other build's figures"
-echo "ok: bench ran floor and swarm twice and wrote its figures, and an A/B against another build"
+expect_error bench_no_libtorrent 'cannot import libtorrent' "$BENCH_BIN" --size 1MiB --work bw --libtorrent --python /bin/false
+# libtorrent side by side: only where Debian's python3-libtorrent is installed (the bench's only use of it).
+libtorrent_part="skipped (python3-libtorrent is not installed)"
+if /usr/bin/python3 -c 'import libtorrent' 2> /dev/null; then
+    timeout 300 "$BENCH_BIN" --size 2MiB --peers 3 --runs 2 --no-floor --work bw --libtorrent > lt.log 2>&1 ||
+        fail "bench --libtorrent failed: $(tail -n 5 lt.log)"
+    cat lt.log
+    [[ $(grep -c 'libtorrent .* every copy byte-identical' lt.log) == 2 ]] || fail "bench did not run libtorrent twice"
+    grep -q '^swarm / libtorrent (medians) *[0-9.]*[1-9]' lt.log || fail "bench printed no swarm/libtorrent ratio"
+    grep -q '"swarm_over_libtorrent"' bw/bench.json || fail "bench.json lacks the libtorrent figures"
+    [[ -z $(ls bw/libtorrent/data 2> /dev/null) ]] || fail "libtorrent's copies were left behind"
+    libtorrent_part="ran twice, copies verified"
+fi
+echo "ok: bench ran floor and swarm twice and wrote its figures, and an A/B against another build; libtorrent side by side: $libtorrent_part"
