@@ -32,6 +32,10 @@ cat ab.log
 grep -q '^against other' ab.log || fail "bench did not print the other build's figures"
 grep -q '"bin_dir": "other"' bw/bench.json || fail "bench.json lacks the other build's figures"
 expect_error bench_no_libtorrent 'cannot import libtorrent' "$BENCH_BIN" --size 1MiB --work bw --libtorrent --python /bin/false
+# A "python" whose libtorrent swarm prints nonsense: the bench says so and fails, it does not crash.
+printf '#!/bin/sh\necho "{\\"wall_s\\": 1, \\"seed\\": 5}"\n' > fake-python && chmod +x fake-python
+expect_error bench_libtorrent_nonsense 'printed no usable figures' \
+    "$BENCH_BIN" --size 1MiB --peers 2 --runs 1 --no-floor --work bw --libtorrent --python "$PWD/fake-python"
 # libtorrent side by side: only where Debian's python3-libtorrent is installed (the bench's only use of it).
 libtorrent_part="skipped (python3-libtorrent is not installed)"
 if /usr/bin/python3 -c 'import libtorrent' 2> /dev/null; then

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "child_process.hpp"
 
@@ -24,22 +25,27 @@ LibtorrentResult parse_figures(const std::string& line, const std::filesystem::p
 {
     LibtorrentResult result;
     auto json = nlohmann::json::parse(line, nullptr, false);
-    if (json.is_discarded() || !json.is_object() || !json.contains("wall_s")) {
-        result.error = "the libtorrent swarm printed no figures (see " + log.string() + ")";
-        return result;
+    try {
+        if (json.is_discarded() || !json.is_object() || !json.contains("wall_s")) {
+            throw std::runtime_error("no JSON object with wall_s");
+        }
+        result.wall_s = json.at("wall_s").get<double>();
+        result.create_torrent_s = json.value("create_torrent_s", 0.0);
+        result.piece_bytes = json.value("piece_bytes", 0u);
+        result.version = json.value("libtorrent_version", std::string("?"));
+        result.seed_cpu_s = json.at("seed").value("cpu_s", 0.0);
+        result.seed_peak_rss_mib = json.at("seed").value("peak_rss_mib", 0.0);
+        for (const auto& peer : json.at("peers")) {
+            result.peers_cpu_s += peer.value("cpu_s", 0.0);
+            result.peer_peak_rss_mib = std::max(result.peer_peak_rss_mib, peer.value("peak_rss_mib", 0.0));
+        }
+        for (const auto& output : json.at("outputs"))
+            result.outputs.emplace_back(output.get<std::string>());
+    } catch (const std::exception& e) {
+        result = LibtorrentResult{};
+        result.error =
+            "the libtorrent swarm printed no usable figures (" + std::string(e.what()) + "; see " + log.string() + ")";
     }
-    result.wall_s = json.value("wall_s", 0.0);
-    result.create_torrent_s = json.value("create_torrent_s", 0.0);
-    result.piece_bytes = json.value("piece_bytes", 0u);
-    result.version = json.value("libtorrent_version", std::string("?"));
-    result.seed_cpu_s = json["seed"].value("cpu_s", 0.0);
-    result.seed_peak_rss_mib = json["seed"].value("peak_rss_mib", 0.0);
-    for (const auto& peer : json["peers"]) {
-        result.peers_cpu_s += peer.value("cpu_s", 0.0);
-        result.peer_peak_rss_mib = std::max(result.peer_peak_rss_mib, peer.value("peak_rss_mib", 0.0));
-    }
-    for (const auto& output : json["outputs"])
-        result.outputs.emplace_back(output.get<std::string>());
     return result;
 }
 
@@ -48,12 +54,10 @@ LibtorrentResult parse_figures(const std::string& line, const std::filesystem::p
 std::string libtorrent_missing(const std::filesystem::path& python)
 {
     ChildGroup group(std::chrono::seconds(60));
-    const auto log = std::filesystem::temp_directory_path() / "chunkswarm-bench-libtorrent-check.log";
-    if (!group.start("python", {python.string(), "-c", "import libtorrent"}, log)) {
+    if (!group.start("python", {python.string(), "-c", "import libtorrent"}, "/dev/null")) {
         return "cannot run " + python.string();
     }
     auto results = group.wait_all();
-    std::filesystem::remove(log);
     if (results.empty() || results.front().exit_code != 0) {
         return python.string() +
                " cannot import libtorrent: install Debian's python3-libtorrent "
