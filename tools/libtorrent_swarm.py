@@ -105,10 +105,11 @@ def run_swarm(args):
     source = os.path.abspath(args.input)
     signal.signal(signal.SIGALRM, on_timeout)
     signal.alarm(max(1, int(args.timeout)))
+    torrent = os.path.join(args.dir, "file.torrent")
     start = time.monotonic()
-    info = make_torrent(source, os.path.join(args.dir, "file.torrent"), args.kind)
+    info = make_torrent(source, torrent, args.kind)
     created = time.monotonic() - start
-    me = [sys.executable, os.path.abspath(__file__), "--torrent", os.path.join(args.dir, "file.torrent")]
+    me = [sys.executable, os.path.abspath(__file__), "--torrent", torrent]
     if args.high_performance:
         me.append("--high-performance")
     processes = [subprocess.Popen(me + ["--seed", "--save", os.path.dirname(source)], stdin=subprocess.PIPE,

@@ -185,6 +185,12 @@ private:
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
+// A ratio of two medians, as one more line under a figure table.
+void print_ratio_line(const char* name, double ratio) { std::printf("%-38s %10s %10.2f\n", name, "", ratio); }
+
+// Where this bench program lives (build/tools): the libtorrent script is copied next to it.
+std::filesystem::path bench_dir() { return std::filesystem::canonical("/proc/self/exe").parent_path(); }
+
 void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, nlohmann::json& run_json)
 {
     double peer_rss = 0, peer_cpu = 0, boot_min = 1e9, boot_max = 0;
@@ -247,7 +253,7 @@ LibtorrentSetup libtorrent_setup(const Options& options, const std::filesystem::
 {
     LibtorrentSetup setup;
     setup.python = options.python;
-    setup.script = std::filesystem::canonical("/proc/self/exe").parent_path() / "libtorrent_swarm.py";
+    setup.script = bench_dir() / "libtorrent_swarm.py";
     setup.input = input;
     setup.dir = std::filesystem::absolute(options.work / "libtorrent");
     setup.peers = options.peers;
@@ -355,7 +361,7 @@ private:
             "own process (its runs alternate with this build's):\n",
             libtorrent_version_.c_str(), options_.libtorrent_kind.c_str(), libtorrent_piece_bytes_, options_.peers);
         libtorrent_.print();
-        std::printf("%-38s %10s %10.2f\n", "swarm / libtorrent (medians)", "", over_libtorrent());
+        print_ratio_line("swarm / libtorrent (medians)", over_libtorrent());
     }
 
     // A build's median swarm time over the median floor (the floor runs are this build's report).
@@ -363,10 +369,7 @@ private:
     {
         return swarms.median_of("swarm") / report_.median_of("copy floor");
     }
-    void print_ratio(const Report& swarms) const
-    {
-        std::printf("%-38s %10s %10.2f\n", "swarm / floor (medians)", "", over_floor(swarms));
-    }
+    void print_ratio(const Report& swarms) const { print_ratio_line("swarm / floor (medians)", over_floor(swarms)); }
 
     bool floor_run(std::uint32_t r, nlohmann::json& run_json)
     {
@@ -394,9 +397,11 @@ private:
     // so neither always runs on a fresher machine.
     bool swarm_runs(std::uint32_t r, nlohmann::json& run_json)
     {
-        if (options_.libtorrent && r % 2 == 0 && !libtorrent_run(r, run_json)) return false;
+        // libtorrent too takes turns: after chunkswarm in odd runs, before it in even ones.
+        const bool libtorrent_first = r % 2 == 0;
+        if (options_.libtorrent && libtorrent_first && !libtorrent_run(r, run_json)) return false;
         if (!chunkswarm_runs(r, run_json)) return false;
-        return !options_.libtorrent || r % 2 == 0 || libtorrent_run(r, run_json);
+        return !options_.libtorrent || libtorrent_first || libtorrent_run(r, run_json);
     }
 
     bool chunkswarm_runs(std::uint32_t r, nlohmann::json& run_json)
@@ -587,7 +592,7 @@ int main(int argc, char** argv)
         }
     }
     if (options.bin_dir.empty()) {
-        options.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "src";
+        options.bin_dir = bench_dir().parent_path() / "src";
     }
     return run(options);
 }
