@@ -3,11 +3,6 @@
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
-namespace {
-
-constexpr std::uint64_t kDoneGraceMs = 10000;
-
-}  // namespace
 
 ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks)
     : loop_(loop),
@@ -325,12 +320,8 @@ void ChunkClient::check_finished()
         return;
     }
     connection_->send(Done{planner_->complete()});
+    // The server closes once it has read "done"; the connection bounds the wait if it never does.
     connection_->shutdown_and_drain("finished");
-    // The server closes once it has read "done"; this bounds the wait if it never does.
-    retry_timer_.start(kDoneGraceMs, [this] {
-        drop_connection("no close after done");
-        end({});
-    });
 }
 
 void ChunkClient::abort(const std::string& reason) { end(make_error(reason)); }

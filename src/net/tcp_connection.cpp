@@ -47,7 +47,7 @@ std::shared_ptr<TcpConnection> TcpConnection::create(uv_loop_t* loop, Role role)
     return connection;
 }
 
-TcpConnection::TcpConnection(Passkey, uv_loop_t* loop, Role role) : decoder_(frame_limits(role))
+TcpConnection::TcpConnection(Passkey, uv_loop_t* loop, Role role) : decoder_(frame_limits(role)), drain_deadline_(loop)
 {
     uv_tcp_init(loop, &tcp_);
     tcp_.data = this;
@@ -116,7 +116,8 @@ void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
     } else if (nread == UV_EOF) {
         self->close(self->draining_ ? self->close_reason_ : "the other side closed the connection");
     } else if (nread < 0) {
-        self->close(std::string("connection error: ") + uv_strerror(static_cast<int>(nread)));
+        self->close(self->draining_ ? self->close_reason_
+                                    : std::string("connection error: ") + uv_strerror(static_cast<int>(nread)));
     }
 }
 
@@ -179,9 +180,11 @@ void TcpConnection::on_write(uv_write_t* req, int status)
 
 void TcpConnection::fail(const ErrorMsg& error)
 {
-    if (closing_ || flush_then_close_) return;
+    if (closing_ || flush_then_close_ || draining_) return;
     send(error);
-    close_after_flush(error.message);
+    // Not close_after_flush: what the other side is still sending would then be unread at our
+    // close, the kernel would answer it with a reset, and the error could arrive as a reset.
+    shutdown_and_drain(error.message);
 }
 
 void TcpConnection::close_after_flush(const std::string& reason)
@@ -211,6 +214,8 @@ void TcpConnection::shutdown_and_drain(const std::string& reason)
         return;
     }
     (void)request.release();  // reclaimed in the callback
+    // A side that never closes must not hold the connection open.
+    drain_deadline_.start(kDrainDeadlineMs, [this] { close(close_reason_); });
 }
 
 void TcpConnection::close(const std::string& reason)
@@ -218,6 +223,7 @@ void TcpConnection::close(const std::string& reason)
     if (closing_) return;
     closing_ = true;
     close_reason_ = reason;
+    drain_deadline_.close();
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* handle) {
         auto* self = static_cast<TcpConnection*>(handle->data);
         CloseHandler on_close = std::move(self->on_close_);

@@ -1,6 +1,13 @@
 // The libuv layer on a real loopback socket, in one process: a ChunkServer and ChunkClients on
 // one loop, an ephemeral port, counted callbacks, and no handle left open at the end.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <optional>
 
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
@@ -257,6 +264,120 @@ TEST_CASE("garbage gets an error frame and a closed connection while the server 
     CHECK(errors[0].find("bad frame magic") != std::string::npos);
     CHECK(errors[1].find("chunk ID 99 is not in 0..7") != std::string::npos);
     CHECK(errors[2].find("the first message must be hello") != std::string::npos);
+}
+
+namespace {
+
+// A blocking client socket for the test's own thread, while the server's loop runs on another.
+class PlainClient {
+public:
+    explicit PlainClient(std::uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0))
+    {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    }
+    PlainClient(const PlainClient&) = delete;
+    PlainClient& operator=(const PlainClient&) = delete;
+    ~PlainClient() { ::close(fd_); }
+
+    bool connected() const { return connected_; }
+    // False if the server reset the connection before every byte was written.
+    bool write_zeros(std::size_t count)
+    {
+        std::vector<char> zeros(64 * 1024);
+        while (count > 0) {
+            ssize_t n = ::send(fd_, zeros.data(), std::min(count, zeros.size()), MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            count -= static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+    // Everything up to a clean end of stream; nothing if the stream ended in an error (a reset).
+    std::optional<std::string> read_to_end()
+    {
+        std::string received;
+        char buffer[4096];
+        for (;;) {
+            ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n == 0) return received;
+            if (n < 0) return std::nullopt;
+            received.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    int fd_;
+    bool connected_ = false;
+};
+
+// A server connection on its own loop thread that gets 4 MiB of garbage (far more than one read),
+// so it fails on the first bytes with the rest still arriving; `closed` gets its close reason.
+struct GarbageRun {
+    net::LoopThread thread{"test server"};
+    net::TcpListener listener{thread.loop(), Role::server};
+    std::promise<std::string> closed;
+    std::optional<PlainClient> client;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    bool written = false;
+
+    GarbageRun()
+    {
+        auto listening = listener.listen(Endpoint{"127.0.0.1", 0}, [this](std::shared_ptr<net::TcpConnection> c) {
+            c->set_handlers([](Frame) {},
+                            [this](const std::string& reason) {
+                                listener.close();
+                                closed.set_value(reason);
+                            });
+            c->start_reading();
+        });
+        REQUIRE(listening.ok());
+        const std::uint16_t port = listener.port();
+        thread.start();
+        // Checked by the tests, not here: a constructor that throws would skip the destructor.
+        client.emplace(port);
+        written = client->connected() && client->write_zeros(std::size_t{4} << 20);
+    }
+    GarbageRun(const GarbageRun&) = delete;
+    GarbageRun& operator=(const GarbageRun&) = delete;
+    // Also after a failed check: our close ends the server's connection, which ends its loop.
+    ~GarbageRun()
+    {
+        client.reset();
+        thread.post([this] { listener.close(); });
+        thread.join();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("an error frame ends in a clean close, not a reset, however much the other side was still sending")
+{
+    GarbageRun run;
+    REQUIRE(run.client->connected());
+    CHECK(run.written);
+    auto reply = run.client->read_to_end();
+    REQUIRE(reply.has_value());
+    CHECK(reply->find("\"type\":\"error\"") != std::string::npos);
+    CHECK(reply->find("bad frame magic") != std::string::npos);
+    run.client.reset();
+    CHECK(run.closed.get_future().get().find("bad frame magic") != std::string::npos);
+}
+
+TEST_CASE("after an error frame, a side that never closes its end is dropped after the drain deadline")
+{
+    using namespace std::chrono;
+    GarbageRun run;
+    REQUIRE(run.client->connected());
+    REQUIRE(run.client->read_to_end().has_value());  // the error, then our side is left open
+    auto closed = run.closed.get_future();
+    const auto deadline = milliseconds(net::TcpConnection::kDrainDeadlineMs);
+    REQUIRE(closed.wait_for(deadline + seconds(10)) == std::future_status::ready);
+    // Not much before the deadline: libuv's cached loop time may lag the clock by a moment.
+    CHECK(steady_clock::now() - run.started >= deadline - milliseconds(500));
+    CHECK(closed.get().find("bad frame magic") != std::string::npos);
 }
 
 TEST_CASE("a client gives up on an unreachable server after its budget, with a clear reason")

@@ -23,6 +23,7 @@ class TcpConnection {
     struct Passkey {};
 
 public:
+    static constexpr std::uint64_t kDrainDeadlineMs = 5000;
     using FrameHandler = std::function<void(Frame)>;
     using CloseHandler = std::function<void(const std::string& reason)>;
 
@@ -42,13 +43,13 @@ public:
 
     void send(OutFrame frame);
     void send(const Message& message) { send(encode(message)); }
-    // Sends an error frame, then closes once everything queued is written.
+    // Sends an error frame, then closes as shutdown_and_drain does.
     void fail(const std::string& reason) { fail(ErrorMsg{reason}); }
     void fail(const ErrorMsg& error);
     void close_after_flush(const std::string& reason);
     // Sends what is queued, then a FIN, and keeps reading (dropping what arrives) until the other
-    // side closes too. Closing outright could turn into a reset that destroys our last message
-    // before the other side has read it.
+    // side closes too, or for kDrainDeadlineMs at most. Closing outright could turn into a reset
+    // that destroys our last message before the other side has read it.
     void shutdown_and_drain(const std::string& reason);
     void close(const std::string& reason);
 
@@ -70,6 +71,7 @@ private:
     FrameHandler on_frame_;
     CloseHandler on_close_;
     std::function<void()> on_drain_;
+    Timer drain_deadline_;
     std::array<char, 64 * 1024> read_buffer_{};
     std::size_t queued_bytes_ = 0;
     std::size_t pending_writes_ = 0;
