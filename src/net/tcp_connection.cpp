@@ -123,20 +123,21 @@ void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
 
 void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
 {
-    if (closing_ || flush_then_close_ || draining_) return;
+    if (ending()) return;
     auto fed = decoder_.feed(std::span(data, length));
-    // Frames decoded before a malformed one are still handled, in order.
-    while (!closing_ && !flush_then_close_) {
+    // Frames decoded before a malformed one are still handled, in order; none after a handler
+    // has ended the connection.
+    while (!ending()) {
         auto frame = decoder_.next();
         if (!frame) break;
         if (on_frame_) on_frame_(std::move(*frame));
     }
-    if (!fed && !closing_ && !flush_then_close_) fail(fed.error().message);
+    if (!fed && !ending()) fail(fed.error().message);
 }
 
 void TcpConnection::send(OutFrame frame)
 {
-    if (closing_ || flush_then_close_ || draining_) return;
+    if (ending()) return;
     auto request = std::make_unique<WriteRequest>();
     request->frame = std::move(frame);
     request->connection = this;
@@ -180,7 +181,7 @@ void TcpConnection::on_write(uv_write_t* req, int status)
 
 void TcpConnection::fail(const ErrorMsg& error)
 {
-    if (closing_ || flush_then_close_ || draining_) return;
+    if (ending()) return;
     send(error);
     // Not close_after_flush: what the other side is still sending would then be unread at our
     // close, the kernel would answer it with a reset, and the error could arrive as a reset.
@@ -189,7 +190,7 @@ void TcpConnection::fail(const ErrorMsg& error)
 
 void TcpConnection::close_after_flush(const std::string& reason)
 {
-    if (closing_ || flush_then_close_) return;
+    if (ending()) return;
     flush_then_close_ = true;
     close_reason_ = reason;
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
@@ -198,7 +199,7 @@ void TcpConnection::close_after_flush(const std::string& reason)
 
 void TcpConnection::shutdown_and_drain(const std::string& reason)
 {
-    if (closing_ || flush_then_close_ || draining_) return;
+    if (ending()) return;
     draining_ = true;
     close_reason_ = reason;
     auto request = std::make_unique<uv_shutdown_t>();

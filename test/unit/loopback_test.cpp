@@ -380,6 +380,47 @@ TEST_CASE("after an error frame, a side that never closes its end is dropped aft
     CHECK(closed.get().find("bad frame magic") != std::string::npos);
 }
 
+TEST_CASE("frames that arrive in the same read as the one a handler failed on are dropped")
+{
+    Swarmlet s;
+    int handled = 0;
+    std::string error;
+    {
+        net::TcpListener listener(&s.loop, Role::server);
+        std::shared_ptr<net::TcpConnection> server_side;
+        REQUIRE(listener
+                    .listen(Endpoint{"127.0.0.1", 0},
+                            [&](std::shared_ptr<net::TcpConnection> c) {
+                                server_side = c;
+                                c->set_handlers(
+                                    [&](Frame) {
+                                        ++handled;
+                                        server_side->fail("the first frame is all it takes");
+                                    },
+                                    [&](const std::string&) { listener.close(); });
+                                c->start_reading();
+                            })
+                    .ok());
+        // Three frames in one write, so that the server decodes them from one read.
+        std::vector<std::uint8_t> three;
+        for (int i = 0; i < 3; ++i) {
+            auto head = encode(Hello{1}).head;
+            three.insert(three.end(), head.begin(), head.end());
+        }
+        auto client = net::TcpConnection::create(&s.loop, Role::client);
+        client->set_handlers([&](Frame f) { error = f.header.value("message", ""); }, [](const std::string&) {});
+        client->connect(net::to_sockaddr(Endpoint{"127.0.0.1", listener.port()}).value(), [client, three](int status) {
+            REQUIRE(status == 0);
+            client->start_reading();
+            client->send(OutFrame{three, {}, nullptr});
+        });
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(handled == 1);
+    CHECK(error == "the first frame is all it takes");
+}
+
 TEST_CASE("a client gives up on an unreachable server after its budget, with a clear reason")
 {
     Swarmlet s;

@@ -63,6 +63,8 @@ private:
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
     static void on_write(uv_write_t* req, int status);
     void handle_bytes(const std::uint8_t* data, std::size_t length);
+    // Closed or on its way there: nothing more is sent or handed to the frame handler.
+    bool ending() const { return closing_ || flush_then_close_ || draining_; }
     void note_remote_address();
 
     uv_tcp_t tcp_{};
