@@ -113,11 +113,14 @@ void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
     auto* self = static_cast<TcpConnection*>(stream->data);
     if (nread > 0) {
         self->handle_bytes(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
-    } else if (nread == UV_EOF) {
-        self->close(self->draining_ ? self->close_reason_ : "the other side closed the connection");
     } else if (nread < 0) {
-        self->close(self->draining_ ? self->close_reason_
-                                    : std::string("connection error: ") + uv_strerror(static_cast<int>(nread)));
+        // While draining, the end of the stream (or a reset) is what we wait for, not the reason.
+        if (self->draining_) {
+            self->close(self->close_reason_);
+        } else {
+            self->close(nread == UV_EOF ? "the other side closed the connection"
+                                        : std::string("connection error: ") + uv_strerror(static_cast<int>(nread)));
+        }
     }
 }
 
