@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
@@ -277,11 +278,8 @@ public:
         address.sin_family = AF_INET;
         address.sin_port = htons(port);
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        connected_ = connect(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     }
-    PlainClient(const PlainClient&) = delete;
-    PlainClient& operator=(const PlainClient&) = delete;
-    ~PlainClient() { ::close(fd_); }
 
     bool connected() const { return connected_; }
     // False if the server reset the connection before every byte was written.
@@ -289,7 +287,7 @@ public:
     {
         std::vector<char> zeros(64 * 1024);
         while (count > 0) {
-            ssize_t n = ::send(fd_, zeros.data(), std::min(count, zeros.size()), MSG_NOSIGNAL);
+            ssize_t n = ::send(fd_.get(), zeros.data(), std::min(count, zeros.size()), MSG_NOSIGNAL);
             if (n <= 0) return false;
             count -= static_cast<std::size_t>(n);
         }
@@ -301,7 +299,7 @@ public:
         std::string received;
         char buffer[4096];
         for (;;) {
-            ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
             if (n == 0) return received;
             if (n < 0) return std::nullopt;
             received.append(buffer, static_cast<std::size_t>(n));
@@ -309,7 +307,7 @@ public:
     }
 
 private:
-    int fd_;
+    Fd fd_;
     bool connected_ = false;
 };
 
