@@ -40,6 +40,10 @@ Result<std::uint32_t> plan_chunk_count(std::uint64_t file_size, std::uint32_t ch
 Result<void> check_chunk_size(std::uint64_t chunk_size);
 // A file name from the wire or a path: one plain component, nothing that leaves a directory.
 Result<void> check_file_name(std::string_view name);
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+// The name as is when it is UTF-8; otherwise each byte past ASCII as \xNN, for messages and logs.
+std::string printable_name(std::string_view name);
 
 nlohmann::json manifest_to_json(const Manifest& manifest);
 Result<Manifest> manifest_from_json(const nlohmann::json& json);

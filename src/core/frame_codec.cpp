@@ -131,7 +131,9 @@ std::optional<Frame> FrameDecoder::next()
 
 std::vector<std::uint8_t> encode_frame_head(const nlohmann::json& header, std::size_t payload_length)
 {
-    std::string text = header.dump();
+    // Strings built from outside text (an error naming a file) need not be UTF-8: bad bytes become
+    // U+FFFD instead of an exception. The manifest's name never relies on this (file_name_hex).
+    std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::vector<std::uint8_t> out(kPreambleSize + text.size());
     std::memcpy(out.data(), kFrameMagic, sizeof kFrameMagic);
     write_u32_be(out.data() + 4, static_cast<std::uint32_t>(text.size()));

@@ -50,27 +50,121 @@ Result<void> check_file_name(std::string_view name)
         return make_error("file name must be 1..255 bytes long");
     }
     if (name == "." || name == "..") {
-        return make_error("file name \"" + std::string(name) + "\" is not a file");
+        return make_error("file name \"" + printable_name(name) + "\" is not a file");
     }
     for (char c : name) {
         if (c == '/' || c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) {
-            return make_error("file name \"" + std::string(name) + "\" contains a path separator or control character");
+            return make_error("file name \"" + printable_name(name) + "\" contains a path separator or control character");
         }
     }
     if (is_reserved_name(name)) {
-        return make_error("file name \"" + std::string(name) +
+        return make_error("file name \"" + printable_name(name) +
                           "\" collides with chunkswarm's own files; rename the file");
     }
     return {};
 }
 
+bool is_valid_utf8(std::string_view text)
+{
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        std::size_t extra = 0;
+        std::uint32_t code = 0;
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            extra = 1;
+            code = lead & 0x1F;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            extra = 2;
+            code = lead & 0x0F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            extra = 3;
+            code = lead & 0x07;
+        } else {
+            return false;
+        }
+        if (i + extra >= text.size()) return false;
+        for (std::size_t k = 1; k <= extra; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) return false;
+            code = (code << 6) | (next & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+        static constexpr std::uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+        if (code < kSmallest[extra] || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+namespace {
+
+std::string bytes_to_hex(std::string_view bytes)
+{
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (char c : bytes) {
+        hex += kDigits[static_cast<unsigned char>(c) >> 4];
+        hex += kDigits[static_cast<unsigned char>(c) & 15];
+    }
+    return hex;
+}
+
+std::optional<std::string> bytes_from_hex(std::string_view hex)
+{
+    if (hex.size() % 2 != 0) return std::nullopt;
+    auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string bytes;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        int high = digit(hex[i]);
+        int low = digit(hex[i + 1]);
+        if (high < 0 || low < 0) return std::nullopt;
+        bytes += static_cast<char>(high * 16 + low);
+    }
+    return bytes;
+}
+
+}  // namespace
+
+std::string printable_name(std::string_view name)
+{
+    if (is_valid_utf8(name)) return std::string(name);
+    std::string shown;
+    for (char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x80) {
+            shown += c;
+        } else {
+            static constexpr char kDigits[] = "0123456789abcdef";
+            shown += "\\x";
+            shown += kDigits[byte >> 4];
+            shown += kDigits[byte & 15];
+        }
+    }
+    return shown;
+}
+
 nlohmann::json manifest_head_to_json(const Manifest& m)
 {
-    return {{"file_name", m.file_name},
-            {"file_size", m.file_size},
+    // JSON strings are UTF-8; a name in another encoding (Latin-1 is common on old disks) travels
+    // as its bytes in hex, so the peers write exactly the same name.
+    nlohmann::json name = is_valid_utf8(m.file_name) ? nlohmann::json{{"file_name", m.file_name}}
+                                                      : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
+    nlohmann::json head{{"file_size", m.file_size},
             {"chunk_size", m.chunk_size},
             {"chunk_count", m.chunk_count},
             {"file_sha256", to_hex(m.file_sha256)}};
+    head.update(name);
+    return head;
 }
 
 nlohmann::json manifest_to_json(const Manifest& m)
@@ -102,13 +196,25 @@ Result<T> field(const nlohmann::json& json, const char* name)
     return it->get<T>();
 }
 
+// "file_name" (UTF-8) or "file_name_hex" (any other bytes), exactly one of them.
+Result<std::string> file_name_field(const nlohmann::json& json)
+{
+    if (!json.contains("file_name_hex")) return field<std::string>(json, "file_name");
+    if (json.contains("file_name")) return make_error("manifest: both \"file_name\" and \"file_name_hex\" are given");
+    auto hex = field<std::string>(json, "file_name_hex");
+    if (!hex) return hex.error();
+    auto bytes = bytes_from_hex(hex.value());
+    if (!bytes) return make_error("manifest: \"file_name_hex\" must be an even number of hex digits");
+    return *bytes;
+}
+
 // The fields of manifest_head_to_json, checked against each other; chunk hashes left empty.
 Result<Manifest> manifest_head_from_json(const nlohmann::json& json)
 {
     if (!json.is_object()) {
         return make_error("manifest: not a JSON object");
     }
-    auto name = field<std::string>(json, "file_name");
+    auto name = file_name_field(json);
     auto size = field<std::uint64_t>(json, "file_size");
     auto chunk_size = field<std::uint64_t>(json, "chunk_size");
     auto count = field<std::uint64_t>(json, "chunk_count");

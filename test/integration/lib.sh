@@ -137,12 +137,27 @@ frame() {
     printf '\x00\x00\x00\x00%s' "$header"
 }
 
-# wait_for_line LOG PATTERN: up to 10 s for a process to log PATTERN.
+# wait_for_line LOG PATTERN [SECONDS]: up to SECONDS (default 10) for a process to log PATTERN.
+# Logs are written in batches, so a line is never read right after the event it reports.
 wait_for_line() {
-    local _
-    for _ in $(seq 100); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
+    local _ limit=${3:-10}
+    for _ in $(seq $((limit * 10))); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done
-    fail "$1 never logged '$2'"
+    fail "$1 never logged '$2' within $limit s"
+}
+
+# expect_lines LOG TEXT...: each TEXT (fixed, not a pattern) appears in LOG, waiting up to 10 s
+# for each, as the process may still be running with lines not yet written.
+expect_lines() {
+    local log=$1 line _
+    shift
+    for line in "$@"; do
+        for _ in $(seq 100); do
+            grep -qF -- "$line" "$log" 2>/dev/null && continue 2
+            sleep 0.1
+        done
+        fail "$log lacks: $line"
+    done
 }

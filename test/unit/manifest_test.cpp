@@ -7,6 +7,7 @@
 
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/messages.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -280,4 +281,75 @@ TEST_CASE("two threads storing the same chunk at once both succeed and leave it 
     for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "chunks"))
         leftovers += entry.path().extension() == ".tmp";
     CHECK(leftovers == 0);
+}
+
+namespace {
+
+// Encodes, decodes and parses one frame, as the two ends of a connection would.
+Message through_the_wire(const OutFrame& out, Role receiver, const Manifest* manifest)
+{
+    FrameDecoder decoder(frame_limits(receiver));
+    REQUIRE(decoder.feed(out.head).ok());
+    REQUIRE(decoder.feed(out.payload_bytes()).ok());
+    auto frame = decoder.next();
+    REQUIRE(frame.has_value());
+    auto message = parse_message(std::move(*frame), receiver, manifest);
+    REQUIRE(message.ok());
+    return message.value();
+}
+
+}  // namespace
+
+TEST_CASE("UTF-8 is told from other encodings byte for byte")
+{
+    CHECK(is_valid_utf8("plain.bin"));
+    CHECK(is_valid_utf8("caf\xc3\xa9.bin"));            // é in UTF-8
+    CHECK(is_valid_utf8("\xf0\x9f\x93\xa6"));           // a four-byte character
+    CHECK_FALSE(is_valid_utf8("caf\xe9.bin"));          // é in Latin-1
+    CHECK_FALSE(is_valid_utf8("\xc3"));                 // cut short at the end
+    CHECK_FALSE(is_valid_utf8("\xc0\xaf"));             // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));         // a surrogate
+    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));     // past U+10FFFF
+    CHECK(printable_name("caf\xe9.bin") == "caf\\xe9.bin");
+    CHECK(printable_name("caf\xc3\xa9.bin") == "caf\xc3\xa9.bin");
+}
+
+TEST_CASE("a file name that is not UTF-8 travels as hex and comes back as the same bytes")
+{
+    TempDir dir;
+    const std::string latin1 = "caf\xe9.bin";
+    test::write_file(dir.path() / latin1, test::random_bytes(5 * 1024));
+    ChunkStore store(dir.path() / "data");
+    Manifest m = split_file(dir.path() / latin1, 1024, store).value();
+    CHECK(m.file_name == latin1);
+    nlohmann::json head = manifest_to_json(m);
+    CHECK_FALSE(head.contains("file_name"));
+    CHECK(head["file_name_hex"] == "636166e92e62696e");
+    // Both forms of storage: the wire (header + hashes) and manifest.json on disk.
+    CHECK(manifest_from_json(head).value().file_name == latin1);
+    REQUIRE(save_manifest(m, dir.path() / "manifest.json").ok());
+    CHECK(load_manifest(dir.path() / "manifest.json").value() == m);
+    auto received = through_the_wire(encode_manifest(m), Role::client, nullptr);
+    REQUIRE(std::holds_alternative<ManifestMsg>(received));
+    CHECK(std::get<ManifestMsg>(received).manifest == m);
+
+    auto both = head;
+    both["file_name"] = "x.bin";
+    CHECK_FALSE(manifest_from_json(both).ok());
+    auto odd = head;
+    odd["file_name_hex"] = "636";
+    CHECK_FALSE(manifest_from_json(odd).ok());
+    auto slash = head;
+    slash["file_name_hex"] = "612f62";  // "a/b"
+    CHECK_FALSE(manifest_from_json(slash).ok());
+    auto nul = head;
+    nul["file_name_hex"] = "610062";
+    CHECK_FALSE(manifest_from_json(nul).ok());
+}
+
+TEST_CASE("a frame header with text that is not UTF-8 is encoded, not thrown")
+{
+    auto received = through_the_wire(encode(ErrorMsg{"cannot open caf\xe9.bin"}), Role::server, nullptr);
+    REQUIRE(std::holds_alternative<ErrorMsg>(received));
+    CHECK(std::get<ErrorMsg>(received).message == "cannot open caf\xef\xbf\xbd.bin");  // U+FFFD
 }
