@@ -30,7 +30,12 @@ struct Hello {
     // Present when the client holds a swarm secret: the server must prove it knows it too.
     std::optional<Nonce> nonce = std::nullopt;
     // To the owner, after a neighbour kept sending damaged data: offer every chunk, not just my share.
+    // With `skipped`: offer what those gone peers were dealt, and deal me what they had not drawn.
     bool rescue = false;
+    // Gone peers this client routes around: it downloads from this server in their place.
+    std::vector<std::uint32_t> skipped = {};
+    // To the owner: I hold the whole file (a report; nothing is offered or dealt).
+    bool complete = false;
 };
 // Swarm secret handshake: the server answers hello with its nonce and proof, the client with its proof.
 struct Auth {
@@ -40,9 +45,16 @@ struct Auth {
 struct ManifestMsg {
     Manifest manifest;
 };
+// Whom a peer's server downloads from, so a client can route around the server if it dies.
+struct Upstream {
+    std::uint32_t id = 0;
+    std::string host;
+    std::uint16_t port = 0;
+};
 // The full chunk ID list, as a bitfield payload.
 struct HaveList {
     ChunkSet have;
+    std::optional<Upstream> upstream = std::nullopt;  // peers only
 };
 // Chunks the server gained since its last list.
 struct Have {

@@ -7,11 +7,19 @@
 
 namespace chunkswarm {
 
+// What a caller may do about an error: most end what failed; `peer_gone` says the remote peer is
+// gone, so a client's owner routes around it instead.
+enum class ErrorCode { failed, peer_gone };
+
 struct Error {
     std::string message;
+    ErrorCode code = ErrorCode::failed;
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message, ErrorCode code = ErrorCode::failed)
+{
+    return Error{std::move(message), code};
+}
 
 template <class T>
 class [[nodiscard]] Result {

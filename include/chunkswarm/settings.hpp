@@ -28,6 +28,19 @@ struct Settings {
     // With requests outstanding and no chunk for this long, a client reconnects and asks again, so a
     // neighbour that hangs cannot stall the end of a download.
     std::uint32_t request_timeout_s = 15;
+    // A download neighbour counts as gone (and the peer downloads from the next live peer upstream
+    // instead) once it has been unreachable this long after it had been up, or has sent no chunk
+    // this long with requests outstanding: a paused process or a cut link sends no reset. Seconds,
+    // so that a ring repairs itself quickly; a false alarm costs only a detour.
+    std::uint32_t neighbor_gone_s = 5;
+    // How long an absent peer is waited for. The owner gives up on a peer that never connects, or
+    // is gone this long, and deals what it had not drawn to the others; a peer routes around a
+    // download neighbour that has never been up after this long (neighbours start one at a time).
+    std::uint32_t give_up_s = 30;
+    // A complete peer whose downstream has not said it is complete exits once no client has sent it
+    // anything for this long: longer than neighbor_gone_s plus a reconnect, so a peer routing
+    // around a gone one reaches it first.
+    std::uint32_t idle_exit_s = 10;
     // A chunk that fails its hash this often from one neighbour is fetched from the owner instead.
     std::uint32_t max_chunk_failures = 3;
     // A client that has not said hello this long after connecting is disconnected.

@@ -23,6 +23,8 @@ public:
 
     // A peer that joins again keeps its slot.
     Result<std::uint32_t> slot_for(std::uint32_t peer_id);
+    // The slot of a peer that has joined (or that the config names), without taking one.
+    std::optional<std::uint32_t> known_slot(std::uint32_t peer_id) const;
     std::uint32_t slots() const { return slots_; }
     // The peer holding `slot`, if one has joined (or the config names it).
     std::optional<std::uint32_t> peer_in(std::uint32_t slot) const;
@@ -43,7 +45,8 @@ private:
 // Deals every chunk exactly once, a few at a time, to the slots whose peers draw them. A slot draws
 // its own share first, in order; once that is all dealt, it takes the undealt end of the share with
 // the most left among slots that have a session open (the slowest draw). A slot with no session
-// open keeps its share for its peer, so peers joining one at a time each get their own.
+// open keeps its share for its peer, so peers joining one at a time each get their own, until that
+// peer is given up on (release).
 class ShareDealer {
 public:
     ShareDealer(std::uint32_t slots, std::uint32_t chunk_count);
@@ -53,6 +56,10 @@ public:
     // Up to `count` chunks never dealt before, now dealt to `slot`; fewer (or none) when no share
     // it may draw from has any left.
     std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count);
+    // The slot's peer is given up on: what it has not drawn may be drawn by any slot from now on.
+    void release(std::uint32_t slot);
+    // Its peer is gone: deals everything `from` has not drawn to `to` at once, and returns that.
+    std::vector<ChunkId> take_over(std::uint32_t from, std::uint32_t to);
     // Every chunk dealt to `slot` so far (a peer that joins again is offered them again).
     const ChunkSet& dealt(std::uint32_t slot) const { return dealt_[slot]; }
     // The slot whose share a chunk belongs to.
@@ -65,6 +72,7 @@ private:
     std::vector<std::deque<ChunkId>> undealt_;  // per slot, in chunk order
     std::vector<ChunkSet> dealt_;
     std::vector<std::uint32_t> open_sessions_;
+    std::vector<bool> released_;
 };
 
 }  // namespace chunkswarm

@@ -103,7 +103,8 @@ Result<Settings> read_settings(const json& object)
     CS_TRY(r.only_keys({"request_window", "owner_request_window", "retry_initial_ms", "retry_max_ms",
                         "owner_connect_timeout_s", "neighbor_connect_timeout_s", "summary_interval_ms",
                         "send_high_watermark", "send_budget", "request_timeout_s", "max_chunk_failures",
-                        "hello_timeout_s", "keep_chunk_files", "verify_joined_file", "early_trading"}));
+                        "hello_timeout_s", "keep_chunk_files", "verify_joined_file", "early_trading",
+                        "neighbor_gone_s", "give_up_s", "idle_exit_s"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.owner_request_window,
@@ -116,6 +117,9 @@ Result<Settings> read_settings(const json& object)
                   r.number<std::uint32_t>("neighbor_connect_timeout_s", 1, 86400, s.neighbor_connect_timeout_s));
     CS_TRY_ASSIGN(s.request_timeout_s, r.number<std::uint32_t>("request_timeout_s", 1, 3600, s.request_timeout_s));
     CS_TRY_ASSIGN(s.max_chunk_failures, r.number<std::uint32_t>("max_chunk_failures", 1, 100, s.max_chunk_failures));
+    CS_TRY_ASSIGN(s.neighbor_gone_s, r.number<std::uint32_t>("neighbor_gone_s", 1, 3600, s.neighbor_gone_s));
+    CS_TRY_ASSIGN(s.give_up_s, r.number<std::uint32_t>("give_up_s", 1, 86400, s.give_up_s));
+    CS_TRY_ASSIGN(s.idle_exit_s, r.number<std::uint32_t>("idle_exit_s", 1, 86400, s.idle_exit_s));
     CS_TRY_ASSIGN(s.hello_timeout_s, r.number<std::uint32_t>("hello_timeout_s", 1, 3600, s.hello_timeout_s));
     CS_TRY_ASSIGN(s.summary_interval_ms,
                   r.number<std::uint32_t>("summary_interval_ms", 10, 60000, s.summary_interval_ms));

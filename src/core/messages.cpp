@@ -34,6 +34,52 @@ Result<std::uint64_t> unsigned_field(const nlohmann::json& header, const char* n
     return *value;
 }
 
+Result<bool> optional_bool(const nlohmann::json& header, const char* name)
+{
+    auto it = header.find(name);
+    if (it == header.end()) return false;
+    if (!it->is_boolean()) return make_error(std::string("field \"") + name + "\" must be a boolean");
+    return it->get<bool>();
+}
+
+// At most a ring's worth of peer ids (the config allows as many peers as there are chunks, but
+// a route skips only the gone ones).
+constexpr std::size_t kMaxSkipped = 1024;
+
+Result<std::vector<std::uint32_t>> peer_id_list(const nlohmann::json& header, const char* name)
+{
+    std::vector<std::uint32_t> ids;
+    auto it = header.find(name);
+    if (it == header.end()) return ids;
+    if (!it->is_array() || it->size() > kMaxSkipped) {
+        return make_error(std::string("field \"") + name + "\" must be an array of at most " +
+                          std::to_string(kMaxSkipped) + " peer ids");
+    }
+    for (const auto& value : *it) {
+        auto id = as_unsigned(value);
+        if (!id || *id > UINT32_MAX) return make_error(std::string("field \"") + name + "\" holds a bad peer id");
+        ids.push_back(static_cast<std::uint32_t>(*id));
+    }
+    return ids;
+}
+
+Result<std::optional<Upstream>> upstream_field(const nlohmann::json& header)
+{
+    auto it = header.find("upstream");
+    if (it == header.end()) return std::optional<Upstream>{};
+    const char* bad = "field \"upstream\" must be {\"id\": N, \"host\": \"...\", \"port\": P}";
+    if (!it->is_object()) return make_error(bad);
+    auto id = it->contains("id") ? as_unsigned((*it)["id"]) : std::nullopt;
+    auto port = it->contains("port") ? as_unsigned((*it)["port"]) : std::nullopt;
+    auto host = it->find("host");
+    if (!id || *id > UINT32_MAX || !port || *port == 0 || *port > 65535 || host == it->end() || !host->is_string() ||
+        host->get_ref<const std::string&>().empty() || host->get_ref<const std::string&>().size() > 255) {
+        return make_error(bad);
+    }
+    return std::optional<Upstream>{
+        Upstream{static_cast<std::uint32_t>(*id), host->get<std::string>(), static_cast<std::uint16_t>(*port)}};
+}
+
 Result<ChunkId> chunk_id(const nlohmann::json& value, const Manifest& manifest)
 {
     auto id = as_unsigned(value);
@@ -100,7 +146,9 @@ Result<Message> parse_have_list(const Frame& frame, const Manifest* manifest)
     if (!manifest) return make_error("chunk ID list sent before the manifest");
     auto set = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
     if (!set) return set.error();
-    return Message{HaveList{std::move(set).value()}};
+    auto upstream = upstream_field(frame.header);
+    if (!upstream) return upstream.error();
+    return Message{HaveList{std::move(set).value(), std::move(upstream).value()}};
 }
 
 Result<Message> parse_chunk(Frame& frame, const Manifest* manifest)
@@ -152,15 +200,14 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         if (!id) return id.error();
         if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
         Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt, false};
-        if (auto rescue = frame.header.find("rescue"); rescue != frame.header.end()) {
-            if (!rescue->is_boolean()) return make_error("field \"rescue\" must be a boolean");
-            hello.rescue = rescue->get<bool>();
-        }
+        CS_TRY_ASSIGN(hello.rescue, optional_bool(frame.header, "rescue"));
         if (frame.header.contains("nonce")) {
             auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
             if (!nonce) return nonce.error();
             hello.nonce = nonce.value();
         }
+        CS_TRY_ASSIGN(hello.complete, optional_bool(frame.header, "complete"));
+        CS_TRY_ASSIGN(hello.skipped, peer_id_list(frame.header, "skipped"));
         return Message{hello};
     }
     if (type == "request" || type == "have" || type == "coming") {
@@ -206,6 +253,8 @@ struct Encoder {
         nlohmann::json header{{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}};
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
         if (m.rescue) header["rescue"] = true;
+        if (m.complete) header["complete"] = true;
+        if (!m.skipped.empty()) header["skipped"] = m.skipped;
         return make_frame(std::move(header));
     }
     OutFrame operator()(const Auth& m) const
@@ -217,7 +266,11 @@ struct Encoder {
     OutFrame operator()(const ManifestMsg& m) const { return encode_manifest(m.manifest); }
     OutFrame operator()(const HaveList& m) const
     {
-        return make_frame({{"type", "have_list"}, {"count", m.have.count()}}, m.have.bytes());
+        nlohmann::json header{{"type", "have_list"}, {"count", m.have.count()}};
+        if (m.upstream) {
+            header["upstream"] = {{"id", m.upstream->id}, {"host", m.upstream->host}, {"port", m.upstream->port}};
+        }
+        return make_frame(std::move(header), m.have.bytes());
     }
     OutFrame operator()(const Have& m) const { return make_frame({{"type", "have"}, {"ids", m.ids}}); }
     OutFrame operator()(const Coming& m) const { return make_frame({{"type", "coming"}, {"ids", m.ids}}); }

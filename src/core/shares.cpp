@@ -30,6 +30,12 @@ Result<std::uint32_t> SlotTable::slot_for(std::uint32_t peer_id)
     return slot;
 }
 
+std::optional<std::uint32_t> SlotTable::known_slot(std::uint32_t peer_id) const
+{
+    if (auto it = slot_of_.find(peer_id); it != slot_of_.end()) return it->second;
+    return std::nullopt;
+}
+
 std::optional<std::uint32_t> SlotTable::peer_in(std::uint32_t slot) const
 {
     for (const auto& [peer, s] : slot_of_)
@@ -45,7 +51,8 @@ bool SlotTable::mark_served(std::uint32_t peer_id)
 ShareDealer::ShareDealer(std::uint32_t slots, std::uint32_t chunk_count)
     : undealt_(slots),
       dealt_(slots, ChunkSet(chunk_count)),
-      open_sessions_(slots, 0)
+      open_sessions_(slots, 0),
+      released_(slots, false)
 {
     for (ChunkId id = 0; slots > 0 && id < chunk_count; ++id)
         undealt_[id % slots].push_back(id);
@@ -56,6 +63,18 @@ void ShareDealer::session_opened(std::uint32_t slot) { ++open_sessions_.at(slot)
 void ShareDealer::session_closed(std::uint32_t slot)
 {
     if (open_sessions_.at(slot) > 0) --open_sessions_[slot];
+}
+
+void ShareDealer::release(std::uint32_t slot) { released_.at(slot) = true; }
+
+std::vector<ChunkId> ShareDealer::take_over(std::uint32_t from, std::uint32_t to)
+{
+    std::deque<ChunkId>& rest = undealt_.at(from);
+    std::vector<ChunkId> ids(rest.begin(), rest.end());
+    rest.clear();
+    for (ChunkId id : ids)
+        dealt_.at(to).insert(id);
+    return ids;
 }
 
 std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count)
@@ -82,7 +101,7 @@ std::optional<std::uint32_t> ShareDealer::slowest_open_slot(std::uint32_t except
 {
     std::optional<std::uint32_t> slowest;
     for (std::uint32_t s = 0; s < slots(); ++s) {
-        if (s == except || open_sessions_[s] == 0 || undealt_[s].empty()) continue;
+        if (s == except || (open_sessions_[s] == 0 && !released_[s]) || undealt_[s].empty()) continue;
         if (!slowest || undealt_[s].size() > undealt_[*slowest].size()) slowest = s;
     }
     return slowest;

@@ -19,7 +19,11 @@ ChunkClient::~ChunkClient() { drop_connection("client shut down"); }
 
 std::uint64_t ChunkClient::now_ms() const { return uv_now(loop_); }
 
-void ChunkClient::start() { attempt(); }
+void ChunkClient::start()
+{
+    started_ms_ = now_ms();
+    attempt();
+}
 
 void ChunkClient::drop_connection(const std::string& reason)
 {
@@ -42,8 +46,31 @@ void ChunkClient::attempt()
     connection_->connect(address.value(), [this](int status) { on_connected(status); });
 }
 
+void ChunkClient::end_gone(const std::string& reason)
+{
+    end(make_error(options_.remote_label + " at " + options_.remote.to_string() + " " + reason, ErrorCode::peer_gone));
+}
+
+bool ChunkClient::gone_while_unreachable(const std::string& why)
+{
+    if (options_.gone_after_s == 0) return false;
+    const std::uint64_t now = now_ms();
+    if (lost_at_ms_ && now >= *lost_at_ms_ + std::uint64_t{options_.gone_after_s} * 1000) {
+        end_gone("has been unreachable for " + std::to_string(options_.gone_after_s) + " s after it had been up (" +
+                 why + ")");
+        return true;
+    }
+    if (!ever_connected_ && options_.never_up_gone_after_s != 0 &&
+        now >= started_ms_ + std::uint64_t{options_.never_up_gone_after_s} * 1000) {
+        end_gone("has not been reachable in " + std::to_string(options_.never_up_gone_after_s) + " s (" + why + ")");
+        return true;
+    }
+    return false;
+}
+
 void ChunkClient::retry_later(const std::string& why)
 {
+    if (gone_while_unreachable(why)) return;
     auto delay = backoff_.next_delay(now_ms());
     if (!delay) {
         end(make_error("could not reach " + options_.remote_label + " at " + options_.remote.to_string() + " within " +
@@ -70,13 +97,15 @@ void ChunkClient::on_connected(int status)
     backoff_.reset();
     reported_waiting_ = false;
     ever_connected_ = true;
+    lost_at_ms_.reset();
     log::event("connected", {{"to", options_.remote_label}}, "connected to {} at {}; asking for its chunk ID list",
                options_.remote_label, options_.remote.to_string());
     connection_->start_reading();
     awaiting_proof_ = !options_.secret.empty();
     std::optional<Nonce> nonce;
     if (awaiting_proof_) nonce = client_nonce_ = random_nonce();
-    connection_->send(Hello{options_.self_id, nonce, options_.rescue});
+    connection_->send(Hello{options_.self_id, nonce, options_.rescue, options_.skipped, options_.report_complete});
+    watch_for_stall();  // a paused process still accepts connections, but never answers
 }
 
 void ChunkClient::on_closed(const std::string& reason)
@@ -87,7 +116,11 @@ void ChunkClient::on_closed(const std::string& reason)
         end({});
         return;
     }
-    log::warn("lost the connection to {} ({}); reconnecting", options_.remote_label, reason);
+    if (!lost_at_ms_) lost_at_ms_ = now_ms();
+    log::warn("lost the connection to {} ({}); reconnecting{}", options_.remote_label, reason,
+              options_.gone_after_s ? " (it counts as gone if it cannot be reached for " +
+                                          std::to_string(options_.gone_after_s) + " s)"
+                                    : "");
     reconnect(reason);
 }
 
@@ -104,16 +137,28 @@ void ChunkClient::reconnect(const std::string& reason)
 // stops it first), so a neighbour that keeps announcing but never answers cannot hold it off.
 void ChunkClient::watch_for_stall()
 {
-    if (!planner_ || planner_->in_flight() == 0 || finishing_) {
+    const bool awaiting_list = connection_ && !have_list_;
+    // A peer owes only the chunks it holds: those requested ahead wait on its own upstream, which
+    // may itself be gone (it routes around that, and is not gone for it).
+    const bool gone_mode = options_.gone_after_s != 0;
+    const bool awaiting_chunks =
+        planner_ && (gone_mode ? planner_->answerable_in_flight() : planner_->in_flight()) > 0;
+    if (finishing_ || (!awaiting_chunks && !(awaiting_list && options_.gone_after_s))) {
         stall_timer_.stop();
         return;
     }
     if (stall_timer_.active()) return;
-    const std::uint32_t timeout_s = options_.settings.request_timeout_s;
-    stall_timer_.start(std::uint64_t{timeout_s} * 1000, [this, timeout_s] {
-        std::string reason = "no chunk for " + std::to_string(timeout_s) + " s with " +
-                             std::to_string(planner_->in_flight()) + " request(s) outstanding";
-        log::warn("{} from {}; reconnecting to ask again", reason, options_.remote_label);
+    const std::uint32_t timeout_s = gone_mode ? options_.gone_after_s : options_.settings.request_timeout_s;
+    stall_timer_.start(std::uint64_t{timeout_s} * 1000, [this, timeout_s, gone_mode] {
+        std::string reason = !have_list_ ? "did not answer hello for " + std::to_string(timeout_s) + " s"
+                                         : "sent no chunk for " + std::to_string(timeout_s) + " s with " +
+                                               std::to_string(planner_->answerable_in_flight()) +
+                                               " request(s) for chunks it holds outstanding";
+        if (gone_mode) {
+            end_gone(reason + " (paused, or its link is down)");
+            return;
+        }
+        log::warn("{} {}; reconnecting to ask again", options_.remote_label, reason);
         reconnect(reason);
     });
 }
@@ -211,6 +256,7 @@ void ChunkClient::handle(const HaveList& message)
                format_ids(message.have.ids()));
     planner_->on_remote_list(message.have);
     have_list_ = true;
+    if (message.upstream && hooks_.on_upstream) hooks_.on_upstream(*message.upstream);
     pump();
     check_finished();
 }

@@ -153,7 +153,10 @@ void ServerSession::on_closed(const std::string& reason)
     hello_timer_.close();
     log::debug("connection with {} closed: {}", label_, reason);
     if (!server_) return;
-    if (dealing()) server_->context_.dealing->closed(*peer_id_);
+    const ServerContext& context = server_->context_;
+    if (context.on_activity) context.on_activity();
+    if (dealing()) context.dealing->closed(hello_->peer_id);
+    if (admitted_ && context.on_session) context.on_session(*hello_, false);
     server_->forget(this);  // may destroy this session; nothing follows
 }
 
@@ -168,9 +171,10 @@ void ServerSession::on_frame(Frame frame)
         connection_->fail(message.error().message);
         return;
     }
+    if (context.on_activity) context.on_activity();
     bool hello = std::holds_alternative<Hello>(message.value());
     bool auth = std::holds_alternative<Auth>(message.value());
-    if (hello == peer_id_.has_value()) {
+    if (hello == hello_.has_value()) {
         connection_->fail(hello ? "hello sent twice" : "the first message must be hello");
         return;
     }
@@ -196,8 +200,7 @@ void ServerSession::on_frame(Frame frame)
 void ServerSession::handle(const Hello& hello)
 {
     const ServerContext& context = server_->context_;
-    peer_id_ = hello.peer_id;
-    rescue_ = hello.rescue;
+    hello_ = hello;
     label_ = "peer " + std::to_string(hello.peer_id);
     if (context.secret.empty()) {
         admit();
@@ -214,13 +217,13 @@ void ServerSession::handle(const Hello& hello)
     server_nonce_ = random_nonce();
     awaiting_proof_ = true;
     connection_->send(
-        Auth{server_nonce_, auth_proof(context.secret, "server", client_nonce_, server_nonce_, *peer_id_)});
+        Auth{server_nonce_, auth_proof(context.secret, "server", client_nonce_, server_nonce_, hello.peer_id)});
 }
 
 void ServerSession::handle(const Auth& auth)
 {
     const ServerContext& context = server_->context_;
-    Digest expected = auth_proof(context.secret, "client", server_nonce_, client_nonce_, *peer_id_);
+    Digest expected = auth_proof(context.secret, "client", server_nonce_, client_nonce_, hello_->peer_id);
     if (!proofs_equal(auth.proof, expected)) {
         log::warn("{} from {} failed the swarm secret check; closing the connection", label_,
                   connection_->remote_address());
@@ -235,7 +238,7 @@ void ServerSession::handle(const Auth& auth)
 // share slot. Then the manifest and the chunk ID list follow.
 void ServerSession::admit()
 {
-    auto offered = server_->context_.offered_for(*peer_id_, rescue_);
+    auto offered = server_->context_.offered_for(*hello_);
     if (!offered) {
         log::warn("refusing {} from {}: {}", label_, connection_->remote_address(), offered.error().message);
         connection_->fail(offered.error().message);
@@ -247,15 +250,16 @@ void ServerSession::admit()
     admitted_ = true;
     hello_timer_.stop();
     const ServerContext& context = server_->context_;
+    if (context.on_session) context.on_session(*hello_, true);
     if (dealing()) {
-        context.dealing->opened(*peer_id_);
+        context.dealing->opened(hello_->peer_id);
         dealt_unrequested_ = ChunkSet(context.manifest->chunk_count);
         // The first requests fill the client's window at once; the deal stays ahead of the rest.
         deal_up_to(context.settings.owner_request_window + deal_ahead(context.settings));
     }
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(server_->manifest_frame());
-    connection_->send(HaveList{offered_});
+    connection_->send(HaveList{offered_, context.upstream});
     log::event("list_sent", {{"to", label_}, {"count", offered_.count()}}, "sent chunk ID list to {}: {} chunk(s) [{}]",
                label_, offered_.count(), format_ids(offered_.ids()));
     announce_coming();
@@ -264,7 +268,7 @@ void ServerSession::admit()
 void ServerSession::announce()
 {
     if (!admitted_ || closed_) return;
-    auto now = server_->context_.offered_for(*peer_id_, rescue_);
+    auto now = server_->context_.offered_for(*hello_);
     if (!now) return;
     std::vector<ChunkId> fresh = now.value().minus(offered_);
     bool answered = false;
@@ -294,13 +298,16 @@ void ServerSession::announce_coming()
     }
 }
 
-bool ServerSession::dealing() const { return admitted_ && !rescue_ && server_ && server_->context_.dealing; }
+bool ServerSession::dealing() const
+{
+    return admitted_ && !hello_->rescue && !hello_->complete && server_ && server_->context_.dealing;
+}
 
 std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target)
 {
     const std::uint32_t have = dealt_unrequested_.count();
     if (have >= target) return {};
-    std::vector<ChunkId> ids = server_->context_.dealing->deal(*peer_id_, target - have);
+    std::vector<ChunkId> ids = server_->context_.dealing->deal(hello_->peer_id, target - have);
     for (ChunkId id : ids) {
         offered_.insert(id);
         dealt_unrequested_.insert(id);
@@ -357,7 +364,7 @@ void ServerSession::handle(const Done& done)
 {
     log::info("{} is done with this side ({})", label_,
               done.complete ? "it holds the whole file" : "it has all it wanted from here");
-    server_->context_.on_done(*peer_id_, done.complete);
+    server_->context_.on_done(*hello_, done.complete);
     // Closing here, after the client's FIN, is what lets the client finish without a reset.
     connection_->close_after_flush("the client is done");
 }

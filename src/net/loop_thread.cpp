@@ -27,6 +27,7 @@ LoopThread::~LoopThread()
 void LoopThread::start()
 {
     thread_ = std::thread([this] {
+        running_on_ = std::this_thread::get_id();
         uv_run(&loop_, UV_RUN_DEFAULT);
         std::lock_guard lock(mutex_);
         ended_ = true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "chunkswarm/chunk_store.hpp"
@@ -13,6 +14,7 @@
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/peer_roster.hpp"
 #include "chunkswarm/shares.hpp"
 
 namespace chunkswarm::owner {
@@ -57,7 +59,14 @@ Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& s
     return manifest;
 }
 
-// The listener's loop, its server and the share bookkeeping, alive for one run.
+// A peer's name in the owner's lines: its id, or its slot when no peer has joined in it.
+std::string slot_name(const SlotTable& slots, std::uint32_t slot)
+{
+    auto peer = slots.peer_in(slot);
+    return peer ? "peer " + std::to_string(*peer) : "slot " + std::to_string(slot) + " (no peer joined)";
+}
+
+// The listener's loop, its server, the share bookkeeping and the roster, alive for one run.
 class OwnerNode {
 public:
     explicit OwnerNode(const OwnerOptions& options)
@@ -66,11 +75,13 @@ public:
           slots_(options.peer_ids.empty() ? SlotTable::by_join_order(options.peer_count)
                                           : SlotTable::fixed(options.peer_ids))
     {
-        uv_loop_init(&loop_);
+        if (uv_loop_init(&loop_) != 0) throw std::runtime_error("cannot create the owner's event loop");
+        roster_timer_.emplace(&loop_);
     }
     ~OwnerNode()
     {
         server_.reset();
+        roster_timer_.reset();
         net::close_loop(&loop_);
     }
 
@@ -95,29 +106,34 @@ public:
         if (!manifest) return cli::fail("owner", manifest.error().message);
         manifest_ = std::move(manifest).value();
         dealer_.emplace(slots_.slots(), manifest_->chunk_count);
+        roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
         server_->set_manifest(&*manifest_);
+        // Checked once a second: an absent peer is given up on in whole seconds anyway.
+        roster_timer_->start(1000, [this] { review_roster(); }, 1000);
         uv_run(&loop_, UV_RUN_DEFAULT);
         return 0;
     }
 
 private:
+    std::uint64_t now_ms() { return uv_now(&loop_); }
+
     net::ServerContext context()
     {
         net::ServerContext context;
         context.store = &store_;
         context.settings = options_.settings;
         context.secret = options_.secret;
-        context.offered_for = [this](std::uint32_t peer_id, bool rescue) -> Result<ChunkSet> {
-            auto slot = slots_.slot_for(peer_id);
-            if (!slot) return slot.error();
-            if (rescue) {
-                log::info("peer {} asks for chunks its neighbour keeps sending damaged; offering it every chunk",
-                          peer_id);
-                return ChunkSet::all(manifest_->chunk_count);
+        context.offered_for = [this](const Hello& hello) { return offered_for(hello); };
+        context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };
+        context.on_session = [this](const Hello& hello, bool opened) {
+            auto slot = slots_.known_slot(hello.peer_id);
+            if (!slot) return;
+            if (opened) {
+                roster_->session_opened(*slot);
+            } else {
+                roster_->session_closed(*slot, now_ms());
             }
-            return dealer_->dealt(slot.value());
         };
-        context.on_done = [this](std::uint32_t peer_id, bool) { on_share_delivered(peer_id); };
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{
             .opened = [this](std::uint32_t peer_id) { dealer_->session_opened(slot_of(peer_id)); },
@@ -125,6 +141,43 @@ private:
             .closed = [this](std::uint32_t peer_id) { dealer_->session_closed(slot_of(peer_id)); },
         };
         return context;
+    }
+
+    Result<ChunkSet> offered_for(const Hello& hello)
+    {
+        auto slot = slots_.slot_for(hello.peer_id);
+        if (!slot) return slot.error();
+        if (hello.complete) return ChunkSet(manifest_->chunk_count);
+        if (hello.rescue && !hello.skipped.empty()) return rescue_for_gone(hello.peer_id, slot.value(), hello.skipped);
+        if (hello.rescue) {
+            log::info("peer {} asks for chunks no neighbour can give it; offering it every chunk", hello.peer_id);
+            return ChunkSet::all(manifest_->chunk_count);
+        }
+        return dealer_->dealt(slot.value());
+    }
+
+    // Only the gone peers held what they were dealt and had not passed on (each chunk is dealt once
+    // and travels downstream from there, through the peer that now routes around them), and
+    // nobody holds what they had not drawn yet: all of it is offered, and the rest dealt, to the
+    // peer in their place.
+    ChunkSet rescue_for_gone(std::uint32_t peer_id, std::uint32_t slot, const std::vector<std::uint32_t>& gone)
+    {
+        ChunkSet offered(manifest_->chunk_count);
+        std::string names;
+        for (std::uint32_t gone_id : gone) {
+            auto gone_slot = slots_.known_slot(gone_id);
+            names += (names.empty() ? "" : ", ") + ("peer " + std::to_string(gone_id));
+            if (!gone_slot || *gone_slot == slot) continue;
+            roster_->reported_gone(*gone_slot, now_ms());
+            for (ChunkId id : dealer_->take_over(*gone_slot, slot))
+                offered.insert(id);
+            for (ChunkId id : dealer_->dealt(*gone_slot).ids())
+                offered.insert(id);
+        }
+        log::warn("peer {} routes around {} (gone); offering it the {} chunk(s) dealt to them, which may exist "
+                  "nowhere else",
+                  peer_id, names, offered.count());
+        return offered;
     }
 
     // Only called for peers already admitted, so the slot exists.
@@ -137,24 +190,60 @@ private:
         for (ChunkId id : ids) {
             const std::uint32_t home = dealer_->home_slot(id);
             if (home == slot || !takeovers_logged_.insert({slot, home}).second) continue;
-            auto behind = slots_.peer_in(home);
             log::info(
                 "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "
                 "behind",
-                peer_id, behind ? "peer " + std::to_string(*behind) : "slot " + std::to_string(home));
+                peer_id, slot_name(slots_, home));
         }
         return ids;
     }
 
-    void on_share_delivered(std::uint32_t peer_id)
+    void on_done(const Hello& hello, bool complete)
     {
-        if (!slots_.mark_served(peer_id)) return;
-        log::event("peer_served", {{"peer", peer_id}, {"served", slots_.served_count()}},
-                   "peer {} holds its share; {} of {} peers served", peer_id, slots_.served_count(), slots_.slots());
-        if (slots_.all_served() && !options_.linger) {
-            log::info("every share is delivered, so every chunk is in the swarm; the owner exits");
-            server_->close();
+        auto slot = slots_.known_slot(hello.peer_id);
+        if (!slot) return;
+        if (complete) {
+            if (!roster_->is_complete(*slot)) {
+                roster_->complete(*slot);
+                log::event("peer_complete", {{"peer", hello.peer_id}, {"complete", roster_->complete_count()}},
+                           "peer {} holds the whole file; {} of {} peers complete", hello.peer_id,
+                           roster_->complete_count(), slots_.slots());
+            }
         }
+        if (!hello.rescue && !hello.complete && slots_.mark_served(hello.peer_id)) {
+            roster_->share_held(*slot);
+            log::event("peer_served", {{"peer", hello.peer_id}, {"served", slots_.served_count()}},
+                       "peer {} holds its share; {} of {} peers served", hello.peer_id, slots_.served_count(),
+                       slots_.slots());
+        }
+        leave_if_finished();
+    }
+
+    void review_roster()
+    {
+        for (std::uint32_t slot : roster_->give_up_due(now_ms())) {
+            dealer_->release(slot);
+            ++given_up_count_;
+            const std::string name = slot_name(slots_, slot);
+            log::event("peer_given_up", {{"peer", name}},
+                       "gave up on {}: absent for {} s; what it had not drawn of its share goes to the others", name,
+                       options_.settings.give_up_s);
+        }
+        leave_if_finished();
+    }
+
+    void leave_if_finished()
+    {
+        if (!roster_->finished() || options_.linger || leaving_) return;
+        leaving_ = true;
+        std::string given_up;
+        for (std::uint32_t slot = 0; slot < slots_.slots(); ++slot)
+            if (roster_->is_given_up(slot)) given_up += (given_up.empty() ? "" : ", ") + slot_name(slots_, slot);
+        log::event("swarm_whole", {{"complete", roster_->complete_count()}, {"given_up", given_up_count_}},
+                   "{} of {} peers hold the whole file{}; the owner exits", roster_->complete_count(), slots_.slots(),
+                   given_up.empty() ? "" : "; given up on: " + given_up);
+        roster_timer_->close();
+        server_->close();
     }
 
     const OwnerOptions& options_;
@@ -162,9 +251,13 @@ private:
     SlotTable slots_;
     std::optional<Manifest> manifest_;
     std::optional<ShareDealer> dealer_;
+    std::optional<PeerRoster> roster_;
+    std::int64_t given_up_count_ = 0;
+    bool leaving_ = false;
     // (drawing slot, slot behind): each takeover is logged once.
     std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_logged_;
     uv_loop_t loop_{};
+    std::optional<net::Timer> roster_timer_;
     std::unique_ptr<net::ChunkServer> server_;
 };
 

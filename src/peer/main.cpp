@@ -32,13 +32,11 @@ Result<peer::PeerOptions> from_config(const Flags& flags)
     if (!config) return config.error();
     const PeerConfig* self = config->find_peer(*flags.id);
     if (!self) return make_error("peer id " + std::to_string(*flags.id) + " is not in " + flags.config);
-    const PeerConfig* download = config->find_peer(self->download_neighbor);
     peer::PeerOptions options;
     options.id = self->id;
     options.owner = config->owner;
     options.listen = self->endpoint;
-    options.download_neighbor = download->endpoint;
-    options.download_label = "peer " + std::to_string(download->id);
+    options.upstream = upstream_ring(config.value(), self->id);
     if (const PeerConfig* up = config->upload_neighbor_of(self->id)) options.upload_neighbor = up->id;
     options.data_dir = config->peer_data_dir(*self);
     options.settings = config->settings;
@@ -59,8 +57,8 @@ Result<peer::PeerOptions> from_flags(const Flags& flags)
     options.id = flags.id.value_or(flags.port);
     options.owner = Endpoint{flags.owner_host, flags.owner_port};
     options.listen = Endpoint{"0.0.0.0", flags.port};
-    options.download_neighbor = Endpoint{flags.download_host, flags.download_port};
-    options.download_label = "peer " + std::to_string(flags.download_port);
+    // A peer is known by its port unless given an --id, so that is the neighbour's id too.
+    options.upstream = {PeerRef{flags.download_port, Endpoint{flags.download_host, flags.download_port}}};
     options.data_dir = "data/peer-" + std::to_string(options.id);
     return options;
 }
@@ -76,7 +74,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
-    for (const std::string* host : {&options->owner.host, &options->listen.host, &options->download_neighbor.host}) {
+    for (const std::string* host : {&options->owner.host, &options->listen.host, &options->upstream[0].endpoint.host}) {
         CS_TRY(check_host(*host));
     }
     return options;

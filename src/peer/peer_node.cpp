@@ -3,11 +3,13 @@
 #include <uv.h>
 
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <mutex>
 
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/downstream_watch.hpp"
 #include "chunkswarm/file_assembler.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
@@ -15,6 +17,7 @@
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/summary_file.hpp"
+#include "chunkswarm/upstream_route.hpp"
 #include "shared_inventory.hpp"
 
 namespace chunkswarm::peer {
@@ -27,7 +30,9 @@ public:
     explicit PeerNode(const PeerOptions& options)
         : options_(options),
           store_(options.data_dir),
-          name_("peer " + std::to_string(options.id))
+          name_("peer " + std::to_string(options.id)),
+          watch_(options.upload_neighbor, std::uint64_t{options.settings.idle_exit_s} * 1000),
+          route_(options.id, options.upstream)
     {
     }
 
@@ -53,7 +58,16 @@ private:
     net::ClientHooks neighbor_hooks();
     net::ServerContext upload_context();
 
-    // Download loop.
+    // Download loop: whom it downloads from, and what happens when that peer is gone.
+    void start_downloading();
+    void connect_upstream();
+    void reroute(const std::string& reason);
+    void start_gone_rescue(const std::vector<std::uint32_t>& gone);
+    void watch_progress();
+    void on_complete();
+    void report_complete();
+    void end_download();
+    std::string upstream_label() const { return route_.current() ? route_.current()->label() : "owner"; }
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
     void expect(const std::vector<ChunkId>& ids);
     void announce_soon();
@@ -65,8 +79,10 @@ private:
     void start_rescue();
     void on_rescue_end(const Result<void>& result);
     // Upload loop.
-    void on_upload_done(std::uint32_t peer_id, bool complete);
-    void stop_uploading_if_finished();
+    void on_upload_done(const Hello& hello, bool complete);
+    void on_self_complete();
+    void leave_if_no_one_needs_this();
+    std::optional<Upstream> told_upstream() const;
 
     void record_failure(const Error& error);
     // `from_owner`: the owner may replace a manifest resumed from disk; a neighbour may not.
@@ -87,6 +103,8 @@ private:
     bool trading_ = false;
 
     std::atomic<bool> announce_pending_{false};
+    // Written by the upload loop before it ends; read after both threads are joined.
+    std::string exit_reason_;
     std::mutex failure_mutex_;
     std::optional<Error> failure_;  // guarded by failure_mutex_
 
@@ -96,10 +114,23 @@ private:
 
     // Upload loop only.
     std::unique_ptr<net::ChunkServer> server_;
-    bool self_complete_ = false;
-    bool neighbor_complete_ = false;
-    // Download loop only.
+    DownstreamWatch watch_;
+    std::unique_ptr<net::Timer> exit_timer_;
+    // Download loop only (set up on the main thread before that loop starts).
+    UpstreamRoute route_;
+    // The owner's address did not answer during bootstrap: do not wait for it again to report.
+    bool owner_unreachable_ = false;
     std::unique_ptr<net::ChunkClient> neighbor_;
+    // The owner, serving what only the gone peers held (routing around them).
+    std::unique_ptr<net::ChunkClient> gone_rescue_;
+    // The owner, told this peer holds the whole file.
+    std::unique_ptr<net::ChunkClient> report_;
+    // No chunk stored for give_up_s: the owner becomes the upstream, or the peer gives up.
+    std::unique_ptr<net::Timer> progress_timer_;
+    std::uint64_t last_progress_ms_ = 0;
+    std::uint32_t last_progress_count_ = 0;
+    std::uint32_t stalls_ = 0;
+    bool downloading_from_owner_ = false;
     // Chunks the download neighbour kept sending damaged, fetched from the owner instead.
     std::unique_ptr<net::ChunkClient> rescue_;
     ChunkSet rescue_wanted_;
@@ -126,8 +157,8 @@ int PeerNode::run()
     trade();
     std::lock_guard failure_lock(failure_mutex_);
     if (failure_) return cli::fail(name_, failure_->message);
-    log::event("finished", {}, "finished: holds {} and its upload neighbour is complete; exiting",
-               destination().string());
+    // Both loops have ended (joined), so the upload side's reason is settled.
+    log::event("finished", {}, "finished: holds {}, and {}; exiting", destination().string(), exit_reason_);
     return 0;
 }
 
@@ -272,6 +303,7 @@ Result<void> PeerNode::bootstrap()
     }
     net::close_loop(&loop);
     if (!outcome && resumed && !reached_owner) {
+        owner_unreachable_ = true;
         log::warn("{}; going on with the {} chunk(s) on disk and the neighbours", outcome.error().message,
                   inventory_.snapshot().count());
         return {};
@@ -359,12 +391,12 @@ void PeerNode::start_trading()
 {
     trading_ = true;
     server_->set_manifest(&*manifest_);
+    exit_timer_ = std::make_unique<net::Timer>(upload_thread_.loop());
     summary_timer_ = std::make_unique<net::Timer>(download_thread_.loop());
-    net::ClientOptions client_options = client_options_for(options_.download_neighbor, options_.download_label,
-                                                           options_.settings.neighbor_connect_timeout_s);
-    neighbor_ =
-        std::make_unique<net::ChunkClient>(download_thread_.loop(), std::move(client_options), neighbor_hooks());
-    neighbor_->start();
+    progress_timer_ = std::make_unique<net::Timer>(download_thread_.loop());
+    // Running before the thread starts, it also keeps the download loop alive for the task below.
+    progress_timer_->start(1000, [this] { watch_progress(); }, 1000);
+    download_thread_.post([this] { start_downloading(); });
     upload_thread_.start();
     download_thread_.start();
 }
@@ -374,6 +406,175 @@ void PeerNode::trade()
     if (!trading_) start_trading();
     download_thread_.join();
     upload_thread_.join();
+}
+
+// What happens when a download neighbour dies, in one place: the client to it ends with
+// ErrorCode::peer_gone (unreachable, or silent while it owes chunks, for neighbor_gone_s), and the
+// peer downloads from the next peer upstream instead (the gone one's own download neighbour, as
+// the config says or that peer told), asking the owner at once for what only the gone peers held.
+// With no peer upstream left, the owner is the upstream; without the owner either, the peer exits
+// non-zero naming what it lacks.
+void PeerNode::start_downloading()
+{
+    assert(download_thread_.is_current());
+    if (inventory_.snapshot().full()) {
+        // Resumed whole: nothing to fetch, only the join (if not done yet) and the report.
+        if (auto finished = finish_file(); !finished) {
+            record_failure(finished.error());
+            upload_thread_.post([this] { server_->close(); });
+            end_download();
+            return;
+        }
+        on_complete();
+        return;
+    }
+    connect_upstream();
+}
+
+void PeerNode::connect_upstream()
+{
+    assert(download_thread_.is_current());
+    const PeerRef* upstream = route_.current();
+    net::ClientOptions client_options;
+    if (upstream) {
+        const Settings& s = options_.settings;
+        client_options = client_options_for(upstream->endpoint, upstream->label(), s.neighbor_connect_timeout_s);
+        client_options.gone_after_s = s.neighbor_gone_s;
+        // Neighbours start one at a time, so the first is waited for longer than a detour.
+        client_options.never_up_gone_after_s = route_.at_first() ? s.give_up_s : s.neighbor_gone_s;
+        client_options.skipped = route_.skipped();
+    } else {
+        client_options = owner_client_options(2 * kResumedOwnerWaitS);
+        client_options.rescue = true;
+        downloading_from_owner_ = true;
+    }
+    neighbor_ =
+        std::make_unique<net::ChunkClient>(download_thread_.loop(), std::move(client_options), neighbor_hooks());
+    neighbor_->start();
+}
+
+void PeerNode::reroute(const std::string& reason)
+{
+    assert(download_thread_.is_current());
+    neighbor_.reset();
+    const PeerRef* next = route_.skip();
+    std::vector<std::uint32_t> gone = route_.skipped();
+    log::event("rerouted", {{"gone", gone.empty() ? "" : "peer " + std::to_string(gone.back())}, {"to", upstream_label()}},
+               "{}; it counts as gone: downloading from {} instead, and asking the owner for what only the gone "
+               "peer(s) held",
+               reason, next ? next->label() + " (the next peer upstream)" : "the owner (no peer upstream is left)");
+    start_gone_rescue(gone);
+    connect_upstream();
+}
+
+void PeerNode::start_gone_rescue(const std::vector<std::uint32_t>& gone)
+{
+    net::ClientOptions client_options = owner_client_options(kResumedOwnerWaitS);
+    client_options.rescue = true;
+    client_options.skipped = gone;
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return adopt_manifest(m, /*from_owner=*/true); };
+    hooks.local_chunks = [this] { return inventory_.snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_chunk(id, bytes));
+        if (neighbor_) neighbor_->note_stored_elsewhere(id);
+        return {};
+    };
+    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
+    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+    hooks.on_end = [this](const Result<void>& result) {
+        if (!result) {
+            log::warn("the owner cannot give what only the gone peer(s) held ({}); the peer goes on with the "
+                      "others, and gives up if those chunks never come",
+                      result.error().message);
+        }
+        download_thread_.post([this] { gone_rescue_.reset(); });
+    };
+    gone_rescue_ = std::make_unique<net::ChunkClient>(download_thread_.loop(), client_options, std::move(hooks));
+    gone_rescue_->start();
+}
+
+// Once a second. A peer that has stored nothing for give_up_s while on a detour goes back to its
+// download neighbour (it may be back, holding what nobody else has); stalled again, or stalled
+// with its own neighbour, it asks the owner for everything it lacks, and gives up (naming what it
+// lacks) if the owner cannot help either.
+void PeerNode::watch_progress()
+{
+    const std::uint64_t now = uv_now(download_thread_.loop());
+    const std::uint32_t count = inventory_.snapshot().count();
+    if (count != last_progress_count_ || last_progress_ms_ == 0) {
+        last_progress_count_ = count;
+        last_progress_ms_ = now;
+        stalls_ = 0;
+        return;
+    }
+    if (!neighbor_ || downloading_from_owner_) return;  // the owner client ends the peer if the owner is gone
+    if (now < last_progress_ms_ + std::uint64_t{options_.settings.give_up_s} * 1000) return;
+    last_progress_ms_ = now;
+    neighbor_.reset();
+    if (++stalls_ == 1 && !route_.at_first()) {
+        route_.restart();
+        log::warn("no chunk has arrived for {} s; trying {} again, as it may be back", options_.settings.give_up_s,
+                  upstream_label());
+    } else {
+        while (route_.current())
+            (void)route_.skip();
+        log::warn("no chunk has arrived for {} s; fetching what is missing from the owner",
+                  options_.settings.give_up_s);
+    }
+    connect_upstream();
+}
+
+void PeerNode::on_complete()
+{
+    assert(download_thread_.is_current());
+    upload_thread_.post([this] { on_self_complete(); });
+    // Downloading from the owner, the peer's "done" has already told it.
+    if (owner_unreachable_ || downloading_from_owner_) {
+        end_download();
+        return;
+    }
+    report_complete();
+}
+
+// The owner stays until every peer is complete or given up on; this tells it one more is.
+void PeerNode::report_complete()
+{
+    net::ClientOptions client_options = owner_client_options(kResumedOwnerWaitS);
+    client_options.report_complete = true;
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) -> Result<void> {
+        if (!(m == *manifest_)) return make_error("the owner now distributes another file");
+        return {};
+    };
+    hooks.local_chunks = [this] { return inventory_.snapshot(); };
+    hooks.store_chunk = [](ChunkId, std::span<const std::uint8_t>) -> Result<void> { return {}; };
+    hooks.is_finished = [](const RequestPlanner&) { return true; };
+    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+    hooks.on_end = [this](const Result<void>& result) {
+        if (result) {
+            log::info("told the owner this peer holds the whole file");
+        } else {
+            log::info("could not tell the owner this peer is complete ({}); it has probably left",
+                      result.error().message);
+        }
+        download_thread_.post([this] { end_download(); });
+    };
+    report_ = std::make_unique<net::ChunkClient>(download_thread_.loop(), client_options, std::move(hooks));
+    report_->start();
+}
+
+// Closes what keeps the download loop running; the loop (and its thread) ends after that.
+void PeerNode::end_download()
+{
+    assert(download_thread_.is_current());
+    summary_timer_->close();
+    progress_timer_->close();
+    neighbor_.reset();
+    gone_rescue_.reset();
+    rescue_.reset();
+    report_.reset();
 }
 
 net::ClientHooks PeerNode::neighbor_hooks()
@@ -386,8 +587,18 @@ net::ClientHooks PeerNode::neighbor_hooks()
     hooks.requested_elsewhere = [this](ChunkId id) { return inventory_.is_coming(id); };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
     hooks.on_finished = [this](const RequestPlanner&) { return finish_file(); };
-    hooks.on_end = [this](const Result<void>& result) { on_download_end(result); };
+    hooks.on_end = [this](const Result<void>& result) {
+        // The client is still on the stack here; what follows replaces or destroys it.
+        download_thread_.post([this, result] { on_download_end(result); });
+    };
     hooks.on_chunk_given_up = [this](ChunkId id) { request_rescue(id); };
+    hooks.on_upstream = [this](const Upstream& next) {
+        const PeerRef* current = route_.current();
+        if (current && route_.learn(current->id, PeerRef{next.id, Endpoint{next.host, next.port}})) {
+            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone",
+                       current->label(), next.id, next.host, next.port, current->label());
+        }
+    };
     return hooks;
 }
 
@@ -399,10 +610,19 @@ net::ServerContext PeerNode::upload_context()
     context.store = &store_;
     context.settings = options_.settings;
     context.secret = options_.secret;
-    context.offered_for = [this](std::uint32_t, bool) -> Result<ChunkSet> { return inventory_.snapshot(); };
+    context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return inventory_.snapshot(); };
     context.coming = [this] { return inventory_.coming(); };
-    context.on_done = [this](std::uint32_t peer_id, bool complete) { on_upload_done(peer_id, complete); };
+    context.on_done = [this](const Hello& hello, bool complete) { on_upload_done(hello, complete); };
+    context.on_activity = [this] { watch_.on_activity(uv_now(upload_thread_.loop())); };
+    context.upstream = told_upstream();
     return context;
+}
+
+std::optional<Upstream> PeerNode::told_upstream() const
+{
+    if (options_.upstream.empty()) return std::nullopt;
+    const PeerRef& first = options_.upstream.front();
+    return Upstream{first.id, first.endpoint.host, first.endpoint.port};
 }
 
 Result<void> PeerNode::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
@@ -477,17 +697,29 @@ Result<void> PeerNode::finish_file()
 
 void PeerNode::on_download_end(const Result<void>& result)
 {
-    summary_timer_->close();
-    if (!result) record_failure(result.error());
-    bool ok = result.ok();
-    upload_thread_.post([this, ok] {
-        if (!ok) {
-            server_->close();
-            return;
-        }
-        self_complete_ = true;
-        stop_uploading_if_finished();
+    assert(download_thread_.is_current());
+    if (!result && result.error().code == ErrorCode::peer_gone) {
+        reroute(result.error().message);
+        return;
+    }
+    if (result) {
+        on_complete();
+        return;
+    }
+    Error error = result.error();
+    if (downloading_from_owner_) {
+        ChunkSet missing = ChunkSet::all(manifest_->chunk_count);
+        for (ChunkId id : inventory_.snapshot().ids())
+            missing.erase(id);
+        error.message = "no peer upstream is left and the owner cannot help (" + error.message + "); lacking " +
+                        std::to_string(missing.count()) + " chunk(s) [" + format_ids(missing.ids()) + "]";
+    }
+    record_failure(error);
+    upload_thread_.post([this] {
+        exit_timer_->close();
+        server_->close();
     });
+    end_download();
 }
 
 void PeerNode::request_rescue(ChunkId id)
@@ -502,7 +734,7 @@ void PeerNode::request_rescue(ChunkId id)
 void PeerNode::start_rescue()
 {
     log::info("fetching chunk(s) [{}] from the owner, as {} keeps sending them damaged",
-              format_ids(rescue_wanted_.ids()), options_.download_label);
+              format_ids(rescue_wanted_.ids()), upstream_label());
     net::ClientOptions client_options = owner_client_options(kResumedOwnerWaitS);
     client_options.rescue = true;
     net::ClientHooks hooks;
@@ -533,25 +765,46 @@ void PeerNode::on_rescue_end(const Result<void>& result)
         rescue_.reset();
         if (!result) {
             std::string reason =
-                "chunk(s) [" + format_ids(rescue_wanted_.ids()) + "] cannot be had: " + options_.download_label +
+                "chunk(s) [" + format_ids(rescue_wanted_.ids()) + "] cannot be had: " + upstream_label() +
                 " keeps sending them damaged, and the owner could not help (" + result.error().message + ")";
-            neighbor_->abort(reason);
+            if (neighbor_) neighbor_->abort(reason);
             return;
         }
         if (!rescue_wanted_.empty()) start_rescue();
     });
 }
 
-void PeerNode::on_upload_done(std::uint32_t peer_id, bool complete)
+void PeerNode::on_upload_done(const Hello& hello, bool complete)
 {
-    if (!complete || (options_.upload_neighbor && *options_.upload_neighbor != peer_id)) return;
-    neighbor_complete_ = true;
-    stop_uploading_if_finished();
+    assert(upload_thread_.is_current());
+    if (!complete) return;
+    watch_.on_client_complete(hello.peer_id, hello.skipped);
+    leave_if_no_one_needs_this();
 }
 
-void PeerNode::stop_uploading_if_finished()
+void PeerNode::on_self_complete()
 {
-    if (self_complete_ && neighbor_complete_) server_->close();
+    assert(upload_thread_.is_current());
+    watch_.on_self_complete(uv_now(upload_thread_.loop()));
+    exit_timer_->start(1000, [this] { leave_if_no_one_needs_this(); }, 1000);
+    leave_if_no_one_needs_this();
+}
+
+// A complete peer stays while a live peer downstream may still need it.
+void PeerNode::leave_if_no_one_needs_this()
+{
+    switch (watch_.verdict(uv_now(upload_thread_.loop()))) {
+        case DownstreamWatch::Verdict::stay: return;
+        case DownstreamWatch::Verdict::downstream_complete:
+            exit_reason_ = "its downstream holds it too";
+            break;
+        case DownstreamWatch::Verdict::idle:
+            exit_reason_ = "no peer downstream has asked it for anything in " +
+                           std::to_string(options_.settings.idle_exit_s) + " s";
+            break;
+    }
+    exit_timer_->close();
+    server_->close();
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/upstream_route.hpp"
 
 namespace chunkswarm::peer {
 
@@ -15,8 +17,10 @@ struct PeerOptions {
     std::uint32_t id = 0;
     Endpoint owner;
     Endpoint listen;
-    Endpoint download_neighbor;
-    std::string download_label;  // "peer 2"
+    // The download neighbour first, then its own download neighbour and so on round the ring, as
+    // far as known (the whole ring from a config; in the plain form only the first, and the
+    // rest is learnt from the peers themselves).
+    std::vector<PeerRef> upstream;
     // The peer whose "complete" lets this one exit; unknown in the plain form, where any will do.
     std::optional<std::uint32_t> upload_neighbor;
     std::filesystem::path data_dir;

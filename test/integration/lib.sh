@@ -46,7 +46,9 @@ ring_config() {
     {
         printf '{\n  "owner": { "host": "127.0.0.1", "port": %s },\n' "$owner_port"
         printf '  "chunk_size": %s,\n  "data_dir": "%s/data",\n' "$chunk_size" "$WORK"
-        printf '  "settings": { "owner_connect_timeout_s": 60, "neighbor_connect_timeout_s": 60 },\n'
+        # Short failure timeouts, so tests of a gone peer take seconds; long enough for a slow machine.
+        printf '  "settings": { "owner_connect_timeout_s": 60, "neighbor_connect_timeout_s": 60,\n'
+        printf '                "neighbor_gone_s": 3, "give_up_s": 10, "idle_exit_s": 6 },\n'
         printf '  "peers": [\n'
         for ((i = 1; i <= n; i++)); do
             ((i == 1)) || printf ',\n'

@@ -28,15 +28,18 @@ wait_ok peer1 peer2 peer3b peer4 peer5 owner
 check_file input.bin data/peer-{1..5}/input.bin
 echo "ok: peer 3 resumed with the owner up"
 
-# 2. After the owner has left. Peer 1 is frozen once it has its share, so peer 2 cannot finish;
-#    the owner, with every share delivered, exits; then peer 2 is killed and restarted.
+# 2. After the owner has gone. Peer 1 is frozen once it has its share, so nobody else can finish;
+#    the owner is killed once every share is delivered; then peer 2 is killed and restarted.
+#    Peer 1's share exists nowhere else, so the others, routing around the frozen peer 1 and the
+#    restarting peer 2, must go back to them once they are back.
 rm -rf data ./*.log
 start owner2 "$OWNER_BIN" --config ring.json --file input.bin
 start peer1 "$PEER_BIN" --config ring.json --id 1
 wait_for_line peer1.log "holds its share"
 kill -STOP "$(program_pid peer1)"
 for id in 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
-wait_ok owner2
+wait_for_line owner2.log "5 of 5 peers served"
+crash owner2
 crash peer2
 start peer2b "$PEER_BIN" --config ring.json --id 2
 wait_for_line peer2b.log "going on with the"

@@ -39,8 +39,8 @@ struct Swarmlet {
         net::ServerContext c;
         c.manifest = &manifest;
         c.store = &server_store;
-        c.offered_for = [this](std::uint32_t, bool) -> Result<ChunkSet> { return ChunkSet::all(manifest.chunk_count); };
-        c.on_done = [&](std::uint32_t, bool complete) {
+        c.offered_for = [this](const Hello&) -> Result<ChunkSet> { return ChunkSet::all(manifest.chunk_count); };
+        c.on_done = [&](const Hello&, bool complete) {
             ++done_calls;
             done_complete = complete;
         };
@@ -152,7 +152,7 @@ TEST_CASE("a request for a chunk on its way to the server waits there and is ans
     std::vector<ChunkId> requested_ahead;
     {
         net::ServerContext context = s.context(done_calls, done_complete);
-        context.offered_for = [&](std::uint32_t, bool) -> Result<ChunkSet> { return held; };
+        context.offered_for = [&](const Hello&) -> Result<ChunkSet> { return held; };
         context.coming = [&] {
             ChunkSet coming = ChunkSet::all(count);
             for (ChunkId id : held.ids())

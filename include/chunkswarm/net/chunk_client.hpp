@@ -28,8 +28,19 @@ struct ClientOptions {
     std::uint32_t connect_timeout_s = 60;
     Settings settings;
     std::uint64_t seed = 0;
-    // Ask for every chunk the server has, not just a share (a rescue from the owner).
+    // Ask for every chunk the server has, not just a share (a rescue from the owner); with
+    // `skipped`, for what those gone peers were dealt.
     bool rescue = false;
+    // Gone peers routed around: this client downloads from the remote in their place.
+    std::vector<std::uint32_t> skipped;
+    // Only tell the owner this peer holds the whole file.
+    bool report_complete = false;
+    // Non-zero: the remote is a peer, and counts as gone (the client ends with ErrorCode::peer_gone)
+    // once unreachable this long after it had been up, or silent this long while it owes an
+    // answer (hello, or requested chunks).
+    std::uint32_t gone_after_s = 0;
+    // With gone_after_s: a remote never reached in this long counts as gone too.
+    std::uint32_t never_up_gone_after_s = 0;
     // When not empty, the server must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
 };
@@ -53,6 +64,8 @@ struct ClientHooks {
     // this remote, and whoever runs the client fetches it elsewhere. Without this hook, that ends
     // the client with an error.
     std::function<void(ChunkId)> on_chunk_given_up;
+    // Optional: the remote (a peer) said whom it downloads from.
+    std::function<void(const Upstream&)> on_upstream;
     // Whether nothing more is wanted from this remote.
     std::function<bool(const RequestPlanner&)> is_finished;
     // Runs once finished, before "done" is sent (join the file, write the summary).
@@ -97,6 +110,9 @@ private:
     // Drops the connection and tries again later, with nothing in flight.
     void reconnect(const std::string& reason);
     void watch_for_stall();
+    // With gone detection, ends the client if the remote has been out of reach long enough.
+    bool gone_while_unreachable(const std::string& why);
+    void end_gone(const std::string& reason);
     std::uint64_t now_ms() const;
 
     uv_loop_t* loop_;
@@ -114,6 +130,8 @@ private:
     bool reported_waiting_ = false;
     bool ever_connected_ = false;
     bool awaiting_proof_ = false;
+    std::uint64_t started_ms_ = 0;
+    std::optional<std::uint64_t> lost_at_ms_;  // when the connection was lost after being up
     Nonce client_nonce_{};
 };
 

@@ -26,14 +26,20 @@ struct ServerContext {
     Settings settings;
     // When not empty, every client must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
-    // The chunks offered to this client (owner: its share, or everything for a rescue; peer: what it
-    // holds now).
-    std::function<Result<ChunkSet>(std::uint32_t peer_id, bool rescue)> offered_for;
+    // The chunks offered to this client (owner: its share, or what a rescue asks for; peer: what
+    // it holds now). An error refuses the client.
+    std::function<Result<ChunkSet>(const Hello& hello)> offered_for;
     // Peer only (optional): chunks this side has requested and does not hold yet. They are
     // announced with `coming`, and a client's request for one waits here until it is held.
     std::function<ChunkSet()> coming;
     // The client said done; `complete` means it holds the whole file.
-    std::function<void(std::uint32_t peer_id, bool complete)> on_done;
+    std::function<void(const Hello& hello, bool complete)> on_done;
+    // Optional: an admitted client's session opened (true) or closed (false).
+    std::function<void(const Hello& hello, bool opened)> on_session;
+    // Optional: any frame from any client, or a connection opening or closing (a sign of life).
+    std::function<void()> on_activity;
+    // Peer only: whom this side downloads from, told to every client in its chunk ID list.
+    std::optional<Upstream> upstream;
     // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
     // offered_for() lists. `opened` and `closed` bracket an admitted session that is not a rescue;
     // `deal` returns up to `count` chunks more for that client (none when nothing is left).
@@ -116,7 +122,7 @@ private:
     // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
     // returns the new ones (already added to what is offered).
     std::vector<ChunkId> deal_up_to(std::uint32_t target);
-    // Whether the owner deals to this session: admitted, and not a rescue.
+    // Whether the owner deals to this session: admitted, and neither a rescue nor a report.
     bool dealing() const;
     std::size_t held_bytes() const;
 
@@ -124,11 +130,10 @@ private:
     std::shared_ptr<TcpConnection> connection_;
     Timer hello_timer_;
     std::string label_;
-    std::optional<std::uint32_t> peer_id_;
+    std::optional<Hello> hello_;
     ChunkSet offered_;
     bool awaiting_proof_ = false;
     bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
-    bool rescue_ = false;
     // Dealt in this session and not requested yet (owner only).
     ChunkSet dealt_unrequested_;
     Nonce client_nonce_{};

@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,8 @@ public:
     // Thread-safe. Runs `task` on the loop thread; dropped if the loop has already ended.
     void post(std::function<void()> task);
     const std::string& name() const { return name_; }
+    // Whether the caller runs on this loop's thread (for asserting which thread a hook runs on).
+    bool is_current() const { return std::this_thread::get_id() == running_on_.load(); }
 
 private:
     void drain();
@@ -40,6 +43,8 @@ private:
     std::vector<std::function<void()>> tasks_;  // guarded by mutex_
     bool ended_ = false;                        // guarded by mutex_
     std::thread thread_;
+    // Set by the thread itself before its loop runs (thread_ is assigned only after it starts).
+    std::atomic<std::thread::id> running_on_{};
 };
 
 // Closes every handle still open on `loop`, lets the callbacks run, and closes the loop.

@@ -52,6 +52,9 @@ private:
 class Timer {
 public:
     explicit Timer(uv_loop_t* loop);
+    // The handle points back at this object, so it stays where it was made.
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
     void start(std::uint64_t timeout_ms, std::function<void()> callback, std::uint64_t repeat_ms = 0);
     void stop();
     bool active() const;

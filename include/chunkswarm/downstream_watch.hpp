@@ -1,0 +1,36 @@
+// When a complete peer may leave: once its downstream says it is complete (its upload neighbour,
+// or a peer that routes around it), or once no client has sent it anything for a while, since a
+// live peer that still needs it would be asking. Plain state fed by the upload side's events.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace chunkswarm {
+
+class DownstreamWatch {
+public:
+    // `upload_neighbor`: the peer downloading from this one (unknown in the seed's plain form,
+    // where any client that is complete will do).
+    DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, std::uint64_t idle_exit_ms);
+
+    // A client connected, sent a frame, or left.
+    void on_activity(std::uint64_t now_ms);
+    // A client said it holds the whole file; `skipped` are the gone peers it routes around.
+    void on_client_complete(std::uint32_t peer_id, const std::vector<std::uint32_t>& skipped);
+    void on_self_complete(std::uint64_t now_ms);
+
+    enum class Verdict { stay, downstream_complete, idle };
+    Verdict verdict(std::uint64_t now_ms) const;
+    bool self_complete() const { return self_complete_; }
+
+private:
+    std::optional<std::uint32_t> upload_neighbor_;
+    std::uint64_t idle_exit_ms_;
+    std::uint64_t last_activity_ms_ = 0;
+    bool self_complete_ = false;
+    bool downstream_complete_ = false;
+};
+
+}  // namespace chunkswarm

@@ -1,0 +1,37 @@
+#include "chunkswarm/downstream_watch.hpp"
+
+#include <algorithm>
+
+namespace chunkswarm {
+
+DownstreamWatch::DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, std::uint64_t idle_exit_ms)
+    : upload_neighbor_(upload_neighbor),
+      idle_exit_ms_(idle_exit_ms)
+{
+}
+
+void DownstreamWatch::on_activity(std::uint64_t now_ms) { last_activity_ms_ = std::max(last_activity_ms_, now_ms); }
+
+void DownstreamWatch::on_client_complete(std::uint32_t peer_id, const std::vector<std::uint32_t>& skipped)
+{
+    // A client routing around the upload neighbour has taken its place downstream.
+    const bool downstream = !upload_neighbor_ || peer_id == *upload_neighbor_ ||
+                            std::find(skipped.begin(), skipped.end(), *upload_neighbor_) != skipped.end();
+    if (downstream) downstream_complete_ = true;
+}
+
+void DownstreamWatch::on_self_complete(std::uint64_t now_ms)
+{
+    self_complete_ = true;
+    on_activity(now_ms);  // the idle wait starts no earlier than now
+}
+
+DownstreamWatch::Verdict DownstreamWatch::verdict(std::uint64_t now_ms) const
+{
+    if (!self_complete_) return Verdict::stay;
+    if (downstream_complete_) return Verdict::downstream_complete;
+    if (now_ms >= last_activity_ms_ + idle_exit_ms_) return Verdict::idle;
+    return Verdict::stay;
+}
+
+}  // namespace chunkswarm

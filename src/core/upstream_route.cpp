@@ -1,0 +1,57 @@
+#include "chunkswarm/upstream_route.hpp"
+
+#include <algorithm>
+
+namespace chunkswarm {
+
+UpstreamRoute::UpstreamRoute(std::uint32_t self_id, std::vector<PeerRef> known)
+    : self_id_(self_id),
+      known_(std::move(known))
+{
+}
+
+const PeerRef* UpstreamRoute::current() const { return current_ < known_.size() ? &known_[current_] : nullptr; }
+
+bool UpstreamRoute::knows(std::uint32_t id) const
+{
+    return std::any_of(known_.begin(), known_.end(), [id](const PeerRef& p) { return p.id == id; });
+}
+
+bool UpstreamRoute::learn(std::uint32_t from, const PeerRef& next)
+{
+    // Only the end of the route grows: what a config says, or what was learnt first, stands.
+    if (known_.empty() || known_.back().id != from) return false;
+    if (next.id == self_id_ || knows(next.id)) return false;
+    known_.push_back(next);
+    return true;
+}
+
+const PeerRef* UpstreamRoute::skip()
+{
+    if (current_ < known_.size()) ++current_;
+    return current();
+}
+
+std::vector<std::uint32_t> UpstreamRoute::skipped() const
+{
+    std::vector<std::uint32_t> ids;
+    for (std::size_t i = 0; i < current_ && i < known_.size(); ++i)
+        ids.push_back(known_[i].id);
+    return ids;
+}
+
+std::vector<PeerRef> upstream_ring(const SwarmConfig& config, std::uint32_t self_id)
+{
+    std::vector<PeerRef> ring;
+    const PeerConfig* self = config.find_peer(self_id);
+    if (!self) return ring;
+    // Config validation guarantees one ring, so this walk ends back at self.
+    for (const PeerConfig* p = config.find_peer(self->download_neighbor); p && p->id != self_id;
+         p = config.find_peer(p->download_neighbor)) {
+        if (ring.size() >= config.peers.size()) break;
+        ring.push_back(PeerRef{p->id, p->endpoint});
+    }
+    return ring;
+}
+
+}  // namespace chunkswarm
