@@ -187,3 +187,58 @@ TEST_CASE("the manifest travels as a JSON head and 32 bytes of SHA-256 per chunk
     head["chunk_count"] = m.chunk_count + 1;
     CHECK_FALSE(parse_header(head, Role::client, nullptr, hashes).ok());
 }
+
+TEST_CASE("hello carries the gone peers a client routes around, and whether it only reports completion")
+{
+    Hello sent{7, std::nullopt, true, {3, 2}, false};
+    auto hello = round_trip(sent, Role::server, nullptr);
+    REQUIRE(hello.ok());
+    const Hello& got = std::get<Hello>(hello.value());
+    CHECK(got.rescue);
+    CHECK(got.skipped == std::vector<std::uint32_t>{3, 2});
+    CHECK_FALSE(got.complete);
+    auto report = round_trip(Hello{7, std::nullopt, false, {}, true}, Role::server, nullptr);
+    REQUIRE(report.ok());
+    CHECK(std::get<Hello>(report.value()).complete);
+    CHECK(std::get<Hello>(report.value()).skipped.empty());
+
+    nlohmann::json base{{"type", "hello"}, {"version", 1}, {"peer_id", 7}};
+    for (const nlohmann::json& bad : {nlohmann::json("3"), nlohmann::json({-1}), nlohmann::json({1.5}),
+                                      nlohmann::json({std::uint64_t{1} << 33}), nlohmann::json(std::vector<int>(1025, 1))}) {
+        CAPTURE(bad.dump());
+        auto header = base;
+        header["skipped"] = bad;
+        CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+    }
+    auto header = base;
+    header["complete"] = "yes";
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+}
+
+TEST_CASE("a peer's chunk ID list says whom it downloads from; a malformed one is refused")
+{
+    Manifest m = test::small_manifest();
+    ChunkSet have(6);
+    have.insert(2);
+    auto list = round_trip(HaveList{have, Upstream{3, "10.0.0.3", 7103}}, Role::client, &m);
+    REQUIRE(list.ok());
+    const auto& upstream = std::get<HaveList>(list.value()).upstream;
+    REQUIRE(upstream.has_value());
+    CHECK(upstream->id == 3);
+    CHECK(upstream->host == "10.0.0.3");
+    CHECK(upstream->port == 7103);
+    auto owner_list = round_trip(HaveList{have}, Role::client, &m);
+    REQUIRE(owner_list.ok());
+    CHECK_FALSE(std::get<HaveList>(owner_list.value()).upstream.has_value());
+
+    nlohmann::json base{{"type", "have_list"}, {"count", 1}};
+    for (const nlohmann::json& bad :
+         {nlohmann::json(5), nlohmann::json{{"id", 3}, {"host", "h"}}, nlohmann::json{{"id", 3}, {"host", ""}, {"port", 1}},
+          nlohmann::json{{"id", 3}, {"host", "h"}, {"port", 0}}, nlohmann::json{{"id", 3}, {"host", "h"}, {"port", 70000}},
+          nlohmann::json{{"id", -3}, {"host", "h"}, {"port", 1}}, nlohmann::json{{"id", 3}, {"host", 4}, {"port", 1}}}) {
+        CAPTURE(bad.dump());
+        auto header = base;
+        header["upstream"] = bad;
+        CHECK_FALSE(parse_header(header, Role::client, &m, have.bytes()).ok());
+    }
+}

@@ -1,0 +1,187 @@
+// The sans-I/O parts of routing around gone peers: whom a peer downloads from next, when the
+// owner gives up on a peer, when a complete peer may leave, and what a gone peer's share becomes.
+#include <doctest/doctest.h>
+
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/downstream_watch.hpp"
+#include "chunkswarm/peer_roster.hpp"
+#include "chunkswarm/shares.hpp"
+#include "chunkswarm/upstream_route.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+PeerRef peer(std::uint32_t id) { return PeerRef{id, Endpoint{"127.0.0.1", static_cast<std::uint16_t>(7100 + id)}}; }
+
+}  // namespace
+
+TEST_CASE("a route goes upstream one gone peer at a time, then to the owner")
+{
+    // Peer 4 of a five-peer ring: 3, 2, 1, 5 upstream in that order.
+    UpstreamRoute route(4, {peer(3), peer(2), peer(1), peer(5)});
+    REQUIRE(route.current());
+    CHECK(route.current()->id == 3);
+    CHECK(route.at_first());
+    CHECK(route.skipped().empty());
+    CHECK(route.skip()->id == 2);
+    CHECK_FALSE(route.at_first());
+    CHECK(route.skipped() == std::vector<std::uint32_t>{3});
+    CHECK(route.skip()->id == 1);
+    CHECK(route.skip()->id == 5);
+    CHECK(route.skip() == nullptr);  // the owner
+    CHECK(route.skipped() == std::vector<std::uint32_t>{3, 2, 1, 5});
+    CHECK(route.skip() == nullptr);
+    route.restart();
+    CHECK(route.current()->id == 3);
+    CHECK(route.skipped().empty());
+}
+
+TEST_CASE("in the plain form a route learns the ring from the peers, and never loops back to itself")
+{
+    UpstreamRoute route(4, {peer(3)});
+    CHECK_FALSE(route.learn(2, peer(1)));  // only the last peer known may extend the route
+    CHECK(route.learn(3, peer(2)));
+    CHECK_FALSE(route.learn(3, peer(9)));  // 3 is no longer the last
+    CHECK(route.learn(2, peer(1)));
+    CHECK_FALSE(route.learn(1, peer(3)));  // already known
+    CHECK(route.learn(1, peer(5)));
+    CHECK_FALSE(route.learn(5, peer(4)));  // that is this peer: the ring is closed
+    CHECK(route.skip()->id == 2);
+    CHECK(route.skip()->id == 1);
+    CHECK(route.skip()->id == 5);
+    CHECK(route.skip() == nullptr);
+}
+
+TEST_CASE("a config's ring, seen from one peer, lists every other peer upstream in order")
+{
+    SwarmConfig config;
+    for (std::uint32_t id = 1; id <= 5; ++id)
+        config.peers.push_back(PeerConfig{id, peer(id).endpoint, id == 1 ? 5u : id - 1, ""});
+    std::vector<std::uint32_t> ids;
+    for (const PeerRef& p : upstream_ring(config, 4))
+        ids.push_back(p.id);
+    CHECK(ids == std::vector<std::uint32_t>{3, 2, 1, 5});
+    CHECK(upstream_ring(config, 9).empty());
+}
+
+TEST_CASE("a complete peer leaves when its downstream, or a peer in its place, is complete")
+{
+    DownstreamWatch watch(5, 10'000);
+    watch.on_activity(1'000);
+    watch.on_client_complete(5, {});
+    CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);  // not complete itself yet
+    watch.on_self_complete(2'000);
+    CHECK(watch.verdict(2'000) == DownstreamWatch::Verdict::downstream_complete);
+
+    DownstreamWatch detour(5, 10'000);
+    detour.on_self_complete(0);
+    detour.on_client_complete(7, {});  // some other client: not the downstream
+    CHECK(detour.verdict(100) == DownstreamWatch::Verdict::stay);
+    detour.on_client_complete(1, {5});  // peer 1 routes around peer 5, this peer's upload neighbour
+    CHECK(detour.verdict(100) == DownstreamWatch::Verdict::downstream_complete);
+
+    DownstreamWatch plain(std::nullopt, 10'000);  // the seed's plain form: any complete client will do
+    plain.on_self_complete(0);
+    plain.on_client_complete(42, {});
+    CHECK(plain.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
+}
+
+TEST_CASE("a complete peer nobody asks anything of leaves after the idle time, counted from the last sign of life")
+{
+    DownstreamWatch watch(5, 10'000);
+    watch.on_self_complete(50'000);
+    CHECK(watch.verdict(59'999) == DownstreamWatch::Verdict::stay);
+    watch.on_activity(55'000);
+    CHECK(watch.verdict(60'000) == DownstreamWatch::Verdict::stay);
+    CHECK(watch.verdict(64'999) == DownstreamWatch::Verdict::stay);
+    CHECK(watch.verdict(65'000) == DownstreamWatch::Verdict::idle);
+    // Activity before completion does not shorten the wait after it.
+    DownstreamWatch late(5, 10'000);
+    late.on_activity(1'000);
+    late.on_self_complete(30'000);
+    CHECK(late.verdict(39'999) == DownstreamWatch::Verdict::stay);
+    CHECK(late.verdict(40'000) == DownstreamWatch::Verdict::idle);
+}
+
+TEST_CASE("the owner gives up on a peer that never connects, and on one that leaves before its share")
+{
+    PeerRoster roster(3, 10'000, 0);
+    roster.session_opened(0);
+    roster.session_opened(1);
+    CHECK(roster.give_up_due(9'999).empty());
+    CHECK(roster.give_up_due(10'000) == std::vector<std::uint32_t>{2});  // never connected
+    CHECK(roster.is_given_up(2));
+    CHECK(roster.give_up_due(10'000).empty());  // each once
+    roster.session_closed(1, 12'000);           // left before its share
+    CHECK(roster.give_up_due(21'999).empty());
+    roster.session_opened(1);  // back in time: not given up
+    CHECK(roster.give_up_due(30'000).empty());
+    roster.session_closed(1, 31'000);
+    CHECK(roster.give_up_due(41'000) == std::vector<std::uint32_t>{1});
+    CHECK_FALSE(roster.finished());
+    roster.complete(0);
+    CHECK(roster.finished());
+    CHECK(roster.complete_count() == 1);
+}
+
+TEST_CASE("a peer trading after its share is not absent, unless a neighbour reports it gone")
+{
+    PeerRoster roster(2, 10'000, 0);
+    for (std::uint32_t slot : {0u, 1u}) {
+        roster.session_opened(slot);
+        roster.share_held(slot);
+        roster.session_closed(slot, 1'000);
+    }
+    CHECK(roster.give_up_due(100'000).empty());
+    roster.reported_gone(1, 100'000);
+    CHECK(roster.give_up_due(109'999).empty());
+    CHECK(roster.give_up_due(110'000) == std::vector<std::uint32_t>{1});
+    roster.complete(0);
+    CHECK(roster.finished());
+}
+
+TEST_CASE("once every other peer is done, one that is not connected is waited for the give-up time only")
+{
+    PeerRoster roster(3, 10'000, 0);
+    for (std::uint32_t slot : {0u, 1u, 2u}) {
+        roster.session_opened(slot);
+        roster.share_held(slot);
+        roster.session_closed(slot, 0);
+    }
+    roster.complete(0);
+    CHECK(roster.give_up_due(50'000).empty());
+    roster.complete(1);
+    CHECK(roster.give_up_due(60'000).empty());  // the wait starts now
+    CHECK(roster.give_up_due(69'999).empty());
+    CHECK(roster.give_up_due(70'000) == std::vector<std::uint32_t>{2});
+    CHECK(roster.finished());
+    // Connected, it is waited for as long as it stays connected.
+    PeerRoster connected(2, 10'000, 0);
+    connected.session_opened(0);
+    connected.session_opened(1);
+    connected.complete(0);
+    CHECK(connected.give_up_due(1'000'000).empty());
+}
+
+TEST_CASE("a gone peer's share: what it had not drawn goes at once to the peer in its place, or to anyone once released")
+{
+    ShareDealer dealer(3, 30);
+    dealer.session_opened(0);
+    dealer.session_opened(1);
+    dealer.session_opened(2);
+    CHECK(dealer.deal(2, 2) == std::vector<ChunkId>{2, 5});
+    dealer.session_closed(2);
+    // Slot 2's peer is gone; slot 0 routes around it and takes the rest of its share.
+    std::vector<ChunkId> taken = dealer.take_over(2, 0);
+    CHECK(taken.size() == 8);
+    CHECK(taken.front() == 8);
+    CHECK(dealer.dealt(0).contains(29));
+    CHECK(dealer.take_over(2, 0).empty());
+    // Released, a slot with no session open may be drawn from by others.
+    ShareDealer released(2, 10);
+    released.session_opened(0);
+    CHECK(released.deal(0, 10).size() == 5);  // its own share only: slot 1 keeps its own
+    released.release(1);
+    CHECK(released.deal(0, 10).size() == 5);
+}
