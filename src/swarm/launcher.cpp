@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -144,6 +145,11 @@ private:
             &loop_, [this, index](std::string_view line) { on_line(index, line); },
             [this, index](std::int64_t code, int signal) { on_exit(index, code, signal); });
         model_.on_started(index, now());
+        for (const LaunchOptions::Kill& kill : options_.kills) {
+            if (index > 0 && options_.config.peers[index - 1].id == kill.peer_id) {
+                add_timer()->start(static_cast<std::uint64_t>(kill.at_s * 1000), [this, kill] { kill_peer(kill); });
+            }
+        }
         auto spawned = child->spawn(argv_for(index));
         children_.push_back(std::move(child));
         if (!spawned) {
@@ -176,6 +182,25 @@ private:
         if (owner_ready || peer_ready) start_next_peer();
     }
 
+    void kill_peer(const LaunchOptions::Kill& kill)
+    {
+        for (std::size_t i = 1; i < model_.size(); ++i) {
+            if (options_.config.peers[i - 1].id != kill.peer_id) continue;
+            if (i >= children_.size() || !children_[i]->running()) {
+                print(fmt::format("swarm: --kill {}@{}: peer {} is not running\n", kill.peer_id, kill.at_s,
+                                  kill.peer_id));
+                return;
+            }
+            killed_.insert(i);
+            print(fmt::format("swarm: killing peer {} (SIGKILL) {} s after it started, as --kill asks; the others "
+                              "should route around it\n",
+                              kill.peer_id, kill.at_s));
+            children_[i]->kill(SIGKILL);
+        }
+    }
+
+    // A peer that dies is reported, and the others go on: they route around it. The owner dying
+    // (or failing to start) ends the run.
     void on_exit(std::size_t index, std::int64_t code, int signal)
     {
         logs_[index].flush();
@@ -188,8 +213,10 @@ private:
                 fmt::format("swarm: {} {}; its last lines ({}):\n", p.name, what, log_path(index, ".log").string());
             for (const std::string& line : p.tail)
                 report += "  | " + line + "\n";
+            if (index > 0) report += "swarm: the other peers go on without it\n";
             print(report);
-            stop(p.name + " failed", 1);
+            if (index > 0) lost_.insert(index);
+            if (index == 0) stop(p.name + " failed", 1);
         }
         if (index > 0 && index + 1 == children_.size()) start_next_peer();
         if (model_.all_exited() || (stopping_ && no_child_running())) wind_down();
@@ -282,6 +309,8 @@ private:
             bool same = original && digest && *digest == *original;
             summary.verified.push_back(same && p.succeeded());
             std::string verdict = same ? "OK, SHA-256 matches" : digest ? "WRONG BYTES" : "no copy";
+            if (lost_.count(i)) verdict = "LOST: " + verdict;
+            if (killed_.count(i)) how = "killed by --kill";
             if (!p.succeeded()) verdict += " (" + (p.state == State::stopped ? "stopped, " + how : how) + ")";
             summary.verdicts.push_back(verdict);
         }
@@ -337,11 +366,35 @@ private:
     std::size_t drawn_lines_ = 0;
     bool stopping_ = false;
     bool wound_down_ = false;
+    std::set<std::size_t> lost_;    // peers that died while the others went on
+    std::set<std::size_t> killed_;  // of those, the ones --kill ended
     int stop_code_ = 0;
     std::string stop_reason_;
 };
 
 }  // namespace
+
+Result<LaunchOptions::Kill> parse_kill(const std::string& text, const SwarmConfig& config)
+{
+    const std::string usage = "--kill \"" + text + "\" is not PEER@SECONDS (for example 3@2.5)";
+    const auto at = text.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == text.size()) return make_error(usage);
+    LaunchOptions::Kill kill;
+    try {
+        std::size_t used = 0;
+        const unsigned long id = std::stoul(text.substr(0, at), &used);
+        if (used != at || id > UINT32_MAX) return make_error(usage);
+        kill.peer_id = static_cast<std::uint32_t>(id);
+        kill.at_s = std::stod(text.substr(at + 1), &used);
+        if (used != text.size() - at - 1 || !(kill.at_s >= 0) || kill.at_s > 86400) return make_error(usage);
+    } catch (const std::exception&) {
+        return make_error(usage);
+    }
+    if (!config.find_peer(kill.peer_id)) {
+        return make_error("--kill " + text + ": peer " + std::to_string(kill.peer_id) + " is not in the config");
+    }
+    return kill;
+}
 
 int launch(const LaunchOptions& options)
 {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chunkswarm/config.hpp"
 
@@ -26,7 +27,16 @@ struct LaunchOptions {
     double interval_s = 2.0;  // between plain progress lines
     double timeout_s = 0;     // 0: no limit
     std::optional<std::filesystem::path> report;
+    // --kill PEER@SECONDS: SIGKILL that peer this long after it started, to watch the swarm repair.
+    struct Kill {
+        std::uint32_t peer_id = 0;
+        double at_s = 0;
+    };
+    std::vector<Kill> kills;
 };
+
+// "3@2.5" -> peer 3 at 2.5 s; the peer must be in the config.
+Result<LaunchOptions::Kill> parse_kill(const std::string& text, const SwarmConfig& config);
 
 // Returns the process's exit code: 0 every copy verified, 1 a failure, 128+signal if stopped.
 int launch(const LaunchOptions& options);

@@ -26,6 +26,7 @@ struct Flags {
     double interval_s = 2.0;
     double timeout_s = 0;
     bool together = false;
+    std::vector<std::string> kills;
 };
 
 std::filesystem::path own_directory()
@@ -102,6 +103,8 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     options.interval_s = flags.interval_s;
     options.timeout_s = flags.timeout_s;
     options.together = flags.together;
+    for (const std::string& kill : flags.kills)
+        CS_TRY_ASSIGN(options.kills.emplace_back(), swarm::parse_kill(kill, options.config));
     if (!flags.report.empty()) options.report = std::filesystem::absolute(flags.report);
     return options;
 }
@@ -135,6 +138,9 @@ int main(int argc, char** argv)
     app.add_option("--interval", flags.interval_s, "seconds between plain progress lines")->capture_default_str();
     app.add_option("--timeout", flags.timeout_s, "stop everything after this many seconds (0: no limit)")
         ->capture_default_str();
+    app.add_option("--kill", flags.kills,
+                   "PEER@SECONDS: SIGKILL that peer this long after it starts, to watch the others route "
+                   "around it (repeatable)");
     app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
     app.footer(
         "Example:\n"

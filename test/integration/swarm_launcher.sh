@@ -55,14 +55,32 @@ exec "$PEER_BIN" "\$@"
 SCRIPT
 chmod +x bin/owner bin/peer
 
-# 3. A peer that fails: reported with the tail of its log, the others stopped, exit 1.
+# 3. A peer that fails at once: reported with the tail of its log; the others route around it and
+#    finish; the verdict marks it lost; exit 1, as not every peer got the file.
 status=0
 ODD_PEER=3 ODD_MODE=crash timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run3" --bin-dir bin \
     --display plain > run3.out 2>&1 || status=$?
 ((status == 1)) || { cat run3.out; fail "a failed peer gave exit $status, not 1"; }
 grep -q "peer 3 exited with status 3" run3.out || fail "the failure is not named"
 grep -q "| peer: error: simulated crash" run3.out || fail "the failed peer's last lines are not shown"
-echo "ok: a failing peer is reported with its last lines; exit 1"
+grep -q "the other peers go on without it" run3.out || fail "the launcher did not say the others go on"
+[[ $(grep -c "OK, SHA-256 matches" run3.out) == 4 ]] || { cat run3.out; fail "the four others did not finish"; }
+grep -q "peer 3 *LOST: no copy" run3.out || { cat run3.out; fail "the verdict does not mark peer 3 lost"; }
+echo "ok: a failing peer is reported with its last lines, the others finish, exit 1"
+
+# 3a. --kill: a peer killed early on request (0.1 s after it starts: before or while it takes its
+#     share); the others repair the ring and finish.
+make_file big.dat $((24 * 1024 * 1024))
+status=0
+timeout 120 "$SWARM_BIN" --config ring.json --file big.dat --work "$WORK/run3a" --together --kill 2@0.1 \
+    --display plain > run3a.out 2>&1 || status=$?
+((status == 1)) || { cat run3a.out; fail "--kill: exit $status, not 1"; }
+grep -q "killing peer 2 (SIGKILL) 0.1 s after it started" run3a.out || { cat run3a.out; fail "the kill is not announced"; }
+[[ $(grep -c "OK, SHA-256 matches" run3a.out) == 4 ]] || { cat run3a.out; fail "--kill: the four others did not finish"; }
+grep -q "peer 2 *LOST: .*killed by --kill" run3a.out || { cat run3a.out; fail "the verdict does not mark peer 2 lost"; }
+expect_error bad-kill "is not PEER@SECONDS" "$SWARM_BIN" --config ring.json --kill 2 --work run3c
+expect_error unknown-kill "peer 9 is not in the config" "$SWARM_BIN" --config ring.json --kill 9@1 --work run3d
+echo "ok: --kill 2@0.1 ends peer 2; the others finish; the verdict marks it lost"
 
 # 3b. The owner's port is taken: the owner's own error is shown, nothing hangs.
 start squatter python3 -c "
