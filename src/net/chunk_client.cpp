@@ -3,6 +3,13 @@
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
+namespace {
+
+// One connect attempt without an answer this long is abandoned and tried again (clients that
+// detect a gone peer use their own, shorter, limit).
+constexpr std::uint32_t kConnectAttemptTimeoutS = 10;
+
+}  // namespace
 
 ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks)
     : loop_(loop),
@@ -44,6 +51,13 @@ void ChunkClient::attempt()
     connection_->set_handlers([this](Frame frame) { on_frame(std::move(frame)); },
                               [this](const std::string& reason) { on_closed(reason); });
     connection_->connect(address.value(), [this](int status) { on_connected(status); });
+    // A host behind a cut link answers nothing, and the kernel gives up on a connect only after
+    // about two minutes; a gone peer must be noticed in seconds.
+    const std::uint32_t limit_s = options_.gone_after_s ? options_.gone_after_s : kConnectAttemptTimeoutS;
+    stall_timer_.start(std::uint64_t{limit_s} * 1000, [this, limit_s] {
+        drop_connection("connect timed out");
+        retry_later("no answer to connect within " + std::to_string(limit_s) + " s");
+    });
 }
 
 void ChunkClient::end_gone(const std::string& reason)
@@ -89,6 +103,7 @@ void ChunkClient::retry_later(const std::string& why)
 
 void ChunkClient::on_connected(int status)
 {
+    stall_timer_.stop();  // the connect timeout
     if (status != 0) {
         drop_connection("connect failed");
         retry_later(uv_strerror(status));

@@ -593,10 +593,12 @@ net::ClientHooks PeerNode::neighbor_hooks()
     };
     hooks.on_chunk_given_up = [this](ChunkId id) { request_rescue(id); };
     hooks.on_upstream = [this](const Upstream& next) {
-        const PeerRef* current = route_.current();
-        if (current && route_.learn(current->id, PeerRef{next.id, Endpoint{next.host, next.port}})) {
-            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone",
-                       current->label(), next.id, next.host, next.port, current->label());
+        if (!route_.current()) return;
+        // A copy: learning may grow the route and move what current() points at.
+        const std::string label = route_.current()->label();
+        if (route_.learn(route_.current()->id, PeerRef{next.id, Endpoint{next.host, next.port}})) {
+            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone", label,
+                       next.id, next.host, next.port, label);
         }
     };
     return hooks;

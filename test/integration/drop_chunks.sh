@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 mapfile -t ports < <(free_ports 6)
 ring_config ring.json 102400 "${ports[@]}"
-sed -i 's/"neighbor_connect_timeout_s": 60 }/"neighbor_connect_timeout_s": 60, "keep_chunk_files": false }/' ring.json
+sed -i 's/"settings": {/"settings": { "keep_chunk_files": false,/' ring.json
 grep -q '"keep_chunk_files": false' ring.json || fail "could not set keep_chunk_files in the config"
 make_file input.bin $((102400 * 40 + 77))
 
