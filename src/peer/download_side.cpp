@@ -1,0 +1,354 @@
+#include "download_side.hpp"
+
+#include <cassert>
+
+#include "chunkswarm/log.hpp"
+
+namespace chunkswarm::peer {
+
+DownloadSide::DownloadSide(PeerCore& core, UploadSide& upload)
+    : core_(core),
+      upload_(upload),
+      route_(core.options().id, core.options().upstream)
+{
+}
+
+void DownloadSide::start(bool owner_unreachable)
+{
+    owner_unreachable_ = owner_unreachable;
+    summary_timer_ = std::make_unique<net::Timer>(thread_.loop());
+    progress_timer_ = std::make_unique<net::Timer>(thread_.loop());
+    // Running before the thread starts, it also keeps the loop alive for the task below.
+    progress_timer_->start(1000, [this] { watch_progress(); }, 1000);
+    thread_.post([this] { start_downloading(); });
+    thread_.start();
+}
+
+void DownloadSide::join() { thread_.join(); }
+
+void DownloadSide::stored_from_owner(ChunkId id)
+{
+    upload_.announce_soon();
+    thread_.post([this, id] {
+        if (upstream_) upstream_->note_stored_elsewhere(id);
+        write_summary_soon();
+    });
+}
+
+void DownloadSide::share_held(std::size_t held)
+{
+    thread_.post([this, held] {
+        if (auto written = core_.write_summary_now(); !written) {
+            log::warn("{}", written.error().message);
+            return;
+        }
+        log::event("share_held", {{"held", held}}, "holds its share from the owner: {} chunk(s); summary written to {}",
+                   held, core_.summary_path().string());
+    });
+}
+
+void DownloadSide::expect(const std::vector<ChunkId>& ids)
+{
+    core_.inventory().expect(ids);
+    upload_.announce_soon();
+}
+
+// What happens when a download neighbour dies: the client to it ends with ErrorCode::peer_gone
+// (unreachable, or silent while it owes chunks it holds, for neighbor_gone_s; never up within
+// give_up_s), and the peer downloads from the next peer upstream instead (the gone one's own
+// download neighbour, as the config says or that peer told), asking the owner at once for what
+// only the gone peers held. With no peer upstream left, the owner is the upstream; without the
+// owner either, the peer exits non-zero naming what it lacks.
+void DownloadSide::start_downloading()
+{
+    assert(thread_.is_current());
+    if (!core_.inventory().snapshot().full()) {
+        connect_upstream();
+        return;
+    }
+    // Resumed whole: nothing to fetch, only the join (if not done yet) and the report.
+    if (auto finished = core_.finish_file(); !finished) {
+        fail(finished.error());
+        return;
+    }
+    on_complete();
+}
+
+void DownloadSide::connect_upstream()
+{
+    assert(thread_.is_current());
+    const PeerRef* upstream = route_.current();
+    net::ClientOptions options;
+    if (upstream) {
+        const Settings& s = core_.settings();
+        options = core_.client_options_for(upstream->endpoint, upstream->label(), s.neighbor_connect_timeout_s);
+        options.gone_after_s = s.neighbor_gone_s;
+        // Neighbours start one at a time, so the first is waited for longer than a detour.
+        options.never_up_gone_after_s = route_.at_first() ? s.give_up_s : s.neighbor_gone_s;
+        options.skipped = route_.skipped();
+    } else {
+        options = core_.owner_client_options(2 * kBriefOwnerWaitS);
+        options.rescue = true;
+        downloading_from_owner_ = true;
+    }
+    upstream_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), upstream_hooks());
+    upstream_->start();
+}
+
+net::ClientHooks DownloadSide::upstream_hooks()
+{
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/false); };
+    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_chunk(id, bytes); };
+    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
+    hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
+    hooks.on_finished = [this](const RequestPlanner&) {
+        summary_timer_->stop();
+        return core_.finish_file();
+    };
+    hooks.on_end = [this](const Result<void>& result) {
+        // The client is still on the stack here; what follows replaces or destroys it.
+        thread_.post([this, result] { on_upstream_end(result); });
+    };
+    hooks.on_chunk_given_up = [this](ChunkId id) { request_rescue(id); };
+    hooks.on_upstream = [this](const Upstream& next) {
+        if (!route_.current()) return;
+        // A copy: learning may grow the route and move what current() points at.
+        const std::string label = route_.current()->label();
+        if (route_.learn(route_.current()->id, PeerRef{next.id, Endpoint{next.host, next.port}})) {
+            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone", label,
+                       next.id, next.host, next.port, label);
+        }
+    };
+    return hooks;
+}
+
+void DownloadSide::on_upstream_end(const Result<void>& result)
+{
+    assert(thread_.is_current());
+    if (!result && result.error().code == ErrorCode::peer_gone) {
+        reroute(result.error().message);
+        return;
+    }
+    if (result) {
+        on_complete();
+        return;
+    }
+    Error error = result.error();
+    if (downloading_from_owner_) {
+        ChunkSet missing = ChunkSet::all(core_.manifest().chunk_count);
+        for (ChunkId id : core_.inventory().snapshot().ids())
+            missing.erase(id);
+        error.message = "no peer upstream is left and the owner cannot help (" + error.message + "); lacking " +
+                        std::to_string(missing.count()) + " chunk(s) [" + format_ids(missing.ids()) + "]";
+    }
+    fail(error);
+}
+
+void DownloadSide::reroute(const std::string& reason)
+{
+    assert(thread_.is_current());
+    upstream_.reset();
+    const PeerRef* next = route_.skip();
+    std::vector<std::uint32_t> gone = route_.skipped();
+    log::event("rerouted", {{"gone", "peer " + std::to_string(gone.back())}, {"to", upstream_label()}},
+               "{}; it counts as gone: downloading from {} instead, and asking the owner for what only the gone "
+               "peer(s) held",
+               reason, next ? next->label() + " (the next peer upstream)" : "the owner (no peer upstream is left)");
+    start_gone_rescue(gone);
+    connect_upstream();
+}
+
+// The hooks of a short session with the owner that fetches what `local_chunks` lacks of what the
+// owner offers, beside the upstream.
+net::ClientHooks DownloadSide::owner_rescue_hooks()
+{
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
+    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
+    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+    return hooks;
+}
+
+void DownloadSide::start_gone_rescue(const std::vector<std::uint32_t>& gone)
+{
+    net::ClientOptions options = core_.owner_client_options(kBriefOwnerWaitS);
+    options.rescue = true;
+    options.skipped = gone;
+    net::ClientHooks hooks = owner_rescue_hooks();
+    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_chunk(id, bytes));
+        if (upstream_) upstream_->note_stored_elsewhere(id);
+        return {};
+    };
+    hooks.on_end = [this](const Result<void>& result) {
+        if (!result) {
+            log::warn("the owner cannot give what only the gone peer(s) held ({}); the peer goes on with the "
+                      "others, and gives up if those chunks never come",
+                      result.error().message);
+        }
+        // Only this client: a newer one may have taken its place by the time the task runs.
+        thread_.post([this, ended = gone_rescue_.get()] {
+            if (gone_rescue_.get() == ended) gone_rescue_.reset();
+        });
+    };
+    gone_rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), options, std::move(hooks));
+    gone_rescue_->start();
+}
+
+void DownloadSide::request_rescue(ChunkId id)
+{
+    if (rescue_wanted_.size() == 0) rescue_wanted_ = ChunkSet(core_.manifest().chunk_count);
+    rescue_wanted_.insert(id);
+    if (!rescue_) start_rescue();
+}
+
+// A client of the owner that asks for every chunk (hello with "rescue") but holds all the others,
+// so it requests exactly the ones given up on.
+void DownloadSide::start_rescue()
+{
+    log::info("fetching chunk(s) [{}] from the owner, as {} keeps sending them damaged",
+              format_ids(rescue_wanted_.ids()), upstream_label());
+    net::ClientOptions options = core_.owner_client_options(kBriefOwnerWaitS);
+    options.rescue = true;
+    net::ClientHooks hooks = owner_rescue_hooks();
+    hooks.local_chunks = [this] {
+        ChunkSet pretend_held = ChunkSet::all(core_.manifest().chunk_count);
+        for (ChunkId id : rescue_wanted_.ids())
+            pretend_held.erase(id);
+        return pretend_held;
+    };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_chunk(id, bytes));
+        rescue_wanted_.erase(id);
+        if (upstream_) upstream_->note_stored_elsewhere(id);
+        return {};
+    };
+    hooks.on_end = [this](const Result<void>& result) { on_rescue_end(result); };
+    rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), options, std::move(hooks));
+    rescue_->start();
+}
+
+void DownloadSide::on_rescue_end(const Result<void>& result)
+{
+    // The client is still on the stack here; let it go on the next turn of the loop.
+    thread_.post([this, result] {
+        rescue_.reset();
+        if (!result) {
+            std::string reason =
+                "chunk(s) [" + format_ids(rescue_wanted_.ids()) + "] cannot be had: " + upstream_label() +
+                " keeps sending them damaged, and the owner could not help (" + result.error().message + ")";
+            if (upstream_) upstream_->abort(reason);
+            return;
+        }
+        if (!rescue_wanted_.empty()) start_rescue();
+    });
+}
+
+// Once a second. A peer that has stored nothing for give_up_s while on a detour goes back to its
+// download neighbour (it may be back, holding what nobody else has); stalled again, or stalled
+// with its own neighbour, it asks the owner for everything it lacks, and gives up (naming what it
+// lacks) if the owner cannot help either.
+void DownloadSide::watch_progress()
+{
+    const std::uint64_t now = uv_now(thread_.loop());
+    const std::uint32_t count = core_.inventory().snapshot().count();
+    if (count != last_progress_count_ || last_progress_ms_ == 0) {
+        last_progress_count_ = count;
+        last_progress_ms_ = now;
+        stalls_ = 0;
+        return;
+    }
+    if (!upstream_ || downloading_from_owner_) return;  // the owner client ends the peer if the owner is gone
+    const std::uint32_t give_up_s = core_.settings().give_up_s;
+    if (now < last_progress_ms_ + std::uint64_t{give_up_s} * 1000) return;
+    last_progress_ms_ = now;
+    upstream_.reset();
+    if (++stalls_ == 1 && !route_.at_first()) {
+        route_.restart();
+        log::warn("no chunk has arrived for {} s; trying {} again, as it may be back", give_up_s, upstream_label());
+    } else {
+        while (route_.current())
+            (void)route_.skip();
+        log::warn("no chunk has arrived for {} s; fetching what is missing from the owner", give_up_s);
+    }
+    connect_upstream();
+}
+
+void DownloadSide::on_complete()
+{
+    assert(thread_.is_current());
+    upload_.self_complete();
+    // Downloading from the owner, the peer's "done" has already told it.
+    if (owner_unreachable_ || downloading_from_owner_) {
+        end();
+        return;
+    }
+    report_complete();
+}
+
+// The owner stays until every peer is complete or given up on; this tells it one more is.
+void DownloadSide::report_complete()
+{
+    net::ClientOptions options = core_.owner_client_options(kBriefOwnerWaitS);
+    options.report_complete = true;
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
+    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
+    hooks.store_chunk = [](ChunkId, std::span<const std::uint8_t>) -> Result<void> { return {}; };
+    hooks.is_finished = [](const RequestPlanner&) { return true; };
+    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+    hooks.on_end = [this](const Result<void>& result) {
+        if (result) {
+            log::info("told the owner this peer holds the whole file");
+        } else {
+            log::info("could not tell the owner this peer is complete ({}); it has probably left",
+                      result.error().message);
+        }
+        thread_.post([this] { end(); });
+    };
+    report_ = std::make_unique<net::ChunkClient>(thread_.loop(), options, std::move(hooks));
+    report_->start();
+}
+
+void DownloadSide::fail(Error error)
+{
+    core_.record_failure(error);
+    upload_.stop();
+    end();
+}
+
+// Closes what keeps the loop running; the loop (and its thread) ends after that.
+void DownloadSide::end()
+{
+    assert(thread_.is_current());
+    summary_timer_->close();
+    progress_timer_->close();
+    upstream_.reset();
+    gone_rescue_.reset();
+    rescue_.reset();
+    report_.reset();
+}
+
+Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
+{
+    CS_TRY(core_.keep(id, bytes));
+    core_.inventory().add(id);
+    write_summary_soon();
+    upload_.announce_soon();
+    return {};
+}
+
+void DownloadSide::write_summary_soon()
+{
+    if (summary_timer_->active()) return;
+    summary_timer_->start(core_.settings().summary_interval_ms, [this] {
+        if (auto written = core_.write_summary_now(); !written) log::warn("{}", written.error().message);
+    });
+}
+
+}  // namespace chunkswarm::peer

@@ -1,0 +1,81 @@
+// A peer's download side: its own loop on its own thread, downloading what the peer lacks from its
+// download neighbour, or, when that peer is gone, from the next live peer upstream, with the owner
+// for what only gone peers held and as the last resort. Everything about a gone neighbour is here.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunkswarm/net/chunk_client.hpp"
+#include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/upstream_route.hpp"
+#include "peer_core.hpp"
+#include "upload_side.hpp"
+
+namespace chunkswarm::peer {
+
+class DownloadSide {
+public:
+    DownloadSide(PeerCore& core, UploadSide& upload);
+    DownloadSide(const DownloadSide&) = delete;
+    DownloadSide& operator=(const DownloadSide&) = delete;
+
+    // Main thread, once the manifest is settled. `owner_unreachable`: the bootstrap could not
+    // reach the owner, so completion is not reported to it.
+    void start(bool owner_unreachable);
+    void join();
+
+    // Any thread (the bootstrap's owner session, with early trading): a chunk of the share
+    // stored, and the whole share held.
+    void stored_from_owner(ChunkId id);
+    void share_held(std::size_t held);
+    // Chunks just requested (by any client): announced as on their way here.
+    void expect(const std::vector<ChunkId>& ids);
+
+private:
+    void start_downloading();
+    void connect_upstream();
+    net::ClientHooks upstream_hooks();
+    void on_upstream_end(const Result<void>& result);
+    void reroute(const std::string& reason);
+    void start_gone_rescue(const std::vector<std::uint32_t>& gone);
+    void request_rescue(ChunkId id);
+    void start_rescue();
+    void on_rescue_end(const Result<void>& result);
+    net::ClientHooks owner_rescue_hooks();
+    void watch_progress();
+    void on_complete();
+    void report_complete();
+    void fail(Error error);
+    void end();
+    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
+    void write_summary_soon();
+    std::string upstream_label() const { return route_.current() ? route_.current()->label() : "owner"; }
+
+    PeerCore& core_;
+    UploadSide& upload_;
+    // Declared before the handles living on it, so the loop is closed last.
+    net::LoopThread thread_{"download"};
+    // Download loop only (made on the main thread before the loop starts).
+    UpstreamRoute route_;
+    bool owner_unreachable_ = false;
+    bool downloading_from_owner_ = false;
+    // Whom it downloads from: a peer on the route, or the owner once none is left.
+    std::unique_ptr<net::ChunkClient> upstream_;
+    // The owner, serving what only the gone peers held (routing around them).
+    std::unique_ptr<net::ChunkClient> gone_rescue_;
+    // The owner, serving chunks the upstream kept sending damaged.
+    std::unique_ptr<net::ChunkClient> rescue_;
+    ChunkSet rescue_wanted_;
+    // The owner, told this peer holds the whole file.
+    std::unique_ptr<net::ChunkClient> report_;
+    std::unique_ptr<net::Timer> summary_timer_;
+    // Nothing stored for give_up_s: back to the first peer of the route, then the owner.
+    std::unique_ptr<net::Timer> progress_timer_;
+    std::uint64_t last_progress_ms_ = 0;
+    std::uint32_t last_progress_count_ = 0;
+    std::uint32_t stalls_ = 0;
+};
+
+}  // namespace chunkswarm::peer

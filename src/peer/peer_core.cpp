@@ -1,0 +1,203 @@
+#include "peer_core.hpp"
+
+#include <chrono>
+
+#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/log.hpp"
+#include "chunkswarm/summary_file.hpp"
+
+namespace chunkswarm::peer {
+
+PeerCore::PeerCore(const PeerOptions& options)
+    : options_(options),
+      name_("peer " + std::to_string(options.id)),
+      store_(options.data_dir)
+{
+}
+
+// After a crash or restart: the chunks that still verify count, everything else is fetched again.
+Result<void> PeerCore::resume_from_disk()
+{
+    std::filesystem::path path = options_.data_dir / kManifestFileName;
+    if (!std::filesystem::exists(path)) return {};
+    auto saved = load_manifest(path);
+    if (!saved) {
+        log::warn("ignoring {}: {}; starting from nothing", path.string(), saved.error().message);
+        return {};
+    }
+    if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return {};
+    ChunkSet in_part(saved->chunk_count);
+    CS_TRY(start_assembly(saved.value(), options_.settings.keep_chunk_files ? nullptr : &in_part));
+    std::optional<Error> unplaced;
+    ChunkStore::ScanResult scan = store_.scan(saved.value(), [&](ChunkId id, std::span<const std::uint8_t> bytes) {
+        if (auto placed = assembler_->put(id, bytes); !placed && !unplaced) unplaced = placed.error();
+    });
+    if (unplaced) return *unplaced;
+    for (ChunkId id : in_part.ids())
+        scan.held.insert(id);
+    manifest_ = std::move(saved).value();
+    manifest_from_disk_ = true;
+    log::event("resumed", {{"held", scan.held.count()}, {"total", manifest_->chunk_count}},
+               "resuming {}: {} of {} chunks verified on disk{}", manifest_->file_name, scan.held.count(),
+               manifest_->chunk_count,
+               scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
+    inventory_.reset(std::move(scan.held));
+    return {};
+}
+
+Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part)
+{
+    if (assembler_) assembler_->abandon();
+    const std::filesystem::path destination = options_.data_dir / manifest.file_name;
+    const auto whole = options_.settings.verify_joined_file ? WholeFileHash::check : WholeFileHash::skip;
+    auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, whole, *resumed_from_part)
+                                       : FileAssembler::create(manifest, destination, whole);
+    if (!assembler) return assembler.error();
+    assembler_ = std::move(assembler).value();
+    // The upload server reads chunks from the .part (the same file once it is renamed): one open
+    // file instead of an open per chunk served, and the only store when there are no chunk files.
+    // Only chunks already written there are ever offered.
+    CS_TRY(store_.serve_from_joined(assembler_->part_path(), manifest.chunk_size));
+    if (!options_.settings.keep_chunk_files) {
+        log::info("keep_chunk_files is false: chunks go only into {} and are served from it",
+                  assembler_->part_path().string());
+    }
+    return {};
+}
+
+// A peer that drops its chunk files after the join has only the joined file to resume from.
+bool PeerCore::resume_from_joined_file(const Manifest& saved)
+{
+    std::filesystem::path joined = options_.data_dir / saved.file_name;
+    std::error_code ec;
+    if (std::filesystem::file_size(joined, ec) != saved.file_size || ec) return false;
+    auto digest = sha256_of_file(joined);
+    if (!digest || *digest != saved.file_sha256) {
+        log::warn("{} does not match its manifest; fetching the chunks again", joined.string());
+        return false;
+    }
+    if (!store_.serve_from_joined(joined, saved.chunk_size)) return false;
+    manifest_ = saved;
+    manifest_from_disk_ = true;
+    inventory_.reset(ChunkSet::all(saved.chunk_count));
+    log::event("resumed", {{"held", saved.chunk_count}, {"total", saved.chunk_count}},
+               "resuming {}: the joined file is whole and verified; serving from it", saved.file_name);
+    return true;
+}
+
+Result<void> PeerCore::accept_manifest(const Manifest& manifest, bool from_owner)
+{
+    if (manifest_ && manifest == *manifest_) {
+        if (from_owner && !frozen_) manifest_from_disk_ = false;
+        return {};
+    }
+    if (manifest_ && (frozen_ || !from_owner || !manifest_from_disk_)) {
+        return make_error("the other side distributes " + printable_name(manifest.file_name) + " (SHA-256 " +
+                          to_hex(manifest.file_sha256).substr(0, 16) + "...), but " +
+                          (options_.data_dir / kManifestFileName).string() + " is for " +
+                          printable_name(manifest_->file_name) + " (SHA-256 " +
+                          to_hex(manifest_->file_sha256).substr(0, 16) +
+                          "...); check the configs, or give this peer another --data-dir");
+    }
+    if (frozen_) return make_error("a manifest arrived after trading started with none");
+    return adopt(manifest);
+}
+
+Result<void> PeerCore::adopt(const Manifest& manifest)
+{
+    if (manifest_) {
+        // The owner is the authority: what this directory held belongs to an earlier swarm.
+        log::warn(
+            "{} held chunks of {}, but the owner now distributes {}; starting over ({} old chunk file(s) "
+            "removed, other files kept)",
+            options_.data_dir.string(), manifest_->file_name, manifest.file_name, store_.clear());
+        store_.stop_serving_from_joined();
+    }
+    CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
+    CS_TRY(start_assembly(manifest));
+    manifest_ = manifest;
+    manifest_from_disk_ = false;
+    inventory_.reset(ChunkSet(manifest.chunk_count));
+    log::event("manifest",
+               {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
+               "received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
+               manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
+    log::flush();  // the launcher starts the next peer on this line
+    return {};
+}
+
+Result<void> PeerCore::keep(ChunkId id, std::span<const std::uint8_t> bytes)
+{
+    if (options_.settings.keep_chunk_files) CS_TRY(store_.write(id, bytes));
+    if (!assembler_) return make_error("chunk " + std::to_string(id) + " arrived with no file to join it into");
+    return assembler_->put(id, bytes);
+}
+
+Result<void> PeerCore::write_summary_now()
+{
+    return write_summary(summary_path(), manifest_->file_name, inventory_.snapshot());
+}
+
+Result<void> PeerCore::finish_file()
+{
+    CS_TRY(write_summary_now());
+    // Only a peer that resumed from a whole, verified joined file has nothing to assemble.
+    if (!assembler_) {
+        log::info("all {} chunks held; {} was already joined and verified", manifest_->chunk_count,
+                  destination().string());
+        return {};
+    }
+    // Every chunk is already in place and checked; what is left is the rename (after the
+    // whole-file hash, if the settings ask for it).
+    log::event("joining", {}, "all {} chunks held; moving {} to {}", manifest_->chunk_count,
+               assembler_->part_path().string(), destination().string());
+    auto started = std::chrono::steady_clock::now();
+    CS_TRY(assembler_->finish());
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count,
+               destination().string(), manifest_->file_size,
+               options_.settings.verify_joined_file ? "whole-file SHA-256 ok" : "every chunk's SHA-256 ok", ms);
+    if (!options_.settings.keep_chunk_files) {
+        // Left by an earlier run that kept them; this one wrote none.
+        if (std::uint32_t dropped = store_.clear(); dropped > 0) {
+            log::info("dropped {} chunk file(s) left from an earlier run (keep_chunk_files is false)", dropped);
+        }
+    }
+    return {};
+}
+
+void PeerCore::record_failure(const Error& error)
+{
+    std::lock_guard lock(failure_mutex_);
+    if (!failure_) failure_ = error;
+}
+
+std::optional<Error> PeerCore::failure() const
+{
+    std::lock_guard lock(failure_mutex_);
+    return failure_;
+}
+
+net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const std::string& label,
+                                                std::uint32_t connect_timeout_s) const
+{
+    net::ClientOptions client;
+    client.self_id = options_.id;
+    client.remote = remote;
+    client.remote_label = label;
+    client.connect_timeout_s = connect_timeout_s;
+    client.settings = options_.settings;
+    // Different peers spread their first requests differently.
+    client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
+    client.secret = options_.secret;
+    return client;
+}
+
+net::ClientOptions PeerCore::owner_client_options(std::uint32_t connect_timeout_s) const
+{
+    net::ClientOptions client = client_options_for(options_.owner, "owner", connect_timeout_s);
+    client.settings.request_window = options_.settings.owner_request_window;
+    return client;
+}
+
+}  // namespace chunkswarm::peer

@@ -1,0 +1,85 @@
+// What a peer's three parts share (the bootstrap on the main thread, the upload loop, the
+// download loop): its options, data directory and file, and the small guarded state both loops
+// touch. The bootstrap settles the manifest and the file it is joined into; once trading starts
+// (freeze) they never change, and every later client only compares the manifest it is sent.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/file_assembler.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/net/chunk_client.hpp"
+#include "peer_node.hpp"
+#include "shared_inventory.hpp"
+
+namespace chunkswarm::peer {
+
+// A resumed peer, or one reaching the owner only for a rescue or a report, waits this long.
+inline constexpr std::uint32_t kBriefOwnerWaitS = 5;
+
+class PeerCore {
+public:
+    explicit PeerCore(const PeerOptions& options);
+
+    const PeerOptions& options() const { return options_; }
+    const Settings& settings() const { return options_.settings; }
+    const std::string& name() const { return name_; }
+    ChunkStore& store() { return store_; }
+    SharedInventory& inventory() { return inventory_; }
+    bool has_manifest() const { return manifest_.has_value(); }
+    // Only once the bootstrap has one (every caller after it, or a client past its manifest).
+    const Manifest& manifest() const { return *manifest_; }
+    std::filesystem::path destination() const { return options_.data_dir / manifest_->file_name; }
+    std::filesystem::path summary_path() const { return options_.data_dir / kSummaryFileName; }
+
+    // Main thread, before freeze(): pick up what an earlier run left.
+    Result<void> resume_from_disk();
+    // A manifest from a server. Before freeze(), from the owner, it is adopted (and replaces one
+    // resumed from disk); otherwise, and always after freeze(), it must be the one held.
+    Result<void> accept_manifest(const Manifest& manifest, bool from_owner);
+    // Trading starts: the manifest and the file are settled.
+    void freeze() { frozen_ = true; }
+
+    // Any thread: the chunk file (unless keep_chunk_files is false) and its place in the joined file.
+    Result<void> keep(ChunkId id, std::span<const std::uint8_t> bytes);
+    // Whoever owns the summary file: the main thread before trading, the download loop after.
+    Result<void> write_summary_now();
+    // After the last chunk: the .part is renamed into place (after the whole-file hash, if asked).
+    Result<void> finish_file();
+
+    void record_failure(const Error& error);
+    std::optional<Error> failure() const;
+
+    net::ClientOptions client_options_for(const Endpoint& remote, const std::string& label,
+                                          std::uint32_t connect_timeout_s) const;
+    net::ClientOptions owner_client_options(std::uint32_t connect_timeout_s) const;
+
+private:
+    bool resume_from_joined_file(const Manifest& saved);
+    // Creates the .part, or with `resumed_from_part` picks up the one on disk and says what it held.
+    Result<void> start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part = nullptr);
+    Result<void> adopt(const Manifest& manifest);
+
+    const PeerOptions& options_;
+    std::string name_;
+    ChunkStore store_;  // thread-safe
+    SharedInventory inventory_;
+    // Set by the bootstrap; read-only once frozen.
+    std::optional<Manifest> manifest_;
+    // Set with the manifest; put() and finish() are safe from any thread.
+    std::unique_ptr<FileAssembler> assembler_;
+    // The manifest came from this directory, not yet confirmed by the owner.
+    bool manifest_from_disk_ = false;
+    std::atomic<bool> frozen_{false};
+    mutable std::mutex failure_mutex_;
+    std::optional<Error> failure_;  // guarded by failure_mutex_
+};
+
+}  // namespace chunkswarm::peer
