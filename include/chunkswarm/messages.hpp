@@ -83,7 +83,12 @@ struct ErrorMsg {
     std::optional<ChunkId> chunk = std::nullopt;
 };
 
-using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming>;
+// Server to client, when it has sent nothing else for a while: it is alive. A paused process or
+// a cut link sends no reset, so a client tells a gone peer from a quiet one by this.
+struct Ping {};
+
+using Message =
+    std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };

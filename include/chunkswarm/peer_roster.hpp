@@ -14,7 +14,9 @@ class PeerRoster {
 public:
     PeerRoster(std::uint32_t slots, std::uint64_t give_up_ms, std::uint64_t now_ms);
 
-    void session_opened(std::uint32_t slot);
+    void session_opened(std::uint32_t slot, std::uint64_t now_ms);
+    // A frame from the slot's peer.
+    void heard_from(std::uint32_t slot, std::uint64_t now_ms);
     void session_closed(std::uint32_t slot, std::uint64_t now_ms);
     void share_held(std::uint32_t slot);
     void complete(std::uint32_t slot);
@@ -22,7 +24,9 @@ public:
     void reported_gone(std::uint32_t slot, std::uint64_t now_ms);
 
     // Slots given up on at `now_ms` (each once): absent for give_up_ms, having never connected,
-    // having left before holding its share, reported gone, or silent while all others are done.
+    // having left before holding its share, reported gone, or not connected while all others are
+    // done; or connected but silent for give_up_ms (a paused process, or one behind a cut link,
+    // whose connection stays open).
     std::vector<std::uint32_t> give_up_due(std::uint64_t now_ms);
     // Every slot complete or given up on.
     bool finished() const;
@@ -38,6 +42,7 @@ private:
         bool complete = false;
         bool given_up = false;
         std::optional<std::uint64_t> absent_since;
+        std::uint64_t last_heard = 0;
         bool settled() const { return complete || given_up; }
     };
     bool others_settled(std::uint32_t slot) const;

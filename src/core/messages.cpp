@@ -19,7 +19,7 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
     }
     if (type == "manifest") return kMaxManifestBytes;
     if (type == "have_list") return (kMaxChunkCount + 7) / 8;
-    if (type == "have" || type == "coming") return 0;
+    if (type == "have" || type == "coming" || type == "ping") return 0;
     if (type == "chunk") return kMaxChunkSize;
     return std::nullopt;
 }
@@ -67,17 +67,20 @@ Result<std::optional<Upstream>> upstream_field(const nlohmann::json& header)
 {
     auto it = header.find("upstream");
     if (it == header.end()) return std::optional<Upstream>{};
-    const char* bad = "field \"upstream\" must be {\"id\": N, \"host\": \"...\", \"port\": P}";
-    if (!it->is_object()) return make_error(bad);
-    auto id = it->contains("id") ? as_unsigned((*it)["id"]) : std::nullopt;
-    auto port = it->contains("port") ? as_unsigned((*it)["port"]) : std::nullopt;
+    const Error bad = make_error("field \"upstream\" must be {\"id\": N, \"host\": \"...\", \"port\": P}");
+    if (!it->is_object()) return bad;
+    auto id = it->find("id");
+    auto port = it->find("port");
     auto host = it->find("host");
-    if (!id || *id > UINT32_MAX || !port || *port == 0 || *port > 65535 || host == it->end() || !host->is_string() ||
-        host->get_ref<const std::string&>().empty() || host->get_ref<const std::string&>().size() > 255) {
-        return make_error(bad);
+    if (id == it->end() || port == it->end() || host == it->end() || !host->is_string()) return bad;
+    const std::uint64_t id_value = as_unsigned(*id).value_or(std::uint64_t{UINT32_MAX} + 1);
+    const std::uint64_t port_value = as_unsigned(*port).value_or(0);
+    const std::string& host_value = host->get_ref<const std::string&>();
+    if (id_value > UINT32_MAX || port_value == 0 || port_value > 65535 || host_value.empty() || host_value.size() > 255) {
+        return bad;
     }
     return std::optional<Upstream>{
-        Upstream{static_cast<std::uint32_t>(*id), host->get<std::string>(), static_cast<std::uint16_t>(*port)}};
+        Upstream{static_cast<std::uint32_t>(id_value), host_value, static_cast<std::uint16_t>(port_value)}};
 }
 
 Result<ChunkId> chunk_id(const nlohmann::json& value, const Manifest& manifest)
@@ -232,6 +235,7 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         return Message{error};
     }
     if (type == "auth") return parse_auth(frame.header);
+    if (type == "ping") return Message{Ping{}};
     if (type == "manifest") return parse_manifest(frame);
     if (type == "have_list") return parse_have_list(frame, manifest);
     return parse_chunk(frame, manifest);
@@ -274,6 +278,7 @@ struct Encoder {
     }
     OutFrame operator()(const Have& m) const { return make_frame({{"type", "have"}, {"ids", m.ids}}); }
     OutFrame operator()(const Coming& m) const { return make_frame({{"type", "coming"}, {"ids", m.ids}}); }
+    OutFrame operator()(const Ping&) const { return make_frame({{"type", "ping"}}); }
     OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
     OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
     OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
@@ -309,7 +314,7 @@ OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 std::string message_name(const Message& message)
 {
     static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request",
-                                             "chunk", "done",     "error",     "auth", "coming"};
+                                             "chunk", "done",     "error",     "auth", "coming", "ping"};
     return kNames[message.index()];
 }
 

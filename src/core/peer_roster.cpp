@@ -10,11 +10,19 @@ PeerRoster::PeerRoster(std::uint32_t slots, std::uint64_t give_up_ms, std::uint6
         slot.absent_since = now_ms;  // until its peer first connects
 }
 
-void PeerRoster::session_opened(std::uint32_t slot)
+void PeerRoster::session_opened(std::uint32_t slot, std::uint64_t now_ms)
 {
     Slot& s = slots_.at(slot);
     ++s.open_sessions;
     s.absent_since.reset();
+    s.last_heard = now_ms;
+}
+
+void PeerRoster::heard_from(std::uint32_t slot, std::uint64_t now_ms)
+{
+    Slot& s = slots_.at(slot);
+    s.last_heard = now_ms;
+    if (s.open_sessions > 0) s.absent_since.reset();
 }
 
 void PeerRoster::session_closed(std::uint32_t slot, std::uint64_t now_ms)
@@ -56,7 +64,8 @@ std::vector<std::uint32_t> PeerRoster::give_up_due(std::uint64_t now_ms)
         if (s.settled()) continue;
         // Nobody else needs anything: a peer that is not connected is waited for give_up_ms more.
         if (!s.absent_since && s.open_sessions == 0 && others_settled(i)) s.absent_since = now_ms;
-        if (s.absent_since && now_ms >= *s.absent_since + give_up_ms_) {
+        const bool silent = s.open_sessions > 0 && now_ms >= s.last_heard + give_up_ms_;
+        if (silent || (s.absent_since && now_ms >= *s.absent_since + give_up_ms_)) {
             s.given_up = true;
             due.push_back(i);
         }

@@ -17,6 +17,7 @@ ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hoo
       hooks_(std::move(hooks)),
       retry_timer_(loop),
       stall_timer_(loop),
+      silence_timer_(loop),
       backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
                std::uint64_t{options_.connect_timeout_s} * 1000)
 {
@@ -121,11 +122,23 @@ void ChunkClient::on_connected(int status)
     if (awaiting_proof_) nonce = client_nonce_ = random_nonce();
     connection_->send(Hello{options_.self_id, nonce, options_.rescue, options_.skipped, options_.report_complete});
     watch_for_stall();  // a paused process still accepts connections, but never answers
+    expect_to_hear();
+}
+
+// A live peer's server sends something (a ping at least) several times per gone_after_s.
+void ChunkClient::expect_to_hear()
+{
+    if (options_.gone_after_s == 0 || !connection_ || finishing_) return;
+    silence_timer_.start(std::uint64_t{options_.gone_after_s} * 1000, [this] {
+        end_gone("has sent nothing for " + std::to_string(options_.gone_after_s) +
+                 " s, not even a ping (paused, or its link is down)");
+    });
 }
 
 void ChunkClient::on_closed(const std::string& reason)
 {
     connection_.reset();
+    silence_timer_.stop();
     if (ended_) return;
     if (finishing_) {
         end({});
@@ -143,6 +156,7 @@ void ChunkClient::reconnect(const std::string& reason)
 {
     drop_connection(reason);
     stall_timer_.stop();
+    silence_timer_.stop();
     if (planner_) planner_->on_disconnect();
     have_list_ = false;
     retry_later(reason);
@@ -180,6 +194,7 @@ void ChunkClient::watch_for_stall()
 
 void ChunkClient::on_frame(Frame frame)
 {
+    expect_to_hear();
     auto message = parse_message(std::move(frame), Role::client, manifest_ ? &*manifest_ : nullptr);
     if (!message) {
         log::warn("bad message from {}: {}; closing the connection", options_.remote_label, message.error().message);
@@ -376,6 +391,7 @@ void ChunkClient::check_finished()
     if (finishing_ || ended_ || !have_list_ || !hooks_.is_finished(*planner_)) return;
     finishing_ = true;
     stall_timer_.stop();
+    silence_timer_.stop();
     if (auto finished = hooks_.on_finished(*planner_); !finished) {
         end(finished.error());
         return;
@@ -393,6 +409,7 @@ void ChunkClient::end(const Result<void>& result)
     ended_ = true;
     retry_timer_.stop();
     stall_timer_.stop();
+    silence_timer_.stop();
     if (!result.ok()) drop_connection(result.error().message);
     hooks_.on_end(result);
 }

@@ -25,7 +25,8 @@ std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, setting
 ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
     : loop_(loop),
       context_(std::move(context)),
-      listener_(loop, Role::server)
+      listener_(loop, Role::server),
+      heartbeat_(loop)
 {
 }
 
@@ -33,10 +34,20 @@ ChunkServer::~ChunkServer() { close(); }
 
 Result<void> ChunkServer::listen(const Endpoint& bind)
 {
-    return listener_.listen(bind, [this](std::shared_ptr<TcpConnection> connection) {
+    CS_TRY(listener_.listen(bind, [this](std::shared_ptr<TcpConnection> connection) {
         auto session = ServerSession::start(*this, std::move(connection));
         sessions_[session.get()] = session;
-    });
+    }));
+    // A third of the time a client waits before it counts a silent peer as gone.
+    const std::uint64_t interval_ms = std::max<std::uint64_t>(500, context_.settings.neighbor_gone_s * 1000 / 3);
+    heartbeat_.start(
+        interval_ms,
+        [this] {
+            for (auto& [raw, session] : sessions_)
+                session->keep_alive();
+        },
+        interval_ms);
+    return {};
 }
 
 const OutFrame& ChunkServer::manifest_frame()
@@ -78,6 +89,7 @@ void ChunkServer::announce_all()
 
 void ChunkServer::close()
 {
+    heartbeat_.close();
     listener_.close();
     auto sessions = std::move(sessions_);
     sessions_.clear();
@@ -172,6 +184,7 @@ void ServerSession::on_frame(Frame frame)
         return;
     }
     if (context.on_activity) context.on_activity();
+    if (admitted_ && context.on_heard) context.on_heard(*hello_);
     bool hello = std::holds_alternative<Hello>(message.value());
     bool auth = std::holds_alternative<Auth>(message.value());
     if (hello == hello_.has_value()) {
@@ -282,6 +295,12 @@ void ServerSession::announce()
     if (!fresh.empty()) send_have(fresh);
     announce_coming();
     if (answered) pump_reads();
+}
+
+void ServerSession::keep_alive()
+{
+    if (!admitted_ || closed_ || connection_->closing() || reading_ || connection_->queued_bytes() > 0) return;
+    connection_->send(Ping{});
 }
 
 void ServerSession::announce_coming()

@@ -129,10 +129,13 @@ private:
             auto slot = slots_.known_slot(hello.peer_id);
             if (!slot) return;
             if (opened) {
-                roster_->session_opened(*slot);
+                roster_->session_opened(*slot, now_ms());
             } else {
                 roster_->session_closed(*slot, now_ms());
             }
+        };
+        context.on_heard = [this](const Hello& hello) {
+            if (auto slot = slots_.known_slot(hello.peer_id)) roster_->heard_from(*slot, now_ms());
         };
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{
@@ -226,7 +229,8 @@ private:
             ++given_up_count_;
             const std::string name = slot_name(slots_, slot);
             log::event("peer_given_up", {{"peer", name}},
-                       "gave up on {}: absent for {} s; what it had not drawn of its share goes to the others", name,
+                       "gave up on {}: absent or silent for {} s; what it had not drawn of its share goes to the others",
+                       name,
                        options_.settings.give_up_s);
         }
         leave_if_finished();

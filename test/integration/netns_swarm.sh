@@ -76,12 +76,12 @@ ip netns exec "${tag}p1" timeout 5 python3 -c "import socket; socket.create_conn
 wait "$reach" || fail "the owner's namespace saw no connection"
 echo "ok: 6 namespaces on a bridge, every link ${rate_mbit} Mbit/s each way (tbf)"
 
-# config WINDOW EARLY PATH: a ring of five on the namespaces' addresses.
+# config WINDOW EARLY PATH [MORE_SETTINGS]: a ring of five on the namespaces' addresses.
 config() {
     {
         printf '{ "owner": { "host": "%s", "port": %d }, "chunk_size": 102400,\n' "$owner_addr" "$port"
-        printf '  "settings": { "request_window": %d, "owner_request_window": %d, "early_trading": %s },\n' \
-            "$1" "$owner_window" "$2"
+        printf '  "settings": { %s"request_window": %d, "owner_request_window": %d, "early_trading": %s },\n' \
+            "${4:+$4, }" "$1" "$owner_window" "$2"
         printf '  "peers": [\n'
         for id in 1 2 3 4 5; do
             printf '    { "id": %d, "host": "%s", "port": %d, "download_neighbor": %d }%s\n' "$id" \
@@ -149,3 +149,28 @@ run early-trading "$window" true 0
 run early-trading-relayed-${delay_ms}ms "$window" true 1
 run early-trading-relayed-${delay_ms}ms-window1 1 true 1
 echo "ok: across six namespaces, every copy byte-identical in all four runs"
+
+# A cut link: peer 3's link goes down mid-transfer, so no reset reaches anyone and its sockets
+# just fall silent. Peer 4 routes around it, the owner gives up on it, the other four finish with
+# exact copies; peer 3, cut off from everyone, exits non-zero naming what it lacks; exit 1.
+config "$window" true link-cut.json \
+    '"neighbor_gone_s": 3, "give_up_s": 10, "idle_exit_s": 6, "owner_connect_timeout_s": 15, "request_timeout_s": 5'
+sync
+RELAYED=0 timeout 600 "$SWARM_BIN" --config link-cut.json --file input.bin --work "$WORK/link-cut" --bin-dir bin \
+    --display plain --interval 5 --together > link-cut.out 2>&1 &
+launcher=$!
+STARTED_PIDS+=("$launcher")
+wait_for_line "$WORK/link-cut/logs/peer-3.log" "received chunk [0-9]* from peer 2" 60
+ip -n "${tag}p3" link set "${tag}hp3" down
+cut_at=$(date +%s.%N)
+status=0
+wait "$launcher" || status=$?
+((status == 1)) || { cat link-cut.out; fail "link-cut: the launcher exited $status, not 1"; }
+[[ $(grep -c "OK, SHA-256 matches" link-cut.out) == 4 ]] || { cat link-cut.out; fail "link-cut: the four others did not finish"; }
+for id in 1 2 4 5; do cmp -s input.bin "$WORK/link-cut/peer-$id/input.bin" || fail "link-cut: peer $id's copy differs"; done
+grep -q "peer 3 .*LOST" link-cut.out || { cat link-cut.out; fail "link-cut: peer 3 is not marked lost"; }
+expect_lines "$WORK/link-cut/logs/peer-4.log" "it counts as gone: downloading from peer 2"
+expect_lines "$WORK/link-cut/logs/owner.log" "given up on: peer 3"
+printf 'figure: %-46s %6.2f s after the cut, for everything to end\n' "link cut (peer 3)" \
+    "$(awk -v a="$cut_at" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+echo "ok: peer 3's link cut: the others routed around it and finished; exit 1 names it lost"

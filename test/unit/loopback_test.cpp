@@ -653,3 +653,73 @@ TEST_CASE("a server whose send budget holds less than one chunk still serves thr
         CHECK(stores[i]->scan(s.manifest).held.count() == s.manifest.chunk_count);
     }
 }
+
+TEST_CASE("a peer that answers hello and then falls silent counts as gone; one that pings does not")
+{
+    Swarmlet s;
+    auto quiet_hooks = [&s](Result<void>& outcome) {
+        net::ClientHooks hooks;
+        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
+        hooks.local_chunks = [&s] { return ChunkSet(s.manifest.chunk_count); };
+        hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
+        hooks.on_end = [&outcome](const Result<void>& r) { outcome = r; };
+        return hooks;
+    };
+    auto gone_options = [](std::uint16_t port) {
+        net::ClientOptions options = client_options(port);
+        options.gone_after_s = 1;
+        return options;
+    };
+    Result<void> silent_outcome = make_error("never ended");
+    Result<void> pinged_outcome = make_error("never ended");
+    std::vector<std::shared_ptr<net::TcpConnection>> accepted;
+    const auto started = std::chrono::steady_clock::now();
+    {
+        // Answers hello like a server holding nothing, then never sends another byte (as a
+        // process paused with SIGSTOP, or one behind a cut link, would).
+        net::TcpListener mute(&s.loop, Role::server);
+        REQUIRE(mute.listen(Endpoint{"127.0.0.1", 0},
+                            [&](std::shared_ptr<net::TcpConnection> connection) {
+                                accepted.push_back(connection);
+                                connection->set_handlers(
+                                    [&s, connection](Frame f) {
+                                        if (f.type() != "hello") return;
+                                        connection->send(ManifestMsg{s.manifest});
+                                        connection->send(HaveList{ChunkSet(s.manifest.chunk_count)});
+                                    },
+                                    nullptr);
+                                connection->start_reading();
+                            })
+                    .ok());
+        // A real server holding nothing either: it pings every 500 ms.
+        int done_calls = 0;
+        bool done_complete = false;
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.settings.neighbor_gone_s = 1;
+        context.offered_for = [&s](const Hello&) -> Result<ChunkSet> { return ChunkSet(s.manifest.chunk_count); };
+        net::ChunkServer live(&s.loop, context);
+        REQUIRE(live.listen(Endpoint{"127.0.0.1", 0}).ok());
+
+        net::ChunkClient to_mute(&s.loop, gone_options(mute.port()), quiet_hooks(silent_outcome));
+        net::ChunkClient to_live(&s.loop, gone_options(live.port()), quiet_hooks(pinged_outcome));
+        to_mute.start();
+        to_live.start();
+        net::Timer end_of_test(&s.loop);
+        end_of_test.start(3000, [&] {
+            to_live.abort("still hearing from it after 3 s");
+            mute.close();
+            live.close();
+            for (auto& c : accepted)
+                c->close("test over");
+        });
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    REQUIRE_FALSE(silent_outcome.ok());
+    CHECK(silent_outcome.error().code == ErrorCode::peer_gone);
+    CHECK(silent_outcome.error().message.find("has sent nothing for 1 s") != std::string::npos);
+    REQUIRE_FALSE(pinged_outcome.ok());
+    CHECK(pinged_outcome.error().code == ErrorCode::failed);
+    CHECK(pinged_outcome.error().message == "still hearing from it after 3 s");
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+}

@@ -242,3 +242,11 @@ TEST_CASE("a peer's chunk ID list says whom it downloads from; a malformed one i
         CHECK_FALSE(parse_header(header, Role::client, &m, have.bytes()).ok());
     }
 }
+
+TEST_CASE("a ping carries nothing and only a server sends it")
+{
+    auto ping = round_trip(Ping{}, Role::client, nullptr);
+    REQUIRE(ping.ok());
+    CHECK(std::holds_alternative<Ping>(ping.value()));
+    CHECK_FALSE(round_trip(Ping{}, Role::server, nullptr).ok());
+}

@@ -107,17 +107,22 @@ TEST_CASE("a complete peer nobody asks anything of leaves after the idle time, c
 TEST_CASE("the owner gives up on a peer that never connects, and on one that leaves before its share")
 {
     PeerRoster roster(3, 10'000, 0);
-    roster.session_opened(0);
-    roster.session_opened(1);
+    roster.session_opened(0, 0);
+    roster.session_opened(1, 0);
+    roster.heard_from(0, 9'000);
+    roster.heard_from(1, 9'000);
     CHECK(roster.give_up_due(9'999).empty());
     CHECK(roster.give_up_due(10'000) == std::vector<std::uint32_t>{2});  // never connected
     CHECK(roster.is_given_up(2));
     CHECK(roster.give_up_due(10'000).empty());  // each once
     roster.session_closed(1, 12'000);           // left before its share
+    roster.heard_from(0, 20'000);               // slot 0 keeps talking throughout
     CHECK(roster.give_up_due(21'999).empty());
-    roster.session_opened(1);  // back in time: not given up
+    roster.session_opened(1, 21'000);  // back in time: not given up
+    roster.heard_from(0, 29'000);
     CHECK(roster.give_up_due(30'000).empty());
     roster.session_closed(1, 31'000);
+    roster.heard_from(0, 38'000);
     CHECK(roster.give_up_due(41'000) == std::vector<std::uint32_t>{1});
     CHECK_FALSE(roster.finished());
     roster.complete(0);
@@ -129,7 +134,7 @@ TEST_CASE("a peer trading after its share is not absent, unless a neighbour repo
 {
     PeerRoster roster(2, 10'000, 0);
     for (std::uint32_t slot : {0u, 1u}) {
-        roster.session_opened(slot);
+        roster.session_opened(slot, 0);
         roster.share_held(slot);
         roster.session_closed(slot, 1'000);
     }
@@ -145,7 +150,7 @@ TEST_CASE("once every other peer is done, one that is not connected is waited fo
 {
     PeerRoster roster(3, 10'000, 0);
     for (std::uint32_t slot : {0u, 1u, 2u}) {
-        roster.session_opened(slot);
+        roster.session_opened(slot, 0);
         roster.share_held(slot);
         roster.session_closed(slot, 0);
     }
@@ -156,12 +161,17 @@ TEST_CASE("once every other peer is done, one that is not connected is waited fo
     CHECK(roster.give_up_due(69'999).empty());
     CHECK(roster.give_up_due(70'000) == std::vector<std::uint32_t>{2});
     CHECK(roster.finished());
-    // Connected, it is waited for as long as it stays connected.
+    // Connected, it is waited for as long as it is heard from.
     PeerRoster connected(2, 10'000, 0);
-    connected.session_opened(0);
-    connected.session_opened(1);
+    connected.session_opened(0, 0);
+    connected.session_opened(1, 0);
     connected.complete(0);
-    CHECK(connected.give_up_due(1'000'000).empty());
+    for (std::uint64_t t = 5'000; t <= 100'000; t += 5'000) {
+        connected.heard_from(1, t);
+        CHECK(connected.give_up_due(t).empty());
+    }
+    CHECK(connected.give_up_due(109'999).empty());
+    CHECK(connected.give_up_due(110'000) == std::vector<std::uint32_t>{1});  // then silent: paused, or cut off
 }
 
 TEST_CASE("a gone peer's share: what it had not drawn goes at once to the peer in its place, or to anyone once released")

@@ -110,6 +110,7 @@ private:
     // Drops the connection and tries again later, with nothing in flight.
     void reconnect(const std::string& reason);
     void watch_for_stall();
+    void expect_to_hear();
     // With gone detection, ends the client if the remote has been out of reach long enough.
     bool gone_while_unreachable(const std::string& why);
     void end_gone(const std::string& reason);
@@ -120,6 +121,8 @@ private:
     ClientHooks hooks_;
     Timer retry_timer_;
     Timer stall_timer_;
+    // With gone detection: nothing at all heard from the remote for gone_after_s (servers ping).
+    Timer silence_timer_;
     Backoff backoff_;
     std::shared_ptr<TcpConnection> connection_;
     std::optional<Manifest> manifest_;

@@ -38,6 +38,8 @@ struct ServerContext {
     std::function<void(const Hello& hello, bool opened)> on_session;
     // Optional: any frame from any client, or a connection opening or closing (a sign of life).
     std::function<void()> on_activity;
+    // Optional: a frame from an admitted client (a sign of life from that peer).
+    std::function<void(const Hello& hello)> on_heard;
     // Peer only: whom this side downloads from, told to every client in its chunk ID list.
     std::optional<Upstream> upstream;
     // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
@@ -87,6 +89,8 @@ private:
     uv_loop_t* loop_;
     ServerContext context_;
     TcpListener listener_;
+    // Pings the clients that have had nothing else for a while (see Ping in messages.hpp).
+    Timer heartbeat_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;
@@ -101,6 +105,8 @@ public:
     static std::shared_ptr<ServerSession> start(ChunkServer& server, std::shared_ptr<TcpConnection> connection);
 
     void announce();
+    // Sends a ping if nothing is queued for the client: it hears from a live server every interval.
+    void keep_alive();
     void close(const std::string& reason);
     // The server is going away: from now on the session only closes.
     void detach();
