@@ -35,8 +35,9 @@ struct Settings {
     std::uint32_t neighbor_gone_s = 5;
     // How long an absent peer is waited for. The owner gives up on a peer that never connects, or
     // is gone this long, and deals what it had not drawn to the others; a peer routes around a
-    // download neighbour that has never been up after this long (neighbours start one at a time).
-    std::uint32_t give_up_s = 30;
+    // download neighbour that has never been up after this long. A minute, because the seed's
+    // procedure has a person start the peers one at a time.
+    std::uint32_t give_up_s = 60;
     // A complete peer whose downstream has not said it is complete exits once no client has sent it
     // anything for this long: longer than neighbor_gone_s plus a reconnect, so a peer routing
     // around a gone one reaches it first.

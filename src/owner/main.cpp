@@ -20,6 +20,7 @@ struct Flags {
     std::uint16_t port = 0;
     std::uint32_t chunk_size = 0;
     std::uint32_t peers = 5;
+    std::uint32_t give_up_s = 0;
     bool linger = false;
     cli::LogFlags log;
 };
@@ -53,6 +54,10 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     if (!flags.bind.empty()) options.bind.host = flags.bind;
     if (!flags.data_dir.empty()) options.data_dir = flags.data_dir;
     if (flags.chunk_size != 0) options.chunk_size = flags.chunk_size;
+    if (app.count("--give-up")) {
+        if (flags.give_up_s == 0 || flags.give_up_s > 86400) return make_error("--give-up must be 1..86400 seconds");
+        options.settings.give_up_s = flags.give_up_s;
+    }
     CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
@@ -68,7 +73,7 @@ int main(int argc, char** argv)
     Flags flags;
     CLI::App app(
         "Splits FILE into chunks and serves each peer of the swarm its share, many peers at once.\n"
-        "Exits 0 once every peer holds its share (unless --linger).",
+        "Stays until every peer holds the whole file or has been given up on, then exits 0 (unless --linger).",
         "owner");
     app.add_option("--file,-f", flags.file, "the file to distribute")->required();
     app.add_option("--config,-c", flags.config, "swarm config (configs/*.json): port, data dir, chunk size, peers");
@@ -78,7 +83,10 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks and the manifest go (default: data/owner)");
     app.add_option("--chunk-size", flags.chunk_size, "bytes per chunk (default 102400)");
-    app.add_flag("--linger", flags.linger, "keep serving after every share is delivered");
+    app.add_flag("--linger", flags.linger, "keep serving after every peer is complete or given up on");
+    app.add_option("--give-up", flags.give_up_s,
+                   "seconds an absent peer is waited for before its share goes to the others (default 60; "
+                   "the config's give_up_s)");
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"

@@ -1,4 +1,5 @@
-// The file owner: splits the file, then serves each peer its share until every share is delivered.
+// The file owner: splits the file, serves each peer its share, and stays, serving what only it can
+// (the chunks of peers that are gone), until every peer is complete or given up on.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@ struct OwnerOptions {
     // Config mode: these ids, in config order, hold the share slots. Empty: slots go by join order.
     std::vector<std::uint32_t> peer_ids;
     std::uint32_t peer_count = 5;
-    // Keep serving after every share is delivered (for late or restarted peers).
+    // Keep serving after every peer is complete or given up on (for late or restarted peers).
     bool linger = false;
     Settings settings;
     std::string secret;  // empty: no swarm secret

@@ -298,7 +298,7 @@ private:
                               : p.exit_code ? fmt::format("exit {}", *p.exit_code)
                                             : "never started";
             if (p.is_owner) {
-                summary.verdicts.push_back(p.succeeded()               ? "served every share"
+                summary.verdicts.push_back(p.succeeded()               ? "served every share, stayed to the end"
                                            : p.state == State::stopped ? "stopped (" + how + ")"
                                                                        : "FAILED (" + how + ")");
                 summary.verified.push_back(p.succeeded());

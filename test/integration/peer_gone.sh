@@ -32,7 +32,7 @@ survivors() {
     peers_s=$(since "$t0")
     wait_ok owner
     for id in "$@"; do check_file input.bin "data/peer-$id/input.bin" > /dev/null; done
-    echo "ok: peers $* hold byte-identical copies and exited 0 ${peers_s} s after it; the owner $(since "$t0") s after"
+    echo "ok: peers $* hold byte-identical copies and exited 0 ${peers_s} s after t0; the owner $(since "$t0") s after"
 }
 
 # crash_when_done NAME: SIGKILL once it is complete, unless it has already exited by itself.
@@ -43,10 +43,10 @@ crash_when_done() {
     wait "${PID_OF[$1]}" 2>/dev/null || true
 }
 
-run_case
 t0=$(now)
+run_case
 survivors 1 2 3 4 5
-echo "baseline: no failure, five peers complete in $(since "$t0") s (${mib} MiB)"
+echo "baseline: no failure, five peers complete in $(since "$t0") s from the owner's start (${mib} MiB)"
 
 # While it trades: killed once it has stored chunks from its neighbour.
 run_case

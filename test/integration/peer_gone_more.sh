@@ -56,7 +56,7 @@ echo "ok: peer 2 started after the end exited 0 in $(since "$t0") s"
 
 # The seed's plain form: peers know only their download neighbour's port and learn the rest.
 rm -rf data ./*.log
-start owner "$OWNER_BIN" --port "${ports[0]}" --file big.bin --peers 5
+start owner "$OWNER_BIN" --port "${ports[0]}" --file big.bin --peers 5 --give-up 10
 wait_for_line owner.log listening
 down() { echo "${ports[$(($1 == 1 ? 5 : $1 - 1))]}"; }
 plain_peer() {
@@ -66,7 +66,10 @@ plain_peer() {
 for id in 1 2 3 4 5; do plain_peer "$id"; done
 wait_for_line peer3.log "received chunk [0-9]* from peer" 60
 crash peer3
-wait_ok peer1 peer2 peer4 peer5 owner
+t0=$(now)
+wait_ok peer1 peer2 peer4 peer5
+echo "plain form: the survivors exited $(since "$t0") s after the kill"
+wait_ok owner
 check_file big.bin data/peer-{1,2,4,5}/big.bin
 expect_lines peer4.log "downloading from peer ${ports[2]} (the next peer upstream) instead"
 echo "ok: plain form, peer 3 killed: peer 4 learnt peer 2 from peer 3 and routed to it"
