@@ -523,7 +523,8 @@ int run(const Options& options)
     if (!bench.run_all()) return 1;
     bench.print();
     auto json_path = options.json.empty() ? options.work / "bench.json" : options.json;
-    std::ofstream(json_path) << bench.to_json().dump(2) << "\n";
+    // Paths in it need not be UTF-8: bad bytes become U+FFFD rather than an exception.
+    std::ofstream(json_path) << bench.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     std::printf("figures written to %s\n", json_path.string().c_str());
     return 0;
 }

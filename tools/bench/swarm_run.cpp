@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../free_ports.hpp"
+#include "chunkswarm/manifest.hpp"
 
 namespace chunkswarm::bench {
 namespace {
@@ -88,6 +89,12 @@ SwarmResult run_swarm(const SwarmSetup& setup)
     auto ports = chunkswarm::tools::free_loopback_ports(setup.peers + 1);
     if (ports.size() != setup.peers + 1) {
         result.error = "cannot find free ports on 127.0.0.1";
+        return result;
+    }
+    // The config names the data directories, which JSON can only hold as UTF-8.
+    if (!is_valid_utf8(setup.dir.string())) {
+        result.error = "the work directory " + printable_name(setup.dir.string()) +
+                       " is not UTF-8, which a config cannot name; pass --work with another directory";
         return result;
     }
     const auto config = setup.dir / "ring.json";
