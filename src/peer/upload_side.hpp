@@ -44,11 +44,12 @@ private:
     PeerCore& core_;
     // Declared before the handles living on it, so the loop is closed last.
     net::LoopThread thread_{"upload"};
-    // Upload loop only (made on the main thread before the loop starts).
-    std::unique_ptr<net::ChunkServer> server_;
+    // Upload loop only (made on the main thread before the loop starts). The server's hooks use
+    // the watch, so it is declared first and outlives the server.
     DownstreamWatch watch_;
-    std::unique_ptr<net::Timer> exit_timer_;
     std::string exit_reason_;
+    std::unique_ptr<net::ChunkServer> server_;
+    std::unique_ptr<net::Timer> exit_timer_;
     // Any thread: one pending announcement covers every chunk stored before it runs.
     std::atomic<bool> announce_pending_{false};
 };

@@ -152,3 +152,24 @@ TEST_CASE(
     config["settings"] = {{"keep_chunk_files", "no"}};
     CHECK(error_of(config).find("settings.keep_chunk_files: \"no\" is not true or false") != std::string::npos);
 }
+
+TEST_CASE("how soon a gone peer is routed around, given up on, and left: settings with sane ranges")
+{
+    auto defaults = parse_config(ring(5));
+    REQUIRE(defaults.ok());
+    CHECK(defaults->settings.neighbor_gone_s == 5);
+    CHECK(defaults->settings.give_up_s == 60);
+    CHECK(defaults->settings.idle_exit_s == 10);
+    json config = ring(5);
+    config["settings"] = {{"neighbor_gone_s", 2}, {"give_up_s", 15}, {"idle_exit_s", 4}};
+    auto parsed = parse_config(config);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->settings.neighbor_gone_s == 2);
+    CHECK(parsed->settings.give_up_s == 15);
+    CHECK(parsed->settings.idle_exit_s == 4);
+    for (const char* key : {"neighbor_gone_s", "give_up_s", "idle_exit_s"}) {
+        CAPTURE(key);
+        config["settings"] = {{key, 0}};
+        CHECK(error_of(config).find(std::string("settings.") + key) != std::string::npos);
+    }
+}
