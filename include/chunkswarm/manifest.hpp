@@ -42,7 +42,8 @@ Result<void> check_chunk_size(std::uint64_t chunk_size);
 Result<void> check_file_name(std::string_view name);
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
-// The name as is when it is UTF-8; otherwise each byte past ASCII as \xNN, for messages and logs.
+// For messages and logs: control characters as \xNN, and bytes past ASCII too unless the name is
+// UTF-8.
 std::string printable_name(std::string_view name);
 
 nlohmann::json manifest_to_json(const Manifest& manifest);

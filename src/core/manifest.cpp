@@ -54,7 +54,7 @@ Result<void> check_file_name(std::string_view name)
     }
     for (char c : name) {
         if (c == '/' || c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) {
-            return make_error("file name \"" + printable_name(name) + "\" contains a path separator or control character");
+            return make_error("file name \"" + printable_name(name) + "\" contains a path separator or control character; rename the file");
         }
     }
     if (is_reserved_name(name)) {
@@ -137,18 +137,20 @@ std::optional<std::string> bytes_from_hex(std::string_view hex)
 
 std::string printable_name(std::string_view name)
 {
-    if (is_valid_utf8(name)) return std::string(name);
+    // Control characters (a newline is a legal byte in a Linux file name) would break the one
+    // line a message takes; bytes past ASCII are shown as they are only when they are UTF-8.
+    const bool utf8 = is_valid_utf8(name);
     std::string shown;
     for (char c : name) {
         const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x80) {
+        if (byte >= 0x20 && byte != 0x7f && (byte < 0x80 || utf8)) {
             shown += c;
-        } else {
-            static constexpr char kDigits[] = "0123456789abcdef";
-            shown += "\\x";
-            shown += kDigits[byte >> 4];
-            shown += kDigits[byte & 15];
+            continue;
         }
+        static constexpr char kDigits[] = "0123456789abcdef";
+        shown += "\\x";
+        shown += kDigits[byte >> 4];
+        shown += kDigits[byte & 15];
     }
     return shown;
 }

@@ -312,6 +312,7 @@ TEST_CASE("UTF-8 is told from other encodings byte for byte")
     CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));     // past U+10FFFF
     CHECK(printable_name("caf\xe9.bin") == "caf\\xe9.bin");
     CHECK(printable_name("caf\xc3\xa9.bin") == "caf\xc3\xa9.bin");
+    CHECK(printable_name("two\nlines\x7f.bin") == "two\\x0alines\\x7f.bin");
 }
 
 TEST_CASE("a file name that is not UTF-8 travels as hex and comes back as the same bytes")
