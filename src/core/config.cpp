@@ -103,8 +103,8 @@ Result<Settings> read_settings(const json& object)
     CS_TRY(r.only_keys({"request_window", "owner_request_window", "retry_initial_ms", "retry_max_ms",
                         "owner_connect_timeout_s", "neighbor_connect_timeout_s", "summary_interval_ms",
                         "send_high_watermark", "send_budget", "request_timeout_s", "max_chunk_failures",
-                        "hello_timeout_s", "keep_chunk_files", "verify_joined_file", "early_trading",
-                        "neighbor_gone_s", "give_up_s", "idle_exit_s"}));
+                        "hello_timeout_s", "keep_chunk_files", "verify_joined_file", "early_trading", "neighbor_gone_s",
+                        "give_up_s", "idle_exit_s"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.owner_request_window,

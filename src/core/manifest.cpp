@@ -54,7 +54,8 @@ Result<void> check_file_name(std::string_view name)
     }
     for (char c : name) {
         if (c == '/' || c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) {
-            return make_error("file name \"" + printable_name(name) + "\" contains a path separator or control character; rename the file");
+            return make_error("file name \"" + printable_name(name) +
+                              "\" contains a path separator or control character; rename the file");
         }
     }
     if (is_reserved_name(name)) {
@@ -160,11 +161,11 @@ nlohmann::json manifest_head_to_json(const Manifest& m)
     // JSON strings are UTF-8; a name in another encoding (Latin-1 is common on old disks) travels
     // as its bytes in hex, so the peers write exactly the same name.
     nlohmann::json name = is_valid_utf8(m.file_name) ? nlohmann::json{{"file_name", m.file_name}}
-                                                      : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
+                                                     : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
     nlohmann::json head{{"file_size", m.file_size},
-            {"chunk_size", m.chunk_size},
-            {"chunk_count", m.chunk_count},
-            {"file_sha256", to_hex(m.file_sha256)}};
+                        {"chunk_size", m.chunk_size},
+                        {"chunk_count", m.chunk_count},
+                        {"file_sha256", to_hex(m.file_sha256)}};
     head.update(name);
     return head;
 }

@@ -76,7 +76,8 @@ Result<std::optional<Upstream>> upstream_field(const nlohmann::json& header)
     const std::uint64_t id_value = as_unsigned(*id).value_or(std::uint64_t{UINT32_MAX} + 1);
     const std::uint64_t port_value = as_unsigned(*port).value_or(0);
     const std::string& host_value = host->get_ref<const std::string&>();
-    if (id_value > UINT32_MAX || port_value == 0 || port_value > 65535 || host_value.empty() || host_value.size() > 255) {
+    if (id_value > UINT32_MAX || port_value == 0 || port_value > 65535 || host_value.empty() ||
+        host_value.size() > 255) {
         return bad;
     }
     return std::optional<Upstream>{
@@ -313,8 +314,8 @@ OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 
 std::string message_name(const Message& message)
 {
-    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request",
-                                             "chunk", "done",     "error",     "auth", "coming", "ping"};
+    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have",   "request", "chunk",
+                                             "done",  "error",    "auth",      "coming", "ping"};
     return kNames[message.index()];
 }
 

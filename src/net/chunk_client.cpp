@@ -146,9 +146,9 @@ void ChunkClient::on_closed(const std::string& reason)
     }
     if (!lost_at_ms_) lost_at_ms_ = now_ms();
     log::warn("lost the connection to {} ({}); reconnecting{}", options_.remote_label, reason,
-              options_.gone_after_s ? " (it counts as gone if it cannot be reached for " +
-                                          std::to_string(options_.gone_after_s) + " s)"
-                                    : "");
+              options_.gone_after_s
+                  ? " (it counts as gone if it cannot be reached for " + std::to_string(options_.gone_after_s) + " s)"
+                  : "");
     reconnect(reason);
 }
 
@@ -170,8 +170,7 @@ void ChunkClient::watch_for_stall()
     // A peer owes only the chunks it holds: those requested ahead wait on its own upstream, which
     // may itself be gone (it routes around that, and is not gone for it).
     const bool gone_mode = options_.gone_after_s != 0;
-    const bool awaiting_chunks =
-        planner_ && (gone_mode ? planner_->answerable_in_flight() : planner_->in_flight()) > 0;
+    const bool awaiting_chunks = planner_ && (gone_mode ? planner_->answerable_in_flight() : planner_->in_flight()) > 0;
     if (finishing_ || (!awaiting_chunks && !(awaiting_list && options_.gone_after_s))) {
         stall_timer_.stop();
         return;

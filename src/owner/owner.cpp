@@ -109,7 +109,8 @@ public:
         roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
         server_->set_manifest(&*manifest_);
         // Checked once a second: an absent peer is given up on in whole seconds anyway.
-        roster_timer_->start(1000, [this] { review_roster(); }, 1000);
+        roster_timer_->start(
+            1000, [this] { review_roster(); }, 1000);
         uv_run(&loop_, UV_RUN_DEFAULT);
         return 0;
     }
@@ -177,9 +178,10 @@ private:
             for (ChunkId id : dealer_->dealt(*gone_slot).ids())
                 offered.insert(id);
         }
-        log::warn("peer {} routes around {} (gone); offering it the {} chunk(s) dealt to them, which may exist "
-                  "nowhere else",
-                  peer_id, names, offered.count());
+        log::warn(
+            "peer {} routes around {} (gone); offering it the {} chunk(s) dealt to them, which may exist "
+            "nowhere else",
+            peer_id, names, offered.count());
         return offered;
     }
 
@@ -228,10 +230,10 @@ private:
             dealer_->release(slot);
             ++given_up_count_;
             const std::string name = slot_name(slots_, slot);
-            log::event("peer_given_up", {{"peer", name}},
-                       "gave up on {}: absent or silent for {} s; what it had not drawn of its share goes to the others",
-                       name,
-                       options_.settings.give_up_s);
+            log::event(
+                "peer_given_up", {{"peer", name}},
+                "gave up on {}: absent or silent for {} s; what it had not drawn of its share goes to the others", name,
+                options_.settings.give_up_s);
         }
         leave_if_finished();
     }

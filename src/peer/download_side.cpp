@@ -19,7 +19,8 @@ void DownloadSide::start(bool owner_unreachable)
     summary_timer_ = std::make_unique<net::Timer>(thread_.loop());
     progress_timer_ = std::make_unique<net::Timer>(thread_.loop());
     // Running before the thread starts, it also keeps the loop alive for the task below.
-    progress_timer_->start(1000, [this] { watch_progress(); }, 1000);
+    progress_timer_->start(
+        1000, [this] { watch_progress(); }, 1000);
     thread_.post([this] { start_downloading(); });
     thread_.start();
 }
@@ -118,8 +119,8 @@ net::ClientHooks DownloadSide::upstream_hooks()
         // A copy: learning may grow the route and move what current() points at.
         const std::string label = route_.current()->label();
         if (route_.learn(route_.current()->id, PeerRef{next.id, Endpoint{next.host, next.port}})) {
-            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone", label,
-                       next.id, next.host, next.port, label);
+            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone", label, next.id,
+                       next.host, next.port, label);
         }
     };
     return hooks;
@@ -187,9 +188,10 @@ void DownloadSide::start_gone_rescue(const std::vector<std::uint32_t>& gone)
     };
     hooks.on_end = [this](const Result<void>& result) {
         if (!result) {
-            log::warn("the owner cannot give what only the gone peer(s) held ({}); the peer goes on with the "
-                      "others, and gives up if those chunks never come",
-                      result.error().message);
+            log::warn(
+                "the owner cannot give what only the gone peer(s) held ({}); the peer goes on with the "
+                "others, and gives up if those chunks never come",
+                result.error().message);
         }
         // Only this client: a newer one may have taken its place by the time the task runs.
         thread_.post([this, ended = gone_rescue_.get()] {

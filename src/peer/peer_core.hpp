@@ -12,8 +12,8 @@
 #include <string>
 
 #include "chunkswarm/chunk_store.hpp"
-#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/file_assembler.hpp"
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "peer_node.hpp"

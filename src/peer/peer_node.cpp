@@ -17,12 +17,7 @@ namespace {
 // start as soon as the manifest arrives, while the share still comes in on the main thread.
 class PeerNode {
 public:
-    explicit PeerNode(const PeerOptions& options)
-        : core_(options),
-          upload_(core_),
-          download_(core_, upload_)
-    {
-    }
+    explicit PeerNode(const PeerOptions& options) : core_(options), upload_(core_), download_(core_, upload_) {}
 
     int run();
 
@@ -76,7 +71,8 @@ Result<void> PeerNode::bootstrap()
     std::uint32_t budget_s = core_.settings().owner_connect_timeout_s;
     if (resumed) budget_s = std::min(budget_s, kBriefOwnerWaitS);
     uv_loop_t loop{};
-    if (int rc = uv_loop_init(&loop); rc != 0) return make_error(std::string("cannot create an event loop: ") + uv_strerror(rc));
+    if (int rc = uv_loop_init(&loop); rc != 0)
+        return make_error(std::string("cannot create an event loop: ") + uv_strerror(rc));
     Result<void> outcome = make_error("the owner session ended without a result");
     bool reached_owner = false;
     {

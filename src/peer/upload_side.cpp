@@ -85,7 +85,8 @@ void UploadSide::on_self_complete()
 {
     assert(thread_.is_current());
     watch_.on_self_complete(uv_now(thread_.loop()));
-    exit_timer_->start(1000, [this] { leave_if_no_one_needs_this(); }, 1000);
+    exit_timer_->start(
+        1000, [this] { leave_if_no_one_needs_this(); }, 1000);
     leave_if_no_one_needs_this();
 }
 
@@ -94,9 +95,7 @@ void UploadSide::leave_if_no_one_needs_this()
 {
     switch (watch_.verdict(uv_now(thread_.loop()))) {
         case DownstreamWatch::Verdict::stay: return;
-        case DownstreamWatch::Verdict::downstream_complete:
-            exit_reason_ = "its downstream holds it too";
-            break;
+        case DownstreamWatch::Verdict::downstream_complete: exit_reason_ = "its downstream holds it too"; break;
         case DownstreamWatch::Verdict::idle:
             exit_reason_ = "no peer downstream has asked it for anything in " +
                            std::to_string(core_.settings().idle_exit_s) + " s";

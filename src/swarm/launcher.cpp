@@ -192,9 +192,10 @@ private:
                 return;
             }
             killed_.insert(i);
-            print(fmt::format("swarm: killing peer {} (SIGKILL) {} s after it started, as --kill asks; the others "
-                              "should route around it\n",
-                              kill.peer_id, kill.at_s));
+            print(
+                fmt::format("swarm: killing peer {} (SIGKILL) {} s after it started, as --kill asks; the others "
+                            "should route around it\n",
+                            kill.peer_id, kill.at_s));
             children_[i]->kill(SIGKILL);
         }
     }

@@ -303,13 +303,13 @@ Message through_the_wire(const OutFrame& out, Role receiver, const Manifest* man
 TEST_CASE("UTF-8 is told from other encodings byte for byte")
 {
     CHECK(is_valid_utf8("plain.bin"));
-    CHECK(is_valid_utf8("caf\xc3\xa9.bin"));            // é in UTF-8
-    CHECK(is_valid_utf8("\xf0\x9f\x93\xa6"));           // a four-byte character
-    CHECK_FALSE(is_valid_utf8("caf\xe9.bin"));          // é in Latin-1
-    CHECK_FALSE(is_valid_utf8("\xc3"));                 // cut short at the end
-    CHECK_FALSE(is_valid_utf8("\xc0\xaf"));             // overlong '/'
-    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));         // a surrogate
-    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));     // past U+10FFFF
+    CHECK(is_valid_utf8("caf\xc3\xa9.bin"));         // é in UTF-8
+    CHECK(is_valid_utf8("\xf0\x9f\x93\xa6"));        // a four-byte character
+    CHECK_FALSE(is_valid_utf8("caf\xe9.bin"));       // é in Latin-1
+    CHECK_FALSE(is_valid_utf8("\xc3"));              // cut short at the end
+    CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // a surrogate
+    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
     CHECK(printable_name("caf\xe9.bin") == "caf\\xe9.bin");
     CHECK(printable_name("caf\xc3\xa9.bin") == "caf\xc3\xa9.bin");
     CHECK(printable_name("two\nlines\x7f.bin") == "two\\x0alines\\x7f.bin");

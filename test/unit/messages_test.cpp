@@ -203,8 +203,9 @@ TEST_CASE("hello carries the gone peers a client routes around, and whether it o
     CHECK(std::get<Hello>(report.value()).skipped.empty());
 
     nlohmann::json base{{"type", "hello"}, {"version", 1}, {"peer_id", 7}};
-    for (const nlohmann::json& bad : {nlohmann::json("3"), nlohmann::json({-1}), nlohmann::json({1.5}),
-                                      nlohmann::json({std::uint64_t{1} << 33}), nlohmann::json(std::vector<int>(1025, 1))}) {
+    for (const nlohmann::json& bad :
+         {nlohmann::json("3"), nlohmann::json({-1}), nlohmann::json({1.5}), nlohmann::json({std::uint64_t{1} << 33}),
+          nlohmann::json(std::vector<int>(1025, 1))}) {
         CAPTURE(bad.dump());
         auto header = base;
         header["skipped"] = bad;
@@ -233,9 +234,11 @@ TEST_CASE("a peer's chunk ID list says whom it downloads from; a malformed one i
 
     nlohmann::json base{{"type", "have_list"}, {"count", 1}};
     for (const nlohmann::json& bad :
-         {nlohmann::json(5), nlohmann::json{{"id", 3}, {"host", "h"}}, nlohmann::json{{"id", 3}, {"host", ""}, {"port", 1}},
-          nlohmann::json{{"id", 3}, {"host", "h"}, {"port", 0}}, nlohmann::json{{"id", 3}, {"host", "h"}, {"port", 70000}},
-          nlohmann::json{{"id", -3}, {"host", "h"}, {"port", 1}}, nlohmann::json{{"id", 3}, {"host", 4}, {"port", 1}}}) {
+         {nlohmann::json(5), nlohmann::json{{"id", 3}, {"host", "h"}},
+          nlohmann::json{{"id", 3}, {"host", ""}, {"port", 1}}, nlohmann::json{{"id", 3}, {"host", "h"}, {"port", 0}},
+          nlohmann::json{{"id", 3}, {"host", "h"}, {"port", 70000}},
+          nlohmann::json{{"id", -3}, {"host", "h"}, {"port", 1}},
+          nlohmann::json{{"id", 3}, {"host", 4}, {"port", 1}}}) {
         CAPTURE(bad.dump());
         auto header = base;
         header["upstream"] = bad;

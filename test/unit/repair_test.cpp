@@ -174,7 +174,8 @@ TEST_CASE("once every other peer is done, one that is not connected is waited fo
     CHECK(connected.give_up_due(110'000) == std::vector<std::uint32_t>{1});  // then silent: paused, or cut off
 }
 
-TEST_CASE("a gone peer's share: what it had not drawn goes at once to the peer in its place, or to anyone once released")
+TEST_CASE(
+    "a gone peer's share: what it had not drawn goes at once to the peer in its place, or to anyone once released")
 {
     ShareDealer dealer(3, 30);
     dealer.session_opened(0);
