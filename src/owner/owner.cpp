@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -274,8 +275,14 @@ int run_owner(const OwnerOptions& options)
     if (auto ready = ensure_directory(options.data_dir); !ready) return cli::fail("owner", ready.error().message);
     auto lock = DirectoryLock::acquire(options.data_dir);
     if (!lock) return cli::fail("owner", lock.error().message);
-    OwnerNode node(options);
-    return node.run();
+    // Only creating the event loop throws (the system is out of descriptors or memory).
+    std::optional<OwnerNode> node;
+    try {
+        node.emplace(options);
+    } catch (const std::exception& e) {
+        return cli::fail("owner", e.what());
+    }
+    return node->run();
 }
 
 }  // namespace chunkswarm::owner

@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include <optional>
+
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
@@ -149,8 +151,14 @@ void PeerNode::start_trading()
 
 int run_peer(const PeerOptions& options)
 {
-    PeerNode node(options);
-    return node.run();
+    // Only creating the two event loops throws (the system is out of descriptors or memory).
+    std::optional<PeerNode> node;
+    try {
+        node.emplace(options);
+    } catch (const std::exception& e) {
+        return cli::fail("peer " + std::to_string(options.id), e.what());
+    }
+    return node->run();
 }
 
 }  // namespace chunkswarm::peer
