@@ -55,8 +55,8 @@ void DownloadSide::expect(const std::vector<ChunkId>& ids)
 }
 
 // What happens when a download neighbour dies: the client to it ends with ErrorCode::peer_gone
-// (unreachable, or silent while it owes chunks it holds, for neighbor_gone_s; never up within
-// give_up_s), and the peer downloads from the next peer upstream instead (the gone one's own
+// (for neighbor_gone_s unreachable, silent without even a ping, or owing chunks it holds; or never
+// reached within give_up_s), and the peer downloads from the next peer upstream instead (the gone one's own
 // download neighbour, as the config says or that peer told), asking the owner at once for what
 // only the gone peers held. With no peer upstream left, the owner is the upstream; without the
 // owner either, the peer exits non-zero naming what it lacks.
