@@ -90,7 +90,6 @@ void DownloadSide::connect_upstream()
     } else {
         options = core_.owner_client_options(2 * kBriefOwnerWaitS);
         options.rescue = true;
-        downloading_from_owner_ = true;
     }
     upstream_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), upstream_hooks());
     upstream_->start();
@@ -138,7 +137,7 @@ void DownloadSide::on_upstream_end(const Result<void>& result)
         return;
     }
     Error error = result.error();
-    if (downloading_from_owner_) {
+    if (downloading_from_owner()) {
         ChunkSet missing = ChunkSet::all(core_.manifest().chunk_count);
         for (ChunkId id : core_.inventory().snapshot().ids())
             missing.erase(id);
@@ -265,7 +264,7 @@ void DownloadSide::watch_progress()
         stalls_ = 0;
         return;
     }
-    if (!upstream_ || downloading_from_owner_) return;  // the owner client ends the peer if the owner is gone
+    if (!upstream_ || downloading_from_owner()) return;  // the owner client ends the peer if the owner is gone
     const std::uint32_t give_up_s = core_.settings().give_up_s;
     if (now < last_progress_ms_ + std::uint64_t{give_up_s} * 1000) return;
     last_progress_ms_ = now;
@@ -286,7 +285,7 @@ void DownloadSide::on_complete()
     assert(thread_.is_current());
     upload_.self_complete();
     // Downloading from the owner, the peer's "done" has already told it.
-    if (owner_unreachable_ || downloading_from_owner_) {
+    if (owner_unreachable_ || downloading_from_owner()) {
         end();
         return;
     }

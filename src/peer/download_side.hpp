@@ -52,6 +52,8 @@ private:
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
     void write_summary_soon();
     std::string upstream_label() const { return route_.current() ? route_.current()->label() : "owner"; }
+    // Once no peer upstream is left; the route never goes back from there.
+    bool downloading_from_owner() const { return route_.current() == nullptr; }
 
     PeerCore& core_;
     UploadSide& upload_;
@@ -60,7 +62,6 @@ private:
     // Download loop only (made on the main thread before the loop starts).
     UpstreamRoute route_;
     bool owner_unreachable_ = false;
-    bool downloading_from_owner_ = false;
     // Whom it downloads from: a peer on the route, or the owner once none is left.
     std::unique_ptr<net::ChunkClient> upstream_;
     // The owner, serving what only the gone peers held (routing around them).
