@@ -25,7 +25,8 @@ public:
     Result<void> prepare() const;
     std::filesystem::path chunk_path(ChunkId id) const;
     // Written under a temporary name and renamed, so a chunk file either is whole or does not exist.
-    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes) const;
+    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes,
+                       CacheMode mode = CacheMode::buffered) const;
     Result<std::vector<std::uint8_t>> read(ChunkId id, std::uint32_t expected_length) const;
     // The same into `buffer`, which must hold expected_length + 1 bytes (the extra one detects a
     // file that is too long); returns the chunk's bytes within it.
@@ -69,19 +70,26 @@ private:
 };
 
 // Splits a file into chunk files in pieces, so that the owner can run the pieces on several
-// threads: split_range() on disjoint ranges and hash_whole() may all run at once. A chunk file
-// that already holds exactly the right bytes (an earlier split of the same file) is kept.
+// threads: hash_range() on disjoint ranges and hash_whole() may all run at once, and so may
+// write_range() on disjoint ranges once their hashes are known. A chunk file that already holds
+// exactly the right bytes (an earlier split of the same file) is kept.
 class Splitter {
 public:
     static Result<Splitter> open(const std::filesystem::path& source, std::uint32_t chunk_size,
                                  const ChunkStore& store);
     std::uint32_t chunk_count() const { return manifest_.chunk_count; }
-    // Writes chunks [first, last) and records their hashes.
+    // Records the hashes of chunks [first, last).
+    Result<void> hash_range(ChunkId first, ChunkId last);
+    // Writes the chunk files of [first, last), hashed already, past the page cache where it can
+    // (nobody reads them soon).
+    Result<void> write_range(ChunkId first, ChunkId last);
+    // Both.
     Result<void> split_range(ChunkId first, ChunkId last);
     // Hashes the whole file (the manifest's file_sha256).
     Result<void> hash_whole();
     // The manifest, once every range and the whole-file hash are done.
     const Manifest& manifest() const { return manifest_; }
+    const std::filesystem::path& source() const { return source_; }
     std::uint32_t reused() const { return *reused_; }
 
 private:

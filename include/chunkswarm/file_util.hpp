@@ -4,7 +4,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,8 +24,16 @@ inline constexpr std::string_view kLockFileName = ".lock";
 
 bool is_reserved_name(std::string_view name);
 
-// Writes to "<path>.tmp" and renames over `path`, so readers see the old or the new file, never half.
-Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
+// How a file's bytes go to the disk. `direct` bypasses the page cache (O_DIRECT) when the bytes
+// allow it (a buffer from AlignedBuffer, a length in whole 4 KiB blocks) and the file system does:
+// a file nobody reads soon then costs no page-cache copy and no dirty pages that hold up the other
+// writers. Otherwise, and always with `buffered`, the page cache takes them.
+enum class CacheMode { buffered, direct };
+
+// Writes to "<path>.<thread>.tmp" and renames over `path`, so readers see the old or the new file,
+// never half.
+Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                                   CacheMode mode = CacheMode::buffered);
 Result<void> ensure_directory(const std::filesystem::path& dir);
 
 // Read until `out` is full or end of file; return the bytes read, or -errno.
@@ -32,6 +42,24 @@ ssize_t pread_fully(int fd, std::span<std::uint8_t> out, off_t offset);
 // Writes every byte; returns 0 or the errno of the write that failed.
 int write_fully(int fd, std::span<const std::uint8_t> bytes);
 int pwrite_fully(int fd, std::span<const std::uint8_t> bytes, off_t offset);
+
+// Heap memory aligned for O_DIRECT, not zeroed (every user fills it before reading it).
+class AlignedBuffer {
+public:
+    static constexpr std::size_t kAlignment = 4096;
+    AlignedBuffer() = default;
+    explicit AlignedBuffer(std::size_t size);
+    std::uint8_t* data() const { return bytes_.get(); }
+    std::size_t size() const { return size_; }
+    std::span<std::uint8_t> span() const { return {bytes_.get(), size_}; }
+
+private:
+    struct Free {
+        void operator()(std::uint8_t* bytes) const { std::free(bytes); }
+    };
+    std::unique_ptr<std::uint8_t[], Free> bytes_;
+    std::size_t size_ = 0;
+};
 
 // Owns one file descriptor. Writers close() explicitly and check the result, because closing can
 // report a deferred write error.

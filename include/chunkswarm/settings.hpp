@@ -59,10 +59,12 @@ struct Settings {
     // every byte of the joined file. With true a peer also hashes the joined file as a whole
     // against the manifest's file SHA-256 before the rename: each byte hashed twice.
     bool verify_joined_file = false;
-    // As the seed describes, a peer starts trading once it holds its share from the owner. With
-    // true it starts as soon as the owner's manifest arrives, while its share still comes in, so
-    // the owner's link and the neighbours' links are busy at once (see docs/performance.md).
-    bool early_trading = false;
+    // The seed has the owner send a peer "one or several" chunks, which it stores, writes its
+    // summary, and then starts its two threads. With true (the default) that happens once its first
+    // chunks from the owner (a request window of them) are stored, and the rest of its share keeps
+    // arriving while it trades, so the owner's link and the neighbours' links are busy at once.
+    // With false it waits for its whole share first (see docs/performance.md).
+    bool early_trading = true;
 };
 
 }  // namespace chunkswarm

@@ -59,10 +59,10 @@ std::filesystem::path ChunkStore::chunk_path(ChunkId id) const
     return dir_ / name;
 }
 
-Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes) const
+Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes, CacheMode mode) const
 {
     std::filesystem::path path = chunk_path(id);
-    if (auto written = write_file_atomically(path, bytes); !written) {
+    if (auto written = write_file_atomically(path, bytes, mode); !written) {
         return make_error("cannot store chunk " + std::to_string(id) + ": " + written.error().message);
     }
     return {};
@@ -257,21 +257,36 @@ Result<void> Splitter::read_chunk(ChunkId id, std::span<std::uint8_t> out) const
     return {};
 }
 
-Result<void> Splitter::split_range(ChunkId first, ChunkId last)
+Result<void> Splitter::hash_range(ChunkId first, ChunkId last)
 {
     std::vector<std::uint8_t> buffer(manifest_.chunk_size);
     for (ChunkId id = first; id < last; ++id) {
         std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
         CS_TRY(read_chunk(id, chunk));
-        Digest& digest = manifest_.chunk_sha256[id];
-        digest = sha256(chunk);
-        if (holds(*store_, id, chunk, digest)) {
+        manifest_.chunk_sha256[id] = sha256(chunk);
+    }
+    return {};
+}
+
+Result<void> Splitter::write_range(ChunkId first, ChunkId last)
+{
+    AlignedBuffer buffer(manifest_.chunk_size);
+    for (ChunkId id = first; id < last; ++id) {
+        std::span<std::uint8_t> chunk = buffer.span().first(manifest_.chunk_length(id));
+        CS_TRY(read_chunk(id, chunk));
+        if (holds(*store_, id, chunk, manifest_.chunk_sha256[id])) {
             ++*reused_;
             continue;
         }
-        CS_TRY(store_->write(id, chunk));
+        CS_TRY(store_->write(id, chunk, CacheMode::direct));
     }
     return {};
+}
+
+Result<void> Splitter::split_range(ChunkId first, ChunkId last)
+{
+    CS_TRY(hash_range(first, last));
+    return write_range(first, last);
 }
 
 Result<void> Splitter::hash_whole()

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace chunkswarm {
 
@@ -84,14 +85,44 @@ int Fd::close()
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes)
+AlignedBuffer::AlignedBuffer(std::size_t size)
+    : bytes_(static_cast<std::uint8_t*>(
+          std::aligned_alloc(kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment))),
+      size_(size)
+{
+    if (!bytes_) throw std::bad_alloc();
+}
+
+namespace {
+
+bool direct_io_fits(std::span<const std::uint8_t> bytes)
+{
+    return !bytes.empty() && reinterpret_cast<std::uintptr_t>(bytes.data()) % AlignedBuffer::kAlignment == 0 &&
+           bytes.size() % AlignedBuffer::kAlignment == 0;
+}
+
+// Some file systems (tmpfs, some FUSE ones) refuse O_DIRECT at open: then the page cache it is.
+int create_for_writing(const std::filesystem::path& path, bool direct)
+{
+    constexpr int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    if (direct) {
+        int fd = ::open(path.c_str(), flags | O_DIRECT, 0644);
+        if (fd >= 0 || errno != EINVAL) return fd;
+    }
+    return ::open(path.c_str(), flags, 0644);
+}
+
+}  // namespace
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                                   CacheMode mode)
 {
     // A name per thread: two threads replacing the same file must not write into one temporary.
     // Kept per thread, as a peer calls this once per chunk.
     thread_local const std::string suffix = "." + std::to_string(::gettid()) + ".tmp";
     std::filesystem::path tmp = path;
     tmp += suffix;
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    Fd fd(create_for_writing(tmp, mode == CacheMode::direct && direct_io_fits(bytes)));
     if (!fd.valid()) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
     }

@@ -1,5 +1,7 @@
 #include "owner.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -21,44 +23,109 @@
 namespace chunkswarm::owner {
 namespace {
 
-// Peers wait for the manifest, so the split uses every core: one thread hashes the whole file
-// while the others write the chunk files, each its own range.
-Result<Manifest> split_on_all_cores(Splitter& splitter)
+// Peers wait for the manifest, so the hashing uses every core: one thread hashes the whole file
+// while the others hash the chunks, each its own range.
+Result<Manifest> hash_on_all_cores(Splitter& splitter)
 {
     const std::uint32_t count = splitter.chunk_count();
-    const std::uint32_t writers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    std::vector<Result<void>> outcomes(writers + 1);
+    const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    std::vector<Result<void>> outcomes(hashers + 1);
     {
         std::vector<std::jthread> threads;
         threads.emplace_back([&] { outcomes[0] = splitter.hash_whole(); });
-        for (std::uint32_t w = 0; w < writers; ++w) {
-            const auto first = static_cast<ChunkId>(std::uint64_t{count} * w / writers);
-            const auto last = static_cast<ChunkId>(std::uint64_t{count} * (w + 1) / writers);
-            threads.emplace_back([&, w, first, last] { outcomes[w + 1] = splitter.split_range(first, last); });
+        for (std::uint32_t h = 0; h < hashers; ++h) {
+            const auto first = static_cast<ChunkId>(std::uint64_t{count} * h / hashers);
+            const auto last = static_cast<ChunkId>(std::uint64_t{count} * (h + 1) / hashers);
+            threads.emplace_back([&, h, first, last] { outcomes[h + 1] = splitter.hash_range(first, last); });
         }
     }
     for (auto& outcome : outcomes)
         CS_TRY(outcome);
-    if (splitter.reused() > 0) {
-        log::info("kept {} of the {} chunk files from an earlier split (their bytes already matched)",
-                  splitter.reused(), count);
-    }
     return splitter.manifest();
 }
 
-Result<Manifest> prepare_chunks(const OwnerOptions& options, const ChunkStore& store, Splitter& splitter)
+Result<Manifest> hash_and_save(const OwnerOptions& options, const ChunkStore& store, Splitter& splitter)
 {
     auto started = std::chrono::steady_clock::now();
-    auto manifest = split_on_all_cores(splitter);
+    auto manifest = hash_on_all_cores(splitter);
     if (!manifest) return manifest.error();
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}},
-               "split {} ({} bytes) into {} chunks of {} bytes in {} ({} ms); SHA-256 {}", options.file.string(),
-               m.file_size, m.chunk_count, m.chunk_size, store.dir().string(), ms, to_hex(m.file_sha256));
+               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms (SHA-256 {}); serving them from the "
+               "file while their chunk files are written to {}",
+               options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms, to_hex(m.file_sha256),
+               store.dir().string());
     return manifest;
 }
+
+// Each direct write waits for the disk, so a few threads keep several in flight; they wait, they
+// hardly compute.
+Result<void> write_on_several_threads(Splitter& splitter)
+{
+    constexpr std::uint32_t kWriters = 4;
+    const std::uint32_t count = splitter.chunk_count();
+    std::vector<Result<void>> outcomes(kWriters);
+    {
+        std::vector<std::jthread> threads;
+        for (std::uint32_t w = 0; w < kWriters; ++w) {
+            const auto first = static_cast<ChunkId>(std::uint64_t{count} * w / kWriters);
+            const auto last = static_cast<ChunkId>(std::uint64_t{count} * (w + 1) / kWriters);
+            threads.emplace_back([&, w, first, last] {
+                ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // this thread only, on Linux
+                outcomes[w] = splitter.write_range(first, last);
+            });
+        }
+    }
+    for (auto& outcome : outcomes)
+        CS_TRY(outcome);
+    return {};
+}
+
+// The owner's chunk files, written on threads of their own once the hashes are known, at a lower
+// priority than serving: the peers are served from the file itself meanwhile, so nobody waits for
+// the ten-thousandth chunk file of a large file.
+class ChunkFilesBehind {
+public:
+    ChunkFilesBehind(Splitter& splitter, const ChunkStore& store)
+        : thread_([&splitter, &store, this] { write_all(splitter, store); })
+    {
+    }
+    bool done() const { return done_; }
+    // Waits for the last chunk file; false if one could not be written (that was logged).
+    bool finish()
+    {
+        if (thread_.joinable()) thread_.join();
+        return ok_;
+    }
+
+private:
+    void write_all(Splitter& splitter, const ChunkStore& store)
+    {
+        auto started = std::chrono::steady_clock::now();
+        auto written = write_on_several_threads(splitter);
+        auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+        if (!written) {
+            log::error("cannot store the chunk files: {}; the peers are still served from {}", written.error().message,
+                       splitter.source().string());
+        } else {
+            log::event("chunk_files", {{"total", splitter.chunk_count()}, {"kept", splitter.reused()}, {"ms", ms}},
+                       "stored {} chunk files in {} ({} ms){}", splitter.chunk_count(), store.dir().string(), ms,
+                       splitter.reused() > 0 ? fmt::format("; kept {} of the {} chunk files from an earlier split "
+                                                           "(their bytes already matched)",
+                                                           splitter.reused(), splitter.chunk_count())
+                                             : "");
+        }
+        ok_ = written.ok();
+        done_ = true;
+    }
+
+    std::atomic<bool> done_{false};
+    bool ok_ = false;  // read after the join
+    std::jthread thread_;
+};
 
 // A peer's name in the owner's lines: its id, or its slot when no peer has joined in it.
 std::string slot_name(const SlotTable& slots, std::uint32_t slot)
@@ -103,9 +170,13 @@ public:
             "draws it",
             options_.bind.host, server_->port(), slots_.slots(), slots_.slots());
         log::flush();  // peers may be started on this line (the swarm launcher does): not in 50 ms
-        auto manifest = prepare_chunks(options_, store_, splitter.value());
+        auto manifest = hash_and_save(options_, store_, splitter.value());
         if (!manifest) return cli::fail("owner", manifest.error().message);
         manifest_ = std::move(manifest).value();
+        if (auto serving = store_.serve_from_joined(options_.file, manifest_->chunk_size); !serving) {
+            return cli::fail("owner", serving.error().message);
+        }
+        chunk_files_.emplace(splitter.value(), store_);
         dealer_.emplace(slots_.slots(), manifest_->chunk_count);
         roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
         server_->set_manifest(&*manifest_);
@@ -113,6 +184,8 @@ public:
         roster_timer_->start(
             1000, [this] { review_roster(); }, 1000);
         uv_run(&loop_, UV_RUN_DEFAULT);
+        if (!chunk_files_->done()) log::info("waiting for the last chunk files to be written");
+        chunk_files_->finish();
         return 0;
     }
 
@@ -263,6 +336,7 @@ private:
     bool leaving_ = false;
     // (drawing slot, slot behind): each takeover is logged once.
     std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_logged_;
+    std::optional<ChunkFilesBehind> chunk_files_;
     uv_loop_t loop_{};
     std::optional<net::Timer> roster_timer_;
     std::unique_ptr<net::ChunkServer> server_;

@@ -7,6 +7,12 @@
 #include "chunkswarm/summary_file.hpp"
 
 namespace chunkswarm::peer {
+namespace {
+
+// Chunk files waiting for the disk (100 KiB each by default): enough to ride out a slow write.
+constexpr std::size_t kChunkFilesQueued = 32;
+
+}  // namespace
 
 PeerCore::PeerCore(const PeerOptions& options)
     : options_(options),
@@ -54,6 +60,10 @@ Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resume
                                        : FileAssembler::create(manifest, destination, whole);
     if (!assembler) return assembler.error();
     assembler_ = std::move(assembler).value();
+    chunk_files_.reset();  // a new manifest may have another chunk size; the old queue is written first
+    if (options_.settings.keep_chunk_files) {
+        chunk_files_ = std::make_unique<disk::ChunkFileWriter>(store_, manifest.chunk_size, kChunkFilesQueued);
+    }
     // The upload server reads chunks from the .part (the same file once it is renamed): one open
     // file instead of an open per chunk served, and the only store when there are no chunk files.
     // Only chunks already written there are ever offered.
@@ -106,6 +116,7 @@ Result<void> PeerCore::accept_manifest(const Manifest& manifest, bool from_owner
 Result<void> PeerCore::adopt(const Manifest& manifest)
 {
     if (manifest_) {
+        chunk_files_.reset();  // its queue is written before the old chunk files go
         // The owner is the authority: what this directory held belongs to an earlier swarm.
         log::warn(
             "{} held chunks of {}, but the owner now distributes {}; starting over ({} old chunk file(s) "
@@ -128,9 +139,10 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
 
 Result<void> PeerCore::keep(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    if (options_.settings.keep_chunk_files) CS_TRY(store_.write(id, bytes));
     if (!assembler_) return make_error("chunk " + std::to_string(id) + " arrived with no file to join it into");
-    return assembler_->put(id, bytes);
+    CS_TRY(assembler_->put(id, bytes));
+    if (chunk_files_) CS_TRY(chunk_files_->submit(id, bytes));
+    return {};
 }
 
 Result<void> PeerCore::write_summary_now()
@@ -140,6 +152,7 @@ Result<void> PeerCore::write_summary_now()
 
 Result<void> PeerCore::finish_file()
 {
+    if (chunk_files_) CS_TRY(chunk_files_->drain());
     CS_TRY(write_summary_now());
     // Only a peer that resumed from a whole, verified joined file has nothing to assemble.
     if (!assembler_) {

@@ -15,6 +15,7 @@
 #include "chunkswarm/file_assembler.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/disk/chunk_file_writer.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "peer_node.hpp"
 #include "shared_inventory.hpp"
@@ -47,11 +48,13 @@ public:
     // Trading starts: the manifest and the file are settled.
     void freeze() { frozen_ = true; }
 
-    // Any thread: the chunk file (unless keep_chunk_files is false) and its place in the joined file.
+    // Any thread: the chunk's place in the joined file, and its chunk file (queued; unless
+    // keep_chunk_files is false).
     Result<void> keep(ChunkId id, std::span<const std::uint8_t> bytes);
     // Whoever owns the summary file: the main thread before trading, the download loop after.
     Result<void> write_summary_now();
-    // After the last chunk: the .part is renamed into place (after the whole-file hash, if asked).
+    // After the last chunk: the chunk files written, the .part renamed into place (after the
+    // whole-file hash, if asked).
     Result<void> finish_file();
 
     void record_failure(const Error& error);
@@ -75,6 +78,8 @@ private:
     std::optional<Manifest> manifest_;
     // Set with the manifest; put() and finish() are safe from any thread.
     std::unique_ptr<FileAssembler> assembler_;
+    // Set with the manifest when chunk files are kept; submit() and drain() are safe from any thread.
+    std::unique_ptr<disk::ChunkFileWriter> chunk_files_;
     // The manifest came from this directory, not yet confirmed by the owner.
     bool manifest_from_disk_ = false;
     std::atomic<bool> frozen_{false};

@@ -16,7 +16,8 @@ namespace {
 
 // The whole peer: the bootstrap on the main thread (its share from the owner, the seed's first
 // step), then the two sides on their own threads until it may leave. With early_trading the sides
-// start as soon as the manifest arrives, while the share still comes in on the main thread.
+// start once its first chunks from the owner are stored and the summary written, while the rest
+// of the share still comes in on the main thread.
 class PeerNode {
 public:
     explicit PeerNode(const PeerOptions& options) : core_(options), upload_(core_), download_(core_, upload_) {}
@@ -28,6 +29,7 @@ private:
     net::ClientHooks bootstrap_hooks();
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     Result<void> on_share_held(std::size_t held);
+    Result<void> trade_early_once_started();
     void start_trading();
 
     PeerCore core_;
@@ -98,11 +100,7 @@ Result<void> PeerNode::bootstrap()
 net::ClientHooks PeerNode::bootstrap_hooks()
 {
     net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) -> Result<void> {
-        CS_TRY(core_.accept_manifest(m, /*from_owner=*/true));
-        if (core_.settings().early_trading && !trading_) start_trading();
-        return {};
-    };
+    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
     hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_from_owner(id, bytes); };
     hooks.on_requested = [this](const std::vector<ChunkId>& ids) {
@@ -121,7 +119,25 @@ Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t
 {
     CS_TRY(core_.keep(id, bytes));
     core_.inventory().add(id);
-    if (trading_) download_.stored_from_owner(id);
+    if (trading_) {
+        download_.stored_from_owner(id);
+        return {};
+    }
+    return trade_early_once_started();
+}
+
+// The seed's order, with "one or several chunks" read as a first window of them: stored, then the
+// summary, then the two threads, while the rest of the share keeps coming.
+Result<void> PeerNode::trade_early_once_started()
+{
+    const std::size_t held = core_.inventory().held_count();
+    if (!core_.settings().early_trading || held < core_.settings().owner_request_window) return {};
+    CS_TRY(core_.write_summary_now());
+    log::event("first_chunks_held", {{"held", held}},
+               "holds its first {} chunk(s) from the owner; summary written to {}; starting the upload and download "
+               "threads while the rest of its share arrives",
+               held, core_.summary_path().string());
+    start_trading();
     return {};
 }
 

@@ -36,6 +36,11 @@ public:
         std::lock_guard lock(mutex_);
         return held_;
     }
+    std::size_t held_count() const
+    {
+        std::lock_guard lock(mutex_);
+        return held_.count();
+    }
     bool is_coming(ChunkId id) const
     {
         std::lock_guard lock(mutex_);

@@ -118,6 +118,20 @@ check_events() {
     echo "ok: all six activity kinds in $# log(s)"
 }
 
+# check_seed_order LOG...: the seed's sequence in each peer's log: chunks from the owner stored,
+# then the summary file, then trading (a chunk from or to a neighbour).
+check_seed_order() {
+    local log order
+    for log in "$@"; do
+        order=$(awk '/received chunk [0-9]+ from owner/ && !o { o = NR }
+            /summary written to/ && !s { s = NR }
+            /(received chunk [0-9]+ from|sent chunk [0-9]+ to) peer/ && !t { t = NR }
+            END { print (o && s && t && o < s && s < t) ? "ok" : "owner " o ", summary " s ", trading " t }' "$log")
+        [[ $order == ok ]] || fail "$log is not in the seed's order (first line numbers: $order)"
+    done
+    echo "ok: the seed's order (owner's chunks, summary, trading) in $# log(s)"
+}
+
 # expect_error NAME PATTERN COMMAND...: exits non-zero quickly and says PATTERN on stderr.
 expect_error() {
     local name=$1 pattern=$2 status=0

@@ -16,6 +16,7 @@ done
 wait_ok peer{1..5} owner
 check_file input.bin peer{1..5}-data/input.bin
 check_events peer{1..5}.log
+check_seed_order peer{1..5}.log
 
 # The same swarm with a secret, given the way a user should: in the environment, not on the
 # command line. An outsider without it gets an error and nothing else, and takes no share slot.

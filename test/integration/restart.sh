@@ -52,10 +52,10 @@ wait_ok peer1 peer2b peer3 peer4 peer5
 check_file input.bin data/peer-{1..5}/input.bin
 echo "ok: peer 2 resumed after the owner had left"
 
-# 3. The owner, killed after its split and started again, keeps the chunk files that still match.
+# 3. The owner, killed once its chunk files are stored and started again, keeps the chunk files that still match.
 rm -rf data ./*.log
 start owner3 "$OWNER_BIN" --config ring.json --file input.bin --linger
-wait_for_line owner3.log "split input.bin"
+wait_for_line owner3.log "stored 41 chunk files"
 crash owner3
 rm data/owner/chunks/chunk-000007
 start owner4 "$OWNER_BIN" --config ring.json --file input.bin

@@ -15,6 +15,7 @@ done
 wait_ok peer1 peer2 peer3 peer4 peer5 owner
 check_file input.bin data/peer-{1..5}/input.bin
 check_events peer{1..5}.log
+check_seed_order peer{1..5}.log
 for id in 1 2 3 4 5; do
     [[ $(grep -cv '^#' "data/peer-$id/summary.txt") == 38 ]] || fail "peer $id's summary does not list all 38 chunks"
 done

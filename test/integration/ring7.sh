@@ -11,28 +11,45 @@ for id in 4 1 7 2 6 3 5; do start "peer$id" "$PEER_BIN" --config ring.json --id 
 wait_ok peer{1..7} owner
 check_file input.bin data/peer-{1..7}/input.bin
 check_events peer{1..7}.log
+check_seed_order peer{1..7}.log
 
 # By default a peer's log says the joined file rests on its chunks' hashes.
 [[ $(grep -l "every chunk's SHA-256 ok" peer{1..7}.log | wc -l) == 7 ]] || fail "a peer did not say how its file was checked"
 
-# The same ring with early_trading: a peer trades as soon as the manifest arrives, while its share
-# still comes in from the owner; and verify_joined_file, so each joined file is also hashed whole.
-mapfile -t ports < <(free_ports 8)
-ring_config early.json 65536 "${ports[@]}"
-sed -i -e 's/"settings": {/"settings": { "early_trading": true, "verify_joined_file": true,/' \
-    -e "s|\"$WORK/data\"|\"$WORK/early\"|" early.json
-make_file big.bin $((65536 * 400 + 3))
-start early-owner "$OWNER_BIN" --config early.json --file big.bin
-for id in 3 6 1 7 4 2 5; do start "early-peer$id" "$PEER_BIN" --config early.json --id "$id"; done
-wait_ok early-peer{1..7} early-owner
-check_file big.bin early/peer-{1..7}/big.bin
-[[ $(grep -l "whole-file SHA-256 ok" early-peer{1..7}.log | wc -l) == 7 ]] ||
-    fail "with verify_joined_file a peer did not check its joined file whole"
-traded_early=0
-for id in 1 2 3 4 5 6 7; do
+# A larger file, so that shares outgrow the first batch from the owner (a request window, 16
+# chunks). By default (early_trading) a peer trades once that batch is stored and its summary
+# written, while the rest of its share still comes in; with early_trading false it waits for the
+# whole share. verify_joined_file: each joined file is also hashed whole.
+traded_before_share() {
+    local log=$1
     # A chunk from the neighbour logged before the line that says the share is complete.
-    if awk '/received chunk [0-9]+ from peer/ { print "early"; exit } /holds its share from the owner/ { exit }' \
-        "early-peer$id.log" | grep -q early; then traded_early=$((traded_early + 1)); fi
+    awk '/received chunk [0-9]+ from peer/ { print "early"; exit } /holds its share from the owner/ { exit }' \
+        "$log" | grep -q early
+}
+make_file big.bin $((65536 * 400 + 3))
+for mode in early after-share; do
+    mapfile -t ports < <(free_ports 8)
+    ring_config "$mode.json" 65536 "${ports[@]}"
+    extra='"verify_joined_file": true,'
+    [[ $mode == after-share ]] && extra+=' "early_trading": false,'
+    sed -i -e "s/\"settings\": {/\"settings\": { $extra/" -e "s|\"$WORK/data\"|\"$WORK/$mode\"|" "$mode.json"
+    start "$mode-owner" "$OWNER_BIN" --config "$mode.json" --file big.bin
+    for id in 3 6 1 7 4 2 5; do start "$mode-peer$id" "$PEER_BIN" --config "$mode.json" --id "$id"; done
+    wait_ok "$mode"-peer{1..7} "$mode-owner"
+    check_file big.bin "$mode"/peer-{1..7}/big.bin
+    [[ $(grep -l "whole-file SHA-256 ok" "$mode"-peer{1..7}.log | wc -l) == 7 ]] ||
+        fail "with verify_joined_file a peer did not check its joined file whole"
+    check_seed_order "$mode"-peer{1..7}.log
+    traded_early=0
+    for id in 1 2 3 4 5 6 7; do
+        traded_before_share "$mode-peer$id.log" && traded_early=$((traded_early + 1))
+    done
+    if [[ $mode == early ]]; then
+        ((traded_early > 0)) || fail "no peer took a chunk from its neighbour before its share was complete"
+        grep -q "holds its first 16 chunk(s) from the owner; summary written" early-peer1.log ||
+            fail "peer 1 did not say it starts trading after its first batch"
+    else
+        ((traded_early == 0)) || fail "with early_trading false, $traded_early peer(s) traded before their share"
+    fi
+    echo "ok: $mode: $traded_early of 7 peers traded before holding their share; every copy identical"
 done
-((traded_early > 0)) || fail "no peer took a chunk from its neighbour before its share was complete"
-echo "ok: early_trading: $traded_early of 7 peers traded before holding their share; every copy identical"

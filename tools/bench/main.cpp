@@ -39,6 +39,7 @@ struct Options {
     bool keep = false;
     bool drop_chunks = false;
     bool early_trading = false;
+    bool after_share = false;
     bool libtorrent = false;
     std::string libtorrent_kind = "v1";
     std::filesystem::path python = "/usr/bin/python3";
@@ -147,8 +148,10 @@ double median(std::vector<double> v)
 
 class Report {
 public:
+    // A figure a run's logs did not give (NaN) is left out rather than spoiling the median.
     void add(const std::string& name, const std::string& unit, double value)
     {
+        if (std::isnan(value)) return;
         auto it = std::find_if(figures_.begin(), figures_.end(), [&](const Figure& f) { return f.name == name; });
         if (it == figures_.end()) it = figures_.insert(figures_.end(), Figure{name, unit, {}});
         it->values.push_back(value);
@@ -191,9 +194,33 @@ void print_ratio_line(const char* name, double ratio) { std::printf("%-38s %10s 
 // Where this bench program lives (build/tools): the libtorrent script is copied next to it.
 std::filesystem::path bench_dir() { return std::filesystem::canonical("/proc/self/exe").parent_path(); }
 
+constexpr double kGiB = 1024.0 * kMiB;
+
+// The earliest (or latest) of a figure over the peers' logs; NaN when no log has it.
+double across_peers(const SwarmResult& swarm, std::optional<double> LogFacts::*fact, bool latest)
+{
+    double found = NAN;
+    for (const auto& facts : swarm.peer_facts) {
+        const double value = (facts.*fact).value_or(NAN);
+        if (std::isnan(found) || (latest ? value > found : value < found)) found = value;
+    }
+    return found;
+}
+
+// When a run reached each milestone (seconds since the owner started), so that its time splits into
+// phases: the owner's split, the shares, the trading, the join and the exits.
+void record_milestones(Report& report, const SwarmResult& swarm)
+{
+    report.add("owner split done (manifest ready)", "s", swarm.owner_facts.split_s.value_or(NAN));
+    report.add("first chunk stored at a peer", "s", across_peers(swarm, &LogFacts::first_chunk_s, false));
+    report.add("bootstrap from owner, first peer", "s", across_peers(swarm, &LogFacts::bootstrap_s, false));
+    report.add("bootstrap from owner, last peer", "s", across_peers(swarm, &LogFacts::bootstrap_s, true));
+    report.add("last peer joined", "s", across_peers(swarm, &LogFacts::joined_s, true));
+}
+
 void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, nlohmann::json& run_json)
 {
-    double peer_rss = 0, peer_cpu = 0, boot_min = 1e9, boot_max = 0;
+    double peer_rss = 0, peer_cpu = 0;
     nlohmann::json peers = nlohmann::json::array();
     for (std::size_t i = 0; i < swarm.peers.size(); ++i) {
         const auto& peer = swarm.peers[i];
@@ -201,16 +228,15 @@ void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, 
         const double rss = facts.peak_rss_mib.value_or(NAN);
         peer_rss = std::max(peer_rss, rss);
         peer_cpu += peer.cpu_s;
-        double boot = facts.bootstrap_s.value_or(NAN);
-        boot_min = std::min(boot_min, boot);
-        boot_max = std::max(boot_max, boot);
         peers.push_back({{"id", i + 1},
                          {"exit_s", peer.wall_s},
-                         {"bootstrap_s", boot},
+                         {"first_chunk_s", facts.first_chunk_s.value_or(NAN)},
+                         {"bootstrap_s", facts.bootstrap_s.value_or(NAN)},
                          {"joined_s", facts.joined_s.value_or(NAN)},
                          {"peak_rss_mib", rss},
                          {"cpu_s", peer.cpu_s}});
     }
+    const double delivered_gib = static_cast<double>(size) * static_cast<double>(swarm.peers.size()) / kGiB;
     report.add("swarm", "s", swarm.wall_s);
     report.add("throughput per peer", "MiB/s", static_cast<double>(size) / kMiB / swarm.wall_s);
     const double owner_rss = swarm.owner_facts.peak_rss_mib.value_or(NAN);
@@ -218,10 +244,14 @@ void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, 
     report.add("peer peak RSS, largest", "MiB", peer_rss);
     report.add("owner CPU", "s", swarm.owner.cpu_s);
     report.add("peer CPU, all peers", "s", peer_cpu);
-    report.add("bootstrap from owner, first peer", "s", boot_min);
-    report.add("bootstrap from owner, last peer", "s", boot_max);
+    report.add("CPU, every process", "s", swarm.owner.cpu_s + peer_cpu);
+    report.add("CPU per GiB delivered", "s", (swarm.owner.cpu_s + peer_cpu) / delivered_gib);
+    record_milestones(report, swarm);
     run_json["swarm_s"] = swarm.wall_s;
-    run_json["owner"] = {{"exit_s", swarm.owner.wall_s}, {"peak_rss_mib", owner_rss}, {"cpu_s", swarm.owner.cpu_s}};
+    run_json["owner"] = {{"exit_s", swarm.owner.wall_s},
+                         {"split_s", swarm.owner_facts.split_s.value_or(NAN)},
+                         {"peak_rss_mib", owner_rss},
+                         {"cpu_s", swarm.owner.cpu_s}};
     run_json["peers"] = peers;
 }
 
@@ -245,7 +275,8 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     setup.window = options.window;
     setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
-    setup.early_trading = options.early_trading;
+    if (options.early_trading) setup.early_trading = true;
+    if (options.after_share) setup.early_trading = false;
     return setup;
 }
 
@@ -262,7 +293,8 @@ LibtorrentSetup libtorrent_setup(const Options& options, const std::filesystem::
     return setup;
 }
 
-void record_libtorrent(Report& report, const LibtorrentResult& run, std::uint64_t size, nlohmann::json& run_json)
+void record_libtorrent(Report& report, const LibtorrentResult& run, std::uint64_t size, std::uint32_t peers,
+                       nlohmann::json& run_json)
 {
     report.add("libtorrent swarm", "s", run.wall_s);
     report.add("throughput per peer", "MiB/s", static_cast<double>(size) / kMiB / run.wall_s);
@@ -271,6 +303,9 @@ void record_libtorrent(Report& report, const LibtorrentResult& run, std::uint64_
     report.add("peer peak RSS, largest", "MiB", run.peer_peak_rss_mib);
     report.add("seed CPU", "s", run.seed_cpu_s);
     report.add("peer CPU, all peers", "s", run.peers_cpu_s);
+    report.add("CPU, every process", "s", run.seed_cpu_s + run.peers_cpu_s);
+    report.add("CPU per GiB delivered", "s",
+               (run.seed_cpu_s + run.peers_cpu_s) / (static_cast<double>(size) * peers / kGiB));
     run_json["libtorrent"] = {{"wall_s", run.wall_s},
                               {"create_torrent_s", run.create_torrent_s},
                               {"seed_cpu_s", run.seed_cpu_s},
@@ -334,6 +369,8 @@ public:
                           {"torrent", options_.libtorrent_kind},
                           {"piece_bytes", libtorrent_piece_bytes_},
                           {"swarm_over_libtorrent", over_libtorrent()},
+                          {"cpu_swarm_over_libtorrent",
+                           report_.median_of("CPU, every process") / libtorrent_.median_of("CPU, every process")},
                           {"figures", libtorrent_.to_json()}};
         }
         return {{"size_bytes", options_.size},
@@ -342,7 +379,7 @@ public:
                 {"chunk_size", options_.chunk_size},
                 {"request_window", options_.window},
                 {"keep_chunk_files", !options_.drop_chunks},
-                {"early_trading", options_.early_trading},
+                {"early_trading", options_.early_trading ? "true" : options_.after_share ? "false" : "default"},
                 {"swarm_over_floor", ratio},
                 {"figures", report_.to_json()},
                 {"against", against},
@@ -362,6 +399,8 @@ private:
             libtorrent_version_.c_str(), options_.libtorrent_kind.c_str(), libtorrent_piece_bytes_, options_.peers);
         libtorrent_.print();
         print_ratio_line("swarm / libtorrent (medians)", over_libtorrent());
+        print_ratio_line("CPU swarm / libtorrent (medians)",
+                         report_.median_of("CPU, every process") / libtorrent_.median_of("CPU, every process"));
     }
 
     // A build's median swarm time over the median floor (the floor runs are this build's report).
@@ -425,7 +464,7 @@ private:
         }
         libtorrent_version_ = result.version;
         libtorrent_piece_bytes_ = result.piece_bytes;
-        record_libtorrent(libtorrent_, result, options_.size, run_json);
+        record_libtorrent(libtorrent_, result, options_.size, options_.peers, run_json);
         std::printf("run %u: libtorrent %.2f s, every copy byte-identical\n", r, result.wall_s);
         return true;
     }
@@ -516,7 +555,8 @@ int run(const Options& options)
         "chunk files %s%s; floor and swarm alternate%s\n",
         options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers, options.chunk_size,
         options.window, options.runs, options.drop_chunks ? "not written (only the joined file)" : "kept (the default)",
-        options.early_trading ? "; early trading" : "", options.libtorrent ? "; libtorrent alternates too" : "");
+        options.early_trading ? "; early trading" : options.after_share ? "; trading after the whole share" : "",
+        options.libtorrent ? "; libtorrent alternates too" : "");
     std::fflush(stdout);
 
     Bench bench(options, input, *expected);
@@ -552,8 +592,12 @@ int main(int argc, char** argv)
     app.add_option("--json", options.json, "where the figures go as JSON (default WORK/bench.json)");
     app.add_option("--timeout", options.timeout_s, "seconds a swarm run may take (default 900)");
     app.add_flag("--no-floor", options.skip_floor, "time only the swarm");
-    app.add_flag("--early-trading", options.early_trading,
-                 "peers trade while their shares still arrive from the owner (early_trading: true)");
+    auto* early = app.add_flag("--early-trading", options.early_trading,
+                               "peers trade once their first chunks from the owner are stored, while the rest of "
+                               "their shares arrives (early_trading: true, the default of this build)");
+    app.add_flag("--after-share", options.after_share,
+                 "peers trade only once they hold their whole share from the owner (early_trading: false)")
+        ->excludes(early);
     app.add_flag("--drop-chunks", options.drop_chunks,
                  "peers write no chunk files, only the joined file (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");

@@ -21,14 +21,13 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
                          {"port", ports[id]},
                          {"download_neighbor", id == 1 ? setup.peers : id - 1}});
     }
+    nlohmann::json settings = {{"request_window", setup.window}, {"keep_chunk_files", setup.keep_chunk_files}};
+    if (setup.early_trading) settings["early_trading"] = *setup.early_trading;
     return {{"description", "chunkswarm bench ring"},
             {"owner", {{"host", "127.0.0.1"}, {"port", ports[0]}}},
             {"chunk_size", setup.chunk_size},
             {"data_dir", (setup.dir / "data").string()},
-            {"settings",
-             {{"request_window", setup.window},
-              {"keep_chunk_files", setup.keep_chunk_files},
-              {"early_trading", setup.early_trading}}},
+            {"settings", settings},
             {"peers", peers}};
 }
 
@@ -56,7 +55,11 @@ LogFacts read_log_facts(const std::filesystem::path& log, std::chrono::system_cl
     std::ifstream in(log);
     std::string line;
     while (std::getline(in, line)) {
-        if (!facts.bootstrap_s && line.find("holds its share from the owner") != std::string::npos) {
+        if (!facts.first_chunk_s && line.find("] received chunk ") != std::string::npos) {
+            facts.first_chunk_s = line_time(line, start);
+        } else if (!facts.split_s && line.find("[owner] split ") != std::string::npos) {
+            facts.split_s = line_time(line, start);
+        } else if (!facts.bootstrap_s && line.find("holds its share from the owner") != std::string::npos) {
             facts.bootstrap_s = line_time(line, start);
         } else if (!facts.joined_s && line.find("] joined ") != std::string::npos) {
             facts.joined_s = line_time(line, start);

@@ -24,11 +24,13 @@ struct SwarmSetup {
     std::uint32_t window = Settings{}.request_window;
     std::uint32_t timeout_s = 900;
     bool keep_chunk_files = Settings{}.keep_chunk_files;
-    bool early_trading = Settings{}.early_trading;
+    std::optional<bool> early_trading;  // unset: the build's default
 };
 
 // What a process's log says about it.
 struct LogFacts {
+    std::optional<double> split_s;        // owner: the file hashed (and split), the manifest ready
+    std::optional<double> first_chunk_s;  // peer: its first chunk stored
     std::optional<double> bootstrap_s;   // peer: its share from the owner held
     std::optional<double> joined_s;      // peer: the file joined and verified
     std::optional<double> peak_rss_mib;  // its own peak (VmHWM), from its last line

@@ -1,0 +1,60 @@
+// Writes a peer's chunk files on a thread of its own, behind the chunks' arrival. A chunk counts as
+// held once it is in the joined file's .part, which is what the peer serves from; its chunk file
+// follows through a short queue. Nobody reads chunk files while the swarm runs, so they bypass the
+// page cache (CacheMode::direct): no copy into it, and no dirty pages that would throttle the
+// joined file's writes. The queue is bounded, so a slow disk slows the receiving, not memory.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/result.hpp"
+
+namespace chunkswarm::disk {
+
+class ChunkFileWriter {
+public:
+    // At most `depth` chunks of up to `chunk_size` bytes wait to be written, by `writers` threads:
+    // a direct write waits for the disk, so a few in flight keep up with the network.
+    ChunkFileWriter(const ChunkStore& store, std::uint32_t chunk_size, std::size_t depth, std::size_t writers = 2);
+    // Writes what is queued, then stops.
+    ~ChunkFileWriter();
+    ChunkFileWriter(const ChunkFileWriter&) = delete;
+    ChunkFileWriter& operator=(const ChunkFileWriter&) = delete;
+
+    // Copies the chunk and queues it, waiting while the queue is full. Safe from any thread.
+    // Fails with the error of an earlier write (after which nothing more is written).
+    Result<void> submit(ChunkId id, std::span<const std::uint8_t> bytes);
+    // Waits until every queued chunk file is written; the first error if one was not.
+    Result<void> drain();
+
+private:
+    struct Job {
+        ChunkId id = 0;
+        std::size_t length = 0;
+        AlignedBuffer buffer;
+    };
+    void run(std::stop_token stop);
+
+    const ChunkStore& store_;
+    const std::uint32_t chunk_size_;
+    const std::size_t depth_;
+    std::mutex mutex_;
+    std::condition_variable_any changed_;
+    std::deque<Job> queue_;              // guarded by mutex_
+    std::vector<AlignedBuffer> spare_;   // guarded by mutex_: written buffers, reused
+    std::size_t buffers_ = 0;            // guarded by mutex_: allocated so far, at most depth_
+    std::size_t writing_ = 0;            // guarded by mutex_: jobs out of the queue, not done
+    std::optional<Error> failure_;       // guarded by mutex_
+    std::vector<std::jthread> threads_;  // last: they start once everything above exists
+};
+
+}  // namespace chunkswarm::disk
