@@ -134,19 +134,19 @@ TEST_CASE(
     REQUIRE(defaults.ok());
     CHECK(defaults->settings.keep_chunk_files);
     CHECK_FALSE(defaults->settings.verify_joined_file);
-    CHECK_FALSE(defaults->settings.early_trading);
+    CHECK(defaults->settings.early_trading);
     json config = ring(5);
     config["settings"] = {{"keep_chunk_files", false},
                           {"verify_joined_file", true},
                           {"max_chunk_failures", 7},
-                          {"early_trading", true},
+                          {"early_trading", false},
                           {"owner_request_window", 9}};
     auto parsed = parse_config(config);
     REQUIRE(parsed.ok());
     CHECK_FALSE(parsed->settings.keep_chunk_files);
     CHECK(parsed->settings.verify_joined_file);
     CHECK(parsed->settings.max_chunk_failures == 7);
-    CHECK(parsed->settings.early_trading);
+    CHECK_FALSE(parsed->settings.early_trading);
     CHECK(parsed->settings.owner_request_window == 9);
     CHECK(parsed->settings.request_window == Settings{}.request_window);  // the neighbours' stays
     config["settings"] = {{"keep_chunk_files", "no"}};
