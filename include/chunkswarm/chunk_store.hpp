@@ -32,7 +32,7 @@ public:
     // file that is too long); returns the chunk's bytes within it.
     Result<std::span<const std::uint8_t>> read_into(ChunkId id, std::uint32_t expected_length,
                                                     std::span<std::uint8_t> buffer) const;
-    // Streams every chunk into `destination` (via "<destination>.part"), checking the whole-file hash.
+    // Streams every chunk into `destination` (via "<destination>.part"), checking each chunk's hash.
     Result<void> join(const Manifest& manifest, const std::filesystem::path& destination) const;
     // Which chunks on disk match the manifest. Files that do not (damaged, wrong length, or left
     // half-written as *.tmp by a crash) are deleted, so they are fetched again.
@@ -45,10 +45,19 @@ public:
     ScanResult scan(const Manifest& manifest, const ChunkVisitor& on_verified = {}) const;
     // Removes every chunk file (and leftover temporary file); returns how many were removed.
     std::uint32_t clear() const;
-    // From now on chunks are read from the verified joined file, so the chunk files may go.
+    // From now on chunks are read from this whole file (a peer's joined file or .part, the owner's
+    // source), so the chunk files may go.
     Result<void> serve_from_joined(const std::filesystem::path& joined, std::uint32_t chunk_size);
     bool serving_from_joined() const;
     void stop_serving_from_joined();
+    // Where a chunk lies in the whole file chunks are served from, so that a server can hand it
+    // to a socket from there (sendfile) instead of reading it first; nullopt while chunks are
+    // read from chunk files. The file stays open while the span is held.
+    struct FileSpan {
+        std::shared_ptr<Fd> file;
+        off_t offset = 0;
+    };
+    std::optional<FileSpan> joined_span(ChunkId id) const;
     const std::filesystem::path& dir() const { return dir_; }
 
 private:
@@ -70,8 +79,8 @@ private:
 };
 
 // Splits a file into chunk files in pieces, so that the owner can run the pieces on several
-// threads: hash_range() on disjoint ranges and hash_whole() may all run at once, and so may
-// write_range() on disjoint ranges once their hashes are known. A chunk file that already holds
+// threads: hash_range() on disjoint ranges may all run at once, and so may write_range() on
+// disjoint ranges once their hashes are known. A chunk file that already holds
 // exactly the right bytes (an earlier split of the same file) is kept.
 class Splitter {
 public:
@@ -85,9 +94,7 @@ public:
     Result<void> write_range(ChunkId first, ChunkId last);
     // Both.
     Result<void> split_range(ChunkId first, ChunkId last);
-    // Hashes the whole file (the manifest's file_sha256).
-    Result<void> hash_whole();
-    // The manifest, once every range and the whole-file hash are done.
+    // The manifest, once every range is hashed.
     const Manifest& manifest() const { return manifest_; }
     const std::filesystem::path& source() const { return source_; }
     std::uint32_t reused() const { return *reused_; }

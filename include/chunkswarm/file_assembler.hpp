@@ -1,7 +1,7 @@
 // Builds the joined file while its chunks arrive, so that holding the last chunk leaves only a
 // rename: every verified chunk is written at its offset into "<file>.part". Every byte is already
-// covered by its chunk's hash; on request a whole-file SHA-256 also runs over the chunks in order
-// as far as they are there, and the rename waits for it to match the manifest.
+// covered by its chunk's hash; on request the whole .part is read back and every chunk checked
+// again before the rename.
 #pragma once
 
 #include <condition_variable>
@@ -20,8 +20,11 @@
 
 namespace chunkswarm {
 
-// Whether the joined file is hashed once more as a whole (each byte hashed twice).
+// Whether the joined file is read back and checked once more, chunk by chunk (each byte hashed twice).
 enum class WholeFileHash { skip, check };
+
+// Checks every chunk of `file` against the manifest; the error names the first one that differs.
+Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest& manifest);
 
 class FileAssembler {
 public:
@@ -50,20 +53,17 @@ public:
     // not even after finish().
     Result<void> put(ChunkId id, std::span<const std::uint8_t> bytes);
     // Once every chunk is in: waits for writes still going on (a second copy of some chunk), checks
-    // the whole-file hash if asked to, and renames the .part over the destination. On a mismatch
-    // the .part is removed.
+    // the .part chunk by chunk if asked to, and renames it over the destination. On a mismatch the
+    // .part is removed.
     Result<void> finish();
     // Removes the .part (the swarm moved on to another file).
     void abandon();
     const std::filesystem::path& part_path() const { return part_; }
 
 private:
-    // Hashes the chunks from the hash cursor on while they are there; `just_put` is already in memory.
-    Result<void> advance_hash(std::unique_lock<std::mutex>& lock, ChunkId just_put,
-                              std::span<const std::uint8_t> bytes);
     Result<std::span<const std::uint8_t>> read_back(ChunkId id);
 
-    // The manifest without its chunk hashes, which stay with the caller.
+    // The manifest; its chunk hashes only when the .part is checked at the end.
     Manifest layout_;
     std::filesystem::path destination_;
     std::filesystem::path part_;
@@ -72,13 +72,10 @@ private:
 
     std::mutex mutex_;
     ChunkSet written_;           // guarded by mutex_
-    ChunkId hashed_upto_ = 0;    // guarded by mutex_: chunks below it are in the running hash
-    bool hashing_ = false;       // guarded by mutex_: one thread at a time advances the hash
     std::uint32_t writing_ = 0;  // guarded by mutex_: put() calls between their check and write
-    // Signalled when hashing stops or the last write in progress ends, for finish().
+    // Signalled when the last write in progress ends, for finish().
     std::condition_variable idle_;
-    // Used only by the thread that set hashing_.
-    Sha256 whole_;
+    // Used by resume() only, before the assembler is shared.
     std::vector<std::uint8_t> buffer_;
 };
 

@@ -1,4 +1,6 @@
-// What a swarm distributes: the file's name, size, chunking and a SHA-256 per chunk and for the whole.
+// What a swarm distributes: the file's name, size, chunking and a SHA-256 per chunk. The chunk
+// hashes cover every byte, so there is no whole-file hash to wait for: the owner hashes the chunks
+// on every core at once and serves as soon as they are done (as a torrent's piece hashes).
 #pragma once
 
 #include <cstdint>
@@ -28,10 +30,12 @@ struct Manifest {
     std::uint64_t file_size = 0;
     std::uint32_t chunk_size = 0;
     std::uint32_t chunk_count = 0;
-    Digest file_sha256{};
     std::vector<Digest> chunk_sha256;
 
     std::uint32_t chunk_length(ChunkId id) const;
+    // Names the content in logs and messages: the SHA-256 of the size, the chunking and every
+    // chunk hash, so two manifests with the same id describe the same bytes.
+    Digest content_id() const;
     bool operator==(const Manifest&) const = default;
 };
 

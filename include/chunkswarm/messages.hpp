@@ -114,6 +114,8 @@ OutFrame encode(const Message& message);
 OutFrame encode_manifest(const Manifest& manifest);
 // The hot path: moves the chunk bytes into the frame instead of copying them.
 OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes);
+// A chunk frame's head alone, for a payload sent straight from a file.
+std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length);
 std::string message_name(const Message& message);
 
 }  // namespace chunkswarm

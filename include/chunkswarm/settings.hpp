@@ -56,8 +56,8 @@ struct Settings {
     // machine writes every byte once instead of twice.
     bool keep_chunk_files = true;
     // Every chunk is checked against its SHA-256 in the manifest before it is stored, which covers
-    // every byte of the joined file. With true a peer also hashes the joined file as a whole
-    // against the manifest's file SHA-256 before the rename: each byte hashed twice.
+    // every byte of the joined file. With true a peer also reads the joined file back before the
+    // rename and checks every chunk again: each byte read and hashed twice.
     bool verify_joined_file = false;
     // The seed has the owner send a peer "one or several" chunks, which it stores, writes its
     // summary, and then starts its two threads. With true (the default) that happens once its first

@@ -121,6 +121,13 @@ void ChunkStore::stop_serving_from_joined()
     joined_.reset();
 }
 
+std::optional<ChunkStore::FileSpan> ChunkStore::joined_span(ChunkId id) const
+{
+    auto joined = joined_source();
+    if (!joined) return std::nullopt;
+    return FileSpan{std::move(joined->fd), static_cast<off_t>(std::uint64_t{id} * joined->chunk_size)};
+}
+
 std::optional<ChunkStore::JoinedSource> ChunkStore::joined_source() const
 {
     std::lock_guard lock(joined_mutex_);
@@ -151,30 +158,23 @@ Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::p
     if (!out.valid()) {
         return make_error("cannot create " + part.string() + ": " + errno_text(errno));
     }
-    Sha256 whole;
+    auto fail = [&part](std::string message) {
+        ::unlink(part.c_str());
+        return make_error(std::move(message));
+    };
     // One buffer for every chunk: the join of a large file makes no allocation per chunk.
     std::vector<std::uint8_t> buffer(std::size_t{manifest.chunk_size} + 1);
     for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
         auto bytes = read_into(id, manifest.chunk_length(id), buffer);
-        if (!bytes) {
-            ::unlink(part.c_str());
-            return bytes.error();
+        if (!bytes) return fail(bytes.error().message);
+        if (sha256(bytes.value()) != manifest.chunk_sha256[id]) {
+            return fail("chunk " + std::to_string(id) + " does not match its SHA-256; " + part.string() + " removed");
         }
-        whole.update(bytes.value());
         if (int err = write_fully(out.get(), bytes.value()); err != 0) {
-            ::unlink(part.c_str());
-            return make_error("cannot write " + part.string() + ": " + errno_text(err));
+            return fail("cannot write " + part.string() + ": " + errno_text(err));
         }
     }
-    if (out.close() != 0) {
-        int err = errno;
-        ::unlink(part.c_str());
-        return make_error("cannot write " + part.string() + ": " + errno_text(err));
-    }
-    if (whole.finish() != manifest.file_sha256) {
-        ::unlink(part.c_str());
-        return make_error("the joined file's SHA-256 does not match the manifest; " + part.string() + " removed");
-    }
+    if (out.close() != 0) return fail("cannot write " + part.string() + ": " + errno_text(errno));
     if (::rename(part.c_str(), destination.c_str()) != 0) {
         return make_error("cannot rename " + part.string() + ": " + errno_text(errno));
     }
@@ -289,26 +289,12 @@ Result<void> Splitter::split_range(ChunkId first, ChunkId last)
     return write_range(first, last);
 }
 
-Result<void> Splitter::hash_whole()
-{
-    Sha256 whole;
-    std::vector<std::uint8_t> buffer(std::size_t{manifest_.chunk_size});
-    for (ChunkId id = 0; id < manifest_.chunk_count; ++id) {
-        std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
-        CS_TRY(read_chunk(id, chunk));
-        whole.update(chunk);
-    }
-    manifest_.file_sha256 = whole.finish();
-    return {};
-}
-
 Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
                             SplitStats* stats)
 {
     auto splitter = Splitter::open(source, chunk_size, store);
     if (!splitter) return splitter.error();
     CS_TRY(splitter->split_range(0, splitter->chunk_count()));
-    CS_TRY(splitter->hash_whole());
     if (stats) stats->reused = splitter->reused();
     return splitter->manifest();
 }

@@ -17,6 +17,23 @@ std::filesystem::path part_path_for(const std::filesystem::path& destination)
 
 }  // namespace
 
+Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest& manifest)
+{
+    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return make_error("cannot open " + file.string() + ": " + errno_text(errno));
+    std::vector<std::uint8_t> buffer(manifest.chunk_size);
+    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+        std::span<std::uint8_t> chunk(buffer.data(), manifest.chunk_length(id));
+        ssize_t n = pread_fully(fd.get(), chunk, static_cast<off_t>(std::uint64_t{id} * manifest.chunk_size));
+        if (n < 0) return make_error("cannot read " + file.string() + ": " + errno_text(static_cast<int>(-n)));
+        if (static_cast<std::size_t>(n) != chunk.size()) return make_error(file.string() + " is too short");
+        if (sha256(chunk) != manifest.chunk_sha256[id]) {
+            return make_error("chunk " + std::to_string(id) + " of " + file.string() + " does not match the manifest");
+        }
+    }
+    return {};
+}
+
 Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& manifest,
                                                              const std::filesystem::path& destination,
                                                              WholeFileHash whole_file_hash)
@@ -54,19 +71,16 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
         if (!bytes) return bytes.error();
         if (sha256(bytes.value()) != manifest.chunk_sha256[id]) continue;
         held.insert(id);
-        // `bytes` lives in buffer_; the hash reads nothing else back before it, as every earlier
-        // chunk is either hashed already or missing.
-        std::unique_lock lock(assembler->mutex_);
+        std::lock_guard lock(assembler->mutex_);
         assembler->written_.insert(id);
-        CS_TRY(assembler->advance_hash(lock, id, bytes.value()));
     }
     return assembler;
 }
 
 FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd,
                              WholeFileHash whole_file_hash)
-    : layout_{manifest.file_name,   manifest.file_size,   manifest.chunk_size,
-              manifest.chunk_count, manifest.file_sha256, {}},
+    : layout_{manifest.file_name, manifest.file_size, manifest.chunk_size, manifest.chunk_count,
+              whole_file_hash == WholeFileHash::check ? manifest.chunk_sha256 : std::vector<Digest>{}},
       destination_(std::move(destination)),
       part_(part_path_for(destination_)),
       fd_(std::move(fd)),
@@ -89,36 +103,11 @@ Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
     }
     const auto offset = static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size);
     const int err = pwrite_fully(fd_.get(), bytes, offset);
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     if (--writing_ == 0) idle_.notify_all();  // finish() waits for none in progress
     if (err != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(err));
     written_.insert(id);
-    return advance_hash(lock, id, bytes);
-}
-
-Result<void> FileAssembler::advance_hash(std::unique_lock<std::mutex>& lock, ChunkId just_put,
-                                         std::span<const std::uint8_t> bytes)
-{
-    // The thread already hashing will reach this chunk too.
-    if (whole_file_hash_ == WholeFileHash::skip || hashing_) return {};
-    hashing_ = true;
-    Result<void> outcome;
-    while (hashed_upto_ < layout_.chunk_count && written_.contains(hashed_upto_)) {
-        const ChunkId next = hashed_upto_;
-        lock.unlock();
-        Result<std::span<const std::uint8_t>> chunk =
-            next == just_put ? Result<std::span<const std::uint8_t>>(bytes) : read_back(next);
-        if (chunk) whole_.update(chunk.value());
-        lock.lock();
-        if (!chunk) {
-            outcome = chunk.error();
-            break;
-        }
-        ++hashed_upto_;
-    }
-    hashing_ = false;
-    idle_.notify_all();
-    return outcome;
+    return {};
 }
 
 Result<std::span<const std::uint8_t>> FileAssembler::read_back(ChunkId id)
@@ -135,18 +124,19 @@ Result<void> FileAssembler::finish()
 {
     std::unique_lock lock(mutex_);
     // The fd must outlive every write: a second copy of a chunk may still be going in.
-    idle_.wait(lock, [this] { return !hashing_ && writing_ == 0; });
+    idle_.wait(lock, [this] { return writing_ == 0; });
     if (!written_.full()) {
         return make_error(part_.string() + " is missing chunk " +
                           std::to_string(ChunkSet::all(layout_.chunk_count).minus(written_).front()));
     }
-    CS_TRY(advance_hash(lock, layout_.chunk_count, {}));
-    if (whole_file_hash_ == WholeFileHash::check && whole_.finish() != layout_.file_sha256) {
-        lock.unlock();
-        abandon();
-        return make_error("the joined file's SHA-256 does not match the manifest; " + part_.string() + " removed");
-    }
     if (fd_.close() != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(errno));
+    if (whole_file_hash_ == WholeFileHash::check) {
+        if (auto checked = check_file_chunks(part_, layout_); !checked) {
+            lock.unlock();
+            abandon();
+            return make_error(checked.error().message + "; " + part_.string() + " removed");
+        }
+    }
     if (::rename(part_.c_str(), destination_.c_str()) != 0) {
         return make_error("cannot rename " + part_.string() + " to " + destination_.string() + ": " +
                           errno_text(errno));

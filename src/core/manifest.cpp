@@ -16,6 +16,20 @@ std::uint32_t Manifest::chunk_length(ChunkId id) const
     return static_cast<std::uint32_t>(file_size - static_cast<std::uint64_t>(chunk_size) * (chunk_count - 1));
 }
 
+Digest Manifest::content_id() const
+{
+    std::uint8_t layout[12];
+    for (int i = 0; i < 8; ++i)
+        layout[i] = static_cast<std::uint8_t>(file_size >> (56 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+        layout[8 + i] = static_cast<std::uint8_t>(chunk_size >> (24 - 8 * i));
+    Sha256 hash;
+    hash.update(layout);
+    for (const Digest& digest : chunk_sha256)
+        hash.update(digest);
+    return hash.finish();
+}
+
 Result<void> check_chunk_size(std::uint64_t chunk_size)
 {
     if (chunk_size < kMinChunkSize || chunk_size > kMaxChunkSize) {
@@ -164,8 +178,7 @@ nlohmann::json manifest_head_to_json(const Manifest& m)
                                                      : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
     nlohmann::json head{{"file_size", m.file_size},
                         {"chunk_size", m.chunk_size},
-                        {"chunk_count", m.chunk_count},
-                        {"file_sha256", to_hex(m.file_sha256)}};
+                        {"chunk_count", m.chunk_count}};
     head.update(name);
     return head;
 }
@@ -221,10 +234,8 @@ Result<Manifest> manifest_head_from_json(const nlohmann::json& json)
     auto size = field<std::uint64_t>(json, "file_size");
     auto chunk_size = field<std::uint64_t>(json, "chunk_size");
     auto count = field<std::uint64_t>(json, "chunk_count");
-    auto file_hash = field<std::string>(json, "file_sha256");
     for (const Error* e : {name.ok() ? nullptr : &name.error(), size.ok() ? nullptr : &size.error(),
-                           chunk_size.ok() ? nullptr : &chunk_size.error(), count.ok() ? nullptr : &count.error(),
-                           file_hash.ok() ? nullptr : &file_hash.error()}) {
+                           chunk_size.ok() ? nullptr : &chunk_size.error(), count.ok() ? nullptr : &count.error()}) {
         if (e) return *e;
     }
     if (auto r = check_file_name(name.value()); !r) return make_error("manifest: " + r.error().message);
@@ -239,9 +250,6 @@ Result<Manifest> manifest_head_from_json(const nlohmann::json& json)
     m.file_size = size.value();
     m.chunk_size = static_cast<std::uint32_t>(chunk_size.value());
     m.chunk_count = planned.value();
-    auto digest = digest_from_hex(file_hash.value());
-    if (!digest) return make_error("manifest: file_sha256 is not 64 hex digits");
-    m.file_sha256 = *digest;
     return m;
 }
 

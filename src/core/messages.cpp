@@ -312,6 +312,11 @@ OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
     return make_frame({{"type", "chunk"}, {"id", id}}, std::move(bytes));
 }
 
+std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
+{
+    return encode_frame_head({{"type", "chunk"}, {"id", id}}, length);
+}
+
 std::string message_name(const Message& message)
 {
     static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have",   "request", "chunk",

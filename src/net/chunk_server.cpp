@@ -1,5 +1,7 @@
 #include "chunkswarm/net/chunk_server.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
 
 #include "chunkswarm/log.hpp"
@@ -105,13 +107,32 @@ void ChunkServer::forget(ServerSession* session)
     wake_budget_waiters();  // what it held is free now
 }
 
+// Chunks served from a whole file (a peer's .part, the owner's source) are only brought into the
+// page cache on the pool thread, and the loop hands them to the socket from there (sendfile);
+// chunks in chunk files are read on the pool thread.
 struct ServerSession::ReadJob {
     uv_work_t req{};
     std::shared_ptr<ServerSession> session;
     const ChunkStore* store = nullptr;
     const Manifest* manifest = nullptr;
     std::vector<ChunkId> ids;
-    std::vector<Result<std::vector<std::uint8_t>>> results;
+    std::vector<std::optional<ChunkStore::FileSpan>> spans;  // one per id: where it lies, if in a whole file
+    std::vector<Result<std::vector<std::uint8_t>>> results;  // one per id not in a whole file
+
+    // On a pool thread: touches only the job's own fields and the thread-safe store.
+    void run()
+    {
+        for (ChunkId id : ids) {
+            const std::uint32_t length = manifest->chunk_length(id);
+            auto span = store->joined_span(id);
+            if (span) {
+                ::readahead(span->file->get(), span->offset, length);
+            } else {
+                results.push_back(store->read(id, length));
+            }
+            spans.push_back(std::move(span));
+        }
+    }
 };
 
 ServerSession::ServerSession(Passkey, ChunkServer& server, std::shared_ptr<TcpConnection> connection)
@@ -417,12 +438,7 @@ void ServerSession::pump_reads()
     job->req.data = job.get();
     int rc = uv_queue_work(
         server_->loop_, &job->req,
-        [](uv_work_t* req) {
-            // On a pool thread: touch only the job's own fields and the thread-safe store.
-            auto* job = static_cast<ReadJob*>(req->data);
-            for (ChunkId id : job->ids)
-                job->results.push_back(job->store->read(id, job->manifest->chunk_length(id)));
-        },
+        [](uv_work_t* req) { static_cast<ReadJob*>(req->data)->run(); },
         [](uv_work_t* req, int) {
             std::unique_ptr<ReadJob> owned(static_cast<ReadJob*>(req->data));
             owned->session->on_read_done(*owned);
@@ -439,18 +455,25 @@ void ServerSession::on_read_done(ReadJob& job)
 {
     reading_ = false;
     reading_bytes_ = 0;
-    if (closed_ || connection_->closing()) return;
+    auto result = job.results.begin();
     for (std::size_t i = 0; i < job.ids.size(); ++i) {
-        auto& result = job.results[i];
-        if (!result) {
-            log::error("cannot serve chunk {} to {}: {}", job.ids[i], label_, result.error().message);
-            connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(job.ids[i]), job.ids[i]});
+        if (closed_ || connection_->closing()) return;
+        const ChunkId id = job.ids[i];
+        const std::uint32_t length = job.manifest->chunk_length(id);
+        if (const auto& span = job.spans[i]) {
+            if (!connection_->send_from_file(encode_chunk_head(id, length), span->file->get(), span->offset, length)) {
+                log::error("cannot serve chunk {} to {}: reading it failed; closing the connection", id, label_);
+                return;
+            }
+        } else if (!*result) {
+            log::error("cannot serve chunk {} to {}: {}", id, label_, result->error().message);
+            connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(id), id});
             return;
+        } else {
+            connection_->send(encode_chunk(id, std::move(*result++).value()));
         }
-        std::size_t size = result.value().size();
-        connection_->send(encode_chunk(job.ids[i], std::move(result).value()));
-        log::event("chunk_sent", {{"chunk", job.ids[i]}, {"to", label_}, {"bytes", size}},
-                   "sent chunk {} to {} ({} bytes)", job.ids[i], label_, size);
+        log::event("chunk_sent", {{"chunk", id}, {"to", label_}, {"bytes", length}}, "sent chunk {} to {} ({} bytes)",
+                   id, label_, length);
     }
     pump_reads();
 }

@@ -1,6 +1,11 @@
 #include "chunkswarm/net/tcp_connection.hpp"
 
+#include <sys/sendfile.h>
+
+#include <cerrno>
 #include <cstring>
+
+#include "chunkswarm/file_util.hpp"
 
 namespace chunkswarm::net {
 
@@ -162,6 +167,51 @@ void TcpConnection::send(OutFrame frame)
     queued_bytes_ += bytes;
     ++pending_writes_;
     (void)request.release();  // reclaimed in on_write
+}
+
+bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off_t offset, std::size_t length)
+{
+    if (ending()) return true;
+    if (pending_writes_ == 0) {
+        auto [head_sent, payload_sent] = write_now(head, file, offset, length);
+        head.erase(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(head_sent));
+        offset += static_cast<off_t>(payload_sent);
+        length -= payload_sent;
+        if (length == 0) return true;
+    }
+    OutFrame rest;
+    rest.head = std::move(head);
+    rest.payload.resize(length);
+    ssize_t n = pread_fully(file, rest.payload, offset);
+    if (n != static_cast<ssize_t>(length)) {
+        fail(n < 0 ? "cannot read a chunk to send: " + errno_text(static_cast<int>(-n))
+                   : std::string("cannot read a chunk to send: the file is too short"));
+        return false;
+    }
+    // libuv writes no empty buffer: a frame whose head went already is all payload.
+    if (rest.head.empty()) std::swap(rest.head, rest.payload);
+    send(std::move(rest));
+    return true;
+}
+
+std::pair<std::size_t, std::size_t> TcpConnection::write_now(std::span<const std::uint8_t> head, int file,
+                                                              off_t offset, std::size_t length)
+{
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(head.data())),
+                               static_cast<unsigned>(head.size()));
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1);
+    if (written < 0) return {0, 0};
+    if (static_cast<std::size_t>(written) < head.size()) return {static_cast<std::size_t>(written), 0};
+    uv_os_fd_t socket = -1;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &socket) != 0) return {head.size(), 0};
+    std::size_t sent = 0;
+    while (sent < length) {
+        ssize_t n = ::sendfile(socket, file, &offset, length - sent);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // the socket is full (EAGAIN), or an error the queued write will meet
+        sent += static_cast<std::size_t>(n);
+    }
+    return {head.size(), sent};
 }
 
 void TcpConnection::on_write(uv_write_t* req, int status)

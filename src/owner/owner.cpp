@@ -23,20 +23,18 @@
 namespace chunkswarm::owner {
 namespace {
 
-// Peers wait for the manifest, so the hashing uses every core: one thread hashes the whole file
-// while the others hash the chunks, each its own range.
+// Peers wait for the manifest, so the hashing uses every core, each its own range of chunks.
 Result<Manifest> hash_on_all_cores(Splitter& splitter)
 {
     const std::uint32_t count = splitter.chunk_count();
     const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    std::vector<Result<void>> outcomes(hashers + 1);
+    std::vector<Result<void>> outcomes(hashers);
     {
         std::vector<std::jthread> threads;
-        threads.emplace_back([&] { outcomes[0] = splitter.hash_whole(); });
         for (std::uint32_t h = 0; h < hashers; ++h) {
             const auto first = static_cast<ChunkId>(std::uint64_t{count} * h / hashers);
             const auto last = static_cast<ChunkId>(std::uint64_t{count} * (h + 1) / hashers);
-            threads.emplace_back([&, h, first, last] { outcomes[h + 1] = splitter.hash_range(first, last); });
+            threads.emplace_back([&, h, first, last] { outcomes[h] = splitter.hash_range(first, last); });
         }
     }
     for (auto& outcome : outcomes)
@@ -53,10 +51,10 @@ Result<Manifest> hash_and_save(const OwnerOptions& options, const ChunkStore& st
     const Manifest& m = manifest.value();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}},
-               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms (SHA-256 {}); serving them from the "
-               "file while their chunk files are written to {}",
-               options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms, to_hex(m.file_sha256),
-               store.dir().string());
+               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms (content id {}); serving them from "
+               "the file while their chunk files are written to {}",
+               options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms,
+               to_hex(m.content_id()).substr(0, 16), store.dir().string());
     return manifest;
 }
 

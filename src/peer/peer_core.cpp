@@ -81,9 +81,8 @@ bool PeerCore::resume_from_joined_file(const Manifest& saved)
     std::filesystem::path joined = options_.data_dir / saved.file_name;
     std::error_code ec;
     if (std::filesystem::file_size(joined, ec) != saved.file_size || ec) return false;
-    auto digest = sha256_of_file(joined);
-    if (!digest || *digest != saved.file_sha256) {
-        log::warn("{} does not match its manifest; fetching the chunks again", joined.string());
+    if (auto checked = check_file_chunks(joined, saved); !checked) {
+        log::warn("{}; fetching the chunks again", checked.error().message);
         return false;
     }
     if (!store_.serve_from_joined(joined, saved.chunk_size)) return false;
@@ -102,12 +101,12 @@ Result<void> PeerCore::accept_manifest(const Manifest& manifest, bool from_owner
         return {};
     }
     if (manifest_ && (frozen_ || !from_owner || !manifest_from_disk_)) {
-        return make_error("the other side distributes " + printable_name(manifest.file_name) + " (SHA-256 " +
-                          to_hex(manifest.file_sha256).substr(0, 16) + "...), but " +
+        return make_error("the other side distributes " + printable_name(manifest.file_name) + " (content id " +
+                          to_hex(manifest.content_id()).substr(0, 16) + "), but " +
                           (options_.data_dir / kManifestFileName).string() + " is for " +
-                          printable_name(manifest_->file_name) + " (SHA-256 " +
-                          to_hex(manifest_->file_sha256).substr(0, 16) +
-                          "...); check the configs, or give this peer another --data-dir");
+                          printable_name(manifest_->file_name) + " (content id " +
+                          to_hex(manifest_->content_id()).substr(0, 16) +
+                          "); check the configs, or give this peer another --data-dir");
     }
     if (frozen_) return make_error("a manifest arrived after trading started with none");
     return adopt(manifest);
@@ -131,8 +130,8 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
     inventory_.reset(ChunkSet(manifest.chunk_count));
     log::event("manifest",
                {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
-               "received manifest: {} ({} bytes, {} chunks of {} bytes, SHA-256 {})", manifest.file_name,
-               manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.file_sha256));
+               "received manifest: {} ({} bytes, {} chunks of {} bytes, content id {})", manifest.file_name,
+               manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.content_id()).substr(0, 16));
     log::flush();  // the launcher starts the next peer on this line
     return {};
 }
@@ -169,7 +168,7 @@ Result<void> PeerCore::finish_file()
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count,
                destination().string(), manifest_->file_size,
-               options_.settings.verify_joined_file ? "whole-file SHA-256 ok" : "every chunk's SHA-256 ok", ms);
+               options_.settings.verify_joined_file ? "every chunk's SHA-256 ok, read back and checked again" : "every chunk's SHA-256 ok", ms);
     if (!options_.settings.keep_chunk_files) {
         // Left by an earlier run that kept them; this one wrote none.
         if (std::uint32_t dropped = store_.clear(); dropped > 0) {

@@ -37,8 +37,8 @@ for mode in early after-share; do
     for id in 3 6 1 7 4 2 5; do start "$mode-peer$id" "$PEER_BIN" --config "$mode.json" --id "$id"; done
     wait_ok "$mode"-peer{1..7} "$mode-owner"
     check_file big.bin "$mode"/peer-{1..7}/big.bin
-    [[ $(grep -l "whole-file SHA-256 ok" "$mode"-peer{1..7}.log | wc -l) == 7 ]] ||
-        fail "with verify_joined_file a peer did not check its joined file whole"
+    [[ $(grep -l "read back and checked again" "$mode"-peer{1..7}.log | wc -l) == 7 ]] ||
+        fail "with verify_joined_file a peer did not check its joined file again"
     check_seed_order "$mode"-peer{1..7}.log
     traded_early=0
     for id in 1 2 3 4 5 6 7; do

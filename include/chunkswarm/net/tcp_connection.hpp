@@ -43,6 +43,11 @@ public:
 
     void send(OutFrame frame);
     void send(const Message& message) { send(encode(message)); }
+    // A frame whose payload is `length` bytes of `file` from `offset`. While nothing is queued the
+    // payload goes with sendfile(2): the kernel hands the page cache's pages to the socket without
+    // a copy through this process. What the socket does not take at once is read and queued like
+    // any frame. Returns false (and closes the connection) if the file cannot be read.
+    bool send_from_file(std::vector<std::uint8_t> head, int file, off_t offset, std::size_t length);
     // Sends an error frame, then closes as shutdown_and_drain does.
     void fail(const std::string& reason) { fail(ErrorMsg{reason}); }
     void fail(const ErrorMsg& error);
@@ -63,6 +68,10 @@ private:
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
     static void on_write(uv_write_t* req, int status);
     void handle_bytes(const std::uint8_t* data, std::size_t length);
+    // Writes at once, past libuv's queue, what the socket takes now; only when nothing is queued.
+    // Returns how many of the head's bytes and the payload's went.
+    std::pair<std::size_t, std::size_t> write_now(std::span<const std::uint8_t> head, int file, off_t offset,
+                                                  std::size_t length);
     // Closed or on its way there: nothing more is sent or handed to the frame handler.
     bool ending() const { return closing_ || flush_then_close_ || draining_; }
     void note_remote_address();
