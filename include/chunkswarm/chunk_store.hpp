@@ -25,8 +25,7 @@ public:
     Result<void> prepare() const;
     std::filesystem::path chunk_path(ChunkId id) const;
     // Written under a temporary name and renamed, so a chunk file either is whole or does not exist.
-    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes,
-                       CacheMode mode = CacheMode::buffered) const;
+    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes, CacheMode mode = CacheMode::buffered) const;
     Result<std::vector<std::uint8_t>> read(ChunkId id, std::uint32_t expected_length) const;
     // The same into `buffer`, which must hold expected_length + 1 bytes (the extra one detects a
     // file that is too long); returns the chunk's bytes within it.

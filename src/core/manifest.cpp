@@ -176,9 +176,7 @@ nlohmann::json manifest_head_to_json(const Manifest& m)
     // as its bytes in hex, so the peers write exactly the same name.
     nlohmann::json name = is_valid_utf8(m.file_name) ? nlohmann::json{{"file_name", m.file_name}}
                                                      : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
-    nlohmann::json head{{"file_size", m.file_size},
-                        {"chunk_size", m.chunk_size},
-                        {"chunk_count", m.chunk_count}};
+    nlohmann::json head{{"file_size", m.file_size}, {"chunk_size", m.chunk_size}, {"chunk_count", m.chunk_count}};
     head.update(name);
     return head;
 }

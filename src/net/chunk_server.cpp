@@ -437,8 +437,7 @@ void ServerSession::pump_reads()
     }
     job->req.data = job.get();
     int rc = uv_queue_work(
-        server_->loop_, &job->req,
-        [](uv_work_t* req) { static_cast<ReadJob*>(req->data)->run(); },
+        server_->loop_, &job->req, [](uv_work_t* req) { static_cast<ReadJob*>(req->data)->run(); },
         [](uv_work_t* req, int) {
             std::unique_ptr<ReadJob> owned(static_cast<ReadJob*>(req->data));
             owned->session->on_read_done(*owned);

@@ -194,11 +194,11 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
     return true;
 }
 
-std::pair<std::size_t, std::size_t> TcpConnection::write_now(std::span<const std::uint8_t> head, int file,
-                                                              off_t offset, std::size_t length)
+std::pair<std::size_t, std::size_t> TcpConnection::write_now(std::span<const std::uint8_t> head, int file, off_t offset,
+                                                             std::size_t length)
 {
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(head.data())),
-                               static_cast<unsigned>(head.size()));
+    uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(head.data())), static_cast<unsigned>(head.size()));
     int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1);
     if (written < 0) return {0, 0};
     if (static_cast<std::size_t>(written) < head.size()) return {static_cast<std::size_t>(written), 0};

@@ -128,10 +128,10 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
     manifest_ = manifest;
     manifest_from_disk_ = false;
     inventory_.reset(ChunkSet(manifest.chunk_count));
-    log::event("manifest",
-               {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
-               "received manifest: {} ({} bytes, {} chunks of {} bytes, content id {})", manifest.file_name,
-               manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.content_id()).substr(0, 16));
+    log::event(
+        "manifest", {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
+        "received manifest: {} ({} bytes, {} chunks of {} bytes, content id {})", manifest.file_name,
+        manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.content_id()).substr(0, 16));
     log::flush();  // the launcher starts the next peer on this line
     return {};
 }
@@ -168,7 +168,9 @@ Result<void> PeerCore::finish_file()
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count,
                destination().string(), manifest_->file_size,
-               options_.settings.verify_joined_file ? "every chunk's SHA-256 ok, read back and checked again" : "every chunk's SHA-256 ok", ms);
+               options_.settings.verify_joined_file ? "every chunk's SHA-256 ok, read back and checked again"
+                                                    : "every chunk's SHA-256 ok",
+               ms);
     if (!options_.settings.keep_chunk_files) {
         // Left by an earlier run that kept them; this one wrote none.
         if (std::uint32_t dropped = store_.clear(); dropped > 0) {

@@ -12,10 +12,10 @@
 #include <string>
 
 #include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/disk/chunk_file_writer.hpp"
 #include "chunkswarm/file_assembler.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
-#include "chunkswarm/disk/chunk_file_writer.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "peer_node.hpp"
 #include "shared_inventory.hpp"

@@ -379,7 +379,9 @@ public:
                 {"chunk_size", options_.chunk_size},
                 {"request_window", options_.window},
                 {"keep_chunk_files", !options_.drop_chunks},
-                {"early_trading", options_.early_trading ? "true" : options_.after_share ? "false" : "default"},
+                {"early_trading", options_.early_trading ? "true"
+                                  : options_.after_share ? "false"
+                                                         : "default"},
                 {"swarm_over_floor", ratio},
                 {"figures", report_.to_json()},
                 {"against", against},
@@ -555,7 +557,9 @@ int run(const Options& options)
         "chunk files %s%s; floor and swarm alternate%s\n",
         options.size_text.c_str(), static_cast<unsigned long long>(options.size), options.peers, options.chunk_size,
         options.window, options.runs, options.drop_chunks ? "not written (only the joined file)" : "kept (the default)",
-        options.early_trading ? "; early trading" : options.after_share ? "; trading after the whole share" : "",
+        options.early_trading ? "; early trading"
+        : options.after_share ? "; trading after the whole share"
+                              : "",
         options.libtorrent ? "; libtorrent alternates too" : "");
     std::fflush(stdout);
 

@@ -31,9 +31,9 @@ struct SwarmSetup {
 struct LogFacts {
     std::optional<double> split_s;        // owner: the file hashed (and split), the manifest ready
     std::optional<double> first_chunk_s;  // peer: its first chunk stored
-    std::optional<double> bootstrap_s;   // peer: its share from the owner held
-    std::optional<double> joined_s;      // peer: the file joined and verified
-    std::optional<double> peak_rss_mib;  // its own peak (VmHWM), from its last line
+    std::optional<double> bootstrap_s;    // peer: its share from the owner held
+    std::optional<double> joined_s;       // peer: the file joined and verified
+    std::optional<double> peak_rss_mib;   // its own peak (VmHWM), from its last line
 };
 
 struct SwarmResult {
