@@ -21,7 +21,7 @@
 namespace chunkswarm {
 
 // Whether the joined file is read back and checked once more, chunk by chunk (each byte hashed twice).
-enum class WholeFileHash { skip, check };
+enum class ReadBackCheck { skip, check };
 
 // Checks every chunk of `file` against the manifest; the error names the first one that differs.
 Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest& manifest);
@@ -32,12 +32,12 @@ public:
     // reported now rather than halfway.
     static Result<std::unique_ptr<FileAssembler>> create(const Manifest& manifest,
                                                          const std::filesystem::path& destination,
-                                                         WholeFileHash whole_file_hash);
+                                                         ReadBackCheck read_back_check);
     struct Key {
         explicit Key() = default;
     };
     FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd,
-                  WholeFileHash whole_file_hash);
+                  ReadBackCheck read_back_check);
     ~FileAssembler();
     FileAssembler(const FileAssembler&) = delete;
     FileAssembler& operator=(const FileAssembler&) = delete;
@@ -47,7 +47,7 @@ public:
     // no usable .part (missing, or another size), the same as create().
     static Result<std::unique_ptr<FileAssembler>> resume(const Manifest& manifest,
                                                          const std::filesystem::path& destination,
-                                                         WholeFileHash whole_file_hash, ChunkSet& held);
+                                                         ReadBackCheck read_back_check, ChunkSet& held);
     // Writes one chunk, already checked against the manifest. Safe from several threads at once;
     // a chunk already written is not written again, so a late second copy never touches the file,
     // not even after finish().
@@ -68,7 +68,7 @@ private:
     std::filesystem::path destination_;
     std::filesystem::path part_;
     Fd fd_;
-    const WholeFileHash whole_file_hash_;
+    const ReadBackCheck read_back_check_;
 
     std::mutex mutex_;
     ChunkSet written_;           // guarded by mutex_

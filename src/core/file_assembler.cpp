@@ -15,6 +15,17 @@ std::filesystem::path part_path_for(const std::filesystem::path& destination)
     return part;
 }
 
+// Chunk `id` of a file laid out as `layout` says, read into `buffer` (a chunk's size at least).
+Result<std::span<const std::uint8_t>> read_chunk_at(int fd, const std::filesystem::path& name, const Manifest& layout,
+                                                    ChunkId id, std::span<std::uint8_t> buffer)
+{
+    std::span<std::uint8_t> out = buffer.first(layout.chunk_length(id));
+    ssize_t n = pread_fully(fd, out, static_cast<off_t>(std::uint64_t{id} * layout.chunk_size));
+    if (n < 0) return make_error("cannot read " + name.string() + ": " + errno_text(static_cast<int>(-n)));
+    if (static_cast<std::size_t>(n) != out.size()) return make_error(name.string() + " is too short");
+    return std::span<const std::uint8_t>(out);
+}
+
 }  // namespace
 
 Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest& manifest)
@@ -23,11 +34,9 @@ Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest
     if (!fd.valid()) return make_error("cannot open " + file.string() + ": " + errno_text(errno));
     std::vector<std::uint8_t> buffer(manifest.chunk_size);
     for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
-        std::span<std::uint8_t> chunk(buffer.data(), manifest.chunk_length(id));
-        ssize_t n = pread_fully(fd.get(), chunk, static_cast<off_t>(std::uint64_t{id} * manifest.chunk_size));
-        if (n < 0) return make_error("cannot read " + file.string() + ": " + errno_text(static_cast<int>(-n)));
-        if (static_cast<std::size_t>(n) != chunk.size()) return make_error(file.string() + " is too short");
-        if (sha256(chunk) != manifest.chunk_sha256[id]) {
+        auto chunk = read_chunk_at(fd.get(), file, manifest, id, buffer);
+        if (!chunk) return chunk.error();
+        if (sha256(chunk.value()) != manifest.chunk_sha256[id]) {
             return make_error("chunk " + std::to_string(id) + " of " + file.string() + " does not match the manifest");
         }
     }
@@ -36,7 +45,7 @@ Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest
 
 Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& manifest,
                                                              const std::filesystem::path& destination,
-                                                             WholeFileHash whole_file_hash)
+                                                             ReadBackCheck read_back_check)
 {
     const std::filesystem::path part = part_path_for(destination);
     Fd fd(::open(part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -50,22 +59,22 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::create(const Manifest& man
         return make_error("cannot make room for " + part.string() + " (" + std::to_string(manifest.file_size) +
                           " bytes): " + errno_text(err));
     }
-    return std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), whole_file_hash);
+    return std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), read_back_check);
 }
 
 Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& manifest,
                                                              const std::filesystem::path& destination,
-                                                             WholeFileHash whole_file_hash, ChunkSet& held)
+                                                             ReadBackCheck read_back_check, ChunkSet& held)
 {
     held = ChunkSet(manifest.chunk_count);
     const std::filesystem::path part = part_path_for(destination);
     std::error_code ec;
     if (std::filesystem::file_size(part, ec) != manifest.file_size || ec) {
-        return create(manifest, destination, whole_file_hash);
+        return create(manifest, destination, read_back_check);
     }
     Fd fd(::open(part.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) return create(manifest, destination, whole_file_hash);
-    auto assembler = std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), whole_file_hash);
+    if (!fd.valid()) return create(manifest, destination, read_back_check);
+    auto assembler = std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), read_back_check);
     for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
         auto bytes = assembler->read_back(id);
         if (!bytes) return bytes.error();
@@ -78,13 +87,13 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
 }
 
 FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd,
-                             WholeFileHash whole_file_hash)
+                             ReadBackCheck read_back_check)
     : layout_{manifest.file_name, manifest.file_size, manifest.chunk_size, manifest.chunk_count,
-              whole_file_hash == WholeFileHash::check ? manifest.chunk_sha256 : std::vector<Digest>{}},
+              read_back_check == ReadBackCheck::check ? manifest.chunk_sha256 : std::vector<Digest>{}},
       destination_(std::move(destination)),
       part_(part_path_for(destination_)),
       fd_(std::move(fd)),
-      whole_file_hash_(whole_file_hash),
+      read_back_check_(read_back_check),
       written_(manifest.chunk_count)
 {
 }
@@ -113,11 +122,7 @@ Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
 Result<std::span<const std::uint8_t>> FileAssembler::read_back(ChunkId id)
 {
     buffer_.resize(layout_.chunk_size);
-    std::span<std::uint8_t> out(buffer_.data(), layout_.chunk_length(id));
-    ssize_t n = pread_fully(fd_.get(), out, static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size));
-    if (n < 0) return make_error("cannot read " + part_.string() + ": " + errno_text(static_cast<int>(-n)));
-    if (static_cast<std::size_t>(n) != out.size()) return make_error(part_.string() + " is shorter than written");
-    return std::span<const std::uint8_t>(out);
+    return read_chunk_at(fd_.get(), part_, layout_, id, buffer_);
 }
 
 Result<void> FileAssembler::finish()
@@ -130,7 +135,7 @@ Result<void> FileAssembler::finish()
                           std::to_string(ChunkSet::all(layout_.chunk_count).minus(written_).front()));
     }
     if (fd_.close() != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(errno));
-    if (whole_file_hash_ == WholeFileHash::check) {
+    if (read_back_check_ == ReadBackCheck::check) {
         if (auto checked = check_file_chunks(part_, layout_); !checked) {
             lock.unlock();
             abandon();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <variant>
 
 #include "chunkswarm/log.hpp"
 
@@ -116,21 +117,20 @@ struct ServerSession::ReadJob {
     const ChunkStore* store = nullptr;
     const Manifest* manifest = nullptr;
     std::vector<ChunkId> ids;
-    std::vector<std::optional<ChunkStore::FileSpan>> spans;  // one per id: where it lies, if in a whole file
-    std::vector<Result<std::vector<std::uint8_t>>> results;  // one per id not in a whole file
+    // One per id: where it lies in a whole file, or its bytes read from its chunk file.
+    std::vector<std::variant<ChunkStore::FileSpan, Result<std::vector<std::uint8_t>>>> pieces;
 
     // On a pool thread: touches only the job's own fields and the thread-safe store.
     void run()
     {
         for (ChunkId id : ids) {
             const std::uint32_t length = manifest->chunk_length(id);
-            auto span = store->joined_span(id);
-            if (span) {
+            if (auto span = store->joined_span(id)) {
                 ::readahead(span->file->get(), span->offset, length);
+                pieces.emplace_back(std::move(*span));
             } else {
-                results.push_back(store->read(id, length));
+                pieces.emplace_back(store->read(id, length));
             }
-            spans.push_back(std::move(span));
         }
     }
 };
@@ -454,22 +454,21 @@ void ServerSession::on_read_done(ReadJob& job)
 {
     reading_ = false;
     reading_bytes_ = 0;
-    auto result = job.results.begin();
     for (std::size_t i = 0; i < job.ids.size(); ++i) {
         if (closed_ || connection_->closing()) return;
         const ChunkId id = job.ids[i];
         const std::uint32_t length = job.manifest->chunk_length(id);
-        if (const auto& span = job.spans[i]) {
+        if (auto* span = std::get_if<ChunkStore::FileSpan>(&job.pieces[i])) {
             if (!connection_->send_from_file(encode_chunk_head(id, length), span->file->get(), span->offset, length)) {
                 log::error("cannot serve chunk {} to {}: reading it failed; closing the connection", id, label_);
                 return;
             }
-        } else if (!*result) {
-            log::error("cannot serve chunk {} to {}: {}", id, label_, result->error().message);
+        } else if (auto& read = std::get<Result<std::vector<std::uint8_t>>>(job.pieces[i]); !read) {
+            log::error("cannot serve chunk {} to {}: {}", id, label_, read.error().message);
             connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(id), id});
             return;
         } else {
-            connection_->send(encode_chunk(id, std::move(*result++).value()));
+            connection_->send(encode_chunk(id, std::move(read).value()));
         }
         log::event("chunk_sent", {{"chunk", id}, {"to", label_}, {"bytes", length}}, "sent chunk {} to {} ({} bytes)",
                    id, label_, length);

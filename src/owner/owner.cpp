@@ -23,22 +23,31 @@
 namespace chunkswarm::owner {
 namespace {
 
-// Peers wait for the manifest, so the hashing uses every core, each its own range of chunks.
-Result<Manifest> hash_on_all_cores(Splitter& splitter)
+// Runs `work(first, last)` on `threads` threads at once, each over its own slice of the chunks;
+// the first failure, if any.
+template <class Work>
+Result<void> on_chunk_ranges(std::uint32_t chunk_count, std::uint32_t threads, Work work)
 {
-    const std::uint32_t count = splitter.chunk_count();
-    const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    std::vector<Result<void>> outcomes(hashers);
+    std::vector<Result<void>> outcomes(threads);
     {
-        std::vector<std::jthread> threads;
-        for (std::uint32_t h = 0; h < hashers; ++h) {
-            const auto first = static_cast<ChunkId>(std::uint64_t{count} * h / hashers);
-            const auto last = static_cast<ChunkId>(std::uint64_t{count} * (h + 1) / hashers);
-            threads.emplace_back([&, h, first, last] { outcomes[h] = splitter.hash_range(first, last); });
+        std::vector<std::jthread> running;
+        for (std::uint32_t t = 0; t < threads; ++t) {
+            const auto first = static_cast<ChunkId>(std::uint64_t{chunk_count} * t / threads);
+            const auto last = static_cast<ChunkId>(std::uint64_t{chunk_count} * (t + 1) / threads);
+            running.emplace_back([&, t, first, last] { outcomes[t] = work(first, last); });
         }
     }
     for (auto& outcome : outcomes)
         CS_TRY(outcome);
+    return {};
+}
+
+// Peers wait for the manifest, so the hashing uses every core, each its own range of chunks.
+Result<Manifest> hash_on_all_cores(Splitter& splitter)
+{
+    const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    CS_TRY(on_chunk_ranges(splitter.chunk_count(), hashers,
+                           [&](ChunkId first, ChunkId last) { return splitter.hash_range(first, last); }));
     return splitter.manifest();
 }
 
@@ -63,22 +72,10 @@ Result<Manifest> hash_and_save(const OwnerOptions& options, const ChunkStore& st
 Result<void> write_on_several_threads(Splitter& splitter)
 {
     constexpr std::uint32_t kWriters = 4;
-    const std::uint32_t count = splitter.chunk_count();
-    std::vector<Result<void>> outcomes(kWriters);
-    {
-        std::vector<std::jthread> threads;
-        for (std::uint32_t w = 0; w < kWriters; ++w) {
-            const auto first = static_cast<ChunkId>(std::uint64_t{count} * w / kWriters);
-            const auto last = static_cast<ChunkId>(std::uint64_t{count} * (w + 1) / kWriters);
-            threads.emplace_back([&, w, first, last] {
-                ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // this thread only, on Linux
-                outcomes[w] = splitter.write_range(first, last);
-            });
-        }
-    }
-    for (auto& outcome : outcomes)
-        CS_TRY(outcome);
-    return {};
+    return on_chunk_ranges(splitter.chunk_count(), kWriters, [&](ChunkId first, ChunkId last) {
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // this thread only, on Linux
+        return splitter.write_range(first, last);
+    });
 }
 
 // The owner's chunk files, written on threads of their own once the hashes are known, at a lower

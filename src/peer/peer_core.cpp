@@ -55,9 +55,9 @@ Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resume
 {
     if (assembler_) assembler_->abandon();
     const std::filesystem::path destination = options_.data_dir / manifest.file_name;
-    const auto whole = options_.settings.verify_joined_file ? WholeFileHash::check : WholeFileHash::skip;
-    auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, whole, *resumed_from_part)
-                                       : FileAssembler::create(manifest, destination, whole);
+    const auto check = options_.settings.verify_joined_file ? ReadBackCheck::check : ReadBackCheck::skip;
+    auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, check, *resumed_from_part)
+                                       : FileAssembler::create(manifest, destination, check);
     if (!assembler) return assembler.error();
     assembler_ = std::move(assembler).value();
     chunk_files_.reset();  // a new manifest may have another chunk size; the old queue is written first

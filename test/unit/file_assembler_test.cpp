@@ -52,7 +52,7 @@ std::vector<ChunkId> shuffled_ids(std::uint32_t count, std::uint32_t seed)
 
 // A source and an assembler for it in a fresh directory.
 struct Assembly {
-    explicit Assembly(std::size_t size, WholeFileHash whole = WholeFileHash::check) : s(make_source(size))
+    explicit Assembly(std::size_t size, ReadBackCheck whole = ReadBackCheck::check) : s(make_source(size))
     {
         auto created = FileAssembler::create(s.manifest, out(), whole);
         REQUIRE(created.ok());
@@ -67,11 +67,11 @@ struct Assembly {
 };
 
 // Runs the test case once per mode, as a subcase each.
-WholeFileHash each_mode()
+ReadBackCheck each_mode()
 {
-    WholeFileHash mode = WholeFileHash::skip;
-    SUBCASE("chunk hashes only") { mode = WholeFileHash::skip; }
-    SUBCASE("and read back and checked at the end") { mode = WholeFileHash::check; }
+    ReadBackCheck mode = ReadBackCheck::skip;
+    SUBCASE("chunk hashes only") { mode = ReadBackCheck::skip; }
+    SUBCASE("and read back and checked at the end") { mode = ReadBackCheck::check; }
     return mode;
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("bytes that do not make the manifest's file fail the check on reading 
 
 TEST_CASE("without the check on reading back, the rename trusts the chunk checks made before put()")
 {
-    Assembly a(10 * 1024 + 1, WholeFileHash::skip);
+    Assembly a(10 * 1024 + 1, ReadBackCheck::skip);
     std::vector<std::uint8_t> wrong(chunk_of(a.s, 2).begin(), chunk_of(a.s, 2).end());
     wrong[100] ^= 1;
     for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
@@ -167,7 +167,7 @@ TEST_CASE("a chunk of the wrong length or past the end is refused")
 TEST_CASE("a .part that cannot be created names its path; abandon removes it")
 {
     Assembly a(6 * 1024);
-    auto nowhere = FileAssembler::create(a.s.manifest, a.dir.path() / "no-such-dir" / "f.bin", WholeFileHash::skip);
+    auto nowhere = FileAssembler::create(a.s.manifest, a.dir.path() / "no-such-dir" / "f.bin", ReadBackCheck::skip);
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message.find("no-such-dir/f.bin.part") != std::string::npos);
 
@@ -178,7 +178,7 @@ TEST_CASE("a .part that cannot be created names its path; abandon removes it")
 
 TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count, damaged ones do not")
 {
-    const WholeFileHash mode = each_mode();
+    const ReadBackCheck mode = each_mode();
     Assembly a(12 * 1024 + 9, mode);
     Source s = a.s;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
@@ -206,7 +206,7 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
 
 TEST_CASE("a second copy of a chunk is not written again, even after the file is finished")
 {
-    const WholeFileHash mode = each_mode();
+    const ReadBackCheck mode = each_mode();
     Assembly a(6 * 1024, mode);
     for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
         REQUIRE(a.put(id).ok());
@@ -227,7 +227,7 @@ TEST_CASE("without a .part of the right size, resume starts an empty one")
     bigger.chunk_count += 1;
     bigger.chunk_sha256.push_back(Digest{});
     ChunkSet held;
-    auto resumed = FileAssembler::resume(bigger, a.out(), WholeFileHash::check, held);
+    auto resumed = FileAssembler::resume(bigger, a.out(), ReadBackCheck::check, held);
     REQUIRE(resumed.ok());
     CHECK(held.empty());
     CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == bigger.file_size);
