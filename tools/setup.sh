@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing (Debian packages only), then configures and builds.
-# Idempotent: quiet when everything is already there. `setup.sh --browser` installs Chromium only.
+# Idempotent: quiet when everything is already there. `setup.sh --browser` installs Chromium only,
+# `setup.sh --xfs` xfsprogs only (for the test of chunk files as clones on a loop-mounted XFS).
 #   BUILD_DIR   build directory (default: build)
 #   MESON_ARGS  extra arguments for `meson setup`, e.g. -Db_sanitize=thread
 set -euo pipefail
@@ -9,12 +10,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ meson ninja-build pkg-config libuv1-dev libcli11-dev nlohmann-json3-dev doctest-dev libssl-dev
     libspdlog-dev)
-# --browser: only Debian's Chromium, for the report's browser test (nothing is built).
-browser_only=0
-if [[ "${1:-}" == "--browser" ]]; then
-    browser_only=1
-    PACKAGES=(chromium)
-fi
+# --browser and --xfs: only what one test needs (nothing is built).
+tool_only=0
+case "${1:-}" in
+    --browser) tool_only=1 PACKAGES=(chromium) ;;
+    --xfs) tool_only=1 PACKAGES=(xfsprogs) ;;
+esac
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -29,7 +30,7 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
 
-((browser_only)) && exit 0
+((tool_only)) && exit 0
 
 if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
     echo "setup: configuring $BUILD_DIR"

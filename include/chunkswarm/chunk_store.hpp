@@ -26,11 +26,20 @@ public:
     std::filesystem::path chunk_path(ChunkId id) const;
     // Written under a temporary name and renamed, so a chunk file either is whole or does not exist.
     Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes, CacheMode mode = CacheMode::buffered) const;
+    // Makes chunk `id`'s file share `length` bytes at `offset` of the open file `source` instead of
+    // a copy (clone_file_atomically). False where the file system cannot: then the caller writes
+    // the bytes, and once a whole-block chunk was refused, may_clone() says not to try again.
+    Result<bool> clone(ChunkId id, int source, off_t offset, std::size_t length) const;
+    bool may_clone() const { return !clone_refused_.load(std::memory_order_relaxed); }
+    std::uint32_t clones() const { return clones_.load(std::memory_order_relaxed); }
     Result<std::vector<std::uint8_t>> read(ChunkId id, std::uint32_t expected_length) const;
     // The same into `buffer`, which must hold expected_length + 1 bytes (the extra one detects a
     // file that is too long); returns the chunk's bytes within it.
     Result<std::span<const std::uint8_t>> read_into(ChunkId id, std::uint32_t expected_length,
                                                     std::span<std::uint8_t> buffer) const;
+    // read_into() from the chunk file itself, even while chunks are served from a joined file.
+    Result<std::span<const std::uint8_t>> read_chunk_file(ChunkId id, std::uint32_t expected_length,
+                                                          std::span<std::uint8_t> buffer) const;
     // Streams every chunk into `destination` (via "<destination>.part"), checking each chunk's hash.
     Result<void> join(const Manifest& manifest, const std::filesystem::path& destination) const;
     // Which chunks on disk match the manifest. Files that do not (damaged, wrong length, or left
@@ -65,13 +74,13 @@ private:
         std::uint32_t chunk_size = 0;
     };
     std::optional<JoinedSource> joined_source() const;
-    Result<std::span<const std::uint8_t>> read_chunk_file(ChunkId id, std::uint32_t expected_length,
-                                                          std::span<std::uint8_t> buffer) const;
     Result<std::span<const std::uint8_t>> read_joined(const JoinedSource& joined, ChunkId id,
                                                       std::uint32_t expected_length,
                                                       std::span<std::uint8_t> buffer) const;
 
     std::filesystem::path dir_;
+    mutable std::atomic<bool> clone_refused_{false};
+    mutable std::atomic<std::uint32_t> clones_{0};
     // Set once by the download thread, read by the upload thread's disk reads.
     mutable std::mutex joined_mutex_;
     std::optional<JoinedSource> joined_;  // guarded by joined_mutex_

@@ -34,6 +34,11 @@ enum class CacheMode { buffered, direct };
 // never half.
 Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                                    CacheMode mode = CacheMode::buffered);
+// The same, but the new file shares `length` bytes at `offset` of the open file `source` instead
+// of holding a copy (FICLONERANGE), where the file system can: XFS, btrfs. The bytes are then on
+// disk once, and nothing is copied. False, with nothing left behind, where it cannot (ext4, tmpfs,
+// another file system, a range that is not in whole blocks): the caller writes the bytes instead.
+Result<bool> clone_file_atomically(const std::filesystem::path& path, int source, off_t offset, std::size_t length);
 Result<void> ensure_directory(const std::filesystem::path& dir);
 
 // Read until `out` is full or end of file; return the bytes read, or -errno.

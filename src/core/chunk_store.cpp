@@ -68,6 +68,19 @@ Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes, 
     return {};
 }
 
+Result<bool> ChunkStore::clone(ChunkId id, int source, off_t offset, std::size_t length) const
+{
+    auto cloned = clone_file_atomically(chunk_path(id), source, offset, length);
+    if (!cloned) return make_error("cannot store chunk " + std::to_string(id) + ": " + cloned.error().message);
+    // A short last chunk may be refused only for its length; one in whole blocks speaks for all.
+    if (cloned.value()) {
+        clones_.fetch_add(1, std::memory_order_relaxed);
+    } else if (length % AlignedBuffer::kAlignment == 0) {
+        clone_refused_.store(true, std::memory_order_relaxed);
+    }
+    return cloned;
+}
+
 Result<std::vector<std::uint8_t>> ChunkStore::read(ChunkId id, std::uint32_t expected_length) const
 {
     // One byte more than expected tells a too-long file from an exact one.
@@ -207,12 +220,14 @@ std::uint32_t ChunkStore::clear() const { return remove_entries(dir_, is_chunk_f
 
 namespace {
 
-// True when the chunk file already holds exactly `chunk`.
-bool holds(const ChunkStore& store, ChunkId id, std::span<const std::uint8_t> chunk, const Digest& digest)
+// True when the chunk file already holds exactly the chunk of this length and digest. The chunk
+// file itself: the owner serves from the source meanwhile, which of course matches.
+bool holds(const ChunkStore& store, ChunkId id, std::uint32_t length, const Digest& digest,
+           std::span<std::uint8_t> buffer)
 {
     std::error_code ec;
-    if (std::filesystem::file_size(store.chunk_path(id), ec) != chunk.size() || ec) return false;
-    auto bytes = store.read(id, static_cast<std::uint32_t>(chunk.size()));
+    if (std::filesystem::file_size(store.chunk_path(id), ec) != length || ec) return false;
+    auto bytes = store.read_chunk_file(id, length, buffer);
     return bytes && sha256(bytes.value()) == digest;
 }
 
@@ -270,14 +285,21 @@ Result<void> Splitter::hash_range(ChunkId first, ChunkId last)
 
 Result<void> Splitter::write_range(ChunkId first, ChunkId last)
 {
-    AlignedBuffer buffer(manifest_.chunk_size);
+    AlignedBuffer buffer(std::size_t{manifest_.chunk_size} + 1);  // read_chunk_file() wants a byte more
     for (ChunkId id = first; id < last; ++id) {
-        std::span<std::uint8_t> chunk = buffer.span().first(manifest_.chunk_length(id));
-        CS_TRY(read_chunk(id, chunk));
-        if (holds(*store_, id, chunk, manifest_.chunk_sha256[id])) {
+        const std::uint32_t length = manifest_.chunk_length(id);
+        if (holds(*store_, id, length, manifest_.chunk_sha256[id], buffer.span())) {
             ++*reused_;
             continue;
         }
+        if (store_->may_clone()) {
+            auto cloned =
+                store_->clone(id, fd_.get(), static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size), length);
+            if (!cloned) return cloned.error();
+            if (cloned.value()) continue;
+        }
+        std::span<std::uint8_t> chunk = buffer.span().first(length);
+        CS_TRY(read_chunk(id, chunk));
         CS_TRY(store_->write(id, chunk, CacheMode::direct));
     }
     return {};

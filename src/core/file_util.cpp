@@ -1,7 +1,9 @@
 #include "chunkswarm/file_util.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -112,21 +114,19 @@ int create_for_writing(const std::filesystem::path& path, bool direct)
     return ::open(path.c_str(), flags, 0644);
 }
 
-}  // namespace
-
-Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                                   CacheMode mode)
+// A name per thread: two threads replacing the same file must not write into one temporary.
+// Kept per thread, as a peer makes one per chunk.
+std::filesystem::path temporary_for(const std::filesystem::path& path)
 {
-    // A name per thread: two threads replacing the same file must not write into one temporary.
-    // Kept per thread, as a peer calls this once per chunk.
     thread_local const std::string suffix = "." + std::to_string(::gettid()) + ".tmp";
     std::filesystem::path tmp = path;
     tmp += suffix;
-    Fd fd(create_for_writing(tmp, mode == CacheMode::direct && direct_io_fits(bytes)));
-    if (!fd.valid()) {
-        return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
-    }
-    int err = write_fully(fd.get(), bytes);
+    return tmp;
+}
+
+// Closes `fd` and moves `tmp` over `path`; `err` is how filling it went. Nothing is left at `tmp`.
+Result<void> close_and_rename(Fd fd, const std::filesystem::path& tmp, const std::filesystem::path& path, int err)
+{
     if (fd.close() != 0 && err == 0) err = errno;
     if (err != 0) {
         ::unlink(tmp.c_str());
@@ -138,6 +138,46 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::span<
         return make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + errno_text(err));
     }
     return {};
+}
+
+// The errors with which FICLONERANGE says "not here", as opposed to a failing disk.
+bool clone_unsupported(int err)
+{
+    return err == EOPNOTSUPP || err == ENOTTY || err == EXDEV || err == EINVAL || err == ENOSYS;
+}
+
+}  // namespace
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                                   CacheMode mode)
+{
+    std::filesystem::path tmp = temporary_for(path);
+    Fd fd(create_for_writing(tmp, mode == CacheMode::direct && direct_io_fits(bytes)));
+    if (!fd.valid()) {
+        return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
+    }
+    int err = write_fully(fd.get(), bytes);
+    return close_and_rename(std::move(fd), tmp, path, err);
+}
+
+Result<bool> clone_file_atomically(const std::filesystem::path& path, int source, off_t offset, std::size_t length)
+{
+    std::filesystem::path tmp = temporary_for(path);
+    Fd fd(create_for_writing(tmp, false));
+    if (!fd.valid()) {
+        return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
+    }
+    file_clone_range range{};
+    range.src_fd = source;
+    range.src_offset = static_cast<std::uint64_t>(offset);
+    range.src_length = length;
+    int err = ::ioctl(fd.get(), FICLONERANGE, &range) == 0 ? 0 : errno;
+    if (err != 0 && clone_unsupported(err)) {
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    CS_TRY(close_and_rename(std::move(fd), tmp, path, err));
+    return true;
 }
 
 Result<void> ensure_directory(const std::filesystem::path& dir)

@@ -24,21 +24,27 @@ ChunkFileWriter::~ChunkFileWriter()
 
 Result<void> ChunkFileWriter::submit(ChunkId id, std::span<const std::uint8_t> bytes)
 {
+    std::optional<ChunkStore::FileSpan> clone_of = store_.may_clone() ? store_.joined_span(id) : std::nullopt;
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return failure_ || !spare_.empty() || buffers_ < depth_; });
+    // Every job in the queue or being written may hold a buffer, so this bounds memory too.
+    changed_.wait(lock, [this] { return failure_ || queue_.size() + writing_ < depth_; });
     if (failure_) return *failure_;
-    AlignedBuffer buffer;
-    if (spare_.empty()) {
-        ++buffers_;
-        buffer = AlignedBuffer(chunk_size_);
-    } else {
-        buffer = std::move(spare_.back());
-        spare_.pop_back();
+    Job job{id, bytes.size(), std::move(clone_of), {}};
+    if (!job.clone_of) {
+        job.buffer = take_buffer();
+        std::memcpy(job.buffer.data(), bytes.data(), bytes.size());
     }
-    std::memcpy(buffer.data(), bytes.data(), bytes.size());
-    queue_.push_back(Job{id, bytes.size(), std::move(buffer)});
+    queue_.push_back(std::move(job));
     changed_.notify_all();
     return {};
+}
+
+AlignedBuffer ChunkFileWriter::take_buffer()
+{
+    if (spare_.empty()) return AlignedBuffer(chunk_size_);
+    AlignedBuffer buffer = std::move(spare_.back());
+    spare_.pop_back();
+    return buffer;
 }
 
 Result<void> ChunkFileWriter::drain()
@@ -59,16 +65,38 @@ void ChunkFileWriter::run(std::stop_token stop)
         queue_.pop_front();
         ++writing_;
         lock.unlock();
-        auto written = store_.write(job.id, job.buffer.span().first(job.length), CacheMode::direct);
+        auto written = write(job);
         lock.lock();
         --writing_;
         if (!written && !failure_) {
             failure_ = written.error();
             queue_.clear();
         }
-        spare_.push_back(std::move(job.buffer));
+        if (job.buffer.data()) spare_.push_back(std::move(job.buffer));
         changed_.notify_all();
     }
+}
+
+// Called without mutex_ held.
+Result<void> ChunkFileWriter::write(Job& job)
+{
+    if (job.clone_of) {
+        const int source = job.clone_of->file->get();
+        auto cloned = store_.clone(job.id, source, job.clone_of->offset, job.length);
+        if (!cloned) return cloned.error();
+        if (cloned.value()) return {};
+        // Refused here: the bytes were not copied at submit, so they come from the served file.
+        {
+            std::lock_guard lock(mutex_);
+            job.buffer = take_buffer();
+        }
+        ssize_t n = pread_fully(source, job.buffer.span().first(job.length), job.clone_of->offset);
+        if (n != static_cast<ssize_t>(job.length)) {
+            return make_error("cannot store chunk " + std::to_string(job.id) + ": cannot read it back: " +
+                              (n < 0 ? errno_text(static_cast<int>(-n)) : std::string("the file is too short")));
+        }
+    }
+    return store_.write(job.id, job.buffer.span().first(job.length), CacheMode::direct);
 }
 
 }  // namespace chunkswarm::disk

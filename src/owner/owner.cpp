@@ -106,14 +106,29 @@ private:
             log::error("cannot store the chunk files: {}; the peers are still served from {}", written.error().message,
                        splitter.source().string());
         } else {
-            log::event("chunk_files", {{"total", splitter.chunk_count()}, {"kept", splitter.reused()}, {"ms", ms}},
+            log::event("chunk_files",
+                       {{"total", splitter.chunk_count()},
+                        {"kept", splitter.reused()},
+                        {"clones", store.clones()},
+                        {"ms", ms}},
                        "stored {} chunk files in {} ({} ms){}", splitter.chunk_count(), store.dir().string(), ms,
-                       splitter.reused() > 0 ? fmt::format("; kept {} of the {} chunk files from an earlier split "
-                                                           "(their bytes already matched)",
-                                                           splitter.reused(), splitter.chunk_count())
-                                             : "");
+                       how_stored(splitter, store));
         }
         done_ = true;
+    }
+
+    static std::string how_stored(const Splitter& splitter, const ChunkStore& store)
+    {
+        std::string how;
+        if (splitter.reused() > 0) {
+            how += fmt::format("; kept {} of the {} chunk files from an earlier split (their bytes already matched)",
+                               splitter.reused(), splitter.chunk_count());
+        }
+        if (store.clones() > 0) {
+            how += fmt::format("; {} of them share their blocks with {} (clones: the bytes are on disk once)",
+                               store.clones(), splitter.source().string());
+        }
+        return how;
     }
 
     std::atomic<bool> done_{false};

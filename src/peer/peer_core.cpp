@@ -151,7 +151,13 @@ Result<void> PeerCore::write_summary_now()
 
 Result<void> PeerCore::finish_file()
 {
-    if (chunk_files_) CS_TRY(chunk_files_->drain());
+    if (chunk_files_) {
+        CS_TRY(chunk_files_->drain());
+        if (store_.clones() > 0) {
+            log::info("{} of the chunk files in {} share their blocks with {} (clones: the bytes are on disk once)",
+                      store_.clones(), store_.dir().string(), destination().string());
+        }
+    }
     CS_TRY(write_summary_now());
     // Only a peer that resumed from a whole, verified joined file has nothing to assemble.
     if (!assembler_) {

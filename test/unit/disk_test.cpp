@@ -1,5 +1,9 @@
 // Chunk files written past the page cache, and the writer thread that keeps them off a loop.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -22,7 +26,101 @@ AlignedBuffer aligned_copy(const std::vector<std::uint8_t>& bytes)
     return buffer;
 }
 
+// True when every extent of the file is shared with another file (a clone's are).
+bool shares_all_blocks(const std::filesystem::path& path)
+{
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(fd.valid());
+    constexpr std::uint32_t kExtents = 16;
+    std::vector<std::uint64_t> storage((sizeof(fiemap) + kExtents * sizeof(fiemap_extent)) / 8 + 1);
+    auto* map = reinterpret_cast<fiemap*>(storage.data());
+    map->fm_length = FIEMAP_MAX_OFFSET;
+    map->fm_flags = FIEMAP_FLAG_SYNC;
+    map->fm_extent_count = kExtents;
+    if (::ioctl(fd.get(), FS_IOC_FIEMAP, map) != 0 || map->fm_mapped_extents == 0) return false;
+    for (std::uint32_t i = 0; i < map->fm_mapped_extents; ++i) {
+        if (!(map->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED)) return false;
+    }
+    return true;
+}
+
+// The reflink test runs these on a file system that shares blocks (XFS) and says so here, so that
+// a clone silently refused there fails instead of passing as a fallback.
+bool clones_expected() { return std::getenv("CHUNKSWARM_EXPECT_CLONES") != nullptr; }
+
+std::size_t entries_in(const std::filesystem::path& dir)
+{
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir))
+        ++entries;
+    return entries;
+}
+
 }  // namespace
+
+TEST_CASE("a clone holds its range's bytes in blocks shared with the source, or is refused leaving nothing")
+{
+    TempDir dir;
+    constexpr std::size_t kBlockRun = 25 * 4096;
+    auto bytes = test::random_bytes(3 * kBlockRun + 1000, 11);
+    test::write_file(dir.path() / "source", bytes);
+    Fd source(::open((dir.path() / "source").c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(source.valid());
+    // A range in whole blocks, and the short one that ends the file.
+    struct Range {
+        const char* name;
+        off_t offset;
+        std::size_t length;
+    };
+    for (Range range : {Range{"middle", kBlockRun, kBlockRun}, Range{"tail", 3 * kBlockRun, 1000}}) {
+        CAPTURE(range.name);
+        auto cloned = clone_file_atomically(dir.path() / range.name, source.get(), range.offset, range.length);
+        REQUIRE(cloned.ok());
+        if (clones_expected()) REQUIRE(cloned.value());
+        if (!cloned.value()) {
+            CHECK_FALSE(std::filesystem::exists(dir.path() / range.name));
+            continue;
+        }
+        auto begin = bytes.begin() + range.offset;
+        CHECK(test::read_file(dir.path() / range.name) ==
+              std::vector<std::uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(range.length)));
+        CHECK(shares_all_blocks(dir.path() / range.name));
+    }
+    // No temporary file is left either way.
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        CHECK(entry.path().extension() != ".tmp");
+}
+
+TEST_CASE("the chunk file writer clones chunks of the file the store serves from, or writes them where it cannot")
+{
+    TempDir dir;
+    constexpr std::uint32_t kChunk = 8 * 4096;
+    constexpr std::uint32_t kChunks = 40;
+    auto bytes = test::random_bytes(std::size_t{kChunk} * (kChunks - 1) + 123, 5);
+    test::write_file(dir.path() / "joined.part", bytes);
+    ChunkStore store(dir.path() / "data");
+    REQUIRE(store.prepare().ok());
+    REQUIRE(store.serve_from_joined(dir.path() / "joined.part", kChunk).ok());
+    auto chunk = [&](ChunkId id) {
+        auto begin = bytes.begin() + std::ptrdiff_t{id} * kChunk;
+        return std::vector<std::uint8_t>(begin, id + 1 == kChunks ? bytes.end() : begin + kChunk);
+    };
+    {
+        // The first chunks are queued before anyone knows whether clones work here; where they do
+        // not, those are read back from the served file and written.
+        disk::ChunkFileWriter writer(store, kChunk, 4);
+        for (ChunkId id = 0; id < kChunks; ++id)
+            REQUIRE(writer.submit(id, chunk(id)).ok());
+        REQUIRE(writer.drain().ok());
+    }
+    if (clones_expected()) CHECK(store.may_clone());
+    for (ChunkId id = 0; id < kChunks; ++id) {
+        CAPTURE(id);
+        CHECK(test::read_file(store.chunk_path(id)) == chunk(id));
+        if (store.may_clone()) CHECK(shares_all_blocks(store.chunk_path(id)));
+    }
+    CHECK(entries_in(store.dir()) == kChunks);
+}
 
 TEST_CASE("an aligned buffer is aligned for O_DIRECT, whatever its size")
 {

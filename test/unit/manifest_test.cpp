@@ -217,6 +217,30 @@ TEST_CASE("splitting the same file again keeps the chunk files that still match"
     CHECK(store.scan(again).held.full());
 }
 
+TEST_CASE("the owner's split keeps matching chunk files by their own bytes while it serves from the file")
+{
+    // The owner serves from the source before its chunk files are written: whether an old chunk
+    // file still matches must be judged from that file, not from the source the store reads.
+    TempDir dir;
+    auto bytes = test::random_bytes(6 * 1024);
+    test::write_file(dir.path() / "in.bin", bytes);
+    ChunkStore store(dir.path() / "data");
+    Manifest first = split_file(dir.path() / "in.bin", 1024, store).value();
+    auto damaged = bytes;
+    damaged[2 * 1024 + 5] ^= 1;
+    REQUIRE(store.write(2, std::span(damaged.data() + 2 * 1024, 1024)).ok());
+
+    auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
+    REQUIRE(splitter.ok());
+    REQUIRE(splitter->hash_range(0, splitter->chunk_count()).ok());
+    REQUIRE(store.serve_from_joined(dir.path() / "in.bin", 1024).ok());
+    REQUIRE(splitter->write_range(0, splitter->chunk_count()).ok());
+    CHECK(splitter->reused() == 5);
+    store.stop_serving_from_joined();
+    CHECK(store.scan(first).held.full());
+    CHECK(store.read(2, 1024).value() == std::vector<std::uint8_t>(bytes.begin() + 2 * 1024, bytes.begin() + 3 * 1024));
+}
+
 TEST_CASE("a split run in ranges on several threads gives the same manifest as one on a single thread")
 {
     TempDir dir;

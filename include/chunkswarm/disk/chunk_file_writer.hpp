@@ -1,8 +1,10 @@
 // Writes a peer's chunk files on a thread of its own, behind the chunks' arrival. A chunk counts as
 // held once it is in the joined file's .part, which is what the peer serves from; its chunk file
-// follows through a short queue. Nobody reads chunk files while the swarm runs, so they bypass the
-// page cache (CacheMode::direct): no copy into it, and no dirty pages that would throttle the
-// joined file's writes. The queue is bounded, so a slow disk slows the receiving, not memory.
+// follows through a short queue. Where the file system shares blocks between files (XFS, btrfs),
+// a chunk file is a clone of its range of the .part: the bytes are on disk once and nothing is
+// copied. Elsewhere nobody reads chunk files while the swarm runs, so they bypass the page cache
+// (CacheMode::direct): no copy into it, and no dirty pages that would throttle the joined file's
+// writes. The queue is bounded, so a slow disk slows the receiving, not memory.
 #pragma once
 
 #include <condition_variable>
@@ -30,8 +32,9 @@ public:
     ChunkFileWriter(const ChunkFileWriter&) = delete;
     ChunkFileWriter& operator=(const ChunkFileWriter&) = delete;
 
-    // Copies the chunk and queues it, waiting while the queue is full. Safe from any thread.
-    // Fails with the error of an earlier write (after which nothing more is written).
+    // Queues the chunk, waiting while the queue is full: a clone of its range of the file the store
+    // serves from, or else a copy of `bytes`. Safe from any thread. Fails with the error of an
+    // earlier write (after which nothing more is written).
     Result<void> submit(ChunkId id, std::span<const std::uint8_t> bytes);
     // Waits until every queued chunk file is written; the first error if one was not.
     Result<void> drain();
@@ -40,9 +43,12 @@ private:
     struct Job {
         ChunkId id = 0;
         std::size_t length = 0;
+        std::optional<ChunkStore::FileSpan> clone_of;  // else the bytes are in `buffer`
         AlignedBuffer buffer;
     };
     void run(std::stop_token stop);
+    Result<void> write(Job& job);
+    AlignedBuffer take_buffer();  // with mutex_ held
 
     const ChunkStore& store_;
     const std::uint32_t chunk_size_;
@@ -51,7 +57,6 @@ private:
     std::condition_variable_any changed_;
     std::deque<Job> queue_;              // guarded by mutex_
     std::vector<AlignedBuffer> spare_;   // guarded by mutex_: written buffers, reused
-    std::size_t buffers_ = 0;            // guarded by mutex_: allocated so far, at most depth_
     std::size_t writing_ = 0;            // guarded by mutex_: jobs out of the queue, not done
     std::optional<Error> failure_;       // guarded by mutex_
     std::vector<std::jthread> threads_;  // last: they start once everything above exists
