@@ -9,7 +9,13 @@ tell them: once all listen, each is told every other's port. Settings are libtor
 except what a swarm on one address needs (several connections per IP, no DHT, LSD, UPnP or uTP).
 Needs Debian's python3-libtorrent. Prints one JSON object on its last line of output.
 
-    libtorrent_swarm.py --input FILE --peers 5 --dir WORK [--timeout 900]
+    libtorrent_swarm.py --input FILE --peers 5 --dir WORK [--timeout 900] [--hosts HOSTS.json]
+
+--hosts places each process (the seed first, then the peers) on a host of its own, as the namespace
+test does: a JSON list of {"prefix": [command words run before the process, e.g. "ip", "netns",
+"exec", "ns1"], "listen": "ADDRESS:PORT" it listens on (port 0: any), "reach": "ADDRESS" the others
+connect to on the port it listens on, or "ADDRESS:PORT" when something in between (a relay) has
+another}.
 """
 import argparse
 import json
@@ -26,10 +32,13 @@ except ImportError:
     sys.exit("libtorrent_swarm: python3-libtorrent is missing (apt-get install python3-libtorrent)")
 
 
-def session(high_performance):
+LOOPBACK = {"prefix": [], "listen": "127.0.0.1:0", "reach": "127.0.0.1"}
+
+
+def session(high_performance, listen):
     settings = lt.high_performance_seed() if high_performance else {}
     settings.update({
-        "listen_interfaces": "127.0.0.1:0",
+        "listen_interfaces": listen,
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -51,8 +60,8 @@ def peak_rss_mib():
 
 
 def serve(args):
-    """One process: seed (--seed) or peer. Prints its port, reads the others' ports, reports when complete."""
-    ses = session(args.high_performance)
+    """One process: seed (--seed) or peer. Prints its port, reads the others' endpoints, reports when complete."""
+    ses = session(args.high_performance, args.listen)
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(args.torrent)
     params.save_path = args.save
@@ -60,10 +69,9 @@ def serve(args):
         params.flags |= lt.torrent_flags.seed_mode  # just hashed by the parent: no second check
     handle = ses.add_torrent(params)
     print("port", ses.listen_port(), flush=True)
-    ports = [int(p) for p in sys.stdin.readline().split()]
-    for port in ports:
-        if port != ses.listen_port():
-            handle.connect_peer(("127.0.0.1", port))
+    for endpoint in sys.stdin.readline().split():
+        address, port = endpoint.rsplit(":", 1)
+        handle.connect_peer((address, int(port)))
     while not handle.status().is_seeding:
         ses.wait_for_alert(50)
         for alert in ses.pop_alerts():
@@ -100,6 +108,30 @@ def on_timeout(signum, frame):
     raise TimeoutError("the libtorrent swarm did not finish in time")
 
 
+def load_hosts(args):
+    if not args.hosts:
+        return [LOOPBACK] * (args.peers + 1)
+    with open(args.hosts) as f:
+        hosts = json.load(f)
+    if len(hosts) != args.peers + 1:
+        sys.exit(f"libtorrent_swarm: {args.hosts} lists {len(hosts)} hosts; the seed and {args.peers} peers need "
+                 f"{args.peers + 1}")
+    return hosts
+
+
+def launch(args, host, torrent, role):
+    command = host["prefix"] + [sys.executable, os.path.abspath(__file__), "--torrent", torrent,
+                                "--listen", host["listen"]] + role
+    if args.high_performance:
+        command.append("--high-performance")
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def reach(host, listening_port):
+    """Where the others connect to this process: its fixed relay port, else the port it listens on."""
+    return host["reach"] if ":" in host["reach"] else f"{host['reach']}:{listening_port}"
+
+
 def run_swarm(args):
     os.makedirs(args.dir, exist_ok=True)
     source = os.path.abspath(args.input)
@@ -109,22 +141,18 @@ def run_swarm(args):
     start = time.monotonic()
     info = make_torrent(source, torrent, args.kind)
     created = time.monotonic() - start
-    me = [sys.executable, os.path.abspath(__file__), "--torrent", torrent]
-    if args.high_performance:
-        me.append("--high-performance")
-    processes = [subprocess.Popen(me + ["--seed", "--save", os.path.dirname(source)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)]
+    hosts = load_hosts(args)
+    processes = [launch(args, hosts[0], torrent, ["--seed", "--save", os.path.dirname(source)])]
     outputs = []
     for i in range(1, args.peers + 1):
         save = os.path.join(args.dir, f"peer-{i}")
         os.makedirs(save, exist_ok=True)
         outputs.append(os.path.join(save, info.name()))
-        processes.append(subprocess.Popen(me + ["--save", save], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          text=True))
+        processes.append(launch(args, hosts[i], torrent, ["--save", save]))
     try:
-        ports = [read_line(p, "port") for p in processes]
-        for p in processes:
-            p.stdin.write(" ".join(ports) + "\n")
+        endpoints = [reach(host, read_line(p, "port")) for host, p in zip(hosts, processes)]
+        for i, p in enumerate(processes):
+            p.stdin.write(" ".join(endpoints[:i] + endpoints[i + 1:]) + "\n")
             p.stdin.flush()
         done_at = []
         for p in processes[1:]:
@@ -165,7 +193,9 @@ def main():
                         help="torrent format: hybrid (libtorrent's default), v1 (SHA-1) or v2 (SHA-256 trees)")
     parser.add_argument("--high-performance", action="store_true",
                         help="start from libtorrent's high_performance_seed() settings instead of its defaults")
+    parser.add_argument("--hosts", help="a JSON list placing the seed and each peer on a host (see above)")
     parser.add_argument("--torrent", help=argparse.SUPPRESS)
+    parser.add_argument("--listen", default=LOOPBACK["listen"], help=argparse.SUPPRESS)
     parser.add_argument("--save", help=argparse.SUPPRESS)
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

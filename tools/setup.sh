@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever is missing (Debian packages only), then configures and builds.
 # Idempotent: quiet when everything is already there. `setup.sh --browser` installs Chromium only,
-# `setup.sh --xfs` xfsprogs only (for the test of chunk files as clones on a loop-mounted XFS).
+# `setup.sh --xfs` xfsprogs only (for the test of chunk files as clones on a loop-mounted XFS),
+# `setup.sh --libtorrent` Debian's python3-libtorrent only (the bench's and the namespace test's rival).
 #   BUILD_DIR   build directory (default: build)
 #   MESON_ARGS  extra arguments for `meson setup`, e.g. -Db_sanitize=thread
 set -euo pipefail
@@ -15,6 +16,7 @@ tool_only=0
 case "${1:-}" in
     --browser) tool_only=1 PACKAGES=(chromium) ;;
     --xfs) tool_only=1 PACKAGES=(xfsprogs) ;;
+    --libtorrent) tool_only=1 PACKAGES=(python3-libtorrent) ;;
 esac
 
 missing=()

@@ -24,6 +24,8 @@ esac
 # The report's browser test needs Chromium; where it cannot be installed, that test says so and skips.
 "$ROOT/tools/setup.sh" --browser > /dev/null 2>&1 || echo "test.sh: could not install chromium; the browser test will skip"
 "$ROOT/tools/setup.sh" --xfs > /dev/null 2>&1 || echo "test.sh: could not install xfsprogs; the XFS clone test will skip"
+"$ROOT/tools/setup.sh" --libtorrent > /dev/null 2>&1 ||
+    echo "test.sh: could not install python3-libtorrent; the namespace test will run without libtorrent beside it"
 
 # Sanitizer findings fail the test that triggered them.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"

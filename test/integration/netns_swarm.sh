@@ -3,9 +3,11 @@
 # pairs to a bridge in a switch namespace, every link rate-limited both ways with tc tbf. Runs
 # the swarm launcher there four times: in the seed's order (share, then trade); with
 # early_trading; that with every peer reaching its download neighbour through a relay that adds
-# 20 ms each way; and that again with a request window of 1 for contrast.
+# 20 ms each way; and that again with a request window of 1 for contrast. Then libtorrent does the
+# same job on the same hosts and links, plain and relayed (where Debian's python3-libtorrent is).
 # Checks every copy (the launcher's verdict and cmp) and prints each run's time beside the bound
-# the link rate allows (every peer must receive the whole file through its own link).
+# the link rate allows (every peer must receive the whole file through its own link), and
+# chunkswarm's time over libtorrent's.
 # Needs root (skipped with exit 77 and the reason otherwise); removes every namespace it made.
 #   NETNS_SIZE (default 24M), NETNS_RATE_MBIT (default 100), NETNS_DELAY_MS (default 20),
 #   NETNS_WINDOW (default 16: the request window of the runs that are not the window-1 contrast),
@@ -112,18 +114,35 @@ print(int(t[:-1]) * u[t[-1]] if t[-1] in u else int(t))" "$size_text")"
 bytes=$(stat -c %s input.bin)
 bound=$(python3 -c "print(f'{$bytes * 8 / ($rate_mbit * 1e6):.2f}')")
 
+# relays NAME: each peer's address:port leads, 20 ms later each way, to 127.0.0.1:port+1 in its
+# namespace, where the peer listens. unrelay NAME ends them.
+relays() {
+    local id
+    for id in 1 2 3 4 5; do
+        start "relay-$1-$id" ip netns exec "${tag}p$id" "$DELAY_RELAY_BIN" --listen "$(peer_addr "$id"):$port" \
+            --to "127.0.0.1:$((port + 1))" --delay-ms "$delay_ms"
+        wait_for_line "$WORK/relay-$1-$id.log" "listening"
+    done
+}
+unrelay() {
+    local id
+    for id in 1 2 3 4 5; do kill "${PID_OF[relay-$1-$id]}" 2>/dev/null || true; done
+}
+
+declare -A WALL=()
+# figure NAME WALL: prints a run's wall time against the bound.
+figure() {
+    WALL[$1]=$2
+    printf 'figure: %-46s %6.2f s; link-rate bound %s s; ratio %s\n' "$1" "$2" "$bound" \
+        "$(python3 -c "print(f'{$2 / $bound:.2f}')")"
+}
+
 # run NAME WINDOW EARLY RELAYED: one launcher run; prints its wall time against the bound.
 run() {
     local name=$1 window=$2 early=$3 relayed=$4 id wall
     config "$window" "$early" "$name.json"
     sync  # the previous run's writeback must not slow this one (as in the benchmark)
-    if ((relayed)); then
-        for id in 1 2 3 4 5; do
-            start "relay-$name-$id" ip netns exec "${tag}p$id" "$DELAY_RELAY_BIN" --listen "$(peer_addr "$id"):$port" \
-                --to "127.0.0.1:$((port + 1))" --delay-ms "$delay_ms"
-            wait_for_line "$WORK/relay-$name-$id.log" "listening"
-        done
-    fi
+    ((relayed)) && relays "$name"
     # The seed's order starts peers one at a time; with early trading they start together, so the
     # figure is the network's, not the launcher's pacing.
     local together=()
@@ -134,14 +153,40 @@ run() {
     [[ $(grep -c "OK, SHA-256 matches" "$name.out") == 5 ]] || { cat "$name.out"; fail "$name: not five verified copies"; }
     for id in 1 2 3 4 5; do cmp -s input.bin "$WORK/$name/peer-$id/input.bin" || fail "$name: peer $id's copy differs"; done
     wall=$(sed -n 's/^wall time \([0-9.]*\)s.*/\1/p' "$name.out")
-    printf 'figure: %-46s %6.2f s; link-rate bound %s s; ratio %s\n' "$name (window $window)" "$wall" "$bound" \
-        "$(python3 -c "print(f'{$wall / $bound:.2f}')")"
-    if ((relayed)); then
-        for id in 1 2 3 4 5; do kill "${PID_OF[relay-$name-$id]}" 2>/dev/null || true; done
-    fi
+    figure "$name" "$wall"
+    ((relayed)) && unrelay "$name"
+    return 0
 }
 
-echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s; owner request window $owner_window"
+# libtorrent_run NAME RELAYED: the same job done by libtorrent on the same hosts and links: its
+# seed in the owner's namespace, a peer in each peer's (behind the same relays with RELAYED=1).
+LIBTORRENT_SCRIPT=$(dirname "$0")/../../tools/libtorrent_swarm.py
+libtorrent_run() {
+    local name=$1 relayed=$2 id listen reach wall
+    {
+        printf '[{"prefix": ["ip", "netns", "exec", "%s"], "listen": "%s:0", "reach": "%s"}' "${tag}o" \
+            "$owner_addr" "$owner_addr"
+        for id in 1 2 3 4 5; do
+            listen="$(peer_addr "$id"):0" reach=$(peer_addr "$id")
+            ((relayed)) && listen="127.0.0.1:$((port + 1))" reach="$(peer_addr "$id"):$port"
+            printf ',\n {"prefix": ["ip", "netns", "exec", "%s"], "listen": "%s", "reach": "%s"}' "${tag}p$id" \
+                "$listen" "$reach"
+        done
+        printf ']\n'
+    } > "$name.hosts.json"
+    sync
+    ((relayed)) && relays "$name"
+    timeout 600 /usr/bin/python3 "$LIBTORRENT_SCRIPT" --input input.bin --peers 5 --dir "$WORK/$name" --kind v1 \
+        --hosts "$name.hosts.json" > "$name.out" 2> "$name.err" || fail "$name: $(tail -n 5 "$name.err")"
+    for id in 1 2 3 4 5; do cmp -s input.bin "$WORK/$name/peer-$id/input.bin" || fail "$name: peer $id's copy differs"; done
+    wall=$(tail -n 1 "$name.out" | python3 -c "import json, sys; print(json.load(sys.stdin)['wall_s'])")
+    figure "$name" "$wall"
+    ((relayed)) && unrelay "$name"
+    return 0
+}
+
+echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s; request window" \
+    "$window (1 where the name says window1), to the owner $owner_window"
 # The seed's order (share first, then trade) cannot beat (1 + 4/5) x the bound: the owner's link
 # needs the whole bound to hand out the shares, and the trading comes after.
 run share-then-trade "$window" false 0
@@ -149,6 +194,20 @@ run early-trading "$window" true 0
 run early-trading-relayed-${delay_ms}ms "$window" true 1
 run early-trading-relayed-${delay_ms}ms-window1 1 true 1
 echo "ok: across six namespaces, every copy byte-identical in all four runs"
+
+# libtorrent beside it, on the same links (a v1 torrent, as in the bench; its default settings).
+if /usr/bin/python3 -c "import libtorrent" 2> /dev/null; then
+    libtorrent_run libtorrent 0
+    libtorrent_run libtorrent-relayed-${delay_ms}ms 1
+    printf 'figure: %-46s %6s\n' "chunkswarm / libtorrent, same links" \
+        "$(python3 -c "print(f'{${WALL[early-trading]} / ${WALL[libtorrent]}:.2f}')")"
+    printf 'figure: %-46s %6s\n' "chunkswarm / libtorrent, relayed ${delay_ms} ms" \
+        "$(python3 -c "print(f'{${WALL[early-trading-relayed-${delay_ms}ms]} / ${WALL[libtorrent-relayed-${delay_ms}ms]}:.2f}')")"
+    echo "ok: libtorrent across the same namespaces, every copy byte-identical"
+else
+    echo "note: no libtorrent beside it: /usr/bin/python3 cannot import libtorrent (Debian's python3-libtorrent;" \
+        "tools/setup.sh --libtorrent installs it)"
+fi
 
 # A cut link: peer 3's link goes down mid-transfer, so no reset reaches anyone and its sockets
 # just fall silent. Peer 4 routes around it, the owner gives up on it, the other four finish with
