@@ -47,10 +47,15 @@ public:
     explicit FrameDecoder(FrameLimits limits);
 
     Result<void> feed(std::span<const std::uint8_t> bytes);
+    // Where the rest of the payload being assembled may be received directly (a socket read into
+    // it), which saves feed()'s copy of every payload byte; empty while no payload is being
+    // assembled. Then payload_received() says how many bytes landed there.
+    std::span<std::uint8_t> payload_space();
+    void payload_received(std::size_t count);
     std::optional<Frame> next();
     bool failed() const { return failed_; }
     // Bytes held for the frame being assembled; bounded by the limits.
-    std::size_t buffered() const { return buffer_.size() + current_.payload.size(); }
+    std::size_t buffered() const { return buffer_.size() + payload_filled_; }
 
 private:
     enum class State { preamble, header, payload };
@@ -66,6 +71,7 @@ private:
     std::vector<std::uint8_t> buffer_;
     std::uint32_t header_length_ = 0;
     std::uint32_t payload_length_ = 0;
+    std::size_t payload_filled_ = 0;  // of current_.payload, sized to payload_length_ at the header
     Frame current_;
     std::deque<Frame> ready_;
     bool failed_ = false;

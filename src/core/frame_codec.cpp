@@ -30,6 +30,7 @@ Result<void> FrameDecoder::fail(std::string message)
     buffer_.clear();
     buffer_.shrink_to_fit();
     current_ = Frame{};
+    payload_filled_ = 0;
     return make_error(std::move(message));
 }
 
@@ -39,15 +40,17 @@ Result<void> FrameDecoder::feed(std::span<const std::uint8_t> bytes)
         return make_error("stream already failed");
     }
     while (!bytes.empty()) {
-        std::size_t want = 0;
-        std::vector<std::uint8_t>& sink = state_ == State::payload ? current_.payload : buffer_;
-        switch (state_) {
-            case State::preamble: want = kPreambleSize - buffer_.size(); break;
-            case State::header: want = header_length_ - buffer_.size(); break;
-            case State::payload: want = payload_length_ - current_.payload.size(); break;
+        if (state_ == State::payload) {
+            std::span<std::uint8_t> space = payload_space();
+            std::size_t take = std::min(space.size(), bytes.size());
+            std::memcpy(space.data(), bytes.data(), take);
+            bytes = bytes.subspan(take);
+            payload_received(take);
+            continue;
         }
+        std::size_t want = (state_ == State::preamble ? kPreambleSize : header_length_) - buffer_.size();
         std::size_t take = std::min(want, bytes.size());
-        sink.insert(sink.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+        buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
         bytes = bytes.subspan(take);
         if (take == want) {
             if (auto r = step(); !r) {
@@ -58,14 +61,22 @@ Result<void> FrameDecoder::feed(std::span<const std::uint8_t> bytes)
     return {};
 }
 
+std::span<std::uint8_t> FrameDecoder::payload_space()
+{
+    if (state_ != State::payload || failed_) return {};
+    return std::span(current_.payload).subspan(payload_filled_);
+}
+
+void FrameDecoder::payload_received(std::size_t count)
+{
+    payload_filled_ += count;
+    if (state_ == State::payload && payload_filled_ == payload_length_) finish_frame();
+}
+
 Result<void> FrameDecoder::step()
 {
-    switch (state_) {
-        case State::preamble: return on_preamble();
-        case State::header: return on_header();
-        case State::payload: finish_frame(); return {};
-    }
-    return {};
+    if (state_ == State::preamble) return on_preamble();
+    return on_header();
 }
 
 Result<void> FrameDecoder::on_preamble()
@@ -104,7 +115,8 @@ Result<void> FrameDecoder::on_header()
                     "-byte limit for \"" + type->get<std::string>() + "\"");
     }
     current_.header = std::move(header);
-    current_.payload.reserve(payload_length_);
+    current_.payload.resize(payload_length_);
+    payload_filled_ = 0;
     state_ = State::payload;
     if (payload_length_ == 0) {
         finish_frame();
@@ -116,6 +128,7 @@ void FrameDecoder::finish_frame()
 {
     ready_.push_back(std::move(current_));
     current_ = Frame{};
+    payload_filled_ = 0;
     state_ = State::preamble;
 }
 

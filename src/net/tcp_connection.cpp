@@ -2,7 +2,9 @@
 
 #include <sys/sendfile.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "chunkswarm/file_util.hpp"
@@ -110,13 +112,22 @@ void TcpConnection::start_reading() { uv_read_start(reinterpret_cast<uv_stream_t
 void TcpConnection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf)
 {
     auto* self = static_cast<TcpConnection*>(handle->data);
-    *buf = uv_buf_init(self->read_buffer_.data(), static_cast<unsigned>(self->read_buffer_.size()));
+    std::span<std::uint8_t> payload = self->decoder_.payload_space();
+    self->reading_payload_ = !payload.empty();
+    if (self->reading_payload_) {
+        const auto length = static_cast<unsigned>(std::min<std::size_t>(payload.size(), UINT_MAX));
+        *buf = uv_buf_init(reinterpret_cast<char*>(payload.data()), length);
+    } else {
+        *buf = uv_buf_init(self->read_buffer_.data(), static_cast<unsigned>(self->read_buffer_.size()));
+    }
 }
 
 void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 {
     auto* self = static_cast<TcpConnection*>(stream->data);
-    if (nread > 0) {
+    if (nread > 0 && self->reading_payload_) {
+        self->handle_payload_read(static_cast<std::size_t>(nread));
+    } else if (nread > 0) {
         self->handle_bytes(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
     } else if (nread < 0) {
         // While draining, the end of the stream (or a reset) is what we wait for, not the reason.
@@ -133,14 +144,26 @@ void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
 {
     if (ending()) return;
     auto fed = decoder_.feed(std::span(data, length));
-    // Frames decoded before a malformed one are still handled, in order; none after a handler
-    // has ended the connection.
+    deliver_frames();
+    if (!fed && !ending()) fail(fed.error().message);
+}
+
+void TcpConnection::handle_payload_read(std::size_t length)
+{
+    if (ending()) return;
+    decoder_.payload_received(length);
+    deliver_frames();
+}
+
+// Frames decoded before a malformed one are still handled, in order; none after a handler has
+// ended the connection.
+void TcpConnection::deliver_frames()
+{
     while (!ending()) {
         auto frame = decoder_.next();
         if (!frame) break;
         if (on_frame_) on_frame_(std::move(*frame));
     }
-    if (!fed && !ending()) fail(fed.error().message);
 }
 
 void TcpConnection::send(OutFrame frame)

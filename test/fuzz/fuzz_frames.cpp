@@ -1,23 +1,32 @@
 // Fuzz target: arbitrary bytes through the frame decoder and the message parser, as either side
-// of a connection would receive them, fed in slices so reassembly is exercised too.
+// of a connection would receive them, fed in slices so reassembly is exercised too; with an even
+// first byte, payload bytes are written into the decoder's payload space, as a connection does.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "../unit/test_util.hpp"
 #include "chunkswarm/frame_codec.hpp"
 #include "chunkswarm/messages.hpp"
-#include "../unit/test_util.hpp"
 
 using namespace chunkswarm;
-
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     static const Manifest manifest = test::small_manifest();
     const std::size_t step = size == 0 ? 1 : data[0] % 7 + 1;
+    const bool direct = size > 0 && data[0] % 2 == 0;
     for (Role role : {Role::client, Role::server}) {
         FrameDecoder decoder(frame_limits(role));
         for (std::size_t pos = 0; pos < size && !decoder.failed(); pos += step) {
-            (void)decoder.feed(std::span(data + pos, std::min(step, size - pos)));
+            const std::size_t length = std::min(step, size - pos);
+            std::span<std::uint8_t> space = decoder.payload_space();
+            if (direct && space.size() >= length) {
+                std::copy_n(data + pos, length, space.begin());
+                decoder.payload_received(length);
+            } else {
+                (void)decoder.feed(std::span(data + pos, length));
+            }
             while (auto frame = decoder.next()) {
                 auto message = parse_message(std::move(*frame), role, &manifest);
                 // Whatever parses must encode again.

@@ -131,3 +131,49 @@ TEST_CASE("frames decoded before a malformed one are still delivered")
     CHECK_FALSE(decoder.feed(good).ok());
     CHECK(decoder.next().has_value());
 }
+
+TEST_CASE("a payload received straight into the decoder's space decodes like one fed")
+{
+    // What a connection does: frame heads through feed(), payload bytes read into payload_space().
+    std::vector<std::uint8_t> payload(1000);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+        payload[i] = static_cast<std::uint8_t>(i * 7);
+    std::vector<std::uint8_t> stream = frame_bytes({{"type", "data"}, {"n", 1}}, payload);
+    auto more = frame_bytes({{"type", "small"}});
+    stream.insert(stream.end(), more.begin(), more.end());
+    const std::size_t head = stream.size() - payload.size() - more.size();
+
+    FrameDecoder decoder(test_limits());
+    CHECK(decoder.payload_space().empty());
+    REQUIRE(decoder.feed(std::span(stream).first(head + 10)).ok());  // the head and 10 payload bytes
+    std::size_t at = head + 10;
+    for (std::size_t piece : {1u, 389u, 600u}) {
+        std::span<std::uint8_t> space = decoder.payload_space();
+        REQUIRE(space.size() == head + payload.size() - at);
+        std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(at), piece, space.begin());
+        decoder.payload_received(piece);
+        at += piece;
+        if (at < head + payload.size()) CHECK_FALSE(decoder.next().has_value());
+    }
+    CHECK(decoder.payload_space().empty());  // the payload is whole: the next head goes through feed()
+    REQUIRE(decoder.feed(std::span(stream).subspan(at)).ok());
+    auto first = decoder.next();
+    REQUIRE(first.has_value());
+    CHECK(first->header.at("n") == 1);
+    CHECK(first->payload == payload);
+    auto second = decoder.next();
+    REQUIRE(second.has_value());
+    CHECK(second->type() == "small");
+    CHECK(decoder.payload_space().empty());
+}
+
+TEST_CASE("a failed decoder offers no payload space")
+{
+    FrameDecoder decoder(test_limits());
+    auto stream = raw_frame(R"({"type":"data"})", 1000);
+    REQUIRE(decoder.feed(stream).ok());
+    CHECK(decoder.payload_space().size() == 1000);
+    REQUIRE_FALSE(decoder.feed(std::vector<std::uint8_t>(1000 + kPreambleSize, 0)).ok());  // then a bad magic
+    CHECK(decoder.failed());
+    CHECK(decoder.payload_space().empty());
+}

@@ -68,6 +68,8 @@ private:
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
     static void on_write(uv_write_t* req, int status);
     void handle_bytes(const std::uint8_t* data, std::size_t length);
+    void handle_payload_read(std::size_t length);
+    void deliver_frames();
     // Writes at once, past libuv's queue, what the socket takes now; only when nothing is queued.
     // Returns how many of the head's bytes and the payload's went.
     std::pair<std::size_t, std::size_t> write_now(std::span<const std::uint8_t> head, int file, off_t offset,
@@ -83,7 +85,10 @@ private:
     CloseHandler on_close_;
     std::function<void()> on_drain_;
     Timer drain_deadline_;
-    std::array<char, 64 * 1024> read_buffer_{};
+    // Frame heads are read into this, payloads straight into the frame being assembled. Reading a
+    // head reads as much as this holds, and what follows it of a payload is copied: so it is small.
+    std::array<char, 4096> read_buffer_{};
+    bool reading_payload_ = false;  // the last buffer handed to libuv was the payload's
     std::size_t queued_bytes_ = 0;
     std::size_t pending_writes_ = 0;
     bool closing_ = false;
