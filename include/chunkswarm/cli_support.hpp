@@ -23,7 +23,7 @@ void prepare_process();
 void add_log_flags(CLI::App& app, LogFlags& flags);
 // Starts logging as `name`; prints an error and returns false for a bad level name.
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
-// Parses argv; returns an exit code to end with, or -1 to go on.
+// Parses argv, with --version added; returns an exit code to end with, or -1 to go on.
 int parse(CLI::App& app, int argc, char** argv);
 // One log line with the process's peak memory and CPU time, for its last words.
 void log_resource_use();

@@ -45,10 +45,14 @@ bool start_logging(const std::string& program, const std::string& name, const Lo
 
 int parse(CLI::App& app, int argc, char** argv)
 {
+    app.set_version_flag("--version", app.get_name() + " " + CHUNKSWARM_VERSION, "print the version and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
         std::printf("%s", app.help().c_str());
+        return 0;
+    } catch (const CLI::CallForVersion& e) {
+        std::printf("%s\n", e.what());
         return 0;
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "%s: error: %s\nRun '%s --help' for usage.\n", app.get_name().c_str(), e.what(),
