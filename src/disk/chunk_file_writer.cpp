@@ -82,10 +82,13 @@ Result<void> ChunkFileWriter::write(Job& job)
 {
     if (job.clone_of) {
         const int source = job.clone_of->file->get();
-        auto cloned = store_.clone(job.id, source, job.clone_of->offset, job.length);
-        if (!cloned) return cloned.error();
-        if (cloned.value()) return {};
-        // Refused here: the bytes were not copied at submit, so they come from the served file.
+        // Queued before the first refusal was known, a job tries no more once there is one.
+        if (store_.may_clone()) {
+            auto cloned = store_.clone(job.id, source, job.clone_of->offset, job.length);
+            if (!cloned) return cloned.error();
+            if (cloned.value()) return {};
+        }
+        // Not cloned: the bytes were not copied at submit, so they come from the served file.
         {
             std::lock_guard lock(mutex_);
             job.buffer = take_buffer();

@@ -198,17 +198,30 @@ TEST_CASE("a scan keeps chunks that verify and deletes damaged, short and half-w
     CHECK_FALSE(std::filesystem::exists(store.chunk_path(5).string() + ".tmp"));
 }
 
+namespace {
+
+// in.bin of six 1 KiB chunks split into dir/data, then chunk `damaged` of it changed by one byte.
+struct SplitOnce {
+    explicit SplitOnce(ChunkId damaged)
+    {
+        test::write_file(dir.path() / "in.bin", bytes);
+        first = split_file(dir.path() / "in.bin", 1024, store).value();
+        auto changed = std::vector<std::uint8_t>(bytes.begin() + damaged * 1024, bytes.begin() + (damaged + 1) * 1024);
+        changed[5] ^= 1;
+        REQUIRE(store.write(damaged, changed).ok());
+    }
+    TempDir dir;
+    std::vector<std::uint8_t> bytes = test::random_bytes(6 * 1024);
+    ChunkStore store{dir.path() / "data"};
+    Manifest first;
+};
+
+}  // namespace
+
 TEST_CASE("splitting the same file again keeps the chunk files that still match")
 {
-    TempDir dir;
-    auto bytes = test::random_bytes(6 * 1024);
-    test::write_file(dir.path() / "in.bin", bytes);
-    ChunkStore store(dir.path() / "data");
-    Manifest first = split_file(dir.path() / "in.bin", 1024, store).value();
-
-    auto damaged = bytes;
-    damaged[3 * 1024] ^= 1;
-    REQUIRE(store.write(3, std::span(damaged.data() + 3 * 1024, 1024)).ok());
+    SplitOnce split(3);
+    auto& [dir, bytes, store, first] = split;
     std::filesystem::remove(store.chunk_path(5));
     SplitStats stats;
     Manifest again = split_file(dir.path() / "in.bin", 1024, store, &stats).value();
@@ -221,14 +234,8 @@ TEST_CASE("the owner's split keeps matching chunk files by their own bytes while
 {
     // The owner serves from the source before its chunk files are written: whether an old chunk
     // file still matches must be judged from that file, not from the source the store reads.
-    TempDir dir;
-    auto bytes = test::random_bytes(6 * 1024);
-    test::write_file(dir.path() / "in.bin", bytes);
-    ChunkStore store(dir.path() / "data");
-    Manifest first = split_file(dir.path() / "in.bin", 1024, store).value();
-    auto damaged = bytes;
-    damaged[2 * 1024 + 5] ^= 1;
-    REQUIRE(store.write(2, std::span(damaged.data() + 2 * 1024, 1024)).ok());
+    SplitOnce split(2);
+    auto& [dir, bytes, store, first] = split;
 
     auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
     REQUIRE(splitter.ok());
