@@ -4,11 +4,23 @@
 
 #include <string>
 
+#include "chunkswarm/result.hpp"
+#include "chunkswarm/settings.hpp"
+
 namespace CLI {
 class App;
 }
 
 namespace chunkswarm::cli {
+
+// --max-upload-rate and (for a peer) --max-download-rate, as typed: "12.5M", "10Mi", "0".
+struct RateFlags {
+    std::string upload;
+    std::string download;
+};
+void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download);
+// Puts the rates given on the command line over the config's.
+Result<void> apply_rate_flags(const RateFlags& flags, Settings& settings);
 
 struct LogFlags {
     std::string level = "info";

@@ -2,8 +2,20 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+
+#include "chunkswarm/result.hpp"
 
 namespace chunkswarm {
+
+// The range of max_upload_rate and max_download_rate (bytes per second) other than 0 (no cap):
+// below 1 KB/s a chunk would take minutes, so a smaller cap is taken for a mistake.
+inline constexpr std::uint64_t kMinRate = 1000;
+inline constexpr std::uint64_t kMaxRate = 1'000'000'000'000;
+
+// A rate as a person writes it on a command line: bytes per second, with an optional suffix,
+// k/M/G (powers of 1000) or Ki/Mi/Gi (powers of 1024): "12500000", "12.5M", "10Mi"; 0 is no cap.
+Result<std::uint64_t> parse_rate(std::string_view text);
 
 struct Settings {
     // Chunk requests in flight per neighbour. One round trip per chunk (window 1) leaves the link
@@ -65,6 +77,12 @@ struct Settings {
     // arriving while it trades, so the owner's link and the neighbours' links are busy at once.
     // With false it waits for its whole share first (see docs/performance.md).
     bool early_trading = true;
+    // Caps on what this process sends and receives, in bytes per second, all connections together
+    // (0: none), so that a distribution leaves room for other traffic on the same links. Held on
+    // average over a few seconds; a chunk is never split, a send or a read that overdraws the cap
+    // is paid for by waiting before the next.
+    std::uint64_t max_upload_rate = 0;
+    std::uint64_t max_download_rate = 0;
 };
 
 }  // namespace chunkswarm

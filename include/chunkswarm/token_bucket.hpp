@@ -4,9 +4,17 @@
 // average holds without splitting anything.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace chunkswarm {
+
+// The burst a cap allows after an idle spell: a twentieth of a second's worth, at least 128 KiB
+// (a chunk goes whole anyway), so that a cap holds within a few per cent over a few seconds.
+inline std::uint64_t burst_for(std::uint64_t bytes_per_second)
+{
+    return std::max<std::uint64_t>(bytes_per_second / 20, 128 * 1024);
+}
 
 class TokenBucket {
 public:
@@ -16,6 +24,8 @@ public:
     // Takes `bytes` and says yes when anything is left at `now_ms`; no (taking nothing) when the
     // bucket is empty or in debt.
     bool try_take(std::uint64_t bytes, std::uint64_t now_ms);
+    // Takes bytes that have already gone (a socket read): the bucket may go into debt.
+    void spend(std::uint64_t bytes, std::uint64_t now_ms);
     // How long from `now_ms` until try_take() says yes: 0 when it would now.
     std::uint64_t wait_ms(std::uint64_t now_ms);
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include "chunkswarm/log.hpp"
 
@@ -28,6 +29,30 @@ void add_log_flags(CLI::App& app, LogFlags& flags)
                    "text (for people) or json (one object per line with named fields, for programs)")
         ->capture_default_str();
     app.add_flag("--quiet,-q", flags.quiet, "only warnings and errors (same as --log-level warn)");
+}
+
+void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download)
+{
+    app.add_option("--max-upload-rate", flags.upload,
+                   "cap on what this process sends, bytes per second, all connections together: 12.5M, 10Mi "
+                   "(k, M, G: x1000; Ki, Mi, Gi: x1024); 0: none (the config's max_upload_rate)");
+    if (with_download) {
+        app.add_option("--max-download-rate", flags.download,
+                       "the same for what it receives (the config's max_download_rate)");
+    }
+}
+
+Result<void> apply_rate_flags(const RateFlags& flags, Settings& settings)
+{
+    for (auto [text, flag, target] :
+         {std::tuple{&flags.upload, "--max-upload-rate", &settings.max_upload_rate},
+          std::tuple{&flags.download, "--max-download-rate", &settings.max_download_rate}}) {
+        if (text->empty()) continue;
+        auto rate = parse_rate(*text);
+        if (!rate) return make_error(std::string(flag) + ": " + rate.error().message);
+        *target = rate.value();
+    }
+    return {};
 }
 
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)

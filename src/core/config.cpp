@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
@@ -96,15 +98,41 @@ Result<Endpoint> read_endpoint(const FieldReader& reader, const char* host_key)
     return endpoint;
 }
 
+Result<std::uint64_t> read_rate(const FieldReader& r, const char* key, std::uint64_t fallback)
+{
+    CS_TRY_ASSIGN(fallback, r.number<std::uint64_t>(key, 0, kMaxRate, fallback));
+    if (fallback > 0 && fallback < kMinRate) {
+        return make_error(std::string("settings.") + key + ": " + std::to_string(fallback) +
+                          " bytes per second is too slow to move a chunk; use 0 (no cap) or at least " +
+                          std::to_string(kMinRate));
+    }
+    return fallback;
+}
+
 Result<Settings> read_settings(const json& object)
 {
     if (!object.is_object()) return make_error("settings: must be an object");
     FieldReader r(object, "settings");
-    CS_TRY(r.only_keys({"request_window", "owner_request_window", "retry_initial_ms", "retry_max_ms",
-                        "owner_connect_timeout_s", "neighbor_connect_timeout_s", "summary_interval_ms",
-                        "send_high_watermark", "send_budget", "request_timeout_s", "max_chunk_failures",
-                        "hello_timeout_s", "keep_chunk_files", "verify_joined_file", "early_trading", "neighbor_gone_s",
-                        "give_up_s", "idle_exit_s"}));
+    CS_TRY(r.only_keys({"request_window",
+                        "owner_request_window",
+                        "retry_initial_ms",
+                        "retry_max_ms",
+                        "owner_connect_timeout_s",
+                        "neighbor_connect_timeout_s",
+                        "summary_interval_ms",
+                        "send_high_watermark",
+                        "send_budget",
+                        "request_timeout_s",
+                        "max_chunk_failures",
+                        "hello_timeout_s",
+                        "keep_chunk_files",
+                        "verify_joined_file",
+                        "early_trading",
+                        "neighbor_gone_s",
+                        "give_up_s",
+                        "idle_exit_s",
+                        "max_upload_rate",
+                        "max_download_rate"}));
     Settings s;
     CS_TRY_ASSIGN(s.request_window, r.number<std::uint32_t>("request_window", 1, 1024, s.request_window));
     CS_TRY_ASSIGN(s.owner_request_window,
@@ -129,6 +157,9 @@ Result<Settings> read_settings(const json& object)
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     CS_TRY_ASSIGN(s.verify_joined_file, r.boolean("verify_joined_file", s.verify_joined_file));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
+    // Up to 1 TB/s; a cap below 1 KB/s would take hours per chunk, so it is refused as a mistake.
+    CS_TRY_ASSIGN(s.max_upload_rate, read_rate(r, "max_upload_rate", s.max_upload_rate));
+    CS_TRY_ASSIGN(s.max_download_rate, read_rate(r, "max_download_rate", s.max_download_rate));
     return s;
 }
 
@@ -276,6 +307,37 @@ Result<SwarmConfig> load_config(const std::filesystem::path& path)
     auto config = parse_config(root);
     if (!config) return make_error(path.string() + ": " + config.error().message);
     return config;
+}
+
+}  // namespace chunkswarm
+
+namespace chunkswarm {
+
+Result<std::uint64_t> parse_rate(std::string_view text)
+{
+    const std::string shown(text);
+    const std::string usage = "bytes per second, optionally with k, M, G (x1000) or Ki, Mi, Gi (x1024): 12.5M, 10Mi";
+    std::size_t digits = 0;
+    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
+        ++digits;
+    double number = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + digits, number);
+    if (digits == 0 || error != std::errc() || end != text.data() + digits) {
+        return make_error("'" + shown + "' is not a rate: " + usage);
+    }
+    static constexpr std::pair<std::string_view, double> kUnits[] = {
+        {"", 1},    {"k", 1e3},     {"K", 1e3},        {"M", 1e6},
+        {"G", 1e9}, {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}};
+    const std::string_view suffix = text.substr(digits);
+    for (const auto& [unit, factor] : kUnits) {
+        if (suffix != unit) continue;
+        const double bytes = number * factor;
+        if (bytes != 0 && (bytes < static_cast<double>(kMinRate) || bytes > static_cast<double>(kMaxRate))) {
+            return make_error("'" + shown + "' is outside 1000 bytes per second to 1T; use 0 for no cap");
+        }
+        return static_cast<std::uint64_t>(bytes);
+    }
+    return make_error("'" + shown + "' has an unknown unit: " + usage);
 }
 
 }  // namespace chunkswarm

@@ -33,6 +33,13 @@ bool TokenBucket::try_take(std::uint64_t bytes, std::uint64_t now_ms)
     return true;
 }
 
+void TokenBucket::spend(std::uint64_t bytes, std::uint64_t now_ms)
+{
+    if (!capped()) return;
+    refill(now_ms);
+    tokens_ -= static_cast<double>(bytes);
+}
+
 std::uint64_t TokenBucket::wait_ms(std::uint64_t now_ms)
 {
     if (!capped()) return 0;

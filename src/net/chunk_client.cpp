@@ -49,6 +49,7 @@ void ChunkClient::attempt()
         return;
     }
     connection_ = TcpConnection::create(loop_, Role::client);
+    if (options_.download_cap) connection_->limit_reads(options_.download_cap);
     connection_->set_handlers([this](Frame frame) { on_frame(std::move(frame)); },
                               [this](const std::string& reason) { on_closed(reason); });
     connection_->connect(address.value(), [this](int status) { on_connected(status); });

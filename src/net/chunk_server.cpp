@@ -29,7 +29,9 @@ ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
     : loop_(loop),
       context_(std::move(context)),
       listener_(loop, Role::server),
-      heartbeat_(loop)
+      heartbeat_(loop),
+      upload_cap_(context_.settings.max_upload_rate, burst_for(context_.settings.max_upload_rate)),
+      upload_cap_wait_(loop)
 {
 }
 
@@ -73,6 +75,20 @@ void ChunkServer::wake_budget_waiters()
 {
     if (!budget_waiters_) return;
     budget_waiters_ = false;
+    pump_all_in_turn();
+}
+
+bool ChunkServer::within_upload_cap(std::size_t bytes)
+{
+    if (upload_cap_.try_take(bytes, uv_now(loop_))) return true;
+    if (!upload_cap_wait_.active()) {
+        upload_cap_wait_.start(upload_cap_.wait_ms(uv_now(loop_)), [this] { pump_all_in_turn(); });
+    }
+    return false;
+}
+
+void ChunkServer::pump_all_in_turn()
+{
     // A copy: a session may close, and leave the map, while it is pumped. Each wake-up starts one
     // session further on, so the budget goes round instead of to the same sessions first.
     std::vector<std::shared_ptr<ServerSession>> sessions;
@@ -93,6 +109,7 @@ void ChunkServer::announce_all()
 void ChunkServer::close()
 {
     heartbeat_.close();
+    upload_cap_wait_.close();
     listener_.close();
     auto sessions = std::move(sessions_);
     sessions_.clear();
@@ -426,6 +443,10 @@ void ServerSession::pump_reads()
     // size, bounds what it holds (with 32 clients, batches on top of the guarantee took the
     // owner's peak to 33 MiB).
     const std::size_t chunks_per_job = over_budget ? 1 : kChunksPerReadJob;
+    std::size_t job_bytes = 0;
+    for (std::size_t i = 0; i < std::min(chunks_per_job, queue_.size()); ++i)
+        job_bytes += context.manifest->chunk_length(queue_[i]);
+    if (!server_->within_upload_cap(job_bytes)) return;
     auto job = std::make_unique<ReadJob>();
     job->session = shared_from_this();
     job->store = context.store;

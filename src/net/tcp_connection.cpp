@@ -54,7 +54,10 @@ std::shared_ptr<TcpConnection> TcpConnection::create(uv_loop_t* loop, Role role)
     return connection;
 }
 
-TcpConnection::TcpConnection(Passkey, uv_loop_t* loop, Role role) : decoder_(frame_limits(role)), drain_deadline_(loop)
+TcpConnection::TcpConnection(Passkey, uv_loop_t* loop, Role role)
+    : decoder_(frame_limits(role)),
+      drain_deadline_(loop),
+      read_pause_(loop)
 {
     uv_tcp_init(loop, &tcp_);
     tcp_.data = this;
@@ -125,6 +128,7 @@ void TcpConnection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf)
 void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 {
     auto* self = static_cast<TcpConnection*>(stream->data);
+    if (nread > 0 && self->read_cap_) self->spend_read_cap(static_cast<std::size_t>(nread));
     if (nread > 0 && self->reading_payload_) {
         self->handle_payload_read(static_cast<std::size_t>(nread));
     } else if (nread > 0) {
@@ -153,6 +157,16 @@ void TcpConnection::handle_payload_read(std::size_t length)
     if (ending()) return;
     decoder_.payload_received(length);
     deliver_frames();
+}
+
+void TcpConnection::spend_read_cap(std::size_t length)
+{
+    const std::uint64_t wait = read_cap_->spend(length);
+    if (wait == 0 || closing_) return;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    read_pause_.start(wait, [this] {
+        if (!closing_) start_reading();
+    });
 }
 
 // Frames decoded before a malformed one are still handled, in order; none after a handler has
@@ -301,6 +315,7 @@ void TcpConnection::close(const std::string& reason)
     closing_ = true;
     close_reason_ = reason;
     drain_deadline_.close();
+    read_pause_.close();
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* handle) {
         auto* self = static_cast<TcpConnection*>(handle->data);
         CloseHandler on_close = std::move(self->on_close_);

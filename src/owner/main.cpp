@@ -23,6 +23,7 @@ struct Flags {
     std::uint32_t give_up_s = 0;
     bool linger = false;
     cli::LogFlags log;
+    cli::RateFlags rates;
 };
 
 // Config values first, then whatever the command line sets on top.
@@ -58,6 +59,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         if (flags.give_up_s == 0 || flags.give_up_s > 86400) return make_error("--give-up must be 1..86400 seconds");
         options.settings.give_up_s = flags.give_up_s;
     }
+    CS_TRY(cli::apply_rate_flags(flags.rates, options.settings));
     CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
@@ -87,6 +89,7 @@ int main(int argc, char** argv)
     app.add_option("--give-up", flags.give_up_s,
                    "seconds an absent peer is waited for before its share goes to the others (default 60; "
                    "the config's give_up_s)");
+    cli::add_rate_flags(app, flags.rates, false);
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"

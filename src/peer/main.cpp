@@ -23,6 +23,7 @@ struct Flags {
     std::uint16_t port = 0;
     std::uint16_t download_port = 0;
     cli::LogFlags log;
+    cli::RateFlags rates;
 };
 
 Result<peer::PeerOptions> from_config(const Flags& flags)
@@ -70,6 +71,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (!flags.config.empty() && (flags.owner_port || flags.download_port)) {
         return make_error("--owner-port and --download-port belong to the plain form; with --config, edit the config");
     }
+    CS_TRY(cli::apply_rate_flags(flags.rates, options->settings));
     CS_TRY_ASSIGN(options->secret, resolve_secret(options->secret));
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
@@ -101,6 +103,7 @@ int main(int argc, char** argv)
     app.add_option("--download-host", flags.download_host, "plain form: the download neighbour's address")
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
+    cli::add_rate_flags(app, flags.rates, true);
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"

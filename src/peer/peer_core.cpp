@@ -17,7 +17,8 @@ constexpr std::size_t kChunkFilesQueued = 32;
 PeerCore::PeerCore(const PeerOptions& options)
     : options_(options),
       name_("peer " + std::to_string(options.id)),
-      store_(options.data_dir)
+      store_(options.data_dir),
+      download_cap_(options.settings.max_download_rate)
 {
 }
 
@@ -210,6 +211,7 @@ net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const st
     // Different peers spread their first requests differently.
     client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
     client.secret = options_.secret;
+    if (download_cap_.capped()) client.download_cap = &download_cap_;
     return client;
 }
 

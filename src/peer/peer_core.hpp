@@ -74,6 +74,8 @@ private:
     std::string name_;
     ChunkStore store_;  // thread-safe
     SharedInventory inventory_;
+    // max_download_rate, shared by every client of both threads (thread-safe).
+    mutable net::RateCap download_cap_;
     // Set by the bootstrap; read-only once frozen.
     std::optional<Manifest> manifest_;
     // Set with the manifest; put() and finish() are safe from any thread.

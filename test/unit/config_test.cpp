@@ -89,6 +89,16 @@ TEST_CASE("each kind of mistake is named with its field")
              c["settings"] = {{"window", 4}};
          },
          "settings.window"},
+        {"a rate too slow to move a chunk",
+         [](json& c) {
+             c["settings"] = {{"max_upload_rate", 500}};
+         },
+         "settings.max_upload_rate: 500 bytes per second is too slow"},
+        {"a rate as a string",
+         [](json& c) {
+             c["settings"] = {{"max_download_rate", "10M"}};
+         },
+         "settings.max_download_rate"},
     };
     for (const Case& c : cases) {
         INFO(c.name);
@@ -171,5 +181,30 @@ TEST_CASE("how soon a gone peer is routed around, given up on, and left: setting
         CAPTURE(key);
         config["settings"] = {{key, 0}};
         CHECK(error_of(config).find(std::string("settings.") + key) != std::string::npos);
+    }
+}
+
+TEST_CASE("rate caps load from the settings, 0 meaning none")
+{
+    json config = ring(5);
+    CHECK(parse_config(config)->settings.max_upload_rate == 0);
+    config["settings"] = {{"max_upload_rate", 12'500'000}, {"max_download_rate", 0}};
+    auto parsed = parse_config(config);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->settings.max_upload_rate == 12'500'000);
+    CHECK(parsed->settings.max_download_rate == 0);
+}
+
+TEST_CASE("a rate on the command line takes decimal and binary units")
+{
+    CHECK(parse_rate("12500000").value() == 12'500'000);
+    CHECK(parse_rate("12.5M").value() == 12'500'000);
+    CHECK(parse_rate("500k").value() == 500'000);
+    CHECK(parse_rate("10Mi").value() == 10 * 1024 * 1024);
+    CHECK(parse_rate("1Gi").value() == 1024ull * 1024 * 1024);
+    CHECK(parse_rate("0").value() == 0);
+    for (const char* bad : {"", "M", "fast", "5X", "1.2.3M", "-5M", "999", "2000G"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_rate(bad).ok());
     }
 }

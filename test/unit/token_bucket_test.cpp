@@ -83,3 +83,21 @@ TEST_CASE("a clock that stands still or steps back gives nothing")
     CHECK_FALSE(bucket.try_take(1, 4000));
     CHECK(bucket.try_take(1, 5001));
 }
+
+TEST_CASE("bytes already read are spent even into debt, and reading waits it out")
+{
+    TokenBucket bucket(1'000'000, burst_for(1'000'000));
+    std::uint64_t now = 0;
+    std::uint64_t read = 0;
+    // A reader that takes 64 KiB whenever the bucket has anything, for 5 s of fake time.
+    while (now < 5000) {
+        if (std::uint64_t wait = bucket.wait_ms(now); wait > 0) {
+            now += wait;
+            continue;
+        }
+        bucket.spend(65536, now);
+        read += 65536;
+    }
+    CHECK(read >= 5 * 1'000'000);
+    CHECK(read <= 5 * 1'000'000 + burst_for(1'000'000) + 65536);
+}

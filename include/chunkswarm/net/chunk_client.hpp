@@ -43,6 +43,8 @@ struct ClientOptions {
     std::uint32_t never_up_gone_after_s = 0;
     // When not empty, the server must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
+    // Optional: max_download_rate for the whole process, shared with its other clients.
+    RateCap* download_cap = nullptr;
 };
 
 // What the client asks of whoever runs it (a mediator, so the client itself stays small).

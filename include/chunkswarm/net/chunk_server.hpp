@@ -85,12 +85,19 @@ private:
     // A session that finds the budget spent waits; the next session to release bytes wakes all.
     bool over_budget();
     void wake_budget_waiters();
+    // Whether `bytes` of chunks may be read for sending now under max_upload_rate (taking them);
+    // if not, every session is pumped again once the cap allows.
+    bool within_upload_cap(std::size_t bytes);
+    void pump_all_in_turn();
 
     uv_loop_t* loop_;
     ServerContext context_;
     TcpListener listener_;
     // Pings the clients that have had nothing else for a while (see Ping in messages.hpp).
     Timer heartbeat_;
+    // max_upload_rate, for all sessions together, and the wake-up once it allows more.
+    TokenBucket upload_cap_;
+    Timer upload_cap_wait_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;

@@ -12,6 +12,7 @@
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/frame_codec.hpp"
 #include "chunkswarm/messages.hpp"
+#include "chunkswarm/net/rate_cap.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/result.hpp"
 
@@ -40,6 +41,9 @@ public:
     // `done` gets 0 or a libuv error; it is not called if the connection is closed first.
     void connect(const sockaddr_storage& address, std::function<void(int status)> done);
     void start_reading();
+    // Holds what this connection reads to `cap` (shared with other connections; it must outlive
+    // them): past the cap, reading pauses until the cap allows more.
+    void limit_reads(RateCap* cap) { read_cap_ = cap; }
 
     void send(OutFrame frame);
     void send(const Message& message) { send(encode(message)); }
@@ -69,6 +73,7 @@ private:
     static void on_write(uv_write_t* req, int status);
     void handle_bytes(const std::uint8_t* data, std::size_t length);
     void handle_payload_read(std::size_t length);
+    void spend_read_cap(std::size_t length);
     void deliver_frames();
     // Writes at once, past libuv's queue, what the socket takes now; only when nothing is queued.
     // Returns how many of the head's bytes and the payload's went.
@@ -85,6 +90,8 @@ private:
     CloseHandler on_close_;
     std::function<void()> on_drain_;
     Timer drain_deadline_;
+    RateCap* read_cap_ = nullptr;
+    Timer read_pause_;
     // Frame heads are read into this, payloads straight into the frame being assembled. Reading a
     // head reads as much as this holds, and what follows it of a payload is copied: so it is small.
     std::array<char, 4096> read_buffer_{};
