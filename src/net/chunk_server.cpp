@@ -43,6 +43,10 @@ Result<void> ChunkServer::listen(const Endpoint& bind)
         auto session = ServerSession::start(*this, std::move(connection));
         sessions_[session.get()] = session;
     }));
+    if (upload_cap_.capped()) {
+        log::info("sending capped at {} bytes per second, to every client together (max_upload_rate)",
+                  context_.settings.max_upload_rate);
+    }
     // A third of the time a client waits before it counts a silent peer as gone.
     const std::uint64_t interval_ms = std::max<std::uint64_t>(500, context_.settings.neighbor_gone_s * 1000 / 3);
     heartbeat_.start(

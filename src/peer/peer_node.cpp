@@ -49,6 +49,12 @@ int PeerNode::run()
     if (!data_dir_lock) return cli::fail(name, data_dir_lock.error().message);
     if (auto ready = core_.store().prepare(); !ready) return cli::fail(name, ready.error().message);
     if (auto bound = upload_.listen(); !bound) return cli::fail(name, bound.error().message);
+    if (const std::uint64_t cap = options.settings.max_download_rate; cap > 0) {
+        log::info(
+            "receiving capped at {} bytes per second, from the owner and the neighbours together "
+            "(max_download_rate)",
+            cap);
+    }
     if (auto resumed = core_.resume_from_disk(); !resumed) return cli::fail(name, resumed.error().message);
     // "listening" and "resumed" are out now, not with the next batch: the launcher starts the next
     // peer on "resumed" (or on "manifest", flushed when it is adopted).

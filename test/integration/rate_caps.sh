@@ -44,6 +44,7 @@ start owner "$OWNER_BIN" --config owner-capped.json --file input.bin
 for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
 wait_ok peer{1..5} owner
 check_file input.bin data/peer-{1..5}/input.bin
+expect_lines owner.log "sending capped at 2000000 bytes per second, to every client together (max_upload_rate)"
 within "owner, max_upload_rate 2000000" "$(busiest owner.log 'sent chunk [0-9]+ to' 4)" 2000000 4
 
 # 2. Peer 3's downloads, capped by its flag: 8.2 MB at 1 MB/s, whoever sends.
@@ -53,6 +54,7 @@ for id in 1 2 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id";
 start peer3 "$PEER_BIN" --config ring.json --id 3 --max-download-rate 1M
 wait_ok peer{1..5} owner2
 check_file small.bin data/peer-{1..5}/small.bin
+expect_lines peer3.log "receiving capped at 1000000 bytes per second, from the owner and the neighbours together"
 within "peer 3, --max-download-rate 1M" "$(busiest peer3.log 'received chunk [0-9]+ from' 5)" 1000000 5
 
 expect_error bad_rate "--max-upload-rate: '5X' has an unknown unit" "$PEER_BIN" --config ring.json --id 1 \
