@@ -8,9 +8,10 @@
 
 namespace chunkswarm {
 
-// The range of max_upload_rate and max_download_rate (bytes per second) other than 0 (no cap):
-// below 1 KB/s a chunk would take minutes, so a smaller cap is taken for a mistake.
-inline constexpr std::uint64_t kMinRate = 1000;
+// The range of max_upload_rate and max_download_rate (bytes per second) other than 0 (no cap).
+// A chunk goes whole, so under a low cap a connection waits a chunk's time between chunks; below
+// about a chunk a second that wait reaches the timers that count a silent neighbour as gone.
+inline constexpr std::uint64_t kMinRate = 100'000;
 inline constexpr std::uint64_t kMaxRate = 1'000'000'000'000;
 
 // A rate as a person writes it on a command line: bytes per second, with an optional suffix,

@@ -103,7 +103,7 @@ Result<std::uint64_t> read_rate(const FieldReader& r, const char* key, std::uint
     CS_TRY_ASSIGN(fallback, r.number<std::uint64_t>(key, 0, kMaxRate, fallback));
     if (fallback > 0 && fallback < kMinRate) {
         return make_error(std::string("settings.") + key + ": " + std::to_string(fallback) +
-                          " bytes per second is too slow to move a chunk; use 0 (no cap) or at least " +
+                          " bytes per second is too slow (a chunk would take seconds); use 0 (no cap) or at least " +
                           std::to_string(kMinRate));
     }
     return fallback;
@@ -157,7 +157,6 @@ Result<Settings> read_settings(const json& object)
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     CS_TRY_ASSIGN(s.verify_joined_file, r.boolean("verify_joined_file", s.verify_joined_file));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
-    // Up to 1 TB/s; a cap below 1 KB/s would take hours per chunk, so it is refused as a mistake.
     CS_TRY_ASSIGN(s.max_upload_rate, read_rate(r, "max_upload_rate", s.max_upload_rate));
     CS_TRY_ASSIGN(s.max_download_rate, read_rate(r, "max_download_rate", s.max_download_rate));
     return s;
@@ -333,7 +332,9 @@ Result<std::uint64_t> parse_rate(std::string_view text)
         if (suffix != unit) continue;
         const double bytes = number * factor;
         if (bytes != 0 && (bytes < static_cast<double>(kMinRate) || bytes > static_cast<double>(kMaxRate))) {
-            return make_error("'" + shown + "' is outside 1000 bytes per second to 1T; use 0 for no cap");
+            return make_error("'" + shown +
+                              "' is outside 100k (a chunk a second) to 1T bytes per second; use 0 "
+                              "for no cap");
         }
         return static_cast<std::uint64_t>(bytes);
     }

@@ -59,5 +59,5 @@ within "peer 3, --max-download-rate 1M" "$(busiest peer3.log 'received chunk [0-
 
 expect_error bad_rate "--max-upload-rate: '5X' has an unknown unit" "$PEER_BIN" --config ring.json --id 1 \
     --max-upload-rate 5X
-expect_error slow_rate "--max-download-rate: '999' is outside 1000 bytes per second" "$PEER_BIN" --config ring.json \
-    --id 1 --max-download-rate 999
+expect_error slow_rate "--max-download-rate: '99k' is outside 100k" "$PEER_BIN" --config ring.json \
+    --id 1 --max-download-rate 99k

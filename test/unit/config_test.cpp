@@ -91,9 +91,9 @@ TEST_CASE("each kind of mistake is named with its field")
          "settings.window"},
         {"a rate too slow to move a chunk",
          [](json& c) {
-             c["settings"] = {{"max_upload_rate", 500}};
+             c["settings"] = {{"max_upload_rate", 50000}};
          },
-         "settings.max_upload_rate: 500 bytes per second is too slow"},
+         "settings.max_upload_rate: 50000 bytes per second is too slow"},
         {"a rate as a string",
          [](json& c) {
              c["settings"] = {{"max_download_rate", "10M"}};
@@ -200,10 +200,11 @@ TEST_CASE("a rate on the command line takes decimal and binary units")
     CHECK(parse_rate("12500000").value() == 12'500'000);
     CHECK(parse_rate("12.5M").value() == 12'500'000);
     CHECK(parse_rate("500k").value() == 500'000);
+    CHECK(parse_rate("100k").value() == 100'000);
     CHECK(parse_rate("10Mi").value() == 10 * 1024 * 1024);
     CHECK(parse_rate("1Gi").value() == 1024ull * 1024 * 1024);
     CHECK(parse_rate("0").value() == 0);
-    for (const char* bad : {"", "M", "fast", "5X", "1.2.3M", "-5M", "999", "2000G"}) {
+    for (const char* bad : {"", "M", "fast", "5X", "1.2.3M", "-5M", "99999", "2000G"}) {
         CAPTURE(bad);
         CHECK_FALSE(parse_rate(bad).ok());
     }
