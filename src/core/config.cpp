@@ -98,10 +98,17 @@ Result<Endpoint> read_endpoint(const FieldReader& reader, const char* host_key)
     return endpoint;
 }
 
+// 0 (no cap), or kMinRate to kMaxRate: the same for the config and the command line.
+bool valid_rate(double bytes_per_second)
+{
+    return bytes_per_second == 0 ||
+           (bytes_per_second >= static_cast<double>(kMinRate) && bytes_per_second <= static_cast<double>(kMaxRate));
+}
+
 Result<std::uint64_t> read_rate(const FieldReader& r, const char* key, std::uint64_t fallback)
 {
     CS_TRY_ASSIGN(fallback, r.number<std::uint64_t>(key, 0, kMaxRate, fallback));
-    if (fallback > 0 && fallback < kMinRate) {
+    if (!valid_rate(static_cast<double>(fallback))) {
         return make_error(std::string("settings.") + key + ": " + std::to_string(fallback) +
                           " bytes per second is too slow (a chunk would take seconds); use 0 (no cap) or at least " +
                           std::to_string(kMinRate));
@@ -308,10 +315,6 @@ Result<SwarmConfig> load_config(const std::filesystem::path& path)
     return config;
 }
 
-}  // namespace chunkswarm
-
-namespace chunkswarm {
-
 Result<std::uint64_t> parse_rate(std::string_view text)
 {
     const std::string shown(text);
@@ -331,7 +334,7 @@ Result<std::uint64_t> parse_rate(std::string_view text)
     for (const auto& [unit, factor] : kUnits) {
         if (suffix != unit) continue;
         const double bytes = number * factor;
-        if (bytes != 0 && (bytes < static_cast<double>(kMinRate) || bytes > static_cast<double>(kMaxRate))) {
+        if (!valid_rate(bytes)) {
             return make_error("'" + shown +
                               "' is outside 100k (a chunk a second) to 1T bytes per second; use 0 "
                               "for no cap");

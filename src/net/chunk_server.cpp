@@ -457,9 +457,9 @@ void ServerSession::pump_reads()
     job->manifest = context.manifest;
     while (!queue_.empty() && job->ids.size() < chunks_per_job) {
         job->ids.push_back(queue_.front());
-        reading_bytes_ += context.manifest->chunk_length(queue_.front());
         queue_.pop_front();
     }
+    reading_bytes_ += job_bytes;
     job->req.data = job.get();
     int rc = uv_queue_work(
         server_->loop_, &job->req, [](uv_work_t* req) { static_cast<ReadJob*>(req->data)->run(); },
