@@ -2,7 +2,8 @@
 # Installs whatever is missing (Debian packages only), then configures and builds.
 # Idempotent: quiet when everything is already there. `setup.sh --browser` installs Chromium only,
 # `setup.sh --xfs` xfsprogs only (for the test of chunk files as clones on a loop-mounted XFS),
-# `setup.sh --libtorrent` Debian's python3-libtorrent only (the bench's and the namespace test's rival).
+# `setup.sh --libtorrent` Debian's python3-libtorrent only (the bench's and the namespace test's rival),
+# `setup.sh --metrics` Debian's python3-prometheus-client only (the parser the metrics test reads with).
 #   BUILD_DIR   build directory (default: build)
 #   MESON_ARGS  extra arguments for `meson setup`, e.g. -Db_sanitize=thread
 set -euo pipefail
@@ -11,12 +12,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ meson ninja-build pkg-config libuv1-dev libcli11-dev nlohmann-json3-dev doctest-dev libssl-dev
     libspdlog-dev)
-# --browser and --xfs: only what one test needs (nothing is built).
+# --browser, --xfs, --libtorrent, --metrics: only what one test needs (nothing is built).
 tool_only=0
 case "${1:-}" in
     --browser) tool_only=1 PACKAGES=(chromium) ;;
     --xfs) tool_only=1 PACKAGES=(xfsprogs) ;;
     --libtorrent) tool_only=1 PACKAGES=(python3-libtorrent) ;;
+    --metrics) tool_only=1 PACKAGES=(python3-prometheus-client) ;;
 esac
 
 missing=()

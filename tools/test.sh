@@ -26,6 +26,8 @@ esac
 "$ROOT/tools/setup.sh" --xfs > /dev/null 2>&1 || echo "test.sh: could not install xfsprogs; the XFS clone test will skip"
 "$ROOT/tools/setup.sh" --libtorrent > /dev/null 2>&1 ||
     echo "test.sh: could not install python3-libtorrent; the namespace test will run without libtorrent beside it"
+"$ROOT/tools/setup.sh" --metrics > /dev/null 2>&1 ||
+    echo "test.sh: could not install python3-prometheus-client; the metrics scrape test will skip"
 
 # Sanitizer findings fail the test that triggered them.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "chunkswarm/net/metrics_server.hpp"
 #include "chunkswarm/result.hpp"
 #include "chunkswarm/settings.hpp"
 
@@ -22,6 +23,14 @@ void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download);
 // Puts the rates given on the command line over the config's.
 Result<void> apply_rate_flags(const RateFlags& flags, Settings& settings);
 
+// --metrics HOST:PORT and --metrics-linger SECONDS, as typed.
+struct MetricsFlags {
+    std::string bind;
+    std::uint32_t linger_s = 0;
+};
+void add_metrics_flags(CLI::App& app, MetricsFlags& flags);
+Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags);
+
 struct LogFlags {
     std::string level = "info";
     std::string format = "text";
@@ -37,6 +46,8 @@ void add_log_flags(CLI::App& app, LogFlags& flags);
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
 // Parses argv, with --version added; returns an exit code to end with, or -1 to go on.
 int parse(CLI::App& app, int argc, char** argv);
+// The process's own peak resident memory (VmHWM), in bytes.
+std::int64_t peak_memory_bytes();
 // One log line with the process's peak memory and CPU time, for its last words.
 void log_resource_use();
 // One line on stderr, after the log is flushed so the two do not interleave.

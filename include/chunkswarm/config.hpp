@@ -48,5 +48,8 @@ Result<SwarmConfig> load_config(const std::filesystem::path& path);
 // Every peer must receive, through its chain of download neighbours, the chunks that start at every other peer.
 Result<void> check_topology(const std::vector<PeerConfig>& peers);
 Result<void> check_host(const std::string& host);
+// "HOST:PORT" as a person types it: "127.0.0.1:9100", "[::1]:9100", "localhost:9100", or ":9100"
+// for every interface; port 0 lets the system pick one.
+Result<Endpoint> parse_endpoint(std::string_view text);
 
 }  // namespace chunkswarm

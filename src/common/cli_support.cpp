@@ -55,6 +55,31 @@ Result<void> apply_rate_flags(const RateFlags& flags, Settings& settings)
     return {};
 }
 
+void add_metrics_flags(CLI::App& app, MetricsFlags& flags)
+{
+    app.add_option("--metrics", flags.bind,
+                   "serve Prometheus metrics at http://HOST:PORT/metrics (127.0.0.1:9100, :9100 for every "
+                   "interface, port 0 for any free one)");
+    app.add_option("--metrics-linger", flags.linger_s,
+                   "with --metrics: seconds to keep serving them after the work is done, so that a last "
+                   "scrape sees the final figures")
+        ->capture_default_str();
+}
+
+Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags)
+{
+    net::MetricsOptions options;
+    options.linger_s = flags.linger_s;
+    if (flags.bind.empty()) {
+        if (flags.linger_s > 0) return make_error("--metrics-linger needs --metrics HOST:PORT");
+        return options;
+    }
+    auto bind = parse_endpoint(flags.bind);
+    if (!bind) return make_error("--metrics: " + bind.error().message);
+    options.bind = bind.value();
+    return options;
+}
+
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)
 {
     auto level = log::parse_level(flags.quiet ? "warn" : flags.level);
@@ -89,19 +114,24 @@ int parse(CLI::App& app, int argc, char** argv)
 
 // VmHWM is this program's own peak: unlike getrusage's ru_maxrss, it does not start from the
 // peak of whatever process forked it.
-void log_resource_use()
+std::int64_t peak_memory_bytes()
 {
     std::ifstream status("/proc/self/status");
     std::string line;
-    double peak_mib = 0;
     while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0) peak_mib = std::stod(line.substr(6)) / 1024.0;
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // in kB
     }
+    return 0;
+}
+
+void log_resource_use()
+{
+    const double peak_mib = static_cast<double>(peak_memory_bytes()) / (1024.0 * 1024.0);
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
     auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
     log::event("resources",
-               {{"peak_kib", static_cast<std::int64_t>(peak_mib * 1024)},
+               {{"peak_kib", peak_memory_bytes() / 1024},
                 {"cpu_ms", static_cast<std::int64_t>((seconds(usage.ru_utime) + seconds(usage.ru_stime)) * 1000)}},
                "resources: peak memory {:.1f} MiB, CPU {:.2f} s user + {:.2f} s system", peak_mib,
                seconds(usage.ru_utime), seconds(usage.ru_stime));

@@ -247,6 +247,25 @@ Result<void> check_host(const std::string& host)
     return make_error("\"" + host + "\" is not a numeric IPv4 or IPv6 address (or \"localhost\")");
 }
 
+Result<Endpoint> parse_endpoint(std::string_view text)
+{
+    const std::string shown = "\"" + std::string(text) + "\"";
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return make_error(shown + " is not HOST:PORT (for example 127.0.0.1:9100)");
+    std::string host(text.substr(0, colon));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "0.0.0.0";
+    if (host == "localhost") host = "127.0.0.1";
+    CS_TRY(check_host(host));
+    const std::string_view digits = text.substr(colon + 1);
+    unsigned port = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || port > 65535) {
+        return make_error(shown + ": the port must be a number from 0 to 65535");
+    }
+    return Endpoint{host, static_cast<std::uint16_t>(port)};
+}
+
 Result<void> check_topology(const std::vector<PeerConfig>& peers)
 {
     std::map<std::uint32_t, std::uint32_t> download_from;

@@ -21,9 +21,19 @@ ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hoo
       backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
                std::uint64_t{options_.connect_timeout_s} * 1000)
 {
+    metrics::Registry& registry = options_.metrics ? *options_.metrics : own_metrics_;
+    const metrics::Labels from{{"from", options_.remote_label}};
+    const metrics::Labels to{{"to", options_.remote_label}};
+    metrics_ =
+        Metrics{&registry.at(metrics::family::received_bytes, from), &registry.at(metrics::family::hash_failures, from),
+                &registry.at(metrics::family::reconnects, to), &registry.at(metrics::family::requests_in_flight, to)};
 }
 
-ChunkClient::~ChunkClient() { drop_connection("client shut down"); }
+ChunkClient::~ChunkClient()
+{
+    drop_connection("client shut down");
+    metrics_.requests_in_flight->add(-metrics_.in_flight_reported);
+}
 
 std::uint64_t ChunkClient::now_ms() const { return uv_now(loop_); }
 
@@ -159,6 +169,8 @@ void ChunkClient::reconnect(const std::string& reason)
     stall_timer_.stop();
     silence_timer_.stop();
     if (planner_) planner_->on_disconnect();
+    report_in_flight();
+    metrics_.reconnects->add(1);
     have_list_ = false;
     retry_later(reason);
 }
@@ -321,6 +333,7 @@ void ChunkClient::handle(ChunkData& message)
     }
     stall_timer_.stop();  // an answer arrived: the wait starts again from now
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
+        metrics_.hash_failures->add(1);
         if (count_failure(id, "failed its SHA-256 check")) pump();
         return;
     }
@@ -330,6 +343,7 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     planner_->on_stored(id);
+    metrics_.received_bytes->add(static_cast<std::int64_t>(message.bytes.size()));
     const std::size_t held = planner_->local().count();
     log::event("chunk_received",
                {{"chunk", id},
@@ -375,7 +389,12 @@ void ChunkClient::note_stored_elsewhere(ChunkId id)
 
 void ChunkClient::pump()
 {
-    if (!connection_ || finishing_) return;
+    if (connection_ && !finishing_) request_more();
+    report_in_flight();
+}
+
+void ChunkClient::request_more()
+{
     std::vector<ChunkId> ids = planner_->next_requests();
     if (!ids.empty() && hooks_.on_requested) hooks_.on_requested(ids);
     for (auto& piece : split_for_messages(ids)) {
@@ -384,6 +403,13 @@ void ChunkClient::pump()
         connection_->send(Request{std::move(piece)});
     }
     watch_for_stall();
+}
+
+void ChunkClient::report_in_flight()
+{
+    const std::int64_t now = planner_ && !ended_ ? planner_->in_flight() : 0;
+    metrics_.requests_in_flight->add(now - metrics_.in_flight_reported);
+    metrics_.in_flight_reported = now;
 }
 
 void ChunkClient::check_finished()
@@ -407,6 +433,7 @@ void ChunkClient::end(const Result<void>& result)
 {
     if (ended_) return;
     ended_ = true;
+    report_in_flight();
     retry_timer_.stop();
     stall_timer_.stop();
     silence_timer_.stop();

@@ -257,6 +257,7 @@ void ServerSession::handle(const Hello& hello)
     const ServerContext& context = server_->context_;
     hello_ = hello;
     label_ = "peer " + std::to_string(hello.peer_id);
+    if (context.metrics) sent_bytes_ = &context.metrics->at(metrics::family::sent_bytes, {{"to", label_}});
     if (context.secret.empty()) {
         admit();
         return;
@@ -495,6 +496,7 @@ void ServerSession::on_read_done(ReadJob& job)
         } else {
             connection_->send(encode_chunk(id, std::move(read).value()));
         }
+        if (sent_bytes_) sent_bytes_->add(length);
         log::event("chunk_sent", {{"chunk", id}, {"to", label_}, {"bytes", length}}, "sent chunk {} to {} ({} bytes)",
                    id, label_, length);
     }

@@ -24,6 +24,7 @@ struct Flags {
     bool linger = false;
     cli::LogFlags log;
     cli::RateFlags rates;
+    cli::MetricsFlags metrics;
 };
 
 // Config values first, then whatever the command line sets on top.
@@ -60,6 +61,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         options.settings.give_up_s = flags.give_up_s;
     }
     CS_TRY(cli::apply_rate_flags(flags.rates, options.settings));
+    CS_TRY_ASSIGN(options.metrics, cli::metrics_options(flags.metrics));
     CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
@@ -90,6 +92,7 @@ int main(int argc, char** argv)
                    "seconds an absent peer is waited for before its share goes to the others (default 60; "
                    "the config's give_up_s)");
     cli::add_rate_flags(app, flags.rates, false);
+    cli::add_metrics_flags(app, flags.metrics);
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"

@@ -135,6 +135,9 @@ private:
     std::jthread thread_;
 };
 
+// The owner's states, as its metrics show them.
+const std::vector<std::string> kStates{"splitting", "serving", "done", "failed"};
+
 // A peer's name in the owner's lines: its id, or its slot when no peer has joined in it.
 std::string slot_name(const SlotTable& slots, std::uint32_t slot)
 {
@@ -161,7 +164,23 @@ public:
         net::close_loop(&loop_);
     }
 
+    // The whole run, with the metrics served around it when asked for.
     int run()
+    {
+        set_state("splitting");
+        auto metrics_server = net::serve_metrics(options_.metrics, metrics_);
+        if (!metrics_server) return cli::fail("owner", metrics_server.error().message, 2);
+        const int code = run_to_end();
+        set_state(code == 0 ? "done" : "failed");
+        net::linger_and_stop(std::move(metrics_server).value(), options_.metrics);
+        return code;
+    }
+
+private:
+    std::uint64_t now_ms() { return uv_now(&loop_); }
+    void set_state(std::string_view state) { metrics_.set_state(metrics::family::state, kStates, state); }
+
+    int run_to_end()
     {
         // A missing or too small file is reported before anything says "listening".
         auto splitter = Splitter::open(options_.file, options_.chunk_size, store_);
@@ -188,6 +207,9 @@ public:
         dealer_.emplace(slots_.slots(), manifest_->chunk_count);
         roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
         server_->set_manifest(&*manifest_);
+        metrics_.at(metrics::family::chunks_in_file).set(manifest_->chunk_count);
+        metrics_.at(metrics::family::chunks_held).set(manifest_->chunk_count);
+        set_state("serving");
         // Checked once a second: an absent peer is given up on in whole seconds anyway.
         roster_timer_->start(
             1000, [this] { review_roster(); }, 1000);
@@ -197,15 +219,13 @@ public:
         return 0;
     }
 
-private:
-    std::uint64_t now_ms() { return uv_now(&loop_); }
-
     net::ServerContext context()
     {
         net::ServerContext context;
         context.store = &store_;
         context.settings = options_.settings;
         context.secret = options_.secret;
+        context.metrics = &metrics_;
         context.offered_for = [this](const Hello& hello) { return offered_for(hello); };
         context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };
         context.on_session = [this](const Hello& hello, bool opened) {
@@ -322,6 +342,8 @@ private:
 
     void leave_if_finished()
     {
+        metrics_.at(metrics::family::peers_complete).set(roster_->complete_count());
+        metrics_.at(metrics::family::peers_given_up).set(given_up_count_);
         if (!roster_->finished() || options_.linger || leaving_) return;
         leaving_ = true;
         std::string given_up;
@@ -335,6 +357,7 @@ private:
     }
 
     const OwnerOptions& options_;
+    metrics::Registry metrics_;
     ChunkStore store_;
     SlotTable slots_;
     std::optional<Manifest> manifest_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/net/metrics_server.hpp"
 
 namespace chunkswarm::owner {
 
@@ -23,6 +24,7 @@ struct OwnerOptions {
     bool linger = false;
     Settings settings;
     std::string secret;  // empty: no swarm secret
+    net::MetricsOptions metrics;
 };
 
 // Returns the process exit code; errors are reported before returning.

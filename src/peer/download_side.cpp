@@ -153,6 +153,7 @@ void DownloadSide::reroute(const std::string& reason)
     upstream_.reset();
     const PeerRef* next = route_.skip();
     std::vector<std::uint32_t> gone = route_.skipped();
+    core_.metrics().at(metrics::family::reroutes).add(1);
     log::event("rerouted", {{"gone", "peer " + std::to_string(gone.back())}, {"to", upstream_label()}},
                "{}; it counts as gone: downloading from {} instead, and asking the owner for what only the gone "
                "peer(s) held",

@@ -24,6 +24,7 @@ struct Flags {
     std::uint16_t download_port = 0;
     cli::LogFlags log;
     cli::RateFlags rates;
+    cli::MetricsFlags metrics;
 };
 
 Result<peer::PeerOptions> from_config(const Flags& flags)
@@ -72,6 +73,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
         return make_error("--owner-port and --download-port belong to the plain form; with --config, edit the config");
     }
     CS_TRY(cli::apply_rate_flags(flags.rates, options->settings));
+    CS_TRY_ASSIGN(options->metrics, cli::metrics_options(flags.metrics));
     CS_TRY_ASSIGN(options->secret, resolve_secret(options->secret));
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
@@ -104,6 +106,7 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
     cli::add_rate_flags(app, flags.rates, true);
+    cli::add_metrics_flags(app, flags.metrics);
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"

@@ -212,6 +212,7 @@ net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const st
     client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
     client.secret = options_.secret;
     if (download_cap_.capped()) client.download_cap = &download_cap_;
+    client.metrics = &metrics_;
     return client;
 }
 

@@ -16,6 +16,7 @@
 #include "chunkswarm/file_assembler.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "peer_node.hpp"
 #include "shared_inventory.hpp"
@@ -34,6 +35,8 @@ public:
     const std::string& name() const { return name_; }
     ChunkStore& store() { return store_; }
     SharedInventory& inventory() { return inventory_; }
+    // The process's metrics (thread-safe); served only with --metrics.
+    metrics::Registry& metrics() const { return metrics_; }
     bool has_manifest() const { return manifest_.has_value(); }
     // Only once the bootstrap has one (every caller after it, or a client past its manifest).
     const Manifest& manifest() const { return *manifest_; }
@@ -74,6 +77,7 @@ private:
     std::string name_;
     ChunkStore store_;  // thread-safe
     SharedInventory inventory_;
+    mutable metrics::Registry metrics_;
     // max_download_rate, shared by every client of both threads (thread-safe).
     mutable net::RateCap download_cap_;
     // Set by the bootstrap; read-only once frozen.

@@ -14,6 +14,9 @@
 namespace chunkswarm::peer {
 namespace {
 
+// A peer's states, as its metrics show them: "share" while only the owner's session runs.
+const std::vector<std::string> kStates{"starting", "share", "trading", "finished", "failed"};
+
 // The whole peer: the bootstrap on the main thread (its share from the owner, the seed's first
 // step), then the two sides on their own threads until it may leave. With early_trading the sides
 // start once its first chunks from the owner are stored and the summary written, while the rest
@@ -25,6 +28,8 @@ public:
     int run();
 
 private:
+    int run_to_end();
+    void set_state(std::string_view state) { core_.metrics().set_state(metrics::family::state, kStates, state); }
     Result<void> bootstrap();
     net::ClientHooks bootstrap_hooks();
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
@@ -40,7 +45,24 @@ private:
     bool owner_unreachable_ = false;
 };
 
+// The whole run, with the metrics served around it when asked for.
 int PeerNode::run()
+{
+    set_state("starting");
+    const PeerOptions& options = core_.options();
+    auto server = net::serve_metrics(options.metrics, core_.metrics(), [this] {
+        const ChunkSet held = core_.inventory().snapshot();
+        core_.metrics().at(metrics::family::chunks_held).set(held.count());
+        core_.metrics().at(metrics::family::chunks_in_file).set(held.size());
+    });
+    if (!server) return cli::fail(core_.name(), server.error().message, 2);
+    const int code = run_to_end();
+    set_state(code == 0 ? "finished" : "failed");
+    net::linger_and_stop(std::move(server).value(), options.metrics);
+    return code;
+}
+
+int PeerNode::run_to_end()
 {
     const std::string& name = core_.name();
     const PeerOptions& options = core_.options();
@@ -59,6 +81,7 @@ int PeerNode::run()
     // "listening" and "resumed" are out now, not with the next batch: the launcher starts the next
     // peer on "resumed" (or on "manifest", flushed when it is adopted).
     log::flush();
+    set_state("share");
     if (auto got = bootstrap(); !got) {
         if (!trading_) return cli::fail(name, got.error().message);
         log::warn("{}; going on with the neighbours", got.error().message);
@@ -164,6 +187,7 @@ Result<void> PeerNode::on_share_held(std::size_t held)
 void PeerNode::start_trading()
 {
     trading_ = true;
+    set_state("trading");
     core_.freeze();
     upload_.start();
     download_.start(owner_unreachable_);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/net/metrics_server.hpp"
 #include "chunkswarm/upstream_route.hpp"
 
 namespace chunkswarm::peer {
@@ -26,6 +27,7 @@ struct PeerOptions {
     std::filesystem::path data_dir;
     Settings settings;
     std::string secret;  // empty: no swarm secret
+    net::MetricsOptions metrics;
 };
 
 // Returns the process exit code; errors are reported before returning.

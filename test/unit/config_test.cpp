@@ -209,3 +209,21 @@ TEST_CASE("a rate on the command line takes decimal and binary units")
         CHECK_FALSE(parse_rate(bad).ok());
     }
 }
+
+TEST_CASE("an address on the command line is HOST:PORT, IPv6 in brackets")
+{
+    auto same = [](const Result<Endpoint>& got, const std::string& host, std::uint16_t port) {
+        return got.ok() && got->host == host && got->port == port;
+    };
+    CHECK(same(parse_endpoint("127.0.0.1:9100"), "127.0.0.1", 9100));
+    CHECK(same(parse_endpoint("localhost:9100"), "127.0.0.1", 9100));
+    CHECK(same(parse_endpoint(":9100"), "0.0.0.0", 9100));
+    CHECK(same(parse_endpoint("[::1]:0"), "::1", 0));
+    CHECK(same(parse_endpoint("10.0.0.7:65535"), "10.0.0.7", 65535));
+    for (const char* bad : {"", "9100", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:9x",
+                            "example.com:80", "::1:80x"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_endpoint(bad).ok());
+    }
+    CHECK(parse_endpoint("9100").error().message.find("HOST:PORT") != std::string::npos);
+}

@@ -14,6 +14,7 @@
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/net/metrics_server.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -109,8 +110,12 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
     Result<void> outcome = make_error("never ended");
     ChunkStore client_store(s.dir.path() / "client");
     REQUIRE(client_store.prepare().ok());
+    metrics::Registry server_metrics;
+    metrics::Registry client_metrics;
     {
-        net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.metrics = &server_metrics;
+        net::ChunkServer server(&s.loop, context);
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
         REQUIRE(server.port() != 0);
 
@@ -124,7 +129,9 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
             ++ends;
             record_end(r);
         };
-        s.run_client(client_options(server.port()), std::move(hooks));
+        net::ClientOptions options = client_options(server.port());
+        options.metrics = &client_metrics;
+        s.run_client(options, std::move(hooks));
     }
     CHECK(s.close_loop() == 0);
     CHECK(outcome.ok());
@@ -133,6 +140,12 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
     CHECK(done_calls == 1);
     CHECK(done_complete);
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
+    // Every byte is counted once on each side, and nothing is left in flight.
+    const auto size = static_cast<std::int64_t>(s.original.size());
+    CHECK(client_metrics.at(metrics::family::received_bytes, {{"from", "test server"}}).get() == size);
+    CHECK(server_metrics.at(metrics::family::sent_bytes, {{"to", "peer 1"}}).get() == size);
+    CHECK(client_metrics.at(metrics::family::requests_in_flight, {{"to", "test server"}}).get() == 0);
+    CHECK(client_metrics.at(metrics::family::hash_failures, {{"from", "test server"}}).get() == 0);
 }
 
 TEST_CASE("a request for a chunk on its way to the server waits there and is answered when the chunk lands")
@@ -196,6 +209,7 @@ TEST_CASE("a chunk that fails its hash is dropped and requested again, and the c
     Result<void> outcome = make_error("never ended");
     ChunkStore client_store(s.dir.path() / "client");
     REQUIRE(client_store.prepare().ok());
+    metrics::Registry client_metrics;
     // The server's copy of chunk 3 is damaged on disk until the client has rejected it once.
     auto good = s.server_store.read(3, 4096).value();
     auto bad = good;
@@ -209,11 +223,17 @@ TEST_CASE("a chunk that fails its hash is dropped and requested again, and the c
             rejected.push_back(id);
             REQUIRE(s.server_store.write(3, good).ok());
         };
-        s.run_client(client_options(server.port()), std::move(hooks));
+        net::ClientOptions options = client_options(server.port());
+        options.metrics = &client_metrics;
+        s.run_client(options, std::move(hooks));
     }
     CHECK(s.close_loop() == 0);
     CHECK(outcome.ok());
     CHECK(rejected == std::vector<ChunkId>{3});
+    CHECK(client_metrics.at(metrics::family::hash_failures, {{"from", "test server"}}).get() == 1);
+    // The rejected copy is not counted as received.
+    CHECK(client_metrics.at(metrics::family::received_bytes, {{"from", "test server"}}).get() ==
+          static_cast<std::int64_t>(s.original.size()));
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
 }
 
@@ -722,4 +742,74 @@ TEST_CASE("a peer that answers hello and then falls silent counts as gone; one t
     CHECK(pinged_outcome.error().code == ErrorCode::failed);
     CHECK(pinged_outcome.error().message == "still hearing from it after 3 s");
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+}
+
+namespace {
+
+// One blocking HTTP exchange with 127.0.0.1:`port`: sends `request` and reads until the server
+// closes.
+std::string http_exchange(std::uint16_t port, const std::string& request)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+    std::string answer;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+        answer.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    return answer;
+}
+
+}  // namespace
+
+TEST_CASE("the metrics server answers a scrape with the registry as it is then, and closes")
+{
+    metrics::Registry registry;
+    int refreshes = 0;
+    net::MetricsServer server(registry, [&] { registry.at(metrics::family::chunks_held).set(++refreshes); });
+    REQUIRE(server.start(Endpoint{"127.0.0.1", 0}).ok());
+    REQUIRE(server.port() != 0);
+
+    const std::string first = http_exchange(server.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(first.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(first.find("Content-Type: text/plain; version=0.0.4") != std::string::npos);
+    CHECK(first.find("\nchunkswarm_chunks_held 1\n") != std::string::npos);
+    const std::string body = first.substr(first.find("\r\n\r\n") + 4);
+    CHECK(first.find("Content-Length: " + std::to_string(body.size()) + "\r\n") != std::string::npos);
+
+    // A query string is ignored; every scrape refreshes.
+    const std::string second = http_exchange(server.port(), "GET /metrics?x=1 HTTP/1.0\r\n\r\n");
+    CHECK(second.find("\nchunkswarm_chunks_held 2\n") != std::string::npos);
+    CHECK(http_exchange(server.port(), "GET /other HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0) == 0);
+    server.stop();
+}
+
+TEST_CASE("a port in use is reported when the metrics server starts, with the fix")
+{
+    metrics::Registry registry;
+    net::MetricsServer first(registry, {});
+    REQUIRE(first.start(Endpoint{"127.0.0.1", 0}).ok());
+    net::MetricsServer second(registry, {});
+    auto started = second.start(Endpoint{"127.0.0.1", first.port()});
+    REQUIRE_FALSE(started.ok());
+    CHECK(started.error().message.find("pick another for --metrics") != std::string::npos);
+}
+
+TEST_CASE("an HTTP answer for each kind of request")
+{
+    const auto body = [] { return std::string("x 1\n"); };
+    CHECK(net::http_response("GET /metrics HTTP/1.1\r\n\r\n", body).find("200 OK") != std::string::npos);
+    const std::string head = net::http_response("HEAD /metrics HTTP/1.1\r\n\r\n", body);
+    CHECK(head.find("Content-Length: 4\r\n") != std::string::npos);
+    CHECK(head.substr(head.size() - 4) == "\r\n\r\n");  // no body
+    CHECK(net::http_response("PUT /metrics HTTP/1.1\r\n\r\n", body).rfind("HTTP/1.1 405", 0) == 0);
+    CHECK(net::http_response("GET / HTTP/1.1\r\n\r\n", body).rfind("HTTP/1.1 404", 0) == 0);
+    CHECK(net::http_response("garbage\r\n\r\n", body).rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(net::http_response("GET /metrics\r\n\r\n", body).rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(net::http_response(std::string(9000, 'a'), body).rfind("HTTP/1.1 400", 0) == 0);
 }

@@ -15,6 +15,7 @@
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/messages.hpp"
+#include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/request_planner.hpp"
@@ -45,6 +46,8 @@ struct ClientOptions {
     std::string secret;
     // Optional: max_download_rate for the whole process, shared with its other clients.
     RateCap* download_cap = nullptr;
+    // Optional: the process's metrics, which this client adds to under the remote's label.
+    metrics::Registry* metrics = nullptr;
 };
 
 // What the client asks of whoever runs it (a mediator, so the client itself stays small).
@@ -106,6 +109,9 @@ private:
     bool count_failure(ChunkId id, const char* what);
     void on_handshake_message(const Message& message);
     void pump();
+    void request_more();
+    // Brings the process's requests_in_flight for this remote up to date with the planner.
+    void report_in_flight();
     void check_finished();
     void end(const Result<void>& result);
     void drop_connection(const std::string& reason);
@@ -137,6 +143,16 @@ private:
     bool awaiting_proof_ = false;
     std::uint64_t started_ms_ = 0;
     std::optional<std::uint64_t> lost_at_ms_;  // when the connection was lost after being up
+    // This client's part of the process's metrics (a registry of its own when none is given).
+    struct Metrics {
+        metrics::Value* received_bytes;
+        metrics::Value* hash_failures;
+        metrics::Value* reconnects;
+        metrics::Value* requests_in_flight;
+        std::int64_t in_flight_reported = 0;
+    };
+    metrics::Registry own_metrics_;
+    Metrics metrics_;
     Nonce client_nonce_{};
 };
 

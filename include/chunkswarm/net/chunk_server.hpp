@@ -15,6 +15,7 @@
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
 
 namespace chunkswarm::net {
@@ -51,6 +52,8 @@ struct ServerContext {
         std::function<void(std::uint32_t peer_id)> closed;
     };
     std::optional<Dealing> dealing;
+    // Optional: the process's metrics, to which each session adds what it sends.
+    metrics::Registry* metrics = nullptr;
 };
 
 class ServerSession;
@@ -143,6 +146,8 @@ private:
     std::shared_ptr<TcpConnection> connection_;
     Timer hello_timer_;
     std::string label_;
+    // The process's count of chunk bytes sent to this client's peer, once it has said hello.
+    metrics::Value* sent_bytes_ = nullptr;
     std::optional<Hello> hello_;
     ChunkSet offered_;
     bool awaiting_proof_ = false;
