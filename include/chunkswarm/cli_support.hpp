@@ -42,6 +42,11 @@ struct LogFlags {
 void prepare_process();
 
 void add_log_flags(CLI::App& app, LogFlags& flags);
+// --stop-with-stdin: a process on another host, started by the swarm launcher through ssh, gets no
+// signal when the launcher stops it; its standard input closes instead.
+void add_stop_with_stdin_flag(CLI::App& app, bool& flag);
+// Ends the process as SIGTERM does once standard input closes (call after reading `--config -`).
+void stop_when_stdin_closes();
 // Starts logging as `name`; prints an error and returns false for a bad level name.
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
 // Parses argv, with --version added; returns an exit code to end with, or -1 to go on.

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,26 @@ struct PeerConfig {
     std::string data_dir;  // empty: <data_dir>/peer-<id>
 };
 
+// How the swarm launcher starts the processes of one host (owner and peer ignore it). With a
+// command, a process runs as COMMAND... "SHELL LINE": the command (`ssh {host}`, or
+// `ip netns exec NAME sh -c`) must run its last argument as a shell command line, where the
+// program reads the config on its standard input and ends when that closes.
+struct HostLaunch {
+    // Empty: run directly on this machine. {host} becomes the process's host, {name} "owner" or
+    // "peer-<id>".
+    std::vector<std::string> command;
+    std::string bin_dir;            // where owner and peer are there (empty: the launcher's --bin-dir)
+    std::string work_dir;           // where data directories go there (empty: the launcher's --work)
+    std::vector<std::string> args;  // more arguments for the programs there
+};
+
+struct LaunchConfig {
+    HostLaunch all;
+    // By host as the config names it; each field given replaces the one in `all`.
+    std::map<std::string, HostLaunch> hosts;
+    HostLaunch for_host(const std::string& host) const;
+};
+
 struct SwarmConfig {
     Endpoint owner;
     std::string owner_data_dir;  // empty: <data_dir>/owner
@@ -35,6 +56,7 @@ struct SwarmConfig {
     Settings settings;
     // Optional swarm secret; CHUNKSWARM_SECRET in the environment takes its place (auth.hpp).
     std::string secret;
+    LaunchConfig launch;
 
     const PeerConfig* find_peer(std::uint32_t id) const;
     // The peer that downloads from `id`, if any.
@@ -44,6 +66,7 @@ struct SwarmConfig {
 };
 
 Result<SwarmConfig> parse_config(const nlohmann::json& json);
+// A path of "-" reads one JSON value from standard input (and nothing after it).
 Result<SwarmConfig> load_config(const std::filesystem::path& path);
 // Every peer must receive, through its chain of download neighbours, the chunks that start at every other peer.
 Result<void> check_topology(const std::vector<PeerConfig>& peers);

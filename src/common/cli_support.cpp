@@ -3,11 +3,14 @@
 #include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "chunkswarm/log.hpp"
@@ -29,6 +32,27 @@ void add_log_flags(CLI::App& app, LogFlags& flags)
                    "text (for people) or json (one object per line with named fields, for programs)")
         ->capture_default_str();
     app.add_flag("--quiet,-q", flags.quiet, "only warnings and errors (same as --log-level warn)");
+}
+
+void add_stop_with_stdin_flag(CLI::App& app, bool& flag)
+{
+    app.add_flag("--stop-with-stdin", flag,
+                 "exit (as on SIGTERM) once standard input closes: how the swarm launcher ends a process it "
+                 "started on another host");
+}
+
+void stop_when_stdin_closes()
+{
+    // Blocked in read() for the process's life: nothing to join, and nothing else reads stdin.
+    std::thread([] {
+        char buffer[256];
+        for (;;) {
+            const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+            if (n > 0 || (n < 0 && errno == EINTR)) continue;
+            break;
+        }
+        ::kill(::getpid(), SIGTERM);
+    }).detach();
 }
 
 void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download)

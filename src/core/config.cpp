@@ -5,8 +5,10 @@
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "chunkswarm/json_util.hpp"
 #include "chunkswarm/manifest.hpp"
@@ -291,11 +293,119 @@ Result<void> check_topology(const std::vector<PeerConfig>& peers)
     return {};
 }
 
+namespace {
+
+// A command as a string split at spaces, or as an array of strings; only {host} and {name} may
+// appear in braces.
+Result<std::vector<std::string>> read_command(const json& value, const std::string& where)
+{
+    std::vector<std::string> words;
+    if (value.is_string()) {
+        std::istringstream split(value.get<std::string>());
+        for (std::string word; split >> word;)
+            words.push_back(word);
+    } else if (value.is_array()) {
+        for (const json& word : value) {
+            if (!word.is_string() || word.get_ref<const std::string&>().empty()) words.clear();
+            if (!word.is_string() || word.get_ref<const std::string&>().empty()) break;
+            words.push_back(word.get<std::string>());
+        }
+        if (words.size() != value.size()) words.clear();
+    }
+    if (words.empty()) {
+        return make_error(where + ": " + value.dump() +
+                          " is not a command (a string such as \"ssh {host}\", or an array of strings)");
+    }
+    for (const std::string& word : words) {
+        for (std::size_t open = word.find('{'); open != std::string::npos; open = word.find('{', open + 1)) {
+            const std::string_view rest = std::string_view(word).substr(open);
+            if (rest.rfind("{host}", 0) != 0 && rest.rfind("{name}", 0) != 0) {
+                return make_error(where + ": \"" + word + "\" has an unknown placeholder (only {host} and {name})");
+            }
+        }
+    }
+    return words;
+}
+
+Result<std::vector<std::string>> read_strings(const json& value, const std::string& where)
+{
+    if (!value.is_array()) return make_error(where + ": " + value.dump() + " is not an array of strings");
+    std::vector<std::string> out;
+    for (const json& item : value) {
+        if (!item.is_string()) return make_error(where + ": " + item.dump() + " is not a string");
+        out.push_back(item.get<std::string>());
+    }
+    return out;
+}
+
+// One host's launch fields (or every host's, at the top of "launch").
+Result<HostLaunch> read_host_launch(const json& object, const std::string& path, bool top)
+{
+    if (!object.is_object()) return make_error(path + ": must be an object");
+    FieldReader r(object, path);
+    if (top) {
+        CS_TRY(r.only_keys({"command", "bin_dir", "work_dir", "args", "hosts"}));
+    } else {
+        CS_TRY(r.only_keys({"command", "bin_dir", "work_dir", "args"}));
+    }
+    HostLaunch launch;
+    if (auto it = object.find("command"); it != object.end()) {
+        CS_TRY_ASSIGN(launch.command, read_command(*it, r.where("command")));
+    }
+    if (auto it = object.find("args"); it != object.end())
+        CS_TRY_ASSIGN(launch.args, read_strings(*it, r.where("args")));
+    CS_TRY_ASSIGN(launch.bin_dir, r.string("bin_dir", std::string()));
+    CS_TRY_ASSIGN(launch.work_dir, r.string("work_dir", std::string()));
+    for (const std::string* dir : {&launch.bin_dir, &launch.work_dir}) {
+        if (!dir->empty() && dir->front() != '/') {
+            return make_error(r.where(dir == &launch.bin_dir ? "bin_dir" : "work_dir") + ": \"" + *dir +
+                              "\" must be an absolute path (it names a directory on that host)");
+        }
+    }
+    return launch;
+}
+
+Result<LaunchConfig> read_launch(const json& object, const SwarmConfig& config)
+{
+    LaunchConfig launch;
+    CS_TRY_ASSIGN(launch.all, read_host_launch(object, "launch", true));
+    auto hosts = object.find("hosts");
+    if (hosts == object.end()) return launch;
+    if (!hosts->is_object()) return make_error("launch.hosts: must be an object keyed by host");
+    for (const auto& [host, entry] : hosts->items()) {
+        bool named = config.owner.host == host;
+        for (const PeerConfig& peer : config.peers)
+            named = named || peer.endpoint.host == host;
+        if (!named) {
+            return make_error("launch.hosts." + host +
+                              ": no process of the config is on this host (use the owner's "
+                              "or a peer's \"host\" exactly)");
+        }
+        CS_TRY_ASSIGN(launch.hosts[host], read_host_launch(entry, "launch.hosts." + host, false));
+    }
+    return launch;
+}
+
+}  // namespace
+
+HostLaunch LaunchConfig::for_host(const std::string& host) const
+{
+    HostLaunch merged = all;
+    auto it = hosts.find(host);
+    if (it == hosts.end()) return merged;
+    const HostLaunch& own = it->second;
+    if (!own.command.empty()) merged.command = own.command;
+    if (!own.bin_dir.empty()) merged.bin_dir = own.bin_dir;
+    if (!own.work_dir.empty()) merged.work_dir = own.work_dir;
+    merged.args.insert(merged.args.end(), own.args.begin(), own.args.end());
+    return merged;
+}
+
 Result<SwarmConfig> parse_config(const json& root)
 {
     if (!root.is_object()) return make_error("the config must be a JSON object");
     FieldReader r(root, "");
-    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret"}));
+    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "launch"}));
     SwarmConfig config;
     auto owner = root.find("owner");
     if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");
@@ -320,15 +430,27 @@ Result<SwarmConfig> parse_config(const json& root)
     }
     CS_TRY(check_unique(config));
     CS_TRY(check_topology(config.peers));
+    if (auto launch = root.find("launch"); launch != root.end())
+        CS_TRY_ASSIGN(config.launch, read_launch(*launch, config));
     return config;
 }
 
 Result<SwarmConfig> load_config(const std::filesystem::path& path)
 {
-    std::ifstream in(path);
-    if (!in) return make_error("cannot open config " + path.string() + " (does the file exist?)");
-    json root = json::parse(in, nullptr, false);
-    if (root.is_discarded()) return make_error(path.string() + " is not valid JSON");
+    json root;
+    if (path == "-") {
+        // One value and no more: the launcher keeps standard input open after it.
+        try {
+            std::cin >> root;
+        } catch (const json::exception&) {
+            return make_error("the config on standard input (--config -) is not valid JSON");
+        }
+    } else {
+        std::ifstream in(path);
+        if (!in) return make_error("cannot open config " + path.string() + " (does the file exist?)");
+        root = json::parse(in, nullptr, false);
+        if (root.is_discarded()) return make_error(path.string() + " is not valid JSON");
+    }
     auto config = parse_config(root);
     if (!config) return make_error(path.string() + ": " + config.error().message);
     return config;

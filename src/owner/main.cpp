@@ -25,6 +25,7 @@ struct Flags {
     cli::LogFlags log;
     cli::RateFlags rates;
     cli::MetricsFlags metrics;
+    bool stop_with_stdin = false;
 };
 
 // Config values first, then whatever the command line sets on top.
@@ -80,7 +81,7 @@ int main(int argc, char** argv)
         "Stays until every peer holds the whole file or has been given up on, then exits 0 (unless --linger).",
         "owner");
     app.add_option("--file,-f", flags.file, "the file to distribute")->required();
-    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json): port, data dir, chunk size, peers");
+    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json; - reads it from standard input): port, data dir, chunk size, peers");
     app.add_option("--port,-p", flags.port, "TCP port to listen on (overrides the config)");
     app.add_option("--bind", flags.bind, "address to listen on (default: the config's owner host, else 0.0.0.0)");
     app.add_option("--peers,-n", flags.peers, "plain form: how many peers will join; shares follow join order")
@@ -93,6 +94,7 @@ int main(int argc, char** argv)
                    "the config's give_up_s)");
     cli::add_rate_flags(app, flags.rates, false);
     cli::add_metrics_flags(app, flags.metrics);
+    cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"
@@ -102,6 +104,7 @@ int main(int argc, char** argv)
 
     auto options = resolve(flags, app);
     if (!options) return cli::fail("owner", options.error().message, 2);
+    if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
     if (!cli::start_logging("owner", "owner", flags.log)) return 2;
     int code = owner::run_owner(options.value());
     cli::log_resource_use();

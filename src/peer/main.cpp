@@ -25,6 +25,7 @@ struct Flags {
     cli::LogFlags log;
     cli::RateFlags rates;
     cli::MetricsFlags metrics;
+    bool stop_with_stdin = false;
 };
 
 Result<peer::PeerOptions> from_config(const Flags& flags)
@@ -95,7 +96,7 @@ int main(int argc, char** argv)
         "neighbour, downloads the rest from its download neighbour, and joins the file.\n"
         "Exits 0 once it holds the verified file and its upload neighbour holds it too.",
         "peer");
-    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)");
+    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json; - reads it from standard input)");
     app.add_option("--id,-i", flags.id, "this peer's id in the config (plain form: defaults to --port)");
     app.add_option("--owner-port", flags.owner_port, "plain form: the owner's port");
     app.add_option("--owner-host", flags.owner_host, "plain form: the owner's address")->capture_default_str();
@@ -107,6 +108,7 @@ int main(int argc, char** argv)
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
     cli::add_rate_flags(app, flags.rates, true);
     cli::add_metrics_flags(app, flags.metrics);
+    cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"
@@ -116,6 +118,7 @@ int main(int argc, char** argv)
 
     auto options = resolve(flags);
     if (!options) return cli::fail("peer", options.error().message, 2);
+    if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
     if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.log)) return 2;
     int code = peer::run_peer(options.value());
     cli::log_resource_use();

@@ -26,7 +26,7 @@ ChildProcess::~ChildProcess()
     }
 }
 
-Result<void> ChildProcess::spawn(const std::vector<std::string>& argv)
+Result<void> ChildProcess::spawn(const std::vector<std::string>& argv, const std::string* input)
 {
     std::vector<char*> args;
     for (const std::string& arg : argv)
@@ -34,6 +34,11 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv)
     args.push_back(nullptr);
     std::array<uv_stdio_container_t, 3> stdio{};
     stdio[0].flags = UV_IGNORE;
+    if (input) {
+        in_ = net::UvHandle<uv_pipe_t>([this](uv_pipe_t* p) { return uv_pipe_init(loop_, p, 0); });
+        stdio[0].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE);
+        stdio[0].data.stream = reinterpret_cast<uv_stream_t*>(in_.get());
+    }
     stdio[1].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
     stdio[1].data.stream = reinterpret_cast<uv_stream_t*>(out_.pipe.get());
     stdio[2].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
@@ -65,6 +70,7 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv)
     if (rc != 0) return make_error("cannot start " + argv[0] + ": " + uv_strerror(rc));
     running_ = true;
     pid_ = process_.get()->pid;
+    if (input) write_input(*input);
     for (Output* output : {&out_, &err_}) {
         uv_read_start(
             reinterpret_cast<uv_stream_t*>(output->pipe.get()),
@@ -76,6 +82,23 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv)
             &ChildProcess::on_read);
     }
     return {};
+}
+
+void ChildProcess::write_input(const std::string& input)
+{
+    // Owned by libuv until the callback, which also runs when the pipe closes first.
+    struct Write {
+        uv_write_t request{};
+        std::string bytes;
+    };
+    auto write = std::make_unique<Write>();
+    write->request.data = write.get();
+    write->bytes = input;
+    uv_buf_t buffer = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+    const int rc =
+        uv_write(&write->request, reinterpret_cast<uv_stream_t*>(in_.get()), &buffer, 1,
+                 [](uv_write_t* request, int) { std::unique_ptr<Write> done(static_cast<Write*>(request->data)); });
+    if (rc == 0) static_cast<void>(write.release());
 }
 
 void ChildProcess::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)

@@ -25,7 +25,10 @@ public:
     ChildProcess& operator=(const ChildProcess&) = delete;
     ~ChildProcess();
 
-    Result<void> spawn(const std::vector<std::string>& argv);
+    // With `input`, the program's standard input is a pipe that gets `input` and then stays open
+    // until close_input() (or this object goes); otherwise it has none.
+    Result<void> spawn(const std::vector<std::string>& argv, const std::string* input = nullptr);
+    void close_input() { in_.close(); }
     // A no-op once the process has exited.
     void kill(int signal);
     bool running() const { return running_; }
@@ -45,7 +48,10 @@ private:
     uv_loop_t* loop_;
     LineCallback on_line_;
     ExitCallback on_exit_;
+    void write_input(const std::string& input);
+
     net::UvHandle<uv_process_t> process_;
+    net::UvHandle<uv_pipe_t> in_;
     Output out_;
     Output err_;
     bool running_ = false;

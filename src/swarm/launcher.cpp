@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <fmt/core.h>
@@ -17,6 +19,7 @@
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/sha256.hpp"
 #include "html_report.hpp"
+#include "launch_plan.hpp"
 #include "swarm_model.hpp"
 #include "text_view.hpp"
 
@@ -48,7 +51,10 @@ public:
     explicit Launcher(const LaunchOptions& options) : options_(options), model_(peer_ids_of(options.config))
     {
         uv_loop_init(&loop_);
+        inputs_ = PlanInputs{&options.config, options.config_text, options.config_path,
+                             options.file,    options.bin_dir,     options.work};
         for (std::size_t i = 0; i < model_.size(); ++i) {
+            plans_.push_back(plan_process(inputs_, i));
             logs_.emplace_back(log_path(i, ".log"));
             events_.emplace_back(log_path(i, ".events.jsonl"));
         }
@@ -58,6 +64,7 @@ public:
     ~Launcher()
     {
         children_.clear();
+        checkers_.clear();
         timers_.clear();
         signals_.clear();
         net::close_loop(&loop_);
@@ -92,15 +99,12 @@ public:
 
 private:
     std::filesystem::path log_dir() const { return options_.work / "logs"; }
-    std::string base_name(std::size_t index) const
-    {
-        return index == 0 ? "owner" : "peer-" + std::to_string(options_.config.peers[index - 1].id);
-    }
     std::filesystem::path log_path(std::size_t index, const char* suffix) const
     {
-        return log_dir() / (base_name(index) + suffix);
+        return log_dir() / (base_name(options_.config, index) + suffix);
     }
-    std::filesystem::path data_dir(std::size_t index) const { return options_.work / base_name(index); }
+    // On the process's host.
+    const std::filesystem::path& data_dir(std::size_t index) const { return plans_[index].data_dir; }
     double now() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(); }
 
     net::Timer* add_timer()
@@ -125,20 +129,6 @@ private:
         signals_.push_back(std::move(handle));
     }
 
-    std::vector<std::string> argv_for(std::size_t index) const
-    {
-        const std::string config = options_.config_path.string();
-        std::vector<std::string> argv;
-        if (index == 0) {
-            argv = {(options_.bin_dir / "owner").string(), "--config", config, "--file", options_.file.string()};
-        } else {
-            argv = {(options_.bin_dir / "peer").string(), "--config", config, "--id",
-                    std::to_string(options_.config.peers[index - 1].id)};
-        }
-        argv.insert(argv.end(), {"--data-dir", data_dir(index).string(), "--log-format", "json"});
-        return argv;
-    }
-
     void start_process(std::size_t index)
     {
         auto child = std::make_unique<ChildProcess>(
@@ -150,7 +140,8 @@ private:
                 add_timer()->start(static_cast<std::uint64_t>(kill.at_s * 1000), [this, kill] { kill_peer(kill); });
             }
         }
-        auto spawned = child->spawn(argv_for(index));
+        const ProcessPlan& plan = plans_[index];
+        auto spawned = child->spawn(plan.argv, plan.remote ? &plan.config_text : nullptr);
         children_.push_back(std::move(child));
         if (!spawned) {
             print(fmt::format("swarm: {}\n", spawned.error().message));
@@ -196,6 +187,7 @@ private:
                 fmt::format("swarm: killing peer {} (SIGKILL) {} s after it started, as --kill asks; the others "
                             "should route around it\n",
                             kill.peer_id, kill.at_s));
+            children_[i]->close_input();
             children_[i]->kill(SIGKILL);
         }
     }
@@ -238,8 +230,13 @@ private:
         stop_code_ = exit_code;
         stop_reason_ = why;
         print(fmt::format("swarm: {}\n", why));
-        for (auto& child : children_)
+        // A process on another host ends when its standard input closes (ssh passes no signal).
+        for (auto& child : children_) {
+            child->close_input();
             child->kill(SIGTERM);
+        }
+        for (auto& checker : checkers_)
+            checker->kill(SIGTERM);
         add_timer()->start(kKillGraceMs, [this] {
             for (auto& child : children_)
                 child->kill(SIGKILL);
@@ -247,16 +244,56 @@ private:
         if (no_child_running()) wind_down();
     }
 
-    // Everything has exited: let the loop end.
+    // Every process has exited: the copies on other hosts are hashed there, then the loop ends.
     void wind_down()
     {
         if (wound_down_) return;
+        if (!checks_started_ && !stopping_) {
+            checks_started_ = true;
+            if (start_remote_checks()) return;
+        }
+        if (checks_left_ > 0) return;
         wound_down_ = true;
         if (options_.display == Display::live) draw();
         for (auto& timer : timers_)
             timer->close();
         for (auto& handle : signals_)
             handle->close();
+    }
+
+    // sha256sum of each file the launcher cannot read here, run on its host; returns whether any
+    // was started (the last to end winds down).
+    bool start_remote_checks()
+    {
+        for (std::size_t i = 0; i < model_.size(); ++i) {
+            if (!plans_[i].remote || (i > 0 && !model_.process(i).succeeded())) continue;
+            const std::filesystem::path path = i == 0 ? options_.file : data_dir(i) / options_.file.filename();
+            auto checker = std::make_unique<ChildProcess>(
+                &loop_,
+                [this, i](std::string_view line) {
+                    if (line.size() >= 64 && !remote_digests_.count(i))
+                        remote_digests_[i] = std::string(line.substr(0, 64));
+                },
+                [this](std::int64_t, int) {
+                    if (--checks_left_ == 0) wind_down();
+                });
+            if (!checker->spawn(on_host_of(inputs_, i, {"sha256sum", "--", path.string()}))) continue;
+            checkers_.push_back(std::move(checker));
+            ++checks_left_;
+        }
+        return checks_left_ > 0;
+    }
+
+    // The SHA-256 of process `index`'s copy (of the original, for the owner), in hex, where it can
+    // be read.
+    std::optional<std::string> digest_of(std::size_t index) const
+    {
+        if (plans_[index].remote) {
+            auto it = remote_digests_.find(index);
+            return it == remote_digests_.end() ? std::nullopt : std::optional(it->second);
+        }
+        auto digest = sha256_of_file(index == 0 ? options_.file : data_dir(index) / options_.file.filename());
+        return digest ? std::optional(to_hex(*digest)) : std::nullopt;
     }
 
     void draw()
@@ -289,10 +326,13 @@ private:
         RunSummary summary;
         summary.wall_s = model_.last_time();
         summary.file_name = options_.file.filename().string();
-        std::error_code ec;
-        summary.file_bytes = std::filesystem::file_size(options_.file, ec);
-        auto original = sha256_of_file(options_.file);
-        summary.file_sha256 = original ? to_hex(*original) : "unreadable";
+        summary.file_bytes = model_.process(0).file_bytes;
+        if (!plans_[0].remote) {
+            std::error_code ec;
+            summary.file_bytes = std::filesystem::file_size(options_.file, ec);
+        }
+        const std::optional<std::string> original = digest_of(0);
+        summary.file_sha256 = original ? *original : "unreadable";
         for (std::size_t i = 0; i < model_.size(); ++i) {
             const Process& p = model_.process(i);
             std::string how = p.exit_signal ? fmt::format("killed by signal {}", *p.exit_signal)
@@ -305,8 +345,7 @@ private:
                 summary.verified.push_back(p.succeeded());
                 continue;
             }
-            std::filesystem::path copy = data_dir(i) / summary.file_name;
-            auto digest = sha256_of_file(copy);
+            const std::optional<std::string> digest = digest_of(i);
             bool same = original && digest && *digest == *original;
             summary.verified.push_back(same && p.succeeded());
             std::string verdict = same ? "OK, SHA-256 matches" : digest ? "WRONG BYTES" : "no copy";
@@ -358,7 +397,14 @@ private:
     SwarmModel model_;
     std::vector<std::ofstream> logs_;
     std::vector<std::ofstream> events_;
+    PlanInputs inputs_;
+    std::vector<ProcessPlan> plans_;                       // index as in the model
     std::vector<std::unique_ptr<ChildProcess>> children_;  // index as in the model; started in order
+    // sha256sum runs on other hosts at the end, and what they printed.
+    std::vector<std::unique_ptr<ChildProcess>> checkers_;
+    std::map<std::size_t, std::string> remote_digests_;
+    std::size_t checks_left_ = 0;
+    bool checks_started_ = false;
     std::vector<std::unique_ptr<net::Timer>> timers_;
     std::vector<std::unique_ptr<net::UvHandle<uv_signal_t>>> signals_;
     net::Timer* next_timer_ = nullptr;

@@ -1,6 +1,7 @@
-// Runs a whole swarm on this machine: the owner, then the peers of the config, each program's
-// output into its log file and into the model; shows progress, stops everything on Ctrl-C or a
-// failure, and checks every copy at the end.
+// Runs a whole swarm: the owner, then the peers of the config, on this machine or through each
+// host's command (the config's "launch": ssh, ip netns exec), each program's output into its log
+// file and into the model; shows progress, stops everything on Ctrl-C or a failure, and checks
+// every copy at the end (on its host, through the same command).
 #pragma once
 
 #include <filesystem>
@@ -18,9 +19,10 @@ enum class Display { live, plain, lines, quiet };
 
 struct LaunchOptions {
     std::filesystem::path config_path;
+    std::string config_text;  // the config file's bytes, for processes that read it on stdin
     SwarmConfig config;
-    std::filesystem::path file;
-    std::filesystem::path work;     // data and logs of every process go under it
+    std::filesystem::path file;     // on the owner's host
+    std::filesystem::path work;     // logs, and the data of every process without a launch.work_dir
     std::filesystem::path bin_dir;  // where the owner and peer programs are
     bool together = false;          // start every peer at once instead of one at a time
     Display display = Display::plain;

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/sample_file.hpp"
@@ -67,6 +69,25 @@ Result<void> prepare_work(const std::filesystem::path& work, const std::filesyst
     return {};
 }
 
+// The owner and peer programs must be in --bin-dir if any process runs here without a bin_dir of
+// its own; elsewhere they are the hosts' business (a missing one fails that process's start).
+Result<void> check_programs_here(const swarm::LaunchOptions& options)
+{
+    const SwarmConfig& config = options.config;
+    std::vector<std::pair<const char*, std::string>> uses{{"owner", config.owner.host}};
+    for (const PeerConfig& peer : config.peers)
+        uses.emplace_back("peer", peer.endpoint.host);
+    for (const auto& [program, host] : uses) {
+        const HostLaunch launch = config.launch.for_host(host);
+        if (!launch.command.empty() || !launch.bin_dir.empty()) continue;
+        if (::access((options.bin_dir / program).c_str(), X_OK) != 0) {
+            return make_error(std::string("no ") + program + " program in " + options.bin_dir.string() +
+                              "; build the project or pass --bin-dir");
+        }
+    }
+    return {};
+}
+
 Result<swarm::LaunchOptions> resolve(const Flags& flags)
 {
     swarm::LaunchOptions options;
@@ -74,16 +95,21 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     auto config = load_config(options.config_path);
     if (!config) return make_error(flags.config + ": " + config.error().message);
     options.config = std::move(config).value();
+    std::ifstream text(options.config_path);
+    options.config_text.assign(std::istreambuf_iterator<char>(text), std::istreambuf_iterator<char>());
     CS_TRY_ASSIGN(options.display, display_of(flags.display));
     options.work = std::filesystem::absolute(flags.work).lexically_normal();
     options.bin_dir = flags.bin_dir.empty() ? own_directory() : std::filesystem::path(flags.bin_dir);
-    for (const char* program : {"owner", "peer"}) {
-        if (::access((options.bin_dir / program).c_str(), X_OK) != 0) {
-            return make_error(std::string("no ") + program + " program in " + options.bin_dir.string() +
-                              "; build the project or pass --bin-dir");
+    CS_TRY(check_programs_here(options));
+    const bool owner_here = options.config.launch.for_host(options.config.owner.host).command.empty();
+    if (!owner_here) {
+        if (flags.file.empty() || flags.file.front() != '/') {
+            return make_error(
+                "the owner runs on another host (the config's launch command): give --file as the "
+                "file's absolute path on that host");
         }
-    }
-    if (!flags.file.empty()) {
+        options.file = flags.file;
+    } else if (!flags.file.empty()) {
         options.file = std::filesystem::absolute(flags.file);
         if (!std::filesystem::is_regular_file(options.file)) {
             return make_error(flags.file + " is not a readable file; give --file an existing file");

@@ -1,0 +1,91 @@
+#include "launch_plan.hpp"
+
+namespace chunkswarm::swarm {
+namespace {
+
+const std::string& host_of(const SwarmConfig& config, std::size_t index)
+{
+    return index == 0 ? config.owner.host : config.peers[index - 1].endpoint.host;
+}
+
+std::string replace_all(std::string text, std::string_view from, const std::string& to)
+{
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+// The host's command with {host} and {name} filled in.
+std::vector<std::string> prefix_for(const SwarmConfig& config, const HostLaunch& launch, std::size_t index)
+{
+    std::vector<std::string> prefix;
+    for (const std::string& word : launch.command)
+        prefix.push_back(
+            replace_all(replace_all(word, "{host}", host_of(config, index)), "{name}", base_name(config, index)));
+    return prefix;
+}
+
+// The prefix, then one shell line that execs the words (so no shell stays between them).
+std::vector<std::string> through(std::vector<std::string> prefix, const std::vector<std::string>& words, bool exec)
+{
+    std::string line = exec ? "exec" : "";
+    for (const std::string& word : words)
+        line += (line.empty() ? "" : " ") + shell_quote(word);
+    prefix.push_back(line);
+    return prefix;
+}
+
+}  // namespace
+
+std::string base_name(const SwarmConfig& config, std::size_t index)
+{
+    return index == 0 ? "owner" : "peer-" + std::to_string(config.peers[index - 1].id);
+}
+
+std::string shell_quote(std::string_view word)
+{
+    const bool plain = !word.empty() && word.find_first_not_of(
+                                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789@%+=:,./_-") == std::string_view::npos;
+    if (plain) return std::string(word);
+    return "'" + replace_all(std::string(word), "'", "'\\''") + "'";
+}
+
+ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
+{
+    const SwarmConfig& config = *inputs.config;
+    const HostLaunch launch = config.launch.for_host(host_of(config, index));
+    ProcessPlan plan;
+    plan.remote = !launch.command.empty();
+    const std::filesystem::path bin = launch.bin_dir.empty() ? inputs.bin_dir : std::filesystem::path(launch.bin_dir);
+    const std::filesystem::path work = launch.work_dir.empty() ? inputs.work : std::filesystem::path(launch.work_dir);
+    plan.data_dir = work / base_name(config, index);
+    const std::string config_arg = plan.remote ? "-" : inputs.config_path.string();
+    std::vector<std::string> words;
+    if (index == 0) {
+        words = {(bin / "owner").string(), "--config", config_arg, "--file", inputs.file.string()};
+    } else {
+        words = {(bin / "peer").string(), "--config", config_arg, "--id", std::to_string(config.peers[index - 1].id)};
+    }
+    words.insert(words.end(), {"--data-dir", plan.data_dir.string(), "--log-format", "json"});
+    words.insert(words.end(), launch.args.begin(), launch.args.end());
+    if (!plan.remote) {
+        plan.argv = std::move(words);
+        return plan;
+    }
+    words.push_back("--stop-with-stdin");
+    plan.config_text = inputs.config_text;
+    plan.prefix = prefix_for(config, launch, index);
+    plan.argv = through(plan.prefix, words, true);
+    return plan;
+}
+
+std::vector<std::string> on_host_of(const PlanInputs& inputs, std::size_t index, const std::vector<std::string>& words)
+{
+    const SwarmConfig& config = *inputs.config;
+    const HostLaunch launch = config.launch.for_host(host_of(config, index));
+    if (launch.command.empty()) return words;
+    return through(prefix_for(config, launch, index), words, false);
+}
+
+}  // namespace chunkswarm::swarm

@@ -1,0 +1,46 @@
+// Where and how the launcher starts each process, free of I/O: on this machine directly, or
+// through its host's command from the config's "launch" object (ssh, ip netns exec), which gets
+// one shell command line as its last argument.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chunkswarm/config.hpp"
+
+namespace chunkswarm::swarm {
+
+struct ProcessPlan {
+    std::vector<std::string> argv;  // what the launcher spawns here
+    // Through a host's command: the config goes on the program's standard input, and the
+    // program's files are on that host (checked there through the same command).
+    bool remote = false;
+    std::string config_text;          // with remote: what to write to its standard input
+    std::filesystem::path data_dir;   // on its host
+    std::vector<std::string> prefix;  // with remote: the host's command, placeholders filled
+};
+
+// What the plans are made from: the launcher's own flags and the config.
+struct PlanInputs {
+    const SwarmConfig* config = nullptr;
+    std::string config_text;  // the config file's bytes
+    std::filesystem::path config_path;
+    std::filesystem::path file;     // the owner's --file, a path on the owner's host
+    std::filesystem::path bin_dir;  // the launcher's --bin-dir
+    std::filesystem::path work;     // the launcher's --work
+};
+
+// Index 0 is the owner, index i the config's peer i-1 (as in the swarm model).
+ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index);
+// A command run on the host of process `index` (for checking a file there): `words` as they are
+// for a process on this machine, else through its host's command.
+std::vector<std::string> on_host_of(const PlanInputs& inputs, std::size_t index, const std::vector<std::string>& words);
+// "owner" or "peer-<id>": the process's data directory's and log file's name.
+std::string base_name(const SwarmConfig& config, std::size_t index);
+
+// A word as POSIX sh reads it back unchanged: in single quotes where it needs any.
+std::string shell_quote(std::string_view word);
+
+}  // namespace chunkswarm::swarm

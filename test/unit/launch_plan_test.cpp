@@ -1,0 +1,116 @@
+// Where the launcher starts each process: the config's "launch" object, and the command lines
+// made from it.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "launch_plan.hpp"
+
+using namespace chunkswarm;
+using namespace chunkswarm::swarm;
+
+namespace {
+
+nlohmann::json ring(nlohmann::json launch)
+{
+    nlohmann::json config = {
+        {"owner", {{"host", "10.0.0.1"}, {"port", 7000}}},
+        {"peers",
+         {{{"id", 1}, {"host", "10.0.0.11"}, {"port", 7000}, {"download_neighbor", 2}},
+          {{"id", 2}, {"host", "10.0.0.12"}, {"port", 7000}, {"download_neighbor", 1}}}},
+    };
+    if (!launch.is_null()) config["launch"] = launch;
+    return config;
+}
+
+SwarmConfig parsed(nlohmann::json launch)
+{
+    auto config = parse_config(ring(std::move(launch)));
+    REQUIRE(config.ok());
+    return config.value();
+}
+
+PlanInputs inputs_for(const SwarmConfig& config)
+{
+    return PlanInputs{&config, "{config}", "/here/ring.json", "/data/model.bin", "/here/bin", "/here/work"};
+}
+
+}  // namespace
+
+TEST_CASE("without a launch command every process runs here, directly, on the config file")
+{
+    const SwarmConfig config = parsed(nullptr);
+    const PlanInputs inputs = inputs_for(config);
+    const ProcessPlan owner = plan_process(inputs, 0);
+    CHECK_FALSE(owner.remote);
+    CHECK(owner.argv == std::vector<std::string>{"/here/bin/owner", "--config", "/here/ring.json", "--file",
+                                                 "/data/model.bin", "--data-dir", "/here/work/owner", "--log-format",
+                                                 "json"});
+    const ProcessPlan peer = plan_process(inputs, 2);
+    CHECK(peer.argv[0] == "/here/bin/peer");
+    CHECK(peer.argv[4] == "2");
+    CHECK(peer.data_dir == "/here/work/peer-2");
+    CHECK(on_host_of(inputs, 1, {"sha256sum", "x"}) == std::vector<std::string>{"sha256sum", "x"});
+}
+
+TEST_CASE("through ssh: the host's command, then one shell line that execs the program on the config from stdin")
+{
+    const SwarmConfig config = parsed({{"command", "ssh -p 2222 ops@{host}"},
+                                       {"bin_dir", "/opt/cs/bin"},
+                                       {"work_dir", "/var/tmp/cs"},
+                                       {"hosts", {{"10.0.0.12", {{"args", {"--max-upload-rate", "50M"}}}}}}});
+    const PlanInputs inputs = inputs_for(config);
+    const ProcessPlan peer = plan_process(inputs, 2);
+    CHECK(peer.remote);
+    CHECK(peer.config_text == "{config}");
+    CHECK(peer.data_dir == "/var/tmp/cs/peer-2");
+    CHECK(peer.argv == std::vector<std::string>{"ssh", "-p", "2222", "ops@10.0.0.12",
+                                                "exec /opt/cs/bin/peer --config - --id 2 --data-dir /var/tmp/cs/peer-2 "
+                                                "--log-format json --max-upload-rate 50M --stop-with-stdin"});
+    // The other peer has no extra arguments.
+    CHECK(plan_process(inputs, 1).argv.back().find("--max-upload-rate") == std::string::npos);
+    CHECK(on_host_of(inputs, 0, {"sha256sum", "--", "/data/my model.bin"}) ==
+          std::vector<std::string>{"ssh", "-p", "2222", "ops@10.0.0.1", "sha256sum -- '/data/my model.bin'"});
+}
+
+TEST_CASE("a host's own command replaces everyone's; {name} names the process")
+{
+    const SwarmConfig config =
+        parsed({{"command", "ssh {host}"},
+                {"hosts", {{"10.0.0.1", {{"command", {"ip", "netns", "exec", "ns-{name}", "sh", "-c"}}}}}}});
+    const PlanInputs inputs = inputs_for(config);
+    const ProcessPlan owner = plan_process(inputs, 0);
+    REQUIRE(owner.argv.size() == 7);
+    CHECK(std::vector<std::string>(owner.argv.begin(), owner.argv.begin() + 6) ==
+          std::vector<std::string>{"ip", "netns", "exec", "ns-owner", "sh", "-c"});
+    CHECK(owner.argv[6].rfind("exec /here/bin/owner --config - --file /data/model.bin", 0) == 0);
+    CHECK(plan_process(inputs, 1).argv[0] == "ssh");
+}
+
+TEST_CASE("a shell word comes back unchanged")
+{
+    CHECK(shell_quote("plain/path-1.2_x") == "plain/path-1.2_x");
+    CHECK(shell_quote("") == "''");
+    CHECK(shell_quote("two words") == "'two words'");
+    CHECK(shell_quote("it's") == "'it'\\''s'");
+    CHECK(shell_quote("$HOME;rm -rf /") == "'$HOME;rm -rf /'");
+    CHECK(shell_quote("{\"a\": 1}") == "'{\"a\": 1}'");
+}
+
+TEST_CASE("a bad launch object is refused with the field and the fix")
+{
+    auto error_of = [](nlohmann::json launch) {
+        auto config = parse_config(ring(std::move(launch)));
+        REQUIRE_FALSE(config.ok());
+        return config.error().message;
+    };
+    CHECK(error_of({{"command", ""}}).find("launch.command") != std::string::npos);
+    CHECK(error_of({{"command", {"ssh", 3}}}).find("is not a command") != std::string::npos);
+    CHECK(error_of({{"command", "ssh {user}@{host}"}}).find("unknown placeholder") != std::string::npos);
+    CHECK(error_of({{"bin_dir", "bin"}}).find("must be an absolute path") != std::string::npos);
+    CHECK(error_of({{"hosts", {{"10.9.9.9", {{"command", "ssh x"}}}}}})
+              .find("no process of the config is on this host") != std::string::npos);
+    CHECK(error_of({{"hosts", {{"10.0.0.1", {{"hosts", {}}}}}}}).find("unknown field") != std::string::npos);
+    CHECK(error_of({{"args", "--quiet"}}).find("not an array of strings") != std::string::npos);
+    CHECK(error_of({{"commands", "ssh"}}).find("unknown field") != std::string::npos);
+}
