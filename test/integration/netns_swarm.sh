@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Across hosts: the owner and five peers each in their own network namespace, joined by veth
 # pairs to a bridge in a switch namespace, every link rate-limited both ways with tc tbf. Runs
-# the swarm launcher there four times: in the seed's order (share, then trade); with
+# the swarm launcher there four times, each process through `ip netns exec` (the config's launch
+# commands, the path ssh takes between machines): in the seed's order (share, then trade); with
 # early_trading; that with every peer reaching its download neighbour through a relay that adds
 # 20 ms each way; and that again with a request window of 1 for contrast. Then libtorrent does the
 # same job on the same hosts and links, plain and relayed (where Debian's python3-libtorrent is).
@@ -78,35 +79,31 @@ ip netns exec "${tag}p1" timeout 5 python3 -c "import socket; socket.create_conn
 wait "$reach" || fail "the owner's namespace saw no connection"
 echo "ok: 6 namespaces on a bridge, every link ${rate_mbit} Mbit/s each way (tbf)"
 
-# config WINDOW EARLY PATH [MORE_SETTINGS]: a ring of five on the namespaces' addresses.
+# config WINDOW EARLY RELAYED PATH [MORE_SETTINGS]: a ring of five on the namespaces' addresses,
+# each process started by the launcher through `ip netns exec` into its host's namespace (the
+# config's launch object, as ssh would be between machines). With RELAYED=1 a peer listens on
+# 127.0.0.1:port+1 of its namespace, behind the delaying relay on its address.
 config() {
+    local id args='[]'
+    (($3)) && args="[\"--host\", \"127.0.0.1\", \"--port\", \"$((port + 1))\"]"
     {
         printf '{ "owner": { "host": "%s", "port": %d }, "chunk_size": 102400,\n' "$owner_addr" "$port"
         printf '  "settings": { %s"request_window": %d, "owner_request_window": %d, "early_trading": %s },\n' \
-            "${4:+$4, }" "$1" "$owner_window" "$2"
-        printf '  "peers": [\n'
+            "${5:+$5, }" "$1" "$owner_window" "$2"
+        printf '  "launch": { "bin_dir": "%s", "hosts": {\n' "$(dirname "$PEER_BIN")"
+        printf '    "%s": { "command": ["ip", "netns", "exec", "%s", "sh", "-c"] }' "$owner_addr" "${tag}o"
+        for id in 1 2 3 4 5; do
+            printf ',\n    "%s": { "command": ["ip", "netns", "exec", "%s", "sh", "-c"], "args": %s }' \
+                "$(peer_addr "$id")" "${tag}p$id" "$args"
+        done
+        printf ' } },\n  "peers": [\n'
         for id in 1 2 3 4 5; do
             printf '    { "id": %d, "host": "%s", "port": %d, "download_neighbor": %d }%s\n' "$id" \
                 "$(peer_addr "$id")" "$port" $((id == 1 ? 5 : id - 1)) "$([[ $id == 5 ]] || echo ,)"
         done
         printf '  ] }\n'
-    } > "$3"
+    } > "$4"
 }
-
-# Stand-ins the launcher runs: each program inside its host's namespace. With RELAYED=1 a peer
-# listens on 127.0.0.1:port+1 of its namespace, behind the delaying relay on its address.
-mkdir -p bin
-printf '#!/bin/sh\nexec ip netns exec %s "%s" "$@"\n' "${tag}o" "$OWNER_BIN" > bin/owner
-# No subprocess before the exec: five peers start at once on two cores, and a stand-in that forks
-# (sed cost 17 ms a peer here) slows the start of the run, which real hosts would not see.
-cat > bin/peer << SCRIPT
-#!/bin/sh
-previous=
-for arg; do [ "\$previous" = --id ] && id=\$arg; previous=\$arg; done
-if [ "\$RELAYED" = 1 ]; then set -- "\$@" --host 127.0.0.1 --port $((port + 1)); fi
-exec ip netns exec ${tag}p\$id "$PEER_BIN" "\$@"
-SCRIPT
-chmod +x bin/owner bin/peer
 
 make_file input.bin "$(python3 -c "
 import sys; t = sys.argv[1]; u = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
@@ -140,15 +137,15 @@ figure() {
 # run NAME WINDOW EARLY RELAYED: one launcher run; prints its wall time against the bound.
 run() {
     local name=$1 window=$2 early=$3 relayed=$4 id wall
-    config "$window" "$early" "$name.json"
+    config "$window" "$early" "$relayed" "$name.json"
     sync  # the previous run's writeback must not slow this one (as in the benchmark)
     ((relayed)) && relays "$name"
     # The seed's order starts peers one at a time; with early trading they start together, so the
     # figure is the network's, not the launcher's pacing.
     local together=()
     [[ "$early" == true ]] && together=(--together)
-    RELAYED=$relayed timeout 600 "$SWARM_BIN" --config "$name.json" --file input.bin --work "$WORK/$name" \
-        --bin-dir bin --display plain --interval 5 "${together[@]}" > "$name.out" 2>&1 ||
+    timeout 600 "$SWARM_BIN" --config "$name.json" --file "$WORK/input.bin" --work "$WORK/$name" \
+        --display plain --interval 5 "${together[@]}" > "$name.out" 2>&1 ||
         { cat "$name.out"; fail "$name: the swarm failed"; }
     [[ $(grep -c "OK, SHA-256 matches" "$name.out") == 5 ]] || { cat "$name.out"; fail "$name: not five verified copies"; }
     for id in 1 2 3 4 5; do cmp -s input.bin "$WORK/$name/peer-$id/input.bin" || fail "$name: peer $id's copy differs"; done
@@ -212,11 +209,11 @@ fi
 # A cut link: peer 3's link goes down mid-transfer, so no reset reaches anyone and its sockets
 # just fall silent. Peer 4 routes around it, the owner gives up on it, the other four finish with
 # exact copies; peer 3, cut off from everyone, exits non-zero naming what it lacks; exit 1.
-config "$window" true link-cut.json \
+config "$window" true 0 link-cut.json \
     '"neighbor_gone_s": 3, "give_up_s": 10, "idle_exit_s": 6, "owner_connect_timeout_s": 15, "request_timeout_s": 5'
 sync
-RELAYED=0 timeout 600 "$SWARM_BIN" --config link-cut.json --file input.bin --work "$WORK/link-cut" --bin-dir bin \
-    --display plain --interval 5 --together > link-cut.out 2>&1 &
+timeout 600 "$SWARM_BIN" --config link-cut.json --file "$WORK/input.bin" --work "$WORK/link-cut" --display plain \
+    --interval 5 --together > link-cut.out 2>&1 &
 launcher=$!
 STARTED_PIDS+=("$launcher")
 wait_for_line "$WORK/link-cut/logs/peer-3.log" "received chunk [0-9]* from peer 2" 60
