@@ -25,16 +25,33 @@ inline constexpr std::uint32_t kMinChunkCount = 5;
 // 40 GB at 100 KiB chunks; the manifest's hashes then take 12.8 MB on the wire (32 bytes each).
 inline constexpr std::uint32_t kMaxChunkCount = 400000;
 
+// One entry of a distributed directory tree: a regular file (its bytes follow the previous file's
+// in the chunked stream) or a directory (listed so that empty ones, and every directory's mode
+// and time, travel too).
+struct TreeEntry {
+    std::string path;  // relative, '/'-separated, checked by check_tree()
+    bool directory = false;
+    std::uint64_t size = 0;     // files only
+    std::uint32_t mode = 0;     // permission bits, 0..0777
+    std::int64_t mtime_ns = 0;  // nanoseconds since 1970
+    bool operator==(const TreeEntry&) const = default;
+};
+
 struct Manifest {
+    // The file's name, or the directory's with a tree.
     std::string file_name;
+    // Every byte of the file, or of the tree's files one after another.
     std::uint64_t file_size = 0;
     std::uint32_t chunk_size = 0;
     std::uint32_t chunk_count = 0;
     std::vector<Digest> chunk_sha256;
+    // Empty for one file; for a directory, its entries in order.
+    std::vector<TreeEntry> tree;
 
+    bool is_tree() const { return !tree.empty(); }
     std::uint32_t chunk_length(ChunkId id) const;
-    // Names the content in logs and messages: the SHA-256 of the size, the chunking and every
-    // chunk hash, so two manifests with the same id describe the same bytes.
+    // Names the content in logs and messages: the SHA-256 of the size, the chunking, every chunk
+    // hash and the tree's listing, so two manifests with the same id describe the same bytes.
     Digest content_id() const;
     bool operator==(const Manifest&) const = default;
 };
@@ -50,11 +67,21 @@ bool is_valid_utf8(std::string_view text);
 // UTF-8.
 std::string printable_name(std::string_view name);
 
+// A tree from the wire or from disk, before anything is written: every path relative, without
+// "." or ".." or empty components, at most 4096 bytes; no duplicates; no entry under a file; file
+// sizes adding up to `file_size`; modes within 0777.
+Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_size);
+// Limits on a tree: entries, and its listing's bytes on the wire.
+inline constexpr std::size_t kMaxTreeEntries = 1'000'000;
+inline constexpr std::size_t kMaxTreeListingBytes = 256u << 20;
+
 nlohmann::json manifest_to_json(const Manifest& manifest);
 Result<Manifest> manifest_from_json(const nlohmann::json& json);
-// Everything but the chunk hashes, which travel as a binary payload (32 bytes per chunk).
+// Everything but the chunk hashes and the tree, which travel as a binary payload: 32 bytes per
+// chunk, then the tree's listing as JSON text ("tree_bytes" in the head says how long).
 nlohmann::json manifest_head_to_json(const Manifest& manifest);
-Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> chunk_hashes);
+std::vector<std::uint8_t> manifest_payload(const Manifest& manifest);
+Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> payload);
 Result<Manifest> load_manifest(const std::filesystem::path& path);
 Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path& path);
 

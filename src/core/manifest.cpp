@@ -2,11 +2,144 @@
 
 #include <cstring>
 #include <fstream>
+#include <set>
 
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/json_util.hpp"
 
 namespace chunkswarm {
+namespace {
+
+std::string bytes_to_hex(std::string_view bytes);
+std::optional<std::string> bytes_from_hex(std::string_view hex);
+
+// A path as JSON has it: UTF-8 as it is, other bytes in hex (as file_name).
+nlohmann::json path_json(const std::string& path)
+{
+    return is_valid_utf8(path) ? nlohmann::json{{"path", path}} : nlohmann::json{{"path_hex", bytes_to_hex(path)}};
+}
+
+nlohmann::json tree_json(const std::vector<TreeEntry>& tree)
+{
+    nlohmann::json entries = nlohmann::json::array();
+    for (const TreeEntry& e : tree) {
+        nlohmann::json entry = path_json(e.path);
+        if (e.directory) {
+            entry["dir"] = true;
+        } else {
+            entry["size"] = e.size;
+        }
+        entry["mode"] = e.mode;
+        entry["mtime_ns"] = e.mtime_ns;
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+// One line per entry, in order: what the content id covers and what the wire carries.
+std::string tree_listing(const std::vector<TreeEntry>& tree) { return tree_json(tree).dump(); }
+
+Result<TreeEntry> tree_entry_from_json(const nlohmann::json& json)
+{
+    if (!json.is_object()) return make_error("manifest: a tree entry must be an object");
+    TreeEntry entry;
+    const bool hex = json.contains("path_hex");
+    auto path = json.find(hex ? "path_hex" : "path");
+    if (path == json.end() || !path->is_string() || (hex && json.contains("path"))) {
+        return make_error("manifest: a tree entry needs one string \"path\" (or \"path_hex\")");
+    }
+    if (hex) {
+        auto bytes = bytes_from_hex(path->get_ref<const std::string&>());
+        if (!bytes) return make_error("manifest: \"path_hex\" must be an even number of hex digits");
+        entry.path = *bytes;
+    } else {
+        entry.path = path->get<std::string>();
+    }
+    auto dir = json.find("dir");
+    entry.directory = dir != json.end() && dir->is_boolean() && dir->get<bool>();
+    auto size = json.find("size");
+    auto mode = json.find("mode");
+    auto mtime = json.find("mtime_ns");
+    auto size_value = size == json.end() ? std::nullopt : as_unsigned(*size);
+    auto mode_value = mode == json.end() ? std::nullopt : as_unsigned(*mode);
+    if (entry.directory == (size != json.end()) || (!entry.directory && !size_value) || !mode_value ||
+        mtime == json.end() || !mtime->is_number_integer()) {
+        return make_error("manifest: tree entry \"" + printable_name(entry.path) +
+                          "\" needs a size (files) or \"dir\": true, a mode and an integer mtime_ns");
+    }
+    entry.size = size_value.value_or(0);
+    entry.mode = static_cast<std::uint32_t>(std::min<std::uint64_t>(*mode_value, 0xFFFFFFFF));
+    entry.mtime_ns = mtime->get<std::int64_t>();
+    return entry;
+}
+
+Result<std::vector<TreeEntry>> tree_from_json(const nlohmann::json& json)
+{
+    if (!json.is_array() || json.empty()) return make_error("manifest: \"tree\" must be a non-empty array");
+    if (json.size() > kMaxTreeEntries) {
+        return make_error("manifest: the tree has more than " + std::to_string(kMaxTreeEntries) + " entries");
+    }
+    std::vector<TreeEntry> tree;
+    tree.reserve(json.size());
+    for (const nlohmann::json& item : json) {
+        auto entry = tree_entry_from_json(item);
+        if (!entry) return entry.error();
+        tree.push_back(std::move(entry).value());
+    }
+    return tree;
+}
+
+Result<void> check_tree_path(const std::string& path)
+{
+    const std::string shown = "\"" + printable_name(path) + "\"";
+    if (path.empty() || path.size() > 4096) return make_error("tree path " + shown + " must be 1..4096 bytes long");
+    if (path.front() == '/') return make_error("tree path " + shown + " is absolute");
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string::npos) end = path.size();
+        const std::string_view part = std::string_view(path).substr(start, end - start);
+        if (part.empty()) return make_error("tree path " + shown + " has an empty component");
+        if (part == "." || part == "..") return make_error("tree path " + shown + " has a \".\" or \"..\" component");
+        if (part.size() > 255) return make_error("tree path " + shown + " has a component longer than 255 bytes");
+        if (part.find('\0') != std::string_view::npos) return make_error("tree path " + shown + " has a NUL byte");
+        start = end + 1;
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_size)
+{
+    std::set<std::string_view> files;
+    std::set<std::string_view> seen;
+    std::uint64_t total = 0;
+    for (const TreeEntry& entry : tree) {
+        CS_TRY(check_tree_path(entry.path));
+        const std::string shown = "\"" + printable_name(entry.path) + "\"";
+        if (!seen.insert(entry.path).second) return make_error("tree path " + shown + " is listed twice");
+        if (entry.mode > 0777) return make_error("tree path " + shown + " has mode bits beyond 0777");
+        if (!entry.directory) {
+            files.insert(entry.path);
+            if (entry.size > file_size - std::min(total, file_size)) {
+                return make_error("the tree's file sizes add up to more than file_size");
+            }
+            total += entry.size;
+        }
+    }
+    if (total != file_size) return make_error("the tree's file sizes add up to less than file_size");
+    // A file may not stand where another entry needs a directory.
+    for (const TreeEntry& entry : tree) {
+        for (std::size_t slash = entry.path.find('/'); slash != std::string::npos;
+             slash = entry.path.find('/', slash + 1)) {
+            if (files.count(std::string_view(entry.path).substr(0, slash))) {
+                return make_error("tree path \"" + printable_name(entry.path) + "\" lies under a file");
+            }
+        }
+    }
+    return {};
+}
 
 std::uint32_t Manifest::chunk_length(ChunkId id) const
 {
@@ -27,6 +160,10 @@ Digest Manifest::content_id() const
     hash.update(layout);
     for (const Digest& digest : chunk_sha256)
         hash.update(digest);
+    if (is_tree()) {
+        const std::string listing = tree_listing(tree);
+        hash.update(std::span(reinterpret_cast<const std::uint8_t*>(listing.data()), listing.size()));
+    }
     return hash.finish();
 }
 
@@ -178,12 +315,26 @@ nlohmann::json manifest_head_to_json(const Manifest& m)
                                                      : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
     nlohmann::json head{{"file_size", m.file_size}, {"chunk_size", m.chunk_size}, {"chunk_count", m.chunk_count}};
     head.update(name);
+    if (m.is_tree()) head["tree_bytes"] = tree_listing(m.tree).size();
     return head;
+}
+
+std::vector<std::uint8_t> manifest_payload(const Manifest& m)
+{
+    const auto* hashes = reinterpret_cast<const std::uint8_t*>(m.chunk_sha256.data());
+    std::vector<std::uint8_t> payload(hashes, hashes + m.chunk_sha256.size() * sizeof(Digest));
+    if (m.is_tree()) {
+        const std::string listing = tree_listing(m.tree);
+        payload.insert(payload.end(), listing.begin(), listing.end());
+    }
+    return payload;
 }
 
 nlohmann::json manifest_to_json(const Manifest& m)
 {
     nlohmann::json json = manifest_head_to_json(m);
+    json.erase("tree_bytes");
+    if (m.is_tree()) json["tree"] = tree_json(m.tree);
     nlohmann::json& chunks = json["chunk_sha256"] = nlohmann::json::array();
     for (const Digest& d : m.chunk_sha256) {
         chunks.push_back(to_hex(d));
@@ -253,16 +404,34 @@ Result<Manifest> manifest_head_from_json(const nlohmann::json& json)
 
 }  // namespace
 
-Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> chunk_hashes)
+Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> payload)
 {
     auto manifest = manifest_head_from_json(head);
     if (!manifest) return manifest;
     Manifest& m = manifest.value();
-    if (chunk_hashes.size() != std::size_t{m.chunk_count} * sizeof(Digest)) {
-        return make_error("manifest: the payload must hold 32 bytes of SHA-256 per chunk");
+    std::uint64_t tree_bytes = 0;
+    if (auto it = head.find("tree_bytes"); it != head.end()) {
+        auto value = as_unsigned(*it);
+        if (!value || *value == 0 || *value > kMaxTreeListingBytes) {
+            return make_error("manifest: \"tree_bytes\" must be 1.." + std::to_string(kMaxTreeListingBytes));
+        }
+        tree_bytes = *value;
+    }
+    const std::size_t hash_bytes = std::size_t{m.chunk_count} * sizeof(Digest);
+    if (payload.size() != hash_bytes + tree_bytes) {
+        return make_error("manifest: the payload must hold 32 bytes of SHA-256 per chunk, then tree_bytes of tree");
     }
     m.chunk_sha256.resize(m.chunk_count);
-    std::memcpy(m.chunk_sha256.data(), chunk_hashes.data(), chunk_hashes.size());
+    std::memcpy(m.chunk_sha256.data(), payload.data(), hash_bytes);
+    if (tree_bytes > 0) {
+        auto listing = nlohmann::json::parse(payload.begin() + static_cast<std::ptrdiff_t>(hash_bytes), payload.end(),
+                                             nullptr, false);
+        if (listing.is_discarded()) return make_error("manifest: the tree listing is not valid JSON");
+        CS_TRY_ASSIGN(m.tree, tree_from_json(listing));
+        if (auto checked = check_tree(m.tree, m.file_size); !checked) {
+            return make_error("manifest: " + checked.error().message);
+        }
+    }
     return manifest;
 }
 
@@ -280,6 +449,12 @@ Result<Manifest> manifest_from_json(const nlohmann::json& json)
         auto d = entry.is_string() ? digest_from_hex(entry.get_ref<const std::string&>()) : std::nullopt;
         if (!d) return make_error("manifest: chunk_sha256 entries must be 64 hex digits");
         m.chunk_sha256.push_back(*d);
+    }
+    if (auto tree = json.find("tree"); tree != json.end()) {
+        CS_TRY_ASSIGN(m.tree, tree_from_json(*tree));
+        if (auto checked = check_tree(m.tree, m.file_size); !checked) {
+            return make_error("manifest: " + checked.error().message);
+        }
     }
     return manifest;
 }
@@ -307,7 +482,9 @@ Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path
     text += head + ",\n \"chunk_sha256\": [";
     for (std::size_t i = 0; i < manifest.chunk_sha256.size(); ++i)
         text += (i ? ",\n  \"" : "\n  \"") + to_hex(manifest.chunk_sha256[i]) + "\"";
-    text += "\n ]\n}\n";
+    text += "\n ]";
+    if (manifest.is_tree()) text += ",\n \"tree\": " + tree_json(manifest.tree).dump(1);
+    text += "\n}\n";
     return write_file_atomically(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 

@@ -7,7 +7,7 @@
 namespace chunkswarm {
 namespace {
 
-constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{kMaxChunkCount} * sizeof(Digest);
+constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{kMaxChunkCount} * sizeof(Digest) + kMaxTreeListingBytes;
 
 // One table for every limit: which types each side accepts and the largest payload of each.
 std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
@@ -299,10 +299,8 @@ OutFrame encode_manifest(const Manifest& manifest)
 {
     nlohmann::json header = manifest_head_to_json(manifest);
     header["type"] = "manifest";
-    const auto* hashes = reinterpret_cast<const std::uint8_t*>(manifest.chunk_sha256.data());
     OutFrame frame;
-    frame.shared_payload = std::make_shared<const std::vector<std::uint8_t>>(
-        hashes, hashes + manifest.chunk_sha256.size() * sizeof(Digest));
+    frame.shared_payload = std::make_shared<const std::vector<std::uint8_t>>(manifest_payload(manifest));
     frame.head = encode_frame_head(header, frame.shared_payload->size());
     return frame;
 }

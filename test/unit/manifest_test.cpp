@@ -406,3 +406,106 @@ TEST_CASE("a frame header with text that is not UTF-8 is encoded, not thrown")
     REQUIRE(std::holds_alternative<ErrorMsg>(received));
     CHECK(std::get<ErrorMsg>(received).message == "cannot open caf\xef\xbf\xbd.bin");  // U+FFFD
 }
+
+namespace {
+
+// A manifest for a tree of three files (10, 0 and 5000 bytes) and two directories.
+Manifest tree_manifest()
+{
+    Manifest m;
+    m.file_name = "dataset";
+    m.file_size = 5010;
+    m.chunk_size = 1024;
+    m.chunk_count = 5;
+    m.chunk_sha256.assign(5, Digest{});
+    m.chunk_sha256[3][0] = 7;
+    m.tree = {{"a.txt", false, 10, 0644, 1'700'000'000'123'456'789},
+              {"empty-dir", true, 0, 0755, 5},
+              {"sub/\xc3\xa9t\xc3\xa9/empty", false, 0, 0600, -1},
+              {"sub/run.sh", false, 5000, 0755, 42},
+              {"sub/latin1-\xe9", true, 0, 0700, 0}};
+    return m;
+}
+
+Result<Manifest> over_the_wire(const Manifest& m)
+{
+    const OutFrame frame = encode_manifest(m);
+    FrameDecoder decoder(frame_limits(Role::client));
+    std::vector<std::uint8_t> bytes = frame.head;
+    bytes.insert(bytes.end(), frame.shared_payload->begin(), frame.shared_payload->end());
+    REQUIRE(decoder.feed(bytes).ok());
+    auto decoded = decoder.next();
+    REQUIRE(decoded);
+    auto message = parse_message(std::move(*decoded), Role::client, nullptr);
+    if (!message) return message.error();
+    return std::get<ManifestMsg>(message.value()).manifest;
+}
+
+}  // namespace
+
+TEST_CASE("a tree's manifest survives the wire and the disk, and its listing is part of the content id")
+{
+    const Manifest m = tree_manifest();
+    REQUIRE(check_tree(m.tree, m.file_size).ok());
+    auto wired = over_the_wire(m);
+    REQUIRE(wired.ok());
+    CHECK(wired.value() == m);
+
+    TempDir dir;
+    REQUIRE(save_manifest(m, dir.path() / "manifest.json").ok());
+    auto loaded = load_manifest(dir.path() / "manifest.json");
+    REQUIRE(loaded.ok());
+    CHECK(loaded.value() == m);
+
+    Manifest other = m;
+    other.tree[0].mode = 0600;
+    CHECK(other.content_id() != m.content_id());
+    Manifest flat = m;
+    flat.tree.clear();
+    CHECK(flat.content_id() != m.content_id());
+}
+
+TEST_CASE("a hostile tree is refused before anything is written, each bad path kind by name")
+{
+    const std::pair<std::string, std::string> bad_paths[] = {
+        {"/etc/passwd", "is absolute"},
+        {"../outside", "component"},
+        {"sub/../../x", "component"},
+        {"./a", "component"},
+        {"a//b", "empty component"},
+        {"a/", "empty component"},
+        {"", "must be 1..4096"},
+        {std::string("nul\0byte", 8), "NUL"},
+        {std::string(300, 'x'), "longer than 255"},
+    };
+    for (const auto& [path, why] : bad_paths) {
+        Manifest m = tree_manifest();
+        m.tree[0].path = path;
+        CAPTURE(path);
+        auto checked = check_tree(m.tree, m.file_size);
+        REQUIRE_FALSE(checked.ok());
+        CHECK(checked.error().message.find(why) != std::string::npos);
+        // The same from the wire: the frame is refused.
+        CHECK_FALSE(over_the_wire(m).ok());
+    }
+    auto error_of = [](Manifest m) {
+        auto checked = check_tree(m.tree, m.file_size);
+        REQUIRE_FALSE(checked.ok());
+        return checked.error().message;
+    };
+    Manifest twice = tree_manifest();
+    twice.tree[1].path = "a.txt";
+    CHECK(error_of(twice).find("listed twice") != std::string::npos);
+    Manifest shadow = tree_manifest();
+    shadow.tree[1].path = "a.txt/inside";
+    CHECK(error_of(shadow).find("lies under a file") != std::string::npos);
+    Manifest setuid = tree_manifest();
+    setuid.tree[3].mode = 04755;
+    CHECK(error_of(setuid).find("beyond 0777") != std::string::npos);
+    Manifest short_sizes = tree_manifest();
+    short_sizes.tree[3].size = 4999;
+    CHECK(error_of(short_sizes).find("add up to less") != std::string::npos);
+    Manifest long_sizes = tree_manifest();
+    long_sizes.tree[3].size = UINT64_MAX;
+    CHECK(error_of(long_sizes).find("add up to more") != std::string::npos);
+}
