@@ -81,7 +81,8 @@ int main(int argc, char** argv)
         "Stays until every peer holds the whole file or has been given up on, then exits 0 (unless --linger).",
         "owner");
     app.add_option("--file,-f", flags.file, "the file to distribute")->required();
-    app.add_option("--config,-c", flags.config, "swarm config (configs/*.json; - reads it from standard input): port, data dir, chunk size, peers");
+    app.add_option("--config,-c", flags.config,
+                   "swarm config (configs/*.json; - reads it from standard input): port, data dir, chunk size, peers");
     app.add_option("--port,-p", flags.port, "TCP port to listen on (overrides the config)");
     app.add_option("--bind", flags.bind, "address to listen on (default: the config's owner host, else 0.0.0.0)");
     app.add_option("--peers,-n", flags.peers, "plain form: how many peers will join; shares follow join order")

@@ -19,6 +19,7 @@
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/peer_roster.hpp"
 #include "chunkswarm/shares.hpp"
+#include "chunkswarm/tree_files.hpp"
 
 namespace chunkswarm::owner {
 namespace {
@@ -51,11 +52,64 @@ Result<Manifest> hash_on_all_cores(Splitter& splitter)
     return splitter.manifest();
 }
 
-Result<Manifest> hash_and_save(const OwnerOptions& options, const ChunkStore& store, Splitter& splitter)
+// A directory's files are packed into one stream in the data directory first; the stream is then
+// split, hashed and served like a file, and the manifest names the directory and lists the tree.
+struct SourceTree {
+    std::filesystem::path stream;
+    std::vector<TreeEntry> entries;
+};
+
+// The directory's name as the peers will write it ("data/" and "data/." name "data").
+std::string source_name(const std::filesystem::path& file)
+{
+    std::error_code ec;
+    std::filesystem::path path = std::filesystem::weakly_canonical(file, ec);
+    if (ec) path = std::filesystem::absolute(file).lexically_normal();
+    if (path.filename().empty()) path = path.parent_path();
+    return path.filename().string();
+}
+
+Result<SourceTree> pack_source_tree(const OwnerOptions& options)
+{
+    std::error_code ec;
+    const auto root = std::filesystem::weakly_canonical(options.file, ec);
+    const auto data = std::filesystem::weakly_canonical(options.data_dir, ec);
+    const auto inside = data.lexically_relative(root);
+    if (!inside.empty() && inside.native().rfind("..", 0) != 0) {
+        return make_error("the data directory " + options.data_dir.string() + " is inside " + options.file.string() +
+                          ", which is distributed; give --data-dir another place");
+    }
+    CS_TRY(check_file_name(source_name(options.file)));
+    auto started = std::chrono::steady_clock::now();
+    SourceTree tree;
+    CS_TRY_ASSIGN(tree.entries, scan_tree(options.file));
+    tree.stream = options.data_dir / ".tree-stream";
+    CS_TRY(pack_tree(options.file, tree.entries, tree.stream));
+    std::uint64_t bytes = 0;
+    std::size_t files = 0;
+    for (const TreeEntry& entry : tree.entries) {
+        bytes += entry.size;
+        files += entry.directory ? 0 : 1;
+    }
+    CS_TRY(check_tree(tree.entries, bytes));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    log::event("tree_packed", {{"files", files}, {"dirs", tree.entries.size() - files}, {"bytes", bytes}, {"ms", ms}},
+               "read the tree {}: {} file(s) and {} director(ies), {} bytes, packed one after another into {} "
+               "({} ms)",
+               options.file.string(), files, tree.entries.size() - files, bytes, tree.stream.string(), ms);
+    return tree;
+}
+
+Result<Manifest> hash_and_save(const OwnerOptions& options, const ChunkStore& store, Splitter& splitter,
+                               const SourceTree* tree)
 {
     auto started = std::chrono::steady_clock::now();
     auto manifest = hash_on_all_cores(splitter);
     if (!manifest) return manifest.error();
+    if (tree) {
+        manifest->file_name = source_name(options.file);
+        manifest->tree = tree->entries;
+    }
     CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
     const Manifest& m = manifest.value();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -183,7 +237,13 @@ private:
     int run_to_end()
     {
         // A missing or too small file is reported before anything says "listening".
-        auto splitter = Splitter::open(options_.file, options_.chunk_size, store_);
+        std::optional<SourceTree> tree;
+        if (std::filesystem::is_directory(options_.file)) {
+            auto packed = pack_source_tree(options_);
+            if (!packed) return cli::fail("owner", packed.error().message);
+            tree = std::move(packed).value();
+        }
+        auto splitter = Splitter::open(tree ? tree->stream : options_.file, options_.chunk_size, store_);
         if (!splitter) return cli::fail("owner", splitter.error().message);
         server_ = std::make_unique<net::ChunkServer>(&loop_, context());
         // Bound before the split, so a port in use is reported at once; peers that connect
@@ -197,10 +257,10 @@ private:
             "draws it",
             options_.bind.host, server_->port(), slots_.slots(), slots_.slots());
         log::flush();  // peers may be started on this line (the swarm launcher does): not in 50 ms
-        auto manifest = hash_and_save(options_, store_, splitter.value());
+        auto manifest = hash_and_save(options_, store_, splitter.value(), tree ? &*tree : nullptr);
         if (!manifest) return cli::fail("owner", manifest.error().message);
         manifest_ = std::move(manifest).value();
-        if (auto serving = store_.serve_from_joined(options_.file, manifest_->chunk_size); !serving) {
+        if (auto serving = store_.serve_from_joined(splitter->source(), manifest_->chunk_size); !serving) {
             return cli::fail("owner", serving.error().message);
         }
         chunk_files_.emplace(splitter.value(), store_);

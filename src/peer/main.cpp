@@ -6,6 +6,7 @@
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/log.hpp"
+#include "chunkswarm/tree_files.hpp"
 #include "peer_node.hpp"
 
 using namespace chunkswarm;
@@ -26,6 +27,7 @@ struct Flags {
     cli::RateFlags rates;
     cli::MetricsFlags metrics;
     bool stop_with_stdin = false;
+    std::string digest;
 };
 
 Result<peer::PeerOptions> from_config(const Flags& flags)
@@ -85,6 +87,14 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     return options;
 }
 
+int print_digest(const std::string& path)
+{
+    auto digest = content_digest(path);
+    if (!digest) return cli::fail("peer", digest.error().message);
+    std::printf("%s  %s\n", digest->c_str(), path.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -109,12 +119,16 @@ int main(int argc, char** argv)
     cli::add_rate_flags(app, flags.rates, true);
     cli::add_metrics_flags(app, flags.metrics);
     cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
+    app.add_option("--digest", flags.digest,
+                   "print the SHA-256 of PATH (a file), or of a tree's paths, modes and contents (a directory), "
+                   "and exit: how the swarm launcher compares copies on other hosts");
     cli::add_log_flags(app, flags.log);
     app.footer(
         "Examples:\n"
         "  peer --config configs/ring5.json --id 3\n"
         "  peer --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+    if (!flags.digest.empty()) return print_digest(flags.digest);
 
     auto options = resolve(flags);
     if (!options) return cli::fail("peer", options.error().message, 2);

@@ -1,10 +1,13 @@
 #include "peer_core.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/summary_file.hpp"
+#include "chunkswarm/tree_files.hpp"
 
 namespace chunkswarm::peer {
 namespace {
@@ -33,6 +36,7 @@ Result<void> PeerCore::resume_from_disk()
         return {};
     }
     if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return {};
+    if (saved->is_tree()) recover_stream(saved.value());
     ChunkSet in_part(saved->chunk_count);
     CS_TRY(start_assembly(saved.value(), options_.settings.keep_chunk_files ? nullptr : &in_part));
     std::optional<Error> unplaced;
@@ -52,10 +56,28 @@ Result<void> PeerCore::resume_from_disk()
     return {};
 }
 
+std::filesystem::path PeerCore::assembly_target(const Manifest& manifest) const
+{
+    if (!manifest.is_tree()) return options_.data_dir / manifest.file_name;
+    return options_.data_dir / ("." + manifest.file_name + ".stream");
+}
+
+// A crash after the whole stream was joined and before the tree was unpacked leaves the stream
+// under its final name: it goes back to being the .part, whose chunks are checked as usual.
+void PeerCore::recover_stream(const Manifest& manifest)
+{
+    const std::filesystem::path stream = assembly_target(manifest);
+    const std::filesystem::path part = stream.string() + ".part";
+    std::error_code ec;
+    if (std::filesystem::exists(stream, ec) && !std::filesystem::exists(part, ec)) {
+        std::filesystem::rename(stream, part, ec);
+    }
+}
+
 Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part)
 {
     if (assembler_) assembler_->abandon();
-    const std::filesystem::path destination = options_.data_dir / manifest.file_name;
+    const std::filesystem::path destination = assembly_target(manifest);
     const auto check = options_.settings.verify_joined_file ? ReadBackCheck::check : ReadBackCheck::skip;
     auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, check, *resumed_from_part)
                                        : FileAssembler::create(manifest, destination, check);
@@ -79,6 +101,8 @@ Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resume
 // A peer that drops its chunk files after the join has only the joined file to resume from.
 bool PeerCore::resume_from_joined_file(const Manifest& saved)
 {
+    // A tree's stream is gone once it is unpacked: its chunks come from the chunk files or anew.
+    if (saved.is_tree()) return false;
     std::filesystem::path joined = options_.data_dir / saved.file_name;
     std::error_code ec;
     if (std::filesystem::file_size(joined, ec) != saved.file_size || ec) return false;
@@ -168,10 +192,11 @@ Result<void> PeerCore::finish_file()
     }
     // Every chunk is already in place and checked; what is left is the rename (after the
     // whole-file hash, if the settings ask for it).
-    log::event("joining", {}, "all {} chunks held; moving {} to {}", manifest_->chunk_count,
-               assembler_->part_path().string(), destination().string());
+    log::event("joining", {}, "all {} chunks held; {} {} to {}", manifest_->chunk_count,
+               manifest_->is_tree() ? "unpacking" : "moving", assembler_->part_path().string(), destination().string());
     auto started = std::chrono::steady_clock::now();
     CS_TRY(assembler_->finish());
+    if (manifest_->is_tree()) CS_TRY(unpack_stream());
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count,
                destination().string(), manifest_->file_size,
@@ -184,6 +209,21 @@ Result<void> PeerCore::finish_file()
             log::info("dropped {} chunk file(s) left from an earlier run (keep_chunk_files is false)", dropped);
         }
     }
+    return {};
+}
+
+// The joined stream becomes the tree, in place at once; the upload server goes on reading chunks
+// from the stream's open file, which outlives its name.
+Result<void> PeerCore::unpack_stream()
+{
+    const std::filesystem::path stream = assembly_target(*manifest_);
+    CS_TRY(unpack_tree(manifest_->tree, stream, destination()));
+    ::unlink(stream.c_str());
+    std::size_t files = 0;
+    for (const TreeEntry& entry : manifest_->tree)
+        files += entry.directory ? 0 : 1;
+    log::info("unpacked {} file(s) and {} director(ies) into {}", files, manifest_->tree.size() - files,
+              destination().string());
     return {};
 }
 

@@ -40,6 +40,7 @@ public:
     bool has_manifest() const { return manifest_.has_value(); }
     // Only once the bootstrap has one (every caller after it, or a client past its manifest).
     const Manifest& manifest() const { return *manifest_; }
+    // The joined file, or the tree's directory.
     std::filesystem::path destination() const { return options_.data_dir / manifest_->file_name; }
     std::filesystem::path summary_path() const { return options_.data_dir / kSummaryFileName; }
 
@@ -69,6 +70,10 @@ public:
 
 private:
     bool resume_from_joined_file(const Manifest& saved);
+    // Where the chunks are joined: the file itself, or a tree's stream, unpacked at the end.
+    std::filesystem::path assembly_target(const Manifest& manifest) const;
+    void recover_stream(const Manifest& manifest);
+    Result<void> unpack_stream();
     // Creates the .part, or with `resumed_from_part` picks up the one on disk and says what it held.
     Result<void> start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part = nullptr);
     Result<void> adopt(const Manifest& manifest);

@@ -60,6 +60,7 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
     const std::filesystem::path bin = launch.bin_dir.empty() ? inputs.bin_dir : std::filesystem::path(launch.bin_dir);
     const std::filesystem::path work = launch.work_dir.empty() ? inputs.work : std::filesystem::path(launch.work_dir);
     plan.data_dir = work / base_name(config, index);
+    plan.bin_dir = bin;
     const std::string config_arg = plan.remote ? "-" : inputs.config_path.string();
     std::vector<std::string> words;
     if (index == 0) {

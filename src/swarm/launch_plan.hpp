@@ -19,6 +19,7 @@ struct ProcessPlan {
     bool remote = false;
     std::string config_text;          // with remote: what to write to its standard input
     std::filesystem::path data_dir;   // on its host
+    std::filesystem::path bin_dir;    // on its host
     std::vector<std::string> prefix;  // with remote: the host's command, placeholders filled
 };
 

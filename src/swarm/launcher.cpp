@@ -17,7 +17,7 @@
 #include "child_process.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/sha256.hpp"
+#include "chunkswarm/tree_files.hpp"
 #include "html_report.hpp"
 #include "launch_plan.hpp"
 #include "swarm_model.hpp"
@@ -261,8 +261,8 @@ private:
             handle->close();
     }
 
-    // sha256sum of each file the launcher cannot read here, run on its host; returns whether any
-    // was started (the last to end winds down).
+    // The content digest of each copy the launcher cannot read here (`peer --digest`, run on its
+    // host); returns whether any was started (the last to end winds down).
     bool start_remote_checks()
     {
         for (std::size_t i = 0; i < model_.size(); ++i) {
@@ -277,7 +277,8 @@ private:
                 [this](std::int64_t, int) {
                     if (--checks_left_ == 0) wind_down();
                 });
-            if (!checker->spawn(on_host_of(inputs_, i, {"sha256sum", "--", path.string()}))) continue;
+            const std::string peer = (plans_[i].bin_dir / "peer").string();
+            if (!checker->spawn(on_host_of(inputs_, i, {peer, "--digest", path.string()}))) continue;
             checkers_.push_back(std::move(checker));
             ++checks_left_;
         }
@@ -292,8 +293,8 @@ private:
             auto it = remote_digests_.find(index);
             return it == remote_digests_.end() ? std::nullopt : std::optional(it->second);
         }
-        auto digest = sha256_of_file(index == 0 ? options_.file : data_dir(index) / options_.file.filename());
-        return digest ? std::optional(to_hex(*digest)) : std::nullopt;
+        auto digest = content_digest(index == 0 ? options_.file : data_dir(index) / options_.file.filename());
+        return digest ? std::optional(digest.value()) : std::nullopt;
     }
 
     void draw()

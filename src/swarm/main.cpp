@@ -110,9 +110,10 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
         }
         options.file = flags.file;
     } else if (!flags.file.empty()) {
-        options.file = std::filesystem::absolute(flags.file);
-        if (!std::filesystem::is_regular_file(options.file)) {
-            return make_error(flags.file + " is not a readable file; give --file an existing file");
+        options.file = std::filesystem::absolute(flags.file).lexically_normal();
+        if (options.file.filename().empty()) options.file = options.file.parent_path();  // "dir/"
+        if (!std::filesystem::is_regular_file(options.file) && !std::filesystem::is_directory(options.file)) {
+            return make_error(flags.file + " is not a readable file or directory; give --file an existing one");
         }
     }
     CS_TRY(prepare_work(options.work, options.file));
@@ -149,7 +150,8 @@ int main(int argc, char** argv)
     app.add_option("--config,-c", flags.config, "swarm config (configs/*.json)")
         ->required()
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    app.add_option("--file,-f", flags.file, "the file to distribute (default: a generated random sample)");
+    app.add_option("--file,-f", flags.file,
+                   "the file or directory tree to distribute (default: a generated random sample)");
     app.add_option("--sample-size", flags.sample_size, "size of the generated sample (e.g. 5M, 1GiB)")
         ->capture_default_str();
     app.add_option("--work,-w", flags.work, "directory for every process's data and log (emptied first)")
