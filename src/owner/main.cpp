@@ -80,7 +80,7 @@ int main(int argc, char** argv)
         "Splits FILE into chunks and serves each peer of the swarm its share, many peers at once.\n"
         "Stays until every peer holds the whole file or has been given up on, then exits 0 (unless --linger).",
         "owner");
-    app.add_option("--file,-f", flags.file, "the file to distribute")->required();
+    app.add_option("--file,-f", flags.file, "the file, or directory tree, to distribute")->required();
     app.add_option("--config,-c", flags.config,
                    "swarm config (configs/*.json; - reads it from standard input): port, data dir, chunk size, peers");
     app.add_option("--port,-p", flags.port, "TCP port to listen on (overrides the config)");
