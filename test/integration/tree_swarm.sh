@@ -74,12 +74,20 @@ grep -q "resuming big: 0 of" peer3-again.log && fail "peer 3 kept none of its $h
 for id in 1 2 3 4 5; do same_tree "$WORK/big" "data/peer-$id/big" || fail "peer $id's tree differs after the restart"; done
 echo "ok: peer 3 killed after $held chunk(s) resumed from its chunk files and holds the whole tree"
 
-# 3. A link in the tree is refused, naming it, before anything is served.
+# 3. A link in the tree is refused, naming it, before anything is served; so are a tree too small
+# to make five chunks and a data directory inside the tree.
 mkdir -p "$WORK/linked/sub"
 make_file "$WORK/linked/sub/file" 600000
 ln -s /etc/passwd "$WORK/linked/sub/escape"
 expect_error linked_tree "linked/sub/escape is a symbolic link" "$OWNER_BIN" --config ring.json \
     --file "$WORK/linked" --data-dir "$WORK/owner-linked"
+
+mkdir -p "$WORK/tiny/a"
+make_file "$WORK/tiny/a/small" 1000
+expect_error tiny_tree "the tree $WORK/tiny (its files together): the file is 1000 bytes" "$OWNER_BIN" \
+    --config ring.json --file "$WORK/tiny" --data-dir "$WORK/owner-tiny"
+expect_error data_inside "is inside $WORK/big, which is distributed; give --data-dir another place" "$OWNER_BIN" \
+    --config ring.json --file "$WORK/big" --data-dir "$WORK/big/owner-data"
 
 # 4. Hostile trees from a fake owner: each gets an error frame, and nothing lands outside.
 # fake_owner PORT PATH: serves one manifest whose tree holds PATH, then reports what came back.
