@@ -7,10 +7,9 @@
 
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/log.hpp"
+#include "chunkswarm/net/tcp_connection.hpp"
 
 namespace chunkswarm::net {
-
-Result<sockaddr_storage> to_sockaddr(const Endpoint& endpoint);
 
 namespace {
 
@@ -168,14 +167,7 @@ Result<void> MetricsServer::start(const Endpoint& bind)
     return {};
 }
 
-std::uint16_t MetricsServer::port() const
-{
-    sockaddr_storage storage{};
-    int length = sizeof storage;
-    uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&storage), &length);
-    if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
-}
+std::uint16_t MetricsServer::port() const { return bound_port(listener_.get()); }
 
 int MetricsServer::linger(std::uint32_t seconds)
 {

@@ -361,13 +361,15 @@ Result<void> TcpListener::listen(const Endpoint& bind, AcceptHandler on_accept)
     return {};
 }
 
-std::uint16_t TcpListener::port() const
+std::uint16_t bound_port(const uv_tcp_t* handle)
 {
     sockaddr_storage storage{};
     int length = sizeof storage;
-    uv_tcp_getsockname(handle_.get(), reinterpret_cast<sockaddr*>(&storage), &length);
+    uv_tcp_getsockname(handle, reinterpret_cast<sockaddr*>(&storage), &length);
     if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
     return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
 }
+
+std::uint16_t TcpListener::port() const { return bound_port(handle_.get()); }
 
 }  // namespace chunkswarm::net

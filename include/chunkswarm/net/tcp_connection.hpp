@@ -19,6 +19,8 @@
 namespace chunkswarm::net {
 
 Result<sockaddr_storage> to_sockaddr(const Endpoint& endpoint);
+// The port a bound TCP handle listens on (the one the system picked, for port 0).
+std::uint16_t bound_port(const uv_tcp_t* handle);
 
 class TcpConnection {
     struct Passkey {};
