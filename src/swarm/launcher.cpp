@@ -327,9 +327,10 @@ private:
         RunSummary summary;
         summary.wall_s = model_.last_time();
         summary.file_name = options_.file.filename().string();
+        // The owner's own count (a tree's files together), or the file's size where it is here.
         summary.file_bytes = model_.process(0).file_bytes;
-        if (!plans_[0].remote) {
-            std::error_code ec;
+        std::error_code ec;
+        if (!plans_[0].remote && std::filesystem::is_regular_file(options_.file, ec)) {
             summary.file_bytes = std::filesystem::file_size(options_.file, ec);
         }
         const std::optional<std::string> original = digest_of(0);
@@ -349,7 +350,10 @@ private:
             const std::optional<std::string> digest = digest_of(i);
             bool same = original && digest && *digest == *original;
             summary.verified.push_back(same && p.succeeded());
-            std::string verdict = same ? "OK, SHA-256 matches" : digest ? "WRONG BYTES" : "no copy";
+            std::string verdict = same               ? "OK, SHA-256 matches"
+                                  : digest           ? "WRONG BYTES"
+                                  : plans_[i].remote ? "no copy (or peer --digest failed on its host)"
+                                                     : "no copy";
             if (lost_.count(i)) verdict = "LOST: " + verdict;
             if (killed_.count(i)) how = "killed by --kill";
             if (!p.succeeded()) verdict += " (" + (p.state == State::stopped ? "stopped, " + how : how) + ")";
