@@ -28,9 +28,9 @@ struct PeerConfig {
 };
 
 // How the swarm launcher starts the processes of one host (owner and peer ignore it). With a
-// command, a process runs as COMMAND... "SHELL LINE": the command (`ssh {host}`, or
-// `ip netns exec NAME sh -c`) must run its last argument as a shell command line, where the
-// program reads the config on its standard input and ends when that closes.
+// command (`ssh {host}`, `ip netns exec {name}`), a process runs through it as a shell command
+// line (swarm/launch_plan.hpp), reading the config on its standard input and ending when that
+// closes.
 struct HostLaunch {
     // Empty: run directly on this machine. {host} becomes the process's host, {name} "owner" or
     // "peer-<id>".

@@ -25,12 +25,22 @@ std::vector<std::string> prefix_for(const SwarmConfig& config, const HostLaunch&
     return prefix;
 }
 
-// The prefix, then one shell line that execs the words (so no shell stays between them).
+// Whether the command hands its last argument to a shell (ssh and rsh join their arguments into a
+// line for the remote shell; a command ending in "-c" is a shell), or runs its arguments as a
+// program (ip netns exec, sudo, nsenter), which then gets "sh -c LINE".
+bool takes_a_shell_line(const std::vector<std::string>& prefix)
+{
+    const std::string program = std::filesystem::path(prefix.front()).filename().string();
+    return program == "ssh" || program == "rsh" || prefix.back() == "-c";
+}
+
+// The prefix, then one shell line that runs the words (with exec, so no shell stays between).
 std::vector<std::string> through(std::vector<std::string> prefix, const std::vector<std::string>& words, bool exec)
 {
     std::string line = exec ? "exec" : "";
     for (const std::string& word : words)
         line += (line.empty() ? "" : " ") + shell_quote(word);
+    if (!takes_a_shell_line(prefix)) prefix.insert(prefix.end(), {"sh", "-c"});
     prefix.push_back(line);
     return prefix;
 }

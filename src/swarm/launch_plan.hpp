@@ -1,6 +1,7 @@
 // Where and how the launcher starts each process, free of I/O: on this machine directly, or
-// through its host's command from the config's "launch" object (ssh, ip netns exec), which gets
-// one shell command line as its last argument.
+// through its host's command from the config's "launch" object. A command that hands a line to a
+// shell (ssh, or one ending in "-c") gets the program's command line as its last argument; any
+// other (ip netns exec NAME, sudo -u USER) gets "sh -c" and the line.
 #pragma once
 
 #include <filesystem>

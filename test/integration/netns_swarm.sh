@@ -91,9 +91,9 @@ config() {
         printf '  "settings": { %s"request_window": %d, "owner_request_window": %d, "early_trading": %s },\n' \
             "${5:+$5, }" "$1" "$owner_window" "$2"
         printf '  "launch": { "bin_dir": "%s", "hosts": {\n' "$(dirname "$PEER_BIN")"
-        printf '    "%s": { "command": ["ip", "netns", "exec", "%s", "sh", "-c"] }' "$owner_addr" "${tag}o"
+        printf '    "%s": { "command": ["ip", "netns", "exec", "%s"] }' "$owner_addr" "${tag}o"
         for id in 1 2 3 4 5; do
-            printf ',\n    "%s": { "command": ["ip", "netns", "exec", "%s", "sh", "-c"], "args": %s }' \
+            printf ',\n    "%s": { "command": ["ip", "netns", "exec", "%s"], "args": %s }' \
                 "$(peer_addr "$id")" "${tag}p$id" "$args"
         done
         printf ' } },\n  "peers": [\n'

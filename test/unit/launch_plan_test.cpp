@@ -114,3 +114,21 @@ TEST_CASE("a bad launch object is refused with the field and the fix")
     CHECK(error_of({{"args", "--quiet"}}).find("not an array of strings") != std::string::npos);
     CHECK(error_of({{"commands", "ssh"}}).find("unknown field") != std::string::npos);
 }
+
+TEST_CASE("a command that runs a program (ip netns exec, sudo) gets sh -c and the line; ssh gets the line")
+{
+    const SwarmConfig config = parsed(
+        {{"command", "ip netns exec ns-{name}"}, {"hosts", {{"10.0.0.11", {{"command", "/usr/bin/ssh -T {host}"}}}}}});
+    const PlanInputs inputs = inputs_for(config);
+    const ProcessPlan owner = plan_process(inputs, 0);
+    REQUIRE(owner.argv.size() == 7);
+    CHECK(std::vector<std::string>(owner.argv.begin(), owner.argv.begin() + 6) ==
+          std::vector<std::string>{"ip", "netns", "exec", "ns-owner", "sh", "-c"});
+    CHECK(owner.argv[6].rfind("exec /here/bin/owner ", 0) == 0);
+    const ProcessPlan peer = plan_process(inputs, 1);
+    REQUIRE(peer.argv.size() == 4);
+    CHECK(peer.argv[2] == "10.0.0.11");
+    CHECK(peer.argv[3].rfind("exec /here/bin/peer --config - --id 1 ", 0) == 0);
+    CHECK(on_host_of(inputs, 2, {"peer", "--digest", "/x y"}) ==
+          std::vector<std::string>{"ip", "netns", "exec", "ns-peer-2", "sh", "-c", "peer --digest '/x y'"});
+}
