@@ -478,7 +478,9 @@ TEST_CASE("a hostile tree is refused before anything is written, each bad path k
         {std::string("nul\0byte", 8), "NUL"},
         {std::string(300, 'x'), "longer than 255"},
     };
-    for (const auto& [path, why] : bad_paths) {
+    for (const auto& bad : bad_paths) {
+        const std::string& path = bad.first;
+        const std::string& why = bad.second;
         Manifest m = tree_manifest();
         m.tree[0].path = path;
         CAPTURE(path);
