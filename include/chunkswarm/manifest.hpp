@@ -71,6 +71,13 @@ std::string printable_name(std::string_view name);
 // "." or ".." or empty components, at most 4096 bytes; no duplicates; no entry under a file; file
 // sizes adding up to `file_size`; modes within 0777.
 Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_size);
+// How much a tree holds, for the lines that describe it.
+struct TreeCounts {
+    std::size_t files = 0;
+    std::size_t directories = 0;
+    std::uint64_t bytes = 0;  // its files' sizes together
+};
+TreeCounts count_tree(const std::vector<TreeEntry>& tree);
 // Limits on a tree: entries, and its listing's bytes on the wire.
 inline constexpr std::size_t kMaxTreeEntries = 1'000'000;
 inline constexpr std::size_t kMaxTreeListingBytes = 256u << 20;
@@ -78,7 +85,7 @@ inline constexpr std::size_t kMaxTreeListingBytes = 256u << 20;
 nlohmann::json manifest_to_json(const Manifest& manifest);
 Result<Manifest> manifest_from_json(const nlohmann::json& json);
 // Everything but the chunk hashes and the tree, which travel as a binary payload: 32 bytes per
-// chunk, then the tree's listing as JSON text ("tree_bytes" in the head says how long).
+// chunk, then the tree's listing as JSON text (the frame's "tree_bytes" says how long).
 nlohmann::json manifest_head_to_json(const Manifest& manifest);
 std::vector<std::uint8_t> manifest_payload(const Manifest& manifest);
 Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> payload);

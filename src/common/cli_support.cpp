@@ -150,12 +150,13 @@ std::int64_t peak_memory_bytes()
 
 void log_resource_use()
 {
-    const double peak_mib = static_cast<double>(peak_memory_bytes()) / (1024.0 * 1024.0);
+    const std::int64_t peak = peak_memory_bytes();
+    const double peak_mib = static_cast<double>(peak) / (1024.0 * 1024.0);
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
     auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
     log::event("resources",
-               {{"peak_kib", peak_memory_bytes() / 1024},
+               {{"peak_kib", peak / 1024},
                 {"cpu_ms", static_cast<std::int64_t>((seconds(usage.ru_utime) + seconds(usage.ru_stime)) * 1000)}},
                "resources: peak memory {:.1f} MiB, CPU {:.2f} s user + {:.2f} s system", peak_mib,
                seconds(usage.ru_utime), seconds(usage.ru_stime));

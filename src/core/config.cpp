@@ -6,6 +6,7 @@
 #include <charconv>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -306,11 +307,10 @@ Result<std::vector<std::string>> read_command(const json& value, const std::stri
             words.push_back(word);
     } else if (value.is_array()) {
         for (const json& word : value) {
-            if (!word.is_string() || word.get_ref<const std::string&>().empty()) words.clear();
             if (!word.is_string() || word.get_ref<const std::string&>().empty()) break;
             words.push_back(word.get<std::string>());
         }
-        if (words.size() != value.size()) words.clear();
+        if (words.size() != value.size()) words.clear();  // a word that is not a non-empty string
     }
     if (words.empty()) {
         return make_error(where + ": " + value.dump() +
@@ -435,7 +435,7 @@ Result<SwarmConfig> parse_config(const json& root)
     return config;
 }
 
-Result<SwarmConfig> load_config(const std::filesystem::path& path)
+Result<SwarmConfig> load_config(const std::filesystem::path& path, std::string* text)
 {
     json root;
     if (path == "-") {
@@ -448,7 +448,9 @@ Result<SwarmConfig> load_config(const std::filesystem::path& path)
     } else {
         std::ifstream in(path);
         if (!in) return make_error("cannot open config " + path.string() + " (does the file exist?)");
-        root = json::parse(in, nullptr, false);
+        const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        root = json::parse(bytes, nullptr, false);
+        if (text) *text = bytes;
         if (root.is_discarded()) return make_error(path.string() + " is not valid JSON");
     }
     auto config = parse_config(root);

@@ -88,8 +88,12 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
 
 FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::path destination, Fd fd,
                              ReadBackCheck read_back_check)
-    : layout_{manifest.file_name, manifest.file_size, manifest.chunk_size, manifest.chunk_count,
-              read_back_check == ReadBackCheck::check ? manifest.chunk_sha256 : std::vector<Digest>{}},
+    : layout_{manifest.file_name,
+              manifest.file_size,
+              manifest.chunk_size,
+              manifest.chunk_count,
+              read_back_check == ReadBackCheck::check ? manifest.chunk_sha256 : std::vector<Digest>{},
+              {}},  // a tree's listing: the stream is joined like a file
       destination_(std::move(destination)),
       part_(part_path_for(destination_)),
       fd_(std::move(fd)),

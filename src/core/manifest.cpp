@@ -110,6 +110,17 @@ Result<void> check_tree_path(const std::string& path)
 
 }  // namespace
 
+TreeCounts count_tree(const std::vector<TreeEntry>& tree)
+{
+    TreeCounts counts;
+    for (const TreeEntry& entry : tree) {
+        counts.files += entry.directory ? 0 : 1;
+        counts.directories += entry.directory ? 1 : 0;
+        counts.bytes += entry.size;
+    }
+    return counts;
+}
+
 Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_size)
 {
     std::set<std::string_view> files;
@@ -315,7 +326,6 @@ nlohmann::json manifest_head_to_json(const Manifest& m)
                                                      : nlohmann::json{{"file_name_hex", bytes_to_hex(m.file_name)}};
     nlohmann::json head{{"file_size", m.file_size}, {"chunk_size", m.chunk_size}, {"chunk_count", m.chunk_count}};
     head.update(name);
-    if (m.is_tree()) head["tree_bytes"] = tree_listing(m.tree).size();
     return head;
 }
 
@@ -333,7 +343,6 @@ std::vector<std::uint8_t> manifest_payload(const Manifest& m)
 nlohmann::json manifest_to_json(const Manifest& m)
 {
     nlohmann::json json = manifest_head_to_json(m);
-    json.erase("tree_bytes");
     if (m.is_tree()) json["tree"] = tree_json(m.tree);
     nlohmann::json& chunks = json["chunk_sha256"] = nlohmann::json::array();
     for (const Digest& d : m.chunk_sha256) {

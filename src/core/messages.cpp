@@ -301,6 +301,9 @@ OutFrame encode_manifest(const Manifest& manifest)
     header["type"] = "manifest";
     OutFrame frame;
     frame.shared_payload = std::make_shared<const std::vector<std::uint8_t>>(manifest_payload(manifest));
+    // What follows the chunk hashes is the tree's listing.
+    const std::size_t hash_bytes = manifest.chunk_sha256.size() * sizeof(Digest);
+    if (manifest.is_tree()) header["tree_bytes"] = frame.shared_payload->size() - hash_bytes;
     frame.head = encode_frame_head(header, frame.shared_payload->size());
     return frame;
 }

@@ -70,14 +70,6 @@ public:
     bool overdue(std::uint64_t now_ms) const { return !answered_ && now_ms - opened_ms_ > kRequestTimeoutMs; }
 
 private:
-    // The answer in flight, owned by libuv from uv_write until its callback, which runs even when
-    // the socket closes first; the exchange is reached through the socket, whose data is cleared
-    // when it closes.
-    struct Write {
-        uv_write_t request{};
-        std::string bytes;
-    };
-
     static void allocate(uv_handle_t* handle, std::size_t, uv_buf_t* buffer)
     {
         auto* self = static_cast<Exchange*>(handle->data);
@@ -103,20 +95,12 @@ private:
         auto* stream = reinterpret_cast<uv_stream_t*>(socket_.get());
         uv_read_stop(stream);
         answered_ = true;
-        auto write = std::make_unique<Write>();
-        write->request.data = write.get();
-        write->bytes = server_.answer(head_);
-        uv_buf_t buffer = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
-        const int rc = uv_write(&write->request, stream, &buffer, 1, [](uv_write_t* request, int) {
-            std::unique_ptr<Write> done(static_cast<Write*>(request->data));
-            auto* self = static_cast<Exchange*>(request->handle->data);
+        // The exchange is reached through the socket, whose data is cleared when it closes.
+        const int rc = write_owned(stream, server_.answer(head_), [](uv_stream_t* written) {
+            auto* self = static_cast<Exchange*>(written->data);
             if (self) self->server_.forget(self);
         });
-        if (rc != 0) {
-            server_.forget(this);
-            return;
-        }
-        static_cast<void>(write.release());  // reclaimed by the write callback
+        if (rc != 0) server_.forget(this);
     }
 
     MetricsServer& server_;

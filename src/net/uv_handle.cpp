@@ -1,5 +1,7 @@
 #include "chunkswarm/net/uv_handle.hpp"
 
+#include <utility>
+
 namespace chunkswarm::net {
 
 Timer::Timer(uv_loop_t* loop) : handle_([loop](uv_timer_t* t) { return uv_timer_init(loop, t); })
@@ -30,5 +32,25 @@ void Timer::stop()
 }
 
 bool Timer::active() const { return handle_ && uv_is_active(handle_.as_handle()) != 0; }
+
+int write_owned(uv_stream_t* stream, std::string bytes, void (*done)(uv_stream_t* stream))
+{
+    struct Write {
+        uv_write_t request{};
+        std::string bytes;
+        void (*done)(uv_stream_t*);
+    };
+    auto write = std::make_unique<Write>();
+    write->request.data = write.get();
+    write->bytes = std::move(bytes);
+    write->done = done;
+    uv_buf_t buffer = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+    const int rc = uv_write(&write->request, stream, &buffer, 1, [](uv_write_t* request, int) {
+        std::unique_ptr<Write> finished(static_cast<Write*>(request->data));
+        if (finished->done) finished->done(request->handle);
+    });
+    if (rc == 0) static_cast<void>(write.release());  // reclaimed by the callback
+    return rc;
+}
 
 }  // namespace chunkswarm::net

@@ -83,23 +83,19 @@ Result<SourceTree> pack_source_tree(const OwnerOptions& options)
     auto started = std::chrono::steady_clock::now();
     SourceTree tree;
     CS_TRY_ASSIGN(tree.entries, scan_tree(options.file));
-    std::uint64_t bytes = 0;
-    std::size_t files = 0;
-    for (const TreeEntry& entry : tree.entries) {
-        bytes += entry.size;
-        files += entry.directory ? 0 : 1;
-    }
-    CS_TRY(check_tree(tree.entries, bytes));
-    if (auto planned = plan_chunk_count(bytes, options.chunk_size); !planned) {
+    const TreeCounts counts = count_tree(tree.entries);
+    CS_TRY(check_tree(tree.entries, counts.bytes));
+    if (auto planned = plan_chunk_count(counts.bytes, options.chunk_size); !planned) {
         return make_error("the tree " + options.file.string() + " (its files together): " + planned.error().message);
     }
     tree.stream = options.data_dir / ".tree-stream";
     CS_TRY(pack_tree(options.file, tree.entries, tree.stream));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log::event("tree_packed", {{"files", files}, {"dirs", tree.entries.size() - files}, {"bytes", bytes}, {"ms", ms}},
+    log::event("tree_packed",
+               {{"files", counts.files}, {"dirs", counts.directories}, {"bytes", counts.bytes}, {"ms", ms}},
                "read the tree {}: {} file(s) and {} director(ies), {} bytes, packed one after another into {} "
                "({} ms)",
-               options.file.string(), files, tree.entries.size() - files, bytes, tree.stream.string(), ms);
+               options.file.string(), counts.files, counts.directories, counts.bytes, tree.stream.string(), ms);
     return tree;
 }
 

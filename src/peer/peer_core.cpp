@@ -219,10 +219,8 @@ Result<void> PeerCore::unpack_stream()
     const std::filesystem::path stream = assembly_target(*manifest_);
     CS_TRY(unpack_tree(manifest_->tree, stream, destination()));
     ::unlink(stream.c_str());
-    std::size_t files = 0;
-    for (const TreeEntry& entry : manifest_->tree)
-        files += entry.directory ? 0 : 1;
-    log::info("unpacked {} file(s) and {} director(ies) into {}", files, manifest_->tree.size() - files,
+    const TreeCounts counts = count_tree(manifest_->tree);
+    log::info("unpacked {} file(s) and {} director(ies) into {}", counts.files, counts.directories,
               destination().string());
     return {};
 }

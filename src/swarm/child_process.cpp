@@ -70,7 +70,7 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv, const std
     if (rc != 0) return make_error("cannot start " + argv[0] + ": " + uv_strerror(rc));
     running_ = true;
     pid_ = process_.get()->pid;
-    if (input) write_input(*input);
+    if (input) net::write_owned(reinterpret_cast<uv_stream_t*>(in_.get()), *input);
     for (Output* output : {&out_, &err_}) {
         uv_read_start(
             reinterpret_cast<uv_stream_t*>(output->pipe.get()),
@@ -82,23 +82,6 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv, const std
             &ChildProcess::on_read);
     }
     return {};
-}
-
-void ChildProcess::write_input(const std::string& input)
-{
-    // Owned by libuv until the callback, which also runs when the pipe closes first.
-    struct Write {
-        uv_write_t request{};
-        std::string bytes;
-    };
-    auto write = std::make_unique<Write>();
-    write->request.data = write.get();
-    write->bytes = input;
-    uv_buf_t buffer = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
-    const int rc =
-        uv_write(&write->request, reinterpret_cast<uv_stream_t*>(in_.get()), &buffer, 1,
-                 [](uv_write_t* request, int) { std::unique_ptr<Write> done(static_cast<Write*>(request->data)); });
-    if (rc == 0) static_cast<void>(write.release());
 }
 
 void ChildProcess::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)

@@ -48,8 +48,6 @@ private:
     uv_loop_t* loop_;
     LineCallback on_line_;
     ExitCallback on_exit_;
-    void write_input(const std::string& input);
-
     net::UvHandle<uv_process_t> process_;
     net::UvHandle<uv_pipe_t> in_;
     Output out_;

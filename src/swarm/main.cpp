@@ -7,7 +7,6 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/sample_file.hpp"
@@ -92,11 +91,9 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
 {
     swarm::LaunchOptions options;
     options.config_path = std::filesystem::absolute(flags.config);
-    auto config = load_config(options.config_path);
+    auto config = load_config(options.config_path, &options.config_text);
     if (!config) return make_error(flags.config + ": " + config.error().message);
     options.config = std::move(config).value();
-    std::ifstream text(options.config_path);
-    options.config_text.assign(std::istreambuf_iterator<char>(text), std::istreambuf_iterator<char>());
     CS_TRY_ASSIGN(options.display, display_of(flags.display));
     options.work = std::filesystem::absolute(flags.work).lexically_normal();
     options.bin_dir = flags.bin_dir.empty() ? own_directory() : std::filesystem::path(flags.bin_dir);

@@ -35,6 +35,15 @@ PlanInputs inputs_for(const SwarmConfig& config)
     return PlanInputs{&config, "{config}", "/here/ring.json", "/data/model.bin", "/here/bin", "/here/work"};
 }
 
+// The owner runs as "ip netns exec ns-owner sh -c LINE", LINE exec'ing it on the config from stdin.
+void check_owner_in_namespace(const ProcessPlan& owner)
+{
+    REQUIRE(owner.argv.size() == 7);
+    CHECK(std::vector<std::string>(owner.argv.begin(), owner.argv.begin() + 6) ==
+          std::vector<std::string>{"ip", "netns", "exec", "ns-owner", "sh", "-c"});
+    CHECK(owner.argv[6].rfind("exec /here/bin/owner --config - --file /data/model.bin", 0) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("without a launch command every process runs here, directly, on the config file")
@@ -79,11 +88,7 @@ TEST_CASE("a host's own command replaces everyone's; {name} names the process")
         parsed({{"command", "ssh {host}"},
                 {"hosts", {{"10.0.0.1", {{"command", {"ip", "netns", "exec", "ns-{name}", "sh", "-c"}}}}}}});
     const PlanInputs inputs = inputs_for(config);
-    const ProcessPlan owner = plan_process(inputs, 0);
-    REQUIRE(owner.argv.size() == 7);
-    CHECK(std::vector<std::string>(owner.argv.begin(), owner.argv.begin() + 6) ==
-          std::vector<std::string>{"ip", "netns", "exec", "ns-owner", "sh", "-c"});
-    CHECK(owner.argv[6].rfind("exec /here/bin/owner --config - --file /data/model.bin", 0) == 0);
+    check_owner_in_namespace(plan_process(inputs, 0));
     CHECK(plan_process(inputs, 1).argv[0] == "ssh");
 }
 
@@ -120,11 +125,7 @@ TEST_CASE("a command that runs a program (ip netns exec, sudo) gets sh -c and th
     const SwarmConfig config = parsed(
         {{"command", "ip netns exec ns-{name}"}, {"hosts", {{"10.0.0.11", {{"command", "/usr/bin/ssh -T {host}"}}}}}});
     const PlanInputs inputs = inputs_for(config);
-    const ProcessPlan owner = plan_process(inputs, 0);
-    REQUIRE(owner.argv.size() == 7);
-    CHECK(std::vector<std::string>(owner.argv.begin(), owner.argv.begin() + 6) ==
-          std::vector<std::string>{"ip", "netns", "exec", "ns-owner", "sh", "-c"});
-    CHECK(owner.argv[6].rfind("exec /here/bin/owner ", 0) == 0);
+    check_owner_in_namespace(plan_process(inputs, 0));
     const ProcessPlan peer = plan_process(inputs, 1);
     REQUIRE(peer.argv.size() == 4);
     CHECK(peer.argv[2] == "10.0.0.11");

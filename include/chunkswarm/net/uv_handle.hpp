@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace chunkswarm::net {
 
@@ -64,5 +65,10 @@ private:
     UvHandle<uv_timer_t> handle_;
     std::function<void()> callback_;
 };
+
+// Writes `bytes` to `stream`, keeping them until libuv is done with them: its callback runs even
+// when the stream is closed first. Then `done` (if any) runs with the stream, whose data pointer
+// its owner clears when closing it. Returns uv_write's result; on an error `done` never runs.
+int write_owned(uv_stream_t* stream, std::string bytes, void (*done)(uv_stream_t* stream) = nullptr);
 
 }  // namespace chunkswarm::net
