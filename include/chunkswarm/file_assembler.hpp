@@ -56,6 +56,12 @@ public:
     // the .part chunk by chunk if asked to, and renames it over the destination. On a mismatch the
     // .part is removed.
     Result<void> finish();
+    // For a manifest that was not whole at create(): the hashes finish() checks with. Call before
+    // the assembler is shared between threads.
+    void set_read_back_hashes(const std::vector<Digest>& hashes)
+    {
+        if (read_back_check_ == ReadBackCheck::check) layout_.chunk_sha256 = hashes;
+    }
     // Removes the .part (the swarm moved on to another file).
     void abandon();
     const std::filesystem::path& part_path() const { return part_; }

@@ -44,11 +44,15 @@ struct Manifest {
     std::uint64_t file_size = 0;
     std::uint32_t chunk_size = 0;
     std::uint32_t chunk_count = 0;
+    // In chunk order. The owner sends them as it computes them (docs/protocol.md, "Streamed
+    // hashes"), so a client may hold only the first ones for a while: whole() once all are here.
     std::vector<Digest> chunk_sha256;
     // Empty for one file; for a directory, its entries in order.
     std::vector<TreeEntry> tree;
 
     bool is_tree() const { return !tree.empty(); }
+    std::uint32_t hashed() const { return static_cast<std::uint32_t>(chunk_sha256.size()); }
+    bool whole() const { return hashed() == chunk_count; }
     std::uint32_t chunk_length(ChunkId id) const;
     // Names the content in logs and messages: the SHA-256 of the size, the chunking, every chunk
     // hash and the tree's listing, so two manifests with the same id describe the same bytes.
@@ -82,10 +86,17 @@ TreeCounts count_tree(const std::vector<TreeEntry>& tree);
 inline constexpr std::size_t kMaxTreeEntries = 1'000'000;
 inline constexpr std::size_t kMaxTreeListingBytes = 256u << 20;
 
+// Whether two manifests describe the same content as far as both hold chunk hashes: the same
+// name, size, chunking and tree, and the same hash for every chunk hashed in both.
+bool agrees_so_far(const Manifest& a, const Manifest& b);
+// Appends the hashes of chunks `first`.. to a manifest that holds exactly `first` of them.
+Result<void> append_hashes(Manifest& manifest, std::uint32_t first, std::span<const Digest> hashes);
+
 nlohmann::json manifest_to_json(const Manifest& manifest);
 Result<Manifest> manifest_from_json(const nlohmann::json& json);
 // Everything but the chunk hashes and the tree, which travel as a binary payload: 32 bytes per
-// chunk, then the tree's listing as JSON text (the frame's "tree_bytes" says how long).
+// chunk hashed so far, then the tree's listing as JSON text (the frame's "hashed", when not every
+// chunk is, and "tree_bytes" say how long each part is).
 nlohmann::json manifest_head_to_json(const Manifest& manifest);
 std::vector<std::uint8_t> manifest_payload(const Manifest& manifest);
 Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> payload);

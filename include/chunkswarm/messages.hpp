@@ -42,8 +42,15 @@ struct Auth {
     std::optional<Nonce> nonce = std::nullopt;
     Digest proof{};
 };
+// From the owner, the manifest may hold only the first chunks' hashes; the rest follow in Hashes.
 struct ManifestMsg {
     Manifest manifest;
+};
+// Owner to client: the hashes of chunks `first`.. (first is how many the client holds), as the
+// owner computes them. A server offers a chunk only after its hash.
+struct Hashes {
+    std::uint32_t first = 0;
+    std::vector<Digest> hashes;
 };
 // Whom a peer's server downloads from, so a client can route around the server if it dies.
 struct Upstream {
@@ -88,7 +95,7 @@ struct ErrorMsg {
 struct Ping {};
 
 using Message =
-    std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping>;
+    std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping, Hashes>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };
@@ -110,7 +117,8 @@ struct OutFrame {
     }
 };
 OutFrame encode(const Message& message);
-// Copies of the frame share one payload, so a server encodes its manifest once for all sessions.
+// Copies of the frame share one payload, so a server encodes its manifest once for all sessions
+// (once it is whole; before, each session gets the hashes known when it joins).
 OutFrame encode_manifest(const Manifest& manifest);
 // The hot path: moves the chunk bytes into the frame instead of copying them.
 OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes);

@@ -9,7 +9,9 @@ namespace chunkswarm {
 
 // What a caller may do about an error: most end what failed; `peer_gone` says the remote peer is
 // gone, so a client's owner routes around it instead.
-enum class ErrorCode { failed, peer_gone };
+// What a caller may act on: a gone peer is routed around; changed content means the owner's
+// session starts again (the peer dropped what it held of the old content).
+enum class ErrorCode { failed, peer_gone, content_changed };
 
 struct Error {
     std::string message;

@@ -53,9 +53,12 @@ public:
 
     void session_opened(std::uint32_t slot);
     void session_closed(std::uint32_t slot);
+    // Only chunks below `limit` are dealt from now on (the owner deals a chunk once it is hashed).
+    void set_dealable(std::uint32_t limit) { dealable_ = limit; }
     // Up to `count` chunks never dealt before, now dealt to `slot`; fewer (or none) when no share
-    // it may draw from has any left.
-    std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count);
+    // it may draw from has any left (or any dealable yet). A slot draws from others (unless
+    // `own_share_only`) only once its own share is all dealt.
+    std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count, bool own_share_only = false);
     // The slot's peer is given up on: what it has not drawn may be drawn by any slot from now on.
     void release(std::uint32_t slot);
     // Its peer is gone: deals everything `from` has not drawn to `to` at once, and returns that.
@@ -73,6 +76,7 @@ private:
     std::vector<ChunkSet> dealt_;
     std::vector<std::uint32_t> open_sessions_;
     std::vector<bool> released_;
+    std::uint32_t dealable_;
 };
 
 }  // namespace chunkswarm

@@ -1,5 +1,6 @@
 #include "chunkswarm/manifest.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -340,6 +341,28 @@ std::vector<std::uint8_t> manifest_payload(const Manifest& m)
     return payload;
 }
 
+bool agrees_so_far(const Manifest& a, const Manifest& b)
+{
+    if (a.file_name != b.file_name || a.file_size != b.file_size || a.chunk_size != b.chunk_size ||
+        a.chunk_count != b.chunk_count || a.tree != b.tree) {
+        return false;
+    }
+    const std::size_t both = std::min(a.chunk_sha256.size(), b.chunk_sha256.size());
+    return std::equal(a.chunk_sha256.begin(), a.chunk_sha256.begin() + static_cast<std::ptrdiff_t>(both),
+                      b.chunk_sha256.begin());
+}
+
+Result<void> append_hashes(Manifest& manifest, std::uint32_t first, std::span<const Digest> hashes)
+{
+    if (first != manifest.hashed() || hashes.size() > manifest.chunk_count - first) {
+        return make_error("chunk hashes " + std::to_string(first) + ".." + std::to_string(first + hashes.size()) +
+                          " do not follow the " + std::to_string(manifest.hashed()) + " held (of " +
+                          std::to_string(manifest.chunk_count) + ")");
+    }
+    manifest.chunk_sha256.insert(manifest.chunk_sha256.end(), hashes.begin(), hashes.end());
+    return {};
+}
+
 nlohmann::json manifest_to_json(const Manifest& m)
 {
     nlohmann::json json = manifest_head_to_json(m);
@@ -426,11 +449,21 @@ Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const 
         }
         tree_bytes = *value;
     }
-    const std::size_t hash_bytes = std::size_t{m.chunk_count} * sizeof(Digest);
-    if (payload.size() != hash_bytes + tree_bytes) {
-        return make_error("manifest: the payload must hold 32 bytes of SHA-256 per chunk, then tree_bytes of tree");
+    std::uint32_t hashed = m.chunk_count;
+    if (auto it = head.find("hashed"); it != head.end()) {
+        auto value = as_unsigned(*it);
+        if (!value || *value >= m.chunk_count) {
+            return make_error("manifest: \"hashed\" must be 0.." + std::to_string(m.chunk_count - 1) +
+                              " (left out when every chunk is)");
+        }
+        hashed = static_cast<std::uint32_t>(*value);
     }
-    m.chunk_sha256.resize(m.chunk_count);
+    const std::size_t hash_bytes = std::size_t{hashed} * sizeof(Digest);
+    if (payload.size() != hash_bytes + tree_bytes) {
+        return make_error(
+            "manifest: the payload must hold 32 bytes of SHA-256 per chunk hashed, then tree_bytes of tree");
+    }
+    m.chunk_sha256.resize(hashed);
     std::memcpy(m.chunk_sha256.data(), payload.data(), hash_bytes);
     if (tree_bytes > 0) {
         auto listing = nlohmann::json::parse(payload.begin() + static_cast<std::ptrdiff_t>(hash_bytes), payload.end(),
@@ -483,6 +516,10 @@ Result<Manifest> load_manifest(const std::filesystem::path& path)
 
 Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path& path)
 {
+    // A file on disk is trusted on resume, so it is only ever written with every hash.
+    if (!manifest.whole())
+        return make_error("internal: manifest saved with only " + std::to_string(manifest.hashed()) + " of its " +
+                          std::to_string(manifest.chunk_count) + " chunk hashes");
     // Written as text directly: a JSON tree of every hash costs about 150 bytes per chunk.
     std::string head = manifest_head_to_json(manifest).dump(1);
     head.pop_back();  // the closing brace

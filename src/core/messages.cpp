@@ -3,6 +3,7 @@
 #include "chunkswarm/json_util.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace chunkswarm {
 namespace {
@@ -18,6 +19,7 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
         return std::nullopt;
     }
     if (type == "manifest") return kMaxManifestBytes;
+    if (type == "hashes") return std::uint64_t{kMaxChunkCount} * sizeof(Digest);
     if (type == "have_list") return (kMaxChunkCount + 7) / 8;
     if (type == "have" || type == "coming" || type == "ping") return 0;
     if (type == "chunk") return kMaxChunkSize;
@@ -115,6 +117,19 @@ Result<std::vector<ChunkId>> id_list(const nlohmann::json& header, const Manifes
     return ids;
 }
 
+// A server offers (or sends) a chunk only after its hash, so a client can check every chunk.
+Result<void> check_hashed(const std::vector<ChunkId>& ids, const Manifest& manifest)
+{
+    for (ChunkId id : ids) {
+        if (id >= manifest.hashed()) {
+            return make_error("chunk " + std::to_string(id) + " is offered before its hash (" +
+                              std::to_string(manifest.hashed()) + " of " + std::to_string(manifest.chunk_count) +
+                              " chunk hashes sent)");
+        }
+    }
+    return {};
+}
+
 // A 64-hex-digit field decoded by `decode` (a nonce or a proof).
 template <class T, class Decode>
 Result<T> hex_field(const nlohmann::json& header, const char* name, Decode decode)
@@ -145,11 +160,38 @@ Result<Message> parse_manifest(const Frame& frame)
     return Message{ManifestMsg{std::move(manifest).value()}};
 }
 
+Result<Message> parse_hashes(const Frame& frame, const Manifest* manifest)
+{
+    if (!manifest) return make_error("chunk hashes sent before the manifest");
+    auto first = unsigned_field(frame.header, "first");
+    if (!first) return first.error();
+    if (frame.payload.empty() || frame.payload.size() % sizeof(Digest) != 0) {
+        return make_error("hashes: the payload must hold one or more 32-byte SHA-256 digests");
+    }
+    Hashes hashes{static_cast<std::uint32_t>(std::min<std::uint64_t>(first.value(), UINT32_MAX)), {}};
+    hashes.hashes.resize(frame.payload.size() / sizeof(Digest));
+    std::memcpy(hashes.hashes.data(), frame.payload.data(), frame.payload.size());
+    Manifest probe;  // only the counts matter: append_hashes() says what does not follow on
+    probe.chunk_count = manifest->chunk_count;
+    probe.chunk_sha256.resize(manifest->hashed());
+    if (first.value() > UINT32_MAX || !append_hashes(probe, hashes.first, hashes.hashes)) {
+        return make_error("hashes: chunks " + std::to_string(first.value()) + ".." +
+                          std::to_string(first.value() + hashes.hashes.size()) + " do not follow the " +
+                          std::to_string(manifest->hashed()) + " hashed so far (of " +
+                          std::to_string(manifest->chunk_count) + ")");
+    }
+    return Message{std::move(hashes)};
+}
+
 Result<Message> parse_have_list(const Frame& frame, const Manifest* manifest)
 {
     if (!manifest) return make_error("chunk ID list sent before the manifest");
     auto set = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
     if (!set) return set.error();
+    if (!manifest->whole()) {
+        const std::vector<ChunkId> ids = set->ids();
+        CS_TRY(check_hashed(ids, *manifest));
+    }
     auto upstream = upstream_field(frame.header);
     if (!upstream) return upstream.error();
     return Message{HaveList{std::move(set).value(), std::move(upstream).value()}};
@@ -162,6 +204,7 @@ Result<Message> parse_chunk(Frame& frame, const Manifest* manifest)
     if (it == frame.header.end()) return make_error("chunk has no field \"id\"");
     auto id = chunk_id(*it, *manifest);
     if (!id) return id.error();
+    CS_TRY(check_hashed({id.value()}, *manifest));
     if (frame.payload.size() != manifest->chunk_length(id.value())) {
         return make_error("chunk " + std::to_string(id.value()) + " carries " + std::to_string(frame.payload.size()) +
                           " bytes, expected " + std::to_string(manifest->chunk_length(id.value())));
@@ -217,6 +260,7 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
     if (type == "request" || type == "have" || type == "coming") {
         auto ids = id_list(frame.header, manifest);
         if (!ids) return ids.error();
+        if (receiver == Role::client) CS_TRY(check_hashed(ids.value(), *manifest));
         if (type == "request") return Message{Request{std::move(ids).value()}};
         if (type == "coming") return Message{Coming{std::move(ids).value()}};
         return Message{Have{std::move(ids).value()}};
@@ -239,6 +283,7 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
     if (type == "ping") return Message{Ping{}};
     if (type == "manifest") return parse_manifest(frame);
     if (type == "have_list") return parse_have_list(frame, manifest);
+    if (type == "hashes") return parse_hashes(frame, manifest);
     return parse_chunk(frame, manifest);
 }
 
@@ -280,6 +325,12 @@ struct Encoder {
     OutFrame operator()(const Have& m) const { return make_frame({{"type", "have"}, {"ids", m.ids}}); }
     OutFrame operator()(const Coming& m) const { return make_frame({{"type", "coming"}, {"ids", m.ids}}); }
     OutFrame operator()(const Ping&) const { return make_frame({{"type", "ping"}}); }
+    OutFrame operator()(const Hashes& m) const
+    {
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(m.hashes.data());
+        return make_frame({{"type", "hashes"}, {"first", m.first}},
+                          std::vector<std::uint8_t>(bytes, bytes + m.hashes.size() * sizeof(Digest)));
+    }
     OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
     OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
     OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
@@ -304,6 +355,7 @@ OutFrame encode_manifest(const Manifest& manifest)
     // What follows the chunk hashes is the tree's listing.
     const std::size_t hash_bytes = manifest.chunk_sha256.size() * sizeof(Digest);
     if (manifest.is_tree()) header["tree_bytes"] = frame.shared_payload->size() - hash_bytes;
+    if (!manifest.whole()) header["hashed"] = manifest.hashed();
     frame.head = encode_frame_head(header, frame.shared_payload->size());
     return frame;
 }
@@ -321,7 +373,7 @@ std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
 std::string message_name(const Message& message)
 {
     static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have",   "request", "chunk",
-                                             "done",  "error",    "auth",      "coming", "ping"};
+                                             "done",  "error",    "auth",      "coming", "ping",    "hashes"};
     return kNames[message.index()];
 }
 

@@ -52,7 +52,8 @@ ShareDealer::ShareDealer(std::uint32_t slots, std::uint32_t chunk_count)
     : undealt_(slots),
       dealt_(slots, ChunkSet(chunk_count)),
       open_sessions_(slots, 0),
-      released_(slots, false)
+      released_(slots, false),
+      dealable_(chunk_count)
 {
     for (ChunkId id = 0; slots > 0 && id < chunk_count; ++id)
         undealt_[id % slots].push_back(id);
@@ -77,16 +78,16 @@ std::vector<ChunkId> ShareDealer::take_over(std::uint32_t from, std::uint32_t to
     return ids;
 }
 
-std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count)
+std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count, bool own_share_only)
 {
     std::vector<ChunkId> ids;
     std::deque<ChunkId>& own = undealt_.at(slot);
-    while (ids.size() < count && !own.empty()) {
+    while (ids.size() < count && !own.empty() && own.front() < dealable_) {
         ids.push_back(own.front());
         own.pop_front();
     }
     // Taken from the far end, so the slow peer's next draw is not among them.
-    while (ids.size() < count) {
+    while (ids.size() < count && own.empty() && !own_share_only) {
         auto victim = slowest_open_slot(slot);
         if (!victim) break;
         ids.push_back(undealt_[*victim].back());
@@ -101,7 +102,10 @@ std::optional<std::uint32_t> ShareDealer::slowest_open_slot(std::uint32_t except
 {
     std::optional<std::uint32_t> slowest;
     for (std::uint32_t s = 0; s < slots(); ++s) {
-        if (s == except || (open_sessions_[s] == 0 && !released_[s]) || undealt_[s].empty()) continue;
+        if (s == except || (open_sessions_[s] == 0 && !released_[s]) || undealt_[s].empty() ||
+            undealt_[s].back() >= dealable_) {
+            continue;
+        }
         if (!slowest || undealt_[s].size() > undealt_[*slowest].size()) slowest = s;
     }
     return slowest;

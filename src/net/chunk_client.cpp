@@ -226,7 +226,7 @@ void ChunkClient::on_frame(Frame frame)
         [this](auto& m) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, ManifestMsg> || std::is_same_v<T, HaveList> || std::is_same_v<T, Have> ||
-                          std::is_same_v<T, Coming> || std::is_same_v<T, ChunkData>) {
+                          std::is_same_v<T, Coming> || std::is_same_v<T, ChunkData> || std::is_same_v<T, Hashes>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
                 on_error_message(m);
@@ -288,7 +288,39 @@ void ChunkClient::handle(const ManifestMsg& message)
     if (!manifest_) {
         manifest_ = message.manifest;
         planner_.emplace(hooks_.local_chunks(), options_.settings.request_window, options_.seed);
+    } else if (message.manifest.hashed() > manifest_->hashed()) {
+        // A reconnect while the owner hashes: this one carries more (accepted, so it agrees).
+        const std::uint32_t first = manifest_->hashed();
+        manifest_->chunk_sha256.assign(message.manifest.chunk_sha256.begin(), message.manifest.chunk_sha256.end());
+        if (hooks_.accept_hashes) grow_checked(first);
     }
+}
+
+void ChunkClient::handle(const Hashes& message)
+{
+    // parse_message() checked that they follow on, so this cannot fail.
+    const std::uint32_t first = message.first;
+    if (auto grown = append_hashes(*manifest_, first, message.hashes); !grown) {
+        connection_->fail(grown.error().message);
+        return;
+    }
+    if (!hooks_.accept_hashes) {
+        connection_->fail("chunk hashes after the manifest come only from the owner");
+        return;
+    }
+    // Whether it is finished is decided on the list that follows the last hashes, which names
+    // everything offered by then (a check here would come before that list).
+    if (grow_checked(first)) pump();
+}
+
+bool ChunkClient::grow_checked(std::uint32_t first)
+{
+    if (auto accepted = hooks_.accept_hashes(*manifest_, first); !accepted) {
+        connection_->fail(accepted.error().message);
+        end(accepted.error());
+        return false;
+    }
+    return true;
 }
 
 void ChunkClient::handle(const HaveList& message)
@@ -414,7 +446,8 @@ void ChunkClient::report_in_flight()
 
 void ChunkClient::check_finished()
 {
-    if (finishing_ || ended_ || !have_list_ || !hooks_.is_finished(*planner_)) return;
+    // While the owner hashes, more of the file is still to be offered.
+    if (finishing_ || ended_ || !have_list_ || !manifest_->whole() || !hooks_.is_finished(*planner_)) return;
     finishing_ = true;
     stall_timer_.stop();
     silence_timer_.stop();

@@ -59,10 +59,30 @@ Result<void> ChunkServer::listen(const Endpoint& bind)
     return {};
 }
 
-const OutFrame& ChunkServer::manifest_frame()
+OutFrame ChunkServer::manifest_frame()
 {
+    if (!context_.manifest->whole()) return encode_manifest(*context_.manifest);
     if (!manifest_frame_) manifest_frame_ = encode_manifest(*context_.manifest);
     return *manifest_frame_;
+}
+
+void ChunkServer::hashes_grew()
+{
+    // A copy: admitting a held-back session may close it (an offer refused).
+    std::vector<std::shared_ptr<ServerSession>> sessions;
+    for (const auto& [raw, session] : sessions_)
+        sessions.push_back(session);
+    std::vector<std::shared_ptr<ServerSession>> grown;
+    for (auto& session : sessions)
+        if (session->send_new_hashes()) grown.push_back(session);
+    // Every client draws from its own share before any draws from another's, so the first one
+    // dealt to cannot take the share of one dealt to after it.
+    for (auto& session : grown)
+        session->deal_after_hashes(true);
+    for (auto& session : grown)
+        session->deal_after_hashes(false);
+    for (auto& session : grown)
+        session->offer_after_hashes();
 }
 
 bool ChunkServer::over_budget()
@@ -294,6 +314,14 @@ void ServerSession::handle(const Auth& auth)
 // share slot. Then the manifest and the chunk ID list follow.
 void ServerSession::admit()
 {
+    // Such a client may be offered any chunk, and the owner offers only hashed ones.
+    if ((hello_->rescue || hello_->complete) && !server_->context_.manifest->whole()) {
+        awaiting_hashes_ = true;
+        hello_timer_.stop();
+        log::info("{} waits for the last chunk hashes before it is served", label_);
+        return;
+    }
+    awaiting_hashes_ = false;
     auto offered = server_->context_.offered_for(*hello_);
     if (!offered) {
         log::warn("refusing {} from {}: {}", label_, connection_->remote_address(), offered.error().message);
@@ -315,29 +343,81 @@ void ServerSession::admit()
     }
     log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(server_->manifest_frame());
-    connection_->send(HaveList{offered_, context.upstream});
+    hashes_sent_ = context.manifest->hashed();
+    send_list();
+    announce_coming();
+}
+
+void ServerSession::send_list()
+{
+    connection_->send(HaveList{offered_, server_->context_.upstream});
     log::event("list_sent", {{"to", label_}, {"count", offered_.count()}}, "sent chunk ID list to {}: {} chunk(s) [{}]",
                label_, offered_.count(), format_ids(offered_.ids()));
-    announce_coming();
 }
 
 void ServerSession::announce()
 {
     if (!admitted_ || closed_) return;
-    auto now = server_->context_.offered_for(*hello_);
-    if (!now) return;
-    std::vector<ChunkId> fresh = now.value().minus(offered_);
-    bool answered = false;
-    for (ChunkId id : fresh) {
-        offered_.insert(id);
-        if (waiting_.erase(id)) {
-            queue_.push_back(id);
-            answered = true;
-        }
-    }
+    std::vector<ChunkId> fresh = take_fresh_offers();
     if (!fresh.empty()) send_have(fresh);
     announce_coming();
-    if (answered) pump_reads();
+    pump_reads();  // for the requests that waited
+}
+
+std::vector<ChunkId> ServerSession::take_fresh_offers()
+{
+    auto now = server_->context_.offered_for(*hello_);
+    if (!now) return {};
+    std::vector<ChunkId> fresh = now.value().minus(offered_);
+    for (ChunkId id : fresh) {
+        offered_.insert(id);
+        if (waiting_.erase(id)) queue_.push_back(id);
+    }
+    return fresh;
+}
+
+bool ServerSession::send_new_hashes()
+{
+    if (closed_ || !server_) return false;
+    const Manifest& manifest = *server_->context_.manifest;
+    if (awaiting_hashes_) {
+        if (manifest.whole()) admit();
+        return false;
+    }
+    if (!admitted_ || hashes_sent_ >= manifest.hashed()) return false;
+    const auto from = manifest.chunk_sha256.begin() + hashes_sent_;
+    connection_->send(Hashes{hashes_sent_, std::vector<Digest>(from, manifest.chunk_sha256.end())});
+    log::debug("sent {} the hashes of chunks {}..{}", label_, hashes_sent_, manifest.hashed() - 1);
+    hashes_sent_ = manifest.hashed();
+    return true;
+}
+
+void ServerSession::deal_after_hashes(bool own_share_only)
+{
+    if (closed_ || !dealing()) return;
+    const Settings& settings = server_->context_.settings;
+    // A client with nothing to ask for waits for these; one still busy needs the usual margin.
+    const bool starved = queue_.empty() && !reading_;
+    const std::uint32_t target = deal_ahead(settings) + (starved ? settings.owner_request_window : 0);
+    for (ChunkId id : deal_up_to(target, own_share_only))
+        dealt_with_hashes_.push_back(id);
+}
+
+void ServerSession::offer_after_hashes()
+{
+    if (closed_ || !server_) return;
+    std::vector<ChunkId> dealt = std::move(dealt_with_hashes_);
+    dealt_with_hashes_.clear();
+    std::sort(dealt.begin(), dealt.end());
+    if (!server_->context_.manifest->whole()) {
+        send_have(dealt);
+        return;
+    }
+    // With the last hashes, the whole list again: a client that holds all it was offered decides
+    // on this list whether it is finished, so it must already name every chunk offered now.
+    take_fresh_offers();
+    send_list();
+    pump_reads();
 }
 
 void ServerSession::keep_alive()
@@ -365,11 +445,11 @@ bool ServerSession::dealing() const
     return admitted_ && !hello_->rescue && !hello_->complete && server_ && server_->context_.dealing;
 }
 
-std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target)
+std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target, bool own_share_only)
 {
     const std::uint32_t have = dealt_unrequested_.count();
     if (have >= target) return {};
-    std::vector<ChunkId> ids = server_->context_.dealing->deal(hello_->peer_id, target - have);
+    std::vector<ChunkId> ids = server_->context_.dealing->deal(hello_->peer_id, target - have, own_share_only);
     for (ChunkId id : ids) {
         offered_.insert(id);
         dealt_unrequested_.insert(id);

@@ -43,14 +43,89 @@ Result<void> on_chunk_ranges(std::uint32_t chunk_count, std::uint32_t threads, W
     return {};
 }
 
-// Peers wait for the manifest, so the hashing uses every core, each its own range of chunks.
-Result<Manifest> hash_on_all_cores(Splitter& splitter)
-{
-    const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    CS_TRY(on_chunk_ranges(splitter.chunk_count(), hashers,
-                           [&](ChunkId first, ChunkId last) { return splitter.hash_range(first, last); }));
-    return splitter.manifest();
-}
+// The chunk hashes, computed on every core in batches taken in chunk order, so the hashed chunks
+// are always a prefix of the file, growing from the first milliseconds: the owner serves that
+// prefix while the rest is hashed, and a peer waits for the first batch, not the last.
+class StreamedHashing {
+public:
+    // `on_progress` runs on `loop` whenever the prefix has grown (or the hashing failed).
+    StreamedHashing(uv_loop_t* loop, Splitter& splitter, std::function<void()> on_progress)
+        : splitter_(splitter),
+          batches_((splitter.chunk_count() + kBatch - 1) / kBatch),
+          on_progress_(std::move(on_progress)),
+          wakeup_([this, loop](uv_async_t* async) {
+              async->data = this;
+              return uv_async_init(loop, async,
+                                   [](uv_async_t* a) { static_cast<StreamedHashing*>(a->data)->on_progress_(); });
+          })
+    {
+        if (!wakeup_) throw std::runtime_error("cannot create the owner's hashing wake-up");
+        const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+        for (std::uint32_t t = 0; t < hashers; ++t)
+            threads_.emplace_back([this] { hash_batches(); });
+    }
+    StreamedHashing(const StreamedHashing&) = delete;
+    StreamedHashing& operator=(const StreamedHashing&) = delete;
+    ~StreamedHashing() { stop(); }
+
+    // Chunks [0, hashed()) have their hash in the splitter's manifest.
+    std::uint32_t hashed() const { return hashed_.load(std::memory_order_acquire); }
+    std::optional<Error> failure() const
+    {
+        std::lock_guard lock(mutex_);
+        return failure_;
+    }
+    // Joins the threads (the remaining batches are skipped), then closes the wake-up: no thread
+    // may signal a closed handle.
+    void stop()
+    {
+        stopping_ = true;
+        threads_.clear();
+        wakeup_.close();
+    }
+
+private:
+    static constexpr std::uint32_t kBatch = 32;
+
+    void hash_batches()
+    {
+        for (;;) {
+            const std::uint32_t batch = next_batch_++;
+            if (batch >= batches_ || stopping_) return;
+            const ChunkId first = batch * kBatch;
+            const ChunkId last = std::min<std::uint64_t>(std::uint64_t{first} + kBatch, splitter_.chunk_count());
+            auto hashed = splitter_.hash_range(first, last);
+            {
+                std::lock_guard lock(mutex_);
+                if (!hashed) {
+                    if (!failure_) failure_ = hashed.error();
+                    stopping_ = true;
+                } else {
+                    done_.insert(batch);
+                    while (done_.erase(done_prefix_) != 0)
+                        ++done_prefix_;
+                    const std::uint64_t chunks = std::uint64_t{done_prefix_} * kBatch;
+                    hashed_.store(static_cast<std::uint32_t>(std::min<std::uint64_t>(chunks, splitter_.chunk_count())),
+                                  std::memory_order_release);
+                }
+            }
+            uv_async_send(wakeup_.get());
+        }
+    }
+
+    Splitter& splitter_;
+    const std::uint32_t batches_;
+    std::function<void()> on_progress_;
+    net::UvHandle<uv_async_t> wakeup_;
+    std::atomic<std::uint32_t> next_batch_{0};
+    std::atomic<std::uint32_t> hashed_{0};
+    std::atomic<bool> stopping_{false};
+    mutable std::mutex mutex_;
+    std::set<std::uint32_t> done_;   // batches hashed past the prefix; guarded by mutex_
+    std::uint32_t done_prefix_ = 0;  // guarded by mutex_
+    std::optional<Error> failure_;   // guarded by mutex_
+    std::vector<std::jthread> threads_;
+};
 
 // A directory's files are packed into one stream in the data directory first; the stream is then
 // split, hashed and served like a file, and the manifest names the directory and lists the tree.
@@ -99,25 +174,18 @@ Result<SourceTree> pack_source_tree(const OwnerOptions& options)
     return tree;
 }
 
-Result<Manifest> hash_and_save(const OwnerOptions& options, const ChunkStore& store, Splitter& splitter,
-                               const SourceTree* tree)
+// The manifest is whole: saved for a restart, and the split is logged.
+Result<void> save_split(const OwnerOptions& options, const ChunkStore& store, const Manifest& m,
+                        std::chrono::steady_clock::time_point started)
 {
-    auto started = std::chrono::steady_clock::now();
-    auto manifest = hash_on_all_cores(splitter);
-    if (!manifest) return manifest.error();
-    if (tree) {
-        manifest->file_name = source_name(options.file);
-        manifest->tree = tree->entries;
-    }
-    CS_TRY(save_manifest(manifest.value(), options.data_dir / kManifestFileName));
-    const Manifest& m = manifest.value();
+    CS_TRY(save_manifest(m, options.data_dir / kManifestFileName));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}},
-               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms (content id {}); serving them from "
-               "the file while their chunk files are written to {}",
+               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms while serving them (content id {}); "
+               "serving them from the file while their chunk files are written to {}",
                options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms,
                to_hex(m.content_id()).substr(0, 16), store.dir().string());
-    return manifest;
+    return {};
 }
 
 // Each direct write waits for the disk, so a few threads keep several in flight; they wait, they
@@ -212,6 +280,7 @@ public:
     }
     ~OwnerNode()
     {
+        hashing_.reset();
         server_.reset();
         roster_timer_.reset();
         net::close_loop(&loop_);
@@ -245,8 +314,7 @@ private:
         auto splitter = Splitter::open(tree ? tree->stream : options_.file, options_.chunk_size, store_);
         if (!splitter) return cli::fail("owner", splitter.error().message);
         server_ = std::make_unique<net::ChunkServer>(&loop_, context());
-        // Bound before the split, so a port in use is reported at once; peers that connect
-        // meanwhile wait in the backlog.
+        // Bound before anything is hashed, so a port in use is reported at once.
         if (auto listening = server_->listen(options_.bind); !listening) {
             return cli::fail("owner", listening.error().message);
         }
@@ -256,26 +324,75 @@ private:
             "draws it",
             options_.bind.host, server_->port(), slots_.slots(), slots_.slots());
         log::flush();  // peers may be started on this line (the swarm launcher does): not in 50 ms
-        auto manifest = hash_and_save(options_, store_, splitter.value(), tree ? &*tree : nullptr);
-        if (!manifest) return cli::fail("owner", manifest.error().message);
-        manifest_ = std::move(manifest).value();
-        if (auto serving = store_.serve_from_joined(splitter->source(), manifest_->chunk_size); !serving) {
+        if (auto serving = store_.serve_from_joined(splitter->source(), splitter->manifest().chunk_size); !serving) {
             return cli::fail("owner", serving.error().message);
         }
-        chunk_files_.emplace(splitter.value(), store_);
+        start_serving(splitter.value(), tree ? &*tree : nullptr);
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        hashing_.reset();  // done already, unless the run ended early: the splitter goes next
+        if (failure_) return cli::fail("owner", failure_->message);
+        if (!chunk_files_->done()) log::info("waiting for the last chunk files to be written");
+        chunk_files_->finish();
+        return 0;
+    }
+
+    // Serving starts with no chunk hashed: sessions get the hashes, and are dealt chunks, as the
+    // hashing proceeds (on_hashes).
+    void start_serving(Splitter& splitter, const SourceTree* tree)
+    {
+        manifest_ = splitter.manifest();  // before any hasher writes into it
+        manifest_->chunk_sha256.clear();
+        if (tree) {
+            manifest_->file_name = source_name(options_.file);
+            manifest_->tree = tree->entries;
+        }
+        splitter_ = &splitter;
+        hash_started_ = std::chrono::steady_clock::now();
         dealer_.emplace(slots_.slots(), manifest_->chunk_count);
+        dealer_->set_dealable(0);
         roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
         server_->set_manifest(&*manifest_);
         metrics_.at(metrics::family::chunks_in_file).set(manifest_->chunk_count);
         metrics_.at(metrics::family::chunks_held).set(manifest_->chunk_count);
         set_state("serving");
+        log::info("serving {} as its chunks are hashed ({} chunks; each is offered once it and those before it are)",
+                  options_.file.string(), manifest_->chunk_count);
         // Checked once a second: an absent peer is given up on in whole seconds anyway.
         roster_timer_->start(
             1000, [this] { review_roster(); }, 1000);
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        if (!chunk_files_->done()) log::info("waiting for the last chunk files to be written");
-        chunk_files_->finish();
-        return 0;
+        hashing_.emplace(&loop_, splitter, [this] { on_hashes(); });
+    }
+
+    void on_hashes()
+    {
+        if (!hashing_) return;
+        if (auto failed = hashing_->failure()) {
+            failure_ = make_error("cannot hash " + options_.file.string() + ": " + failed->message);
+            hashing_->stop();
+            roster_timer_->close();
+            server_->close();
+            return;
+        }
+        const std::uint32_t hashed = hashing_->hashed();
+        if (hashed <= manifest_->hashed()) return;
+        const auto& all = splitter_->manifest().chunk_sha256;
+        manifest_->chunk_sha256.insert(manifest_->chunk_sha256.end(), all.begin() + manifest_->hashed(),
+                                       all.begin() + hashed);
+        dealer_->set_dealable(hashed);
+        server_->hashes_grew();
+        if (manifest_->whole()) on_whole_manifest();
+    }
+
+    void on_whole_manifest()
+    {
+        hashing_->stop();
+        if (auto saved = save_split(options_, store_, *manifest_, hash_started_); !saved) {
+            failure_ = saved.error();
+            roster_timer_->close();
+            server_->close();
+            return;
+        }
+        chunk_files_.emplace(*splitter_, store_);
     }
 
     net::ServerContext context()
@@ -302,7 +419,8 @@ private:
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{
             .opened = [this](std::uint32_t peer_id) { dealer_->session_opened(slot_of(peer_id)); },
-            .deal = [this](std::uint32_t peer_id, std::uint32_t count) { return deal(peer_id, count); },
+            .deal = [this](std::uint32_t peer_id, std::uint32_t count,
+                           bool own_share_only) { return deal(peer_id, count, own_share_only); },
             .closed = [this](std::uint32_t peer_id) { dealer_->session_closed(slot_of(peer_id)); },
         };
         return context;
@@ -349,10 +467,16 @@ private:
     // Only called for peers already admitted, so the slot exists.
     std::uint32_t slot_of(std::uint32_t peer_id) { return slots_.slot_for(peer_id).value(); }
 
-    std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count)
+    std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)
     {
         const std::uint32_t slot = slot_of(peer_id);
-        std::vector<ChunkId> ids = dealer_->deal(slot, count);
+        // While the chunks are hashed, a peer gets its first window and no more: the hashing keeps
+        // the cores, and the peers, which trade once every hash is in, start with a window held.
+        if (!manifest_->whole()) {
+            const std::uint32_t window = options_.settings.owner_request_window;
+            count = std::min(count, window - std::min(window, dealer_->dealt(slot).count()));
+        }
+        std::vector<ChunkId> ids = dealer_->deal(slot, count, own_share_only);
         for (ChunkId id : ids) {
             const std::uint32_t home = dealer_->home_slot(id);
             if (home == slot || !takeovers_logged_.insert({slot, home}).second) continue;
@@ -428,6 +552,12 @@ private:
     std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_logged_;
     std::optional<ChunkFilesBehind> chunk_files_;
     uv_loop_t loop_{};
+    // While the chunks are hashed (the splitter lives through run_to_end()).
+    Splitter* splitter_ = nullptr;
+    std::optional<StreamedHashing> hashing_;
+    std::chrono::steady_clock::time_point hash_started_;
+    // Set when the run cannot go on (a chunk that cannot be read, a manifest that cannot be saved).
+    std::optional<Error> failure_;
     std::optional<net::Timer> roster_timer_;
     std::unique_ptr<net::ChunkServer> server_;
 };

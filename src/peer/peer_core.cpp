@@ -121,20 +121,59 @@ bool PeerCore::resume_from_joined_file(const Manifest& saved)
 
 Result<void> PeerCore::accept_manifest(const Manifest& manifest, bool from_owner)
 {
-    if (manifest_ && manifest == *manifest_) {
-        if (from_owner && !frozen_) manifest_from_disk_ = false;
+    // After freeze every server must send the very manifest held (a peer's is always whole).
+    if (manifest_ && (frozen_ ? manifest == *manifest_ : agrees_so_far(manifest, *manifest_))) {
+        if (manifest.hashed() > manifest_->hashed()) return accept_hashes(manifest, manifest_->hashed());
+        if (from_owner && !frozen_ && manifest.whole()) manifest_from_disk_ = false;
         return {};
     }
     if (manifest_ && (frozen_ || !from_owner || !manifest_from_disk_)) {
-        return make_error("the other side distributes " + printable_name(manifest.file_name) + " (content id " +
-                          to_hex(manifest.content_id()).substr(0, 16) + "), but " +
-                          (options_.data_dir / kManifestFileName).string() + " is for " +
-                          printable_name(manifest_->file_name) + " (content id " +
-                          to_hex(manifest_->content_id()).substr(0, 16) +
-                          "); check the configs, or give this peer another --data-dir");
+        return make_error("the other side distributes " + describe(manifest) + ", but " +
+                          (options_.data_dir / kManifestFileName).string() + " is for " + describe(*manifest_) +
+                          "; check the configs, or give this peer another --data-dir");
     }
     if (frozen_) return make_error("a manifest arrived after trading started with none");
     return adopt(manifest);
+}
+
+// Before freeze, from the owner's session only.
+Result<void> PeerCore::accept_hashes(const Manifest& grown, std::uint32_t first)
+{
+    if (frozen_ || !manifest_) return make_error("chunk hashes arrived outside the owner's first session");
+    if (manifest_from_disk_) {
+        // Resumed from disk: the owner's hashes must confirm the ones the chunks were checked with.
+        for (ChunkId id = first; id < grown.hashed(); ++id)
+            if (grown.chunk_sha256[id] != manifest_->chunk_sha256[id]) return start_over_changed(grown, id);
+        if (grown.whole()) manifest_from_disk_ = false;
+        return {};
+    }
+    if (grown.hashed() <= manifest_->hashed()) return {};
+    const auto from = grown.chunk_sha256.begin() + manifest_->hashed();
+    manifest_->chunk_sha256.insert(manifest_->chunk_sha256.end(), from, grown.chunk_sha256.end());
+    if (!manifest_->whole()) return {};
+    CS_TRY(save_manifest(*manifest_, options_.data_dir / kManifestFileName));
+    assembler_->set_read_back_hashes(manifest_->chunk_sha256);
+    log::event("manifest_whole", {{"total", manifest_->chunk_count}},
+               "received all {} chunk hashes (content id {}); saved to {}", manifest_->chunk_count,
+               to_hex(manifest_->content_id()).substr(0, 16), (options_.data_dir / kManifestFileName).string());
+    return {};
+}
+
+// The owner's file changed since this directory was filled (the same name and size, other
+// bytes): what the directory holds is dropped, and the owner's session starts again.
+Error PeerCore::start_over_changed(const Manifest& grown, ChunkId id)
+{
+    log::warn("the owner's hash of chunk {} differs from the one in {}: {} changed since this peer's last run", id,
+              (options_.data_dir / kManifestFileName).string(), printable_name(grown.file_name));
+    if (auto adopted = adopt(grown); !adopted) return adopted.error();
+    return make_error("the owner's content changed; asking it again", ErrorCode::content_changed);
+}
+
+std::string PeerCore::describe(const Manifest& manifest)
+{
+    std::string text = printable_name(manifest.file_name);
+    if (!manifest.whole()) return text + " (" + std::to_string(manifest.chunk_count) + " chunks, still being hashed)";
+    return text + " (content id " + to_hex(manifest.content_id()).substr(0, 16) + ")";
 }
 
 Result<void> PeerCore::adopt(const Manifest& manifest)
@@ -148,15 +187,23 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
             options_.data_dir.string(), manifest_->file_name, manifest.file_name, store_.clear());
         store_.stop_serving_from_joined();
     }
-    CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
+    // Saved once every hash is here (accept_hashes): a manifest on disk is trusted on resume.
+    std::error_code ec;
+    std::filesystem::remove(options_.data_dir / kManifestFileName, ec);
+    if (manifest.whole()) CS_TRY(save_manifest(manifest, options_.data_dir / kManifestFileName));
     CS_TRY(start_assembly(manifest));
     manifest_ = manifest;
     manifest_from_disk_ = false;
     inventory_.reset(ChunkSet(manifest.chunk_count));
-    log::event(
-        "manifest", {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
-        "received manifest: {} ({} bytes, {} chunks of {} bytes, content id {})", manifest.file_name,
-        manifest.file_size, manifest.chunk_count, manifest.chunk_size, to_hex(manifest.content_id()).substr(0, 16));
+    const std::string hashes = manifest.whole() ? "content id " + to_hex(manifest.content_id()).substr(0, 16)
+                                                : fmt::format(
+                                                      "{} of the chunk hashes so far; the owner sends the "
+                                                      "rest as it computes them",
+                                                      manifest.hashed());
+    log::event("manifest",
+               {{"file", manifest.file_name}, {"bytes", manifest.file_size}, {"total", manifest.chunk_count}},
+               "received manifest: {} ({} bytes, {} chunks of {} bytes, {})", manifest.file_name, manifest.file_size,
+               manifest.chunk_count, manifest.chunk_size, hashes);
     log::flush();  // the launcher starts the next peer on this line
     return {};
 }

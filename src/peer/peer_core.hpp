@@ -49,6 +49,11 @@ public:
     // A manifest from a server. Before freeze(), from the owner, it is adopted (and replaces one
     // resumed from disk); otherwise, and always after freeze(), it must be the one held.
     Result<void> accept_manifest(const Manifest& manifest, bool from_owner);
+    // The owner's session: its manifest grew by the hashes of chunks `first`.. (saved once whole).
+    Result<void> accept_hashes(const Manifest& grown, std::uint32_t first);
+    // Every chunk hash is here, and a manifest from disk is confirmed by the owner: early trading
+    // waits for that (a peer's server sends only a whole manifest, and it must be the owner's).
+    bool manifest_settled() const { return manifest_ && manifest_->whole() && !manifest_from_disk_; }
     // Trading starts: the manifest and the file are settled.
     void freeze() { frozen_ = true; }
 
@@ -77,6 +82,8 @@ private:
     // Creates the .part, or with `resumed_from_part` picks up the one on disk and says what it held.
     Result<void> start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part = nullptr);
     Result<void> adopt(const Manifest& manifest);
+    Error start_over_changed(const Manifest& grown, ChunkId id);
+    static std::string describe(const Manifest& manifest);
 
     const PeerOptions& options_;
     std::string name_;

@@ -31,6 +31,7 @@ private:
     int run_to_end();
     void set_state(std::string_view state) { core_.metrics().set_state(metrics::family::state, kStates, state); }
     Result<void> bootstrap();
+    Result<void> owner_session();
     net::ClientHooks bootstrap_hooks();
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     Result<void> on_share_held(std::size_t held);
@@ -96,9 +97,21 @@ int PeerNode::run_to_end()
     return 0;
 }
 
-// The owner's session, on a loop of the main thread's own. A resumed peer waits for the owner only
-// briefly: with the chunks on disk, its neighbours may be all it needs.
+// The owner's session; once more if the owner's hashes showed that the content on disk is of an
+// older file (the peer dropped it and asks again with nothing held).
 Result<void> PeerNode::bootstrap()
+{
+    Result<void> outcome = owner_session();
+    if (!outcome && outcome.error().code == ErrorCode::content_changed) {
+        log::info("{}", outcome.error().message);
+        outcome = owner_session();
+    }
+    return outcome;
+}
+
+// On a loop of the main thread's own. A resumed peer waits for the owner only briefly: with the
+// chunks on disk, its neighbours may be all it needs.
+Result<void> PeerNode::owner_session()
 {
     const bool resumed = core_.has_manifest();
     std::uint32_t budget_s = core_.settings().owner_connect_timeout_s;
@@ -130,6 +143,10 @@ net::ClientHooks PeerNode::bootstrap_hooks()
 {
     net::ClientHooks hooks;
     hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
+    hooks.accept_hashes = [this](const Manifest& grown, std::uint32_t first) -> Result<void> {
+        CS_TRY(core_.accept_hashes(grown, first));
+        return trading_ ? Result<void>{} : trade_early_once_started();
+    };
     hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_from_owner(id, bytes); };
     hooks.on_requested = [this](const std::vector<ChunkId>& ids) {
@@ -160,7 +177,9 @@ Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t
 Result<void> PeerNode::trade_early_once_started()
 {
     const std::size_t held = core_.inventory().held_count();
-    if (!core_.settings().early_trading || held < core_.settings().owner_request_window) return {};
+    if (!core_.settings().early_trading || held < core_.settings().owner_request_window || !core_.manifest_settled()) {
+        return {};
+    }
     CS_TRY(core_.write_summary_now());
     log::event("first_chunks_held", {{"held", held}},
                "holds its first {} chunk(s) from the owner; summary written to {}; starting the upload and download "

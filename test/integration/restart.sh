@@ -75,3 +75,19 @@ check_file other.bin data/peer-{1..5}/other.bin
 check_file input.bin data/peer-{1..5}/input.bin
 grep -q "but the owner now distributes other.bin; starting over" peer3.log || fail "peer 3 did not say it starts over"
 echo "ok: a new file in old data directories starts over and keeps the earlier file"
+
+# 5. The same name and size, other bytes in the last chunk (the file was edited in place): every
+#    peer finds out from the owner's chunk hashes, drops what it held and fetches the new content.
+#    Whether a peer sees the hashes stream in or the whole manifest at once depends on how soon it
+#    connects; either way it must end with the new bytes.
+rm -rf ./*.log data/owner
+printf 'edited' | dd of=other.bin bs=1 seek=$((102400 * 7)) conv=notrunc status=none
+start owner6 "$OWNER_BIN" --config ring.json --file other.bin
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+wait_ok peer1 peer2 peer3 peer4 peer5 owner6
+check_file other.bin data/peer-{1..5}/other.bin
+for id in 1 2 3 4 5; do
+    grep -q "differs from the one in\|now distributes other.bin; starting over" "peer$id.log" ||
+        fail "peer $id did not say its copy was of an older file"
+done
+echo "ok: a file edited in place (same name and size) is fetched again"

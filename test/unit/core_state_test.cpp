@@ -120,6 +120,28 @@ TEST_CASE("a slot that has drawn its share takes the far end of the open share w
     CHECK(dealer.dealt(2).count() == 2);
 }
 
+TEST_CASE("only chunks below the dealable limit are dealt, and no slot draws from another before its own is dealt")
+{
+    ShareDealer dealer(2, 20);  // shares {0, 2, ..., 18} and {1, 3, ..., 19}
+    dealer.session_opened(0);
+    dealer.session_opened(1);
+    dealer.set_dealable(0);  // nothing hashed yet
+    CHECK(dealer.deal(0, 4).empty());
+    dealer.set_dealable(5);
+    CHECK(dealer.deal(0, 4) == std::vector<ChunkId>{0, 2, 4});
+    CHECK(dealer.deal(1, 4) == std::vector<ChunkId>{1, 3});
+    // Slot 1's own share is not all dealt, only not dealable yet: it waits rather than take 18.
+    CHECK(dealer.deal(1, 4).empty());
+    dealer.set_dealable(20);
+    CHECK(dealer.deal(0, 7) == std::vector<ChunkId>{6, 8, 10, 12, 14, 16, 18});
+    CHECK(dealer.deal(1, 2) == std::vector<ChunkId>{5, 7});
+    // Slot 0 has drawn its share: it takes slot 1's far end, but only what is dealable.
+    dealer.set_dealable(18);
+    CHECK(dealer.deal(0, 1).empty());  // slot 1's far end (19) is not hashed yet
+    dealer.set_dealable(20);
+    CHECK(dealer.deal(0, 1) == std::vector<ChunkId>{19});
+}
+
 TEST_CASE("a closed session leaves its share to its peer")
 {
     ShareDealer dealer(2, 10);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -198,6 +199,103 @@ TEST_CASE("a request for a chunk on its way to the server waits there and is ans
     CHECK(requested_ahead == std::vector<ChunkId>{4, 5});
     CHECK(done_complete);
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
+}
+
+// The owner's way while it hashes: the manifest starts with no hash, a timer appends two at a
+// time, and only hashed chunks are offered. The client must wait for the last hash, not finish
+// when what is offered so far is all it holds.
+TEST_CASE("a client takes the chunk hashes as the server computes them, and finishes only once it has all")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    Result<void> outcome = make_error("never ended");
+    ChunkStore client_store(s.dir.path() / "client");
+    REQUIRE(client_store.prepare().ok());
+    const std::uint32_t count = s.manifest.chunk_count;
+    Manifest growing = s.manifest;
+    growing.chunk_sha256.clear();
+    std::vector<std::uint32_t> hashed_seen;  // how many hashes the client held at each step
+    bool rescue_saw_whole = false;
+    Result<void> rescue_outcome = make_error("never ended");
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.manifest = &growing;
+        context.offered_for = [&](const Hello& hello) -> Result<ChunkSet> {
+            ChunkSet offered(count);
+            for (ChunkId id = 0; id < growing.hashed(); ++id)
+                if (!hello.rescue) offered.insert(id);
+            return offered;
+        };
+        net::ChunkServer server(&s.loop, context);
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        net::Timer hasher(&s.loop);
+        hasher.start(
+            20,
+            [&] {
+                const auto next = std::min<std::uint32_t>(growing.hashed() + 2, count);
+                REQUIRE(
+                    append_hashes(growing, growing.hashed(),
+                                  std::span(s.manifest.chunk_sha256).subspan(growing.hashed(), next - growing.hashed()))
+                        .ok());
+                server.hashes_grew();
+                server.announce_all();
+                if (growing.whole()) hasher.stop();
+            },
+            20);
+        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+        hooks.accept_manifest = [&](const Manifest& m) -> Result<void> {
+            CHECK(agrees_so_far(m, s.manifest));
+            hashed_seen.push_back(m.hashed());
+            return {};
+        };
+        hooks.accept_hashes = [&](const Manifest& m, std::uint32_t first) -> Result<void> {
+            CHECK(first == hashed_seen.back());
+            CHECK(agrees_so_far(m, s.manifest));
+            hashed_seen.push_back(m.hashed());
+            return {};
+        };
+        // As a peer's share session: finished once the server has nothing more to offer.
+        hooks.is_finished = [](const RequestPlanner& p) { return p.remote_exhausted(); };
+        int ended = 0;
+        hooks.on_end = [&](const Result<void>& r) {
+            outcome = r;
+            if (++ended == 2) server.close();
+        };
+        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
+        client.start();
+
+        // A rescue may be offered anything: it is held back until every hash is in.
+        net::ClientHooks rescue_hooks;
+        rescue_hooks.accept_manifest = [&](const Manifest& m) -> Result<void> {
+            rescue_saw_whole = m.whole();
+            return {};
+        };
+        rescue_hooks.local_chunks = [&] { return ChunkSet(count); };
+        rescue_hooks.store_chunk = [](ChunkId, std::span<const std::uint8_t>) { return Result<void>{}; };
+        rescue_hooks.is_finished = [](const RequestPlanner& p) { return p.remote_exhausted(); };
+        rescue_hooks.on_finished = [](const RequestPlanner&) { return Result<void>{}; };
+        rescue_hooks.on_end = [&](const Result<void>& r) {
+            rescue_outcome = r;
+            if (++ended == 2) server.close();
+        };
+        auto rescue_options = client_options(server.port());
+        rescue_options.self_id = 2;
+        rescue_options.rescue = true;
+        net::ChunkClient rescue(&s.loop, rescue_options, std::move(rescue_hooks));
+        rescue.start();
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(outcome.ok());
+    CHECK(done_complete);
+    CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
+    REQUIRE(hashed_seen.size() >= 3);
+    CHECK(hashed_seen.front() < count);
+    CHECK(hashed_seen.back() == count);
+    CHECK(std::is_sorted(hashed_seen.begin(), hashed_seen.end()));
+    CHECK(rescue_outcome.ok());
+    CHECK(rescue_saw_whole);
 }
 
 TEST_CASE("a chunk that fails its hash is dropped and requested again, and the copy is exact")

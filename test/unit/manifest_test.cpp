@@ -139,6 +139,33 @@ TEST_CASE("the content id names the bytes: the same for the same chunks, another
     CHECK(back->content_id() == m.content_id());
 }
 
+TEST_CASE("manifests agree so far when their heads match and the hashes both hold are equal; only a whole one is saved")
+{
+    TempDir dir;
+    const Manifest whole = test::small_manifest();
+    Manifest partial = whole;
+    partial.chunk_sha256.resize(4);
+    CHECK(agrees_so_far(partial, whole));
+    CHECK(agrees_so_far(whole, partial));
+    Manifest other = whole;
+    other.chunk_sha256[5][0] ^= 1;
+    CHECK(agrees_so_far(partial, other));  // they differ only past what the partial one holds
+    CHECK_FALSE(agrees_so_far(whole, other));
+    other = partial;
+    other.chunk_sha256[1][0] ^= 1;
+    CHECK_FALSE(agrees_so_far(other, whole));
+    other = partial;
+    other.file_name = "other.bin";
+    CHECK_FALSE(agrees_so_far(other, whole));
+
+    auto refused = save_manifest(partial, dir.path() / "manifest.json");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("4 of its 6 chunk hashes") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "manifest.json"));
+    REQUIRE(save_manifest(whole, dir.path() / "manifest.json").ok());
+    CHECK(load_manifest(dir.path() / "manifest.json").value() == whole);
+}
+
 TEST_CASE("a manifest with wrong or missing fields is refused with the field's name")
 {
     TempDir dir;

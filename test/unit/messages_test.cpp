@@ -253,3 +253,80 @@ TEST_CASE("a ping carries nothing and only a server sends it")
     CHECK(std::holds_alternative<Ping>(ping.value()));
     CHECK_FALSE(round_trip(Ping{}, Role::server, nullptr).ok());
 }
+
+TEST_CASE("a streamed manifest: the first hashes in the manifest, the rest in hashes frames that must follow on")
+{
+    const Manifest whole = test::small_manifest();
+    Manifest partial = whole;
+    partial.chunk_sha256.resize(2);
+    REQUIRE_FALSE(partial.whole());
+
+    OutFrame frame = encode_manifest(partial);
+    CHECK(frame.payload_bytes().size() == 2 * sizeof(Digest));
+    auto parsed = round_trip(ManifestMsg{partial}, Role::client, nullptr);
+    REQUIRE(parsed.ok());
+    Manifest received = std::get<ManifestMsg>(parsed.value()).manifest;
+    CHECK(received == partial);
+    CHECK(received.hashed() == 2);
+    CHECK(agrees_so_far(received, whole));
+
+    // The next hashes follow on; anything else is refused before it touches the manifest.
+    std::vector<Digest> next(whole.chunk_sha256.begin() + 2, whole.chunk_sha256.begin() + 4);
+    auto hashes = round_trip(Hashes{2, next}, Role::client, &received);
+    REQUIRE(hashes.ok());
+    const Hashes& more = std::get<Hashes>(hashes.value());
+    CHECK(more.first == 2);
+    CHECK(more.hashes == next);
+    CHECK_FALSE(round_trip(Hashes{3, next}, Role::client, &received).ok());                    // a gap
+    CHECK_FALSE(round_trip(Hashes{1, next}, Role::client, &received).ok());                    // an overlap
+    CHECK_FALSE(round_trip(Hashes{2, std::vector<Digest>(5)}, Role::client, &received).ok());  // past the end
+    CHECK_FALSE(round_trip(Hashes{6, next}, Role::client, &whole).ok());                       // nothing is missing
+    CHECK_FALSE(round_trip(Hashes{2, next}, Role::server, &received).ok());                    // only servers send them
+    CHECK_FALSE(parse_header({{"type", "hashes"}, {"first", 2}}, Role::client, &received).ok());  // no digest
+    CHECK_FALSE(
+        parse_header({{"type", "hashes"}, {"first", 2}}, Role::client, &received, std::vector<std::uint8_t>(33)).ok());
+    CHECK_FALSE(parse_header({{"type", "hashes"}}, Role::client, &received, std::vector<std::uint8_t>(32)).ok());
+    CHECK_FALSE(round_trip(Hashes{0, next}, Role::client, nullptr).ok());
+
+    REQUIRE(append_hashes(received, more.first, more.hashes).ok());
+    CHECK(received.hashed() == 4);
+    CHECK_FALSE(append_hashes(received, 3, next).ok());
+    CHECK(received.hashed() == 4);
+    REQUIRE(
+        append_hashes(received, 4, std::vector<Digest>(whole.chunk_sha256.begin() + 4, whole.chunk_sha256.end())).ok());
+    CHECK(received == whole);
+}
+
+TEST_CASE("a chunk offered or sent before its hash is refused; a bad \"hashed\" count too")
+{
+    Manifest partial = test::small_manifest();
+    partial.chunk_sha256.resize(3);
+    for (const char* type : {"have", "coming"}) {
+        INFO(type);
+        CHECK(parse_header({{"type", type}, {"ids", {2}}}, Role::client, &partial).ok());
+        auto early = parse_header({{"type", type}, {"ids", {1, 3}}}, Role::client, &partial);
+        REQUIRE_FALSE(early.ok());
+        CHECK(early.error().message.find("chunk 3 is offered before its hash") != std::string::npos);
+    }
+    ChunkSet offered(6);
+    offered.insert(0);
+    CHECK(round_trip(HaveList{offered}, Role::client, &partial).ok());
+    offered.insert(5);
+    CHECK_FALSE(round_trip(HaveList{offered}, Role::client, &partial).ok());
+    CHECK_FALSE(round_trip(ChunkData{4, std::vector<std::uint8_t>(1024)}, Role::client, &partial).ok());
+    CHECK(round_trip(ChunkData{2, std::vector<std::uint8_t>(1024)}, Role::client, &partial).ok());
+
+    nlohmann::json head = manifest_head_to_json(partial);
+    head["type"] = "manifest";
+    for (int bad : {6, 7, -1}) {
+        INFO(bad);
+        head["hashed"] = bad;
+        CHECK_FALSE(parse_header(head, Role::client, nullptr, std::vector<std::uint8_t>(3 * 32)).ok());
+    }
+    head["hashed"] = 4;  // the payload holds three
+    CHECK_FALSE(parse_header(head, Role::client, nullptr, std::vector<std::uint8_t>(3 * 32)).ok());
+    head["hashed"] = 0;
+    auto none = parse_header(head, Role::client, nullptr);
+    REQUIRE(none.ok());
+    CHECK(std::get<ManifestMsg>(none.value()).manifest.hashed() == 0);
+}

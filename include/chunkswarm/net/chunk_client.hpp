@@ -52,8 +52,12 @@ struct ClientOptions {
 
 // What the client asks of whoever runs it (a mediator, so the client itself stays small).
 struct ClientHooks {
-    // Called with each connection's manifest; an error ends the client (wrong swarm).
+    // Called with each connection's manifest; an error ends the client (wrong swarm). From the
+    // owner it may hold only the first chunks' hashes.
     std::function<Result<void>(const Manifest&)> accept_manifest;
+    // Optional: the manifest grew by the hashes of chunks `first`.. (the owner sends them as it
+    // computes them); an error ends the client. Without it, hashes end the client too.
+    std::function<Result<void>(const Manifest& grown, std::uint32_t first)> accept_hashes;
     // Chunks already held, asked once the first manifest is accepted.
     std::function<ChunkSet()> local_chunks;
     // A chunk that passed its hash check; an error (disk) ends the client.
@@ -104,6 +108,9 @@ private:
     void handle(const HaveList& message);
     void handle(const Have& message);
     void handle(const Coming& message);
+    void handle(const Hashes& message);
+    // Hands the hashes of chunks `first`.. to accept_hashes; false if that ended the client.
+    bool grow_checked(std::uint32_t first);
     void handle(ChunkData& message);
     void on_error_message(const ErrorMsg& message);
     bool count_failure(ChunkId id, const char* what);

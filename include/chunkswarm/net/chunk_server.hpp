@@ -45,10 +45,11 @@ struct ServerContext {
     std::optional<Upstream> upstream;
     // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
     // offered_for() lists. `opened` and `closed` bracket an admitted session that is not a rescue;
-    // `deal` returns up to `count` chunks more for that client (none when nothing is left).
+    // `deal` returns up to `count` chunks more for that client (none when nothing is left), with
+    // `own_share_only` none from another peer's share.
     struct Dealing {
         std::function<void(std::uint32_t peer_id)> opened;
-        std::function<std::vector<ChunkId>(std::uint32_t peer_id, std::uint32_t count)> deal;
+        std::function<std::vector<ChunkId>(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)> deal;
         std::function<void(std::uint32_t peer_id)> closed;
     };
     std::optional<Dealing> dealing;
@@ -67,12 +68,16 @@ public:
 
     Result<void> listen(const Endpoint& bind);
     std::uint16_t port() const { return listener_.port(); }
-    // For a server bound before its manifest is known; call before the loop runs.
+    // For a server bound before its manifest is known; call before the loop runs. The owner's may
+    // hold only the first chunks' hashes: it calls hashes_grew() as more are appended.
     void set_manifest(const Manifest* manifest)
     {
         context_.manifest = manifest;
         manifest_frame_.reset();
     }
+    // The manifest holds more chunk hashes: every client gets them, then (owner) more dealt. Once
+    // it is whole, the clients held back for it (rescues, reports) are admitted.
+    void hashes_grew();
     // Sends each client the chunks that offered_for() now includes beyond its last list (and
     // answers its requests that waited for them), then those newly on their way here.
     void announce_all();
@@ -82,8 +87,8 @@ public:
 private:
     friend class ServerSession;
     void forget(ServerSession* session);
-    // Encoded once, on the loop, and shared by every session's send.
-    const OutFrame& manifest_frame();
+    // Once the manifest is whole, encoded once, on the loop, and shared by every session's send.
+    OutFrame manifest_frame();
     // Chunk bytes held for all sessions (queued to send or being read), bounded by send_budget.
     // A session that finds the budget spent waits; the next session to release bytes wakes all.
     bool over_budget();
@@ -115,6 +120,11 @@ public:
     static std::shared_ptr<ServerSession> start(ChunkServer& server, std::shared_ptr<TcpConnection> connection);
 
     void announce();
+    // Owner, as its manifest grows (ChunkServer::hashes_grew): sends the chunk hashes appended
+    // since the last (false if there were none); then deals, its own share first; then offers.
+    bool send_new_hashes();
+    void deal_after_hashes(bool own_share_only);
+    void offer_after_hashes();
     // Sends a ping if nothing is queued for the client: it hears from a live server every interval.
     void keep_alive();
     void close(const std::string& reason);
@@ -134,10 +144,14 @@ private:
     void pump_reads();
     void on_read_done(ReadJob& job);
     void send_have(const std::vector<ChunkId>& ids);
+    void send_list();
+    // Adds what offered_for() includes now beyond the offer, queueing the requests that waited for
+    // it (the caller pumps); returns the new chunks.
+    std::vector<ChunkId> take_fresh_offers();
     void announce_coming();
     // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
     // returns the new ones (already added to what is offered).
-    std::vector<ChunkId> deal_up_to(std::uint32_t target);
+    std::vector<ChunkId> deal_up_to(std::uint32_t target, bool own_share_only = false);
     // Whether the owner deals to this session: admitted, and neither a rescue nor a report.
     bool dealing() const;
     std::size_t held_bytes() const;
@@ -152,8 +166,14 @@ private:
     ChunkSet offered_;
     bool awaiting_proof_ = false;
     bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
+    // A rescue or a report, held back until the manifest is whole (it may be offered any chunk).
+    bool awaiting_hashes_ = false;
+    // How many chunk hashes the client has (the owner's manifest grows while it hashes).
+    std::uint32_t hashes_sent_ = 0;
     // Dealt in this session and not requested yet (owner only).
     ChunkSet dealt_unrequested_;
+    // Dealt with the last hashes, announced once every session has been dealt to.
+    std::vector<ChunkId> dealt_with_hashes_;
     Nonce client_nonce_{};
     Nonce server_nonce_{};
     // Announced as on their way here, and requested by the client before this side held them.
