@@ -1,6 +1,7 @@
 // Fuzz target: arbitrary bytes through the frame decoder and the message parser, as either side
 // of a connection would receive them, fed in slices so reassembly is exercised too; with an even
-// first byte, payload bytes are written into the decoder's payload space, as a connection does.
+// first byte, payload bytes are written into the decoder's payload space, as a connection does;
+// with an odd second byte, the manifest held is one still missing hashes.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +14,14 @@ using namespace chunkswarm;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    static const Manifest manifest = test::small_manifest();
+    static const Manifest whole = test::small_manifest();
+    // As a client holds it while the owner still hashes: hashes frames and offers are checked against it.
+    static const Manifest partial = [] {
+        Manifest m = test::small_manifest();
+        m.chunk_sha256.resize(3);
+        return m;
+    }();
+    const Manifest& manifest = size > 1 && data[1] % 2 == 1 ? partial : whole;
     const std::size_t step = size == 0 ? 1 : data[0] % 7 + 1;
     const bool direct = size > 0 && data[0] % 2 == 0;
     for (Role role : {Role::client, Role::server}) {
