@@ -5,7 +5,10 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -17,6 +20,7 @@
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/peer_roster.hpp"
 #include "chunkswarm/shares.hpp"
 #include "chunkswarm/tree_files.hpp"
@@ -59,15 +63,16 @@ public:
                                    [](uv_async_t* a) { static_cast<StreamedHashing*>(a->data)->on_progress_(); });
           })
     {
-        if (!wakeup_) throw std::runtime_error("cannot create the owner's hashing wake-up");
         const std::uint32_t hashers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-        for (std::uint32_t t = 0; t < hashers; ++t)
+        for (std::uint32_t t = 0; wakeup_ && t < hashers; ++t)
             threads_.emplace_back([this] { hash_batches(); });
     }
     StreamedHashing(const StreamedHashing&) = delete;
     StreamedHashing& operator=(const StreamedHashing&) = delete;
     ~StreamedHashing() { stop(); }
 
+    // False if the loop could not take the wake-up (out of descriptors): nothing is hashed then.
+    bool running() const { return static_cast<bool>(wakeup_); }
     // Chunks [0, hashed()) have their hash in the splitter's manifest.
     std::uint32_t hashed() const { return hashed_.load(std::memory_order_acquire); }
     std::optional<Error> failure() const
@@ -180,11 +185,14 @@ Result<void> save_split(const OwnerOptions& options, const ChunkStore& store, co
 {
     CS_TRY(save_manifest(m, options.data_dir / kManifestFileName));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    const std::string files =
+        options.settings.keep_chunk_files
+            ? "serving them from the file while their chunk files are written to " + store.dir().string()
+            : "serving them from the file (keep_chunk_files is false: no chunk files)";
     log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}},
-               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms while serving them (content id {}); "
-               "serving them from the file while their chunk files are written to {}",
+               "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms while serving them (content id {}); {}",
                options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms,
-               to_hex(m.content_id()).substr(0, 16), store.dir().string());
+               to_hex(m.content_id()).substr(0, 16), files);
     return {};
 }
 
@@ -327,10 +335,13 @@ private:
         if (auto serving = store_.serve_from_joined(splitter->source(), splitter->manifest().chunk_size); !serving) {
             return cli::fail("owner", serving.error().message);
         }
-        start_serving(splitter.value(), tree ? &*tree : nullptr);
+        if (auto started = start_serving(splitter.value(), tree ? &*tree : nullptr); !started) {
+            return cli::fail("owner", started.error().message);
+        }
         uv_run(&loop_, UV_RUN_DEFAULT);
         hashing_.reset();  // done already, unless the run ended early: the splitter goes next
         if (failure_) return cli::fail("owner", failure_->message);
+        if (!chunk_files_) return 0;
         if (!chunk_files_->done()) log::info("waiting for the last chunk files to be written");
         chunk_files_->finish();
         return 0;
@@ -338,7 +349,7 @@ private:
 
     // Serving starts with no chunk hashed: sessions get the hashes, and are dealt chunks, as the
     // hashing proceeds (on_hashes).
-    void start_serving(Splitter& splitter, const SourceTree* tree)
+    Result<void> start_serving(Splitter& splitter, const SourceTree* tree)
     {
         manifest_ = splitter.manifest();  // before any hasher writes into it
         manifest_->chunk_sha256.clear();
@@ -361,6 +372,8 @@ private:
         roster_timer_->start(
             1000, [this] { review_roster(); }, 1000);
         hashing_.emplace(&loop_, splitter, [this] { on_hashes(); });
+        if (!hashing_->running()) return make_error("cannot wake the owner's event loop from its hashing threads");
+        return {};
     }
 
     void on_hashes()
@@ -392,7 +405,11 @@ private:
             server_->close();
             return;
         }
-        chunk_files_.emplace(*splitter_, store_);
+        if (options_.settings.keep_chunk_files) {
+            chunk_files_.emplace(*splitter_, store_);
+        }
+        // Otherwise, the fast layout: the owner serves from the file itself anyway, so chunk files
+        // would only be written, never read, and it would stay on to finish them.
     }
 
     net::ServerContext context()

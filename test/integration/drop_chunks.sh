@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# keep_chunk_files: false — every peer writes no chunk file at all: chunks go only into the joined
-# file (its .part while it grows), which it serves from; every copy is still verified.
+# keep_chunk_files: false — no process writes a chunk file: a peer's chunks go only into the joined
+# file (its .part while it grows), which it serves from, and the owner serves from its file;
+# every copy is still verified.
 source "$(dirname "$0")/lib.sh"
 
 mapfile -t ports < <(free_ports 6)
@@ -20,7 +21,8 @@ for id in 1 2 3 4 5; do
     grep -q 'chunks go only into .*input.bin.part and are served from it' "peer$id.log" ||
         fail "peer $id did not say where its chunks go"
 done
-[[ -n "$(ls data/owner/chunks)" ]] || fail "the owner's chunk files must stay"
+[[ -z "$(find data/owner/chunks -type f)" ]] || fail "the owner wrote chunk files"
+grep -q "keep_chunk_files is false: no chunk files" owner.log || fail "the owner did not say it writes no chunk files"
 echo "ok: no chunk files written; every copy verified"
 
 # Started again with the owner gone, each peer resumes from its verified joined file alone.

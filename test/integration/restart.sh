@@ -91,3 +91,55 @@ for id in 1 2 3 4 5; do
         fail "peer $id did not say its copy was of an older file"
 done
 echo "ok: a file edited in place (same name and size) is fetched again"
+
+# 6. The same, with the owner's hashes streamed in (deterministic: a fake owner). A peer resumed on
+#    part 5's directory is sent a manifest holding the first two chunk hashes, then chunks 2..5's
+#    with chunk 5's changed: it says which chunk differs, drops what it held (its manifest.json and
+#    chunk files, as the new manifest is not whole yet) and asks the owner again.
+owner_port=$(free_ports 1)
+python3 - "$owner_port" data/peer-1/manifest.json > fake.out 2>&1 << 'PY' &
+import json, socket, struct, sys
+port, saved = int(sys.argv[1]), json.load(open(sys.argv[2]))
+hashes = [bytes.fromhex(h) for h in saved["chunk_sha256"]]
+hashes[5] = bytes(b ^ 0xFF for b in hashes[5])
+count = saved["chunk_count"]
+def frame(header, payload=b""):
+    head = json.dumps(header).encode()
+    return b"CSW1" + struct.pack(">II", len(head), len(payload)) + head + payload
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", port))
+server.listen()
+print("listening", flush=True)
+server.settimeout(30)
+conn, _ = server.accept()
+conn.settimeout(30)
+conn.recv(65536)  # the hello
+manifest = {k: saved[k] for k in ("file_name", "file_size", "chunk_size", "chunk_count")}
+conn.sendall(frame(dict(manifest, type="manifest", hashed=2), b"".join(hashes[:2])))
+conn.sendall(frame({"type": "have_list", "count": 0}, bytes((count + 7) // 8)))
+conn.sendall(frame({"type": "hashes", "first": 2}, b"".join(hashes[2:6])))
+reply = b""
+while b'"type":"error"' not in reply:
+    data = conn.recv(65536)
+    if not data:
+        break
+    reply += data
+print("error frame" if b'"type":"error"' in reply else "no error frame: %r" % reply[:200], flush=True)
+again, _ = server.accept()
+print("asked again", flush=True)
+PY
+fake=$!
+STARTED_PIDS+=("$fake")
+wait_for_line fake.out listening
+[[ -e data/peer-1/manifest.json && -n "$(ls data/peer-1/chunks)" ]] || fail "part 5 left no resumable directory"
+start streamed "$PEER_BIN" --owner-port "$owner_port" --port "$(free_ports 1)" --download-port 1 --data-dir data/peer-1
+wait_for_line fake.out "asked again" 30
+kill "${PID_OF[streamed]}" 2> /dev/null || true
+wait "${PID_OF[streamed]}" 2> /dev/null || true
+wait "$fake" || true
+grep -q "^error frame" fake.out || fail "the peer sent no error frame: $(cat fake.out)"
+grep -q "the owner's hash of chunk 5 differs from the one in" streamed.log || fail "the peer did not name chunk 5"
+[[ ! -e data/peer-1/manifest.json ]] || fail "the old manifest.json was kept"
+[[ -z "$(ls data/peer-1/chunks)" ]] || fail "the old chunk files were kept"
+echo "ok: a changed chunk hash streamed in makes a resumed peer drop its copy and ask again"
