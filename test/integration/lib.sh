@@ -5,6 +5,8 @@ set -euo pipefail
 
 : "${OWNER_BIN:?}" "${PEER_BIN:?}" "${FREE_PORTS_BIN:?}"
 PROCESS_LIMIT_S=${PROCESS_LIMIT_S:-120}
+# Scripted stand-ins for the owner import fake_owner.py from here.
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/chunkswarm-it-XXXXXX")
 STARTED_PIDS=()
 declare -A PID_OF=()

@@ -98,35 +98,21 @@ echo "ok: a file edited in place (same name and size) is fetched again"
 #    chunk files, as the new manifest is not whole yet) and asks the owner again.
 owner_port=$(free_ports 1)
 python3 - "$owner_port" data/peer-1/manifest.json > fake.out 2>&1 << 'PY' &
-import json, socket, struct, sys
+import json, sys
+from fake_owner import accept_hello, frame, listen, read_until_error
 port, saved = int(sys.argv[1]), json.load(open(sys.argv[2]))
 hashes = [bytes.fromhex(h) for h in saved["chunk_sha256"]]
 hashes[5] = bytes(b ^ 0xFF for b in hashes[5])
 count = saved["chunk_count"]
-def frame(header, payload=b""):
-    head = json.dumps(header).encode()
-    return b"CSW1" + struct.pack(">II", len(head), len(payload)) + head + payload
-server = socket.socket()
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", port))
-server.listen()
-print("listening", flush=True)
-server.settimeout(30)
-conn, _ = server.accept()
-conn.settimeout(30)
-conn.recv(65536)  # the hello
+server = listen(port)
+conn = accept_hello(server)
 manifest = {k: saved[k] for k in ("file_name", "file_size", "chunk_size", "chunk_count")}
 conn.sendall(frame(dict(manifest, type="manifest", hashed=2), b"".join(hashes[:2])))
 conn.sendall(frame({"type": "have_list", "count": 0}, bytes((count + 7) // 8)))
 conn.sendall(frame({"type": "hashes", "first": 2}, b"".join(hashes[2:6])))
-reply = b""
-while b'"type":"error"' not in reply:
-    data = conn.recv(65536)
-    if not data:
-        break
-    reply += data
-print("error frame" if b'"type":"error"' in reply else "no error frame: %r" % reply[:200], flush=True)
-again, _ = server.accept()
+got_error, reply = read_until_error(conn)
+print("error frame" if got_error else "no error frame: %r" % reply[:200], flush=True)
+accept_hello(server)
 print("asked again", flush=True)
 PY
 fake=$!

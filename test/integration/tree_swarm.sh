@@ -93,7 +93,8 @@ expect_error data_inside "is inside $WORK/big, which is distributed; give --data
 # fake_owner PORT PATH: serves one manifest whose tree holds PATH, then reports what came back.
 fake_owner() {
     python3 - "$1" "$2" << 'PY'
-import json, socket, struct, sys
+import json, sys
+from fake_owner import accept_hello, frame, listen, read_until_error
 port, bad = int(sys.argv[1]), sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1")
 size = 102400 * 5
 tree = [{"path_hex": bad.hex(), "size": size, "mode": 420, "mtime_ns": 0}, {"path": "ok", "dir": True, "mode": 493, "mtime_ns": 0}]
@@ -102,26 +103,12 @@ if bad == b"twice":
 if bad == b"under":
     tree = [{"path": "f", "size": size, "mode": 420, "mtime_ns": 0}, {"path": "f/x", "dir": True, "mode": 493, "mtime_ns": 0}]
 listing = json.dumps(tree).encode()
-head = json.dumps({"type": "manifest", "file_name": "evil", "file_size": size, "chunk_size": 102400,
-                   "chunk_count": 5, "tree_bytes": len(listing)}).encode()
-payload = bytes(32 * 5) + listing
-server = socket.socket()
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", port))
-server.listen()
-print("listening", flush=True)
-server.settimeout(30)
-conn, _ = server.accept()
-conn.settimeout(30)
-conn.recv(65536)  # the hello
-conn.sendall(b"CSW1" + struct.pack(">II", len(head), len(payload)) + head + payload)
-reply = b""
-while True:
-    data = conn.recv(65536)
-    if not data:
-        break
-    reply += data
-print("error frame" if b'"type":"error"' in reply else "no error frame: %r" % reply[:200])
+head = {"type": "manifest", "file_name": "evil", "file_size": size, "chunk_size": 102400, "chunk_count": 5,
+        "tree_bytes": len(listing)}
+conn = accept_hello(listen(port))
+conn.sendall(frame(head, bytes(32 * 5) + listing))
+got_error, reply = read_until_error(conn)
+print("error frame" if got_error else "no error frame: %r" % reply[:200])
 PY
 }
 for bad in '/tmp/evil-abs' '../evil-up' 'a/../../evil' 'a//b' 'a/' './a' 'twice' 'under' 'nul\x00byte'; do
