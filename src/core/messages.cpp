@@ -168,18 +168,15 @@ Result<Message> parse_hashes(const Frame& frame, const Manifest* manifest)
     if (frame.payload.empty() || frame.payload.size() % sizeof(Digest) != 0) {
         return make_error("hashes: the payload must hold one or more 32-byte SHA-256 digests");
     }
-    Hashes hashes{static_cast<std::uint32_t>(std::min<std::uint64_t>(first.value(), UINT32_MAX)), {}};
-    hashes.hashes.resize(frame.payload.size() / sizeof(Digest));
-    std::memcpy(hashes.hashes.data(), frame.payload.data(), frame.payload.size());
-    Manifest probe;  // only the counts matter: append_hashes() says what does not follow on
-    probe.chunk_count = manifest->chunk_count;
-    probe.chunk_sha256.resize(manifest->hashed());
-    if (first.value() > UINT32_MAX || !append_hashes(probe, hashes.first, hashes.hashes)) {
+    const std::uint64_t count = frame.payload.size() / sizeof(Digest);
+    if (first.value() != manifest->hashed() || count > manifest->chunk_count - manifest->hashed()) {
         return make_error("hashes: chunks " + std::to_string(first.value()) + ".." +
-                          std::to_string(first.value() + hashes.hashes.size()) + " do not follow the " +
+                          std::to_string(first.value() + count) + " do not follow the " +
                           std::to_string(manifest->hashed()) + " hashed so far (of " +
                           std::to_string(manifest->chunk_count) + ")");
     }
+    Hashes hashes{manifest->hashed(), std::vector<Digest>(count)};
+    std::memcpy(hashes.hashes.data(), frame.payload.data(), frame.payload.size());
     return Message{std::move(hashes)};
 }
 
