@@ -56,7 +56,8 @@ struct ClientHooks {
     // owner it may hold only the first chunks' hashes.
     std::function<Result<void>(const Manifest&)> accept_manifest;
     // Optional: the manifest grew by the hashes of chunks `first`.. (the owner sends them as it
-    // computes them); an error ends the client. Without it, hashes end the client too.
+    // computes them); an error ends the client. Without it (a neighbour's session), a hashes
+    // frame is refused and that connection closed.
     std::function<Result<void>(const Manifest& grown, std::uint32_t first)> accept_hashes;
     // Chunks already held, asked once the first manifest is accepted.
     std::function<ChunkSet()> local_chunks;
