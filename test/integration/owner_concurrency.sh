@@ -11,7 +11,9 @@ ring_config ring.json "$chunk" "${ports[@]}"
 make_file input.bin $((chunk * 120))
 
 start owner "$OWNER_BIN" --config ring.json --file input.bin
-wait_for_line owner.log listening
+# The stalled client requests its first deal blind, so it comes once every chunk is hashed (before,
+# the owner deals only hashed chunks, and a request for another is refused as never offered).
+wait_for_line owner.log "split "
 
 exec 3<>"/dev/tcp/127.0.0.1/${ports[0]}"
 frame '{"type":"hello","version":1,"peer_id":1}' >&3
