@@ -225,7 +225,16 @@ wait "$launcher" || status=$?
 [[ $(grep -c "OK, SHA-256 matches" link-cut.out) == 4 ]] || { cat link-cut.out; fail "link-cut: the four others did not finish"; }
 for id in 1 2 4 5; do cmp -s input.bin "$WORK/link-cut/peer-$id/input.bin" || fail "link-cut: peer $id's copy differs"; done
 grep -q "peer 3 .*LOST" link-cut.out || { cat link-cut.out; fail "link-cut: peer 3 is not marked lost"; }
-expect_lines "$WORK/link-cut/logs/peer-4.log" "it counts as gone: downloading from peer 2"
+# On a loaded machine the cut can land after peer 4 already held every chunk: then it had nothing
+# to route around, which is said, not failed (the exits and copies above are checked either way).
+peer4_log="$WORK/link-cut/logs/peer-4.log"
+held_at=$(grep -m1 -o '^[0-9-]* [0-9:.]*.*all [0-9]* chunks held' "$peer4_log" | cut -c1-23 || true)
+if [[ -n "$held_at" ]] && ! grep -qF "it counts as gone" "$peer4_log" &&
+    awk -v held="$(date -d "$held_at" +%s.%N)" -v cut="$cut_at" 'BEGIN { exit !(held < cut) }'; then
+    echo "note: peer 4 held every chunk before the cut, so it had nothing to route around"
+else
+    expect_lines "$peer4_log" "it counts as gone: downloading from peer 2"
+fi
 expect_lines "$WORK/link-cut/logs/owner.log" "given up on: peer 3"
 printf 'figure: %-46s %6.2f s after the cut, for everything to end\n' "link cut (peer 3)" \
     "$(awk -v a="$cut_at" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
