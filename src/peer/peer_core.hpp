@@ -46,8 +46,10 @@ public:
 
     // Main thread, before freeze(): pick up what an earlier run left.
     Result<void> resume_from_disk();
-    // A manifest from a server. Before freeze(), from the owner, it is adopted (and replaces one
-    // resumed from disk); otherwise, and always after freeze(), it must be the one held.
+    // A manifest from a server. One that agrees with the one held as far as both hold hashes is
+    // the same content (the owner streams its hashes) and adds any hashes it has beyond. Before
+    // freeze(), from the owner, another is adopted (and replaces one resumed from disk); otherwise,
+    // and always after freeze(), it must be the one held, whole.
     Result<void> accept_manifest(const Manifest& manifest, bool from_owner);
     // The owner's session: its manifest grew by the hashes of chunks `first`.. (saved once whole).
     Result<void> accept_hashes(const Manifest& grown, std::uint32_t first);
