@@ -464,7 +464,8 @@ Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const 
             "manifest: the payload must hold 32 bytes of SHA-256 per chunk hashed, then tree_bytes of tree");
     }
     m.chunk_sha256.resize(hashed);
-    std::memcpy(m.chunk_sha256.data(), payload.data(), hash_bytes);
+    // With none hashed yet, data() may be null, which memcpy must not be given even for 0 bytes.
+    if (hash_bytes > 0) std::memcpy(m.chunk_sha256.data(), payload.data(), hash_bytes);
     if (tree_bytes > 0) {
         auto listing = nlohmann::json::parse(payload.begin() + static_cast<std::ptrdiff_t>(hash_bytes), payload.end(),
                                              nullptr, false);
