@@ -89,6 +89,8 @@ inline constexpr std::size_t kMaxTreeListingBytes = 256u << 20;
 // Whether two manifests describe the same content as far as both hold chunk hashes: the same
 // name, size, chunking and tree, and the same hash for every chunk hashed in both.
 bool agrees_so_far(const Manifest& a, const Manifest& b);
+// Whether `count` hashes starting at chunk `first` follow on exactly from those the manifest holds.
+Result<void> check_hashes_follow(const Manifest& manifest, std::uint64_t first, std::uint64_t count);
 // Appends the hashes of chunks `first`.. to a manifest that holds exactly `first` of them.
 Result<void> append_hashes(Manifest& manifest, std::uint32_t first, std::span<const Digest> hashes);
 

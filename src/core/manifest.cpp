@@ -352,13 +352,19 @@ bool agrees_so_far(const Manifest& a, const Manifest& b)
                       b.chunk_sha256.begin());
 }
 
-Result<void> append_hashes(Manifest& manifest, std::uint32_t first, std::span<const Digest> hashes)
+Result<void> check_hashes_follow(const Manifest& manifest, std::uint64_t first, std::uint64_t count)
 {
-    if (first != manifest.hashed() || hashes.size() > manifest.chunk_count - first) {
-        return make_error("chunk hashes " + std::to_string(first) + ".." + std::to_string(first + hashes.size()) +
+    if (first != manifest.hashed() || count > manifest.chunk_count - manifest.hashed()) {
+        return make_error("chunk hashes " + std::to_string(first) + ".." + std::to_string(first + count) +
                           " do not follow the " + std::to_string(manifest.hashed()) + " held (of " +
                           std::to_string(manifest.chunk_count) + ")");
     }
+    return {};
+}
+
+Result<void> append_hashes(Manifest& manifest, std::uint32_t first, std::span<const Digest> hashes)
+{
+    CS_TRY(check_hashes_follow(manifest, first, hashes.size()));
     manifest.chunk_sha256.insert(manifest.chunk_sha256.end(), hashes.begin(), hashes.end());
     return {};
 }

@@ -169,11 +169,8 @@ Result<Message> parse_hashes(const Frame& frame, const Manifest* manifest)
         return make_error("hashes: the payload must hold one or more 32-byte SHA-256 digests");
     }
     const std::uint64_t count = frame.payload.size() / sizeof(Digest);
-    if (first.value() != manifest->hashed() || count > manifest->chunk_count - manifest->hashed()) {
-        return make_error("hashes: chunks " + std::to_string(first.value()) + ".." +
-                          std::to_string(first.value() + count) + " do not follow the " +
-                          std::to_string(manifest->hashed()) + " hashed so far (of " +
-                          std::to_string(manifest->chunk_count) + ")");
+    if (auto follows = check_hashes_follow(*manifest, first.value(), count); !follows) {
+        return make_error("hashes: " + follows.error().message);
     }
     Hashes hashes{manifest->hashed(), std::vector<Digest>(count)};
     std::memcpy(hashes.hashes.data(), frame.payload.data(), frame.payload.size());
