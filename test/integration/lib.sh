@@ -23,7 +23,19 @@ cd "$WORK"
 fail() {
     echo "FAIL: $*" >&2
     show_logs
+    keep_failed_logs
     exit 1
+}
+
+# keep_failed_logs: copies the failed run's logs, event streams, configs and outputs (not its
+# data) out of WORK, which cleanup removes, to a folder named on stderr.
+keep_failed_logs() {
+    local dest
+    dest="${FAILED_LOGS_DIR:-${BUILD_DIR:-${TMPDIR:-/tmp}}/failed-tests}/$(basename "$0" .sh)-$(date +%Y%m%d-%H%M%S)-$$"
+    mkdir -p "$dest" || return 0
+    (cd "$WORK" && find . -type f -size -8M \( -name '*.log' -o -name '*.jsonl' -o -name '*.json' -o -name '*.out' \
+        -o -name '*.err' -o -name '*.txt' \) -exec cp --parents {} "$dest" \;) 2>/dev/null || true
+    echo "the failed run's logs are kept in $dest" >&2
 }
 
 show_logs() {
@@ -164,6 +176,60 @@ wait_for_line() {
         sleep 0.1
     done
     fail "$1 never logged '$2' within $limit s"
+}
+
+EVENTS_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/events.py"
+# Debian's interpreter where there is one: it starts in 40 ms, where a version manager's shim in
+# PATH can take ten times that, and a wait for an event that lags is a fault that lands late.
+EVENTS_PYTHON=python3
+[[ -x /usr/bin/python3 ]] && EVENTS_PYTHON=/usr/bin/python3
+# wait_for_event EVENTS SECONDS EVENT [KEY=VALUE...]: up to SECONDS for a process's json event
+# stream (a launcher's logs/<name>.events.jsonl, or --log-format json output) to show EVENT with
+# those fields; prints the event.
+wait_for_event() {
+    local file=$1 limit=$2
+    shift 2
+    "$EVENTS_PYTHON" "$EVENTS_PY" wait "$file" "$@" --timeout "$limit" || fail "$file shows no event $* within $limit s"
+}
+
+# event_time EVENTS EVENT [KEY=VALUE...]: the first such event's time in epoch seconds, or nothing.
+event_time() { "$EVENTS_PYTHON" "$EVENTS_PY" time "$@" || true; }
+
+# event_count EVENTS EVENT [KEY=VALUE...]: how many such events the stream holds.
+event_count() { "$EVENTS_PYTHON" "$EVENTS_PY" count "$@"; }
+
+# seconds_between T0 T1: T1 - T0 (epoch seconds) with two decimals.
+seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# reroute_outcome WHO EVENTS FAULT_AT GONE_S TO: what peer WHO did about its upstream failing at FAULT_AT
+# (epoch seconds), decided from its event stream. Either it rerouted to TO (a "peer N" or "the
+# owner") after the fault, or what it still lacked came from elsewhere before it could count the
+# upstream as gone (it held every chunk within GONE_S of the fault, or before it). Anything else
+# fails. Sets REROUTED to 1 or 0 and prints the outcome.
+reroute_outcome() {
+    local who=$1 events=$2 fault_at=$3 gone_s=$4 to=$5 rerouted whole after
+    whole=$(event_time "$events" joining)
+    rerouted=$(event_time "$events" rerouted to="$to")
+    if [[ -n "$rerouted" ]]; then
+        awk -v t="$rerouted" -v f="$fault_at" 'BEGIN { exit !(t >= f) }' ||
+            fail "$events: rerouted to $to $(seconds_between "$rerouted" "$fault_at") s before the fault"
+        [[ -n "$whole" ]] || fail "$events: rerouted to $to but never held every chunk"
+        REROUTED=1
+        echo "outcome: $who rerouted to $to $(seconds_between "$fault_at" "$rerouted") s after the fault;" \
+            "held every chunk $(seconds_between "$fault_at" "$whole") s after it"
+        return 0
+    fi
+    [[ -n "$whole" ]] || fail "$events: neither rerouted to $to nor held every chunk"
+    after=$(seconds_between "$fault_at" "$whole")
+    awk -v a="$after" -v limit="$gone_s" 'BEGIN { exit !(a < limit) }' ||
+        fail "$events: never rerouted to $to, and held every chunk only $after s after the fault"
+    REROUTED=0
+    if awk -v a="$after" 'BEGIN { exit !(a < 0) }'; then
+        echo "outcome: $who needed no reroute: it held every chunk ${after#-} s before the fault"
+    else
+        echo "outcome: $who needed no reroute: it held every chunk $after s after the fault (within the ${gone_s} s" \
+            "before an upstream counts as gone)"
+    fi
 }
 
 # expect_lines LOG TEXT...: each TEXT (fixed, not a pattern) appears in LOG, waiting up to 10 s
