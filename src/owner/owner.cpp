@@ -22,11 +22,17 @@
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/peer_roster.hpp"
+#include "chunkswarm/running_clock.hpp"
 #include "chunkswarm/shares.hpp"
 #include "chunkswarm/tree_files.hpp"
 
 namespace chunkswarm::owner {
 namespace {
+
+// How often the roster is reviewed, and how late a review may come before the owner counts the
+// time as its own stall rather than the peers' silence.
+constexpr std::uint64_t kRosterPeriodMs = 1000;
+constexpr std::uint64_t kStallSlackMs = 2000;
 
 // Runs `work(first, last)` on `threads` threads at once, each over its own slice of the chunks;
 // the first failure, if any.
@@ -307,7 +313,19 @@ public:
     }
 
 private:
-    std::uint64_t now_ms() { return uv_now(&loop_); }
+    // The roster's time: the loop's, less any stall of this process. The roster timer reads it
+    // every kRosterPeriodMs, so a later read means the owner did not run (see RunningClock).
+    std::uint64_t now_ms()
+    {
+        const std::uint64_t stalled_before = clock_->stalled_ms();
+        const std::uint64_t now = clock_->read(uv_now(&loop_));
+        if (clock_->stalled_ms() > stalled_before) {
+            log::warn("the owner did not run for {:.1f} s (stopped, suspended or starved); that time does not count "
+                      "against any peer",
+                      static_cast<double>(clock_->stalled_ms() - stalled_before) / 1000.0);
+        }
+        return now;
+    }
     void set_state(std::string_view state) { metrics_.set_state(metrics::family::state, kStates, state); }
 
     int run_to_end()
@@ -361,6 +379,7 @@ private:
         hash_started_ = std::chrono::steady_clock::now();
         dealer_.emplace(slots_.slots(), manifest_->chunk_count);
         dealer_->set_dealable(0);
+        clock_.emplace(kRosterPeriodMs, kStallSlackMs, uv_now(&loop_));
         roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
         server_->set_manifest(&*manifest_);
         metrics_.at(metrics::family::chunks_in_file).set(manifest_->chunk_count);
@@ -370,7 +389,7 @@ private:
                   options_.file.string(), manifest_->chunk_count);
         // Checked once a second: an absent peer is given up on in whole seconds anyway.
         roster_timer_->start(
-            1000, [this] { review_roster(); }, 1000);
+            kRosterPeriodMs, [this] { review_roster(); }, kRosterPeriodMs);
         hashing_.emplace(&loop_, splitter, [this] { on_hashes(); });
         if (!hashing_->running()) return make_error("cannot wake the owner's event loop from its hashing threads");
         return {};
@@ -562,6 +581,7 @@ private:
     SlotTable slots_;
     std::optional<Manifest> manifest_;
     std::optional<ShareDealer> dealer_;
+    std::optional<RunningClock> clock_;
     std::optional<PeerRoster> roster_;
     std::int64_t given_up_count_ = 0;
     bool leaving_ = false;

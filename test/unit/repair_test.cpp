@@ -5,6 +5,7 @@
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/downstream_watch.hpp"
 #include "chunkswarm/peer_roster.hpp"
+#include "chunkswarm/running_clock.hpp"
 #include "chunkswarm/shares.hpp"
 #include "chunkswarm/upstream_route.hpp"
 
@@ -195,4 +196,43 @@ TEST_CASE(
     CHECK(released.deal(0, 10).size() == 5);  // its own share only: slot 1 keeps its own
     released.release(1);
     CHECK(released.deal(0, 10).size() == 5);
+}
+
+TEST_CASE("the running clock leaves out a stall of this process, and only a stall")
+{
+    RunningClock clock(1'000, 2'000, 50'000);
+    CHECK(clock.read(50'000) == 50'000);
+    CHECK(clock.read(51'000) == 51'000);
+    CHECK(clock.read(53'900) == 53'900);  // 2.9 s after the last read: a busy loop, still running
+    CHECK(clock.stalled_ms() == 0);
+    CHECK(clock.read(124'000) == 54'900);  // 70.1 s after: stopped; one period of it counts
+    CHECK(clock.stalled_ms() == 69'100);
+    CHECK(clock.read(124'000) == 54'900);  // the same instant, read again
+    CHECK(clock.read(125'000) == 55'900);
+}
+
+TEST_CASE("the owner stopped past the give-up time gives up on nobody that was there before the stop")
+{
+    RunningClock clock(1'000, 2'000, 0);
+    PeerRoster roster(2, 10'000, clock.read(0));
+    for (std::uint32_t slot : {0u, 1u})
+        roster.session_opened(slot, clock.read(0));
+    for (std::uint64_t t = 1'000; t <= 5'000; t += 1'000) {
+        roster.heard_from(0, clock.read(t));
+        roster.heard_from(1, clock.read(t));
+        CHECK(roster.give_up_due(clock.read(t)).empty());
+    }
+    // Stopped at 5 s for 70 s: what wakes it first is a frame from slot 0, then the review.
+    roster.heard_from(0, clock.read(75'000));
+    CHECK(roster.give_up_due(clock.read(75'000)).empty());
+    // Slot 1 stays silent from its last frame before the stop: given up on 10 s of running time later.
+    std::vector<std::uint32_t> due;
+    std::uint64_t t = 75'000;
+    while (due.empty() && t < 100'000) {
+        t += 1'000;
+        roster.heard_from(0, clock.read(t));
+        due = roster.give_up_due(clock.read(t));
+    }
+    CHECK(due == std::vector<std::uint32_t>{1});
+    CHECK(t == 84'000);  // from its last frame: 1 s of the stop counts, then 9 s after it
 }
