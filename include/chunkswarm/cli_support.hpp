@@ -2,6 +2,7 @@
 // CLI11 is heavy to compile, so only the two main.cpp files and cli_support.cpp include it.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "chunkswarm/net/metrics_server.hpp"
@@ -55,6 +56,9 @@ int parse(CLI::App& app, int argc, char** argv);
 std::int64_t peak_memory_bytes();
 // One log line with the process's peak memory and CPU time, for its last words.
 void log_resource_use();
+// --file, looked at before anything starts: a regular file or a directory, or one line naming
+// the path and why not (missing, a loop of links, a name too long, a pipe that would block).
+Result<void> check_source_path(const std::filesystem::path& path);
 // One line on stderr, after the log is flushed so the two do not interleave.
 int fail(const std::string& program, const std::string& message, int exit_code = 1);
 

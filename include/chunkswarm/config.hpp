@@ -14,6 +14,10 @@
 
 namespace chunkswarm {
 
+// The most peers one swarm may have, in a config or with the owner's --peers: ten times the
+// largest swarms such tools are run with, and far below what would exhaust the owner's memory.
+inline constexpr std::uint32_t kMaxPeers = 100'000;
+
 struct Endpoint {
     std::string host;
     std::uint16_t port = 0;

@@ -104,4 +104,10 @@ private:
 };
 std::string errno_text(int err);
 
+// What a path given as input is (links followed), or one line naming the path and why it cannot
+// be looked at (missing, a loop of links, a name too long, no permission). Never throws.
+Result<std::filesystem::file_type> input_file_type(const std::filesystem::path& path);
+// "a directory", "a named pipe (FIFO)", "a socket", ... for messages that refuse one.
+std::string describe_file_type(std::filesystem::file_type type);
+
 }  // namespace chunkswarm

@@ -71,7 +71,9 @@ private:
     std::vector<std::uint8_t> buffer_;
     std::uint32_t header_length_ = 0;
     std::uint32_t payload_length_ = 0;
-    std::size_t payload_filled_ = 0;  // of current_.payload, sized to payload_length_ at the header
+    // What a payload is received into first: a whole chunk of the usual size, in one piece.
+    static constexpr std::size_t kFirstPayloadBytes = 1024 * 1024;
+    std::size_t payload_filled_ = 0;  // of current_.payload, which grows towards payload_length_
     Frame current_;
     std::deque<Frame> ready_;
     bool failed_ = false;

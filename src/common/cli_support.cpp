@@ -13,6 +13,7 @@
 #include <thread>
 #include <tuple>
 
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::cli {
@@ -167,6 +168,17 @@ int fail(const std::string& program, const std::string& message, int exit_code)
     log::flush();
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
     return exit_code;
+}
+
+Result<void> check_source_path(const std::filesystem::path& path)
+{
+    auto type = input_file_type(path);
+    if (!type) return make_error(type.error().message + "; give --file an existing file or directory");
+    if (type.value() != std::filesystem::file_type::regular && type.value() != std::filesystem::file_type::directory) {
+        return make_error(path.string() + " is " + describe_file_type(type.value()) +
+                          "; give --file a regular file or a directory");
+    }
+    return {};
 }
 
 }  // namespace chunkswarm::cli

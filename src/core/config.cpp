@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/json_util.hpp"
 #include "chunkswarm/manifest.hpp"
 
@@ -423,6 +425,10 @@ Result<SwarmConfig> parse_config(const json& root)
     if (peers == root.end() || !peers->is_array() || peers->size() < 2) {
         return make_error("peers: must be an array of at least 2 peers");
     }
+    if (peers->size() > kMaxPeers) {
+        return make_error("peers: " + std::to_string(peers->size()) + " peers; one swarm may have at most " +
+                          std::to_string(kMaxPeers));
+    }
     for (std::size_t i = 0; i < peers->size(); ++i) {
         PeerConfig peer;
         CS_TRY_ASSIGN(peer, read_peer((*peers)[i], i));
@@ -435,6 +441,32 @@ Result<SwarmConfig> parse_config(const json& root)
     return config;
 }
 
+namespace {
+
+// Larger than any config of thousands of peers; a bigger "config" is some other file.
+constexpr std::uintmax_t kMaxConfigBytes = 64 * 1024 * 1024;
+
+// Only a regular file of a sane size is read: a directory, a pipe or a device would throw, block or
+// never end.
+Result<void> check_config_file(const std::filesystem::path& path)
+{
+    auto type = input_file_type(path);
+    if (!type) return make_error("config: " + type.error().message + "; give --config a JSON file");
+    if (type.value() != std::filesystem::file_type::regular) {
+        return make_error("config " + path.string() + " is " + describe_file_type(type.value()) +
+                          "; give --config a JSON file");
+    }
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > kMaxConfigBytes) {
+        return make_error("config " + path.string() + " is " + std::to_string(size) + " bytes, more than any config (" +
+                          std::to_string(kMaxConfigBytes) + "); give --config a JSON file");
+    }
+    return {};
+}
+
+}  // namespace
+
 Result<SwarmConfig> load_config(const std::filesystem::path& path, std::string* text)
 {
     json root;
@@ -446,9 +478,11 @@ Result<SwarmConfig> load_config(const std::filesystem::path& path, std::string* 
             return make_error("the config on standard input (--config -) is not valid JSON");
         }
     } else {
+        CS_TRY(check_config_file(path));
         std::ifstream in(path);
-        if (!in) return make_error("cannot open config " + path.string() + " (does the file exist?)");
+        if (!in) return make_error("cannot open config " + path.string() + ": " + errno_text(errno));
         const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        if (in.bad()) return make_error("cannot read config " + path.string() + ": " + errno_text(errno));
         root = json::parse(bytes, nullptr, false);
         if (text) *text = bytes;
         if (root.is_discarded()) return make_error(path.string() + " is not valid JSON");

@@ -14,7 +14,7 @@ namespace chunkswarm {
 
 bool is_reserved_name(std::string_view name)
 {
-    for (std::string_view reserved : {kManifestFileName, kSummaryFileName, kChunkDirName}) {
+    for (std::string_view reserved : {kManifestFileName, kSummaryFileName, kChunkDirName, kLockFileName}) {
         if (name == reserved || (name.size() > reserved.size() && name.substr(0, reserved.size()) == reserved &&
                                  name[reserved.size()] == '.')) {
             return true;
@@ -86,6 +86,30 @@ int Fd::close()
 }
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+Result<std::filesystem::file_type> input_file_type(const std::filesystem::path& path)
+{
+    std::error_code ec;
+    const std::filesystem::file_status status = std::filesystem::status(path, ec);
+    if (status.type() == std::filesystem::file_type::not_found) return make_error(path.string() + " does not exist");
+    if (ec) return make_error("cannot look at " + path.string() + ": " + ec.message());
+    return status.type();
+}
+
+std::string describe_file_type(std::filesystem::file_type type)
+{
+    using std::filesystem::file_type;
+    switch (type) {
+    case file_type::regular: return "a regular file";
+    case file_type::directory: return "a directory";
+    case file_type::symlink: return "a symbolic link";
+    case file_type::block: return "a block device";
+    case file_type::character: return "a character device";
+    case file_type::fifo: return "a named pipe (FIFO)";
+    case file_type::socket: return "a socket";
+    default: return "not a regular file";
+    }
+}
 
 AlignedBuffer::AlignedBuffer(std::size_t size)
     : bytes_(static_cast<std::uint8_t*>(

@@ -64,6 +64,12 @@ Result<void> FrameDecoder::feed(std::span<const std::uint8_t> bytes)
 std::span<std::uint8_t> FrameDecoder::payload_space()
 {
     if (state_ != State::payload || failed_) return {};
+    if (payload_filled_ == current_.payload.size()) {
+        // Grown as the bytes arrive (doubling), never to the announced length at once: a frame
+        // that announces hundreds of megabytes and sends none costs nothing.
+        const std::size_t grown = std::max(current_.payload.size() * 2, kFirstPayloadBytes);
+        current_.payload.resize(std::min<std::size_t>(payload_length_, grown));
+    }
     return std::span(current_.payload).subspan(payload_filled_);
 }
 
@@ -115,7 +121,7 @@ Result<void> FrameDecoder::on_header()
                     "-byte limit for \"" + type->get<std::string>() + "\"");
     }
     current_.header = std::move(header);
-    current_.payload.resize(payload_length_);
+    current_.payload.clear();  // payload_space() sizes it as the bytes come
     payload_filled_ = 0;
     state_ = State::payload;
     if (payload_length_ == 0) {

@@ -556,6 +556,12 @@ void ServerSession::pump_reads()
     (void)job.release();  // reclaimed in the after-work callback
 }
 
+void ServerSession::unreadable(ChunkId id, const std::string& why)
+{
+    log::error("cannot serve chunk {} to {}: {}; closing that connection", id, label_, why);
+    if (server_->context_.on_unreadable) server_->context_.on_unreadable(id, why);
+}
+
 void ServerSession::on_read_done(ReadJob& job)
 {
     reading_ = false;
@@ -566,12 +572,12 @@ void ServerSession::on_read_done(ReadJob& job)
         const std::uint32_t length = job.manifest->chunk_length(id);
         if (auto* span = std::get_if<ChunkStore::FileSpan>(&job.pieces[i])) {
             if (!connection_->send_from_file(encode_chunk_head(id, length), span->file->get(), span->offset, length)) {
-                log::error("cannot serve chunk {} to {}: reading it failed; closing the connection", id, label_);
+                unreadable(id, connection_->close_reason());
                 return;
             }
         } else if (auto& read = std::get<Result<std::vector<std::uint8_t>>>(job.pieces[i]); !read) {
-            log::error("cannot serve chunk {} to {}: {}", id, label_, read.error().message);
             connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(id), id});
+            unreadable(id, read.error().message);
             return;
         } else {
             connection_->send(encode_chunk(id, std::move(read).value()));

@@ -1,6 +1,7 @@
 #include "chunkswarm/net/tcp_connection.hpp"
 
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -209,6 +210,13 @@ void TcpConnection::send(OutFrame frame)
 bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off_t offset, std::size_t length)
 {
     if (ending()) return true;
+    // A file that shrank under us (the owner's source truncated) is found before the head goes
+    // out, so that the error frame is not sent inside a chunk's payload.
+    if (struct stat st{}; ::fstat(file, &st) == 0 && st.st_size < offset + static_cast<off_t>(length)) {
+        fail("cannot read chunk bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
+             ": the file is only " + std::to_string(st.st_size) + " bytes now");
+        return false;
+    }
     if (pending_writes_ == 0) {
         auto [head_sent, payload_sent] = write_now(head, file, offset, length);
         head.erase(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(head_sent));

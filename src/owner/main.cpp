@@ -56,7 +56,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     if (flags.port != 0) options.bind.port = flags.port;
     if (!flags.bind.empty()) options.bind.host = flags.bind;
     if (!flags.data_dir.empty()) options.data_dir = flags.data_dir;
-    if (flags.chunk_size != 0) options.chunk_size = flags.chunk_size;
+    if (app.count("--chunk-size")) options.chunk_size = flags.chunk_size;
     if (app.count("--give-up")) {
         if (flags.give_up_s == 0 || flags.give_up_s > 86400) return make_error("--give-up must be 1..86400 seconds");
         options.settings.give_up_s = flags.give_up_s;
@@ -66,7 +66,9 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
-    if (options.peer_count == 0) return make_error("--peers must be at least 1");
+    if (options.peer_count == 0 || options.peer_count > kMaxPeers)
+        return make_error("--peers must be 1.." + std::to_string(kMaxPeers));
+    CS_TRY(cli::check_source_path(options.file));
     return options;
 }
 

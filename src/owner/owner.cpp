@@ -332,7 +332,7 @@ private:
     {
         // A missing or too small file is reported before anything says "listening".
         std::optional<SourceTree> tree;
-        if (std::filesystem::is_directory(options_.file)) {
+        if (std::error_code ec; std::filesystem::is_directory(options_.file, ec)) {
             auto packed = pack_source_tree(options_);
             if (!packed) return cli::fail("owner", packed.error().message);
             tree = std::move(packed).value();
@@ -399,10 +399,7 @@ private:
     {
         if (!hashing_) return;
         if (auto failed = hashing_->failure()) {
-            failure_ = make_error("cannot hash " + options_.file.string() + ": " + failed->message);
-            hashing_->stop();
-            roster_timer_->close();
-            server_->close();
+            stop_with(make_error("cannot hash " + options_.file.string() + ": " + failed->message));
             return;
         }
         const std::uint32_t hashed = hashing_->hashed();
@@ -415,13 +412,21 @@ private:
         if (manifest_->whole()) on_whole_manifest();
     }
 
+    // The run cannot go on: every client is closed and the owner exits 1 with `error`.
+    void stop_with(Error error)
+    {
+        if (failure_) return;
+        failure_ = std::move(error);
+        if (hashing_) hashing_->stop();
+        roster_timer_->close();
+        server_->close();
+    }
+
     void on_whole_manifest()
     {
         hashing_->stop();
         if (auto saved = save_split(options_, store_, *manifest_, hash_started_); !saved) {
-            failure_ = saved.error();
-            roster_timer_->close();
-            server_->close();
+            stop_with(saved.error());
             return;
         }
         if (options_.settings.keep_chunk_files) {
@@ -451,6 +456,13 @@ private:
         };
         context.on_heard = [this](const Hello& hello) {
             if (auto slot = slots_.known_slot(hello.peer_id)) roster_->heard_from(*slot, now_ms());
+        };
+        // A source that cannot be read where the manifest says its chunks are would fail every
+        // peer again and again: the owner stops and says why.
+        context.on_unreadable = [this](ChunkId id, const std::string& why) {
+            stop_with(make_error("cannot read chunk " + std::to_string(id) + " of " + options_.file.string() + " (" +
+                                 why + "): it was changed or truncated while being served, or the disk fails; "
+                                 "start the owner again to serve it as it is now"));
         };
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{

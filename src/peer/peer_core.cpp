@@ -29,7 +29,7 @@ PeerCore::PeerCore(const PeerOptions& options)
 Result<void> PeerCore::resume_from_disk()
 {
     std::filesystem::path path = options_.data_dir / kManifestFileName;
-    if (!std::filesystem::exists(path)) return {};
+    if (std::error_code ec; !std::filesystem::exists(path, ec)) return {};
     auto saved = load_manifest(path);
     if (!saved) {
         log::warn("ignoring {}: {}; starting from nothing", path.string(), saved.error().message);

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -90,9 +91,14 @@ Result<void> check_programs_here(const swarm::LaunchOptions& options)
 Result<swarm::LaunchOptions> resolve(const Flags& flags)
 {
     swarm::LaunchOptions options;
+    // Checked before anything is started or emptied.
+    if (!(flags.interval_s > 0) || !std::isfinite(flags.interval_s))
+        return make_error("--interval must be more than 0 seconds");
+    if (!(flags.timeout_s >= 0) || !std::isfinite(flags.timeout_s))
+        return make_error("--timeout must be 0 (no limit) or more seconds");
     options.config_path = std::filesystem::absolute(flags.config);
     auto config = load_config(options.config_path, &options.config_text);
-    if (!config) return make_error(flags.config + ": " + config.error().message);
+    if (!config) return config.error();  // it names the file
     options.config = std::move(config).value();
     CS_TRY_ASSIGN(options.display, display_of(flags.display));
     options.work = std::filesystem::absolute(flags.work).lexically_normal();
@@ -109,9 +115,7 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     } else if (!flags.file.empty()) {
         options.file = std::filesystem::absolute(flags.file).lexically_normal();
         if (options.file.filename().empty()) options.file = options.file.parent_path();  // "dir/"
-        if (!std::filesystem::is_regular_file(options.file) && !std::filesystem::is_directory(options.file)) {
-            return make_error(flags.file + " is not a readable file or directory; give --file an existing one");
-        }
+        CS_TRY(cli::check_source_path(options.file));
     }
     CS_TRY(prepare_work(options.work, options.file));
     if (options.file.empty()) {
@@ -123,7 +127,6 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
         std::cout << "swarm: no --file given; generated " << options.file.string() << " (" << *size
                   << " random bytes)\n";
     }
-    if (flags.interval_s <= 0) return make_error("--interval must be more than 0 seconds");
     options.interval_s = flags.interval_s;
     options.timeout_s = flags.timeout_s;
     options.together = flags.together;

@@ -9,9 +9,29 @@ make_file small.bin $((102400 * 4))
 
 expect_error owner-no-args "--file is required" "$OWNER_BIN"
 expect_error owner-unknown-flag "--bogus" "$OWNER_BIN" --bogus --file input.bin --port 1
-expect_error owner-missing-file "cannot open" "$OWNER_BIN" --port "${ports[0]}" --file nope.bin --data-dir o1
+expect_error owner-missing-file "nope.bin does not exist" "$OWNER_BIN" --port "${ports[0]}" --file nope.bin --data-dir o1
 expect_error owner-small-file "at least 5" "$OWNER_BIN" --port "${ports[0]}" --file small.bin --data-dir o2
-expect_error owner-missing-config "cannot open config" "$OWNER_BIN" --config none.json --file input.bin
+expect_error owner-missing-config "none.json does not exist" "$OWNER_BIN" --config none.json --file input.bin
+# Inputs that once crashed a program (an uncaught exception, exit 134) or hung it for ever.
+mkdir config-dir
+expect_error owner-config-dir "config-dir is a directory" "$OWNER_BIN" --config config-dir --file input.bin
+expect_error peer-config-dir "config-dir is a directory" "$PEER_BIN" --config config-dir --id 1
+expect_error swarm-config-dir "config-dir is a directory" "$SWARM_BIN" --config config-dir --work sw1
+ln -s link-loop link-loop
+expect_error owner-link-loop "link-loop: Too many levels of symbolic links" \
+    "$OWNER_BIN" --port "${ports[0]}" --file link-loop --data-dir o3
+expect_error owner-long-name "File name too long" \
+    "$OWNER_BIN" --port "${ports[0]}" --file "$(printf 'a%.0s' {1..300})" --data-dir o4
+mkfifo pipe
+expect_error owner-fifo "pipe is a named pipe (FIFO); give --file a regular file" \
+    "$OWNER_BIN" --port "${ports[0]}" --file pipe --data-dir o5
+expect_error owner-many-peers "--peers must be 1..100000" \
+    "$OWNER_BIN" --port "${ports[0]}" --file input.bin --peers 4000000000 --data-dir o6
+expect_error owner-chunk-size-0 "chunk size 0 is outside" \
+    "$OWNER_BIN" --port "${ports[0]}" --file input.bin --chunk-size 0 --data-dir o7
+expect_error swarm-negative-timeout "--timeout must be 0 (no limit) or more" \
+    "$SWARM_BIN" --config ring.json --timeout -1 --work sw2
+[[ ! -e sw2 ]] || fail "the launcher made its work directory before refusing --timeout"
 echo '{ "owner": { "port": 1 }, "peers": [ { "id": 1, "port": 2, "download_neighbor": 1 } ] }' > bad.json
 expect_error owner-bad-config "at least 2 peers" "$OWNER_BIN" --config bad.json --file input.bin
 expect_error owner-bad-level "unknown log level" "$OWNER_BIN" --port "${ports[0]}" --file input.bin --log-level loud

@@ -152,6 +152,7 @@ expect_error() {
     shift 2
     timeout 30 "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" || status=$?
     ((status != 0 && status != 124)) || fail "$name: expected a non-zero exit, got $status"
+    ((status < 128)) || fail "$name: killed by signal $((status - 128)) (a crash), not a clean exit: $(tail -n 3 "$WORK/$name.err")"
     grep -q -- "$pattern" "$WORK/$name.err" || fail "$name: stderr lacks '$pattern': $(cat "$WORK/$name.err")"
     echo "ok: $name -> exit $status: $(head -n 1 "$WORK/$name.err")"
 }

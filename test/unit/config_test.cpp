@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include "chunkswarm/config.hpp"
 #include "test_util.hpp"
 
@@ -129,7 +131,12 @@ TEST_CASE("a topology where chunks cannot reach every peer names the peer that w
 TEST_CASE("load_config names the file and explains unreadable or invalid JSON")
 {
     test::TempDir dir;
-    CHECK(load_config(dir.path() / "none.json").error().message.find("cannot open") != std::string::npos);
+    CHECK(load_config(dir.path() / "none.json").error().message.find("none.json does not exist") != std::string::npos);
+    // Neither a directory nor a pipe is read (one threw, the other blocked for ever).
+    CHECK(load_config(dir.path()).error().message.find("is a directory; give --config a JSON file") !=
+          std::string::npos);
+    REQUIRE(::mkfifo((dir.path() / "pipe.json").c_str(), 0600) == 0);
+    CHECK(load_config(dir.path() / "pipe.json").error().message.find("is a named pipe (FIFO)") != std::string::npos);
     std::ofstream(dir.path() / "bad.json") << "{ not json";
     CHECK(load_config(dir.path() / "bad.json").error().message.find("not valid JSON") != std::string::npos);
     std::ofstream(dir.path() / "bad2.json") << R"({"owner": {"port": 1}, "peers": []})";

@@ -177,3 +177,34 @@ TEST_CASE("a failed decoder offers no payload space")
     CHECK(decoder.failed());
     CHECK(decoder.payload_space().empty());
 }
+
+TEST_CASE("a frame that announces a huge payload holds only the bytes that have come")
+{
+    FrameLimits limits;
+    limits.max_payload = [](std::string_view) -> std::optional<std::uint64_t> { return 300'000'000; };
+    FrameDecoder decoder(limits);
+    const std::uint32_t announced = 261'000'000;
+    REQUIRE(decoder.feed(raw_frame(R"({"type":"manifest"})", announced)).ok());
+    std::span<std::uint8_t> space = decoder.payload_space();
+    CHECK(space.size() <= 1024 * 1024);  // not the 261 MB announced
+    // As the bytes come, the space grows with them, and the frame is whole at the announced length.
+    std::size_t received = 0;
+    while (received < 8 * 1024 * 1024) {
+        space = decoder.payload_space();
+        REQUIRE_FALSE(space.empty());
+        CHECK(space.size() <= received + 1024 * 1024);
+        std::fill(space.begin(), space.end(), std::uint8_t{7});
+        decoder.payload_received(space.size());
+        received += space.size();
+    }
+    CHECK(decoder.buffered() == received);
+    CHECK_FALSE(decoder.next().has_value());
+
+    FrameDecoder small(limits);
+    const std::vector<std::uint8_t> payload(3'000'000, 9);
+    auto bytes = frame_bytes({{"type", "manifest"}}, payload);
+    REQUIRE(small.feed(bytes).ok());
+    auto frame = small.next();
+    REQUIRE(frame.has_value());
+    CHECK(frame->payload == payload);
+}

@@ -42,13 +42,14 @@ TEST_CASE("chunk lengths: all full but a short last one")
 TEST_CASE("file names that would leave the data directory or clash with our files are refused")
 {
     for (const char* bad :
-         {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks", "summary.txt.tmp"}) {
+         {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks", "summary.txt.tmp",
+          ".lock"}) {
         INFO(bad);
         CHECK_FALSE(check_file_name(bad).ok());
     }
     CHECK_FALSE(check_file_name(std::string(256, 'a')).ok());
     CHECK_FALSE(check_file_name(std::string("a\nb")).ok());
-    for (const char* good : {"movie.mkv", "..hidden", "a b.txt", "manifest.json5", "chunks2"}) {
+    for (const char* good : {"movie.mkv", "..hidden", "a b.txt", "manifest.json5", "chunks2", ".locked"}) {
         INFO(good);
         CHECK(check_file_name(good).ok());
     }

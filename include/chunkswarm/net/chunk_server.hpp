@@ -41,6 +41,9 @@ struct ServerContext {
     std::function<void()> on_activity;
     // Optional: a frame from an admitted client (a sign of life from that peer).
     std::function<void(const Hello& hello)> on_heard;
+    // Optional: a chunk this side holds could not be read to send (its file shrank, a disk error).
+    // The client is sent an error frame and closed either way; this says so to whoever can act.
+    std::function<void(ChunkId id, const std::string& why)> on_unreadable;
     // Peer only: whom this side downloads from, told to every client in its chunk ID list.
     std::optional<Upstream> upstream;
     // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
@@ -143,6 +146,7 @@ private:
     void admit();
     void pump_reads();
     void on_read_done(ReadJob& job);
+    void unreadable(ChunkId id, const std::string& why);
     void send_have(const std::vector<ChunkId>& ids);
     void send_list();
     // Adds what offered_for() includes now beyond the offer, queueing the requests that waited for

@@ -65,6 +65,8 @@ public:
     void close(const std::string& reason);
 
     bool closing() const { return closing_; }
+    // Why the connection is ending (empty while it is not).
+    const std::string& close_reason() const { return close_reason_; }
     std::size_t queued_bytes() const { return queued_bytes_; }
     const std::string& remote_address() const { return remote_address_; }
 
