@@ -119,7 +119,7 @@ echo "ok: SIGINT stops every process, exit 130, says what is left where"
 # 5. Bad input: one clear line and exit 2.
 expect_error no-config "--config is required" "$SWARM_BIN"
 expect_error missing-config "nope.json" "$SWARM_BIN" --config nope.json
-expect_error missing-file "give --file an existing one" "$SWARM_BIN" --config ring.json --file nope.bin
+expect_error missing-file "nope.bin does not exist; give --file an existing file or directory" "$SWARM_BIN" --config ring.json --file nope.bin
 mkdir -p not-ours && touch not-ours/precious
 expect_error not-ours "was not made by swarm" "$SWARM_BIN" --config ring.json --work not-ours
 [[ -f not-ours/precious ]] || fail "swarm removed a file it did not make"
