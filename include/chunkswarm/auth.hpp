@@ -28,6 +28,28 @@ Digest auth_proof(std::string_view secret, std::string_view role, const Nonce& f
 bool proofs_equal(const Digest& a, const Digest& b);
 std::string nonce_to_hex(const Nonce& nonce);
 std::optional<Nonce> nonce_from_hex(std::string_view hex);
+// A client's side of the handshake, one connection at a time: the nonce for its hello, then its
+// answer to the server's proof.
+class ClientHandshake {
+public:
+    ClientHandshake(std::string secret, std::uint32_t peer_id) : secret_(std::move(secret)), peer_id_(peer_id) {}
+
+    // A fresh nonce for a new connection's hello (none without a secret); the server's proof is
+    // awaited from then on.
+    std::optional<Nonce> start();
+    bool awaiting_proof() const { return awaiting_; }
+    // The server's auth: the client's own proof to send back, or why the server is not trusted
+    // (`server` names it in the message).
+    Result<Digest> answer(const std::optional<Nonce>& server_nonce, const Digest& server_proof,
+                          const std::string& server);
+
+private:
+    std::string secret_;
+    std::uint32_t peer_id_;
+    Nonce nonce_{};
+    bool awaiting_ = false;
+};
+
 // The secret from the environment if set there, else from the config; empty means none.
 Result<std::string> resolve_secret(const std::string& from_config);
 

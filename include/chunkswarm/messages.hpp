@@ -34,8 +34,10 @@ struct Hello {
     bool rescue = false;
     // Gone peers this client routes around: it downloads from this server in their place.
     std::vector<std::uint32_t> skipped = {};
-    // To the owner: I hold the whole file (a report; nothing is offered or dealt).
-    bool complete = false;
+    // To the owner: this connection only carries my reports (Report) while I trade, so the owner
+    // knows I am alive, and knows it within seconds once the connection drops. Nothing is sent back
+    // but the handshake and pings.
+    bool presence = false;
 };
 // Swarm secret handshake: the server answers hello with its nonce and proof, the client with its proof.
 struct Auth {
@@ -84,6 +86,11 @@ struct ChunkData {
 struct Done {
     bool complete = false;
 };
+// Peer to owner, on a presence connection, every second or so and at the end: how far it is.
+struct Report {
+    std::uint32_t held = 0;
+    bool complete = false;
+};
 struct ErrorMsg {
     std::string message;
     // Set when one chunk is the problem (a server that cannot read it), so the client can count it.
@@ -94,8 +101,8 @@ struct ErrorMsg {
 // a cut link sends no reset, so a client tells a gone peer from a quiet one by this.
 struct Ping {};
 
-using Message =
-    std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping, Hashes>;
+using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping,
+                             Hashes, Report>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };

@@ -64,4 +64,26 @@ Result<std::string> resolve_secret(const std::string& from_config)
     return secret;
 }
 
+std::optional<Nonce> ClientHandshake::start()
+{
+    awaiting_ = !secret_.empty();
+    if (!awaiting_) return std::nullopt;
+    nonce_ = random_nonce();
+    return nonce_;
+}
+
+Result<Digest> ClientHandshake::answer(const std::optional<Nonce>& server_nonce, const Digest& server_proof,
+                                       const std::string& server)
+{
+    if (!awaiting_ || !server_nonce) {
+        return make_error(server + (awaiting_ ? " did not prove it knows the swarm secret"
+                                              : " asked for a swarm secret this peer does not have"));
+    }
+    if (!proofs_equal(server_proof, auth_proof(secret_, "server", nonce_, *server_nonce, peer_id_))) {
+        return make_error(server + " failed the swarm secret check (a different secret?)");
+    }
+    awaiting_ = false;
+    return auth_proof(secret_, "client", *server_nonce, nonce_, peer_id_);
+}
+
 }  // namespace chunkswarm

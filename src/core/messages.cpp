@@ -15,7 +15,7 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
 {
     if (type == "error" || type == "auth") return 0;
     if (receiver == Role::server) {
-        if (type == "hello" || type == "request" || type == "done") return 0;
+        if (type == "hello" || type == "request" || type == "done" || type == "report") return 0;
         return std::nullopt;
     }
     if (type == "manifest") return kMaxManifestBytes;
@@ -247,8 +247,11 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
             if (!nonce) return nonce.error();
             hello.nonce = nonce.value();
         }
-        CS_TRY_ASSIGN(hello.complete, optional_bool(frame.header, "complete"));
         CS_TRY_ASSIGN(hello.skipped, peer_id_list(frame.header, "skipped"));
+        CS_TRY_ASSIGN(hello.presence, optional_bool(frame.header, "presence"));
+        if (hello.presence && hello.rescue) {
+            return make_error("a presence hello cannot also ask for a rescue");
+        }
         return Message{hello};
     }
     if (type == "request" || type == "have" || type == "coming") {
@@ -263,6 +266,15 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         auto it = frame.header.find("complete");
         if (it == frame.header.end() || !it->is_boolean()) return make_error("field \"complete\" must be a boolean");
         return Message{Done{it->get<bool>()}};
+    }
+    if (type == "report") {
+        Report report;
+        auto held = unsigned_field(frame.header, "held");
+        if (!held) return held.error();
+        if (held.value() > kMaxChunkCount) return make_error("field \"held\" is out of range");
+        report.held = static_cast<std::uint32_t>(held.value());
+        CS_TRY_ASSIGN(report.complete, optional_bool(frame.header, "complete"));
+        return Message{report};
     }
     if (type == "error") {
         auto it = frame.header.find("message");
@@ -297,7 +309,7 @@ struct Encoder {
         nlohmann::json header{{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}};
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
         if (m.rescue) header["rescue"] = true;
-        if (m.complete) header["complete"] = true;
+        if (m.presence) header["presence"] = true;
         if (!m.skipped.empty()) header["skipped"] = m.skipped;
         return make_frame(std::move(header));
     }
@@ -328,6 +340,10 @@ struct Encoder {
     OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
     OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
     OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
+    OutFrame operator()(const Report& m) const
+    {
+        return make_frame({{"type", "report"}, {"held", m.held}, {"complete", m.complete}});
+    }
     OutFrame operator()(const ErrorMsg& m) const
     {
         nlohmann::json header{{"type", "error"}, {"message", m.message}};
@@ -366,8 +382,8 @@ std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
 
 std::string message_name(const Message& message)
 {
-    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have",   "request", "chunk",
-                                             "done",  "error",    "auth",      "coming", "ping",    "hashes"};
+    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk", "done",
+                                             "error", "auth",     "coming",    "ping", "hashes",  "report"};
     return kNames[message.index()];
 }
 

@@ -15,6 +15,7 @@ ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hoo
     : loop_(loop),
       options_(std::move(options)),
       hooks_(std::move(hooks)),
+      handshake_(options_.secret, options_.self_id),
       retry_timer_(loop),
       stall_timer_(loop),
       silence_timer_(loop),
@@ -128,10 +129,7 @@ void ChunkClient::on_connected(int status)
     log::event("connected", {{"to", options_.remote_label}}, "connected to {} at {}; asking for its chunk ID list",
                options_.remote_label, options_.remote.to_string());
     connection_->start_reading();
-    awaiting_proof_ = !options_.secret.empty();
-    std::optional<Nonce> nonce;
-    if (awaiting_proof_) nonce = client_nonce_ = random_nonce();
-    connection_->send(Hello{options_.self_id, nonce, options_.rescue, options_.skipped, options_.report_complete});
+    connection_->send(Hello{options_.self_id, handshake_.start(), options_.rescue, options_.skipped});
     watch_for_stall();  // a paused process still accepts connections, but never answers
     expect_to_hear();
 }
@@ -213,7 +211,7 @@ void ChunkClient::on_frame(Frame frame)
         connection_->fail(message.error().message);
         return;
     }
-    if (awaiting_proof_ || std::holds_alternative<Auth>(message.value())) {
+    if (handshake_.awaiting_proof() || std::holds_alternative<Auth>(message.value())) {
         on_handshake_message(message.value());
         return;
     }
@@ -244,20 +242,13 @@ void ChunkClient::on_handshake_message(const Message& message)
         return;
     }
     const auto* auth = std::get_if<Auth>(&message);
-    if (!awaiting_proof_ || !auth || !auth->nonce) {
-        end(make_error(options_.remote_label + (awaiting_proof_
-                                                    ? " did not prove it knows the swarm secret"
-                                                    : " asked for a swarm secret this peer does not have")));
+    auto proof = auth ? handshake_.answer(auth->nonce, auth->proof, options_.remote_label)
+                      : handshake_.answer(std::nullopt, Digest{}, options_.remote_label);
+    if (!proof) {
+        end(proof.error());
         return;
     }
-    Digest expected = auth_proof(options_.secret, "server", client_nonce_, *auth->nonce, options_.self_id);
-    if (!proofs_equal(auth->proof, expected)) {
-        end(make_error(options_.remote_label + " failed the swarm secret check (a different secret?)"));
-        return;
-    }
-    awaiting_proof_ = false;
-    connection_->send(
-        Auth{std::nullopt, auth_proof(options_.secret, "client", *auth->nonce, client_nonce_, options_.self_id)});
+    connection_->send(Auth{std::nullopt, proof.value()});
 }
 
 // Refused before the manifest (wrong swarm, unknown id, swarm full): trying again cannot help.

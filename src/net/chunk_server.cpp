@@ -258,11 +258,16 @@ void ServerSession::on_frame(Frame frame)
         connection_->fail(auth ? "unexpected auth message" : "prove you know the swarm secret first");
         return;
     }
+    if (reports_only() && !auth && !std::holds_alternative<Report>(message.value()) &&
+        !std::holds_alternative<ErrorMsg>(message.value())) {
+        connection_->fail("only reports are sent on a presence connection");
+        return;
+    }
     std::visit(
         [this](const auto& m) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, Hello> || std::is_same_v<T, Request> || std::is_same_v<T, Done> ||
-                          std::is_same_v<T, Auth>) {
+                          std::is_same_v<T, Auth> || std::is_same_v<T, Report>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
                 log::warn("{} reported an error: {}", label_, m.message);
@@ -314,8 +319,12 @@ void ServerSession::handle(const Auth& auth)
 // share slot. Then the manifest and the chunk ID list follow.
 void ServerSession::admit()
 {
+    if (hello_->presence) {
+        admit_presence();
+        return;
+    }
     // Such a client may be offered any chunk, and the owner offers only hashed ones.
-    if ((hello_->rescue || hello_->complete) && !server_->context_.manifest->whole()) {
+    if (hello_->rescue && !server_->context_.manifest->whole()) {
         awaiting_hashes_ = true;
         hello_timer_.stop();
         log::info("{} waits for the last chunk hashes before it is served", label_);
@@ -348,6 +357,36 @@ void ServerSession::admit()
     announce_coming();
 }
 
+// A presence connection carries only the client's reports: nothing is offered on it.
+void ServerSession::admit_presence()
+{
+    const ServerContext& context = server_->context_;
+    if (!context.on_report) {
+        connection_->fail("this side takes no presence connections (only the owner does)");
+        return;
+    }
+    if (auto known = context.offered_for(*hello_); !known) {
+        log::warn("refusing reports from {} at {}: {}", label_, connection_->remote_address(), known.error().message);
+        connection_->fail(known.error().message);
+        return;
+    }
+    admitted_ = true;
+    hello_timer_.stop();
+    label_ += " (presence)";
+    if (context.on_session) context.on_session(*hello_, true);
+    log::debug("{} reports its progress from {}", label_, connection_->remote_address());
+}
+
+void ServerSession::handle(const Report& report)
+{
+    if (!hello_->presence) {
+        connection_->fail("a report belongs on a presence connection");
+        return;
+    }
+    server_->context_.on_report(*hello_, report);
+    if (report.complete) connection_->close_after_flush("the peer holds the whole file");
+}
+
 void ServerSession::send_list()
 {
     connection_->send(HaveList{offered_, server_->context_.upstream});
@@ -357,7 +396,7 @@ void ServerSession::send_list()
 
 void ServerSession::announce()
 {
-    if (!admitted_ || closed_) return;
+    if (!admitted_ || closed_ || reports_only()) return;
     std::vector<ChunkId> fresh = take_fresh_offers();
     if (!fresh.empty()) send_have(fresh);
     announce_coming();
@@ -384,7 +423,7 @@ bool ServerSession::send_new_hashes()
         if (manifest.whole()) admit();
         return false;
     }
-    if (!admitted_ || hashes_sent_ >= manifest.hashed()) return false;
+    if (!admitted_ || reports_only() || hashes_sent_ >= manifest.hashed()) return false;
     const auto from = manifest.chunk_sha256.begin() + hashes_sent_;
     connection_->send(Hashes{hashes_sent_, std::vector<Digest>(from, manifest.chunk_sha256.end())});
     log::debug("sent {} the hashes of chunks {}..{}", label_, hashes_sent_, manifest.hashed() - 1);
@@ -405,7 +444,7 @@ void ServerSession::deal_after_hashes(bool own_share_only)
 
 void ServerSession::offer_after_hashes()
 {
-    if (closed_ || !server_) return;
+    if (closed_ || !server_ || reports_only()) return;
     std::vector<ChunkId> dealt = std::move(dealt_with_hashes_);
     dealt_with_hashes_.clear();
     std::sort(dealt.begin(), dealt.end());
@@ -442,7 +481,7 @@ void ServerSession::announce_coming()
 
 bool ServerSession::dealing() const
 {
-    return admitted_ && !hello_->rescue && !hello_->complete && server_ && server_->context_.dealing;
+    return admitted_ && !hello_->rescue && !hello_->presence && server_ && server_->context_.dealing;
 }
 
 std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target, bool own_share_only)

@@ -21,9 +21,8 @@
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/peer_roster.hpp"
+#include "chunkswarm/owner_ledger.hpp"
 #include "chunkswarm/running_clock.hpp"
-#include "chunkswarm/shares.hpp"
 #include "chunkswarm/tree_files.hpp"
 
 namespace chunkswarm::owner {
@@ -273,21 +272,10 @@ private:
 // The owner's states, as its metrics show them.
 const std::vector<std::string> kStates{"splitting", "serving", "done", "failed"};
 
-// A peer's name in the owner's lines: its id, or its slot when no peer has joined in it.
-std::string slot_name(const SlotTable& slots, std::uint32_t slot)
-{
-    auto peer = slots.peer_in(slot);
-    return peer ? "peer " + std::to_string(*peer) : "slot " + std::to_string(slot) + " (no peer joined)";
-}
-
 // The listener's loop, its server, the share bookkeeping and the roster, alive for one run.
 class OwnerNode {
 public:
-    explicit OwnerNode(const OwnerOptions& options)
-        : options_(options),
-          store_(options.data_dir),
-          slots_(options.peer_ids.empty() ? SlotTable::by_join_order(options.peer_count)
-                                          : SlotTable::fixed(options.peer_ids))
+    explicit OwnerNode(const OwnerOptions& options) : options_(options), store_(options.data_dir)
     {
         if (uv_loop_init(&loop_) != 0) throw std::runtime_error("cannot create the owner's event loop");
         roster_timer_.emplace(&loop_);
@@ -320,11 +308,16 @@ private:
         const std::uint64_t stalled_before = clock_->stalled_ms();
         const std::uint64_t now = clock_->read(uv_now(&loop_));
         if (clock_->stalled_ms() > stalled_before) {
-            log::warn("the owner did not run for {:.1f} s (stopped, suspended or starved); that time does not count "
-                      "against any peer",
-                      static_cast<double>(clock_->stalled_ms() - stalled_before) / 1000.0);
+            log::warn(
+                "the owner did not run for {:.1f} s (stopped, suspended or starved); that time does not count "
+                "against any peer",
+                static_cast<double>(clock_->stalled_ms() - stalled_before) / 1000.0);
         }
         return now;
+    }
+    std::uint32_t peer_slots() const
+    {
+        return options_.peer_ids.empty() ? options_.peer_count : static_cast<std::uint32_t>(options_.peer_ids.size());
     }
     void set_state(std::string_view state) { metrics_.set_state(metrics::family::state, kStates, state); }
 
@@ -345,10 +338,10 @@ private:
             return cli::fail("owner", listening.error().message);
         }
         log::event(
-            "listening", {{"port", server_->port()}, {"peers", slots_.slots()}},
+            "listening", {{"port", server_->port()}, {"peers", peer_slots()}},
             "listening on {}:{} for {} peer(s); chunk i belongs to the share of slot i mod {}, dealt as its peer "
             "draws it",
-            options_.bind.host, server_->port(), slots_.slots(), slots_.slots());
+            options_.bind.host, server_->port(), peer_slots(), peer_slots());
         log::flush();  // peers may be started on this line (the swarm launcher does): not in 50 ms
         if (auto serving = store_.serve_from_joined(splitter->source(), splitter->manifest().chunk_size); !serving) {
             return cli::fail("owner", serving.error().message);
@@ -377,10 +370,12 @@ private:
         }
         splitter_ = &splitter;
         hash_started_ = std::chrono::steady_clock::now();
-        dealer_.emplace(slots_.slots(), manifest_->chunk_count);
-        dealer_->set_dealable(0);
         clock_.emplace(kRosterPeriodMs, kStallSlackMs, uv_now(&loop_));
-        roster_.emplace(slots_.slots(), std::uint64_t{options_.settings.give_up_s} * 1000, now_ms());
+        const RosterTiming timing{.give_up_ms = std::uint64_t{options_.settings.give_up_s} * 1000,
+                                  .lost_ms = std::uint64_t{options_.settings.neighbor_gone_s} * 1000};
+        ledger_.emplace(options_.peer_ids.empty() ? SlotTable::by_join_order(options_.peer_count)
+                                                  : SlotTable::fixed(options_.peer_ids),
+                        manifest_->chunk_count, timing, options_.settings.owner_request_window, now_ms());
         server_->set_manifest(&*manifest_);
         metrics_.at(metrics::family::chunks_in_file).set(manifest_->chunk_count);
         metrics_.at(metrics::family::chunks_held).set(manifest_->chunk_count);
@@ -407,7 +402,7 @@ private:
         const auto& all = splitter_->manifest().chunk_sha256;
         manifest_->chunk_sha256.insert(manifest_->chunk_sha256.end(), all.begin() + manifest_->hashed(),
                                        all.begin() + hashed);
-        dealer_->set_dealable(hashed);
+        ledger_->set_hashed(hashed, manifest_->whole());
         server_->hashes_grew();
         if (manifest_->whole()) on_whole_manifest();
     }
@@ -444,144 +439,106 @@ private:
         context.secret = options_.secret;
         context.metrics = &metrics_;
         context.offered_for = [this](const Hello& hello) { return offered_for(hello); };
-        context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };
+        context.on_done = [this](const Hello& hello, bool complete) {
+            on_progress(hello, ledger_->done(hello, complete));
+        };
+        context.on_report = [this](const Hello& hello, const Report& report) {
+            on_progress(hello, ledger_->report(hello, report, now_ms()));
+        };
         context.on_session = [this](const Hello& hello, bool opened) {
-            auto slot = slots_.known_slot(hello.peer_id);
-            if (!slot) return;
-            if (opened) {
-                roster_->session_opened(*slot, now_ms());
-            } else {
-                roster_->session_closed(*slot, now_ms());
+            if (!opened) {
+                ledger_->session_closed(hello, now_ms());
+                return;
+            }
+            if (auto back = ledger_->session_opened(hello, now_ms())) {
+                log::event("peer_back", {{"peer", hello.peer_id}}, "{}", *back);
+                count_peers();
             }
         };
-        context.on_heard = [this](const Hello& hello) {
-            if (auto slot = slots_.known_slot(hello.peer_id)) roster_->heard_from(*slot, now_ms());
-        };
+        context.on_heard = [this](const Hello& hello) { ledger_->heard_from(hello, now_ms()); };
         // A source that cannot be read where the manifest says its chunks are would fail every
         // peer again and again: the owner stops and says why.
         context.on_unreadable = [this](ChunkId id, const std::string& why) {
             stop_with(make_error("cannot read chunk " + std::to_string(id) + " of " + options_.file.string() + " (" +
-                                 why + "): it was changed or truncated while being served, or the disk fails; "
+                                 why +
+                                 "): it was changed or truncated while being served, or the disk fails; "
                                  "start the owner again to serve it as it is now"));
         };
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{
-            .opened = [this](std::uint32_t peer_id) { dealer_->session_opened(slot_of(peer_id)); },
+            .opened = [this](std::uint32_t peer_id) { ledger_->dealing_opened(peer_id); },
             .deal = [this](std::uint32_t peer_id, std::uint32_t count,
                            bool own_share_only) { return deal(peer_id, count, own_share_only); },
-            .closed = [this](std::uint32_t peer_id) { dealer_->session_closed(slot_of(peer_id)); },
+            .closed = [this](std::uint32_t peer_id) { ledger_->dealing_closed(peer_id); },
         };
         return context;
     }
 
     Result<ChunkSet> offered_for(const Hello& hello)
     {
-        auto slot = slots_.slot_for(hello.peer_id);
-        if (!slot) return slot.error();
-        if (hello.complete) return ChunkSet(manifest_->chunk_count);
-        if (hello.rescue && !hello.skipped.empty()) return rescue_for_gone(hello.peer_id, slot.value(), hello.skipped);
-        if (hello.rescue) {
-            log::info("peer {} asks for chunks no neighbour can give it; offering it every chunk", hello.peer_id);
-            return ChunkSet::all(manifest_->chunk_count);
-        }
-        return dealer_->dealt(slot.value());
+        auto offer = ledger_->offer(hello, now_ms());
+        if (!offer) return offer.error();
+        if (offer.value().rescue_note) log::warn("{}", *offer.value().rescue_note);
+        return std::move(offer.value().chunks);
     }
-
-    // Only the gone peers held what they were dealt and had not passed on (each chunk is dealt once
-    // and travels downstream from there, through the peer that now routes around them), and
-    // nobody holds what they had not drawn yet: all of it is offered, and the rest dealt, to the
-    // peer in their place.
-    ChunkSet rescue_for_gone(std::uint32_t peer_id, std::uint32_t slot, const std::vector<std::uint32_t>& gone)
-    {
-        ChunkSet offered(manifest_->chunk_count);
-        std::string names;
-        for (std::uint32_t gone_id : gone) {
-            auto gone_slot = slots_.known_slot(gone_id);
-            names += (names.empty() ? "" : ", ") + ("peer " + std::to_string(gone_id));
-            if (!gone_slot || *gone_slot == slot) continue;
-            roster_->reported_gone(*gone_slot, now_ms());
-            for (ChunkId id : dealer_->take_over(*gone_slot, slot))
-                offered.insert(id);
-            for (ChunkId id : dealer_->dealt(*gone_slot).ids())
-                offered.insert(id);
-        }
-        log::warn(
-            "peer {} routes around {} (gone); offering it the {} chunk(s) dealt to them, which may exist "
-            "nowhere else",
-            peer_id, names, offered.count());
-        return offered;
-    }
-
-    // Only called for peers already admitted, so the slot exists.
-    std::uint32_t slot_of(std::uint32_t peer_id) { return slots_.slot_for(peer_id).value(); }
 
     std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)
     {
-        const std::uint32_t slot = slot_of(peer_id);
-        // While the chunks are hashed, a peer gets its first window and no more: the hashing keeps
-        // the cores, and the peers, which trade once every hash is in, start with a window held.
-        if (!manifest_->whole()) {
-            const std::uint32_t window = options_.settings.owner_request_window;
-            count = std::min(count, window - std::min(window, dealer_->dealt(slot).count()));
-        }
-        std::vector<ChunkId> ids = dealer_->deal(slot, count, own_share_only);
-        for (ChunkId id : ids) {
-            const std::uint32_t home = dealer_->home_slot(id);
-            if (home == slot || !takeovers_logged_.insert({slot, home}).second) continue;
+        OwnerLedger::Deal dealt = ledger_->deal(peer_id, count, own_share_only);
+        for (std::uint32_t home : dealt.takeovers) {
             log::info(
                 "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "
                 "behind",
-                peer_id, slot_name(slots_, home));
+                peer_id, ledger_->slot_name(home));
         }
-        return ids;
+        return std::move(dealt.ids);
     }
 
-    void on_done(const Hello& hello, bool complete)
+    void on_progress(const Hello& hello, OwnerLedger::Progress progress)
     {
-        auto slot = slots_.known_slot(hello.peer_id);
-        if (!slot) return;
-        if (complete) {
-            if (!roster_->is_complete(*slot)) {
-                roster_->complete(*slot);
-                log::event("peer_complete", {{"peer", hello.peer_id}, {"complete", roster_->complete_count()}},
-                           "peer {} holds the whole file; {} of {} peers complete", hello.peer_id,
-                           roster_->complete_count(), slots_.slots());
-            }
+        if (progress.newly_complete) {
+            log::event("peer_complete", {{"peer", hello.peer_id}, {"complete", ledger_->complete_count()}},
+                       "peer {} holds the whole file; {} of {} peers complete", hello.peer_id,
+                       ledger_->complete_count(), ledger_->slots());
         }
-        if (!hello.rescue && !hello.complete && slots_.mark_served(hello.peer_id)) {
-            roster_->share_held(*slot);
-            log::event("peer_served", {{"peer", hello.peer_id}, {"served", slots_.served_count()}},
-                       "peer {} holds its share; {} of {} peers served", hello.peer_id, slots_.served_count(),
-                       slots_.slots());
+        if (progress.newly_served) {
+            log::event("peer_served", {{"peer", hello.peer_id}, {"served", ledger_->served_count()}},
+                       "peer {} holds its share; {} of {} peers served", hello.peer_id, ledger_->served_count(),
+                       ledger_->slots());
         }
         leave_if_finished();
     }
 
     void review_roster()
     {
-        for (std::uint32_t slot : roster_->give_up_due(now_ms())) {
-            dealer_->release(slot);
-            ++given_up_count_;
-            const std::string name = slot_name(slots_, slot);
-            log::event(
-                "peer_given_up", {{"peer", name}},
-                "gave up on {}: absent or silent for {} s; what it had not drawn of its share goes to the others", name,
-                options_.settings.give_up_s);
+        for (std::uint32_t slot : ledger_->review(now_ms())) {
+            const std::string name = ledger_->slot_name(slot);
+            const bool lost = ledger_->was_lost(slot);
+            const std::string why =
+                lost ? fmt::format(
+                           "gone (its connection dropped, or a neighbour found it gone) and not back within {} s",
+                           options_.settings.neighbor_gone_s)
+                     : fmt::format("absent or silent for {} s", options_.settings.give_up_s);
+            log::event("peer_given_up", {{"peer", name}, {"reason", lost ? "lost" : "absent"}},
+                       "gave up on {}: {}; what it had not drawn of its share goes to the others", name, why);
         }
         leave_if_finished();
     }
 
+    void count_peers()
+    {
+        metrics_.at(metrics::family::peers_complete).set(ledger_->complete_count());
+        metrics_.at(metrics::family::peers_given_up).set(ledger_->given_up_count());
+    }
+
     void leave_if_finished()
     {
-        metrics_.at(metrics::family::peers_complete).set(roster_->complete_count());
-        metrics_.at(metrics::family::peers_given_up).set(given_up_count_);
-        if (!roster_->finished() || options_.linger || leaving_) return;
+        count_peers();
+        if (!ledger_->finished() || options_.linger || leaving_) return;
         leaving_ = true;
-        std::string given_up;
-        for (std::uint32_t slot = 0; slot < slots_.slots(); ++slot)
-            if (roster_->is_given_up(slot)) given_up += (given_up.empty() ? "" : ", ") + slot_name(slots_, slot);
-        log::event("swarm_whole", {{"complete", roster_->complete_count()}, {"given_up", given_up_count_}},
-                   "{} of {} peers hold the whole file{}; the owner exits", roster_->complete_count(), slots_.slots(),
+        const std::string given_up = ledger_->given_up_names();
+        log::event("swarm_whole", {{"complete", ledger_->complete_count()}, {"given_up", ledger_->given_up_count()}},
+                   "{} of {} peers hold the whole file{}; the owner exits", ledger_->complete_count(), ledger_->slots(),
                    given_up.empty() ? "" : "; given up on: " + given_up);
         roster_timer_->close();
         server_->close();
@@ -590,15 +547,11 @@ private:
     const OwnerOptions& options_;
     metrics::Registry metrics_;
     ChunkStore store_;
-    SlotTable slots_;
     std::optional<Manifest> manifest_;
-    std::optional<ShareDealer> dealer_;
     std::optional<RunningClock> clock_;
-    std::optional<PeerRoster> roster_;
-    std::int64_t given_up_count_ = 0;
+    // Exists once the manifest does; sessions are admitted only from then on.
+    std::optional<OwnerLedger> ledger_;
     bool leaving_ = false;
-    // (drawing slot, slot behind): each takeover is logged once.
-    std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_logged_;
     std::optional<ChunkFilesBehind> chunk_files_;
     uv_loop_t loop_{};
     // While the chunks are hashed (the splitter lives through run_to_end()).

@@ -63,6 +63,7 @@ void DownloadSide::expect(const std::vector<ChunkId>& ids)
 void DownloadSide::start_downloading()
 {
     assert(thread_.is_current());
+    start_presence();
     if (!core_.inventory().snapshot().full()) {
         connect_upstream();
         return;
@@ -285,36 +286,35 @@ void DownloadSide::on_complete()
 {
     assert(thread_.is_current());
     upload_.self_complete();
-    // Downloading from the owner, the peer's "done" has already told it.
-    if (owner_unreachable_ || downloading_from_owner()) {
-        end();
-        return;
-    }
     report_complete();
 }
 
-// The owner stays until every peer is complete or given up on; this tells it one more is.
+// The owner learns from these reports that this peer is alive, and from the link dropping, within
+// seconds, that it is not.
+void DownloadSide::start_presence()
+{
+    const PeerOptions& options = core_.options();
+    net::PresenceOptions link{options.id, options.owner, options.secret, options.settings};
+    presence_ = std::make_unique<net::PresenceLink>(thread_.loop(), std::move(link), [this] {
+        const auto held = static_cast<std::uint32_t>(core_.inventory().held_count());
+        return Report{held, held == core_.manifest().chunk_count};
+    });
+    presence_->start();
+}
+
+// The owner stays until every peer is complete or given up on; the last report tells it one more
+// is. An owner the bootstrap could not reach is not waited for.
 void DownloadSide::report_complete()
 {
-    net::ClientOptions options = core_.owner_client_options(kBriefOwnerWaitS);
-    options.report_complete = true;
-    net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
-    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
-    hooks.store_chunk = [](ChunkId, std::span<const std::uint8_t>) -> Result<void> { return {}; };
-    hooks.is_finished = [](const RequestPlanner&) { return true; };
-    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
-    hooks.on_end = [this](const Result<void>& result) {
-        if (result) {
+    const std::uint64_t wait_ms = owner_unreachable_ ? 0 : std::uint64_t{kBriefOwnerWaitS} * 1000;
+    presence_->finish(wait_ms, [this](bool told) {
+        if (told) {
             log::info("told the owner this peer holds the whole file");
-        } else {
-            log::info("could not tell the owner this peer is complete ({}); it has probably left",
-                      result.error().message);
+        } else if (!owner_unreachable_) {
+            log::info("could not tell the owner this peer is complete; it has probably left");
         }
         thread_.post([this] { end(); });
-    };
-    report_ = std::make_unique<net::ChunkClient>(thread_.loop(), options, std::move(hooks));
-    report_->start();
+    });
 }
 
 void DownloadSide::fail(Error error)
@@ -333,7 +333,7 @@ void DownloadSide::end()
     upstream_.reset();
     gone_rescue_.reset();
     rescue_.reset();
-    report_.reset();
+    presence_.reset();
 }
 
 Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)

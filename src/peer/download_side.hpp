@@ -9,6 +9,7 @@
 
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
+#include "chunkswarm/net/presence_link.hpp"
 #include "chunkswarm/upstream_route.hpp"
 #include "peer_core.hpp"
 #include "upload_side.hpp"
@@ -46,6 +47,7 @@ private:
     net::ClientHooks owner_rescue_hooks();
     void watch_progress();
     void on_complete();
+    void start_presence();
     void report_complete();
     void fail(Error error);
     void end();
@@ -69,8 +71,8 @@ private:
     // The owner, serving chunks the upstream kept sending damaged.
     std::unique_ptr<net::ChunkClient> rescue_;
     ChunkSet rescue_wanted_;
-    // The owner, told this peer holds the whole file.
-    std::unique_ptr<net::ChunkClient> report_;
+    // The owner, told how far this peer is while it downloads, and that it is complete.
+    std::unique_ptr<net::PresenceLink> presence_;
     std::unique_ptr<net::Timer> summary_timer_;
     // Nothing stored for give_up_s: back to the first peer of the route, then the owner.
     std::unique_ptr<net::Timer> progress_timer_;

@@ -72,7 +72,11 @@ if [[ -n "$(event_time peer3.log finished)" ]]; then
 else
     reroute_outcome "peer 4" peer4.log "$t0" "$gone_s" "peer 2"
     ((REROUTED == 0)) || expect_lines owner.log "peer 4 routes around peer 3 (gone)"
-    [[ -n "$(event_time owner.log peer_complete peer=3)" ]] || owner_gave_up "peer 3"
+    if [[ -z "$(event_time owner.log peer_complete peer=3)" ]]; then
+        owner_gave_up "peer 3"
+        [[ -n "$(event_time owner.log peer_given_up peer="peer 3" reason=lost)" ]] ||
+            fail "the owner gave up on peer 3 for being absent, not for its dropped presence"
+    fi
 fi
 echo "ok: peer 3 killed while trading"
 
@@ -106,15 +110,13 @@ t0=$(now)
 wait_ok peer1 peer4 peer5
 for id in 1 4 5; do check_file input.bin "data/peer-$id/input.bin" > /dev/null; done
 reroute_outcome "peer 4" peer4.log "$t0" "$gone_s" "peer 1"
-# When peer 4 needed no reroute, nobody reports the two gone, and both had their shares: the owner
-# cannot tell them from peers still trading and waits for them (docs/reliability.md). Then the
-# test ends it; otherwise it must give up on them by itself.
-if ((REROUTED)); then
-    wait_ok owner
-    owner_gave_up "peer 2" "peer 3"
-else
-    echo "note: the owner waits for peers 2 and 3 (a known gap) and is ended"
-    crash owner
-fi
+# Whether or not peer 4 had to reroute, the owner learns from their dropped presence that both are
+# gone, gives up on them by itself (not merely for being absent give_up_s), and exits 0.
+wait_ok owner
+owner_gave_up "peer 2" "peer 3"
+for name in "peer 2" "peer 3"; do
+    [[ -n "$(event_time owner.log peer_given_up peer="$name" reason=lost)" ]] ||
+        fail "the owner gave up on $name for being absent, not for its dropped presence"
+done
 echo "ok: peers 1 4 5 hold byte-identical copies and exited 0 $(since "$t0") s after t0"
 echo "ok: peers 2 and 3 killed together"

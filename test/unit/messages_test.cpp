@@ -188,19 +188,19 @@ TEST_CASE("the manifest travels as a JSON head and 32 bytes of SHA-256 per chunk
     CHECK_FALSE(parse_header(head, Role::client, nullptr, hashes).ok());
 }
 
-TEST_CASE("hello carries the gone peers a client routes around, and whether it only reports completion")
+TEST_CASE("hello carries the gone peers a client routes around, and whether it is a presence")
 {
-    Hello sent{7, std::nullopt, true, {3, 2}, false};
+    Hello sent{7, std::nullopt, true, {3, 2}};
     auto hello = round_trip(sent, Role::server, nullptr);
     REQUIRE(hello.ok());
     const Hello& got = std::get<Hello>(hello.value());
     CHECK(got.rescue);
     CHECK(got.skipped == std::vector<std::uint32_t>{3, 2});
-    CHECK_FALSE(got.complete);
-    auto report = round_trip(Hello{7, std::nullopt, false, {}, true}, Role::server, nullptr);
-    REQUIRE(report.ok());
-    CHECK(std::get<Hello>(report.value()).complete);
-    CHECK(std::get<Hello>(report.value()).skipped.empty());
+    CHECK_FALSE(got.presence);
+    auto presence = round_trip(Hello{.peer_id = 7, .presence = true}, Role::server, nullptr);
+    REQUIRE(presence.ok());
+    CHECK(std::get<Hello>(presence.value()).presence);
+    CHECK(std::get<Hello>(presence.value()).skipped.empty());
 
     nlohmann::json base{{"type", "hello"}, {"version", 1}, {"peer_id", 7}};
     for (const nlohmann::json& bad :
@@ -212,7 +212,29 @@ TEST_CASE("hello carries the gone peers a client routes around, and whether it o
         CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
     }
     auto header = base;
-    header["complete"] = "yes";
+    header["presence"] = "yes";
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+    header["presence"] = true;
+    header["rescue"] = true;
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+}
+
+TEST_CASE("a report says how many chunks a peer holds and whether it is complete; only a server takes one")
+{
+    auto report = round_trip(Report{41, false}, Role::server, nullptr);
+    REQUIRE(report.ok());
+    CHECK(std::get<Report>(report.value()).held == 41);
+    CHECK_FALSE(std::get<Report>(report.value()).complete);
+    auto last = round_trip(Report{50, true}, Role::server, nullptr);
+    REQUIRE(last.ok());
+    CHECK(std::get<Report>(last.value()).complete);
+    CHECK_FALSE(round_trip(Report{1, false}, Role::client, nullptr).ok());
+    nlohmann::json header{{"type", "report"}, {"held", -1}};
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+    header["held"] = std::uint64_t{kMaxChunkCount} + 1;
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+    header["held"] = 3;
+    header["complete"] = 1;
     CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
 }
 

@@ -105,9 +105,11 @@ TEST_CASE("a complete peer nobody asks anything of leaves after the idle time, c
     CHECK(late.verdict(40'000) == DownstreamWatch::Verdict::idle);
 }
 
+constexpr RosterTiming kTiming{.give_up_ms = 10'000, .lost_ms = 3'000};
+
 TEST_CASE("the owner gives up on a peer that never connects, and on one that leaves before its share")
 {
-    PeerRoster roster(3, 10'000, 0);
+    PeerRoster roster(3, kTiming, 0);
     roster.session_opened(0, 0);
     roster.session_opened(1, 0);
     roster.heard_from(0, 9'000);
@@ -115,6 +117,7 @@ TEST_CASE("the owner gives up on a peer that never connects, and on one that lea
     CHECK(roster.give_up_due(9'999).empty());
     CHECK(roster.give_up_due(10'000) == std::vector<std::uint32_t>{2});  // never connected
     CHECK(roster.is_given_up(2));
+    CHECK_FALSE(roster.was_lost(2));
     CHECK(roster.give_up_due(10'000).empty());  // each once
     roster.session_closed(1, 12'000);           // left before its share
     roster.heard_from(0, 20'000);               // slot 0 keeps talking throughout
@@ -129,43 +132,77 @@ TEST_CASE("the owner gives up on a peer that never connects, and on one that lea
     roster.complete(0);
     CHECK(roster.finished());
     CHECK(roster.complete_count() == 1);
+    CHECK(roster.given_up_count() == 2);
 }
 
-TEST_CASE("a peer trading after its share is not absent, unless a neighbour reports it gone")
+TEST_CASE("a peer is alive while its presence is open, and lost within seconds once it drops")
 {
-    PeerRoster roster(2, 10'000, 0);
-    for (std::uint32_t slot : {0u, 1u}) {
-        roster.session_opened(slot, 0);
-        roster.share_held(slot);
-        roster.session_closed(slot, 1'000);
-    }
-    CHECK(roster.give_up_due(100'000).empty());
-    roster.reported_gone(1, 100'000);
-    CHECK(roster.give_up_due(109'999).empty());
-    CHECK(roster.give_up_due(110'000) == std::vector<std::uint32_t>{1});
-    roster.complete(0);
-    CHECK(roster.finished());
-}
-
-TEST_CASE("once every other peer is done, one that is not connected is waited for the give-up time only")
-{
-    PeerRoster roster(3, 10'000, 0);
+    PeerRoster roster(3, kTiming, 0);
     for (std::uint32_t slot : {0u, 1u, 2u}) {
         roster.session_opened(slot, 0);
+        roster.session_opened(slot, 500, /*presence=*/true);
         roster.share_held(slot);
-        roster.session_closed(slot, 0);
+        roster.session_closed(slot, 1'000);  // its share held: the presence alone keeps it
     }
+    for (std::uint64_t t = 1'000; t <= 100'000; t += 1'000) {
+        for (std::uint32_t slot : {0u, 1u, 2u})
+            roster.heard_from(slot, t);  // a report a second
+        REQUIRE(roster.give_up_due(t).empty());
+    }
+    // Two peers die: their presence drops at once; neither waits for the other.
+    roster.session_closed(1, 100'200, true);
+    roster.session_closed(2, 100'400, true);
+    roster.heard_from(0, 103'000);
+    CHECK(roster.give_up_due(103'199).empty());
+    CHECK(roster.give_up_due(103'200) == std::vector<std::uint32_t>{1});
+    CHECK(roster.give_up_due(103'400) == std::vector<std::uint32_t>{2});
+    CHECK(roster.was_lost(1));
     roster.complete(0);
-    CHECK(roster.give_up_due(50'000).empty());
-    roster.complete(1);
-    CHECK(roster.give_up_due(60'000).empty());  // the wait starts now
-    CHECK(roster.give_up_due(69'999).empty());
-    CHECK(roster.give_up_due(70'000) == std::vector<std::uint32_t>{2});
     CHECK(roster.finished());
-    // Connected, it is waited for as long as it is heard from.
-    PeerRoster connected(2, 10'000, 0);
+}
+
+TEST_CASE("a dropped presence that comes back in time is not lost; a given-up peer that comes back is taken back")
+{
+    PeerRoster roster(2, kTiming, 0);
+    roster.session_opened(0, 0, true);
+    roster.session_opened(1, 0, true);
+    roster.session_closed(1, 1'000, true);
+    CHECK_FALSE(roster.session_opened(1, 3'000, true));  // a reconnect, 2 s later
+    roster.heard_from(0, 9'000);
+    roster.heard_from(1, 9'000);
+    CHECK(roster.give_up_due(9'000).empty());
+    roster.session_closed(1, 10'000, true);
+    CHECK(roster.give_up_due(13'000) == std::vector<std::uint32_t>{1});
+    CHECK(roster.session_opened(1, 20'000, true));  // restarted: back
+    CHECK_FALSE(roster.is_given_up(1));
+    CHECK(roster.given_up_count() == 0);
+    roster.complete(0);
+    CHECK_FALSE(roster.finished());
+    roster.complete(1);
+    CHECK(roster.finished());
+}
+
+TEST_CASE("a peer reported gone is lost unless it reports to the owner")
+{
+    PeerRoster roster(3, kTiming, 0);
+    for (std::uint32_t slot : {0u, 1u, 2u})
+        roster.session_opened(slot, 0);
+    roster.session_opened(2, 0, true);
+    roster.session_closed(1, 1'000);
+    roster.reported_gone(1, 2'000);
+    roster.reported_gone(2, 2'000);  // its link to a neighbour is cut, not its process
+    roster.heard_from(0, 3'000);
+    roster.heard_from(2, 3'000);
+    CHECK(roster.give_up_due(3'999).empty());
+    CHECK(roster.give_up_due(4'000) == std::vector<std::uint32_t>{1});  // absent since 1 s, lost since 2 s
+    CHECK_FALSE(roster.is_given_up(2));
+}
+
+TEST_CASE("a connected peer is waited for as long as it is heard from, then given up on as silent")
+{
+    PeerRoster connected(2, kTiming, 0);
     connected.session_opened(0, 0);
-    connected.session_opened(1, 0);
+    connected.session_opened(1, 0, true);
     connected.complete(0);
     for (std::uint64_t t = 5'000; t <= 100'000; t += 5'000) {
         connected.heard_from(1, t);
@@ -173,6 +210,8 @@ TEST_CASE("once every other peer is done, one that is not connected is waited fo
     }
     CHECK(connected.give_up_due(109'999).empty());
     CHECK(connected.give_up_due(110'000) == std::vector<std::uint32_t>{1});  // then silent: paused, or cut off
+    CHECK_FALSE(connected.was_lost(1));
+    CHECK(connected.finished());
 }
 
 TEST_CASE(
@@ -214,7 +253,7 @@ TEST_CASE("the running clock leaves out a stall of this process, and only a stal
 TEST_CASE("the owner stopped past the give-up time gives up on nobody that was there before the stop")
 {
     RunningClock clock(1'000, 2'000, 0);
-    PeerRoster roster(2, 10'000, clock.read(0));
+    PeerRoster roster(2, kTiming, clock.read(0));
     for (std::uint32_t slot : {0u, 1u})
         roster.session_opened(slot, clock.read(0));
     for (std::uint64_t t = 1'000; t <= 5'000; t += 1'000) {

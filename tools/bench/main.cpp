@@ -42,6 +42,8 @@ struct Options {
     bool after_share = false;
     bool libtorrent = false;
     std::string libtorrent_kind = "v1";
+    std::string link_rate_text;
+    std::uint64_t link_rate = 0;  // bytes per second; 0: no cap
     std::filesystem::path python = "/usr/bin/python3";
 };
 
@@ -218,7 +220,37 @@ void record_milestones(Report& report, const SwarmResult& swarm)
     report.add("last peer joined", "s", across_peers(swarm, &LogFacts::joined_s, true));
 }
 
-void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, nlohmann::json& run_json)
+// The q-quantile (0..1) of `values`, nearest rank; NaN for none.
+double quantile(std::vector<double> values, double q)
+{
+    if (values.empty()) return NAN;
+    std::sort(values.begin(), values.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+    return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+// Each peer's exit as p50, p90, p99 and max, the owner's exit after the last peer, and with a
+// link rate U the total time T against the ideal F/U (file size over one host's upload rate).
+void record_finishes(Report& report, const SwarmResult& swarm, std::uint64_t size, std::uint64_t link_rate)
+{
+    std::vector<double> exits;
+    for (const auto& peer : swarm.peers)
+        exits.push_back(peer.wall_s);
+    const double last = quantile(exits, 1.0);
+    report.add("peer finish p50", "s", quantile(exits, 0.50));
+    report.add("peer finish p90", "s", quantile(exits, 0.90));
+    report.add("peer finish p99", "s", quantile(exits, 0.99));
+    report.add("peer finish max", "s", last);
+    report.add("peer finish p99 / p50", "x", quantile(exits, 0.99) / quantile(exits, 0.50));
+    report.add("owner exit after the last peer", "s", swarm.owner.wall_s - last);
+    if (link_rate == 0) return;
+    const double ideal_s = static_cast<double>(size) / static_cast<double>(link_rate);
+    report.add("T / (F/U)", "x", swarm.wall_s / ideal_s);
+    report.add("peer finish p50 / (F/U)", "x", quantile(exits, 0.50) / ideal_s);
+}
+
+void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, std::uint64_t link_rate,
+                  nlohmann::json& run_json)
 {
     double peer_rss = 0, peer_cpu = 0;
     nlohmann::json peers = nlohmann::json::array();
@@ -247,6 +279,7 @@ void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, 
     report.add("CPU, every process", "s", swarm.owner.cpu_s + peer_cpu);
     report.add("CPU per GiB delivered", "s", (swarm.owner.cpu_s + peer_cpu) / delivered_gib);
     record_milestones(report, swarm);
+    record_finishes(report, swarm, size, link_rate);
     run_json["swarm_s"] = swarm.wall_s;
     run_json["owner"] = {{"exit_s", swarm.owner.wall_s},
                          {"split_s", swarm.owner_facts.split_s.value_or(NAN)},
@@ -275,6 +308,7 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     setup.window = options.window;
     setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
+    setup.link_rate = options.link_rate;
     if (options.early_trading) setup.early_trading = true;
     if (options.after_share) setup.early_trading = false;
     return setup;
@@ -501,7 +535,7 @@ private:
                       << ") failed: " << result.error << "\n";
             return false;
         }
-        record_swarm(into, result, options_.size, into_json);
+        record_swarm(into, result, options_.size, options_.link_rate, into_json);
         if (last_of_all) {
             if (!options_.keep) std::filesystem::remove_all(build.dir);
         } else {
@@ -561,6 +595,15 @@ int run(const Options& options)
         : options.after_share ? "; trading after the whole share"
                               : "",
         options.libtorrent ? "; libtorrent alternates too" : "");
+    if (options.link_rate != 0) {
+        const double ideal_s = static_cast<double>(options.size) / static_cast<double>(options.link_rate);
+        const double chunks = std::ceil(static_cast<double>(options.size) / options.chunk_size);
+        std::printf(
+            "bench: every process capped at %llu bytes/s both ways (--link-rate): F/U = %.2f s; a pipelined "
+            "ring's bound F/U*(1+(N-1)/M) = %.2f s (N %u peers, M %.0f chunks)\n",
+            static_cast<unsigned long long>(options.link_rate), ideal_s, ideal_s * (1.0 + (options.peers - 1) / chunks),
+            options.peers, chunks);
+    }
     std::fflush(stdout);
 
     Bench bench(options, input, *expected);
@@ -616,7 +659,18 @@ int main(int argc, char** argv)
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     app.add_option("--against", options.against_bin_dir,
                    "another build's owner and peer (a directory): each run also times that swarm, for an A/B");
+    app.add_option("--link-rate", options.link_rate_text,
+                   "cap every process at RATE bytes/s both ways, as one host's link (12.5M, 10Mi); prints T/(F/U)");
     CLI11_PARSE(app, argc, argv);
+    if (!options.link_rate_text.empty()) {
+        auto rate = chunkswarm::parse_rate(options.link_rate_text);
+        if (!rate || rate.value() < chunkswarm::kMinRate) {
+            std::cerr << "bench: --link-rate " << options.link_rate_text
+                      << " is not a rate of at least 100k bytes/s (try 2M, 12.5M, 10Mi)\n";
+            return 2;
+        }
+        options.link_rate = rate.value();
+    }
     auto size = chunkswarm::parse_size(options.size_text);
     if (!size) {
         std::cerr << "bench: --size " << options.size_text << " is not a size (try 1GiB, 256MiB, 5000000)\n";

@@ -23,6 +23,10 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
     }
     nlohmann::json settings = {{"request_window", setup.window}, {"keep_chunk_files", setup.keep_chunk_files}};
     if (setup.early_trading) settings["early_trading"] = *setup.early_trading;
+    if (setup.link_rate != 0) {
+        settings["max_upload_rate"] = setup.link_rate;
+        settings["max_download_rate"] = setup.link_rate;
+    }
     return {{"description", "chunkswarm bench ring"},
             {"owner", {{"host", "127.0.0.1"}, {"port", ports[0]}}},
             {"chunk_size", setup.chunk_size},

@@ -25,6 +25,8 @@ struct SwarmSetup {
     std::uint32_t timeout_s = 900;
     bool keep_chunk_files = Settings{}.keep_chunk_files;
     std::optional<bool> early_trading;  // unset: the build's default
+    // Every process capped at this many bytes per second both ways (one host's link); 0: none.
+    std::uint64_t link_rate = 0;
 };
 
 // What a process's log says about it.

@@ -34,8 +34,6 @@ struct ClientOptions {
     bool rescue = false;
     // Gone peers routed around: this client downloads from the remote in their place.
     std::vector<std::uint32_t> skipped;
-    // Only tell the owner this peer holds the whole file.
-    bool report_complete = false;
     // Non-zero: the remote is a peer, and counts as gone (the client ends with ErrorCode::peer_gone)
     // once unreachable this long after it had been up, or silent this long while it owes an
     // answer (hello, or requested chunks).
@@ -135,6 +133,7 @@ private:
     uv_loop_t* loop_;
     ClientOptions options_;
     ClientHooks hooks_;
+    ClientHandshake handshake_;
     Timer retry_timer_;
     Timer stall_timer_;
     // With gone detection: nothing at all heard from the remote for gone_after_s (servers ping).
@@ -148,7 +147,6 @@ private:
     bool ended_ = false;
     bool reported_waiting_ = false;
     bool ever_connected_ = false;
-    bool awaiting_proof_ = false;
     std::uint64_t started_ms_ = 0;
     std::optional<std::uint64_t> lost_at_ms_;  // when the connection was lost after being up
     // This client's part of the process's metrics (a registry of its own when none is given).
@@ -161,7 +159,6 @@ private:
     };
     metrics::Registry own_metrics_;
     Metrics metrics_;
-    Nonce client_nonce_{};
 };
 
 }  // namespace chunkswarm::net

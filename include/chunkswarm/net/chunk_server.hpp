@@ -39,6 +39,9 @@ struct ServerContext {
     std::function<void(const Hello& hello, bool opened)> on_session;
     // Optional: any frame from any client, or a connection opening or closing (a sign of life).
     std::function<void()> on_activity;
+    // Owner only: a report on a presence connection (Hello::presence). A server without this hook
+    // refuses presence connections.
+    std::function<void(const Hello& hello, const Report& report)> on_report;
     // Optional: a frame from an admitted client (a sign of life from that peer).
     std::function<void(const Hello& hello)> on_heard;
     // Optional: a chunk this side holds could not be read to send (its file shrank, a disk error).
@@ -79,7 +82,7 @@ public:
         manifest_frame_.reset();
     }
     // The manifest holds more chunk hashes: every client gets them, then (owner) more dealt. Once
-    // it is whole, the clients held back for it (rescues, reports) are admitted.
+    // it is whole, the clients held back for it (rescues) are admitted.
     void hashes_grew();
     // Sends each client the chunks that offered_for() now includes beyond its last list (and
     // answers its requests that waited for them), then those newly on their way here.
@@ -143,7 +146,9 @@ private:
     void handle(const Request& request);
     void handle(const Done& done);
     void handle(const Auth& auth);
+    void handle(const Report& report);
     void admit();
+    void admit_presence();
     void pump_reads();
     void on_read_done(ReadJob& job);
     void unreadable(ChunkId id, const std::string& why);
@@ -156,7 +161,9 @@ private:
     // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
     // returns the new ones (already added to what is offered).
     std::vector<ChunkId> deal_up_to(std::uint32_t target, bool own_share_only = false);
-    // Whether the owner deals to this session: admitted, and neither a rescue nor a report.
+    // A presence connection (Hello::presence): it carries the client's reports and nothing else.
+    bool reports_only() const { return hello_ && hello_->presence; }
+    // Whether the owner deals to this session: admitted, and neither a rescue nor a presence.
     bool dealing() const;
     std::size_t held_bytes() const;
 
@@ -170,7 +177,7 @@ private:
     ChunkSet offered_;
     bool awaiting_proof_ = false;
     bool admitted_ = false;  // past hello (and the secret handshake): lists and chunks may flow
-    // A rescue or a report, held back until the manifest is whole (it may be offered any chunk).
+    // A rescue, held back until the manifest is whole (it may be offered any chunk).
     bool awaiting_hashes_ = false;
     // How many chunk hashes the client has (the owner's manifest grows while it hashes).
     std::uint32_t hashes_sent_ = 0;

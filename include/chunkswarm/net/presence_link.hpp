@@ -1,0 +1,68 @@
+// A peer's presence at the owner while it trades: one connection that carries a Report every
+// second, so the owner knows the peer is alive, and learns within seconds that it is gone (a dead
+// process's connection drops at once). It reconnects with back-off for as long as the peer runs,
+// and never fails the peer: the owner may have left, and the peer needs it for nothing else here.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chunkswarm/auth.hpp"
+#include "chunkswarm/backoff.hpp"
+#include "chunkswarm/config.hpp"
+#include "chunkswarm/messages.hpp"
+#include "chunkswarm/net/tcp_connection.hpp"
+#include "chunkswarm/net/uv_handle.hpp"
+
+namespace chunkswarm::net {
+
+struct PresenceOptions {
+    std::uint32_t self_id = 0;
+    Endpoint owner;
+    std::string secret;  // empty: no swarm secret
+    Settings settings;   // the retry delays
+};
+
+class PresenceLink {
+public:
+    static constexpr std::uint64_t kReportPeriodMs = 1000;
+
+    // `progress` is asked for each report (on the loop's thread).
+    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> progress);
+    PresenceLink(const PresenceLink&) = delete;
+    PresenceLink& operator=(const PresenceLink&) = delete;
+    ~PresenceLink();
+
+    void start();
+    // The last report, `progress()` saying complete: `done` runs once the owner has it (it closes
+    // the connection), or after `wait_ms` if it cannot be told; the link is closed then.
+    void finish(std::uint64_t wait_ms, std::function<void(bool told)> done);
+
+private:
+    void attempt();
+    void on_connected(int status);
+    void on_frame(Frame frame);
+    void on_closed(const std::string& reason);
+    void retry_later();
+    void send_report(bool always);
+    void drop();
+    void conclude(bool told);
+
+    uv_loop_t* loop_;
+    PresenceOptions options_;
+    std::function<Report()> progress_;
+    ClientHandshake handshake_;
+    Backoff backoff_;
+    Timer retry_timer_;
+    Timer report_timer_;
+    Timer finish_timer_;
+    std::shared_ptr<TcpConnection> connection_;
+    bool up_ = false;       // past the handshake: reports may flow
+    bool refused_ = false;  // the owner refused this peer: no more tries
+    std::function<void(bool)> on_finished_;
+};
+
+}  // namespace chunkswarm::net

@@ -1,0 +1,153 @@
+#include "chunkswarm/owner_ledger.hpp"
+
+#include <algorithm>
+
+namespace chunkswarm {
+
+OwnerLedger::OwnerLedger(SlotTable slots, std::uint32_t chunk_count, RosterTiming timing, std::uint32_t owner_window,
+                         std::uint64_t now_ms)
+    : slots_(std::move(slots)),
+      dealer_(slots_.slots(), chunk_count),
+      roster_(slots_.slots(), timing, now_ms),
+      chunk_count_(chunk_count),
+      owner_window_(owner_window)
+{
+    dealer_.set_dealable(0);
+}
+
+void OwnerLedger::set_hashed(std::uint32_t hashed, bool whole)
+{
+    dealer_.set_dealable(hashed);
+    whole_ = whole;
+}
+
+Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t now_ms)
+{
+    auto slot = slots_.slot_for(hello.peer_id);
+    if (!slot) return slot.error();
+    if (hello.presence) return Offer{ChunkSet(chunk_count_), std::nullopt};
+    if (hello.rescue && !hello.skipped.empty()) {
+        std::string note;
+        ChunkSet chunks = rescue_for_gone(slot.value(), hello.skipped, now_ms, note);
+        return Offer{std::move(chunks), std::move(note)};
+    }
+    if (hello.rescue) {
+        return Offer{ChunkSet::all(chunk_count_), "peer " + std::to_string(hello.peer_id) +
+                                                      " asks for chunks no neighbour can give it; offering it "
+                                                      "every chunk"};
+    }
+    return Offer{dealer_.dealt(slot.value()), std::nullopt};
+}
+
+// Only the gone peers held what they were dealt and had not passed on (each chunk is dealt once
+// and travels downstream from there, through the peer that now routes around them), and nobody
+// holds what they had not drawn yet: all of it is offered, and the rest dealt, to the peer in
+// their place.
+ChunkSet OwnerLedger::rescue_for_gone(std::uint32_t slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
+                                      std::string& note)
+{
+    ChunkSet offered(chunk_count_);
+    std::string names;
+    for (std::uint32_t gone_id : gone) {
+        auto gone_slot = slots_.known_slot(gone_id);
+        names += (names.empty() ? "" : ", ") + ("peer " + std::to_string(gone_id));
+        if (!gone_slot || *gone_slot == slot) continue;
+        roster_.reported_gone(*gone_slot, now_ms);
+        for (ChunkId id : dealer_.take_over(*gone_slot, slot))
+            offered.insert(id);
+        for (ChunkId id : dealer_.dealt(*gone_slot).ids())
+            offered.insert(id);
+    }
+    note = slot_name(slot) + " routes around " + names + " (gone); offering it the " + std::to_string(offered.count()) +
+           " chunk(s) dealt to them, which may exist nowhere else";
+    return offered;
+}
+
+std::optional<std::string> OwnerLedger::session_opened(const Hello& hello, std::uint64_t now_ms)
+{
+    auto slot = slots_.known_slot(hello.peer_id);
+    if (!slot || !roster_.session_opened(*slot, now_ms, hello.presence)) return std::nullopt;
+    return "peer " + std::to_string(hello.peer_id) + ", given up on before, is back; it is waited for again";
+}
+
+void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
+{
+    if (auto slot = slots_.known_slot(hello.peer_id)) roster_.session_closed(*slot, now_ms, hello.presence);
+}
+
+void OwnerLedger::heard_from(const Hello& hello, std::uint64_t now_ms)
+{
+    if (auto slot = slots_.known_slot(hello.peer_id)) roster_.heard_from(*slot, now_ms);
+}
+
+void OwnerLedger::dealing_opened(std::uint32_t peer_id)
+{
+    if (auto slot = slots_.known_slot(peer_id)) dealer_.session_opened(*slot);
+}
+
+void OwnerLedger::dealing_closed(std::uint32_t peer_id)
+{
+    if (auto slot = slots_.known_slot(peer_id)) dealer_.session_closed(*slot);
+}
+
+OwnerLedger::Deal OwnerLedger::deal(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)
+{
+    Deal deal;
+    auto slot = slots_.known_slot(peer_id);
+    if (!slot) return deal;
+    // While the chunks are hashed, a peer gets its first window and no more: the hashing keeps the
+    // cores, and the peers, which trade once every hash is in, start with a window held.
+    if (!whole_) count = std::min(count, owner_window_ - std::min(owner_window_, dealer_.dealt(*slot).count()));
+    deal.ids = dealer_.deal(*slot, count, own_share_only);
+    for (ChunkId id : deal.ids) {
+        const std::uint32_t home = dealer_.home_slot(id);
+        if (home != *slot && takeovers_told_.insert({*slot, home}).second) deal.takeovers.push_back(home);
+    }
+    return deal;
+}
+
+OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
+{
+    Progress progress;
+    auto slot = slots_.known_slot(hello.peer_id);
+    if (!slot) return progress;
+    if (complete && !roster_.is_complete(*slot)) {
+        roster_.complete(*slot);
+        progress.newly_complete = true;
+    }
+    if (!hello.rescue && !hello.presence && slots_.mark_served(hello.peer_id)) {
+        roster_.share_held(*slot);
+        progress.newly_served = true;
+    }
+    return progress;
+}
+
+OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& report, std::uint64_t now_ms)
+{
+    heard_from(hello, now_ms);
+    return report.complete ? done(hello, true) : Progress{};
+}
+
+std::vector<std::uint32_t> OwnerLedger::review(std::uint64_t now_ms)
+{
+    std::vector<std::uint32_t> due = roster_.give_up_due(now_ms);
+    for (std::uint32_t slot : due)
+        dealer_.release(slot);
+    return due;
+}
+
+std::string OwnerLedger::slot_name(std::uint32_t slot) const
+{
+    auto peer = slots_.peer_in(slot);
+    return peer ? "peer " + std::to_string(*peer) : "slot " + std::to_string(slot) + " (no peer joined)";
+}
+
+std::string OwnerLedger::given_up_names() const
+{
+    std::string names;
+    for (std::uint32_t slot = 0; slot < slots_.slots(); ++slot)
+        if (roster_.is_given_up(slot)) names += (names.empty() ? "" : ", ") + slot_name(slot);
+    return names;
+}
+
+}  // namespace chunkswarm

@@ -1,0 +1,159 @@
+#include "chunkswarm/net/presence_link.hpp"
+
+#include <limits>
+
+#include "chunkswarm/log.hpp"
+
+namespace chunkswarm::net {
+
+PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> progress)
+    : loop_(loop),
+      options_(std::move(options)),
+      progress_(std::move(progress)),
+      handshake_(options_.secret, options_.self_id),
+      // No overall budget: the peer keeps trying while it runs (the owner may be restarted).
+      backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
+               std::numeric_limits<std::uint64_t>::max()),
+      retry_timer_(loop),
+      report_timer_(loop),
+      finish_timer_(loop)
+{
+}
+
+PresenceLink::~PresenceLink() { drop(); }
+
+void PresenceLink::start() { attempt(); }
+
+void PresenceLink::drop()
+{
+    up_ = false;
+    report_timer_.stop();
+    if (!connection_) return;
+    connection_->set_handlers(nullptr, nullptr);
+    connection_->close("presence link closed");
+    connection_.reset();
+}
+
+void PresenceLink::attempt()
+{
+    auto address = to_sockaddr(options_.owner);
+    if (!address) {
+        log::warn("cannot report to the owner: {}", address.error().message);
+        refused_ = true;
+        conclude(false);
+        return;
+    }
+    connection_ = TcpConnection::create(loop_, Role::client);
+    connection_->set_handlers([this](Frame frame) { on_frame(std::move(frame)); },
+                              [this](const std::string& reason) { on_closed(reason); });
+    connection_->connect(address.value(), [this](int status) { on_connected(status); });
+}
+
+void PresenceLink::on_connected(int status)
+{
+    if (status != 0) {
+        drop();
+        retry_later();
+        return;
+    }
+    connection_->start_reading();
+    connection_->send(Hello{.peer_id = options_.self_id, .nonce = handshake_.start(), .presence = true});
+    if (!handshake_.awaiting_proof()) {
+        up_ = true;
+        send_report(true);
+    }
+}
+
+void PresenceLink::on_frame(Frame frame)
+{
+    auto message = parse_message(std::move(frame), Role::client, nullptr);
+    if (!message) {
+        connection_->fail(message.error().message);
+        return;
+    }
+    if (const auto* error = std::get_if<ErrorMsg>(&message.value())) {
+        // Refused at hello (not in this swarm, another secret): trying again cannot help.
+        if (!up_) {
+            log::warn("the owner refused this peer's reports: {}", error->message);
+            refused_ = true;
+        }
+        drop();
+        if (refused_) {
+            conclude(false);
+        } else {
+            retry_later();
+        }
+        return;
+    }
+    const auto* auth = std::get_if<Auth>(&message.value());
+    if (!auth) return;  // pings: the owner is there
+    auto proof = handshake_.answer(auth->nonce, auth->proof, "the owner");
+    if (!proof) {
+        log::warn("not reporting to the owner: {}", proof.error().message);
+        refused_ = true;
+        drop();
+        conclude(false);
+        return;
+    }
+    connection_->send(Auth{std::nullopt, proof.value()});
+    up_ = true;
+    send_report(true);
+}
+
+void PresenceLink::on_closed(const std::string& reason)
+{
+    const bool was_finishing = on_finished_ && up_;
+    connection_.reset();
+    up_ = false;
+    report_timer_.stop();
+    // Told: the owner closes a finished peer's link once it has its last report.
+    if (was_finishing) {
+        conclude(true);
+        return;
+    }
+    log::debug("the link to the owner closed ({}); reconnecting", reason);
+    retry_later();
+}
+
+void PresenceLink::retry_later()
+{
+    if (refused_) return;
+    retry_timer_.start(backoff_.next_delay(uv_now(loop_)).value_or(options_.settings.retry_max_ms),
+                       [this] { attempt(); });
+}
+
+// A periodic report is skipped while the one before has not left, so a stalled owner gets one
+// at a time; the first on a connection and the last always go.
+void PresenceLink::send_report(bool always)
+{
+    if (!up_ || !connection_) return;
+    backoff_.reset();
+    if (always || connection_->queued_bytes() == 0) connection_->send(progress_());
+    if (on_finished_) return;  // the last one is out; the owner answers by closing
+    report_timer_.start(kReportPeriodMs, [this] { send_report(false); });
+}
+
+void PresenceLink::finish(std::uint64_t wait_ms, std::function<void(bool told)> done)
+{
+    on_finished_ = std::move(done);
+    if (refused_) {
+        conclude(false);
+        return;
+    }
+    finish_timer_.start(wait_ms, [this] { conclude(false); });
+    report_timer_.stop();
+    send_report(true);
+}
+
+void PresenceLink::conclude(bool told)
+{
+    if (!on_finished_) return;
+    auto done = std::move(on_finished_);
+    on_finished_ = nullptr;
+    finish_timer_.stop();
+    retry_timer_.stop();
+    drop();
+    done(told);
+}
+
+}  // namespace chunkswarm::net

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A peer killed for good mid-transfer and started again after the others moved on: the owner gives
+# up on it within seconds of its presence dropping (not give_up_s), takes it back when it returns,
+# waits for it, and every process, the returned peer too, ends with the file and exit 0.
+source "$(dirname "$0")/lib.sh"
+
+mapfile -t ports < <(free_ports 6)
+ring_config ring.json 102400 "${ports[@]}"
+# give_up_s far beyond the test: an owner that waited for it, not for the dropped presence, fails.
+sed -i 's/"give_up_s": 10/"give_up_s": 600/' ring.json
+mib=24
+[[ "$(basename "${BUILD_DIR:-build}")" == build ]] || mib=8
+make_file input.bin $((mib * 1024 * 1024 + 4321))
+# Uploads capped at 2 MB/s, so the others are still at work when peer 3 returns on any machine.
+cap=(--max-upload-rate 2M)
+
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+wait_for_event owner.log 30 listening > /dev/null
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json "${cap[@]}"; done
+wait_for_event peer4.log 60 chunk_received from="peer 3" > /dev/null
+crash peer3
+wait_for_event owner.log 60 peer_given_up peer="peer 3" reason=lost > /dev/null
+[[ -z "$(event_time owner.log swarm_whole)" ]] || fail "the others had finished before peer 3 could return; a larger file is needed"
+mv peer3.log peer3-first.log
+start peer3 "$PEER_BIN" --config ring.json --id 3 --log-format json "${cap[@]}"
+wait_ok peer1 peer2 peer3 peer4 peer5 owner
+for id in 1 2 3 4 5; do check_file input.bin "data/peer-$id/input.bin" > /dev/null; done
+given_up=$(event_time owner.log peer_given_up peer="peer 3")
+back=$(event_time owner.log peer_back peer=3)
+complete=$(event_time owner.log peer_complete peer=3)
+[[ -n "$back" ]] || fail "the owner did not take peer 3 back"
+[[ -n "$complete" ]] || fail "the owner did not hear that the returned peer 3 is complete"
+[[ -n "$(event_time owner.log swarm_whole complete=5 given_up=0)" ]] ||
+    fail "the owner's swarm_whole does not count five complete and none given up"
+echo "ok: peer 3 given up on, back $(seconds_between "$given_up" "$back") s later, complete" \
+    "$(seconds_between "$back" "$complete") s after that; all five copies byte-identical, every process exited 0"

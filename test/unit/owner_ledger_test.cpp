@@ -1,0 +1,141 @@
+// The owner's policy as a whole: admission, dealing by pull, liveness from reports and sessions,
+// rescues around gone peers, and the exit decision, all fed events and time.
+#include <doctest/doctest.h>
+
+#include "chunkswarm/owner_ledger.hpp"
+
+using namespace chunkswarm;
+
+namespace {
+
+constexpr RosterTiming kTiming{.give_up_ms = 60'000, .lost_ms = 5'000};
+
+Hello share_hello(std::uint32_t id) { return Hello{.peer_id = id}; }
+Hello presence_hello(std::uint32_t id) { return Hello{.peer_id = id, .presence = true}; }
+
+// A peer joins for its share, takes `count` chunks, and opens its presence.
+void join_and_trade(OwnerLedger& ledger, std::uint32_t id, std::uint32_t count, std::uint64_t now)
+{
+    REQUIRE(ledger.offer(share_hello(id), now));
+    ledger.session_opened(share_hello(id), now);
+    ledger.dealing_opened(id);
+    (void)ledger.deal(id, count, false);
+    REQUIRE(ledger.offer(presence_hello(id), now));
+    ledger.session_opened(presence_hello(id), now);
+}
+
+}  // namespace
+
+TEST_CASE("the ledger admits the config's peers only, and deals a window while the hashes are not all in")
+{
+    OwnerLedger ledger(SlotTable::fixed({7, 8, 9}), 30, kTiming, 4, 0);
+    CHECK_FALSE(ledger.offer(share_hello(5), 0));
+    CHECK(ledger.offer(share_hello(7), 0));
+    ledger.set_hashed(12, false);
+    ledger.dealing_opened(7);
+    CHECK(ledger.deal(7, 10, true).ids == std::vector<ChunkId>{0, 3, 6, 9});  // the window
+    CHECK(ledger.deal(7, 10, true).ids.empty());
+    ledger.set_hashed(30, true);
+    CHECK(ledger.deal(7, 3, true).ids == std::vector<ChunkId>{12, 15, 18});
+    // A presence is offered nothing.
+    auto presence = ledger.offer(presence_hello(8), 0);
+    REQUIRE(presence);
+    CHECK(presence.value().chunks.count() == 0);
+}
+
+TEST_CASE("a peer that has drawn its share draws the furthest-behind share, told once per pair")
+{
+    OwnerLedger ledger(SlotTable::by_join_order(2), 20, kTiming, 16, 0);
+    ledger.set_hashed(20, true);
+    REQUIRE(ledger.offer(share_hello(1), 0));
+    REQUIRE(ledger.offer(share_hello(2), 0));
+    ledger.dealing_opened(1);
+    ledger.dealing_opened(2);
+    CHECK(ledger.deal(1, 10, false).ids.size() == 10);
+    auto more = ledger.deal(1, 2, false);
+    CHECK(more.ids == std::vector<ChunkId>{19, 17});
+    CHECK(more.takeovers == std::vector<std::uint32_t>{1});
+    CHECK(ledger.deal(1, 1, false).takeovers.empty());
+}
+
+TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave once the rest are complete")
+{
+    OwnerLedger ledger(SlotTable::fixed({1, 2, 3}), 30, kTiming, 16, 0);
+    ledger.set_hashed(30, true);
+    for (std::uint32_t id : {1u, 2u, 3u})
+        join_and_trade(ledger, id, 10, 0);
+    for (std::uint32_t id : {1u, 2u, 3u}) {
+        CHECK(ledger.done(share_hello(id), false).newly_served);
+        ledger.session_closed(share_hello(id), 1'000);
+    }
+    CHECK(ledger.served_count() == 3);
+    ledger.session_closed(presence_hello(2), 10'000);  // killed
+    CHECK(ledger.report(presence_hello(1), Report{30, true}, 11'000).newly_complete);
+    CHECK_FALSE(ledger.report(presence_hello(1), Report{30, true}, 11'000).newly_complete);
+    CHECK(ledger.report(presence_hello(3), Report{30, true}, 12'000).newly_complete);
+    CHECK(ledger.review(14'999).empty());
+    CHECK_FALSE(ledger.finished());
+    CHECK(ledger.review(15'000) == std::vector<std::uint32_t>{1});
+    CHECK(ledger.was_lost(1));
+    CHECK(ledger.finished());
+    CHECK(ledger.given_up_names() == "peer 2");
+    CHECK(ledger.complete_count() == 2);
+}
+
+TEST_CASE("a given-up peer that comes back is waited for again, and what it had not drawn went to others")
+{
+    OwnerLedger ledger(SlotTable::fixed({1, 2}), 20, kTiming, 16, 0);
+    ledger.set_hashed(20, true);
+    join_and_trade(ledger, 1, 4, 0);
+    join_and_trade(ledger, 2, 4, 0);
+    ledger.session_closed(share_hello(2), 500);
+    ledger.dealing_closed(2);
+    ledger.session_closed(presence_hello(2), 1'000);
+    CHECK(ledger.review(6'000) == std::vector<std::uint32_t>{1});
+    // Released: slot 0's peer draws the rest of its own share, then what peer 2 left.
+    auto dealt = ledger.deal(1, 20, false);
+    CHECK(dealt.ids.size() == 12);
+    CHECK(dealt.takeovers == std::vector<std::uint32_t>{1});
+    auto back = ledger.session_opened(presence_hello(2), 9'000);
+    REQUIRE(back);
+    CHECK(back->find("peer 2") != std::string::npos);
+    CHECK(ledger.given_up_count() == 0);
+    CHECK(ledger.report(presence_hello(1), Report{20, true}, 9'500).newly_complete);
+    CHECK_FALSE(ledger.finished());
+    CHECK(ledger.review(30'000).empty());  // reporting: alive
+    CHECK(ledger.report(presence_hello(2), Report{20, true}, 31'000).newly_complete);
+    CHECK(ledger.finished());
+}
+
+TEST_CASE("a rescue around a gone peer is offered what it was dealt and dealt what it had not drawn")
+{
+    OwnerLedger ledger(SlotTable::fixed({1, 2, 3}), 30, kTiming, 16, 0);
+    ledger.set_hashed(30, true);
+    for (std::uint32_t id : {1u, 2u, 3u})
+        join_and_trade(ledger, id, 3, 0);
+    ledger.session_closed(presence_hello(2), 2'000);
+    ledger.session_closed(share_hello(2), 2'000);
+    Hello rescue{.peer_id = 3, .rescue = true, .skipped = {2}};
+    auto offer = ledger.offer(rescue, 2'500);
+    REQUIRE(offer);
+    CHECK(offer.value().chunks.count() == 10);  // peer 2's whole share: 3 dealt, 7 not drawn
+    REQUIRE(offer.value().rescue_note);
+    CHECK(offer.value().rescue_note->find("routes around peer 2") != std::string::npos);
+    // It was lost at 2 s either way: given up on at 7 s.
+    CHECK(ledger.review(6'999).empty());
+    CHECK(ledger.review(7'000) == std::vector<std::uint32_t>{1});
+}
+
+TEST_CASE("a silent but connected peer is given up on after give_up_ms, never after lost_ms")
+{
+    OwnerLedger ledger(SlotTable::fixed({1, 2}), 10, kTiming, 16, 0);
+    ledger.set_hashed(10, true);
+    join_and_trade(ledger, 1, 5, 0);
+    join_and_trade(ledger, 2, 5, 0);
+    for (std::uint64_t t = 1'000; t < 60'000; t += 1'000) {
+        ledger.report(presence_hello(1), Report{5, false}, t);
+        REQUIRE(ledger.review(t).empty());
+    }
+    CHECK(ledger.review(60'000) == std::vector<std::uint32_t>{1});  // peer 2: paused since 0
+    CHECK_FALSE(ledger.was_lost(1));
+}
