@@ -2,8 +2,10 @@
 // Plain state fed by events; the network glue turns its answers into request frames.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <vector>
@@ -25,11 +27,21 @@ public:
     // order, so that neighbours further along the ring get different chunks early, while fewer than
     // a window of those are in flight. Then, in the order announced, chunks still on their way to
     // the remote, while fewer than half a window of those wait there: the remote sends each as it
-    // lands.
-    std::vector<ChunkId> next_requests();
+    // lands. With `claimed_elsewhere`, a chunk in flight from another source is left to it, and
+    // looked at again on the next call (that source may fail to deliver it); but once nothing is
+    // in flight here and nothing else is left to ask for, it is asked for here too (the end game).
+    std::vector<ChunkId> next_requests(const std::function<bool(ChunkId)>& claimed_elsewhere = {});
+    // Whether the chunk has been requested here and not answered yet.
+    bool requested(ChunkId id) const { return in_flight_.contains(id); }
     // False when the chunk was not in flight (never requested, or already answered).
     bool take_in_flight(ChunkId id);
     void on_stored(ChunkId id);
+    // Another source delivered this chunk. If it is in flight here it stays so, holding its place in
+    // the window, until the remote's copy arrives: the remote still sends it, so requesting more
+    // meanwhile would queue ever more at a slow remote.
+    void on_stored_elsewhere(ChunkId id);
+    // The window from now on (a slow remote beside a faster source gets a smaller one).
+    void set_window(std::uint32_t window) { window_ = std::max<std::uint32_t>(window, 1); }
     // A chunk that failed its hash check is wanted again; returns how often it has failed so far.
     std::uint32_t on_rejected(ChunkId id);
     // Never request this chunk from this remote again (it keeps sending it damaged).
@@ -49,13 +61,15 @@ public:
 private:
     void add_candidate(ChunkId id);
     bool worth_requesting(ChunkId id) const;
-    std::vector<ChunkId> take_ahead_requests();
+    std::vector<ChunkId> take_ahead_requests(const std::function<bool(ChunkId)>& claimed_elsewhere);
 
     ChunkSet local_;
     ChunkSet remote_;
     ChunkSet in_flight_;
     // Chunks worth requesting, in random order; entries are re-checked when taken, so stale ones are harmless.
     std::vector<ChunkId> candidates_;
+    // Candidates another source had in flight at the last call.
+    std::vector<ChunkId> deferred_;
     // Announced as on their way to the remote (it has asked for them), not yet held there.
     ChunkSet coming_;
     std::deque<ChunkId> coming_candidates_;

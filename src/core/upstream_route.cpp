@@ -12,6 +12,11 @@ UpstreamRoute::UpstreamRoute(std::uint32_t self_id, std::vector<PeerRef> known)
 
 const PeerRef* UpstreamRoute::current() const { return current_ < known_.size() ? &known_[current_] : nullptr; }
 
+const PeerRef* UpstreamRoute::after_current() const
+{
+    return current_ + 1 < known_.size() ? &known_[current_ + 1] : nullptr;
+}
+
 bool UpstreamRoute::knows(std::uint32_t id) const
 {
     return std::any_of(known_.begin(), known_.end(), [id](const PeerRef& p) { return p.id == id; });

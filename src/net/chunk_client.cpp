@@ -355,6 +355,12 @@ void ChunkClient::handle(ChunkData& message)
         return;
     }
     stall_timer_.stop();  // an answer arrived: the wait starts again from now
+    if (planner_->local().contains(id)) {
+        log::debug("chunk {} from {} came through another source first; dropped", id, options_.remote_label);
+        pump();
+        check_finished();
+        return;
+    }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
         metrics_.hash_failures->add(1);
         if (count_failure(id, "failed its SHA-256 check")) pump();
@@ -406,8 +412,19 @@ bool ChunkClient::count_failure(ChunkId id, const char* what)
 void ChunkClient::note_stored_elsewhere(ChunkId id)
 {
     if (!planner_ || ended_) return;
-    planner_->on_stored(id);
+    planner_->on_stored_elsewhere(id);
     check_finished();
+}
+
+void ChunkClient::set_window(std::uint32_t window)
+{
+    options_.settings.request_window = window;
+    if (planner_) planner_->set_window(window);
+}
+
+void ChunkClient::poke()
+{
+    if (planner_ && have_list_ && !ended_) pump();
 }
 
 void ChunkClient::pump()
@@ -418,7 +435,7 @@ void ChunkClient::pump()
 
 void ChunkClient::request_more()
 {
-    std::vector<ChunkId> ids = planner_->next_requests();
+    std::vector<ChunkId> ids = planner_->next_requests(hooks_.claimed_elsewhere);
     if (!ids.empty() && hooks_.on_requested) hooks_.on_requested(ids);
     for (auto& piece : split_for_messages(ids)) {
         log::event("chunks_requested", {{"from", options_.remote_label}, {"count", piece.size()}},
@@ -446,7 +463,7 @@ void ChunkClient::check_finished()
         end(finished.error());
         return;
     }
-    connection_->send(Done{planner_->complete()});
+    connection_->send(Done{planner_->complete() && !options_.helper});
     // The server closes once it has read "done"; the connection bounds the wait if it never does.
     connection_->shutdown_and_drain("finished");
 }

@@ -6,10 +6,10 @@
 
 namespace chunkswarm::net {
 
-PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> progress)
+PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held)
     : loop_(loop),
       options_(std::move(options)),
-      progress_(std::move(progress)),
+      held_(std::move(held)),
       handshake_(options_.secret, options_.self_id),
       // No overall budget: the peer keeps trying while it runs (the owner may be restarted).
       backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
@@ -128,7 +128,8 @@ void PresenceLink::send_report(bool always)
 {
     if (!up_ || !connection_) return;
     backoff_.reset();
-    if (always || connection_->queued_bytes() == 0) connection_->send(progress_());
+    // Complete only in the last report: chunks all held is not yet a file joined and checked.
+    if (always || connection_->queued_bytes() == 0) connection_->send(Report{held_(), on_finished_ != nullptr});
     if (on_finished_) return;  // the last one is out; the owner answers by closing
     report_timer_.start(kReportPeriodMs, [this] { send_report(false); });
 }

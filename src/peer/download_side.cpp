@@ -5,6 +5,12 @@
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::peer {
+namespace {
+
+// How often the download neighbour's rate is weighed against the best this peer has taken in.
+constexpr std::uint64_t kSourceTickMs = 250;
+
+}  // namespace
 
 DownloadSide::DownloadSide(PeerCore& core, UploadSide& upload)
     : core_(core),
@@ -18,6 +24,9 @@ void DownloadSide::start(bool owner_unreachable)
     owner_unreachable_ = owner_unreachable;
     summary_timer_ = std::make_unique<net::Timer>(thread_.loop());
     progress_timer_ = std::make_unique<net::Timer>(thread_.loop());
+    source_timer_ = std::make_unique<net::Timer>(thread_.loop());
+    source_timer_->start(
+        kSourceTickMs, [this] { review_sources(); }, kSourceTickMs);
     // Running before the thread starts, it also keeps the loop alive for the task below.
     progress_timer_->start(
         1000, [this] { watch_progress(); }, 1000);
@@ -31,7 +40,9 @@ void DownloadSide::stored_from_owner(ChunkId id)
 {
     upload_.announce_soon();
     thread_.post([this, id] {
+        tick_bytes_[static_cast<std::size_t>(Source::other)] += core_.manifest().chunk_length(id);
         if (upstream_) upstream_->note_stored_elsewhere(id);
+        if (helper_) helper_->note_stored_elsewhere(id);
         write_summary_soon();
     });
 }
@@ -69,11 +80,28 @@ void DownloadSide::start_downloading()
         return;
     }
     // Resumed whole: nothing to fetch, only the join (if not done yet) and the report.
-    if (auto finished = core_.finish_file(); !finished) {
+    complete_here();
+}
+
+// Every chunk is held, and the upstream client cannot finish (resumed whole, or its peer went out
+// of reach just as a helper or the owner brought the last chunk): the peer finishes here.
+void DownloadSide::complete_here()
+{
+    assert(thread_.is_current());
+    if (completed_) return;
+    if (auto finished = finish_file_once(); !finished) {
         fail(finished.error());
         return;
     }
     on_complete();
+}
+
+Result<void> DownloadSide::finish_file_once()
+{
+    if (file_finished_) return {};
+    file_finished_ = true;
+    summary_timer_->stop();
+    return core_.finish_file();
 }
 
 void DownloadSide::connect_upstream()
@@ -101,14 +129,16 @@ net::ClientHooks DownloadSide::upstream_hooks()
     net::ClientHooks hooks;
     hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/false); };
     hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_chunk(id, bytes); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_chunk(id, bytes, downloading_from_owner() ? Source::other : Source::neighbour));
+        if (helper_) helper_->note_stored_elsewhere(id);
+        return {};
+    };
     hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
     hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
+    hooks.claimed_elsewhere = [this](ChunkId id) { return helper_ && helper_->requested(id); };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
-    hooks.on_finished = [this](const RequestPlanner&) {
-        summary_timer_->stop();
-        return core_.finish_file();
-    };
+    hooks.on_finished = [this](const RequestPlanner&) { return finish_file_once(); };
     hooks.on_end = [this](const Result<void>& result) {
         // The client is still on the stack here; what follows replaces or destroys it.
         thread_.post([this, result] { on_upstream_end(result); });
@@ -129,6 +159,12 @@ net::ClientHooks DownloadSide::upstream_hooks()
 void DownloadSide::on_upstream_end(const Result<void>& result)
 {
     assert(thread_.is_current());
+    if (completed_) return;
+    if (!result && core_.inventory().snapshot().full()) {
+        log::info("{} is out of reach ({}), but every chunk is here already", upstream_label(), result.error().message);
+        complete_here();
+        return;
+    }
     if (!result && result.error().code == ErrorCode::peer_gone) {
         reroute(result.error().message);
         return;
@@ -152,6 +188,8 @@ void DownloadSide::reroute(const std::string& reason)
 {
     assert(thread_.is_current());
     upstream_.reset();
+    // Its peer may be the next upstream now: one connection to it is enough.
+    if (helper_) drop_helper("the route changes");
     const PeerRef* next = route_.skip();
     std::vector<std::uint32_t> gone = route_.skipped();
     core_.metrics().at(metrics::family::reroutes).add(1);
@@ -183,8 +221,9 @@ void DownloadSide::start_gone_rescue(const std::vector<std::uint32_t>& gone)
     net::ClientHooks hooks = owner_rescue_hooks();
     hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_chunk(id, bytes));
+        CS_TRY(store_chunk(id, bytes, Source::other));
         if (upstream_) upstream_->note_stored_elsewhere(id);
+        if (helper_) helper_->note_stored_elsewhere(id);
         return {};
     };
     hooks.on_end = [this](const Result<void>& result) {
@@ -226,9 +265,10 @@ void DownloadSide::start_rescue()
         return pretend_held;
     };
     hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_chunk(id, bytes));
+        CS_TRY(store_chunk(id, bytes, Source::other));
         rescue_wanted_.erase(id);
         if (upstream_) upstream_->note_stored_elsewhere(id);
+        if (helper_) helper_->note_stored_elsewhere(id);
         return {};
     };
     hooks.on_end = [this](const Result<void>& result) { on_rescue_end(result); };
@@ -285,6 +325,8 @@ void DownloadSide::watch_progress()
 void DownloadSide::on_complete()
 {
     assert(thread_.is_current());
+    if (completed_) return;
+    completed_ = true;
     upload_.self_complete();
     report_complete();
 }
@@ -295,10 +337,8 @@ void DownloadSide::start_presence()
 {
     const PeerOptions& options = core_.options();
     net::PresenceOptions link{options.id, options.owner, options.secret, options.settings};
-    presence_ = std::make_unique<net::PresenceLink>(thread_.loop(), std::move(link), [this] {
-        const auto held = static_cast<std::uint32_t>(core_.inventory().held_count());
-        return Report{held, held == core_.manifest().chunk_count};
-    });
+    presence_ = std::make_unique<net::PresenceLink>(
+        thread_.loop(), std::move(link), [this] { return static_cast<std::uint32_t>(core_.inventory().held_count()); });
     presence_->start();
 }
 
@@ -330,14 +370,111 @@ void DownloadSide::end()
     assert(thread_.is_current());
     summary_timer_->close();
     progress_timer_->close();
+    source_timer_->close();
+    helper_.reset();
     upstream_.reset();
     gone_rescue_.reset();
     rescue_.reset();
     presence_.reset();
 }
 
-Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
+// Four times a second: whether the download neighbour is slow enough that a helper is worth it,
+// or fast again (HelperPolicy). Only a peer neighbour is weighed: the owner is the last resort.
+void DownloadSide::review_sources()
 {
+    assert(thread_.is_current());
+    const HelperPolicy::Tick tick{tick_bytes_[0], tick_bytes_[1], tick_bytes_[2],
+                                  core_.inventory().held_count() < core_.manifest().chunk_count,
+                                  upstream_ && upstream_->owes_answers()};
+    tick_bytes_ = {};
+    if (!upstream_ || downloading_from_owner()) return;
+    switch (helper_policy_.tick(tick)) {
+        case HelperPolicy::Advice::start: start_helper(); break;
+        case HelperPolicy::Advice::drop:
+            drop_helper(tick.lacking ? upstream_label() + " keeps up again" : "this peer holds every chunk");
+            break;
+        case HelperPolicy::Advice::keep: break;
+    }
+}
+
+void DownloadSide::start_helper()
+{
+    const PeerRef* next = helper_policy_.helper() == HelperPolicy::Helper::peer ? route_.after_current() : nullptr;
+    if (helper_) {
+        log::event("helper_dropped", {{"from", helper_label_}},
+                   "{} cannot give what only {} holds; the owner helps instead", helper_label_, upstream_label());
+        helper_.reset();
+    }
+    const Settings& s = core_.settings();
+    net::ClientOptions options;
+    if (next) {
+        options = core_.client_options_for(next->endpoint, next->label(), s.neighbor_connect_timeout_s);
+        options.gone_after_s = s.neighbor_gone_s;
+        options.never_up_gone_after_s = s.neighbor_gone_s;
+    } else {
+        options = core_.owner_client_options(kBriefOwnerWaitS);
+        options.rescue = true;
+    }
+    options.helper = true;
+    helper_label_ = next ? next->label() : "the owner";
+    const double tick_s = kSourceTickMs / 1000.0;
+    log::event(
+        "helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}},
+        "{} delivers too little (under a quarter of the {:.1f} MB/s this peer has taken in at best, {:.2f} s in a "
+        "row); also downloading from {}, each chunk asked of one of them only",
+        upstream_label(), static_cast<double>(helper_policy_.best_tick_bytes()) / tick_s / 1e6,
+        tick_s * HelperPolicy::Tuning{}.slow_ticks, helper_label_);
+    helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), helper_hooks(next == nullptr));
+    helper_->start();
+    // What is requested of the slow neighbour waits there; fewer at once leaves more to the helper.
+    upstream_->set_window(std::max<std::uint32_t>(1, s.request_window / 4));
+}
+
+net::ClientHooks DownloadSide::helper_hooks(bool owner)
+{
+    net::ClientHooks hooks;
+    hooks.accept_manifest = [this, owner](const Manifest& m) { return core_.accept_manifest(m, owner); };
+    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
+    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
+        CS_TRY(store_chunk(id, bytes, Source::helper));
+        if (upstream_) upstream_->note_stored_elsewhere(id);
+        return {};
+    };
+    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
+    hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
+    hooks.claimed_elsewhere = [this](ChunkId id) { return upstream_ && upstream_->requested(id); };
+    hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
+    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
+    hooks.on_end = [this](const Result<void>& result) {
+        // The client is still on the stack here; only this one goes, if it is still the helper.
+        thread_.post([this, result, ended = helper_.get()] {
+            if (helper_.get() != ended || !helper_) return;
+            if (result) {
+                helper_.reset();
+                return;
+            }
+            drop_helper(result.error().message, /*failed=*/true);
+        });
+    };
+    return hooks;
+}
+
+// What the helper had in flight is asked of the neighbour from now on.
+void DownloadSide::drop_helper(const std::string& why, bool failed)
+{
+    helper_policy_.stopped(failed);
+    if (!helper_) return;
+    log::event("helper_dropped", {{"from", helper_label_}}, "no longer downloading from {} beside {}: {}",
+               helper_label_, upstream_label(), why);
+    helper_.reset();
+    if (!upstream_) return;
+    upstream_->set_window(core_.settings().request_window);
+    upstream_->poke();
+}
+
+Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source)
+{
+    tick_bytes_[static_cast<std::size_t>(source)] += bytes.size();
     CS_TRY(core_.keep(id, bytes));
     core_.inventory().add(id);
     write_summary_soon();

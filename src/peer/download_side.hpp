@@ -3,10 +3,12 @@
 // for what only gone peers held and as the last resort. Everything about a gone neighbour is here.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "chunkswarm/helper_policy.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/presence_link.hpp"
@@ -47,11 +49,19 @@ private:
     net::ClientHooks owner_rescue_hooks();
     void watch_progress();
     void on_complete();
+    void complete_here();
+    Result<void> finish_file_once();
     void start_presence();
     void report_complete();
     void fail(Error error);
     void end();
-    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
+    // Which client a chunk came through, for the rates the helper policy weighs.
+    enum class Source { neighbour = 0, helper = 1, other = 2 };
+    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source);
+    void review_sources();
+    void start_helper();
+    net::ClientHooks helper_hooks(bool owner);
+    void drop_helper(const std::string& why, bool failed = false);
     void write_summary_soon();
     std::string upstream_label() const { return route_.current() ? route_.current()->label() : "owner"; }
     // Once no peer upstream is left; the route never goes back from there.
@@ -73,7 +83,17 @@ private:
     ChunkSet rescue_wanted_;
     // The owner, told how far this peer is while it downloads, and that it is complete.
     std::unique_ptr<net::PresenceLink> presence_;
+    // Beside a slow download neighbour: the next peer upstream (or the owner), see HelperPolicy.
+    std::unique_ptr<net::ChunkClient> helper_;
+    std::string helper_label_;
+    HelperPolicy helper_policy_;
+    std::unique_ptr<net::Timer> source_timer_;
+    // Bytes stored since the last review, by Source.
+    std::array<std::uint64_t, 3> tick_bytes_{};
     std::unique_ptr<net::Timer> summary_timer_;
+    // The joined file is finished (once, by whichever path gets there first), and the peer complete.
+    bool file_finished_ = false;
+    bool completed_ = false;
     // Nothing stored for give_up_s: back to the first peer of the route, then the owner.
     std::unique_ptr<net::Timer> progress_timer_;
     std::uint64_t last_progress_ms_ = 0;

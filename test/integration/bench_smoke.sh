@@ -23,6 +23,16 @@ grep -q '"peak_rss_mib": null' bw/bench.json && fail "a process did not report i
 [[ -f bw/swarm/logs/peer-3.log ]] || fail "--keep did not keep the last swarm's logs"
 check_events bw/swarm/logs/peer-{1..3}.log
 expect_error bench_against 'has no runnable owner' "$BENCH_BIN" --size 1MiB --work bw --against /nonexistent
+expect_error bench_slow 'is not K@RATE' "$BENCH_BIN" --size 1MiB --work bw --peers 3 --slow 4@1M
+expect_error bench_kill 'is not K@SECONDS' "$BENCH_BIN" --size 1MiB --work bw --peers 3 --kill 1@soon
+expect_error bench_rate 'is not a rate' "$BENCH_BIN" --size 1MiB --work bw --link-rate 5
+# One host's link, a slow peer and a killed one: the survivors' copies are checked, T/(F/U) printed.
+timeout 300 "$BENCH_BIN" --size 2MiB --peers 4 --runs 1 --no-floor --work bw --link-rate 4M --slow 1@1M --kill 1@0.3 \
+    --seed 11 > faults.log 2>&1 || fail "bench with --slow and --kill failed: $(tail -n 5 faults.log)"
+cat faults.log
+grep -Eq '^bench: seed 11; slow .*: \[[0-9]\]; killed at 0.3 s: \[[0-9]\]' faults.log || fail "bench did not name the faulty peers"
+grep -Eq '^T / \(F/U\) \(x\) +[0-9.]+' faults.log || fail "bench did not print T/(F/U)"
+grep -q 'every copy byte-identical' faults.log || fail "bench did not verify the survivors' copies"
 # An A/B against another build: here the same programs copied aside.
 mkdir other && cp "$(dirname "$OWNER_BIN")/owner" "$(dirname "$PEER_BIN")/peer" other/
 timeout 300 "$BENCH_BIN" --size 1MiB --peers 2 --runs 2 --no-floor --work bw --against other > ab.log 2>&1 ||

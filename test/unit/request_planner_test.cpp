@@ -209,3 +209,65 @@ TEST_CASE("a chunk stored from elsewhere is not requested ahead")
     CHECK(planner.next_requests().empty());
     CHECK(planner.complete() == false);
 }
+
+TEST_CASE("a remote that gains chunks faster than it sends them is asked for two windows at most")
+{
+    RequestPlanner planner(ChunkSet(100), 4, 1);
+    planner.on_remote_list(ChunkSet(100));
+    std::uint32_t requested = 0;
+    // It keeps announcing chunks on their way, and landing them, but sends none.
+    for (ChunkId id = 0; id < 60; ++id) {
+        planner.on_remote_coming(id);
+        requested += static_cast<std::uint32_t>(planner.next_requests().size());
+        planner.on_remote_have(id);
+        requested += static_cast<std::uint32_t>(planner.next_requests().size());
+    }
+    CHECK(requested == 8);
+    CHECK(planner.in_flight() == 8);
+}
+
+TEST_CASE("a chunk another source delivered keeps its place in the window until the remote's copy comes")
+{
+    RequestPlanner planner(ChunkSet(10), 2, 1);
+    planner.on_remote_list(ChunkSet::all(10));
+    auto first = planner.next_requests();
+    REQUIRE(first.size() == 2);
+    planner.on_stored_elsewhere(first[0]);
+    CHECK(planner.local().contains(first[0]));
+    CHECK(planner.next_requests().empty());  // the remote still sends it: no third request yet
+    CHECK(planner.take_in_flight(first[0]));
+    CHECK(planner.next_requests().size() == 1);
+}
+
+TEST_CASE("a chunk another source has in flight is left to it, and asked for once that source lets go")
+{
+    RequestPlanner planner(ChunkSet(4), 4, 1);
+    planner.on_remote_list(ChunkSet::all(4));
+    std::set<ChunkId> elsewhere{1, 2};
+    auto claimed = [&](ChunkId id) { return elsewhere.count(id) != 0; };
+    auto first = planner.next_requests(claimed);
+    CHECK(std::set<ChunkId>(first.begin(), first.end()) == std::set<ChunkId>{0, 3});
+    CHECK(planner.next_requests(claimed).empty());
+    elsewhere.erase(2);  // that source failed to deliver it
+    CHECK(planner.next_requests(claimed) == std::vector<ChunkId>{2});
+    planner.on_stored_elsewhere(1);  // delivered there
+    elsewhere.clear();
+    CHECK(planner.next_requests(claimed).empty());
+    CHECK_FALSE(planner.remote_exhausted());
+}
+
+TEST_CASE("the end game: idle here with nothing else to ask for, what waits elsewhere is asked for here too")
+{
+    RequestPlanner planner(ChunkSet(4), 4, 1);
+    planner.on_remote_list(ChunkSet::all(4));
+    auto claimed = [](ChunkId id) { return id >= 2; };  // stuck at a slow source
+    auto first = planner.next_requests(claimed);
+    CHECK(first.size() == 2);
+    CHECK(planner.next_requests(claimed).empty());  // busy here: the others are left to that source
+    for (ChunkId id : first) {
+        CHECK(planner.take_in_flight(id));
+        planner.on_stored(id);
+    }
+    auto end_game = planner.next_requests(claimed);
+    CHECK(std::set<ChunkId>(end_game.begin(), end_game.end()) == std::set<ChunkId>{2, 3});
+}

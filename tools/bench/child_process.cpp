@@ -59,8 +59,17 @@ std::vector<ChildResult> ChildGroup::wait_all()
     std::mutex mutex;
     std::condition_variable finished;
     bool done = false;
+    std::sort(kills_.begin(), kills_.end(), [](const Kill& a, const Kill& b) { return a.after < b.after; });
+    // Signals only children not reaped yet (their PID is -1 once reaped, under the same lock), so
+    // never a recycled PID.
     std::thread watchdog([&] {
         std::unique_lock lock(mutex);
+        for (const Kill& kill : kills_) {
+            if (finished.wait_until(lock, std::min(started_ + kill.after, started_ + limit_), [&] { return done; }))
+                return;
+            if (std::chrono::steady_clock::now() >= started_ + limit_) break;
+            if (kill.index < pids_.size() && pids_[kill.index] > 0) ::kill(pids_[kill.index], SIGKILL);
+        }
         if (!finished.wait_until(lock, started_ + limit_, [&] { return done; })) {
             timed_out_ = true;
             kill_all();

@@ -31,6 +31,9 @@ public:
     bool start(const std::string& name, const std::vector<std::string>& argv, const std::filesystem::path& log);
     // Kills every child started so far (one failed to start, so the run cannot finish).
     void abort() { kill_all(); }
+    // The child started `index`-th (0-based) is killed with SIGKILL `after` the group started,
+    // if it is still running then (a machine dying mid-run). Call before wait_all().
+    void kill_later(std::size_t index, std::chrono::milliseconds after) { kills_.push_back({index, after}); }
     // Blocks until every child has exited; results come in start order.
     std::vector<ChildResult> wait_all();
     bool timed_out() const { return timed_out_; }
@@ -43,6 +46,11 @@ private:
     std::chrono::steady_clock::time_point started_{};
     std::vector<pid_t> pids_;
     std::vector<ChildResult> results_;
+    struct Kill {
+        std::size_t index;
+        std::chrono::milliseconds after;
+    };
+    std::vector<Kill> kills_;
     bool timed_out_ = false;
 };
 

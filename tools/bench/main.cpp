@@ -11,6 +11,9 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <optional>
+#include <random>
 
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/sample_file.hpp"
@@ -44,6 +47,13 @@ struct Options {
     std::string libtorrent_kind = "v1";
     std::string link_rate_text;
     std::uint64_t link_rate = 0;  // bytes per second; 0: no cap
+    std::string slow_text;        // K@RATE
+    std::string kill_text;        // K@SECONDS
+    std::uint64_t seed = 0;       // picks the slow and the killed peers; printed
+    // Chosen from the seed once, the same peers in every run.
+    std::map<std::uint32_t, std::uint64_t> slow_upload;
+    std::vector<std::uint32_t> killed;
+    std::chrono::milliseconds kill_after{0};
     std::filesystem::path python = "/usr/bin/python3";
 };
 
@@ -82,7 +92,8 @@ std::string verify_outputs(const SwarmSetup& setup, const Digest& expected)
 {
     std::vector<std::filesystem::path> copies;
     for (std::uint32_t id = 1; id <= setup.peers; ++id)
-        copies.push_back(peer_output(setup, id));
+        if (std::find(setup.killed.begin(), setup.killed.end(), id) == setup.killed.end())
+            copies.push_back(peer_output(setup, id));
     return verify_copies(copies, expected);
 }
 
@@ -229,27 +240,36 @@ double quantile(std::vector<double> values, double q)
     return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
 }
 
-// Each peer's exit as p50, p90, p99 and max, the owner's exit after the last peer, and with a
-// link rate U the total time T against the ideal F/U (file size over one host's upload rate).
-void record_finishes(Report& report, const SwarmResult& swarm, std::uint64_t size, std::uint64_t link_rate)
+// When each peer held the file (its join; its exit if the log has none) as p50, p90, p99 and max,
+// the slow peers (--slow) apart from the others, leaving out the peers killed on purpose (--kill);
+// the owner's exit after the last of them; and with a link rate U the total time T against the
+// ideal F/U (file size over one host's upload rate).
+void record_finishes(Report& report, const SwarmResult& swarm, const SwarmSetup& setup, std::uint64_t size)
 {
-    std::vector<double> exits;
-    for (const auto& peer : swarm.peers)
-        exits.push_back(peer.wall_s);
-    const double last = quantile(exits, 1.0);
-    report.add("peer finish p50", "s", quantile(exits, 0.50));
-    report.add("peer finish p90", "s", quantile(exits, 0.90));
-    report.add("peer finish p99", "s", quantile(exits, 0.99));
-    report.add("peer finish max", "s", last);
-    report.add("peer finish p99 / p50", "x", quantile(exits, 0.99) / quantile(exits, 0.50));
+    std::vector<double> others, slow;
+    for (std::size_t i = 0; i < swarm.peers.size(); ++i) {
+        const auto id = static_cast<std::uint32_t>(i + 1);
+        if (std::find(setup.killed.begin(), setup.killed.end(), id) != setup.killed.end()) continue;
+        const double at = swarm.peer_facts[i].joined_s.value_or(swarm.peers[i].wall_s);
+        (setup.slow_upload.count(id) != 0 ? slow : others).push_back(at);
+    }
+    const double last = std::max(quantile(others, 1.0), slow.empty() ? 0.0 : quantile(slow, 1.0));
+    const std::string who = slow.empty() ? "peer" : "other peers'";
+    report.add(who + " finish p50", "s", quantile(others, 0.50));
+    report.add(who + " finish p90", "s", quantile(others, 0.90));
+    report.add(who + " finish p99", "s", quantile(others, 0.99));
+    report.add(who + " finish max", "s", quantile(others, 1.0));
+    report.add(who + " finish p99 / p50", "x", quantile(others, 0.99) / quantile(others, 0.50));
+    if (!slow.empty()) report.add("slow peers' finish max", "s", quantile(slow, 1.0));
     report.add("owner exit after the last peer", "s", swarm.owner.wall_s - last);
-    if (link_rate == 0) return;
-    const double ideal_s = static_cast<double>(size) / static_cast<double>(link_rate);
+    if (setup.link_rate == 0) return;
+    const double ideal_s = static_cast<double>(size) / static_cast<double>(setup.link_rate);
     report.add("T / (F/U)", "x", swarm.wall_s / ideal_s);
-    report.add("peer finish p50 / (F/U)", "x", quantile(exits, 0.50) / ideal_s);
+    report.add(who + " finish max / (F/U)", "x", quantile(others, 1.0) / ideal_s);
+    if (!slow.empty()) report.add("slow peers' finish max / (F/U)", "x", quantile(slow, 1.0) / ideal_s);
 }
 
-void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, std::uint64_t link_rate,
+void record_swarm(Report& report, const SwarmResult& swarm, const SwarmSetup& setup, std::uint64_t size,
                   nlohmann::json& run_json)
 {
     double peer_rss = 0, peer_cpu = 0;
@@ -279,7 +299,7 @@ void record_swarm(Report& report, const SwarmResult& swarm, std::uint64_t size, 
     report.add("CPU, every process", "s", swarm.owner.cpu_s + peer_cpu);
     report.add("CPU per GiB delivered", "s", (swarm.owner.cpu_s + peer_cpu) / delivered_gib);
     record_milestones(report, swarm);
-    record_finishes(report, swarm, size, link_rate);
+    record_finishes(report, swarm, setup, size);
     run_json["swarm_s"] = swarm.wall_s;
     run_json["owner"] = {{"exit_s", swarm.owner.wall_s},
                          {"split_s", swarm.owner_facts.split_s.value_or(NAN)},
@@ -296,6 +316,54 @@ void print_bootstraps(const SwarmResult& swarm)
     std::printf("\n");
 }
 
+// "K@VALUE" into K and VALUE's text; K must be 1..peers.
+std::optional<std::pair<std::uint32_t, std::string>> split_count_at(const std::string& text, std::uint32_t peers)
+{
+    const auto at = text.find('@');
+    if (at == std::string::npos || at == 0) return std::nullopt;
+    char* end = nullptr;
+    const unsigned long count = std::strtoul(text.c_str(), &end, 10);
+    if (end != text.c_str() + at || count == 0 || count > peers) return std::nullopt;
+    return std::pair{static_cast<std::uint32_t>(count), text.substr(at + 1)};
+}
+
+// Chooses the --slow and --kill peers from the seed (disjoint sets); an error message, or "".
+std::string pick_faulty_peers(Options& options)
+{
+    if (options.slow_text.empty() && options.kill_text.empty()) return "";
+    if (options.seed == 0) options.seed = static_cast<std::uint64_t>(std::time(nullptr));
+    std::vector<std::uint32_t> ids(options.peers);
+    std::iota(ids.begin(), ids.end(), 1u);
+    std::shuffle(ids.begin(), ids.end(), std::mt19937_64(options.seed));
+    std::size_t next = 0;
+    if (!options.slow_text.empty()) {
+        auto slow = split_count_at(options.slow_text, options.peers);
+        auto rate = slow ? chunkswarm::parse_rate(slow->second) : make_error("no rate");
+        if (!slow || !rate || rate.value() < chunkswarm::kMinRate) {
+            return "--slow " + options.slow_text +
+                   " is not K@RATE with K 1..--peers and RATE at least 100k (try 10@200k)";
+        }
+        for (std::uint32_t i = 0; i < slow->first; ++i)
+            options.slow_upload[ids[next++]] = rate.value();
+    }
+    if (!options.kill_text.empty()) {
+        auto kill = split_count_at(options.kill_text, options.peers);
+        char* end = nullptr;
+        const double seconds = kill ? std::strtod(kill->second.c_str(), &end) : -1;
+        if (!kill || end == kill->second.c_str() || *end != '\0' || !(seconds >= 0) ||
+            next + kill->first >= options.peers) {
+            return "--kill " + options.kill_text +
+                   " is not K@SECONDS with K peers (fewer than --peers, with the --slow ones) and SECONDS >= 0 (try "
+                   "5@30)";
+        }
+        options.kill_after = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+        for (std::uint32_t i = 0; i < kill->first; ++i)
+            options.killed.push_back(ids[next++]);
+        std::sort(options.killed.begin(), options.killed.end());
+    }
+    return "";
+}
+
 SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& input, const std::filesystem::path& bin_dir)
 {
     SwarmSetup setup;
@@ -309,6 +377,9 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
     setup.link_rate = options.link_rate;
+    setup.slow_upload = options.slow_upload;
+    setup.killed = options.killed;
+    setup.kill_after = options.kill_after;
     if (options.early_trading) setup.early_trading = true;
     if (options.after_share) setup.early_trading = false;
     return setup;
@@ -535,7 +606,7 @@ private:
                       << ") failed: " << result.error << "\n";
             return false;
         }
-        record_swarm(into, result, options_.size, options_.link_rate, into_json);
+        record_swarm(into, result, build, options_.size, into_json);
         if (last_of_all) {
             if (!options_.keep) std::filesystem::remove_all(build.dir);
         } else {
@@ -595,6 +666,18 @@ int run(const Options& options)
         : options.after_share ? "; trading after the whole share"
                               : "",
         options.libtorrent ? "; libtorrent alternates too" : "");
+    if (!options.slow_upload.empty() || !options.killed.empty()) {
+        std::string slow, killed;
+        for (const auto& [id, rate] : options.slow_upload)
+            slow += (slow.empty() ? "" : ", ") + std::to_string(id);
+        for (std::uint32_t id : options.killed)
+            killed += (killed.empty() ? "" : ", ") + std::to_string(id);
+        std::printf(
+            "bench: seed %llu; slow (--max-upload-rate %llu): [%s]; killed at %.1f s: [%s]\n",
+            static_cast<unsigned long long>(options.seed),
+            static_cast<unsigned long long>(options.slow_upload.empty() ? 0 : options.slow_upload.begin()->second),
+            slow.c_str(), static_cast<double>(options.kill_after.count()) / 1000.0, killed.c_str());
+    }
     if (options.link_rate != 0) {
         const double ideal_s = static_cast<double>(options.size) / static_cast<double>(options.link_rate);
         const double chunks = std::ceil(static_cast<double>(options.size) / options.chunk_size);
@@ -659,6 +742,10 @@ int main(int argc, char** argv)
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     app.add_option("--against", options.against_bin_dir,
                    "another build's owner and peer (a directory): each run also times that swarm, for an A/B");
+    app.add_option("--slow", options.slow_text,
+                   "K@RATE: K peers, chosen at random (--seed), start with --max-upload-rate RATE");
+    app.add_option("--kill", options.kill_text, "K@SECONDS: K peers, chosen at random (--seed), killed for good then");
+    app.add_option("--seed", options.seed, "picks the --slow and --kill peers (default: from the clock; printed)");
     app.add_option("--link-rate", options.link_rate_text,
                    "cap every process at RATE bytes/s both ways, as one host's link (12.5M, 10Mi); prints T/(F/U)");
     CLI11_PARSE(app, argc, argv);
@@ -670,6 +757,10 @@ int main(int argc, char** argv)
             return 2;
         }
         options.link_rate = rate.value();
+    }
+    if (auto picked = pick_faulty_peers(options); !picked.empty()) {
+        std::cerr << "bench: " << picked << "\n";
+        return 2;
     }
     auto size = chunkswarm::parse_size(options.size_text);
     if (!size) {

@@ -1,6 +1,8 @@
 #include "swarm_run.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -116,18 +118,27 @@ SwarmResult run_swarm(const SwarmSetup& setup)
     }
     for (std::uint32_t id = 1; id <= setup.peers; ++id) {
         std::string name = "peer-" + std::to_string(id);
-        if (!group.start(name, {setup.peer_bin, "--config", config, "--id", std::to_string(id)}, log_of(name))) {
+        std::vector<std::string> argv{setup.peer_bin, "--config", config, "--id", std::to_string(id)};
+        if (auto slow = setup.slow_upload.find(id); slow != setup.slow_upload.end()) {
+            argv.insert(argv.end(), {"--max-upload-rate", std::to_string(slow->second)});
+        }
+        if (!group.start(name, argv, log_of(name))) {
             result.error = "cannot start " + name;
             group.abort();
             break;
         }
     }
+    for (std::uint32_t id : setup.killed)
+        group.kill_later(id, setup.kill_after);  // child 0 is the owner, so peer k is child k
     std::vector<ChildResult> children = group.wait_all();
     if (!result.error.empty()) return result;
     result.owner = children.front();
     result.peers.assign(children.begin() + 1, children.end());
-    for (const auto& child : children) {
+    for (std::size_t i = 0; i < children.size(); ++i) {
+        const auto& child = children[i];
         result.wall_s = std::max(result.wall_s, child.wall_s);
+        const bool killed = std::find(setup.killed.begin(), setup.killed.end(), i) != setup.killed.end();
+        if (killed && child.signal == SIGKILL) continue;
         if (result.error.empty() && (child.exit_code != 0 || child.signal != 0)) {
             result.error = describe_failure(child, log_of(child.name));
         }

@@ -2,8 +2,10 @@
 // files at the default level as a user would run them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,11 @@ struct SwarmSetup {
     std::optional<bool> early_trading;  // unset: the build's default
     // Every process capped at this many bytes per second both ways (one host's link); 0: none.
     std::uint64_t link_rate = 0;
+    // Peers (1-based ids) started with this --max-upload-rate (slow machines).
+    std::map<std::uint32_t, std::uint64_t> slow_upload;
+    // Peers killed for good this long after the owner started (machines that die).
+    std::vector<std::uint32_t> killed;
+    std::chrono::milliseconds kill_after{0};
 };
 
 // What a process's log says about it.

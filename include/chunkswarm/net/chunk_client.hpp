@@ -34,6 +34,9 @@ struct ClientOptions {
     bool rescue = false;
     // Gone peers routed around: this client downloads from the remote in their place.
     std::vector<std::uint32_t> skipped;
+    // A helper downloads beside the download neighbour: its "done" never says complete, so the
+    // remote, which serves its own downstream, never takes it for that downstream.
+    bool helper = false;
     // Non-zero: the remote is a peer, and counts as gone (the client ends with ErrorCode::peer_gone)
     // once unreachable this long after it had been up, or silent this long while it owes an
     // answer (hello, or requested chunks).
@@ -66,6 +69,9 @@ struct ClientHooks {
     // Optional: whether a chunk is already requested from elsewhere, so one the remote announces
     // as coming is not requested here too (a coming announcement can travel round a ring).
     std::function<bool(ChunkId)> requested_elsewhere;
+    // Optional: whether another source has this chunk in flight, so it is not requested here too
+    // (a peer downloading from its neighbour and a helper at once).
+    std::function<bool(ChunkId)> claimed_elsewhere;
     // Optional: a chunk failed its hash check (it is dropped and requested again).
     std::function<void(ChunkId)> on_bad_chunk;
     // Optional: a chunk failed Settings::max_chunk_failures times; it is no longer requested from
@@ -94,6 +100,14 @@ public:
     void abort(const std::string& reason);
     // A chunk stored through another connection (a rescue) no longer needs requesting here.
     void note_stored_elsewhere(ChunkId id);
+    // Requests in flight at once from now on (a slow remote beside a faster source gets fewer).
+    void set_window(std::uint32_t window);
+    // Requests what is worth requesting now (another source let go of chunks it had claimed).
+    void poke();
+    // Whether the remote owes answers: requests for chunks it holds are outstanding.
+    bool owes_answers() const { return planner_ && planner_->answerable_in_flight() > 0; }
+    // Whether this chunk has been requested here and not answered yet.
+    bool requested(ChunkId id) const { return planner_ && planner_->requested(id); }
     // Whether any connection attempt succeeded.
     bool ever_connected() const { return ever_connected_; }
 

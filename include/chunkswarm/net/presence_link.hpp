@@ -30,14 +30,14 @@ class PresenceLink {
 public:
     static constexpr std::uint64_t kReportPeriodMs = 1000;
 
-    // `progress` is asked for each report (on the loop's thread).
-    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> progress);
+    // `held` is asked for each report (on the loop's thread): how many chunks the peer holds.
+    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held);
     PresenceLink(const PresenceLink&) = delete;
     PresenceLink& operator=(const PresenceLink&) = delete;
     ~PresenceLink();
 
     void start();
-    // The last report, `progress()` saying complete: `done` runs once the owner has it (it closes
+    // The last report, saying complete (the peer's file is whole): `done` runs once the owner has it (it closes
     // the connection), or after `wait_ms` if it cannot be told; the link is closed then.
     void finish(std::uint64_t wait_ms, std::function<void(bool told)> done);
 
@@ -53,7 +53,7 @@ private:
 
     uv_loop_t* loop_;
     PresenceOptions options_;
-    std::function<Report()> progress_;
+    std::function<std::uint32_t()> held_;
     ClientHandshake handshake_;
     Backoff backoff_;
     Timer retry_timer_;

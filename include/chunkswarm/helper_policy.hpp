@@ -1,0 +1,66 @@
+// Whether a peer should also download from another source (a helper) because its download
+// neighbour delivers much less than the peer has shown it can take, and when to stop again. The
+// helper is first the next peer upstream, which holds what the neighbour relays; if the two
+// together still deliver too little while the neighbour owes chunks it holds (its upload is the
+// bottleneck, and what only it holds leaves it no faster), the owner instead. Each source gets a
+// window of requests of its own, so the requests split by the rate each answers them, and no
+// chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a neighbour
+// is never slow, and the ring stays a ring. Plain state, fed once per tick with the bytes each
+// source delivered in it.
+#pragma once
+
+#include <cstdint>
+
+namespace chunkswarm {
+
+class HelperPolicy {
+public:
+    struct Tuning {
+        // The supply is short while it is less than this share of the best the peer has taken in
+        // over one tick, from every source together...
+        double slow_share = 0.25;
+        // ...for this many ticks in a row, while the peer still lacks chunks.
+        std::uint32_t slow_ticks = 2;
+        // With a helper, the neighbour has recovered once it delivers this share of what the two
+        // deliver together, for this many ticks in a row: the helper is dropped.
+        double recovered_share = 0.8;
+        std::uint32_t recovered_ticks = 8;
+        // After a helper fails (gone, refused), none is tried for this many ticks.
+        std::uint32_t cooldown_ticks = 40;
+    };
+    struct Tick {
+        std::uint64_t neighbour_bytes = 0;
+        std::uint64_t helper_bytes = 0;
+        std::uint64_t other_bytes = 0;  // the owner's share, rescues
+        bool lacking = true;            // the peer does not hold the whole file yet
+        // The neighbour has requests outstanding for chunks it holds: it is slow, not starved.
+        bool neighbour_owes = false;
+    };
+    enum class Helper { none, peer, owner };
+    enum class Advice { keep, start, drop };
+
+    HelperPolicy() : HelperPolicy(Tuning{}) {}
+    explicit HelperPolicy(Tuning tuning) : tuning_(tuning) {}
+
+    // `start`: the helper to run is helper() (the one before it, if any, is to go); `drop`: none.
+    Advice tick(const Tick& tick);
+    // The helper was stopped from outside (the route changed), or (`failed`) ended by itself: its
+    // peer gone or refusing. After a failure none is advised for cooldown_ticks.
+    void stopped(bool failed);
+    Helper helper() const { return helper_; }
+    // The most the peer has taken in over one tick so far.
+    std::uint64_t best_tick_bytes() const { return best_; }
+
+private:
+    bool short_of(std::uint64_t bytes) const;
+    Advice drop();
+
+    Tuning tuning_;
+    std::uint64_t best_ = 0;
+    std::uint32_t short_streak_ = 0;
+    std::uint32_t recovered_streak_ = 0;
+    std::uint32_t cooldown_ = 0;
+    Helper helper_ = Helper::none;
+};
+
+}  // namespace chunkswarm

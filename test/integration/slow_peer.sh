@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One slow peer does not set the swarm's pace. Five peers in a ring, once with equal links and
+# once with peer 3 capped: its upload (its downstream, peer 4, then also downloads from peer 2),
+# then its download (peer 4 starves behind it and does the same). The others' time is asserted
+# as a ratio against the run without the slow peer, never as an absolute time; every copy is
+# byte-identical and every process exits 0.
+source "$(dirname "$0")/lib.sh"
+
+mapfile -t ports < <(free_ports 6)
+ring_config ring.json 102400 "${ports[@]}"
+# Through peer 3 alone the file would take 25 s (16 s under the sanitizers, which run 5-20x
+# slower): far beyond the run with equal links, so a ring that waited for it fails the ratio.
+mib=48 slow_rate=2M
+[[ "$(basename "${BUILD_DIR:-build}")" == build ]] || { mib=16; slow_rate=1M; }
+make_file input.bin $((mib * 1024 * 1024 + 999))
+ratio_limit=3
+
+# run_case LABEL FLAGS...: a fresh owner and five peers, peer 3 started with FLAGS; sets DONE_S to
+# the time from the owner's start until the last of peers 1, 2, 4 and 5 held the file (their
+# `joining` events), and SLOW_S to peer 3's.
+run_case() {
+    local label=$1 t0 id last=0 at
+    shift
+    rm -rf data ./*.log
+    start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+    wait_for_event owner.log 30 listening > /dev/null
+    t0=$(event_time owner.log listening)
+    for id in 1 2 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
+    start peer3 "$PEER_BIN" --config ring.json --id 3 --log-format json "$@"
+    wait_ok owner peer1 peer2 peer3 peer4 peer5
+    for id in 1 2 3 4 5; do check_file input.bin "data/peer-$id/input.bin" > /dev/null; done
+    DONE_S=0
+    for id in 1 2 4 5; do
+        at=$(event_time "peer$id.log" joining)
+        [[ -n "$at" ]] || fail "$label: peer $id has no joining event"
+        DONE_S=$(awk -v a="$DONE_S" -v b="$(seconds_between "$t0" "$at")" 'BEGIN { print (b > a ? b : a) }')
+    done
+    SLOW_S=$(seconds_between "$t0" "$(event_time peer3.log joining)")
+    HELPERS=0
+    for id in 1 2 3 4 5; do HELPERS=$((HELPERS + $(event_count "peer$id.log" helper_added))); done
+    echo "$label: peers 1, 2, 4, 5 held the file ${DONE_S} s after the owner listened; peer 3 ${SLOW_S} s;" \
+        "${HELPERS} helper(s) started"
+}
+
+run_case "equal links"
+base=$DONE_S
+for flag in --max-upload-rate --max-download-rate; do
+    run_case "peer 3 with $flag $slow_rate" "$flag" "$slow_rate"
+    ratio=$(awk -v a="$DONE_S" -v b="$base" 'BEGIN { printf "%.2f", a / (b > 0.01 ? b : 0.01) }')
+    echo "ratio: the others took ${ratio}x the time of the run with equal links (limit ${ratio_limit}x)"
+    awk -v r="$ratio" -v l="$ratio_limit" 'BEGIN { exit !(r <= l) }' ||
+        fail "with $flag $slow_rate on peer 3 the others took ${ratio}x as long as with equal links"
+    [[ -n "$(event_time peer4.log helper_added neighbour="peer 3" to="peer 2")" ]] ||
+        fail "peer 4 never downloaded from peer 2 beside the slow peer 3"
+done
+echo "ok: a slow peer, upload or download, does not set the others' pace"
