@@ -2,7 +2,10 @@
 // neighbour delivers much less than the peer has shown it can take, and when to stop again. The
 // helper is first the next peer upstream, which holds what the neighbour relays; if the two
 // together still deliver too little while the neighbour owes chunks it holds (its upload is the
-// bottleneck, and what only it holds leaves it no faster), the owner instead. Each source gets a
+// bottleneck, and what only it holds leaves it no faster), the owner instead, but only once the
+// owner has stopped sending this peer its share: while it deals, its upload (the swarm's scarcest
+// when every link is capped alike) is busy already, and asking it for more would only slow the
+// deal. Each source gets a
 // window of requests of its own, so the requests split by the rate each answers them, and no
 // chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a neighbour
 // is never slow, and the ring stays a ring. Plain state, fed once per tick with the bytes each

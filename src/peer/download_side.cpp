@@ -400,6 +400,8 @@ void DownloadSide::review_sources()
 void DownloadSide::start_helper()
 {
     const PeerRef* next = helper_policy_.helper() == HelperPolicy::Helper::peer ? route_.after_current() : nullptr;
+    if (helper_ && helper_is_owner_ && !next) return;  // no peer upstream to try: the owner already helps
+    helper_is_owner_ = next == nullptr;
     if (helper_) {
         log::event("helper_dropped", {{"from", helper_label_}},
                    "{} cannot give what only {} holds; the owner helps instead", helper_label_, upstream_label());

@@ -86,6 +86,7 @@ private:
     // Beside a slow download neighbour: the next peer upstream (or the owner), see HelperPolicy.
     std::unique_ptr<net::ChunkClient> helper_;
     std::string helper_label_;
+    bool helper_is_owner_ = false;
     HelperPolicy helper_policy_;
     std::unique_ptr<net::Timer> source_timer_;
     // Bytes stored since the last review, by Source.

@@ -31,7 +31,11 @@ TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a p
     CHECK(policy.tick(tick(500'000)) == Advice::keep);
     CHECK(policy.tick(tick(500'000)) == Advice::start);
     CHECK(policy.helper() == Helper::peer);
-    // The peer helper cannot give what only the slow neighbour holds, and the neighbour owes it.
+    // While the owner still sends this peer its share, its upload is busy: never the owner.
+    for (int i = 0; i < 10; ++i)
+        CHECK(policy.tick(tick(100'000, 200'000, 50'000, true)) == Advice::keep);
+    CHECK(policy.helper() == Helper::peer);
+    // The share is in; the neighbour owes what only it holds, and the two fall short.
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::start);
     CHECK(policy.helper() == Helper::owner);
