@@ -38,6 +38,8 @@ public:
         bool lacking = true;            // the peer does not hold the whole file yet
         // The neighbour has requests outstanding for chunks it holds: it is slow, not starved.
         bool neighbour_owes = false;
+        // The owner is still dealing this peer its share.
+        bool owner_dealing = false;
     };
     enum class Helper { none, peer, owner };
     enum class Advice { keep, start, drop };

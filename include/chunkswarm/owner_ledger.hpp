@@ -40,7 +40,8 @@ public:
     // Of admitted clients only (the slot exists). Returns a note when a given-up peer is back.
     std::optional<std::string> session_opened(const Hello& hello, std::uint64_t now_ms);
     void session_closed(const Hello& hello, std::uint64_t now_ms);
-    void heard_from(const Hello& hello, std::uint64_t now_ms);
+    // A frame from an admitted client; a note when a peer given up on as silent talks again.
+    std::optional<std::string> heard_from(const Hello& hello, std::uint64_t now_ms);
 
     // A dealing session (neither a rescue, a report, nor a presence) opened or closed.
     void dealing_opened(std::uint32_t peer_id);
@@ -59,6 +60,7 @@ public:
         bool newly_complete = false;
     };
     Progress done(const Hello& hello, bool complete);
+    // A report claims completion only with every chunk held.
     Progress report(const Hello& hello, const Report& report, std::uint64_t now_ms);
 
     // The slots given up on now (what they had not drawn is released to the others).

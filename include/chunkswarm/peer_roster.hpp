@@ -26,8 +26,9 @@ public:
     // A session of the slot's peer opened: one for chunks, or (`presence`) the one carrying its
     // reports. Returns true if the peer had been given up on: it is taken back.
     bool session_opened(std::uint32_t slot, std::uint64_t now_ms, bool presence = false);
-    // A frame from the slot's peer.
-    void heard_from(std::uint32_t slot, std::uint64_t now_ms);
+    // A frame from the slot's peer. Returns true if it had been given up on (as silent): it is
+    // taken back.
+    bool heard_from(std::uint32_t slot, std::uint64_t now_ms);
     void session_closed(std::uint32_t slot, std::uint64_t now_ms, bool presence = false);
     void share_held(std::uint32_t slot);
     void complete(std::uint32_t slot);

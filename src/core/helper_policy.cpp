@@ -31,7 +31,7 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
         // A peer helper cannot give what only the neighbour holds: if the neighbour is slow to
         // send what it owes, the owner (which holds everything) takes the helper's place.
         const bool still_short =
-            helper_ == Helper::peer && tick.neighbour_owes && tick.other_bytes == 0 && short_of(both);
+            helper_ == Helper::peer && tick.neighbour_owes && !tick.owner_dealing && short_of(both);
         short_streak_ = still_short ? short_streak_ + 1 : 0;
         if (short_streak_ < tuning_.slow_ticks) return Advice::keep;
         short_streak_ = 0;

@@ -75,9 +75,11 @@ void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
     if (auto slot = slots_.known_slot(hello.peer_id)) roster_.session_closed(*slot, now_ms, hello.presence);
 }
 
-void OwnerLedger::heard_from(const Hello& hello, std::uint64_t now_ms)
+std::optional<std::string> OwnerLedger::heard_from(const Hello& hello, std::uint64_t now_ms)
 {
-    if (auto slot = slots_.known_slot(hello.peer_id)) roster_.heard_from(*slot, now_ms);
+    auto slot = slots_.known_slot(hello.peer_id);
+    if (!slot || !roster_.heard_from(*slot, now_ms)) return std::nullopt;
+    return "peer " + std::to_string(hello.peer_id) + ", given up on as silent, talks again; it is waited for again";
 }
 
 void OwnerLedger::dealing_opened(std::uint32_t peer_id)
@@ -124,8 +126,8 @@ OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
 
 OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& report, std::uint64_t now_ms)
 {
-    heard_from(hello, now_ms);
-    return report.complete ? done(hello, true) : Progress{};
+    (void)heard_from(hello, now_ms);  // the server's on_heard has told the owner already
+    return report.complete && report.held == chunk_count_ ? done(hello, true) : Progress{};
 }
 
 std::vector<std::uint32_t> OwnerLedger::review(std::uint64_t now_ms)

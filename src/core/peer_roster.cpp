@@ -13,17 +13,21 @@ bool PeerRoster::session_opened(std::uint32_t slot, std::uint64_t now_ms, bool p
     Slot& s = slots_.at(slot);
     ++(presence ? s.presence : s.open_sessions);
     s.absent_since.reset();
-    s.lost = false;
+    if (presence) s.lost = false;
     s.last_heard = now_ms;
     const bool taken_back = s.given_up && !s.complete;
     s.given_up = false;
     return taken_back;
 }
 
-void PeerRoster::heard_from(std::uint32_t slot, std::uint64_t now_ms)
+bool PeerRoster::heard_from(std::uint32_t slot, std::uint64_t now_ms)
 {
     Slot& s = slots_.at(slot);
     s.last_heard = now_ms;
+    // Given up on as silent (paused past give_up_ms) and talking again: it is back.
+    const bool taken_back = s.given_up && !s.complete && s.connected();
+    if (taken_back) s.given_up = false;
+    return taken_back;
 }
 
 void PeerRoster::session_closed(std::uint32_t slot, std::uint64_t now_ms, bool presence)
@@ -31,9 +35,11 @@ void PeerRoster::session_closed(std::uint32_t slot, std::uint64_t now_ms, bool p
     Slot& s = slots_.at(slot);
     std::uint32_t& open = presence ? s.presence : s.open_sessions;
     if (open > 0) --open;
-    if (s.connected() || s.complete) return;
-    // A presence drops at once when its process dies; a peer that lives reconnects within seconds.
-    if (presence) s.lost = true;
+    if (s.complete) return;
+    // A presence drops at once when its process dies (whichever of its sockets the owner reads
+    // first); a peer that lives reconnects within seconds.
+    if (presence && s.presence == 0) s.lost = true;
+    if (s.connected()) return;
     if (!s.absent_since) s.absent_since = now_ms;
 }
 

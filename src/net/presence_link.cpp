@@ -16,7 +16,8 @@ PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::functi
                std::numeric_limits<std::uint64_t>::max()),
       retry_timer_(loop),
       report_timer_(loop),
-      finish_timer_(loop)
+      finish_timer_(loop),
+      attempt_timer_(loop)
 {
 }
 
@@ -27,6 +28,7 @@ void PresenceLink::start() { attempt(); }
 void PresenceLink::drop()
 {
     up_ = false;
+    attempt_timer_.stop();
     report_timer_.stop();
     if (!connection_) return;
     connection_->set_handlers(nullptr, nullptr);
@@ -47,6 +49,12 @@ void PresenceLink::attempt()
     connection_->set_handlers([this](Frame frame) { on_frame(std::move(frame)); },
                               [this](const std::string& reason) { on_closed(reason); });
     connection_->connect(address.value(), [this](int status) { on_connected(status); });
+    // A cut link answers nothing, and the kernel gives up on a connect only after minutes; an
+    // owner that accepts but never answers the handshake is no better.
+    attempt_timer_.start(kAttemptTimeoutMs, [this] {
+        drop();
+        retry_later();
+    });
 }
 
 void PresenceLink::on_connected(int status)
@@ -59,7 +67,7 @@ void PresenceLink::on_connected(int status)
     connection_->start_reading();
     connection_->send(Hello{.peer_id = options_.self_id, .nonce = handshake_.start(), .presence = true});
     if (!handshake_.awaiting_proof()) {
-        up_ = true;
+        mark_up();
         send_report(true);
     }
 }
@@ -72,17 +80,11 @@ void PresenceLink::on_frame(Frame frame)
         return;
     }
     if (const auto* error = std::get_if<ErrorMsg>(&message.value())) {
-        // Refused at hello (not in this swarm, another secret): trying again cannot help.
-        if (!up_) {
-            log::warn("the owner refused this peer's reports: {}", error->message);
-            refused_ = true;
-        }
+        // Tried again, more slowly each time: a refusal may be passing (an owner that was paused
+        // past its hello timeout); one that is not costs a connection now and then.
+        log::debug("the owner closed the report link: {}", error->message);
         drop();
-        if (refused_) {
-            conclude(false);
-        } else {
-            retry_later();
-        }
+        retry_later();
         return;
     }
     const auto* auth = std::get_if<Auth>(&message.value());
@@ -96,13 +98,22 @@ void PresenceLink::on_frame(Frame frame)
         return;
     }
     connection_->send(Auth{std::nullopt, proof.value()});
-    up_ = true;
+    mark_up();
     send_report(true);
+}
+
+void PresenceLink::mark_up()
+{
+    up_ = true;
+    up_at_ms_ = uv_now(loop_);
+    attempt_timer_.stop();
 }
 
 void PresenceLink::on_closed(const std::string& reason)
 {
     const bool was_finishing = on_finished_ && up_;
+    if (up_ && uv_now(loop_) >= up_at_ms_ + kSteadyMs) backoff_.reset();
+    attempt_timer_.stop();
     connection_.reset();
     up_ = false;
     report_timer_.stop();
@@ -127,7 +138,6 @@ void PresenceLink::retry_later()
 void PresenceLink::send_report(bool always)
 {
     if (!up_ || !connection_) return;
-    backoff_.reset();
     // Complete only in the last report: chunks all held is not yet a file joined and checked.
     if (always || connection_->queued_bytes() == 0) connection_->send(Report{held_(), on_finished_ != nullptr});
     if (on_finished_) return;  // the last one is out; the owner answers by closing

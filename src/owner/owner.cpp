@@ -455,7 +455,12 @@ private:
                 count_peers();
             }
         };
-        context.on_heard = [this](const Hello& hello) { ledger_->heard_from(hello, now_ms()); };
+        context.on_heard = [this](const Hello& hello) {
+            if (auto back = ledger_->heard_from(hello, now_ms())) {
+                log::event("peer_back", {{"peer", hello.peer_id}}, "{}", *back);
+                count_peers();
+            }
+        };
         // A source that cannot be read where the manifest says its chunks are would fail every
         // peer again and again: the owner stops and says why.
         context.on_unreadable = [this](ChunkId id, const std::string& why) {

@@ -19,9 +19,10 @@ DownloadSide::DownloadSide(PeerCore& core, UploadSide& upload)
 {
 }
 
-void DownloadSide::start(bool owner_unreachable)
+void DownloadSide::start(bool owner_unreachable, bool share_held)
 {
     owner_unreachable_ = owner_unreachable;
+    share_held_ = share_held || owner_unreachable;
     summary_timer_ = std::make_unique<net::Timer>(thread_.loop());
     progress_timer_ = std::make_unique<net::Timer>(thread_.loop());
     source_timer_ = std::make_unique<net::Timer>(thread_.loop());
@@ -50,6 +51,7 @@ void DownloadSide::stored_from_owner(ChunkId id)
 void DownloadSide::share_held(std::size_t held)
 {
     thread_.post([this, held] {
+        share_held_ = true;
         if (auto written = core_.write_summary_now(); !written) {
             log::warn("{}", written.error().message);
             return;
@@ -96,12 +98,14 @@ void DownloadSide::complete_here()
     on_complete();
 }
 
+// The first outcome stands: a join that failed is not retried and never reads as success.
 Result<void> DownloadSide::finish_file_once()
 {
-    if (file_finished_) return {};
-    file_finished_ = true;
-    summary_timer_->stop();
-    return core_.finish_file();
+    if (!file_finished_) {
+        summary_timer_->stop();
+        file_finished_ = core_.finish_file();
+    }
+    return *file_finished_;
 }
 
 void DownloadSide::connect_upstream()
@@ -346,7 +350,9 @@ void DownloadSide::start_presence()
 // is. An owner the bootstrap could not reach is not waited for.
 void DownloadSide::report_complete()
 {
-    const std::uint64_t wait_ms = owner_unreachable_ ? 0 : std::uint64_t{kBriefOwnerWaitS} * 1000;
+    // An owner the bootstrap never reached is waited for only if the reports did reach it.
+    const bool wait = !owner_unreachable_ || presence_->up();
+    const std::uint64_t wait_ms = wait ? std::uint64_t{kBriefOwnerWaitS} * 1000 : 0;
     presence_->finish(wait_ms, [this](bool told) {
         if (told) {
             log::info("told the owner this peer holds the whole file");
@@ -383,9 +389,12 @@ void DownloadSide::end()
 void DownloadSide::review_sources()
 {
     assert(thread_.is_current());
-    const HelperPolicy::Tick tick{tick_bytes_[0], tick_bytes_[1], tick_bytes_[2],
-                                  core_.inventory().held_count() < core_.manifest().chunk_count,
-                                  upstream_ && upstream_->owes_answers()};
+    const HelperPolicy::Tick tick{.neighbour_bytes = tick_bytes_[0],
+                                  .helper_bytes = tick_bytes_[1],
+                                  .other_bytes = tick_bytes_[2],
+                                  .lacking = core_.inventory().held_count() < core_.manifest().chunk_count,
+                                  .neighbour_owes = upstream_ && upstream_->owes_answers(),
+                                  .owner_dealing = !share_held_};
     tick_bytes_ = {};
     if (!upstream_ || downloading_from_owner()) return;
     switch (helper_policy_.tick(tick)) {
@@ -426,6 +435,7 @@ void DownloadSide::start_helper()
         "row); also downloading from {}, each chunk asked of one of them only",
         upstream_label(), static_cast<double>(helper_policy_.best_tick_bytes()) / tick_s / 1e6,
         tick_s * HelperPolicy::Tuning{}.slow_ticks, helper_label_);
+    ++helper_generation_;
     helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), helper_hooks(next == nullptr));
     helper_->start();
     // What is requested of the slow neighbour waits there; fewer at once leaves more to the helper.
@@ -449,8 +459,8 @@ net::ClientHooks DownloadSide::helper_hooks(bool owner)
     hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
     hooks.on_end = [this](const Result<void>& result) {
         // The client is still on the stack here; only this one goes, if it is still the helper.
-        thread_.post([this, result, ended = helper_.get()] {
-            if (helper_.get() != ended || !helper_) return;
+        thread_.post([this, result, generation = helper_generation_] {
+            if (generation != helper_generation_ || !helper_) return;
             if (result) {
                 helper_.reset();
                 return;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ public:
 
     // Main thread, once the manifest is settled. `owner_unreachable`: the bootstrap could not
     // reach the owner, so completion is not reported to it.
-    void start(bool owner_unreachable);
+    // `share_held`: the bootstrap has its whole share already (or ended); otherwise share_held()
+    // says so later.
+    void start(bool owner_unreachable, bool share_held);
     void join();
 
     // Any thread (the bootstrap's owner session, with early trading): a chunk of the share
@@ -87,13 +90,17 @@ private:
     std::unique_ptr<net::ChunkClient> helper_;
     std::string helper_label_;
     bool helper_is_owner_ = false;
+    // The owner has dealt this peer its whole share: only then may it also be a helper.
+    bool share_held_ = false;
+    // Counts helpers started, so a helper's end is told apart from a newer one's.
+    std::uint64_t helper_generation_ = 0;
     HelperPolicy helper_policy_;
     std::unique_ptr<net::Timer> source_timer_;
     // Bytes stored since the last review, by Source.
     std::array<std::uint64_t, 3> tick_bytes_{};
     std::unique_ptr<net::Timer> summary_timer_;
     // The joined file is finished (once, by whichever path gets there first), and the peer complete.
-    bool file_finished_ = false;
+    std::optional<Result<void>> file_finished_;
     bool completed_ = false;
     // Nothing stored for give_up_s: back to the first peer of the route, then the owner.
     std::unique_ptr<net::Timer> progress_timer_;

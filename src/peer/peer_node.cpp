@@ -36,7 +36,7 @@ private:
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     Result<void> on_share_held(std::size_t held);
     Result<void> trade_early_once_started();
-    void start_trading();
+    void start_trading(bool share_held);
 
     PeerCore core_;
     UploadSide upload_;
@@ -87,7 +87,7 @@ int PeerNode::run_to_end()
         if (!trading_) return cli::fail(name, got.error().message);
         log::warn("{}; going on with the neighbours", got.error().message);
     }
-    if (!trading_) start_trading();
+    if (!trading_) start_trading(/*share_held=*/true);
     download_.join();
     upload_.join();
     if (auto failure = core_.failure()) return cli::fail(name, failure->message);
@@ -185,7 +185,7 @@ Result<void> PeerNode::trade_early_once_started()
                "holds its first {} chunk(s) from the owner; summary written to {}; starting the upload and download "
                "threads while the rest of its share arrives",
                held, core_.summary_path().string());
-    start_trading();
+    start_trading(/*share_held=*/false);
     return {};
 }
 
@@ -203,13 +203,13 @@ Result<void> PeerNode::on_share_held(std::size_t held)
     return {};
 }
 
-void PeerNode::start_trading()
+void PeerNode::start_trading(bool share_held)
 {
     trading_ = true;
     set_state("trading");
     core_.freeze();
     upload_.start();
-    download_.start(owner_unreachable_);
+    download_.start(owner_unreachable_, share_held);
 }
 
 }  // namespace

@@ -11,10 +11,12 @@ sed -i 's/"give_up_s": 10/"give_up_s": 600/' ring.json
 mib=24
 [[ "$(basename "${BUILD_DIR:-build}")" == build ]] || mib=8
 make_file input.bin $((mib * 1024 * 1024 + 4321))
-# Uploads capped at 2 MB/s, so the others are still at work when peer 3 returns on any machine.
+# Every upload capped at 2 MB/s, the owner's too (else it helps the others finish at once), so
+# the others are still at work when peer 3 returns on any machine: the file alone takes 12 s to
+# leave the owner.
 cap=(--max-upload-rate 2M)
 
-start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json "${cap[@]}"
 wait_for_event owner.log 30 listening > /dev/null
 for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json "${cap[@]}"; done
 wait_for_event peer4.log 60 chunk_received from="peer 3" > /dev/null

@@ -9,9 +9,10 @@ using Helper = HelperPolicy::Helper;
 
 namespace {
 
-HelperPolicy::Tick tick(std::uint64_t neighbour, std::uint64_t helper = 0, std::uint64_t other = 0, bool owes = false)
+HelperPolicy::Tick tick(std::uint64_t neighbour, std::uint64_t helper = 0, std::uint64_t other = 0, bool owes = false,
+                        bool owner_dealing = false)
 {
-    return HelperPolicy::Tick{neighbour, helper, other, true, owes};
+    return HelperPolicy::Tick{neighbour, helper, other, true, owes, owner_dealing};
 }
 
 }  // namespace
@@ -31,9 +32,9 @@ TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a p
     CHECK(policy.tick(tick(500'000)) == Advice::keep);
     CHECK(policy.tick(tick(500'000)) == Advice::start);
     CHECK(policy.helper() == Helper::peer);
-    // While the owner still sends this peer its share, its upload is busy: never the owner.
+    // While the owner still deals this peer its share, its upload is busy: never the owner.
     for (int i = 0; i < 10; ++i)
-        CHECK(policy.tick(tick(100'000, 200'000, 50'000, true)) == Advice::keep);
+        CHECK(policy.tick(tick(100'000, 200'000, 0, true, true)) == Advice::keep);
     CHECK(policy.helper() == Helper::peer);
     // The share is in; the neighbour owes what only it holds, and the two fall short.
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);

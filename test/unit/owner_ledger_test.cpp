@@ -139,3 +139,13 @@ TEST_CASE("a silent but connected peer is given up on after give_up_ms, never af
     CHECK(ledger.review(60'000) == std::vector<std::uint32_t>{1});  // peer 2: paused since 0
     CHECK_FALSE(ledger.was_lost(1));
 }
+
+TEST_CASE("a report claims completion only with every chunk held")
+{
+    OwnerLedger ledger(SlotTable::fixed({1, 2}), 10, kTiming, 16, 0);
+    ledger.set_hashed(10, true);
+    join_and_trade(ledger, 1, 5, 0);
+    CHECK_FALSE(ledger.report(presence_hello(1), Report{9, true}, 1'000).newly_complete);
+    CHECK(ledger.complete_count() == 0);
+    CHECK(ledger.report(presence_hello(1), Report{10, true}, 2'000).newly_complete);
+}

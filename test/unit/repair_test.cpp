@@ -275,3 +275,30 @@ TEST_CASE("the owner stopped past the give-up time gives up on nobody that was t
     CHECK(due == std::vector<std::uint32_t>{1});
     CHECK(t == 84'000);  // from its last frame: 1 s of the stop counts, then 9 s after it
 }
+
+TEST_CASE("a peer killed with its presence and a share session open is lost, whichever socket closes first")
+{
+    for (bool presence_first : {true, false}) {
+        CAPTURE(presence_first);
+        PeerRoster roster(1, kTiming, 0);
+        roster.session_opened(0, 0);
+        roster.session_opened(0, 0, true);
+        roster.session_closed(0, 1'000, presence_first);
+        roster.session_closed(0, 1'000, !presence_first);
+        CHECK(roster.give_up_due(3'999).empty());
+        CHECK(roster.give_up_due(4'000) == std::vector<std::uint32_t>{0});
+        CHECK(roster.was_lost(0));
+    }
+}
+
+TEST_CASE("a peer given up on as silent that talks again is taken back")
+{
+    PeerRoster roster(1, kTiming, 0);
+    roster.session_opened(0, 0, true);
+    CHECK(roster.give_up_due(10'000) == std::vector<std::uint32_t>{0});
+    CHECK(roster.finished());
+    CHECK(roster.heard_from(0, 70'000));  // resumed: its queued reports arrive
+    CHECK_FALSE(roster.is_given_up(0));
+    CHECK_FALSE(roster.finished());
+    CHECK_FALSE(roster.heard_from(0, 71'000));
+}

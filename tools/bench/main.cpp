@@ -337,11 +337,12 @@ std::string pick_faulty_peers(Options& options)
     std::shuffle(ids.begin(), ids.end(), std::mt19937_64(options.seed));
     std::size_t next = 0;
     if (!options.slow_text.empty()) {
-        auto slow = split_count_at(options.slow_text, options.peers);
+        // At least one peer is not slow: the others' figures are the point.
+        auto slow = split_count_at(options.slow_text, options.peers - 1);
         auto rate = slow ? chunkswarm::parse_rate(slow->second) : make_error("no rate");
         if (!slow || !rate || rate.value() < chunkswarm::kMinRate) {
             return "--slow " + options.slow_text +
-                   " is not K@RATE with K 1..--peers and RATE at least 100k (try 10@200k)";
+                   " is not K@RATE with K 1..--peers-1 and RATE at least 100k (try 10@200k)";
         }
         for (std::uint32_t i = 0; i < slow->first; ++i)
             options.slow_upload[ids[next++]] = rate.value();

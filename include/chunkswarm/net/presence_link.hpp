@@ -29,6 +29,11 @@ struct PresenceOptions {
 class PresenceLink {
 public:
     static constexpr std::uint64_t kReportPeriodMs = 1000;
+    // A connect or handshake unanswered this long is abandoned and tried again.
+    static constexpr std::uint64_t kAttemptTimeoutMs = 10'000;
+    // A connection that stayed up this long starts the back-off afresh when it drops; one dropped
+    // sooner (an owner that closes at once) is retried ever more slowly.
+    static constexpr std::uint64_t kSteadyMs = 10'000;
 
     // `held` is asked for each report (on the loop's thread): how many chunks the peer holds.
     PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held);
@@ -40,12 +45,15 @@ public:
     // The last report, saying complete (the peer's file is whole): `done` runs once the owner has it (it closes
     // the connection), or after `wait_ms` if it cannot be told; the link is closed then.
     void finish(std::uint64_t wait_ms, std::function<void(bool told)> done);
+    // Past the handshake: reports flow.
+    bool up() const { return up_; }
 
 private:
     void attempt();
     void on_connected(int status);
     void on_frame(Frame frame);
     void on_closed(const std::string& reason);
+    void mark_up();
     void retry_later();
     void send_report(bool always);
     void drop();
@@ -59,6 +67,8 @@ private:
     Timer retry_timer_;
     Timer report_timer_;
     Timer finish_timer_;
+    Timer attempt_timer_;
+    std::uint64_t up_at_ms_ = 0;
     std::shared_ptr<TcpConnection> connection_;
     bool up_ = false;       // past the handshake: reports may flow
     bool refused_ = false;  // the owner refused this peer: no more tries
