@@ -204,11 +204,11 @@ seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # reroute_outcome WHO EVENTS FAULT_AT GONE_S TO: what peer WHO did about its upstream failing at FAULT_AT
 # (epoch seconds), decided from its event stream. Either it rerouted to TO (a "peer N" or "the
-# owner") after the fault, or what it still lacked came from elsewhere before it could count the
-# upstream as gone (it held every chunk within GONE_S of the fault, or before it). Anything else
-# fails. Sets REROUTED to 1 or 0 and prints the outcome.
+# owner") after the fault, or what it still lacked came from a helper it started after the fault,
+# or from elsewhere before it could count the upstream as gone (it held every chunk within GONE_S
+# of the fault, or before it). Anything else fails. Sets REROUTED to 1 or 0 and prints the outcome.
 reroute_outcome() {
-    local who=$1 events=$2 fault_at=$3 gone_s=$4 to=$5 rerouted whole after
+    local who=$1 events=$2 fault_at=$3 gone_s=$4 to=$5 rerouted whole after helped
     whole=$(event_time "$events" joining)
     rerouted=$(event_time "$events" rerouted to="$to")
     if [[ -n "$rerouted" ]]; then
@@ -222,9 +222,16 @@ reroute_outcome() {
     fi
     [[ -n "$whole" ]] || fail "$events: neither rerouted to $to nor held every chunk"
     after=$(seconds_between "$fault_at" "$whole")
+    REROUTED=0
+    # A helper started beside the failing upstream after the fault may have brought the rest.
+    helped=$(event_time "$events" helper_added)
+    if [[ -n "$helped" ]] && awk -v t="$helped" -v f="$fault_at" -v w="$whole" 'BEGIN { exit !(t >= f && w >= t) }'; then
+        echo "outcome: $who took what it lacked from a helper started $(seconds_between "$fault_at" "$helped") s" \
+            "after the fault, and held every chunk $after s after it"
+        return 0
+    fi
     awk -v a="$after" -v limit="$gone_s" 'BEGIN { exit !(a < limit) }' ||
         fail "$events: never rerouted to $to, and held every chunk only $after s after the fault"
-    REROUTED=0
     if awk -v a="$after" 'BEGIN { exit !(a < 0) }'; then
         echo "outcome: $who needed no reroute: it held every chunk ${after#-} s before the fault"
     else
