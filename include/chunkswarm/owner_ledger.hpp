@@ -72,7 +72,6 @@ public:
     std::uint32_t complete_count() const { return roster_.complete_count(); }
     std::uint32_t served_count() const { return slots_.served_count(); }
     std::uint32_t given_up_count() const { return roster_.given_up_count(); }
-    bool is_given_up(std::uint32_t slot) const { return roster_.is_given_up(slot); }
     bool was_lost(std::uint32_t slot) const { return roster_.was_lost(slot); }
     // "peer 4", or "slot 2 (no peer joined)".
     std::string slot_name(std::uint32_t slot) const;
