@@ -17,7 +17,9 @@ fi
 case "$sanitize" in
 "") export BUILD_DIR=${BUILD_DIR:-$ROOT/build} ;;
 thread) export BUILD_DIR=$ROOT/build-thread MESON_ARGS="-Db_sanitize=thread -Dbuildtype=debugoptimized" ;;
-address) export BUILD_DIR=$ROOT/build-address MESON_ARGS="-Db_sanitize=address,undefined -Db_lundef=false" ;;
+# Unoptimized: with -O2 both sanitizers' instrumentation made the build 18 min of CI's 68 (1092 s,
+# against 323 s at -O0), while the tests took the same time either way (754 s, 730 s).
+address) export BUILD_DIR=$ROOT/build-address MESON_ARGS="-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug" ;;
 *) echo "test.sh: unknown sanitizer '$sanitize' (use thread or address)" >&2; exit 2 ;;
 esac
 "$ROOT/tools/setup.sh"

@@ -7,7 +7,8 @@ assert on events and their fields rather than on log prose.
     events.py count FILE EVENT [KEY=VALUE...]                how many events match
     events.py show FILE EVENT [KEY=VALUE...]                 every match, one JSON object a line
 
-A KEY=VALUE matches when the event's field, as text, equals VALUE. `wait` and `time` exit 1 when
+A KEY=VALUE matches when the event's field, as text, equals VALUE; KEY!=VALUE when the field is
+present and differs. `wait` and `time` exit 1 when
 nothing matches (wait: within the timeout); a line not yet fully written is skipped, as the
 writer may be in the middle of it.
 """
@@ -21,7 +22,9 @@ import time
 def matches(event, name, fields):
     if event.get("event") != name:
         return False
-    return all(str(event.get(key)) == value for key, value in fields)
+    return all(
+        (key in event and str(event[key]) != value) if negated else str(event.get(key)) == value
+        for key, negated, value in fields)
 
 
 def read(path, name, fields):
@@ -51,15 +54,16 @@ def main():
     parser.add_argument("command", choices=["wait", "time", "count", "show"])
     parser.add_argument("file")
     parser.add_argument("event")
-    parser.add_argument("fields", nargs="*", help="KEY=VALUE")
+    parser.add_argument("fields", nargs="*", help="KEY=VALUE or KEY!=VALUE")
     parser.add_argument("--timeout", type=float, default=10)
     args = parser.parse_args()
     fields = []
     for text in args.fields:
         key, sep, value = text.partition("=")
         if not sep:
-            parser.error(f"'{text}' is not KEY=VALUE")
-        fields.append((key, value))
+            parser.error(f"'{text}' is not KEY=VALUE or KEY!=VALUE")
+        negated = key.endswith("!")
+        fields.append((key.rstrip("!"), negated, value))
 
     if args.command == "wait":
         deadline = time.monotonic() + args.timeout
