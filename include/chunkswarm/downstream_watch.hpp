@@ -1,10 +1,13 @@
 // When a complete peer may leave: once its downstream says it is complete (its upload neighbour,
-// or a peer that routes around it), or once no client has sent it anything for a while, since a
-// live peer that still needs it would be asking. Plain state fed by the upload side's events.
+// or a peer that routes around it) and no other client connected to it still wants anything, or
+// once no client has sent it anything for a while, since a live peer that still needs it would be
+// asking. Plain state fed by the upload side's events.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace chunkswarm {
@@ -17,8 +20,14 @@ public:
 
     // A client connected, sent a frame, or left.
     void on_activity(std::uint64_t now_ms);
-    // A client said it holds the whole file; `skipped` are the gone peers it routes around.
-    void on_client_complete(std::uint32_t peer_id, const std::vector<std::uint32_t>& skipped);
+    // A client's session opened or closed. While one is open and its client has not said it is
+    // done, this peer stays: that client may be the real downstream, taken for gone by a peer
+    // further on that routed around it and is complete now (seen at 100 peers: the upstream left
+    // while its downstream still asked it for chunks, and that one walked 99 peers upstream).
+    void on_session(std::uint32_t peer_id, bool opened);
+    // A client said it is done with this side; `complete`: it holds the whole file; `skipped` are
+    // the gone peers it routes around.
+    void on_client_done(std::uint32_t peer_id, bool complete, const std::vector<std::uint32_t>& skipped);
     void on_self_complete(std::uint64_t now_ms);
 
     enum class Verdict { stay, downstream_complete, idle };
@@ -31,6 +40,8 @@ private:
     std::uint64_t last_activity_ms_ = 0;
     bool self_complete_ = false;
     bool downstream_complete_ = false;
+    std::map<std::uint32_t, std::uint32_t> open_sessions_;  // by client
+    std::set<std::uint32_t> done_;                           // clients with open sessions that said done
 };
 
 }  // namespace chunkswarm

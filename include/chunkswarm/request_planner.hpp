@@ -33,6 +33,8 @@ public:
     std::vector<ChunkId> next_requests(const std::function<bool(ChunkId)>& claimed_elsewhere = {});
     // Whether the chunk has been requested here and not answered yet.
     bool requested(ChunkId id) const { return in_flight_.contains(id); }
+    // Whether the remote holds the chunk, or has announced it as on its way there.
+    bool remote_has_or_expects(ChunkId id) const { return remote_.contains(id) || coming_.contains(id); }
     // False when the chunk was not in flight (never requested, or already answered).
     bool take_in_flight(ChunkId id);
     void on_stored(ChunkId id);

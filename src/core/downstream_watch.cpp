@@ -12,8 +12,25 @@ DownstreamWatch::DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, s
 
 void DownstreamWatch::on_activity(std::uint64_t now_ms) { last_activity_ms_ = std::max(last_activity_ms_, now_ms); }
 
-void DownstreamWatch::on_client_complete(std::uint32_t peer_id, const std::vector<std::uint32_t>& skipped)
+void DownstreamWatch::on_session(std::uint32_t peer_id, bool opened)
 {
+    if (opened) {
+        ++open_sessions_[peer_id];
+        done_.erase(peer_id);  // a new session wants something again
+        return;
+    }
+    auto it = open_sessions_.find(peer_id);
+    if (it == open_sessions_.end()) return;
+    if (--it->second == 0) {
+        open_sessions_.erase(it);
+        done_.erase(peer_id);
+    }
+}
+
+void DownstreamWatch::on_client_done(std::uint32_t peer_id, bool complete, const std::vector<std::uint32_t>& skipped)
+{
+    done_.insert(peer_id);
+    if (!complete) return;
     // A client routing around the upload neighbour has taken its place downstream.
     const bool downstream = !upload_neighbor_ || peer_id == *upload_neighbor_ ||
                             std::find(skipped.begin(), skipped.end(), *upload_neighbor_) != skipped.end();
@@ -29,7 +46,9 @@ void DownstreamWatch::on_self_complete(std::uint64_t now_ms)
 DownstreamWatch::Verdict DownstreamWatch::verdict(std::uint64_t now_ms) const
 {
     if (!self_complete_) return Verdict::stay;
-    if (downstream_complete_) return Verdict::downstream_complete;
+    const bool client_waiting = std::any_of(open_sessions_.begin(), open_sessions_.end(),
+                                            [this](const auto& entry) { return !done_.contains(entry.first); });
+    if (downstream_complete_ && !client_waiting) return Verdict::downstream_complete;
     if (now_ms >= last_activity_ms_ + idle_exit_ms_) return Verdict::idle;
     return Verdict::stay;
 }

@@ -187,9 +187,19 @@ void ChunkClient::watch_for_stall()
         return;
     }
     if (stall_timer_.active()) return;
-    const std::uint32_t timeout_s = gone_mode ? options_.gone_after_s : options_.settings.request_timeout_s;
-    stall_timer_.start(std::uint64_t{timeout_s} * 1000, [this, timeout_s, gone_mode] {
-        std::string reason = !have_list_ ? "did not answer hello for " + std::to_string(timeout_s) + " s"
+    std::uint32_t timeout_s = gone_mode ? options_.gone_after_s : options_.settings.request_timeout_s;
+    std::uint64_t timeout_ms = std::uint64_t{timeout_s} * 1000;
+    // A peer answers hello only once it trades, after its first chunk from the owner: one that has
+    // never answered is waited for as one never up (at 100 peers behind one owner link, the first
+    // chunk took some peers more than neighbor_gone_s, and the peers after them routed around them).
+    if (gone_mode && awaiting_list && !ever_answered_ && options_.never_up_gone_after_s != 0) {
+        timeout_s = options_.never_up_gone_after_s;
+        const std::uint64_t deadline = started_ms_ + std::uint64_t{timeout_s} * 1000;
+        timeout_ms = deadline > now_ms() ? deadline - now_ms() : 0;
+    }
+    stall_timer_.start(timeout_ms, [this, timeout_s, gone_mode] {
+        std::string reason = !have_list_ ? (ever_answered_ ? "did not answer hello for " : "has not answered hello in ") +
+                                               std::to_string(timeout_s) + " s"
                                          : "sent no chunk for " + std::to_string(timeout_s) + " s with " +
                                                std::to_string(planner_->answerable_in_flight()) +
                                                " request(s) for chunks it holds outstanding";
@@ -321,6 +331,7 @@ void ChunkClient::handle(const HaveList& message)
                format_ids(message.have.ids()));
     planner_->on_remote_list(message.have);
     have_list_ = true;
+    ever_answered_ = true;
     if (message.upstream && hooks_.on_upstream) hooks_.on_upstream(*message.upstream);
     pump();
     check_finished();
@@ -382,6 +393,13 @@ void ChunkClient::handle(ChunkData& message)
                 {"total", manifest_->chunk_count}},
                "received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
                message.bytes.size(), held, manifest_->chunk_count);
+    if (hooks_.after_stored) {
+        if (auto next = hooks_.after_stored(id); !next) {
+            connection_->close(next.error().message);
+            end(next.error());
+            return;
+        }
+    }
     pump();
     check_finished();
 }

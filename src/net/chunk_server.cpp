@@ -102,13 +102,36 @@ void ChunkServer::wake_budget_waiters()
     pump_all_in_turn();
 }
 
-bool ChunkServer::within_upload_cap(std::size_t bytes)
+bool ChunkServer::within_upload_cap(ServerSession* session, std::size_t bytes)
 {
-    if (upload_cap_.try_take(bytes, uv_now(loop_))) return true;
+    if (!upload_cap_.capped()) return true;
+    const bool its_turn = cap_turns_.empty() || cap_turns_.front() == session;
+    if (its_turn && upload_cap_.try_take(bytes, uv_now(loop_))) {
+        if (!cap_turns_.empty()) cap_turns_.pop_front();
+        return true;
+    }
+    if (std::find(cap_turns_.begin(), cap_turns_.end(), session) == cap_turns_.end()) cap_turns_.push_back(session);
     if (!upload_cap_wait_.active()) {
-        upload_cap_wait_.start(upload_cap_.wait_ms(uv_now(loop_)), [this] { pump_all_in_turn(); });
+        upload_cap_wait_.start(upload_cap_.wait_ms(uv_now(loop_)), [this] { take_cap_turns(); });
     }
     return false;
+}
+
+void ChunkServer::take_cap_turns()
+{
+    while (!cap_turns_.empty()) {
+        ServerSession* front = cap_turns_.front();
+        auto it = sessions_.find(front);
+        if (it == sessions_.end()) {
+            cap_turns_.pop_front();
+            continue;
+        }
+        std::shared_ptr<ServerSession> keep = it->second;  // pumping may close it
+        keep->pump_reads();
+        if (cap_turns_.empty() || cap_turns_.front() != front) continue;  // it took its turn
+        if (upload_cap_wait_.active()) return;  // it waits for the cap to allow its read
+        cap_turns_.pop_front();  // it wants nothing now (over the budget, or nothing asked); it queues again when it does
+    }
 }
 
 void ChunkServer::pump_all_in_turn()
@@ -134,6 +157,7 @@ void ChunkServer::close()
 {
     heartbeat_.close();
     upload_cap_wait_.close();
+    cap_turns_.clear();
     listener_.close();
     auto sessions = std::move(sessions_);
     sessions_.clear();
@@ -146,6 +170,7 @@ void ChunkServer::close()
 void ChunkServer::forget(ServerSession* session)
 {
     sessions_.erase(session);
+    std::erase(cap_turns_, session);
     wake_budget_waiters();  // what it held is free now
 }
 
@@ -566,11 +591,14 @@ void ServerSession::pump_reads()
     // Past the budget a session reads one chunk at a time, so that the guarantee, not the batch
     // size, bounds what it holds (with 32 clients, batches on top of the guarantee took the
     // owner's peak to 33 MiB).
-    const std::size_t chunks_per_job = over_budget ? 1 : kChunksPerReadJob;
+    // Under max_upload_rate too: the cap, not the disk, sets the pace, and sessions take the cap in
+    // turns of one read each, so four chunks a turn would keep the hundredth peer waiting 20 s at
+    // 2 MB/s for its first chunk.
+    const std::size_t chunks_per_job = over_budget || server_->upload_cap_.capped() ? 1 : kChunksPerReadJob;
     std::size_t job_bytes = 0;
     for (std::size_t i = 0; i < std::min(chunks_per_job, queue_.size()); ++i)
         job_bytes += context.manifest->chunk_length(queue_[i]);
-    if (!server_->within_upload_cap(job_bytes)) return;
+    if (!server_->within_upload_cap(this, job_bytes)) return;
     auto job = std::make_unique<ReadJob>();
     job->session = shared_from_this();
     job->store = context.store;

@@ -454,7 +454,14 @@ net::ClientHooks DownloadSide::helper_hooks(bool owner)
     };
     hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
     hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
-    hooks.claimed_elsewhere = [this](ChunkId id) { return upstream_ && upstream_->requested(id); };
+    // What the neighbour holds or is already getting is left to it unless it is slow to send what
+    // it owes: a helper that took what the neighbour was about to relay spent the helper's upload
+    // twice on each chunk, which its own downstream needed (at 100 peers with equal links every
+    // peer took a helper early on, each neighbour then had less to give, and the ring ran at half
+    // its rate).
+    hooks.claimed_elsewhere = [this](ChunkId id) {
+        return upstream_ && (upstream_->requested(id) || (!upstream_->owes_answers() && upstream_->remote_has_or_expects(id)));
+    };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
     hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
     hooks.on_end = [this](const Result<void>& result) {

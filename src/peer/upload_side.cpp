@@ -33,6 +33,7 @@ net::ServerContext UploadSide::context()
     context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return core_.inventory().snapshot(); };
     context.coming = [this] { return core_.inventory().coming(); };
     context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };
+    context.on_session = [this](const Hello& hello, bool opened) { watch_.on_session(hello.peer_id, opened); };
     context.on_activity = [this] { watch_.on_activity(uv_now(thread_.loop())); };
     // Told to every client, so that a client can route around this peer if it dies.
     if (!core_.options().upstream.empty()) {
@@ -77,8 +78,7 @@ void UploadSide::stop()
 void UploadSide::on_done(const Hello& hello, bool complete)
 {
     assert(thread_.is_current());
-    if (!complete) return;
-    watch_.on_client_complete(hello.peer_id, hello.skipped);
+    watch_.on_client_done(hello.peer_id, complete, hello.skipped);
     leave_if_no_one_needs_this();
 }
 

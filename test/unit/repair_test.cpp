@@ -70,22 +70,55 @@ TEST_CASE("a complete peer leaves when its downstream, or a peer in its place, i
 {
     DownstreamWatch watch(5, 10'000);
     watch.on_activity(1'000);
-    watch.on_client_complete(5, {});
+    watch.on_client_done(5, true, {});
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);  // not complete itself yet
     watch.on_self_complete(2'000);
     CHECK(watch.verdict(2'000) == DownstreamWatch::Verdict::downstream_complete);
 
     DownstreamWatch detour(5, 10'000);
     detour.on_self_complete(0);
-    detour.on_client_complete(7, {});  // some other client: not the downstream
+    detour.on_client_done(7, true, {});  // some other client: not the downstream
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::stay);
-    detour.on_client_complete(1, {5});  // peer 1 routes around peer 5, this peer's upload neighbour
+    detour.on_client_done(1, true, {5});  // peer 1 routes around peer 5, this peer's upload neighbour
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::downstream_complete);
 
     DownstreamWatch plain(std::nullopt, 10'000);  // the seed's plain form: any complete client will do
     plain.on_self_complete(0);
-    plain.on_client_complete(42, {});
+    plain.on_client_done(42, true, {});
     CHECK(plain.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
+}
+
+TEST_CASE("a complete peer stays while a client still connected to it wants something, whoever says complete")
+{
+    DownstreamWatch watch(5, 10'000);
+    watch.on_self_complete(0);
+    watch.on_session(5, true);  // its upload neighbour, still downloading
+    watch.on_session(6, true);  // peer 6, which took peer 5 for gone, routes around it
+    watch.on_activity(1'000);
+    watch.on_client_done(6, true, {5});
+    CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);
+    watch.on_client_done(5, false, {});  // done with this side, not complete: wants nothing more here
+    CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::downstream_complete);
+
+    DownstreamWatch reconnect(5, 10'000);
+    reconnect.on_self_complete(0);
+    reconnect.on_session(4, true);
+    reconnect.on_client_done(4, false, {});
+    reconnect.on_session(4, true);  // back on a new session: it wants something again
+    reconnect.on_client_done(5, true, {});
+    CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);
+    reconnect.on_session(4, false);
+    CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);  // one of its two sessions is still open
+    reconnect.on_session(4, false);
+    CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
+
+    // A client that holds on but says nothing does not keep it for ever.
+    DownstreamWatch silent(5, 10'000);
+    silent.on_self_complete(0);
+    silent.on_session(3, true);
+    silent.on_client_done(5, true, {});
+    CHECK(silent.verdict(9'999) == DownstreamWatch::Verdict::stay);
+    CHECK(silent.verdict(10'000) == DownstreamWatch::Verdict::idle);
 }
 
 TEST_CASE("a complete peer nobody asks anything of leaves after the idle time, counted from the last sign of life")

@@ -64,6 +64,9 @@ struct ClientHooks {
     std::function<ChunkSet()> local_chunks;
     // A chunk that passed its hash check; an error (disk) ends the client.
     std::function<Result<void>(ChunkId, std::span<const std::uint8_t>)> store_chunk;
+    // Optional: a chunk stored and its receipt logged (what follows a receipt is logged after it);
+    // an error ends the client.
+    std::function<Result<void>(ChunkId)> after_stored;
     // Optional: chunks just requested from this remote (they are on their way here).
     std::function<void(const std::vector<ChunkId>&)> on_requested;
     // Optional: whether a chunk is already requested from elsewhere, so one the remote announces
@@ -108,6 +111,8 @@ public:
     bool owes_answers() const { return planner_ && planner_->answerable_in_flight() > 0; }
     // Whether this chunk has been requested here and not answered yet.
     bool requested(ChunkId id) const { return planner_ && planner_->requested(id); }
+    // Whether the remote holds this chunk or has said it is on its way there.
+    bool remote_has_or_expects(ChunkId id) const { return planner_ && planner_->remote_has_or_expects(id); }
     // Whether any connection attempt succeeded.
     bool ever_connected() const { return ever_connected_; }
 
@@ -161,6 +166,7 @@ private:
     bool ended_ = false;
     bool reported_waiting_ = false;
     bool ever_connected_ = false;
+    bool ever_answered_ = false;  // a chunk ID list has come, on any connection
     std::uint64_t started_ms_ = 0;
     std::optional<std::uint64_t> lost_at_ms_;  // when the connection was lost after being up
     // This client's part of the process's metrics (a registry of its own when none is given).

@@ -99,9 +99,12 @@ private:
     // A session that finds the budget spent waits; the next session to release bytes wakes all.
     bool over_budget();
     void wake_budget_waiters();
-    // Whether `bytes` of chunks may be read for sending now under max_upload_rate (taking them);
-    // if not, every session is pumped again once the cap allows.
-    bool within_upload_cap(std::size_t bytes);
+    // Whether `bytes` of chunks may be read for `session` to send now under max_upload_rate (taking
+    // them). If not, the session queues for a turn: sessions take the cap in the order they asked,
+    // so one whose read has just finished cannot take it ahead of those waiting (100 peers behind a
+    // 2 MB/s owner: some got no chunk for 40 s while others drew on).
+    bool within_upload_cap(ServerSession* session, std::size_t bytes);
+    void take_cap_turns();
     void pump_all_in_turn();
 
     uv_loop_t* loop_;
@@ -112,6 +115,7 @@ private:
     // max_upload_rate, for all sessions together, and the wake-up once it allows more.
     TokenBucket upload_cap_;
     Timer upload_cap_wait_;
+    std::deque<ServerSession*> cap_turns_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;
