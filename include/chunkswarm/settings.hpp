@@ -76,10 +76,14 @@ struct Settings {
     bool verify_joined_file = false;
     // The seed has the owner send a peer "one or several" chunks, which it stores, writes its
     // summary, and then starts its two threads. With true (the default) that happens once its first
-    // chunks from the owner (a request window of them) are stored, and the rest of its share keeps
-    // arriving while it trades, so the owner's link and the neighbours' links are busy at once.
-    // With false it waits for its whole share first (see docs/performance.md).
+    // chunk from the owner is stored, and the rest of its share keeps arriving while it trades, so
+    // the owner's link and the neighbours' links are busy at once. With false it waits for its
+    // whole share first (see docs/performance.md).
     bool early_trading = true;
+    // A peer whose download neighbour delivers much less than the peer has shown it can take also
+    // downloads from the next peer upstream, or the owner (HelperPolicy). False: only the
+    // neighbour, and the owner for what a gone peer held (a test of one mechanism alone).
+    bool helpers = true;
     // Caps on what this process sends and receives, in bytes per second, all connections together
     // (0: none), so that a distribution leaves room for other traffic on the same links. Held on
     // average over a few seconds; a chunk is never split, a send or a read that overdraws the cap

@@ -140,6 +140,7 @@ Result<Settings> read_settings(const json& object)
                         "keep_chunk_files",
                         "verify_joined_file",
                         "early_trading",
+                        "helpers",
                         "neighbor_gone_s",
                         "give_up_s",
                         "idle_exit_s",
@@ -169,6 +170,7 @@ Result<Settings> read_settings(const json& object)
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     CS_TRY_ASSIGN(s.verify_joined_file, r.boolean("verify_joined_file", s.verify_joined_file));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
+    CS_TRY_ASSIGN(s.helpers, r.boolean("helpers", s.helpers));
     CS_TRY_ASSIGN(s.max_upload_rate, read_rate(r, "max_upload_rate", s.max_upload_rate));
     CS_TRY_ASSIGN(s.max_download_rate, read_rate(r, "max_download_rate", s.max_download_rate));
     return s;

@@ -396,7 +396,9 @@ void DownloadSide::review_sources()
                                   .neighbour_owes = upstream_ && upstream_->owes_answers(),
                                   .owner_dealing = !share_held_};
     tick_bytes_ = {};
-    if (!upstream_ || downloading_from_owner()) return;
+    // A neighbour that has never answered is not slow but absent: routing around it is the
+    // route's business (never_up_gone_after_s), and it may still be taking its first chunk.
+    if (!core_.settings().helpers || !upstream_ || downloading_from_owner() || !upstream_->ever_answered()) return;
     switch (helper_policy_.tick(tick)) {
         case HelperPolicy::Advice::start: start_helper(); break;
         case HelperPolicy::Advice::drop:

@@ -7,9 +7,10 @@ source "$(dirname "$0")/lib.sh"
 : "${HOSTILE_PEER_BIN:?}"
 
 mapfile -t ports < <(free_ports 3)
-# Peer 1 (the hostile helper) and peer 2 (the victim) download from each other.
+# Peer 1 (the hostile helper) and peer 2 (the victim) download from each other. No helpers: the
+# owner as the victim's helper would bring chunk 4 before the tries this test counts.
 cat > ring.json <<JSON
-{ "owner": { "port": ${ports[0]} }, "data_dir": "$WORK/data",
+{ "owner": { "port": ${ports[0]} }, "data_dir": "$WORK/data", "settings": { "helpers": false },
   "peers": [ { "id": 1, "port": ${ports[1]}, "download_neighbor": 2 },
              { "id": 2, "port": ${ports[2]}, "download_neighbor": 1 } ] }
 JSON

@@ -16,10 +16,10 @@ check_seed_order peer{1..7}.log
 # By default a peer's log says the joined file rests on its chunks' hashes.
 [[ $(grep -l "every chunk's SHA-256 ok" peer{1..7}.log | wc -l) == 7 ]] || fail "a peer did not say how its file was checked"
 
-# A larger file, so that shares outgrow the first batch from the owner (a request window, 16
-# chunks). By default (early_trading) a peer trades once that batch is stored and its summary
-# written, while the rest of its share still comes in; with early_trading false it waits for the
-# whole share. verify_joined_file: each joined file is also hashed whole.
+# A larger file, so that shares outgrow the first batch from the owner. By default
+# (early_trading) a peer trades once its first chunk is stored and its summary written, while the
+# rest of its share still comes in; with early_trading false it waits for the whole share.
+# verify_joined_file: each joined file is also hashed whole.
 traded_before_share() {
     local log=$1
     # A chunk from the neighbour logged before the line that says the share is complete.

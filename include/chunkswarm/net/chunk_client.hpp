@@ -115,6 +115,8 @@ public:
     bool remote_has_or_expects(ChunkId id) const { return planner_ && planner_->remote_has_or_expects(id); }
     // Whether any connection attempt succeeded.
     bool ever_connected() const { return ever_connected_; }
+    // Whether the remote has ever sent its chunk ID list (answered hello).
+    bool ever_answered() const { return ever_answered_; }
 
 private:
     void attempt();
