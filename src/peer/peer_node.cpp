@@ -184,7 +184,7 @@ Result<void> PeerNode::trade_early_once_started()
     }
     CS_TRY(core_.write_summary_now());
     log::event("first_chunks_held", {{"held", held}},
-               "holds its first {} chunk(s) from the owner; summary written to {}; starting the upload and download "
+               "holds {} chunk(s) from the owner; summary written to {}; starting the upload and download "
                "threads while the rest of its share arrives",
                held, core_.summary_path().string());
     start_trading(/*share_held=*/false);
