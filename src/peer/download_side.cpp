@@ -457,10 +457,9 @@ net::ClientHooks DownloadSide::helper_hooks(bool owner)
     hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
     hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
     // What the neighbour holds or is already getting is left to it unless it is slow to send what
-    // it owes: a helper that took what the neighbour was about to relay spent the helper's upload
-    // twice on each chunk, which its own downstream needed (at 100 peers with equal links every
-    // peer took a helper early on, each neighbour then had less to give, and the ring ran at half
-    // its rate).
+    // it owes: taking what the neighbour is about to relay spends the helper's upload, which the
+    // helper's own downstream needs, twice on each chunk (at 100 peers with equal capped links
+    // every peer took a helper early on, and each then served two downstreams at half the rate).
     hooks.claimed_elsewhere = [this](ChunkId id) {
         return upstream_ && (upstream_->requested(id) || (!upstream_->owes_answers() && upstream_->remote_has_or_expects(id)));
     };
