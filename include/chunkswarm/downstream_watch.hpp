@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 namespace chunkswarm {
@@ -40,8 +39,12 @@ private:
     std::uint64_t last_activity_ms_ = 0;
     bool self_complete_ = false;
     bool downstream_complete_ = false;
-    std::map<std::uint32_t, std::uint32_t> open_sessions_;  // by client
-    std::set<std::uint32_t> done_;                           // clients with open sessions that said done
+    // Clients with a session open: how many, and whether the client has said it is done.
+    struct Client {
+        std::uint32_t sessions = 0;
+        bool done = false;
+    };
+    std::map<std::uint32_t, Client> clients_;
 };
 
 }  // namespace chunkswarm

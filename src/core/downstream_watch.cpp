@@ -15,21 +15,18 @@ void DownstreamWatch::on_activity(std::uint64_t now_ms) { last_activity_ms_ = st
 void DownstreamWatch::on_session(std::uint32_t peer_id, bool opened)
 {
     if (opened) {
-        ++open_sessions_[peer_id];
-        done_.erase(peer_id);  // a new session wants something again
+        Client& client = clients_[peer_id];
+        ++client.sessions;
+        client.done = false;  // a new session wants something again
         return;
     }
-    auto it = open_sessions_.find(peer_id);
-    if (it == open_sessions_.end()) return;
-    if (--it->second == 0) {
-        open_sessions_.erase(it);
-        done_.erase(peer_id);
-    }
+    auto it = clients_.find(peer_id);
+    if (it != clients_.end() && --it->second.sessions == 0) clients_.erase(it);
 }
 
 void DownstreamWatch::on_client_done(std::uint32_t peer_id, bool complete, const std::vector<std::uint32_t>& skipped)
 {
-    done_.insert(peer_id);
+    if (auto it = clients_.find(peer_id); it != clients_.end()) it->second.done = true;
     if (!complete) return;
     // A client routing around the upload neighbour has taken its place downstream.
     const bool downstream = !upload_neighbor_ || peer_id == *upload_neighbor_ ||
@@ -46,8 +43,8 @@ void DownstreamWatch::on_self_complete(std::uint64_t now_ms)
 DownstreamWatch::Verdict DownstreamWatch::verdict(std::uint64_t now_ms) const
 {
     if (!self_complete_) return Verdict::stay;
-    const bool client_waiting = std::any_of(open_sessions_.begin(), open_sessions_.end(),
-                                            [this](const auto& entry) { return !done_.contains(entry.first); });
+    const bool client_waiting =
+        std::any_of(clients_.begin(), clients_.end(), [](const auto& entry) { return !entry.second.done; });
     if (downstream_complete_ && !client_waiting) return Verdict::downstream_complete;
     if (now_ms >= last_activity_ms_ + idle_exit_ms_) return Verdict::idle;
     return Verdict::stay;

@@ -195,7 +195,8 @@ void ChunkClient::watch_for_stall()
     if (gone_mode && awaiting_list && !ever_answered_ && options_.never_up_gone_after_s != 0) {
         timeout_s = options_.never_up_gone_after_s;
         const std::uint64_t deadline = started_ms_ + std::uint64_t{timeout_s} * 1000;
-        timeout_ms = deadline > now_ms() ? deadline - now_ms() : 0;
+        const std::uint64_t now = now_ms();
+        timeout_ms = deadline > now ? deadline - now : 0;
     }
     stall_timer_.start(timeout_ms, [this, timeout_s, gone_mode] {
         std::string reason = !have_list_ ? (ever_answered_ ? "did not answer hello for " : "has not answered hello in ") +
