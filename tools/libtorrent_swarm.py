@@ -3,13 +3,14 @@
 
 The bench (`bench --libtorrent`) runs this between its own runs, so the two meet the same machine.
 Wall time runs from the start of the torrent's creation (libtorrent's counterpart of the owner's
-split: it hashes the file) until every peer holds the whole file; each process is its own
+split: it hashes the file) until every peer holds the whole file (with --ready-seed the peers start
+once the seed listens, and ready_s says when that was); each process is its own
 libtorrent session, as separate machines would be. Peers find each other the way a tracker would
 tell them: once all listen, each is told every other's port. Settings are libtorrent's defaults
 except what a swarm on one address needs (several connections per IP, no DHT, LSD, UPnP or uTP).
 Needs Debian's python3-libtorrent. Prints one JSON object on its last line of output.
 
-    libtorrent_swarm.py --input FILE --peers 5 --dir WORK [--timeout 900] [--hosts HOSTS.json]
+    libtorrent_swarm.py --input FILE --peers 5 --dir WORK [--timeout 900] [--ready-seed] [--hosts HOSTS.json]
 
 --hosts places each process (the seed first, then the peers) on a host of its own, as the namespace
 test does: a JSON list of {"prefix": [command words run before the process, e.g. "ip", "netns",
@@ -142,15 +143,22 @@ def run_swarm(args):
     info = make_torrent(source, torrent, args.kind)
     created = time.monotonic() - start
     hosts = load_hosts(args)
-    processes = [launch(args, hosts[0], torrent, ["--seed", "--save", os.path.dirname(source)])]
+    processes = []
     outputs = []
-    for i in range(1, args.peers + 1):
-        save = os.path.join(args.dir, f"peer-{i}")
-        os.makedirs(save, exist_ok=True)
-        outputs.append(os.path.join(save, info.name()))
-        processes.append(launch(args, hosts[i], torrent, ["--save", save]))
     try:
-        endpoints = [reach(host, read_line(p, "port")) for host, p in zip(hosts, processes)]
+        processes.append(launch(args, hosts[0], torrent, ["--seed", "--save", os.path.dirname(source)]))
+        # With --ready-seed the peers start once the seed listens, its torrent made: the clock of
+        # a harness that has its seed running before it starts timing.
+        seed_port = read_line(processes[0], "port") if args.ready_seed else None
+        ready = time.monotonic() - start
+        for i in range(1, args.peers + 1):
+            save = os.path.join(args.dir, f"peer-{i}")
+            os.makedirs(save, exist_ok=True)
+            outputs.append(os.path.join(save, info.name()))
+            processes.append(launch(args, hosts[i], torrent, ["--save", save]))
+        ports = [seed_port or read_line(processes[0], "port")] + [read_line(p, "port") for p in processes[1:]]
+        listening = time.monotonic() - start  # every interpreter up, every session listening
+        endpoints = [reach(host, port) for host, port in zip(hosts, ports)]
         for i, p in enumerate(processes):
             p.stdin.write(" ".join(endpoints[:i] + endpoints[i + 1:]) + "\n")
             p.stdin.flush()
@@ -171,16 +179,20 @@ def run_swarm(args):
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    print(json.dumps({
+    figures = {
         "libtorrent_version": lt.__version__,
         "wall_s": wall,
         "create_torrent_s": created,
+        "listening_s": listening,
         "piece_bytes": info.piece_length(),
         "peer_done_s": done_at,
         "seed": facts[0],
         "peers": facts[1:],
         "outputs": outputs,
-    }))
+    }
+    if args.ready_seed:
+        figures["ready_s"] = ready
+    print(json.dumps(figures))
 
 
 def main():
@@ -193,6 +205,8 @@ def main():
                         help="torrent format: hybrid (libtorrent's default), v1 (SHA-1) or v2 (SHA-256 trees)")
     parser.add_argument("--high-performance", action="store_true",
                         help="start from libtorrent's high_performance_seed() settings instead of its defaults")
+    parser.add_argument("--ready-seed", action="store_true",
+                        help="start the peers only once the seed listens (ready_s in the output says when)")
     parser.add_argument("--hosts", help="a JSON list placing the seed and each peer on a host (see above)")
     parser.add_argument("--torrent", help=argparse.SUPPRESS)
     parser.add_argument("--listen", default=LOOPBACK["listen"], help=argparse.SUPPRESS)

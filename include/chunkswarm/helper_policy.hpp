@@ -5,25 +5,33 @@
 // bottleneck, and what only it holds leaves it no faster), the owner instead, but only once the
 // owner has stopped sending this peer its share: while it deals, its upload (the swarm's scarcest
 // when every link is capped alike) is busy already, and asking it for more would only slow the
-// deal. Each source gets a
-// window of requests of its own, so the requests split by the rate each answers them, and no
+// deal. Rates are compared over a window of ticks long enough to hold a couple of megabytes at
+// the best rate seen (one tick on fast links, up to two seconds on slow ones): on a link capped at
+// a few MB/s a tick holds a handful of chunks, and a ring with equal links, whose neighbours
+// deliver in bursts, looked slow tick by tick, and its helpers halved the uploads they shared.
+// Each source gets a window of requests of its own, so the requests split by the rate each answers them, and no
 // chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a neighbour
 // is never slow, and the ring stays a ring. Plain state, fed once per tick with the bytes each
 // source delivered in it.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 
 namespace chunkswarm {
 
 class HelperPolicy {
 public:
     struct Tuning {
-        // The supply is short while it is less than this share of the best the peer has taken in
-        // over one tick, from every source together...
+        // The supply is short while it is less than this share of the best rate the peer has taken
+        // in, from every source together...
         double slow_share = 0.25;
-        // ...for this many ticks in a row, while the peer still lacks chunks.
+        // ...for this many ticks in a row, while the peer still lacks chunks...
         std::uint32_t slow_ticks = 2;
+        // ...each rate taken over the last ticks that hold this many bytes at the best rate seen,
+        // at most max_window_ticks of them.
+        std::uint64_t window_bytes = 2 << 20;
+        std::uint32_t max_window_ticks = 8;
         // With a helper, the neighbour has recovered once it delivers this share of what the two
         // deliver together, for this many ticks in a row: the helper is dropped.
         double recovered_share = 0.8;
@@ -38,6 +46,12 @@ public:
         bool lacking = true;            // the peer does not hold the whole file yet
         // The neighbour has requests outstanding for chunks it holds: it is slow, not starved.
         bool neighbour_owes = false;
+        // What the neighbour itself newly holds (its `have` updates)...
+        std::uint64_t neighbour_gained_bytes = 0;
+        // ...and whether it waits for a backlog of chunks it has asked for: one that gains chunks
+        // slowly with a backlog is starved by its own download, and the peer upstream of it has
+        // what it lacks.
+        bool neighbour_waits = false;
         // The owner is still dealing this peer its share.
         bool owner_dealing = false;
     };
@@ -53,15 +67,21 @@ public:
     // peer gone or refusing. After a failure none is advised for cooldown_ticks.
     void stopped(bool failed);
     Helper helper() const { return helper_; }
-    // The most the peer has taken in over one tick so far.
-    std::uint64_t best_tick_bytes() const { return best_; }
+    // The most the peer has taken in per tick so far, over a window (window_ticks()).
+    double best_tick_bytes() const { return best_rate_; }
+    // The ticks each rate is taken over now.
+    std::uint32_t window_ticks() const;
 
 private:
-    bool short_of(std::uint64_t bytes) const;
+    // Whether `pick`'s bytes per tick over the window fall short of the best rate.
+    template <typename Pick>
+    bool short_over_window(Pick pick) const;
     Advice drop();
 
     Tuning tuning_;
-    std::uint64_t best_ = 0;
+    std::deque<Tick> recent_;  // the last max_window_ticks ticks, the newest last
+    std::uint64_t best_tick_ = 0;
+    double best_rate_ = 0;
     std::uint32_t short_streak_ = 0;
     std::uint32_t recovered_streak_ = 0;
     std::uint32_t cooldown_ = 0;

@@ -56,6 +56,8 @@ public:
     // The remote holds nothing we lack (as far as its lists told us).
     bool remote_exhausted() const { return wanted_from_remote_ == 0; }
     std::uint32_t in_flight() const { return in_flight_.count(); }
+    // Chunks the remote has said are on their way to it and does not hold yet.
+    std::uint32_t coming_count() const { return coming_.count(); }
     // Requested chunks the remote holds, so it owes an answer now (the rest wait for it to get them).
     std::uint32_t answerable_in_flight() const { return in_flight_.count() - ahead_.count(); }
     std::uint32_t window() const { return window_; }

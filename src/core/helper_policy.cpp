@@ -4,9 +4,31 @@
 
 namespace chunkswarm {
 
-bool HelperPolicy::short_of(std::uint64_t bytes) const
+namespace {
+
+std::uint64_t all_bytes(const HelperPolicy::Tick& tick)
 {
-    return best_ > 0 && static_cast<double>(bytes) < tuning_.slow_share * static_cast<double>(best_);
+    return tick.neighbour_bytes + tick.helper_bytes + tick.other_bytes;
+}
+
+}  // namespace
+
+std::uint32_t HelperPolicy::window_ticks() const
+{
+    if (best_tick_ == 0) return tuning_.max_window_ticks;
+    const std::uint64_t ticks = (tuning_.window_bytes + best_tick_ - 1) / best_tick_;
+    return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(ticks, 1, tuning_.max_window_ticks));
+}
+
+template <typename Pick>
+bool HelperPolicy::short_over_window(Pick pick) const
+{
+    const std::uint32_t window = window_ticks();
+    if (best_rate_ <= 0 || recent_.size() < window) return false;
+    std::uint64_t bytes = 0;
+    for (auto it = recent_.end() - window; it != recent_.end(); ++it)
+        bytes += pick(*it);
+    return static_cast<double>(bytes) / window < tuning_.slow_share * best_rate_;
 }
 
 HelperPolicy::Advice HelperPolicy::drop()
@@ -19,7 +41,15 @@ HelperPolicy::Advice HelperPolicy::drop()
 
 HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
 {
-    best_ = std::max(best_, tick.neighbour_bytes + tick.helper_bytes + tick.other_bytes);
+    recent_.push_back(tick);
+    if (recent_.size() > tuning_.max_window_ticks) recent_.pop_front();
+    best_tick_ = std::max(best_tick_, all_bytes(tick));
+    if (const std::uint32_t window = window_ticks(); recent_.size() >= window) {
+        std::uint64_t bytes = 0;
+        for (auto it = recent_.end() - window; it != recent_.end(); ++it)
+            bytes += all_bytes(*it);
+        best_rate_ = std::max(best_rate_, static_cast<double>(bytes) / window);
+    }
     if (cooldown_ > 0) --cooldown_;
     if (helper_ != Helper::none) {
         if (!tick.lacking) return drop();
@@ -30,15 +60,26 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
         if (recovered_streak_ >= tuning_.recovered_ticks) return drop();
         // A peer helper cannot give what only the neighbour holds: if the neighbour is slow to
         // send what it owes, the owner (which holds everything) takes the helper's place.
-        const bool still_short =
-            helper_ == Helper::peer && tick.neighbour_owes && !tick.owner_dealing && short_of(both);
+        const bool still_short = helper_ == Helper::peer && tick.neighbour_owes && !tick.owner_dealing &&
+                                 short_over_window([](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; });
         short_streak_ = still_short ? short_streak_ + 1 : 0;
         if (short_streak_ < tuning_.slow_ticks) return Advice::keep;
         short_streak_ = 0;
         helper_ = Helper::owner;
         return Advice::start;
     }
-    short_streak_ = tick.lacking && short_of(tick.neighbour_bytes) ? short_streak_ + 1 : 0;
+    // A neighbour that owes nothing passes on what it gets. If it gains chunks about as fast as
+    // this peer takes them in, or has little asked for (the ring is filling, or draining at the
+    // end), a helper further up has no more to give and would only halve the uploads it shares. If
+    // it gains them slowly with a backlog, its own download is the bottleneck and the peer upstream
+    // of it has more. While the owner deals this peer its share it deals the neighbour too, whose
+    // backlog then waits on the owner: only a neighbour that owes is slow for sure.
+    const bool worth_a_helper =
+        tick.neighbour_owes || (tick.neighbour_waits && !tick.owner_dealing &&
+                                short_over_window([](const Tick& t) { return t.neighbour_gained_bytes; }));
+    short_streak_ = tick.lacking && worth_a_helper && short_over_window([](const Tick& t) { return t.neighbour_bytes; })
+                        ? short_streak_ + 1
+                        : 0;
     if (short_streak_ < tuning_.slow_ticks || cooldown_ > 0) return Advice::keep;
     short_streak_ = 0;
     recovered_streak_ = 0;

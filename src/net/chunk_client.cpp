@@ -199,11 +199,12 @@ void ChunkClient::watch_for_stall()
         timeout_ms = deadline > now ? deadline - now : 0;
     }
     stall_timer_.start(timeout_ms, [this, timeout_s, gone_mode] {
-        std::string reason = !have_list_ ? (ever_answered_ ? "did not answer hello for " : "has not answered hello in ") +
-                                               std::to_string(timeout_s) + " s"
-                                         : "sent no chunk for " + std::to_string(timeout_s) + " s with " +
-                                               std::to_string(planner_->answerable_in_flight()) +
-                                               " request(s) for chunks it holds outstanding";
+        std::string reason = !have_list_
+                                 ? (ever_answered_ ? "did not answer hello for " : "has not answered hello in ") +
+                                       std::to_string(timeout_s) + " s"
+                                 : "sent no chunk for " + std::to_string(timeout_s) + " s with " +
+                                       std::to_string(planner_->answerable_in_flight()) +
+                                       " request(s) for chunks it holds outstanding";
         if (gone_mode) {
             end_gone(reason + " (paused, or its link is down)");
             return;
@@ -344,6 +345,7 @@ void ChunkClient::handle(const Have& message)
                "received chunk ID list update from {}: [{}]", options_.remote_label, format_ids(message.ids));
     for (ChunkId id : message.ids)
         planner_->on_remote_have(id);
+    remote_gains_ += static_cast<std::uint32_t>(message.ids.size());
     pump();
 }
 

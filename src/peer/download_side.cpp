@@ -117,8 +117,9 @@ void DownloadSide::connect_upstream()
         const Settings& s = core_.settings();
         options = core_.client_options_for(upstream->endpoint, upstream->label(), s.neighbor_connect_timeout_s);
         options.gone_after_s = s.neighbor_gone_s;
-        // Neighbours start one at a time, so the first is waited for longer than a detour.
-        options.never_up_gone_after_s = route_.at_first() ? s.give_up_s : s.neighbor_gone_s;
+        // Neighbours start one at a time, so the first is waited for longer than a detour, but not
+        // when it is tried again after a detour: it was up then.
+        options.never_up_gone_after_s = route_.at_first() && !ever_rerouted_ ? s.give_up_s : s.neighbor_gone_s;
         options.skipped = route_.skipped();
     } else {
         options = core_.owner_client_options(2 * kBriefOwnerWaitS);
@@ -195,6 +196,7 @@ void DownloadSide::reroute(const std::string& reason)
     // Its peer may be the next upstream now: one connection to it is enough.
     if (helper_) drop_helper("the route changes");
     const PeerRef* next = route_.skip();
+    ever_rerouted_ = true;
     std::vector<std::uint32_t> gone = route_.skipped();
     core_.metrics().at(metrics::family::reroutes).add(1);
     log::event("rerouted", {{"gone", "peer " + std::to_string(gone.back())}, {"to", upstream_label()}},
@@ -296,10 +298,13 @@ void DownloadSide::on_rescue_end(const Result<void>& result)
     });
 }
 
-// Once a second. A peer that has stored nothing for give_up_s while on a detour goes back to its
-// download neighbour (it may be back, holding what nobody else has); stalled again, or stalled
-// with its own neighbour, it asks the owner for everything it lacks, and gives up (naming what it
-// lacks) if the owner cannot help either.
+// Once a second. A peer that has stored nothing for a while on a detour goes back to its download
+// neighbour: it may be back, holding what nobody else has (the owner deals a returning peer the
+// rest of its share, and only its downstream asks it for anything). Stalled again, or with its own
+// neighbour, it asks the owner for everything it lacks, and gives up (naming what it lacks) if the
+// owner cannot help either. "A while" is give_up_s, as neighbours may start late; once the route
+// has changed it is twice neighbor_gone_s (at most give_up_s): peers have been seen to go, and
+// the one that came back may leave again once complete (idle_exit_s).
 void DownloadSide::watch_progress()
 {
     const std::uint64_t now = uv_now(thread_.loop());
@@ -311,17 +316,20 @@ void DownloadSide::watch_progress()
         return;
     }
     if (!upstream_ || downloading_from_owner()) return;  // the owner client ends the peer if the owner is gone
-    const std::uint32_t give_up_s = core_.settings().give_up_s;
-    if (now < last_progress_ms_ + std::uint64_t{give_up_s} * 1000) return;
+    const Settings& s = core_.settings();
+    const bool go_back = stalls_ == 0 && !route_.at_first();
+    const std::uint32_t stall_s = ever_rerouted_ ? std::min(s.give_up_s, 2 * s.neighbor_gone_s) : s.give_up_s;
+    if (now < last_progress_ms_ + std::uint64_t{stall_s} * 1000) return;
     last_progress_ms_ = now;
     upstream_.reset();
-    if (++stalls_ == 1 && !route_.at_first()) {
+    ++stalls_;
+    if (go_back) {
         route_.restart();
-        log::warn("no chunk has arrived for {} s; trying {} again, as it may be back", give_up_s, upstream_label());
+        log::warn("no chunk has arrived for {} s; trying {} again, as it may be back", stall_s, upstream_label());
     } else {
         while (route_.current())
             (void)route_.skip();
-        log::warn("no chunk has arrived for {} s; fetching what is missing from the owner", give_up_s);
+        log::warn("no chunk has arrived for {} s; fetching what is missing from the owner", stall_s);
     }
     connect_upstream();
 }
@@ -389,18 +397,24 @@ void DownloadSide::end()
 void DownloadSide::review_sources()
 {
     assert(thread_.is_current());
-    const HelperPolicy::Tick tick{.neighbour_bytes = tick_bytes_[0],
-                                  .helper_bytes = tick_bytes_[1],
-                                  .other_bytes = tick_bytes_[2],
-                                  .lacking = core_.inventory().held_count() < core_.manifest().chunk_count,
-                                  .neighbour_owes = upstream_ && upstream_->owes_answers(),
-                                  .owner_dealing = !share_held_};
+    // A quarter of a window asked for by the neighbour and not there yet: a backlog.
+    const std::uint32_t backlog = std::max<std::uint32_t>(1, core_.settings().request_window / 4);
+    const HelperPolicy::Tick tick{
+        .neighbour_bytes = tick_bytes_[0],
+        .helper_bytes = tick_bytes_[1],
+        .other_bytes = tick_bytes_[2],
+        .lacking = core_.inventory().held_count() < core_.manifest().chunk_count,
+        .neighbour_owes = upstream_ && upstream_->owes_answers(),
+        .neighbour_gained_bytes =
+            upstream_ ? std::uint64_t{upstream_->take_remote_gains()} * core_.manifest().chunk_size : 0,
+        .neighbour_waits = upstream_ && upstream_->waits_for(backlog),
+        .owner_dealing = !share_held_};
     tick_bytes_ = {};
     // A neighbour that has never answered is not slow but absent: routing around it is the
     // route's business (never_up_gone_after_s), and it may still be taking its first chunk.
     if (!core_.settings().helpers || !upstream_ || downloading_from_owner() || !upstream_->ever_answered()) return;
     switch (helper_policy_.tick(tick)) {
-        case HelperPolicy::Advice::start: start_helper(); break;
+        case HelperPolicy::Advice::start: start_helper(tick.neighbour_owes); break;
         case HelperPolicy::Advice::drop:
             drop_helper(tick.lacking ? upstream_label() + " keeps up again" : "this peer holds every chunk");
             break;
@@ -408,7 +422,7 @@ void DownloadSide::review_sources()
     }
 }
 
-void DownloadSide::start_helper()
+void DownloadSide::start_helper(bool owes)
 {
     const PeerRef* next = helper_policy_.helper() == HelperPolicy::Helper::peer ? route_.after_current() : nullptr;
     if (helper_ && helper_is_owner_ && !next) return;  // no peer upstream to try: the owner already helps
@@ -432,11 +446,12 @@ void DownloadSide::start_helper()
     helper_label_ = next ? next->label() : "the owner";
     const double tick_s = kSourceTickMs / 1000.0;
     log::event(
-        "helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}},
-        "{} delivers too little (under a quarter of the {:.1f} MB/s this peer has taken in at best, {:.2f} s in a "
-        "row); also downloading from {}, each chunk asked of one of them only",
-        upstream_label(), static_cast<double>(helper_policy_.best_tick_bytes()) / tick_s / 1e6,
-        tick_s * HelperPolicy::Tuning{}.slow_ticks, helper_label_);
+        "helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}},
+        "{} delivers too little (under a quarter of the {:.1f} MB/s this peer has taken in at best, over the last "
+        "{:.2f} s) and {}; also downloading from {}, each chunk asked of one of them only",
+        upstream_label(), helper_policy_.best_tick_bytes() / tick_s / 1e6,
+        tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
+        owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)", helper_label_);
     ++helper_generation_;
     helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), helper_hooks(next == nullptr));
     helper_->start();
@@ -461,7 +476,8 @@ net::ClientHooks DownloadSide::helper_hooks(bool owner)
     // helper's own downstream needs, twice on each chunk (at 100 peers with equal capped links
     // every peer took a helper early on, and each then served two downstreams at half the rate).
     hooks.claimed_elsewhere = [this](ChunkId id) {
-        return upstream_ && (upstream_->requested(id) || (!upstream_->owes_answers() && upstream_->remote_has_or_expects(id)));
+        return upstream_ &&
+               (upstream_->requested(id) || (!upstream_->owes_answers() && upstream_->remote_has_or_expects(id)));
     };
     hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
     hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };

@@ -62,7 +62,9 @@ private:
     enum class Source { neighbour = 0, helper = 1, other = 2 };
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source);
     void review_sources();
-    void start_helper();
+    // `owes`: the neighbour owes answers for chunks it holds (a slow upload), else it waits for
+    // its own downloads.
+    void start_helper(bool owes);
     net::ClientHooks helper_hooks(bool owner);
     void drop_helper(const std::string& why, bool failed = false);
     void write_summary_soon();
@@ -102,11 +104,13 @@ private:
     // The joined file is finished (once, by whichever path gets there first), and the peer complete.
     std::optional<Result<void>> file_finished_;
     bool completed_ = false;
-    // Nothing stored for give_up_s: back to the first peer of the route, then the owner.
+    // Nothing stored for a while on a detour: back to the first peer of the route; then, after
+    // give_up_s, the owner.
     std::unique_ptr<net::Timer> progress_timer_;
     std::uint64_t last_progress_ms_ = 0;
     std::uint32_t last_progress_count_ = 0;
     std::uint32_t stalls_ = 0;
+    bool ever_rerouted_ = false;  // the first peer of the route, when tried again, was up before
 };
 
 }  // namespace chunkswarm::peer

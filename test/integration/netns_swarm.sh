@@ -6,6 +6,7 @@
 # early_trading; that with every peer reaching its download neighbour through a relay that adds
 # 20 ms each way; and that again with a request window of 1 for contrast. Then libtorrent does the
 # same job on the same hosts and links, plain and relayed (where Debian's python3-libtorrent is).
+# Then one peer's link at a tenth of the rate (the others must not wait for it), and one cut.
 # Checks every copy (the launcher's verdict and cmp) and prints each run's time beside the bound
 # the link rate allows (every peer must receive the whole file through its own link), and
 # chunkswarm's time over libtorrent's.
@@ -210,6 +211,39 @@ else
     echo "note: no libtorrent beside it: /usr/bin/python3 cannot import libtorrent (Debian's python3-libtorrent;" \
         "tools/setup.sh --libtorrent installs it)"
 fi
+
+# A slow link: peer 3's link at a tenth of the others' rate, both ways (a bad NIC, a busy uplink).
+# The four others must not wait for it: each finishes (holds every chunk) before peer 3 does, and
+# their time is printed against the bound and against the early-trading run without a slow peer.
+# Peer 3 itself can do no better than the file through its own link (ten times the bound).
+slow_rate="$((rate_mbit * 100))kbit"
+set_rate() {
+    ip netns exec "${tag}p3" tc qdisc change dev "${tag}hp3" root tbf rate "$1" burst 128kb latency 50ms
+    ip netns exec "${tag}sw" tc qdisc change dev "${tag}sp3" root tbf rate "$1" burst 128kb latency 50ms
+}
+set_rate "$slow_rate" || fail "cannot slow peer 3's link to $slow_rate"
+sync
+started_at=$(date +%s.%N)
+run slow-link-peer3 "$window" true 0
+set_rate "${rate_mbit}mbit" || fail "cannot restore peer 3's link to ${rate_mbit} Mbit/s"
+events="$WORK/slow-link-peer3/logs"
+slow_done=$(event_time "$events/peer-3.events.jsonl" joining)
+[[ -n "$slow_done" ]] || fail "slow-link: peer 3 has no joining event"
+others_done=0
+for id in 1 2 4 5; do
+    done_at=$(event_time "$events/peer-$id.events.jsonl" joining)
+    [[ -n "$done_at" ]] || fail "slow-link: peer $id has no joining event"
+    awk -v a="$done_at" -v b="$slow_done" 'BEGIN { exit !(a < b) }' ||
+        fail "slow-link: peer $id held the file only after slow peer 3 did ($(seconds_between "$slow_done" "$done_at") s later)"
+    others_done=$(awk -v a="$others_done" -v b="$(seconds_between "$started_at" "$done_at")" 'BEGIN { print (b > a ? b : a) }')
+done
+printf 'figure: %-46s %6.2f s; bound %s s; ratio %s; against the run without a slow peer %s\n' \
+    "slow link: the four others, last" "$others_done" "$bound" \
+    "$(python3 -c "print(f'{$others_done / $bound:.2f}')")" \
+    "$(python3 -c "print(f'{$others_done / ${WALL[early-trading]}:.2f}')")"
+printf 'figure: %-46s %6.2f s; its own link allows %s s\n' "slow link: peer 3 (${slow_rate})" \
+    "$(seconds_between "$started_at" "$slow_done")" "$(python3 -c "print(f'{$bound * 10:.2f}')")"
+echo "ok: a peer on a link a tenth as fast: the four others finished before it, every copy byte-identical"
 
 # A cut link: peer 3's link goes down mid-transfer, so no reset reaches anyone and its sockets
 # just fall silent. Peer 4 routes around it, the owner gives up on it, the other four finish with

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A peer killed for good mid-transfer and started again after the others moved on: the owner gives
 # up on it within seconds of its presence dropping (not give_up_s), takes it back when it returns,
-# waits for it, and every process, the returned peer too, ends with the file and exit 0.
+# waits for it, and every process, the returned peer too, ends with the file and exit 0 (its
+# downstream, on a detour, comes back to it once the detour has nothing more to give).
 source "$(dirname "$0")/lib.sh"
 
 mapfile -t ports < <(free_ports 6)
@@ -25,6 +26,9 @@ for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id
 wait_for_event peer3.log 60 chunk_received from!=owner > /dev/null
 crash peer3
 wait_for_event owner.log 60 peer_given_up peer="peer 3" reason=lost > /dev/null
+# Back only once its downstream has moved on (routed around it): the owner deals the returned peer
+# the rest of its share, which nobody else holds, so peer 4 must come back to it (or to the owner).
+wait_for_event peer4.log 60 rerouted gone="peer 3" > /dev/null
 [[ -z "$(event_time owner.log swarm_whole)" ]] || fail "the others had finished before peer 3 could return; a larger file is needed"
 mv peer3.log peer3-first.log
 start peer3 "$PEER_BIN" --config ring.json --id 3 --log-format json "${cap[@]}"

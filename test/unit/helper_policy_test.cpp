@@ -9,10 +9,19 @@ using Helper = HelperPolicy::Helper;
 
 namespace {
 
+// By default the neighbour gains nothing itself and waits for what it asked for (its own
+// download is slow).
 HelperPolicy::Tick tick(std::uint64_t neighbour, std::uint64_t helper = 0, std::uint64_t other = 0, bool owes = false,
-                        bool owner_dealing = false)
+                        bool owner_dealing = false, std::uint64_t neighbour_gained = 0, bool waits = true)
 {
-    return HelperPolicy::Tick{neighbour, helper, other, true, owes, owner_dealing};
+    return HelperPolicy::Tick{.neighbour_bytes = neighbour,
+                              .helper_bytes = helper,
+                              .other_bytes = other,
+                              .lacking = true,
+                              .neighbour_owes = owes,
+                              .neighbour_gained_bytes = neighbour_gained,
+                              .neighbour_waits = waits,
+                              .owner_dealing = owner_dealing};
 }
 
 }  // namespace
@@ -23,6 +32,23 @@ TEST_CASE("with equal links the neighbour is never slow: no helper")
     for (int i = 0; i < 100; ++i)
         CHECK(policy.tick(tick(1'000'000 + (i % 3) * 200'000, 0, i < 5 ? 300'000 : 0)) == Advice::keep);
     CHECK(policy.helper() == Helper::none);
+}
+
+TEST_CASE("on a capped link a neighbour delivering in bursts is not slow: rates are taken over a window")
+{
+    HelperPolicy policy;
+    // 2 MB/s in ticks of 250 ms: 500 kB a tick at best, so a window of five ticks holds 2 MiB.
+    const std::uint64_t bursts[] = {600'000, 100'000, 100'000, 700'000, 500'000, 100'000, 0, 600'000};
+    for (int i = 0; i < 200; ++i)
+        CHECK(policy.tick(tick(bursts[i % 8])) == Advice::keep);
+    CHECK(policy.window_ticks() == 3);  // 700 kB at best: three ticks hold 2 MiB
+    CHECK(policy.helper() == Helper::none);
+    // Really slow now (a tenth of the rate): a helper once the window shows it, twice in a row.
+    int ticks = 0;
+    while (policy.tick(tick(50'000)) == Advice::keep)
+        ++ticks;
+    CHECK(ticks == 3);
+    CHECK(policy.helper() == Helper::peer);
 }
 
 TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a peer helper, then the owner")
@@ -44,7 +70,7 @@ TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a p
     for (int i = 0; i < 20; ++i)
         CHECK(policy.tick(tick(100'000, 3'000'000, 0, true)) == Advice::keep);
     // Complete: dropped.
-    CHECK(policy.tick(HelperPolicy::Tick{0, 0, 0, false, false}) == Advice::drop);
+    CHECK(policy.tick(HelperPolicy::Tick{.lacking = false}) == Advice::drop);
     CHECK(policy.helper() == Helper::none);
 }
 
@@ -60,6 +86,26 @@ TEST_CASE("a starved neighbour (owing nothing) keeps the peer helper; a recovere
     for (std::uint32_t i = 1; i < HelperPolicy::Tuning{}.recovered_ticks; ++i)
         CHECK(policy.tick(tick(3'000'000, 100'000)) == Advice::keep);
     CHECK(policy.tick(tick(3'000'000, 100'000)) == Advice::drop);
+}
+
+TEST_CASE("a neighbour that owes nothing and gains chunks fast has passed on all it got: no helper")
+{
+    HelperPolicy policy;
+    policy.tick(tick(4'000'000));
+    // It gains as fast as this peer has taken in at best: a peer further up has no more to give.
+    for (int i = 0; i < 20; ++i)
+        CHECK(policy.tick(tick(0, 0, 0, /*owes=*/false, /*owner_dealing=*/false, 4'000'000)) == Advice::keep);
+    CHECK(policy.helper() == Helper::none);
+    // Gaining slowly while the owner still deals this peer: maybe waiting on the owner, no helper.
+    for (int i = 0; i < 20; ++i)
+        CHECK(policy.tick(tick(0, 0, 0, /*owes=*/false, /*owner_dealing=*/true, 0)) == Advice::keep);
+    // Gaining slowly with nothing much asked for: the ring drains at the end, no helper.
+    for (int i = 0; i < 20; ++i)
+        CHECK(policy.tick(tick(0, 0, 0, /*owes=*/false, /*owner_dealing=*/false, 0, /*waits=*/false)) == Advice::keep);
+    CHECK(policy.helper() == Helper::none);
+    // Once it owes what it holds, it is slow: a helper.
+    CHECK(policy.tick(tick(0, 0, 0, /*owes=*/true, /*owner_dealing=*/true, 4'000'000)) == Advice::keep);
+    CHECK(policy.tick(tick(0, 0, 0, /*owes=*/true, /*owner_dealing=*/true, 4'000'000)) == Advice::start);
 }
 
 TEST_CASE("after a helper fails, none is advised for the cooldown")

@@ -109,6 +109,14 @@ std::vector<ChildResult> ChildGroup::wait_all()
     return results_;
 }
 
+bool ChildGroup::exited(std::size_t index) const
+{
+    if (index >= pids_.size() || pids_[index] <= 0) return true;
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pids_[index]), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == pids_[index];
+}
+
 // Called with the watchdog's lock held or from the destructor; reaped PIDs are -1.
 void ChildGroup::kill_all()
 {

@@ -37,6 +37,8 @@ public:
     // Blocks until every child has exited; results come in start order.
     std::vector<ChildResult> wait_all();
     bool timed_out() const { return timed_out_; }
+    // Whether the child started `index`-th has exited; it is left for wait_all() to reap.
+    bool exited(std::size_t index) const;
     std::chrono::steady_clock::time_point started_at() const { return started_; }
 
 private:

@@ -31,6 +31,8 @@ LibtorrentResult parse_figures(const std::string& line, const std::filesystem::p
         }
         result.wall_s = json.at("wall_s").get<double>();
         result.create_torrent_s = json.value("create_torrent_s", 0.0);
+        result.listening_s = json.value("listening_s", 0.0);
+        result.ready_s = json.value("ready_s", 0.0);
         result.piece_bytes = json.value("piece_bytes", 0u);
         result.version = json.value("libtorrent_version", std::string("?"));
         result.seed_cpu_s = json.at("seed").value("cpu_s", 0.0);
@@ -73,18 +75,19 @@ LibtorrentResult run_libtorrent(const LibtorrentSetup& setup)
     const auto log = setup.dir / "libtorrent.log";
     // The script enforces the timeout itself; the watchdog is for a script that hangs anyway.
     ChildGroup group(std::chrono::seconds(setup.timeout_s + 60));
-    const std::vector<std::string> argv = {setup.python.string(),
-                                           setup.script.string(),
-                                           "--input",
-                                           setup.input.string(),
-                                           "--peers",
-                                           std::to_string(setup.peers),
-                                           "--dir",
-                                           (setup.dir / "data").string(),
-                                           "--timeout",
-                                           std::to_string(setup.timeout_s),
-                                           "--kind",
-                                           setup.kind};
+    std::vector<std::string> argv = {setup.python.string(),
+                                     setup.script.string(),
+                                     "--input",
+                                     setup.input.string(),
+                                     "--peers",
+                                     std::to_string(setup.peers),
+                                     "--dir",
+                                     (setup.dir / "data").string(),
+                                     "--timeout",
+                                     std::to_string(setup.timeout_s),
+                                     "--kind",
+                                     setup.kind};
+    if (setup.ready_seed) argv.emplace_back("--ready-seed");
     LibtorrentResult result;
     if (!group.start("libtorrent", argv, log)) {
         result.error = "cannot start " + setup.script.string();

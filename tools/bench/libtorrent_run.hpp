@@ -17,11 +17,14 @@ struct LibtorrentSetup {
     std::uint32_t peers = 5;
     std::uint32_t timeout_s = 900;
     std::string kind = "v1";  // torrent format: v1, v2 or hybrid
+    bool ready_seed = false;  // the peers start once the seed listens with its torrent made
 };
 
 struct LibtorrentResult {
     double wall_s = 0;  // from the torrent's creation until every peer held the whole file
     double create_torrent_s = 0;
+    double listening_s = 0;  // from the start until every process listened (interpreters, sessions)
+    double ready_s = 0;      // with ready_seed: from the start until the seed listened
     double seed_cpu_s = 0;
     double peers_cpu_s = 0;  // all peers together
     double seed_peak_rss_mib = 0;

@@ -41,10 +41,12 @@ struct Options {
     bool skip_floor = false;
     bool keep = false;
     bool drop_chunks = false;
+    bool no_helpers = false;
     bool early_trading = false;
     bool after_share = false;
     bool libtorrent = false;
     std::string libtorrent_kind = "v1";
+    bool ready_source = false;  // peers start once the owner (libtorrent's seed) is ready
     std::string link_rate_text;
     std::uint64_t link_rate = 0;  // bytes per second; 0: no cap
     std::string slow_text;        // K@RATE
@@ -290,6 +292,10 @@ void record_swarm(Report& report, const SwarmResult& swarm, const SwarmSetup& se
     }
     const double delivered_gib = static_cast<double>(size) * static_cast<double>(swarm.peers.size()) / kGiB;
     report.add("swarm", "s", swarm.wall_s);
+    if (setup.ready_owner) {
+        report.add("owner hashing before the peers started", "s", swarm.ready_s);
+        report.add("swarm from a ready owner", "s", swarm.wall_s - swarm.ready_s);
+    }
     report.add("throughput per peer", "MiB/s", static_cast<double>(size) / kMiB / swarm.wall_s);
     const double owner_rss = swarm.owner_facts.peak_rss_mib.value_or(NAN);
     report.add("owner peak RSS", "MiB", owner_rss);
@@ -301,6 +307,7 @@ void record_swarm(Report& report, const SwarmResult& swarm, const SwarmSetup& se
     record_milestones(report, swarm);
     record_finishes(report, swarm, setup, size);
     run_json["swarm_s"] = swarm.wall_s;
+    if (setup.ready_owner) run_json["swarm_from_ready_owner_s"] = swarm.wall_s - swarm.ready_s;
     run_json["owner"] = {{"exit_s", swarm.owner.wall_s},
                          {"split_s", swarm.owner_facts.split_s.value_or(NAN)},
                          {"peak_rss_mib", owner_rss},
@@ -377,12 +384,14 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     setup.window = options.window;
     setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
+    setup.helpers = !options.no_helpers;
     setup.link_rate = options.link_rate;
     setup.slow_upload = options.slow_upload;
     setup.killed = options.killed;
     setup.kill_after = options.kill_after;
     if (options.early_trading) setup.early_trading = true;
     if (options.after_share) setup.early_trading = false;
+    setup.ready_owner = options.ready_source;
     return setup;
 }
 
@@ -396,6 +405,7 @@ LibtorrentSetup libtorrent_setup(const Options& options, const std::filesystem::
     setup.peers = options.peers;
     setup.timeout_s = options.timeout_s;
     setup.kind = options.libtorrent_kind;
+    setup.ready_seed = options.ready_source;
     return setup;
 }
 
@@ -405,6 +415,11 @@ void record_libtorrent(Report& report, const LibtorrentResult& run, std::uint64_
     report.add("libtorrent swarm", "s", run.wall_s);
     report.add("throughput per peer", "MiB/s", static_cast<double>(size) / kMiB / run.wall_s);
     report.add("torrent creation (hashing)", "s", run.create_torrent_s);
+    report.add("every process listening", "s", run.listening_s);
+    if (run.ready_s > 0) {
+        report.add("seed ready (torrent made, listening)", "s", run.ready_s);
+        report.add("libtorrent from a ready seed", "s", run.wall_s - run.ready_s);
+    }
     report.add("seed peak RSS", "MiB", run.seed_peak_rss_mib);
     report.add("peer peak RSS, largest", "MiB", run.peer_peak_rss_mib);
     report.add("seed CPU", "s", run.seed_cpu_s);
@@ -414,6 +429,8 @@ void record_libtorrent(Report& report, const LibtorrentResult& run, std::uint64_
                (run.seed_cpu_s + run.peers_cpu_s) / (static_cast<double>(size) * peers / kGiB));
     run_json["libtorrent"] = {{"wall_s", run.wall_s},
                               {"create_torrent_s", run.create_torrent_s},
+                              {"listening_s", run.listening_s},
+                              {"from_ready_seed_s", run.ready_s > 0 ? run.wall_s - run.ready_s : NAN},
                               {"seed_cpu_s", run.seed_cpu_s},
                               {"peers_cpu_s", run.peers_cpu_s},
                               {"seed_peak_rss_mib", run.seed_peak_rss_mib},
@@ -485,6 +502,7 @@ public:
                 {"chunk_size", options_.chunk_size},
                 {"request_window", options_.window},
                 {"keep_chunk_files", !options_.drop_chunks},
+                {"helpers", !options_.no_helpers},
                 {"early_trading", options_.early_trading ? "true"
                                   : options_.after_share ? "false"
                                                          : "default"},
@@ -507,6 +525,11 @@ private:
             libtorrent_version_.c_str(), options_.libtorrent_kind.c_str(), libtorrent_piece_bytes_, options_.peers);
         libtorrent_.print();
         print_ratio_line("swarm / libtorrent (medians)", over_libtorrent());
+        if (options_.ready_source) {
+            print_ratio_line(
+                "ready owner / ready seed (medians)",
+                report_.median_of("swarm from a ready owner") / libtorrent_.median_of("libtorrent from a ready seed"));
+        }
         print_ratio_line("CPU swarm / libtorrent (medians)",
                          report_.median_of("CPU, every process") / libtorrent_.median_of("CPU, every process"));
     }
@@ -679,6 +702,12 @@ int run(const Options& options)
             static_cast<unsigned long long>(options.slow_upload.empty() ? 0 : options.slow_upload.begin()->second),
             slow.c_str(), static_cast<double>(options.kill_after.count()) / 1000.0, killed.c_str());
     }
+    if (options.ready_source) {
+        std::printf(
+            "bench: the peers start once the owner has hashed its file%s (--ready-source); times from the "
+            "start and from then are both printed\n",
+            options.libtorrent ? " and once libtorrent's seed listens with its torrent made" : "");
+    }
     if (options.link_rate != 0) {
         const double ideal_s = static_cast<double>(options.size) / static_cast<double>(options.link_rate);
         const double chunks = std::ceil(static_cast<double>(options.size) / options.chunk_size);
@@ -729,6 +758,8 @@ int main(int argc, char** argv)
     app.add_flag("--after-share", options.after_share,
                  "peers trade only once they hold their whole share from the owner (early_trading: false)")
         ->excludes(early);
+    app.add_flag("--no-helpers", options.no_helpers,
+                 "peers never download from a second source beside their neighbour (helpers: false)");
     app.add_flag("--drop-chunks", options.drop_chunks,
                  "peers write no chunk files, only the joined file (keep_chunk_files: false)");
     app.add_flag("--keep", options.keep, "keep the last swarm's data and logs (WORK/swarm)");
@@ -739,6 +770,10 @@ int main(int argc, char** argv)
                    "torrent format for --libtorrent: v1 (the fastest here), v2 or hybrid (libtorrent's default)")
         ->capture_default_str()
         ->check(CLI::IsMember({"v1", "v2", "hybrid"}));
+    app.add_flag("--ready-source", options.ready_source,
+                 "start the owner (and libtorrent's seed) first and the peers once it is ready: the owner's "
+                 "file hashed, the seed's torrent made and the seed listening; prints each tool's time from then "
+                 "beside its time from the start");
     app.add_option("--python", options.python, "the Python that has libtorrent")->capture_default_str();
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     app.add_option("--against", options.against_bin_dir,

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "../free_ports.hpp"
 #include "chunkswarm/manifest.hpp"
@@ -24,6 +26,7 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
                          {"download_neighbor", id == 1 ? setup.peers : id - 1}});
     }
     nlohmann::json settings = {{"request_window", setup.window}, {"keep_chunk_files", setup.keep_chunk_files}};
+    if (!setup.helpers) settings["helpers"] = false;  // only then: a build from before the setting refuses it
     if (setup.early_trading) settings["early_trading"] = *setup.early_trading;
     if (setup.link_rate != 0) {
         settings["max_upload_rate"] = setup.link_rate;
@@ -76,6 +79,21 @@ LogFacts read_log_facts(const std::filesystem::path& log, std::chrono::system_cl
     return facts;
 }
 
+// Waits, a look every 20 ms, until the owner's log says the file is hashed; false if the owner
+// exited or `limit` passed first.
+bool wait_for_split(const ChildGroup& group, const std::filesystem::path& log, std::chrono::seconds limit)
+{
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline && !group.exited(0)) {
+        std::ifstream in(log);
+        std::string line;
+        while (std::getline(in, line))
+            if (line.find("[owner] split ") != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 std::string describe_failure(const ChildResult& child, const std::filesystem::path& log)
 {
     std::string how = child.signal ? "was killed by signal " + std::to_string(child.signal)
@@ -116,6 +134,15 @@ SwarmResult run_swarm(const SwarmSetup& setup)
         result.error = "cannot start the owner";
         return result;
     }
+    if (setup.ready_owner) {
+        if (!wait_for_split(group, log_of("owner"), std::chrono::seconds(setup.timeout_s))) {
+            result.error = "the owner did not hash its file (log: " + log_of("owner").string() + ")";
+            group.abort();
+            group.wait_all();
+            return result;
+        }
+        result.ready_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - group.started_at()).count();
+    }
     for (std::uint32_t id = 1; id <= setup.peers; ++id) {
         std::string name = "peer-" + std::to_string(id);
         std::vector<std::string> argv{setup.peer_bin, "--config", config, "--id", std::to_string(id)};
@@ -129,7 +156,8 @@ SwarmResult run_swarm(const SwarmSetup& setup)
         }
     }
     for (std::uint32_t id : setup.killed)
-        group.kill_later(id, setup.kill_after);  // child 0 is the owner, so peer k is child k
+        // Child 0 is the owner, so peer k is child k.
+        group.kill_later(id, setup.kill_after + std::chrono::milliseconds(std::lround(result.ready_s * 1000)));
     std::vector<ChildResult> children = group.wait_all();
     if (!result.error.empty()) return result;
     result.owner = children.front();

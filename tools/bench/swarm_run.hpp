@@ -26,6 +26,7 @@ struct SwarmSetup {
     std::uint32_t window = Settings{}.request_window;
     std::uint32_t timeout_s = 900;
     bool keep_chunk_files = Settings{}.keep_chunk_files;
+    bool helpers = Settings{}.helpers;
     std::optional<bool> early_trading;  // unset: the build's default
     // Every process capped at this many bytes per second both ways (one host's link); 0: none.
     std::uint64_t link_rate = 0;
@@ -34,6 +35,9 @@ struct SwarmSetup {
     // Peers killed for good this long after the owner started (machines that die).
     std::vector<std::uint32_t> killed;
     std::chrono::milliseconds kill_after{0};
+    // The peers start only once the owner has hashed its whole file (its `split` line), as
+    // libtorrent's peers meet a seed whose torrent is made; the kills count from then.
+    bool ready_owner = false;
 };
 
 // What a process's log says about it.
@@ -46,7 +50,8 @@ struct LogFacts {
 };
 
 struct SwarmResult {
-    double wall_s = 0;  // owner start until the last process exited
+    double wall_s = 0;   // owner start until the last process exited
+    double ready_s = 0;  // owner start until the peers started: 0, or the owner's hashing with ready_owner
     ChildResult owner;
     std::vector<ChildResult> peers;
     LogFacts owner_facts;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "chunkswarm/backoff.hpp"
 #include "chunkswarm/config.hpp"
@@ -109,6 +110,10 @@ public:
     void poke();
     // Whether the remote owes answers: requests for chunks it holds are outstanding.
     bool owes_answers() const { return planner_ && planner_->answerable_in_flight() > 0; }
+    // Whether the remote waits for at least `count` chunks it has asked for itself.
+    bool waits_for(std::uint32_t count) const { return planner_ && planner_->coming_count() >= count; }
+    // Chunks the remote has announced as newly held since the last call: how fast it gains them.
+    std::uint32_t take_remote_gains() { return std::exchange(remote_gains_, 0); }
     // Whether this chunk has been requested here and not answered yet.
     bool requested(ChunkId id) const { return planner_ && planner_->requested(id); }
     // Whether the remote holds this chunk or has said it is on its way there.
@@ -168,7 +173,8 @@ private:
     bool ended_ = false;
     bool reported_waiting_ = false;
     bool ever_connected_ = false;
-    bool ever_answered_ = false;  // a chunk ID list has come, on any connection
+    bool ever_answered_ = false;      // a chunk ID list has come, on any connection
+    std::uint32_t remote_gains_ = 0;  // ids in `have` updates since take_remote_gains()
     std::uint64_t started_ms_ = 0;
     std::optional<std::uint64_t> lost_at_ms_;  // when the connection was lost after being up
     // This client's part of the process's metrics (a registry of its own when none is given).
