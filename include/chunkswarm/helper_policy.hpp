@@ -24,8 +24,9 @@ class HelperPolicy {
 public:
     struct Tuning {
         // The supply is short while it is less than this share of the best rate the peer has taken
-        // in, from every source together...
+        // in, from every source together (owing_share when the neighbour owes answers)...
         double slow_share = 0.25;
+        double owing_share = 0.5;
         // ...for this many ticks in a row, while the peer still lacks chunks...
         std::uint32_t slow_ticks = 2;
         // ...each rate taken over the last ticks that hold this many bytes at the best rate seen,
@@ -73,9 +74,9 @@ public:
     std::uint32_t window_ticks() const;
 
 private:
-    // Whether `pick`'s bytes per tick over the window fall short of the best rate.
+    // Whether `pick`'s bytes per tick over the window fall short of `share` of the best rate.
     template <typename Pick>
-    bool short_over_window(Pick pick) const;
+    bool short_over_window(Pick pick, double share) const;
     Advice drop();
 
     Tuning tuning_;

@@ -21,14 +21,14 @@ std::uint32_t HelperPolicy::window_ticks() const
 }
 
 template <typename Pick>
-bool HelperPolicy::short_over_window(Pick pick) const
+bool HelperPolicy::short_over_window(Pick pick, double share) const
 {
     const std::uint32_t window = window_ticks();
     if (best_rate_ <= 0 || recent_.size() < window) return false;
     std::uint64_t bytes = 0;
     for (auto it = recent_.end() - window; it != recent_.end(); ++it)
         bytes += pick(*it);
-    return static_cast<double>(bytes) / window < tuning_.slow_share * best_rate_;
+    return static_cast<double>(bytes) / window < share * best_rate_;
 }
 
 HelperPolicy::Advice HelperPolicy::drop()
@@ -60,8 +60,9 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
         if (recovered_streak_ >= tuning_.recovered_ticks) return drop();
         // A peer helper cannot give what only the neighbour holds: if the neighbour is slow to
         // send what it owes, the owner (which holds everything) takes the helper's place.
-        const bool still_short = helper_ == Helper::peer && tick.neighbour_owes && !tick.owner_dealing &&
-                                 short_over_window([](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; });
+        const bool still_short =
+            helper_ == Helper::peer && tick.neighbour_owes && !tick.owner_dealing &&
+            short_over_window([](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; }, tuning_.slow_share);
         short_streak_ = still_short ? short_streak_ + 1 : 0;
         if (short_streak_ < tuning_.slow_ticks) return Advice::keep;
         short_streak_ = 0;
@@ -74,12 +75,15 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
     // it gains them slowly with a backlog, its own download is the bottleneck and the peer upstream
     // of it has more. While the owner deals this peer its share it deals the neighbour too, whose
     // backlog then waits on the owner: only a neighbour that owes is slow for sure.
-    const bool worth_a_helper =
-        tick.neighbour_owes || (tick.neighbour_waits && !tick.owner_dealing &&
-                                short_over_window([](const Tick& t) { return t.neighbour_gained_bytes; }));
-    short_streak_ = tick.lacking && worth_a_helper && short_over_window([](const Tick& t) { return t.neighbour_bytes; })
-                        ? short_streak_ + 1
-                        : 0;
+    // One that owes is slow for sure: under half the best rate is enough (a link a tenth as fast
+    // delivers a third of what the owner's deal and the neighbour together gave at best).
+    const auto neighbour = [](const Tick& t) { return t.neighbour_bytes; };
+    const bool owes_short = tick.neighbour_owes && short_over_window(neighbour, tuning_.owing_share);
+    const bool starved_short =
+        tick.neighbour_waits && !tick.owner_dealing &&
+        short_over_window([](const Tick& t) { return t.neighbour_gained_bytes; }, tuning_.slow_share) &&
+        short_over_window(neighbour, tuning_.slow_share);
+    short_streak_ = tick.lacking && (owes_short || starved_short) ? short_streak_ + 1 : 0;
     if (short_streak_ < tuning_.slow_ticks || cooldown_ > 0) return Advice::keep;
     short_streak_ = 0;
     recovered_streak_ = 0;
