@@ -9,10 +9,10 @@
 // the best rate seen (one tick on fast links, up to two seconds on slow ones): on a link capped at
 // a few MB/s a tick holds a handful of chunks, and a ring with equal links, whose neighbours
 // deliver in bursts, looked slow tick by tick, and its helpers halved the uploads they shared.
-// Each source gets a window of requests of its own, so the requests split by the rate each answers them, and no
-// chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a neighbour
-// is never slow, and the ring stays a ring. Plain state, fed once per tick with the bytes each
-// source delivered in it.
+// Each source gets a window of requests of its own, so the requests split by the rate each
+// answers them, and no chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With
+// equal links a neighbour is not slow, and the ring stays a ring. Plain state, fed once per tick
+// with the bytes each source delivered in it.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,9 @@ public:
         // at most max_window_ticks of them.
         std::uint64_t window_bytes = 2 << 20;
         std::uint32_t max_window_ticks = 8;
+        // What the peer can take per tick (its download cap), 0 if unknown: the best rate is at
+        // least this, so a neighbour far below it is short even before anything faster was seen.
+        std::uint64_t capacity_per_tick = 0;
         // With a helper, the neighbour has recovered once it delivers this share of what the two
         // deliver together, for this many ticks in a row: the helper is dropped.
         double recovered_share = 0.8;

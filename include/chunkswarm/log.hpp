@@ -63,6 +63,16 @@ void event(std::string_view name, std::initializer_list<Field> fields, fmt::form
     }
 }
 
+// The same at warning level: something went wrong that the process copes with.
+template <class... Args>
+void warn_event(std::string_view name, std::initializer_list<Field> fields, fmt::format_string<Args...> format,
+                Args&&... args)
+{
+    if (enabled(Level::warn)) {
+        write_event(Level::warn, name, fields, fmt::format(format, std::forward<Args>(args)...));
+    }
+}
+
 template <class... Args>
 void at(Level level, fmt::format_string<Args...> format, Args&&... args)
 {

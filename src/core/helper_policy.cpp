@@ -43,7 +43,8 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
 {
     recent_.push_back(tick);
     if (recent_.size() > tuning_.max_window_ticks) recent_.pop_front();
-    best_tick_ = std::max(best_tick_, all_bytes(tick));
+    best_tick_ = std::max({best_tick_, all_bytes(tick), tuning_.capacity_per_tick});
+    best_rate_ = std::max(best_rate_, static_cast<double>(tuning_.capacity_per_tick));
     if (const std::uint32_t window = window_ticks(); recent_.size() >= window) {
         std::uint64_t bytes = 0;
         for (auto it = recent_.end() - window; it != recent_.end(); ++it)
@@ -69,14 +70,14 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
         helper_ = Helper::owner;
         return Advice::start;
     }
-    // A neighbour that owes nothing passes on what it gets. If it gains chunks about as fast as
-    // this peer takes them in, or has little asked for (the ring is filling, or draining at the
-    // end), a helper further up has no more to give and would only halve the uploads it shares. If
-    // it gains them slowly with a backlog, its own download is the bottleneck and the peer upstream
-    // of it has more. While the owner deals this peer its share it deals the neighbour too, whose
-    // backlog then waits on the owner: only a neighbour that owes is slow for sure.
-    // One that owes is slow for sure: under half the best rate is enough (a link a tenth as fast
-    // delivers a third of what the owner's deal and the neighbour together gave at best).
+    // A neighbour that owes answers is slow for sure, so half the best rate is the line: on links
+    // shaped below the peers (netns_swarm), the best a peer ever sees is what its slow sources
+    // give, and a quarter of it was never reached. A neighbour that owes nothing passes on what it
+    // gets. If it gains chunks about as fast as this peer takes them in, or has little asked for
+    // (the ring is filling, or draining at the end), a helper further up has no more to give and
+    // would only halve the uploads it shares. If it gains them slowly with a backlog, its own
+    // download is the bottleneck and the peer upstream of it has more. While the owner deals this
+    // peer its share it deals the neighbour too, whose backlog may wait on the owner.
     const auto neighbour = [](const Tick& t) { return t.neighbour_bytes; };
     const bool owes_short = tick.neighbour_owes && short_over_window(neighbour, tuning_.owing_share);
     const bool starved_short =

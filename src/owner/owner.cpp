@@ -307,11 +307,11 @@ private:
     {
         const std::uint64_t stalled_before = clock_->stalled_ms();
         const std::uint64_t now = clock_->read(uv_now(&loop_));
-        if (clock_->stalled_ms() > stalled_before) {
-            log::warn(
-                "the owner did not run for {:.1f} s (stopped, suspended or starved); that time does not count "
-                "against any peer",
-                static_cast<double>(clock_->stalled_ms() - stalled_before) / 1000.0);
+        if (const std::uint64_t stalled = clock_->stalled_ms() - stalled_before; stalled > 0) {
+            log::warn_event("owner_stalled", {{"ms", stalled}},
+                            "the owner did not run for {:.1f} s (stopped, suspended or starved); that time does "
+                            "not count against any peer",
+                            static_cast<double>(stalled) / 1000.0);
         }
         return now;
     }
@@ -464,6 +464,8 @@ private:
         // A source that cannot be read where the manifest says its chunks are would fail every
         // peer again and again: the owner stops and says why.
         context.on_unreadable = [this](ChunkId id, const std::string& why) {
+            log::warn_event("source_unreadable", {{"chunk", id}}, "cannot read chunk {} of {}: {}", id,
+                            options_.file.string(), why);
             stop_with(make_error("cannot read chunk " + std::to_string(id) + " of " + options_.file.string() + " (" +
                                  why +
                                  "): it was changed or truncated while being served, or the disk fails; "

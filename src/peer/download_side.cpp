@@ -12,10 +12,26 @@ constexpr std::uint64_t kSourceTickMs = 250;
 
 }  // namespace
 
+namespace {
+
+// A peer with max_download_rate knows what it can take: a neighbour far below it is slow even
+// when every source so far has been as slow (a helper rule measuring only what it had seen never
+// found the neighbour of a slow upload short: 10 slow peers of 100 held their downstreams to
+// 0.2 MB/s for the whole run).
+HelperPolicy::Tuning helper_tuning(const Settings& settings)
+{
+    HelperPolicy::Tuning tuning;
+    tuning.capacity_per_tick = settings.max_download_rate * kSourceTickMs / 1000;
+    return tuning;
+}
+
+}  // namespace
+
 DownloadSide::DownloadSide(PeerCore& core, UploadSide& upload)
     : core_(core),
       upload_(upload),
-      route_(core.options().id, core.options().upstream)
+      route_(core.options().id, core.options().upstream),
+      helper_policy_(helper_tuning(core.settings()))
 {
 }
 

@@ -51,6 +51,23 @@ TEST_CASE("on a capped link a neighbour delivering in bursts is not slow: rates 
     CHECK(policy.helper() == Helper::peer);
 }
 
+TEST_CASE("with a known download cap, a neighbour far below it is slow although nothing faster was seen")
+{
+    HelperPolicy::Tuning tuning;
+    tuning.capacity_per_tick = 500'000;  // 2 MB/s in ticks of 250 ms
+    HelperPolicy policy(tuning);
+    // A slow upload: 50 kB a tick while it owes, from the very start.
+    int ticks = 0;
+    while (policy.tick(tick(50'000, 0, 5'000, /*owes=*/true)) == Advice::keep && ticks < 20)
+        ++ticks;
+    CHECK(ticks == 5);  // five ticks fill the window (2 MiB at 500 kB), two short windows in a row
+    CHECK(policy.helper() == Helper::peer);
+    // Without the cap it had nothing to compare with: no helper.
+    HelperPolicy blind;
+    for (int i = 0; i < 40; ++i)
+        CHECK(blind.tick(tick(50'000, 0, 5'000, /*owes=*/true)) == Advice::keep);
+}
+
 TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a peer helper, then the owner")
 {
     HelperPolicy policy;

@@ -53,7 +53,8 @@ struct Options {
     std::string kill_text;        // K@SECONDS
     std::uint64_t seed = 0;       // picks the slow and the killed peers; printed
     // Chosen from the seed once, the same peers in every run.
-    std::map<std::uint32_t, std::uint64_t> slow_upload;
+    std::map<std::uint32_t, std::uint64_t> slow_peers;
+    std::string slow_way = "upload";  // which of the slow peers' caps: upload, download or both
     std::vector<std::uint32_t> killed;
     std::chrono::milliseconds kill_after{0};
     std::filesystem::path python = "/usr/bin/python3";
@@ -253,7 +254,7 @@ void record_finishes(Report& report, const SwarmResult& swarm, const SwarmSetup&
         const auto id = static_cast<std::uint32_t>(i + 1);
         if (std::find(setup.killed.begin(), setup.killed.end(), id) != setup.killed.end()) continue;
         const double at = swarm.peer_facts[i].joined_s.value_or(swarm.peers[i].wall_s);
-        (setup.slow_upload.count(id) != 0 ? slow : others).push_back(at);
+        (setup.slow_peers.count(id) != 0 ? slow : others).push_back(at);
     }
     const double last = std::max(quantile(others, 1.0), slow.empty() ? 0.0 : quantile(slow, 1.0));
     const std::string who = slow.empty() ? "peer" : "other peers'";
@@ -352,7 +353,7 @@ std::string pick_faulty_peers(Options& options)
                    " is not K@RATE with K 1..--peers-1 and RATE at least 100k (try 10@200k)";
         }
         for (std::uint32_t i = 0; i < slow->first; ++i)
-            options.slow_upload[ids[next++]] = rate.value();
+            options.slow_peers[ids[next++]] = rate.value();
     }
     if (!options.kill_text.empty()) {
         auto kill = split_count_at(options.kill_text, options.peers);
@@ -386,7 +387,10 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     setup.keep_chunk_files = !options.drop_chunks;
     setup.helpers = !options.no_helpers;
     setup.link_rate = options.link_rate;
-    setup.slow_upload = options.slow_upload;
+    setup.slow_peers = options.slow_peers;
+    setup.slow_flags.clear();
+    if (options.slow_way != "download") setup.slow_flags.push_back("--max-upload-rate");
+    if (options.slow_way != "upload") setup.slow_flags.push_back("--max-download-rate");
     setup.killed = options.killed;
     setup.kill_after = options.kill_after;
     if (options.early_trading) setup.early_trading = true;
@@ -503,6 +507,9 @@ public:
                 {"request_window", options_.window},
                 {"keep_chunk_files", !options_.drop_chunks},
                 {"helpers", !options_.no_helpers},
+                {"link_rate", options_.link_rate},
+                {"ready_source", options_.ready_source},
+                {"faults", faults_json()},
                 {"early_trading", options_.early_trading ? "true"
                                   : options_.after_share ? "false"
                                                          : "default"},
@@ -515,6 +522,19 @@ public:
 
 private:
     bool comparing() const { return !options_.against_bin_dir.empty(); }
+
+    // The --slow and --kill peers and the seed that chose them.
+    nlohmann::json faults_json() const
+    {
+        nlohmann::json slow = nlohmann::json::array();
+        for (const auto& [id, rate] : options_.slow_peers)
+            slow.push_back({{"id", id}, {"rate", rate}});
+        return {{"seed", options_.seed},
+                {"slow", slow},
+                {"slow_way", options_.slow_way},
+                {"killed", options_.killed},
+                {"kill_after_s", static_cast<double>(options_.kill_after.count()) / 1000.0}};
+    }
 
     double over_libtorrent() const { return report_.median_of("swarm") / libtorrent_.median_of("libtorrent swarm"); }
     void print_libtorrent() const
@@ -690,17 +710,22 @@ int run(const Options& options)
         : options.after_share ? "; trading after the whole share"
                               : "",
         options.libtorrent ? "; libtorrent alternates too" : "");
-    if (!options.slow_upload.empty() || !options.killed.empty()) {
+    if (!options.slow_peers.empty() || !options.killed.empty()) {
         std::string slow, killed;
-        for (const auto& [id, rate] : options.slow_upload)
+        for (const auto& [id, rate] : options.slow_peers)
             slow += (slow.empty() ? "" : ", ") + std::to_string(id);
         for (std::uint32_t id : options.killed)
             killed += (killed.empty() ? "" : ", ") + std::to_string(id);
-        std::printf(
-            "bench: seed %llu; slow (--max-upload-rate %llu): [%s]; killed at %.1f s: [%s]\n",
-            static_cast<unsigned long long>(options.seed),
-            static_cast<unsigned long long>(options.slow_upload.empty() ? 0 : options.slow_upload.begin()->second),
-            slow.c_str(), static_cast<double>(options.kill_after.count()) / 1000.0, killed.c_str());
+        std::printf("bench: seed %llu", static_cast<unsigned long long>(options.seed));
+        if (!slow.empty()) {
+            std::printf("; slow (%s capped at %llu bytes/s): [%s]", options.slow_way.c_str(),
+                        static_cast<unsigned long long>(options.slow_peers.begin()->second), slow.c_str());
+        }
+        if (!killed.empty()) {
+            std::printf("; killed at %.1f s: [%s]", static_cast<double>(options.kill_after.count()) / 1000.0,
+                        killed.c_str());
+        }
+        std::printf("\n");
     }
     if (options.ready_source) {
         std::printf(
@@ -779,7 +804,10 @@ int main(int argc, char** argv)
     app.add_option("--against", options.against_bin_dir,
                    "another build's owner and peer (a directory): each run also times that swarm, for an A/B");
     app.add_option("--slow", options.slow_text,
-                   "K@RATE: K peers, chosen at random (--seed), start with --max-upload-rate RATE");
+                   "K@RATE: K peers, chosen at random (--seed), start with --max-upload-rate RATE (see --slow-way)");
+    app.add_option("--slow-way", options.slow_way, "what --slow caps: upload, download or both")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"upload", "download", "both"}));
     app.add_option("--kill", options.kill_text, "K@SECONDS: K peers, chosen at random (--seed), killed for good then");
     app.add_option("--seed", options.seed, "picks the --slow and --kill peers (default: from the clock; printed)");
     app.add_option("--link-rate", options.link_rate_text,

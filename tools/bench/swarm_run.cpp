@@ -146,8 +146,9 @@ SwarmResult run_swarm(const SwarmSetup& setup)
     for (std::uint32_t id = 1; id <= setup.peers; ++id) {
         std::string name = "peer-" + std::to_string(id);
         std::vector<std::string> argv{setup.peer_bin, "--config", config, "--id", std::to_string(id)};
-        if (auto slow = setup.slow_upload.find(id); slow != setup.slow_upload.end()) {
-            argv.insert(argv.end(), {"--max-upload-rate", std::to_string(slow->second)});
+        if (auto slow = setup.slow_peers.find(id); slow != setup.slow_peers.end()) {
+            for (const std::string& flag : setup.slow_flags)
+                argv.insert(argv.end(), {flag, std::to_string(slow->second)});
         }
         if (!group.start(name, argv, log_of(name))) {
             result.error = "cannot start " + name;

@@ -30,8 +30,10 @@ struct SwarmSetup {
     std::optional<bool> early_trading;  // unset: the build's default
     // Every process capped at this many bytes per second both ways (one host's link); 0: none.
     std::uint64_t link_rate = 0;
-    // Peers (1-based ids) started with this --max-upload-rate (slow machines).
-    std::map<std::uint32_t, std::uint64_t> slow_upload;
+    // Peers (1-based ids) started with this --max-upload-rate, --max-download-rate or both (slow
+    // machines), as slow_flags says.
+    std::map<std::uint32_t, std::uint64_t> slow_peers;
+    std::vector<std::string> slow_flags = {"--max-upload-rate"};
     // Peers killed for good this long after the owner started (machines that die).
     std::vector<std::uint32_t> killed;
     std::chrono::milliseconds kill_after{0};
