@@ -28,11 +28,12 @@ expect_error bench_kill 'is not K@SECONDS' "$BENCH_BIN" --size 1MiB --work bw --
 expect_error bench_rate 'is not a rate' "$BENCH_BIN" --size 1MiB --work bw --link-rate 5
 # One host's link, a slow peer and a killed one: the survivors' copies are checked, T/(F/U) printed.
 timeout 300 "$BENCH_BIN" --size 2MiB --peers 4 --runs 1 --no-floor --work bw --link-rate 4M --slow 1@1M --kill 1@0.3 \
-    --seed 11 > faults.log 2>&1 || fail "bench with --slow and --kill failed: $(tail -n 5 faults.log)"
+    --slow-way both --seed 11 > faults.log 2>&1 || fail "bench with --slow and --kill failed: $(tail -n 5 faults.log)"
 cat faults.log
 grep -Eq '^bench: seed 11; slow .*: \[[0-9]\]; killed at 0.3 s: \[[0-9]\]' faults.log || fail "bench did not name the faulty peers"
 grep -Eq '^T / \(F/U\) \(x\) +[0-9.]+' faults.log || fail "bench did not print T/(F/U)"
 grep -q 'every copy byte-identical' faults.log || fail "bench did not verify the survivors' copies"
+grep -q '"slow_way": "both"' bw/bench.json || fail "bench.json does not say how the slow peers were capped"
 # An A/B against another build: here the same programs copied aside.
 mkdir other && cp "$(dirname "$OWNER_BIN")/owner" "$(dirname "$PEER_BIN")/peer" other/
 timeout 300 "$BENCH_BIN" --size 1MiB --peers 2 --runs 2 --no-floor --work bw --against other > ab.log 2>&1 ||
@@ -49,11 +50,15 @@ expect_error bench_libtorrent_nonsense 'printed no usable figures' \
 # libtorrent side by side: only where Debian's python3-libtorrent is installed (the bench's only use of it).
 libtorrent_part="skipped (python3-libtorrent is not installed)"
 if /usr/bin/python3 -c 'import libtorrent' 2> /dev/null; then
-    timeout 300 "$BENCH_BIN" --size 2MiB --peers 3 --runs 2 --no-floor --work bw --libtorrent > lt.log 2>&1 ||
+    # From ready sources: the owner hashed and the seed listening before the peers start.
+    timeout 300 "$BENCH_BIN" --size 2MiB --peers 3 --runs 2 --no-floor --work bw --libtorrent --ready-source > lt.log 2>&1 ||
         fail "bench --libtorrent failed: $(tail -n 5 lt.log)"
     cat lt.log
     [[ $(grep -c 'libtorrent .* every copy byte-identical' lt.log) == 2 ]] || fail "bench did not run libtorrent twice"
     grep -q '^swarm / libtorrent (medians) *[0-9.]*[1-9]' lt.log || fail "bench printed no swarm/libtorrent ratio"
+    grep -Eq '^swarm from a ready owner \(s\) +[0-9.]+' lt.log || fail "bench printed no time from a ready owner"
+    grep -Eq '^libtorrent from a ready seed \(s\) +[0-9.]+' lt.log || fail "bench printed no time from a ready seed"
+    grep -q '^ready owner / ready seed (medians) *[0-9.]*[1-9]' lt.log || fail "bench printed no ratio from ready sources"
     grep -q '"swarm_over_libtorrent"' bw/bench.json || fail "bench.json lacks the libtorrent figures"
     [[ -z $(ls bw/libtorrent/data 2> /dev/null) ]] || fail "libtorrent's copies were left behind"
     libtorrent_part="ran twice, copies verified"
