@@ -463,13 +463,13 @@ void DownloadSide::start_helper(bool owes)
     options.helper = true;
     helper_label_ = next ? next->label() : "the owner";
     const double tick_s = kSourceTickMs / 1000.0;
-    log::event(
-        "helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}},
-        "{} delivers too little (under {} of the {:.1f} MB/s this peer has taken in at best, over the last "
-        "{:.2f} s) and {}; also downloading from {}, each chunk asked of one of them only",
-        upstream_label(), owes ? "half" : "a quarter", helper_policy_.best_tick_bytes() / tick_s / 1e6,
-        tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
-        owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)", helper_label_);
+    log::event("helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}},
+               "{} delivers too little (under {} of the {:.1f} MB/s this peer has taken in at best, over the last "
+               "{:.2f} s) and {}; also downloading from {}, each chunk asked of one of them only",
+               upstream_label(), owes ? "half" : "a quarter", helper_policy_.best_tick_bytes() / tick_s / 1e6,
+               tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
+               owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)",
+               helper_label_);
     ++helper_generation_;
     helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), helper_hooks(next == nullptr));
     helper_->start();
