@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 namespace chunkswarm {
 
@@ -63,7 +64,12 @@ public:
     enum class Advice { keep, start, drop };
 
     HelperPolicy() : HelperPolicy(Tuning{}) {}
-    explicit HelperPolicy(Tuning tuning) : tuning_(tuning) {}
+    explicit HelperPolicy(Tuning tuning)
+        : tuning_(tuning),
+          best_tick_(tuning.capacity_per_tick),
+          best_rate_(static_cast<double>(tuning.capacity_per_tick))
+    {
+    }
 
     // `start`: the helper to run is helper() (the one before it, if any, is to go); `drop`: none.
     Advice tick(const Tick& tick);
@@ -77,6 +83,9 @@ public:
     std::uint32_t window_ticks() const;
 
 private:
+    // `pick`'s bytes per tick over the window; none until the window has filled.
+    template <typename Pick>
+    std::optional<double> rate_over_window(Pick pick) const;
     // Whether `pick`'s bytes per tick over the window fall short of `share` of the best rate.
     template <typename Pick>
     bool short_over_window(Pick pick, double share) const;

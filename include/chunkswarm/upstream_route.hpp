@@ -44,6 +44,8 @@ public:
     std::vector<std::uint32_t> skipped() const;
     // Whether the current peer is the download neighbour the peer started with.
     bool at_first() const { return current_ == 0; }
+    // Whether any peer has been skipped since the start, even if the route has restarted since.
+    bool ever_skipped() const { return ever_skipped_; }
 
 private:
     bool knows(std::uint32_t id) const;
@@ -51,6 +53,7 @@ private:
     std::uint32_t self_id_;
     std::vector<PeerRef> known_;
     std::size_t current_ = 0;
+    bool ever_skipped_ = false;
 };
 
 // The ring of a config as seen from `self_id`: its download neighbour first, then upstream.

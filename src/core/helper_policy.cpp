@@ -21,14 +21,21 @@ std::uint32_t HelperPolicy::window_ticks() const
 }
 
 template <typename Pick>
-bool HelperPolicy::short_over_window(Pick pick, double share) const
+std::optional<double> HelperPolicy::rate_over_window(Pick pick) const
 {
     const std::uint32_t window = window_ticks();
-    if (best_rate_ <= 0 || recent_.size() < window) return false;
+    if (recent_.size() < window) return std::nullopt;
     std::uint64_t bytes = 0;
     for (auto it = recent_.end() - window; it != recent_.end(); ++it)
         bytes += pick(*it);
-    return static_cast<double>(bytes) / window < share * best_rate_;
+    return static_cast<double>(bytes) / window;
+}
+
+template <typename Pick>
+bool HelperPolicy::short_over_window(Pick pick, double share) const
+{
+    const std::optional<double> rate = best_rate_ > 0 ? rate_over_window(pick) : std::nullopt;
+    return rate && *rate < share * best_rate_;
 }
 
 HelperPolicy::Advice HelperPolicy::drop()
@@ -43,14 +50,8 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
 {
     recent_.push_back(tick);
     if (recent_.size() > tuning_.max_window_ticks) recent_.pop_front();
-    best_tick_ = std::max({best_tick_, all_bytes(tick), tuning_.capacity_per_tick});
-    best_rate_ = std::max(best_rate_, static_cast<double>(tuning_.capacity_per_tick));
-    if (const std::uint32_t window = window_ticks(); recent_.size() >= window) {
-        std::uint64_t bytes = 0;
-        for (auto it = recent_.end() - window; it != recent_.end(); ++it)
-            bytes += all_bytes(*it);
-        best_rate_ = std::max(best_rate_, static_cast<double>(bytes) / window);
-    }
+    best_tick_ = std::max(best_tick_, all_bytes(tick));
+    if (const std::optional<double> rate = rate_over_window(all_bytes)) best_rate_ = std::max(best_rate_, *rate);
     if (cooldown_ > 0) --cooldown_;
     if (helper_ != Helper::none) {
         if (!tick.lacking) return drop();

@@ -34,6 +34,7 @@ bool UpstreamRoute::learn(std::uint32_t from, const PeerRef& next)
 const PeerRef* UpstreamRoute::skip()
 {
     if (current_ < known_.size()) ++current_;
+    ever_skipped_ = true;
     return current();
 }
 

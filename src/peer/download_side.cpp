@@ -131,7 +131,7 @@ void DownloadSide::connect_upstream()
         options.gone_after_s = s.neighbor_gone_s;
         // Neighbours start one at a time, so the first is waited for longer than a detour, but not
         // when it is tried again after a detour: it was up then.
-        options.never_up_gone_after_s = route_.at_first() && !ever_rerouted_ ? s.give_up_s : s.neighbor_gone_s;
+        options.never_up_gone_after_s = route_.at_first() && !route_.ever_skipped() ? s.give_up_s : s.neighbor_gone_s;
         options.skipped = route_.skipped();
     } else {
         options = core_.owner_client_options(2 * kBriefOwnerWaitS);
@@ -208,7 +208,6 @@ void DownloadSide::reroute(const std::string& reason)
     // Its peer may be the next upstream now: one connection to it is enough.
     if (helper_) drop_helper("the route changes");
     const PeerRef* next = route_.skip();
-    ever_rerouted_ = true;
     std::vector<std::uint32_t> gone = route_.skipped();
     core_.metrics().at(metrics::family::reroutes).add(1);
     log::event("rerouted", {{"gone", "peer " + std::to_string(gone.back())}, {"to", upstream_label()}},
@@ -336,7 +335,7 @@ void DownloadSide::watch_progress()
     }
     const Settings& s = core_.settings();
     const bool go_back = stalls_ == 0 && !route_.at_first();
-    const std::uint32_t stall_s = ever_rerouted_ ? std::min(s.give_up_s, 2 * s.neighbor_gone_s) : s.give_up_s;
+    const std::uint32_t stall_s = route_.ever_skipped() ? std::min(s.give_up_s, 2 * s.neighbor_gone_s) : s.give_up_s;
     if (now < last_progress_ms_ + std::uint64_t{stall_s} * 1000) return;
     last_progress_ms_ = now;
     upstream_.reset();

@@ -110,7 +110,6 @@ private:
     std::uint64_t last_progress_ms_ = 0;
     std::uint32_t last_progress_count_ = 0;
     std::uint32_t stalls_ = 0;
-    bool ever_rerouted_ = false;  // the first peer of the route, when tried again, was up before
 };
 
 }  // namespace chunkswarm::peer

@@ -25,6 +25,7 @@ TEST_CASE("a route goes upstream one gone peer at a time, then to the owner")
     CHECK(route.current()->id == 3);
     CHECK(route.at_first());
     CHECK(route.skipped().empty());
+    CHECK_FALSE(route.ever_skipped());
     CHECK(route.skip()->id == 2);
     CHECK_FALSE(route.at_first());
     CHECK(route.skipped() == std::vector<std::uint32_t>{3});
@@ -36,6 +37,7 @@ TEST_CASE("a route goes upstream one gone peer at a time, then to the owner")
     route.restart();
     CHECK(route.current()->id == 3);
     CHECK(route.skipped().empty());
+    CHECK(route.ever_skipped());  // back at the neighbour, which was seen to go
 }
 
 TEST_CASE("in the plain form a route learns the ring from the peers, and never loops back to itself")
