@@ -11,10 +11,10 @@ constexpr std::uint32_t kConnectAttemptTimeoutS = 10;
 
 }  // namespace
 
-ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks)
+ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, std::unique_ptr<ClientKind> kind)
     : loop_(loop),
       options_(std::move(options)),
-      hooks_(std::move(hooks)),
+      kind_(std::move(kind)),
       handshake_(options_.secret, options_.self_id),
       retry_timer_(loop),
       stall_timer_(loop),
@@ -100,8 +100,15 @@ void ChunkClient::retry_later(const std::string& why)
     if (gone_while_unreachable(why)) return;
     auto delay = backoff_.next_delay(now_ms());
     if (!delay) {
+        const std::string budget = std::to_string(options_.connect_timeout_s) + " s (" + why + ")";
+        // A peer out of reach for the whole budget is gone, whatever the gone limits say: the
+        // route goes round it rather than the peer giving up.
+        if (options_.gone_after_s != 0) {
+            end_gone("could not be reached within " + budget);
+            return;
+        }
         end(make_error("could not reach " + options_.remote_label + " at " + options_.remote.to_string() + " within " +
-                       std::to_string(options_.connect_timeout_s) + " s (" + why + ")"));
+                       budget));
         return;
     }
     if (!reported_waiting_) {
@@ -129,7 +136,8 @@ void ChunkClient::on_connected(int status)
     log::event("connected", {{"to", options_.remote_label}}, "connected to {} at {}; asking for its chunk ID list",
                options_.remote_label, options_.remote.to_string());
     connection_->start_reading();
-    connection_->send(Hello{options_.self_id, handshake_.start(), options_.rescue, options_.skipped});
+    ClientKind::Ask ask = kind_->ask();
+    connection_->send(Hello{options_.self_id, handshake_.start(), ask.rescue, std::move(ask.skipped)});
     watch_for_stall();  // a paused process still accepts connections, but never answers
     expect_to_hear();
 }
@@ -283,19 +291,19 @@ void ChunkClient::on_error_message(const ErrorMsg& message)
 
 void ChunkClient::handle(const ManifestMsg& message)
 {
-    if (auto accepted = hooks_.accept_manifest(message.manifest); !accepted) {
+    if (auto accepted = kind_->accept_manifest(message.manifest); !accepted) {
         connection_->fail(accepted.error().message);
         end(accepted.error());
         return;
     }
     if (!manifest_) {
         manifest_ = message.manifest;
-        planner_.emplace(hooks_.local_chunks(), options_.settings.request_window, options_.seed);
+        planner_.emplace(kind_->local_chunks(), options_.settings.request_window, options_.seed);
     } else if (message.manifest.hashed() > manifest_->hashed()) {
         // A reconnect while the owner hashes: this one carries more (accepted, so it agrees).
         const std::uint32_t first = manifest_->hashed();
         manifest_->chunk_sha256.assign(message.manifest.chunk_sha256.begin(), message.manifest.chunk_sha256.end());
-        if (hooks_.accept_hashes) grow_checked(first);
+        if (kind_->takes_hashes()) grow_checked(first);
     }
 }
 
@@ -307,7 +315,7 @@ void ChunkClient::handle(const Hashes& message)
         connection_->fail(grown.error().message);
         return;
     }
-    if (!hooks_.accept_hashes) {
+    if (!kind_->takes_hashes()) {
         connection_->fail("chunk hashes after the manifest come only from the owner");
         return;
     }
@@ -318,7 +326,7 @@ void ChunkClient::handle(const Hashes& message)
 
 bool ChunkClient::grow_checked(std::uint32_t first)
 {
-    if (auto accepted = hooks_.accept_hashes(*manifest_, first); !accepted) {
+    if (auto accepted = kind_->accept_hashes(*manifest_, first); !accepted) {
         connection_->fail(accepted.error().message);
         end(accepted.error());
         return false;
@@ -334,7 +342,7 @@ void ChunkClient::handle(const HaveList& message)
     planner_->on_remote_list(message.have);
     have_list_ = true;
     ever_answered_ = true;
-    if (message.upstream && hooks_.on_upstream) hooks_.on_upstream(*message.upstream);
+    if (message.upstream) kind_->on_upstream(*message.upstream);
     pump();
     check_finished();
 }
@@ -354,7 +362,7 @@ void ChunkClient::handle(const Coming& message)
     log::event("coming_received", {{"from", options_.remote_label}, {"count", message.ids.size()}},
                "{} says these chunks are on their way to it: [{}]", options_.remote_label, format_ids(message.ids));
     for (ChunkId id : message.ids)
-        if (!hooks_.requested_elsewhere || !hooks_.requested_elsewhere(id)) planner_->on_remote_coming(id);
+        if (!kind_->requested_elsewhere(id)) planner_->on_remote_coming(id);
     pump();
 }
 
@@ -380,7 +388,7 @@ void ChunkClient::handle(ChunkData& message)
         if (count_failure(id, "failed its SHA-256 check")) pump();
         return;
     }
-    if (auto stored = hooks_.store_chunk(id, message.bytes); !stored) {
+    if (auto stored = kind_->store_chunk(id, message.bytes); !stored) {
         connection_->close("cannot store chunks");
         end(stored.error());
         return;
@@ -396,12 +404,10 @@ void ChunkClient::handle(ChunkData& message)
                 {"total", manifest_->chunk_count}},
                "received chunk {} from {} ({} bytes, SHA-256 ok; {}/{} held)", id, options_.remote_label,
                message.bytes.size(), held, manifest_->chunk_count);
-    if (hooks_.after_stored) {
-        if (auto next = hooks_.after_stored(id); !next) {
-            connection_->close(next.error().message);
-            end(next.error());
-            return;
-        }
+    if (auto next = kind_->after_stored(id); !next) {
+        connection_->close(next.error().message);
+        end(next.error());
+        return;
     }
     pump();
     check_finished();
@@ -413,20 +419,19 @@ bool ChunkClient::count_failure(ChunkId id, const char* what)
 {
     const std::uint32_t tries = planner_->on_rejected(id);
     const std::uint32_t limit = options_.settings.max_chunk_failures;
-    if (hooks_.on_bad_chunk) hooks_.on_bad_chunk(id);
+    kind_->on_bad_chunk(id);
     if (tries < limit) {
         log::warn("chunk {} from {} {} (try {} of {}); requesting it again", id, options_.remote_label, what, tries,
                   limit);
         return true;
     }
     planner_->give_up_on(id);
-    if (!hooks_.on_chunk_given_up) {
+    if (!kind_->take_given_up(id)) {
         end(make_error("chunk " + std::to_string(id) + " from " + options_.remote_label + " " + what + " " +
                        std::to_string(tries) + " times"));
         return false;
     }
     log::warn("chunk {} from {} {} {} times; asking the owner for it instead", id, options_.remote_label, what, tries);
-    hooks_.on_chunk_given_up(id);
     return true;
 }
 
@@ -456,8 +461,8 @@ void ChunkClient::pump()
 
 void ChunkClient::request_more()
 {
-    std::vector<ChunkId> ids = planner_->next_requests(hooks_.claimed_elsewhere);
-    if (!ids.empty() && hooks_.on_requested) hooks_.on_requested(ids);
+    std::vector<ChunkId> ids = planner_->next_requests([this](ChunkId id) { return kind_->claimed_elsewhere(id); });
+    if (!ids.empty()) kind_->on_requested(ids);
     for (auto& piece : split_for_messages(ids)) {
         log::event("chunks_requested", {{"from", options_.remote_label}, {"count", piece.size()}},
                    "requested chunks [{}] from {}", format_ids(piece), options_.remote_label);
@@ -476,15 +481,15 @@ void ChunkClient::report_in_flight()
 void ChunkClient::check_finished()
 {
     // While the owner hashes, more of the file is still to be offered.
-    if (finishing_ || ended_ || !have_list_ || !manifest_->whole() || !hooks_.is_finished(*planner_)) return;
+    if (finishing_ || ended_ || !have_list_ || !manifest_->whole() || !kind_->is_finished(*planner_)) return;
     finishing_ = true;
     stall_timer_.stop();
     silence_timer_.stop();
-    if (auto finished = hooks_.on_finished(*planner_); !finished) {
+    if (auto finished = kind_->on_finished(*planner_); !finished) {
         end(finished.error());
         return;
     }
-    connection_->send(Done{planner_->complete() && !options_.helper});
+    connection_->send(Done{planner_->complete() && !kind_->ask().helper});
     // The server closes once it has read "done"; the connection bounds the wait if it never does.
     connection_->shutdown_and_drain("finished");
 }
@@ -500,7 +505,7 @@ void ChunkClient::end(const Result<void>& result)
     stall_timer_.stop();
     silence_timer_.stop();
     if (!result.ok()) drop_connection(result.error().message);
-    hooks_.on_end(result);
+    kind_->on_end(result);
 }
 
 }  // namespace chunkswarm::net

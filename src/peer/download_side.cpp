@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "chunkswarm/log.hpp"
+#include "download_kinds.hpp"
 
 namespace chunkswarm::peer {
 namespace {
@@ -54,8 +55,7 @@ void DownloadSide::stored_from_owner(ChunkId id)
     upload_.announce_soon();
     thread_.post([this, id] {
         tick_bytes_[static_cast<std::size_t>(Source::other)] += core_.manifest().chunk_length(id);
-        if (upstream_) upstream_->note_stored_elsewhere(id);
-        if (helper_) helper_->note_stored_elsewhere(id);
+        note_stored(id, nullptr);
         write_summary_soon();
     });
 }
@@ -125,6 +125,7 @@ void DownloadSide::connect_upstream()
     assert(thread_.is_current());
     const PeerRef* upstream = route_.current();
     net::ClientOptions options;
+    net::ClientKind::Ask ask;
     if (upstream) {
         const Settings& s = core_.settings();
         options = core_.client_options_for(upstream->endpoint, upstream->label(), s.neighbor_connect_timeout_s);
@@ -132,45 +133,14 @@ void DownloadSide::connect_upstream()
         // Neighbours start one at a time, so the first is waited for longer than a detour, but not
         // when it is tried again after a detour: it was up then.
         options.never_up_gone_after_s = route_.at_first() && !route_.ever_skipped() ? s.give_up_s : s.neighbor_gone_s;
-        options.skipped = route_.skipped();
+        ask.skipped = route_.skipped();
     } else {
         options = core_.owner_client_options(2 * kBriefOwnerWaitS);
-        options.rescue = true;
+        ask.rescue = true;
     }
-    upstream_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), upstream_hooks());
+    upstream_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
+                                                   std::make_unique<Neighbour>(*this, std::move(ask)));
     upstream_->start();
-}
-
-net::ClientHooks DownloadSide::upstream_hooks()
-{
-    net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/false); };
-    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_chunk(id, bytes, downloading_from_owner() ? Source::other : Source::neighbour));
-        if (helper_) helper_->note_stored_elsewhere(id);
-        return {};
-    };
-    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
-    hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
-    hooks.claimed_elsewhere = [this](ChunkId id) { return helper_ && helper_->requested(id); };
-    hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
-    hooks.on_finished = [this](const RequestPlanner&) { return finish_file_once(); };
-    hooks.on_end = [this](const Result<void>& result) {
-        // The client is still on the stack here; what follows replaces or destroys it.
-        thread_.post([this, result] { on_upstream_end(result); });
-    };
-    hooks.on_chunk_given_up = [this](ChunkId id) { request_rescue(id); };
-    hooks.on_upstream = [this](const Upstream& next) {
-        if (!route_.current()) return;
-        // A copy: learning may grow the route and move what current() points at.
-        const std::string label = route_.current()->label();
-        if (route_.learn(route_.current()->id, PeerRef{next.id, Endpoint{next.host, next.port}})) {
-            log::debug("{} downloads from peer {} at {}:{}; that is where this peer goes if {} is gone", label, next.id,
-                       next.host, next.port, label);
-        }
-    };
-    return hooks;
 }
 
 void DownloadSide::on_upstream_end(const Result<void>& result)
@@ -218,44 +188,10 @@ void DownloadSide::reroute(const std::string& reason)
     connect_upstream();
 }
 
-// The hooks of a short session with the owner that fetches what `local_chunks` lacks of what the
-// owner offers, beside the upstream.
-net::ClientHooks DownloadSide::owner_rescue_hooks()
-{
-    net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
-    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
-    hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
-    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
-    return hooks;
-}
-
 void DownloadSide::start_gone_rescue(const std::vector<std::uint32_t>& gone)
 {
-    net::ClientOptions options = core_.owner_client_options(kBriefOwnerWaitS);
-    options.rescue = true;
-    options.skipped = gone;
-    net::ClientHooks hooks = owner_rescue_hooks();
-    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_chunk(id, bytes, Source::other));
-        if (upstream_) upstream_->note_stored_elsewhere(id);
-        if (helper_) helper_->note_stored_elsewhere(id);
-        return {};
-    };
-    hooks.on_end = [this](const Result<void>& result) {
-        if (!result) {
-            log::warn(
-                "the owner cannot give what only the gone peer(s) held ({}); the peer goes on with the "
-                "others, and gives up if those chunks never come",
-                result.error().message);
-        }
-        // Only this client: a newer one may have taken its place by the time the task runs.
-        thread_.post([this, ended = gone_rescue_.get()] {
-            if (gone_rescue_.get() == ended) gone_rescue_.reset();
-        });
-    };
-    gone_rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), options, std::move(hooks));
+    gone_rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), core_.owner_client_options(kBriefOwnerWaitS),
+                                                      std::make_unique<GoneRescue>(*this, gone));
     gone_rescue_->start();
 }
 
@@ -272,24 +208,8 @@ void DownloadSide::start_rescue()
 {
     log::info("fetching chunk(s) [{}] from the owner, as {} keeps sending them damaged",
               format_ids(rescue_wanted_.ids()), upstream_label());
-    net::ClientOptions options = core_.owner_client_options(kBriefOwnerWaitS);
-    options.rescue = true;
-    net::ClientHooks hooks = owner_rescue_hooks();
-    hooks.local_chunks = [this] {
-        ChunkSet pretend_held = ChunkSet::all(core_.manifest().chunk_count);
-        for (ChunkId id : rescue_wanted_.ids())
-            pretend_held.erase(id);
-        return pretend_held;
-    };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_chunk(id, bytes, Source::other));
-        rescue_wanted_.erase(id);
-        if (upstream_) upstream_->note_stored_elsewhere(id);
-        if (helper_) helper_->note_stored_elsewhere(id);
-        return {};
-    };
-    hooks.on_end = [this](const Result<void>& result) { on_rescue_end(result); };
-    rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), options, std::move(hooks));
+    rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), core_.owner_client_options(kBriefOwnerWaitS),
+                                                 std::make_unique<DamagedRescue>(*this));
     rescue_->start();
 }
 
@@ -457,9 +377,7 @@ void DownloadSide::start_helper(bool owes)
         options.never_up_gone_after_s = s.neighbor_gone_s;
     } else {
         options = core_.owner_client_options(kBriefOwnerWaitS);
-        options.rescue = true;
     }
-    options.helper = true;
     helper_label_ = next ? next->label() : "the owner";
     const double tick_s = kSourceTickMs / 1000.0;
     log::event("helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}},
@@ -470,46 +388,11 @@ void DownloadSide::start_helper(bool owes)
                owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)",
                helper_label_);
     ++helper_generation_;
-    helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options), helper_hooks(next == nullptr));
+    helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
+                                                 std::make_unique<Helper>(*this, next == nullptr, helper_generation_));
     helper_->start();
     // What is requested of the slow neighbour waits there; fewer at once leaves more to the helper.
     upstream_->set_window(std::max<std::uint32_t>(1, s.request_window / 4));
-}
-
-net::ClientHooks DownloadSide::helper_hooks(bool owner)
-{
-    net::ClientHooks hooks;
-    hooks.accept_manifest = [this, owner](const Manifest& m) { return core_.accept_manifest(m, owner); };
-    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) -> Result<void> {
-        CS_TRY(store_chunk(id, bytes, Source::helper));
-        if (upstream_) upstream_->note_stored_elsewhere(id);
-        return {};
-    };
-    hooks.on_requested = [this](const std::vector<ChunkId>& ids) { expect(ids); };
-    hooks.requested_elsewhere = [this](ChunkId id) { return core_.inventory().is_coming(id); };
-    // What the neighbour holds or is already getting is left to it unless it is slow to send what
-    // it owes: taking what the neighbour is about to relay spends the helper's upload, which the
-    // helper's own downstream needs, twice on each chunk (at 100 peers with equal capped links
-    // every peer took a helper early on, and each then served two downstreams at half the rate).
-    hooks.claimed_elsewhere = [this](ChunkId id) {
-        return upstream_ &&
-               (upstream_->requested(id) || (!upstream_->owes_answers() && upstream_->remote_has_or_expects(id)));
-    };
-    hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
-    hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
-    hooks.on_end = [this](const Result<void>& result) {
-        // The client is still on the stack here; only this one goes, if it is still the helper.
-        thread_.post([this, result, generation = helper_generation_] {
-            if (generation != helper_generation_ || !helper_) return;
-            if (result) {
-                helper_.reset();
-                return;
-            }
-            drop_helper(result.error().message, /*failed=*/true);
-        });
-    };
-    return hooks;
 }
 
 // What the helper had in flight is asked of the neighbour from now on.
@@ -525,14 +408,22 @@ void DownloadSide::drop_helper(const std::string& why, bool failed)
     upstream_->poke();
 }
 
-Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source)
+Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source,
+                                       const net::ChunkClient* via)
 {
     tick_bytes_[static_cast<std::size_t>(source)] += bytes.size();
     CS_TRY(core_.keep(id, bytes));
     core_.inventory().add(id);
+    note_stored(id, via);
     write_summary_soon();
     upload_.announce_soon();
     return {};
+}
+
+void DownloadSide::note_stored(ChunkId id, const net::ChunkClient* via)
+{
+    for (net::ChunkClient* client : {upstream_.get(), helper_.get(), gone_rescue_.get(), rescue_.get()})
+        if (client && client != via) client->note_stored_elsewhere(id);
 }
 
 void DownloadSide::write_summary_soon()

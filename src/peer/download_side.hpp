@@ -40,16 +40,21 @@ public:
     void expect(const std::vector<ChunkId>& ids);
 
 private:
+    // The kinds of client it runs (download_kinds.hpp).
+    class Neighbour;
+    class Helper;
+    class OwnerRescue;
+    class GoneRescue;
+    class DamagedRescue;
+
     void start_downloading();
     void connect_upstream();
-    net::ClientHooks upstream_hooks();
     void on_upstream_end(const Result<void>& result);
     void reroute(const std::string& reason);
     void start_gone_rescue(const std::vector<std::uint32_t>& gone);
     void request_rescue(ChunkId id);
     void start_rescue();
     void on_rescue_end(const Result<void>& result);
-    net::ClientHooks owner_rescue_hooks();
     void watch_progress();
     void on_complete();
     void complete_here();
@@ -60,12 +65,14 @@ private:
     void end();
     // Which client a chunk came through, for the rates the helper policy weighs.
     enum class Source { neighbour = 0, helper = 1, other = 2 };
-    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source);
+    // A chunk that came through `via`: stored, and no longer asked of the other clients.
+    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source,
+                             const net::ChunkClient* via);
+    void note_stored(ChunkId id, const net::ChunkClient* via);
     void review_sources();
     // `owes`: the neighbour owes answers for chunks it holds (a slow upload), else it waits for
     // its own downloads.
     void start_helper(bool owes);
-    net::ClientHooks helper_hooks(bool owner);
     void drop_helper(const std::string& why, bool failed = false);
     void write_summary_soon();
     std::string upstream_label() const { return route_.current() ? route_.current()->label() : "owner"; }

@@ -32,7 +32,7 @@ private:
     void set_state(std::string_view state) { core_.metrics().set_state(metrics::family::state, kStates, state); }
     Result<void> bootstrap();
     Result<void> owner_session();
-    net::ClientHooks bootstrap_hooks();
+    class OwnerShare;
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     Result<void> on_share_held(std::size_t held);
     Result<void> trade_early_once_started();
@@ -44,6 +44,52 @@ private:
     // Main thread only: the sides run (with early_trading, set while the share still arrives).
     bool trading_ = false;
     bool owner_unreachable_ = false;
+};
+
+// The bootstrap's client: the peer's share from the owner (and the manifest's hashes as the owner
+// computes them). With early_trading, the sides start after its first chunk.
+class PeerNode::OwnerShare final : public net::ClientKind {
+public:
+    OwnerShare(PeerNode& node, Result<void>& outcome) : node_(node), outcome_(outcome) {}
+    Result<void> accept_manifest(const Manifest& manifest) override
+    {
+        return node_.core_.accept_manifest(manifest, /*from_owner=*/true);
+    }
+    bool takes_hashes() const override { return true; }
+    Result<void> accept_hashes(const Manifest& grown, std::uint32_t first) override
+    {
+        CS_TRY(node_.core_.accept_hashes(grown, first));
+        return node_.trading_ ? Result<void>{} : node_.trade_early_once_started();
+    }
+    ChunkSet local_chunks() override { return node_.core_.inventory().snapshot(); }
+    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes) override
+    {
+        return node_.store_from_owner(id, bytes);
+    }
+    // After the receipt is logged, so that the log shows the seed's order: the chunk, the summary,
+    // the threads.
+    Result<void> after_stored(ChunkId) override
+    {
+        return node_.trading_ ? Result<void>{} : node_.trade_early_once_started();
+    }
+    void on_requested(const std::vector<ChunkId>& ids) override
+    {
+        if (node_.trading_) {
+            node_.download_.expect(ids);
+        } else {
+            node_.core_.inventory().expect(ids);
+        }
+    }
+    bool is_finished(const RequestPlanner& planner) const override { return planner.remote_exhausted(); }
+    Result<void> on_finished(const RequestPlanner& planner) override
+    {
+        return node_.on_share_held(planner.local().count());
+    }
+    void on_end(const Result<void>& result) override { outcome_ = result; }
+
+private:
+    PeerNode& node_;
+    Result<void>& outcome_;
 };
 
 // The whole run, with the metrics served around it when asked for.
@@ -122,9 +168,8 @@ Result<void> PeerNode::owner_session()
     Result<void> outcome = make_error("the owner session ended without a result");
     bool reached_owner = false;
     {
-        net::ClientHooks hooks = bootstrap_hooks();
-        hooks.on_end = [&outcome](const Result<void>& result) { outcome = result; };
-        net::ChunkClient owner(&loop, core_.owner_client_options(budget_s), std::move(hooks));
+        net::ChunkClient owner(&loop, core_.owner_client_options(budget_s),
+                               std::make_unique<OwnerShare>(*this, outcome));
         owner.start();
         uv_run(&loop, UV_RUN_DEFAULT);
         reached_owner = owner.ever_connected();
@@ -137,30 +182,6 @@ Result<void> PeerNode::owner_session()
         return {};
     }
     return outcome;
-}
-
-net::ClientHooks PeerNode::bootstrap_hooks()
-{
-    net::ClientHooks hooks;
-    hooks.accept_manifest = [this](const Manifest& m) { return core_.accept_manifest(m, /*from_owner=*/true); };
-    hooks.accept_hashes = [this](const Manifest& grown, std::uint32_t first) -> Result<void> {
-        CS_TRY(core_.accept_hashes(grown, first));
-        return trading_ ? Result<void>{} : trade_early_once_started();
-    };
-    hooks.local_chunks = [this] { return core_.inventory().snapshot(); };
-    hooks.store_chunk = [this](ChunkId id, std::span<const std::uint8_t> bytes) { return store_from_owner(id, bytes); };
-    // After the receipt is logged, so that the log shows the seed's order: the chunk, the summary, the threads.
-    hooks.after_stored = [this](ChunkId) { return trading_ ? Result<void>{} : trade_early_once_started(); };
-    hooks.on_requested = [this](const std::vector<ChunkId>& ids) {
-        if (trading_) {
-            download_.expect(ids);
-        } else {
-            core_.inventory().expect(ids);
-        }
-    };
-    hooks.is_finished = [](const RequestPlanner& planner) { return planner.remote_exhausted(); };
-    hooks.on_finished = [this](const RequestPlanner& planner) { return on_share_held(planner.local().count()); };
-    return hooks;
 }
 
 Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes)

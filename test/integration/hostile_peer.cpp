@@ -68,20 +68,32 @@ public:
         options.remote = victim.endpoint;
         options.remote_label = "peer " + std::to_string(victim.id);
         options.connect_timeout_s = 120;
-        net::ClientHooks hooks;
-        hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
-        hooks.local_chunks = [this] { return ChunkSet::all(manifest_.chunk_count); };
-        hooks.is_finished = [](const RequestPlanner& planner) { return planner.complete(); };
-        hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
-        hooks.on_end = [this](const Result<void>&) {
-            told_victim_ = true;
-            stop_if_finished();
-        };
-        greeter_ = std::make_unique<net::ChunkClient>(loop_, options, std::move(hooks));
+        greeter_ = std::make_unique<net::ChunkClient>(loop_, options, std::make_unique<Greeting>(*this));
         greeter_->start();
     }
 
 private:
+    // Holds every chunk already: it only says hello and done.
+    class Greeting final : public net::ClientKind {
+    public:
+        explicit Greeting(HostilePeer& peer) : peer_(peer) {}
+        Result<void> accept_manifest(const Manifest&) override { return {}; }
+        ChunkSet local_chunks() override { return ChunkSet::all(peer_.manifest_.chunk_count); }
+        Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t>) override
+        {
+            return make_error("chunk " + std::to_string(id) + " was never asked for");
+        }
+        bool is_finished(const RequestPlanner& planner) const override { return planner.complete(); }
+        void on_end(const Result<void>&) override
+        {
+            peer_.told_victim_ = true;
+            peer_.stop_if_finished();
+        }
+
+    private:
+        HostilePeer& peer_;
+    };
+
     Result<void> serve_with_chunk_server(const Endpoint& endpoint)
     {
         net::ServerContext context;

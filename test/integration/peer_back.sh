@@ -23,7 +23,10 @@ for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id
 # Mid-transfer, trading (its presence open): once peer 3 has a chunk from another peer, whichever
 # (under a sanitizer and load, peer 3 may have routed around a peer 2 slow to answer hello, and
 # peer 4 around peer 3).
+# Peer 4 connected to it first: a neighbour never reached is a different case (gone after
+# neighbor_connect_timeout_s, loopback_test).
 wait_for_event peer3.log 60 chunk_received from!=owner > /dev/null
+wait_for_event peer4.log 60 connected to="peer 3" > /dev/null
 crash peer3
 wait_for_event owner.log 60 peer_given_up peer="peer 3" reason=lost > /dev/null
 # Back only once its downstream has moved on (routed around it): the owner deals the returned peer

@@ -16,6 +16,7 @@
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
+#include "hooked_client_kind.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -50,9 +51,9 @@ struct Swarmlet {
     }
 
     // Runs a client until no handle on the loop is active.
-    void run_client(const net::ClientOptions& options, net::ClientHooks hooks)
+    void run_client(const net::ClientOptions& options, test::Hooks hooks)
     {
-        net::ChunkClient client(&loop, options, std::move(hooks));
+        net::ChunkClient client(&loop, options, test::kind(std::move(hooks)));
         client.start();
         uv_run(&loop, UV_RUN_DEFAULT);
     }
@@ -68,9 +69,9 @@ struct Swarmlet {
 
 // Hooks for a client that downloads every chunk into `store`, joins the file as out.bin, and
 // records how it ended; `on_end` also closes `server` so that the loop can finish.
-net::ClientHooks download_all(Swarmlet& s, const ChunkStore& store, net::ChunkServer& server, Result<void>& outcome)
+test::Hooks download_all(Swarmlet& s, const ChunkStore& store, net::ChunkServer& server, Result<void>& outcome)
 {
-    net::ClientHooks hooks;
+    test::Hooks hooks;
     hooks.accept_manifest = [&s](const Manifest& m) -> Result<void> {
         CHECK(m == s.manifest);
         return {};
@@ -120,7 +121,7 @@ TEST_CASE("a client downloads every chunk from a server over loopback and the lo
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
         REQUIRE(server.port() != 0);
 
-        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+        test::Hooks hooks = download_all(s, client_store, server, outcome);
         hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) {
             ++stored;
             return client_store.write(id, bytes);
@@ -175,7 +176,7 @@ TEST_CASE("a request for a chunk on its way to the server waits there and is ans
         };
         net::ChunkServer server(&s.loop, context);
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
-        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+        test::Hooks hooks = download_all(s, client_store, server, outcome);
         hooks.on_requested = [&](const std::vector<ChunkId>& ids) {
             for (ChunkId id : ids)
                 if (!held.contains(id)) requested_ahead.push_back(id);
@@ -243,7 +244,7 @@ TEST_CASE("a client takes the chunk hashes as the server computes them, and fini
                 if (growing.whole()) hasher.stop();
             },
             20);
-        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+        test::Hooks hooks = download_all(s, client_store, server, outcome);
         hooks.accept_manifest = [&](const Manifest& m) -> Result<void> {
             CHECK(agrees_so_far(m, s.manifest));
             hashed_seen.push_back(m.hashed());
@@ -262,11 +263,11 @@ TEST_CASE("a client takes the chunk hashes as the server computes them, and fini
             outcome = r;
             if (++ended == 2) server.close();
         };
-        net::ChunkClient client(&s.loop, client_options(server.port()), std::move(hooks));
+        net::ChunkClient client(&s.loop, client_options(server.port()), test::kind(std::move(hooks)));
         client.start();
 
         // A rescue may be offered anything: it is held back until every hash is in.
-        net::ClientHooks rescue_hooks;
+        test::Hooks rescue_hooks;
         rescue_hooks.accept_manifest = [&](const Manifest& m) -> Result<void> {
             rescue_saw_whole = m.whole();
             return {};
@@ -281,8 +282,8 @@ TEST_CASE("a client takes the chunk hashes as the server computes them, and fini
         };
         auto rescue_options = client_options(server.port());
         rescue_options.self_id = 2;
-        rescue_options.rescue = true;
-        net::ChunkClient rescue(&s.loop, rescue_options, std::move(rescue_hooks));
+        rescue_hooks.ask.rescue = true;
+        net::ChunkClient rescue(&s.loop, rescue_options, test::kind(std::move(rescue_hooks)));
         rescue.start();
         uv_run(&s.loop, UV_RUN_DEFAULT);
     }
@@ -316,7 +317,7 @@ TEST_CASE("a chunk that fails its hash is dropped and requested again, and the c
     {
         net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
-        net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+        test::Hooks hooks = download_all(s, client_store, server, outcome);
         hooks.on_bad_chunk = [&](ChunkId id) {
             rejected.push_back(id);
             REQUIRE(s.server_store.write(3, good).ok());
@@ -372,7 +373,7 @@ TEST_CASE("garbage gets an error frame and a closed connection while the server 
 
         ChunkStore client_store(s.dir.path() / "client");
         REQUIRE(client_store.prepare().ok());
-        net::ClientHooks hooks = download_all(s, client_store, server, honest);
+        test::Hooks hooks = download_all(s, client_store, server, honest);
         s.run_client(client_options(server.port()), std::move(hooks));
     }
     CHECK(s.close_loop() == 0);
@@ -549,7 +550,7 @@ TEST_CASE("a client gives up on an unreachable server after its budget, with a c
     }
     Result<void> outcome = make_error("never ended");
     {
-        net::ClientHooks hooks;
+        test::Hooks hooks;
         hooks.on_end = [&](const Result<void>& r) { outcome = r; };
         auto options = client_options(port);
         options.connect_timeout_s = 1;
@@ -559,6 +560,32 @@ TEST_CASE("a client gives up on an unreachable server after its budget, with a c
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message.find("could not reach test server") != std::string::npos);
     CHECK(outcome.error().message.find("connection refused") != std::string::npos);
+    CHECK(outcome.error().code != ErrorCode::peer_gone);
+}
+
+TEST_CASE("a peer never reached within the connect budget counts as gone, even when its never-up limit is longer")
+{
+    Swarmlet s;
+    std::uint16_t port = 0;
+    {
+        net::TcpListener probe(&s.loop, Role::server);
+        REQUIRE(probe.listen(Endpoint{"127.0.0.1", 0}, [](auto) {}).ok());
+        port = probe.port();
+    }
+    Result<void> outcome = make_error("never ended");
+    {
+        test::Hooks hooks;
+        hooks.on_end = [&](const Result<void>& r) { outcome = r; };
+        auto options = client_options(port);
+        options.connect_timeout_s = 1;
+        options.gone_after_s = 5;
+        options.never_up_gone_after_s = 600;
+        s.run_client(options, std::move(hooks));
+    }
+    CHECK(s.close_loop() == 0);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().code == ErrorCode::peer_gone);
+    CHECK(outcome.error().message.find("could not be reached within 1 s") != std::string::npos);
 }
 
 TEST_CASE("a client that never says hello is disconnected with an error after the hello timeout")
@@ -632,14 +659,14 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
                                 connection->start_reading();
                             })
                     .ok());
-        net::ClientHooks hooks;
+        test::Hooks hooks;
         hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
         hooks.local_chunks = [&] { return ChunkSet(s.manifest.chunk_count); };
         hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
         hooks.on_end = [&](const Result<void>& r) { outcome = r; };
         auto options = client_options(mute.port());
         options.settings.request_timeout_s = 1;
-        client = std::make_unique<net::ChunkClient>(&s.loop, options, std::move(hooks));
+        client = std::make_unique<net::ChunkClient>(&s.loop, options, test::kind(std::move(hooks)));
         client->start();
         uv_run(&s.loop, UV_RUN_DEFAULT);
     }
@@ -681,7 +708,7 @@ TEST_CASE("with a swarm secret, only a client that holds it gets anything")
             context.secret = c.server_secret;
             net::ChunkServer server(&s.loop, std::move(context));
             REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
-            net::ClientHooks hooks = download_all(s, client_store, server, outcome);
+            test::Hooks hooks = download_all(s, client_store, server, outcome);
             hooks.store_chunk = [&](ChunkId id, std::span<const std::uint8_t> bytes) {
                 ++stored;
                 return client_store.write(id, bytes);
@@ -750,7 +777,7 @@ TEST_CASE("a server whose send budget holds less than one chunk still serves thr
         for (int i = 0; i < 3; ++i) {
             stores.push_back(std::make_unique<ChunkStore>(s.dir.path() / ("client" + std::to_string(i))));
             REQUIRE(stores.back()->prepare().ok());
-            net::ClientHooks hooks = download_all(s, *stores.back(), server, outcomes[i]);
+            test::Hooks hooks = download_all(s, *stores.back(), server, outcomes[i]);
             hooks.on_finished = [](const RequestPlanner&) -> Result<void> { return {}; };
             hooks.on_end = [&, i](const Result<void>& r) {
                 outcomes[i] = r;
@@ -758,7 +785,7 @@ TEST_CASE("a server whose send budget holds less than one chunk still serves thr
             };
             net::ClientOptions options = client_options(server.port());
             options.self_id = static_cast<std::uint32_t>(i + 1);
-            clients.push_back(std::make_unique<net::ChunkClient>(&s.loop, options, std::move(hooks)));
+            clients.push_back(std::make_unique<net::ChunkClient>(&s.loop, options, test::kind(std::move(hooks))));
             clients.back()->start();
         }
         uv_run(&s.loop, UV_RUN_DEFAULT);
@@ -776,7 +803,7 @@ TEST_CASE("a peer that answers hello and then falls silent counts as gone; one t
 {
     Swarmlet s;
     auto quiet_hooks = [&s](Result<void>& outcome) {
-        net::ClientHooks hooks;
+        test::Hooks hooks;
         hooks.accept_manifest = [](const Manifest&) -> Result<void> { return {}; };
         hooks.local_chunks = [&s] { return ChunkSet(s.manifest.chunk_count); };
         hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
@@ -818,8 +845,8 @@ TEST_CASE("a peer that answers hello and then falls silent counts as gone; one t
         net::ChunkServer live(&s.loop, context);
         REQUIRE(live.listen(Endpoint{"127.0.0.1", 0}).ok());
 
-        net::ChunkClient to_mute(&s.loop, gone_options(mute.port()), quiet_hooks(silent_outcome));
-        net::ChunkClient to_live(&s.loop, gone_options(live.port()), quiet_hooks(pinged_outcome));
+        net::ChunkClient to_mute(&s.loop, gone_options(mute.port()), test::kind(quiet_hooks(silent_outcome)));
+        net::ChunkClient to_live(&s.loop, gone_options(live.port()), test::kind(quiet_hooks(pinged_outcome)));
         to_mute.start();
         to_live.start();
         net::Timer end_of_test(&s.loop);

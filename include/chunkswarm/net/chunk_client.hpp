@@ -1,11 +1,11 @@
-// The downloading side of one connection (to the owner or to a download neighbour): says hello,
-// takes the manifest and chunk ID list, keeps a window of requests in flight, verifies and hands
-// over each chunk, reconnects with back-off, and says done when its owner decides it is finished.
+// The downloading side of one connection (to the owner or to a peer): says hello, takes the
+// manifest and chunk ID list, keeps a window of requests in flight, verifies each chunk and hands
+// it to its ClientKind (client_kind.hpp: what the connection is for), reconnects with back-off,
+// and says done when its kind decides it is finished.
 #pragma once
 
 #include <uv.h>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -17,6 +17,7 @@
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/messages.hpp"
 #include "chunkswarm/metrics.hpp"
+#include "chunkswarm/net/client_kind.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/request_planner.hpp"
@@ -30,14 +31,6 @@ struct ClientOptions {
     std::uint32_t connect_timeout_s = 60;
     Settings settings;
     std::uint64_t seed = 0;
-    // Ask for every chunk the server has, not just a share (a rescue from the owner); with
-    // `skipped`, for what those gone peers were dealt.
-    bool rescue = false;
-    // Gone peers routed around: this client downloads from the remote in their place.
-    std::vector<std::uint32_t> skipped;
-    // A helper downloads beside the download neighbour: its "done" never says complete, so the
-    // remote, which serves its own downstream, never takes it for that downstream.
-    bool helper = false;
     // Non-zero: the remote is a peer, and counts as gone (the client ends with ErrorCode::peer_gone)
     // once unreachable this long after it had been up, or silent this long while it owes an
     // answer (hello, or requested chunks).
@@ -52,49 +45,9 @@ struct ClientOptions {
     metrics::Registry* metrics = nullptr;
 };
 
-// What the client asks of whoever runs it (a mediator, so the client itself stays small).
-struct ClientHooks {
-    // Called with each connection's manifest; an error ends the client (wrong swarm). From the
-    // owner it may hold only the first chunks' hashes.
-    std::function<Result<void>(const Manifest&)> accept_manifest;
-    // Optional: the manifest grew by the hashes of chunks `first`.. (the owner sends them as it
-    // computes them); an error ends the client. Without it (a neighbour's session), a hashes
-    // frame is refused and that connection closed.
-    std::function<Result<void>(const Manifest& grown, std::uint32_t first)> accept_hashes;
-    // Chunks already held, asked once the first manifest is accepted.
-    std::function<ChunkSet()> local_chunks;
-    // A chunk that passed its hash check; an error (disk) ends the client.
-    std::function<Result<void>(ChunkId, std::span<const std::uint8_t>)> store_chunk;
-    // Optional: a chunk stored and its receipt logged (what follows a receipt is logged after it);
-    // an error ends the client.
-    std::function<Result<void>(ChunkId)> after_stored;
-    // Optional: chunks just requested from this remote (they are on their way here).
-    std::function<void(const std::vector<ChunkId>&)> on_requested;
-    // Optional: whether a chunk is already requested from elsewhere, so one the remote announces
-    // as coming is not requested here too (a coming announcement can travel round a ring).
-    std::function<bool(ChunkId)> requested_elsewhere;
-    // Optional: whether another source has this chunk in flight, so it is not requested here too
-    // (a peer downloading from its neighbour and a helper at once).
-    std::function<bool(ChunkId)> claimed_elsewhere;
-    // Optional: a chunk failed its hash check (it is dropped and requested again).
-    std::function<void(ChunkId)> on_bad_chunk;
-    // Optional: a chunk failed Settings::max_chunk_failures times; it is no longer requested from
-    // this remote, and whoever runs the client fetches it elsewhere. Without this hook, that ends
-    // the client with an error.
-    std::function<void(ChunkId)> on_chunk_given_up;
-    // Optional: the remote (a peer) said whom it downloads from.
-    std::function<void(const Upstream&)> on_upstream;
-    // Whether nothing more is wanted from this remote.
-    std::function<bool(const RequestPlanner&)> is_finished;
-    // Runs once finished, before "done" is sent (join the file, write the summary).
-    std::function<Result<void>(const RequestPlanner&)> on_finished;
-    // The end: success after "done" was sent, or the reason the client gave up.
-    std::function<void(const Result<void>&)> on_end;
-};
-
 class ChunkClient {
 public:
-    ChunkClient(uv_loop_t* loop, ClientOptions options, ClientHooks hooks);
+    ChunkClient(uv_loop_t* loop, ClientOptions options, std::unique_ptr<ClientKind> kind);
     ChunkClient(const ChunkClient&) = delete;
     ChunkClient& operator=(const ChunkClient&) = delete;
     ~ChunkClient();
@@ -118,6 +71,8 @@ public:
     bool requested(ChunkId id) const { return planner_ && planner_->requested(id); }
     // Whether the remote holds this chunk or has said it is on its way there.
     bool remote_has_or_expects(ChunkId id) const { return planner_ && planner_->remote_has_or_expects(id); }
+    // What kind of client this is (the kind ends with it).
+    const ClientKind& kind() const { return *kind_; }
     // Whether any connection attempt succeeded.
     bool ever_connected() const { return ever_connected_; }
     // Whether the remote has ever sent its chunk ID list (answered hello).
@@ -158,7 +113,7 @@ private:
 
     uv_loop_t* loop_;
     ClientOptions options_;
-    ClientHooks hooks_;
+    std::unique_ptr<ClientKind> kind_;
     ClientHandshake handshake_;
     Timer retry_timer_;
     Timer stall_timer_;
