@@ -1,18 +1,18 @@
-// Whether a peer should also download from another source (a helper) because its download
+// Whether a peer should also download from other sources (helpers) because its download
 // neighbour delivers much less than the peer has shown it can take, and when to stop again. The
-// helper is first the next peer upstream, which holds what the neighbour relays; if the two
+// first helper is the next peer upstream, which holds what the neighbour relays. If the sources
 // together still deliver too little while the neighbour owes chunks it holds (its upload is the
-// bottleneck, and what only it holds leaves it no faster), the owner instead, but only once the
-// owner has stopped sending this peer its share: while it deals, its upload (the swarm's scarcest
-// when every link is capped alike) is busy already, and asking it for more would only slow the
-// deal. Rates are compared over a window of ticks long enough to hold a couple of megabytes at
-// the best rate seen (one tick on fast links, up to two seconds on slow ones): on a link capped at
-// a few MB/s a tick holds a handful of chunks, and a ring with equal links, whose neighbours
-// deliver in bursts, looked slow tick by tick, and its helpers halved the uploads they shared.
-// Each source gets a window of requests of its own, so the requests split by the rate each
-// answers them, and no chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With
-// equal links a neighbour is not slow, and the ring stays a ring. Plain state, fed once per tick
-// with the bytes each source delivered in it.
+// bottleneck, and what only it holds leaves it no faster), one more is added at a time: the owner
+// once it has stopped sending this peer its share (while it deals, its upload, the swarm's
+// scarcest when every link is capped alike, is busy already), else the next peer further
+// upstream, up to max_peer_helpers. A capped server serves a helper only from what its own ring
+// leaves (Hello::helper), so each adds what its host can spare, and the ring keeps its pace. Rates are compared over a
+// window of ticks long enough to hold a couple of megabytes at the best rate seen (one tick on fast links, up to two
+// seconds on slow ones): on a link capped at a few MB/s a tick holds a handful of chunks, and a ring with equal links,
+// whose neighbours deliver in bursts, looked slow tick by tick, and its helpers halved the uploads they shared. Each
+// source gets a window of requests of its own, so the requests split by the rate each answers them, and no chunk is
+// asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a neighbour is not slow, and the ring
+// stays a ring. Plain state, fed once per tick with the bytes each source delivered in it.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +43,8 @@ public:
         std::uint32_t recovered_ticks = 8;
         // After a helper fails (gone, refused), none is tried for this many ticks.
         std::uint32_t cooldown_ticks = 40;
+        // Peer helpers at once at most (the owner is one more).
+        std::uint32_t max_peer_helpers = 3;
     };
     struct Tick {
         std::uint64_t neighbour_bytes = 0;
@@ -71,12 +73,18 @@ public:
     {
     }
 
-    // `start`: the helper to run is helper() (the one before it, if any, is to go); `drop`: none.
+    // `start`: add one more helper, of the kind helper() says; `drop`: every helper goes.
     Advice tick(const Tick& tick);
-    // The helper was stopped from outside (the route changed), or (`failed`) ended by itself: its
-    // peer gone or refusing. After a failure none is advised for cooldown_ticks.
+    // Every helper was stopped from outside (the route changed), or (`failed`) the last one ended
+    // by itself: its peer gone or refusing. After a failure none is advised for cooldown_ticks.
     void stopped(bool failed);
-    Helper helper() const { return helper_; }
+    // One helper of kind `which` ended by itself, or could not be started (no such peer known);
+    // the others go on. The last one failing counts as stopped(failed).
+    void ended(Helper which, bool failed);
+    // The kind the last `start` advised; none while no helper runs.
+    Helper helper() const { return helping() ? last_ : Helper::none; }
+    std::uint32_t peer_helpers() const { return peer_helpers_; }
+    bool owner_helps() const { return owner_helps_; }
     // The most the peer has taken in per tick so far, over a window (window_ticks()).
     double best_tick_bytes() const { return best_rate_; }
     // The ticks each rate is taken over now.
@@ -90,6 +98,8 @@ private:
     template <typename Pick>
     bool short_over_window(Pick pick, double share) const;
     Advice drop();
+    bool helping() const { return peer_helpers_ > 0 || owner_helps_; }
+    Advice start(Helper which);
 
     Tuning tuning_;
     std::deque<Tick> recent_;  // the last max_window_ticks ticks, the newest last
@@ -98,7 +108,9 @@ private:
     std::uint32_t short_streak_ = 0;
     std::uint32_t recovered_streak_ = 0;
     std::uint32_t cooldown_ = 0;
-    Helper helper_ = Helper::none;
+    std::uint32_t peer_helpers_ = 0;
+    bool owner_helps_ = false;
+    Helper last_ = Helper::none;
 };
 
 }  // namespace chunkswarm

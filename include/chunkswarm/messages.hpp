@@ -38,6 +38,9 @@ struct Hello {
     // knows I am alive, and knows it within seconds once the connection drops. Nothing is sent back
     // but the handshake and pings.
     bool presence = false;
+    // Beside the client's download neighbour (a helper): a capped server sends to it only what its
+    // other clients leave of the cap, so helping never slows the ring.
+    bool helper = false;
 };
 // Swarm secret handshake: the server answers hello with its nonce and proof, the client with its proof.
 struct Auth {

@@ -33,9 +33,9 @@ public:
     // `from` said it downloads from `next`; extends the route when `from` is the last one known.
     // Returns whether the route learnt a peer.
     bool learn(std::uint32_t from, const PeerRef& next);
-    // The peer after the current one, as far as known (nullptr: none known), which a peer can
-    // also download from while the current one is slow.
-    const PeerRef* after_current() const;
+    // The `n`th peer after the current one, as far as known (nullptr: none known), which a peer
+    // can also download from while the current one is slow.
+    const PeerRef* after_current(std::size_t n = 1) const;
     // The current peer is gone: returns the next one (nullptr: the owner).
     const PeerRef* skip();
     // Back to the download neighbour (it may have come back); everything learnt is kept.

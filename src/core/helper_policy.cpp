@@ -40,10 +40,24 @@ bool HelperPolicy::short_over_window(Pick pick, double share) const
 
 HelperPolicy::Advice HelperPolicy::drop()
 {
-    helper_ = Helper::none;
+    peer_helpers_ = 0;
+    owner_helps_ = false;
     short_streak_ = 0;
     recovered_streak_ = 0;
     return Advice::drop;
+}
+
+HelperPolicy::Advice HelperPolicy::start(Helper which)
+{
+    short_streak_ = 0;
+    recovered_streak_ = 0;
+    last_ = which;
+    if (which == Helper::owner) {
+        owner_helps_ = true;
+    } else {
+        ++peer_helpers_;
+    }
+    return Advice::start;
 }
 
 HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
@@ -53,23 +67,23 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
     best_tick_ = std::max(best_tick_, all_bytes(tick));
     if (const std::optional<double> rate = rate_over_window(all_bytes)) best_rate_ = std::max(best_rate_, *rate);
     if (cooldown_ > 0) --cooldown_;
-    if (helper_ != Helper::none) {
+    if (helping()) {
         if (!tick.lacking) return drop();
         const std::uint64_t both = tick.neighbour_bytes + tick.helper_bytes;
         const bool recovered = both > 0 && static_cast<double>(tick.neighbour_bytes) >=
                                                tuning_.recovered_share * static_cast<double>(both);
         recovered_streak_ = recovered ? recovered_streak_ + 1 : 0;
         if (recovered_streak_ >= tuning_.recovered_ticks) return drop();
-        // A peer helper cannot give what only the neighbour holds: if the neighbour is slow to
-        // send what it owes, the owner (which holds everything) takes the helper's place.
+        // Helpers cannot give what only the neighbour holds, and each gives what its host spares:
+        // while the neighbour is slow to send what it owes and the sources together fall short,
+        // one more, the owner (which holds everything) first once it has dealt this peer its share.
+        const bool can_add = (!owner_helps_ && !tick.owner_dealing) || peer_helpers_ < tuning_.max_peer_helpers;
         const bool still_short =
-            helper_ == Helper::peer && tick.neighbour_owes && !tick.owner_dealing &&
-            short_over_window([](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; }, tuning_.slow_share);
+            can_add && tick.neighbour_owes &&
+            short_over_window([](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; }, tuning_.owing_share);
         short_streak_ = still_short ? short_streak_ + 1 : 0;
         if (short_streak_ < tuning_.slow_ticks) return Advice::keep;
-        short_streak_ = 0;
-        helper_ = Helper::owner;
-        return Advice::start;
+        return start(!owner_helps_ && !tick.owner_dealing ? Helper::owner : Helper::peer);
     }
     // A neighbour that owes answers is slow for sure, so half the best rate is the line: on links
     // shaped below the peers (netns_swarm), the best a peer ever sees is what its slow sources
@@ -87,18 +101,23 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
         short_over_window(neighbour, tuning_.slow_share);
     short_streak_ = tick.lacking && (owes_short || starved_short) ? short_streak_ + 1 : 0;
     if (short_streak_ < tuning_.slow_ticks || cooldown_ > 0) return Advice::keep;
-    short_streak_ = 0;
-    recovered_streak_ = 0;
-    helper_ = Helper::peer;
-    return Advice::start;
+    return start(Helper::peer);
 }
 
 void HelperPolicy::stopped(bool failed)
 {
-    helper_ = Helper::none;
-    short_streak_ = 0;
-    recovered_streak_ = 0;
+    drop();
     if (failed) cooldown_ = tuning_.cooldown_ticks;
+}
+
+void HelperPolicy::ended(Helper which, bool failed)
+{
+    if (which == Helper::owner) {
+        owner_helps_ = false;
+    } else if (which == Helper::peer && peer_helpers_ > 0) {
+        --peer_helpers_;
+    }
+    if (!helping()) stopped(failed);
 }
 
 }  // namespace chunkswarm

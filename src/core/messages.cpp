@@ -249,8 +249,9 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         }
         CS_TRY_ASSIGN(hello.skipped, peer_id_list(frame.header, "skipped"));
         CS_TRY_ASSIGN(hello.presence, optional_bool(frame.header, "presence"));
-        if (hello.presence && hello.rescue) {
-            return make_error("a presence hello cannot also ask for a rescue");
+        CS_TRY_ASSIGN(hello.helper, optional_bool(frame.header, "helper"));
+        if (hello.presence && (hello.rescue || hello.helper)) {
+            return make_error("a presence hello cannot also ask for a rescue or help");
         }
         return Message{hello};
     }
@@ -310,6 +311,7 @@ struct Encoder {
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
         if (m.rescue) header["rescue"] = true;
         if (m.presence) header["presence"] = true;
+        if (m.helper) header["helper"] = true;
         if (!m.skipped.empty()) header["skipped"] = m.skipped;
         return make_frame(std::move(header));
     }

@@ -12,9 +12,9 @@ UpstreamRoute::UpstreamRoute(std::uint32_t self_id, std::vector<PeerRef> known)
 
 const PeerRef* UpstreamRoute::current() const { return current_ < known_.size() ? &known_[current_] : nullptr; }
 
-const PeerRef* UpstreamRoute::after_current() const
+const PeerRef* UpstreamRoute::after_current(std::size_t n) const
 {
-    return current_ + 1 < known_.size() ? &known_[current_ + 1] : nullptr;
+    return current_ + n < known_.size() ? &known_[current_ + n] : nullptr;
 }
 
 bool UpstreamRoute::knows(std::uint32_t id) const

@@ -137,7 +137,12 @@ void ChunkClient::on_connected(int status)
                options_.remote_label, options_.remote.to_string());
     connection_->start_reading();
     ClientKind::Ask ask = kind_->ask();
-    connection_->send(Hello{options_.self_id, handshake_.start(), ask.rescue, std::move(ask.skipped)});
+    connection_->send(Hello{.peer_id = options_.self_id,
+                            .nonce = handshake_.start(),
+                            .rescue = ask.rescue,
+                            .skipped = std::move(ask.skipped),
+                            .presence = false,
+                            .helper = ask.helper});
     watch_for_stall();  // a paused process still accepts connections, but never answers
     expect_to_hear();
 }

@@ -105,16 +105,45 @@ void ChunkServer::wake_budget_waiters()
 bool ChunkServer::within_upload_cap(ServerSession* session, std::size_t bytes)
 {
     if (!upload_cap_.capped()) return true;
+    // A helper is served from what the others leave: while one of them has chunks to send, it
+    // waits, and wake_helpers() lets it try again once none has.
+    if (session->helps() && others_have_work()) {
+        helpers_waiting_ = true;
+        return false;
+    }
     const bool its_turn = cap_turns_.empty() || cap_turns_.front() == session;
     if (its_turn && upload_cap_.try_take(bytes, uv_now(loop_))) {
         if (!cap_turns_.empty()) cap_turns_.pop_front();
         return true;
     }
-    if (std::find(cap_turns_.begin(), cap_turns_.end(), session) == cap_turns_.end()) cap_turns_.push_back(session);
+    if (std::find(cap_turns_.begin(), cap_turns_.end(), session) == cap_turns_.end()) {
+        // A helper's turn comes after every other session's.
+        auto at = session->helps() ? cap_turns_.end()
+                                   : std::find_if(cap_turns_.begin(), cap_turns_.end(),
+                                                  [](const ServerSession* queued) { return queued->helps(); });
+        cap_turns_.insert(at, session);
+    }
     if (!upload_cap_wait_.active()) {
         upload_cap_wait_.start(upload_cap_.wait_ms(uv_now(loop_)), [this] { take_cap_turns(); });
     }
     return false;
+}
+
+bool ChunkServer::others_have_work() const
+{
+    return std::any_of(sessions_.begin(), sessions_.end(),
+                       [](const auto& entry) { return !entry.second->helps() && entry.second->has_sendable(); });
+}
+
+void ChunkServer::wake_helpers()
+{
+    if (!helpers_waiting_ || others_have_work()) return;
+    helpers_waiting_ = false;
+    std::vector<std::shared_ptr<ServerSession>> helpers;  // a copy: pumping may close one
+    for (const auto& [raw, session] : sessions_)
+        if (session->helps()) helpers.push_back(session);
+    for (auto& helper : helpers)
+        helper->pump_reads();
 }
 
 void ChunkServer::take_cap_turns()
@@ -129,8 +158,9 @@ void ChunkServer::take_cap_turns()
         std::shared_ptr<ServerSession> keep = it->second;  // pumping may close it
         keep->pump_reads();
         if (cap_turns_.empty() || cap_turns_.front() != front) continue;  // it took its turn
-        if (upload_cap_wait_.active()) return;  // it waits for the cap to allow its read
-        cap_turns_.pop_front();  // it wants nothing now (over the budget, or nothing asked); it queues again when it does
+        if (upload_cap_wait_.active()) return;                            // it waits for the cap to allow its read
+        cap_turns_
+            .pop_front();  // it wants nothing now (over the budget, or nothing asked); it queues again when it does
     }
 }
 
@@ -172,6 +202,7 @@ void ChunkServer::forget(ServerSession* session)
     sessions_.erase(session);
     std::erase(cap_turns_, session);
     wake_budget_waiters();  // what it held is free now
+    wake_helpers();
 }
 
 // Chunks served from a whole file (a peer's .part, the owner's source) are only brought into the
@@ -578,6 +609,19 @@ void ServerSession::handle(const Done& done)
 std::size_t ServerSession::held_bytes() const { return connection_->queued_bytes() + reading_bytes_; }
 
 void ServerSession::pump_reads()
+{
+    start_read();
+    // Helpers may take what this session leaves of the upload cap once it has nothing to send.
+    if (server_ && !helps() && !has_sendable()) server_->wake_helpers();
+}
+
+bool ServerSession::has_sendable() const
+{
+    return !closed_ && server_ && !queue_.empty() && !connection_->closing() &&
+           connection_->queued_bytes() < server_->context_.settings.send_high_watermark;
+}
+
+void ServerSession::start_read()
 {
     if (closed_ || server_ == nullptr) return;
     const ServerContext& context = server_->context_;

@@ -45,7 +45,7 @@ Result<void> DownloadSide::Helper::accept_manifest(const Manifest& manifest)
 
 Result<void> DownloadSide::Helper::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    return side_.store_chunk(id, bytes, Source::helper, side_.helper_.get());
+    return side_.store_chunk(id, bytes, Source::helper, client());
 }
 
 // What the neighbour holds or is already getting is left to it unless it is slow to send what it
@@ -54,21 +54,22 @@ Result<void> DownloadSide::Helper::store_chunk(ChunkId id, std::span<const std::
 // a helper early on, and each then served two downstreams at half the rate).
 bool DownloadSide::Helper::claimed_elsewhere(ChunkId id) const
 {
+    if (side_.helper_requested(id, client())) return true;
     const net::ChunkClient* neighbour = side_.upstream_.get();
     return neighbour &&
            (neighbour->requested(id) || (!neighbour->owes_answers() && neighbour->remote_has_or_expects(id)));
 }
 
+const net::ChunkClient* DownloadSide::Helper::client() const
+{
+    for (const HelperSlot& slot : side_.helpers_)
+        if (slot.generation == generation_) return slot.client.get();
+    return nullptr;
+}
+
 void DownloadSide::Helper::on_end(const Result<void>& result)
 {
-    side_.thread_.post([&side = side_, result, generation = generation_] {
-        if (generation != side.helper_generation_ || !side.helper_) return;
-        if (result) {
-            side.helper_.reset();
-            return;
-        }
-        side.drop_helper(result.error().message, /*failed=*/true);
-    });
+    side_.thread_.post([&side = side_, result, generation = generation_] { side.on_helper_end(generation, result); });
 }
 
 Result<void> DownloadSide::OwnerRescue::accept_manifest(const Manifest& manifest)

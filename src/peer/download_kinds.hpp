@@ -22,7 +22,7 @@ public:
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes) override;
     void on_requested(const std::vector<ChunkId>& ids) override { side_.expect(ids); }
     bool requested_elsewhere(ChunkId id) const override { return side_.core_.inventory().is_coming(id); }
-    bool claimed_elsewhere(ChunkId id) const override { return side_.helper_ && side_.helper_->requested(id); }
+    bool claimed_elsewhere(ChunkId id) const override { return side_.helper_requested(id); }
     bool take_given_up(ChunkId id) override;
     void on_upstream(const Upstream& next) override;
     bool is_finished(const RequestPlanner& planner) const override { return planner.complete(); }
@@ -34,7 +34,8 @@ private:
     Ask ask_;
 };
 
-// Beside a slow download neighbour: the next peer upstream, or the owner (HelperPolicy).
+// Beside a slow download neighbour: a peer further upstream, or the owner (HelperPolicy); each
+// chunk is asked of one source only.
 class DownloadSide::Helper final : public net::ClientKind {
 public:
     Helper(DownloadSide& side, bool owner, std::uint64_t generation)
@@ -54,9 +55,12 @@ public:
     void on_end(const Result<void>& result) override;
 
 private:
+    // The client this kind belongs to (nullptr once it has left the helpers).
+    const net::ChunkClient* client() const;
+
     DownloadSide& side_;
     const bool owner_;
-    // Told apart from a newer helper's end.
+    // Its slot among the helpers.
     const std::uint64_t generation_;
 };
 

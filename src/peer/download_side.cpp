@@ -1,5 +1,6 @@
 #include "download_side.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 #include "chunkswarm/log.hpp"
@@ -176,7 +177,7 @@ void DownloadSide::reroute(const std::string& reason)
     assert(thread_.is_current());
     upstream_.reset();
     // Its peer may be the next upstream now: one connection to it is enough.
-    if (helper_) drop_helper("the route changes");
+    drop_helpers("the route changes");
     const PeerRef* next = route_.skip();
     std::vector<std::uint32_t> gone = route_.skipped();
     core_.metrics().at(metrics::family::reroutes).add(1);
@@ -322,7 +323,7 @@ void DownloadSide::end()
     summary_timer_->close();
     progress_timer_->close();
     source_timer_->close();
-    helper_.reset();
+    helpers_.clear();
     upstream_.reset();
     gone_rescue_.reset();
     rescue_.reset();
@@ -353,7 +354,7 @@ void DownloadSide::review_sources()
     switch (helper_policy_.tick(tick)) {
         case HelperPolicy::Advice::start: start_helper(tick.neighbour_owes); break;
         case HelperPolicy::Advice::drop:
-            drop_helper(tick.lacking ? upstream_label() + " keeps up again" : "this peer holds every chunk");
+            drop_helpers(tick.lacking ? upstream_label() + " keeps up again" : "this peer holds every chunk");
             break;
         case HelperPolicy::Advice::keep: break;
     }
@@ -361,13 +362,11 @@ void DownloadSide::review_sources()
 
 void DownloadSide::start_helper(bool owes)
 {
-    const PeerRef* next = helper_policy_.helper() == HelperPolicy::Helper::peer ? route_.after_current() : nullptr;
-    if (helper_ && helper_is_owner_ && !next) return;  // no peer upstream to try: the owner already helps
-    helper_is_owner_ = next == nullptr;
-    if (helper_) {
-        log::event("helper_dropped", {{"from", helper_label_}},
-                   "{} cannot give what only {} holds; the owner helps instead", helper_label_, upstream_label());
-        helper_.reset();
+    const bool owner = helper_policy_.helper() == HelperPolicy::Helper::owner;
+    const PeerRef* next = owner ? nullptr : next_helper_peer();
+    if (!owner && !next) {
+        helper_policy_.ended(HelperPolicy::Helper::peer, /*failed=*/false);  // no peer further up is known
+        return;
     }
     const Settings& s = core_.settings();
     net::ClientOptions options;
@@ -378,34 +377,82 @@ void DownloadSide::start_helper(bool owes)
     } else {
         options = core_.owner_client_options(kBriefOwnerWaitS);
     }
-    helper_label_ = next ? next->label() : "the owner";
+    // A helper on a capped host gets only what its ring leaves, and may get nothing for a while:
+    // a short window keeps few chunks waiting there that another source could send.
+    options.settings.request_window = std::max<std::uint32_t>(2, s.request_window / 4);
+    const std::string label = next ? next->label() : "the owner";
     const double tick_s = kSourceTickMs / 1000.0;
-    log::event("helper_added", {{"to", helper_label_}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}},
-               "{} delivers too little (under {} of the {:.1f} MB/s this peer has taken in at best, over the last "
-               "{:.2f} s) and {}; also downloading from {}, each chunk asked of one of them only",
-               upstream_label(), owes ? "half" : "a quarter", helper_policy_.best_tick_bytes() / tick_s / 1e6,
-               tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
-               owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)",
-               helper_label_);
-    ++helper_generation_;
-    helper_ = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
-                                                 std::make_unique<Helper>(*this, next == nullptr, helper_generation_));
-    helper_->start();
-    // What is requested of the slow neighbour waits there; fewer at once leaves more to the helper.
+    log::event(
+        "helper_added",
+        {{"to", label}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}, {"helpers", helpers_.size() + 1}},
+        "{} delivers too little (under {} of the {:.1f} MB/s this peer has taken in at best, over the last "
+        "{:.2f} s{}) and {}; also downloading from {}, each chunk asked of one source only",
+        upstream_label(), owes ? "half" : "a quarter", helper_policy_.best_tick_bytes() / tick_s / 1e6,
+        tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
+        helpers_.empty() ? "" : ", with the helpers it has",
+        owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)", label);
+    const std::uint64_t generation = ++helper_generation_;
+    auto client = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
+                                                     std::make_unique<Helper>(*this, owner, generation));
+    net::ChunkClient& started = *client;
+    helpers_.push_back(HelperSlot{.client = std::move(client),
+                                  .which = owner ? HelperPolicy::Helper::owner : HelperPolicy::Helper::peer,
+                                  .peer_id = next ? next->id : 0,
+                                  .label = label,
+                                  .generation = generation});
+    started.start();
+    // What is requested of the slow neighbour waits there; fewer at once leaves more to the helpers.
     upstream_->set_window(std::max<std::uint32_t>(1, s.request_window / 4));
 }
 
-// What the helper had in flight is asked of the neighbour from now on.
-void DownloadSide::drop_helper(const std::string& why, bool failed)
+const PeerRef* DownloadSide::next_helper_peer() const
 {
-    helper_policy_.stopped(failed);
-    if (!helper_) return;
-    log::event("helper_dropped", {{"from", helper_label_}}, "no longer downloading from {} beside {}: {}",
-               helper_label_, upstream_label(), why);
-    helper_.reset();
+    for (std::size_t n = 1;; ++n) {
+        const PeerRef* peer = route_.after_current(n);
+        if (!peer) return nullptr;
+        const bool helping = std::any_of(helpers_.begin(), helpers_.end(),
+                                         [peer](const HelperSlot& slot) { return slot.peer_id == peer->id; });
+        if (!helping) return peer;
+    }
+}
+
+// What the helpers had in flight is asked of the neighbour from now on.
+void DownloadSide::drop_helpers(const std::string& why)
+{
+    helper_policy_.stopped(/*failed=*/false);
+    if (helpers_.empty()) return;
+    for (const HelperSlot& slot : helpers_) {
+        log::event("helper_dropped", {{"from", slot.label}}, "no longer downloading from {} beside {}: {}", slot.label,
+                   upstream_label(), why);
+    }
+    helpers_.clear();
     if (!upstream_) return;
     upstream_->set_window(core_.settings().request_window);
     upstream_->poke();
+}
+
+void DownloadSide::on_helper_end(std::uint64_t generation, const Result<void>& result)
+{
+    auto slot = std::find_if(helpers_.begin(), helpers_.end(),
+                             [generation](const HelperSlot& s) { return s.generation == generation; });
+    if (slot == helpers_.end()) return;  // dropped already
+    if (!result) {
+        log::event("helper_dropped", {{"from", slot->label}}, "no longer downloading from {} beside {}: {}",
+                   slot->label, upstream_label(), result.error().message);
+    }
+    const HelperPolicy::Helper which = slot->which;
+    helpers_.erase(slot);
+    helper_policy_.ended(which, /*failed=*/!result);
+    if (!helpers_.empty() || !upstream_) return;
+    upstream_->set_window(core_.settings().request_window);
+    upstream_->poke();
+}
+
+bool DownloadSide::helper_requested(ChunkId id, const net::ChunkClient* except) const
+{
+    return std::any_of(helpers_.begin(), helpers_.end(), [id, except](const HelperSlot& slot) {
+        return slot.client.get() != except && slot.client->requested(id);
+    });
 }
 
 Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes, Source source,
@@ -422,8 +469,10 @@ Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t>
 
 void DownloadSide::note_stored(ChunkId id, const net::ChunkClient* via)
 {
-    for (net::ChunkClient* client : {upstream_.get(), helper_.get(), gone_rescue_.get(), rescue_.get()})
+    for (net::ChunkClient* client : {upstream_.get(), gone_rescue_.get(), rescue_.get()})
         if (client && client != via) client->note_stored_elsewhere(id);
+    for (const HelperSlot& slot : helpers_)
+        if (slot.client.get() != via) slot.client->note_stored_elsewhere(id);
 }
 
 void DownloadSide::write_summary_soon()

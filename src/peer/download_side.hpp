@@ -73,7 +73,14 @@ private:
     // `owes`: the neighbour owes answers for chunks it holds (a slow upload), else it waits for
     // its own downloads.
     void start_helper(bool owes);
-    void drop_helper(const std::string& why, bool failed = false);
+    // The next peer upstream beyond the neighbour that is not helping yet (nullptr: none known).
+    const PeerRef* next_helper_peer() const;
+    // Every helper goes (the neighbour keeps up again, the route changes, the peer is complete).
+    void drop_helpers(const std::string& why);
+    // One helper ended by itself (done, or failed: its peer gone or refusing).
+    void on_helper_end(std::uint64_t generation, const Result<void>& result);
+    // Whether a helper other than `except` has this chunk in flight.
+    bool helper_requested(ChunkId id, const net::ChunkClient* except = nullptr) const;
     void write_summary_soon();
     std::string upstream_label() const { return route_.current() ? route_.current()->label() : "owner"; }
     // Once no peer upstream is left; the route never goes back from there.
@@ -95,13 +102,18 @@ private:
     ChunkSet rescue_wanted_;
     // The owner, told how far this peer is while it downloads, and that it is complete.
     std::unique_ptr<net::PresenceLink> presence_;
-    // Beside a slow download neighbour: the next peer upstream (or the owner), see HelperPolicy.
-    std::unique_ptr<net::ChunkClient> helper_;
-    std::string helper_label_;
-    bool helper_is_owner_ = false;
+    // Beside a slow download neighbour: peers further upstream and the owner, see HelperPolicy.
+    struct HelperSlot {
+        std::unique_ptr<net::ChunkClient> client;
+        HelperPolicy::Helper which;
+        std::uint32_t peer_id;  // 0 for the owner
+        std::string label;
+        std::uint64_t generation;
+    };
+    std::vector<HelperSlot> helpers_;
     // The owner has dealt this peer its whole share: only then may it also be a helper.
     bool share_held_ = false;
-    // Counts helpers started, so a helper's end is told apart from a newer one's.
+    // Counts helpers started, so each helper's end finds its own slot.
     std::uint64_t helper_generation_ = 0;
     HelperPolicy helper_policy_;
     std::unique_ptr<net::Timer> source_timer_;

@@ -1,6 +1,8 @@
 // When a peer downloads from a helper beside its neighbour, and when it stops.
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "chunkswarm/helper_policy.hpp"
 
 using namespace chunkswarm;
@@ -68,27 +70,44 @@ TEST_CASE("with a known download cap, a neighbour far below it is slow although 
         CHECK(blind.tick(tick(50'000, 0, 5'000, /*owes=*/true)) == Advice::keep);
 }
 
-TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a peer helper, then the owner")
+TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a peer helper, then more sources")
 {
     HelperPolicy policy;
     CHECK(policy.tick(tick(2'000'000, 0, 2'000'000)) == Advice::keep);  // with the owner's share: the best
     CHECK(policy.tick(tick(500'000)) == Advice::keep);
     CHECK(policy.tick(tick(500'000)) == Advice::start);
     CHECK(policy.helper() == Helper::peer);
-    // While the owner still deals this peer its share, its upload is busy: never the owner.
-    for (int i = 0; i < 10; ++i)
-        CHECK(policy.tick(tick(100'000, 200'000, 0, true, true)) == Advice::keep);
-    CHECK(policy.helper() == Helper::peer);
-    // The share is in; the neighbour owes what only it holds, and the two fall short.
+    CHECK(policy.peer_helpers() == 1);
+    // The neighbour owes what it holds, and with the helper still falls short: while the owner
+    // deals this peer its share (its upload busy), peers further up, one at a time, up to the most.
+    std::vector<int> starts;
+    for (int i = 0; i < 30; ++i)
+        if (policy.tick(tick(100'000, 200'000, 0, /*owes=*/true, /*owner_dealing=*/true)) == Advice::start)
+            starts.push_back(i);
+    CHECK(starts == std::vector<int>{1, 3});  // two ticks in a row short, each time
+    CHECK(policy.peer_helpers() == 3);
+    CHECK_FALSE(policy.owner_helps());
+    // The share is in: the owner, last.
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::start);
     CHECK(policy.helper() == Helper::owner);
-    // The owner delivers: kept while the neighbour stays slow.
+    CHECK(policy.owner_helps());
+    for (int i = 0; i < 10; ++i)
+        CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);  // nothing more to add
+    // One peer helper gone: the others and the owner go on, and another may come.
+    policy.ended(Helper::peer, /*failed=*/true);
+    CHECK(policy.peer_helpers() == 2);
+    CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);
+    CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::start);
+    CHECK(policy.helper() == Helper::peer);
+    // The sources together deliver enough: kept while the neighbour stays slow.
     for (int i = 0; i < 20; ++i)
         CHECK(policy.tick(tick(100'000, 3'000'000, 0, true)) == Advice::keep);
-    // Complete: dropped.
+    // Complete: every helper dropped.
     CHECK(policy.tick(HelperPolicy::Tick{.lacking = false}) == Advice::drop);
     CHECK(policy.helper() == Helper::none);
+    CHECK(policy.peer_helpers() == 0);
+    CHECK_FALSE(policy.owner_helps());
 }
 
 TEST_CASE("a starved neighbour (owing nothing) keeps the peer helper; a recovered one drops it")
@@ -125,7 +144,7 @@ TEST_CASE("a neighbour that owes nothing and gains chunks fast has passed on all
     CHECK(policy.tick(tick(0, 0, 0, /*owes=*/true, /*owner_dealing=*/true, 4'000'000)) == Advice::start);
 }
 
-TEST_CASE("after a helper fails, none is advised for the cooldown")
+TEST_CASE("after the last helper fails, none is advised for the cooldown")
 {
     HelperPolicy::Tuning tuning;
     tuning.cooldown_ticks = 5;
@@ -133,7 +152,14 @@ TEST_CASE("after a helper fails, none is advised for the cooldown")
     policy.tick(tick(4'000'000));
     policy.tick(tick(0));
     REQUIRE(policy.tick(tick(0)) == Advice::start);
-    policy.stopped(/*failed=*/true);
+    // A helper that could not start (no such peer known) is no failure: tried again at once.
+    policy.ended(Helper::peer, /*failed=*/false);
+    CHECK(policy.helper() == Helper::none);
+    CHECK(policy.tick(tick(0)) == Advice::keep);
+    REQUIRE(policy.tick(tick(0)) == Advice::start);
+    // The last helper failing (or all stopped after a failure) starts the cooldown.
+    SUBCASE("ended") { policy.ended(Helper::peer, /*failed=*/true); }
+    SUBCASE("stopped") { policy.stopped(/*failed=*/true); }
     CHECK(policy.helper() == Helper::none);
     int keeps = 0;
     while (policy.tick(tick(0)) == Advice::keep)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -25,15 +26,16 @@ namespace {
 
 struct Swarmlet {
     test::TempDir dir;
-    std::vector<std::uint8_t> original = test::random_bytes(7 * 4096 + 100, 7);
+    std::vector<std::uint8_t> original;
     ChunkStore server_store{dir.path() / "server"};
     Manifest manifest;
     uv_loop_t loop{};
 
-    Swarmlet()
+    explicit Swarmlet(std::size_t size = 7 * 4096 + 100, std::uint32_t chunk_size = 4096)
+        : original(test::random_bytes(size, 7))
     {
         test::write_file(dir.path() / "input.bin", original);
-        manifest = split_file(dir.path() / "input.bin", 4096, server_store).value();
+        manifest = split_file(dir.path() / "input.bin", chunk_size, server_store).value();
         uv_loop_init(&loop);
     }
 
@@ -797,6 +799,52 @@ TEST_CASE("a server whose send budget holds less than one chunk still serves thr
         CHECK(outcomes[i].ok());
         CHECK(stores[i]->scan(s.manifest).held.count() == s.manifest.chunk_count);
     }
+}
+
+TEST_CASE("a capped server sends a helper only what its other clients leave of the cap")
+{
+    // 64 chunks of 16 KiB at 1 MB/s: about a second, the first 128 KiB (the cap's burst) at once.
+    Swarmlet s(64 * 16384, 16384);
+    int done_calls = 0;
+    bool done_complete = false;
+    std::array<std::uint32_t, 2> received{};  // the ring's client, the helper
+    std::optional<std::uint32_t> helper_had_when_ring_done;
+    int ended = 0;
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.settings.max_upload_rate = 1'000'000;
+        net::ChunkServer server(&s.loop, context);
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        std::vector<std::unique_ptr<net::ChunkClient>> clients;
+        for (std::size_t i = 0; i < 2; ++i) {
+            test::Hooks hooks;
+            hooks.ask.helper = i == 1;
+            hooks.local_chunks = [&s] { return ChunkSet(s.manifest.chunk_count); };
+            hooks.store_chunk = [&, i](ChunkId, std::span<const std::uint8_t>) -> Result<void> {
+                ++received[i];
+                return {};
+            };
+            hooks.on_end = [&, i](const Result<void>& r) {
+                CHECK(r.ok());
+                if (i == 0) helper_had_when_ring_done = received[1];
+                if (++ended == 2) server.close();
+            };
+            net::ClientOptions options = client_options(server.port());
+            options.self_id = static_cast<std::uint32_t>(i + 1);
+            options.settings.request_window = 8;
+            clients.push_back(std::make_unique<net::ChunkClient>(&s.loop, options, test::kind(std::move(hooks))));
+            clients.back()->start();
+        }
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(ended == 2);
+    CHECK(received[0] == 64);
+    CHECK(received[1] == 64);
+    // Taking turns alike, the two would finish together (the helper near 64); served from what
+    // is left, the helper gets the burst and the moments the other has nothing asked.
+    REQUIRE(helper_had_when_ring_done);
+    CHECK(*helper_had_when_ring_done <= 32);
 }
 
 TEST_CASE("a peer that answers hello and then falls silent counts as gone; one that pings does not")

@@ -201,6 +201,10 @@ TEST_CASE("hello carries the gone peers a client routes around, and whether it i
     REQUIRE(presence.ok());
     CHECK(std::get<Hello>(presence.value()).presence);
     CHECK(std::get<Hello>(presence.value()).skipped.empty());
+    CHECK_FALSE(std::get<Hello>(presence.value()).helper);
+    auto helper = round_trip(Hello{.peer_id = 7, .helper = true}, Role::server, nullptr);
+    REQUIRE(helper.ok());
+    CHECK(std::get<Hello>(helper.value()).helper);
 
     nlohmann::json base{{"type", "hello"}, {"version", 1}, {"peer_id", 7}};
     for (const nlohmann::json& bad :
@@ -216,6 +220,12 @@ TEST_CASE("hello carries the gone peers a client routes around, and whether it i
     CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
     header["presence"] = true;
     header["rescue"] = true;
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+    header.erase("rescue");
+    header["helper"] = true;
+    CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
+    header["helper"] = 1;
+    header.erase("presence");
     CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
 }
 

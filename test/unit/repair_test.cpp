@@ -26,7 +26,12 @@ TEST_CASE("a route goes upstream one gone peer at a time, then to the owner")
     CHECK(route.at_first());
     CHECK(route.skipped().empty());
     CHECK_FALSE(route.ever_skipped());
+    // Helpers come from further up, in order.
+    CHECK(route.after_current()->id == 2);
+    CHECK(route.after_current(3)->id == 5);
+    CHECK(route.after_current(4) == nullptr);
     CHECK(route.skip()->id == 2);
+    CHECK(route.after_current()->id == 1);
     CHECK_FALSE(route.at_first());
     CHECK(route.skipped() == std::vector<std::uint32_t>{3});
     CHECK(route.skip()->id == 1);

@@ -105,6 +105,10 @@ private:
     // 2 MB/s owner: some got no chunk for 40 s while others drew on).
     bool within_upload_cap(ServerSession* session, std::size_t bytes);
     void take_cap_turns();
+    // Whether a session that is not a helper has chunks it can send now.
+    bool others_have_work() const;
+    // Lets the helpers that waited for the others try again, once none has work.
+    void wake_helpers();
     void pump_all_in_turn();
 
     uv_loop_t* loop_;
@@ -116,6 +120,7 @@ private:
     TokenBucket upload_cap_;
     Timer upload_cap_wait_;
     std::deque<ServerSession*> cap_turns_;
+    bool helpers_waiting_ = false;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;
@@ -154,6 +159,10 @@ private:
     void admit();
     void admit_presence();
     void pump_reads();
+    // Reads the next chunks to send, if the budget, the cap and the connection allow.
+    void start_read();
+    // Requested chunks it holds are queued, and the connection takes more.
+    bool has_sendable() const;
     void on_read_done(ReadJob& job);
     void unreadable(ChunkId id, const std::string& why);
     void send_have(const std::vector<ChunkId>& ids);
@@ -167,6 +176,9 @@ private:
     std::vector<ChunkId> deal_up_to(std::uint32_t target, bool own_share_only = false);
     // A presence connection (Hello::presence): it carries the client's reports and nothing else.
     bool reports_only() const { return hello_ && hello_->presence; }
+    // A helper of a peer beside its download neighbour (Hello::helper): served from what the
+    // others leave of the upload cap.
+    bool helps() const { return hello_ && hello_->helper; }
     // Whether the owner deals to this session: admitted, and neither a rescue nor a presence.
     bool dealing() const;
     std::size_t held_bytes() const;
