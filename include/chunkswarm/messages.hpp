@@ -93,6 +93,9 @@ struct Done {
 struct Report {
     std::uint32_t held = 0;
     bool complete = false;
+    // The peer's download neighbour is slow to send what it owes (a slow upload), so the peer heads
+    // a chain that must take the whole file from outside it: the owner deals to it first.
+    bool deal_first = false;
 };
 struct ErrorMsg {
     std::string message;

@@ -275,6 +275,7 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         if (held.value() > kMaxChunkCount) return make_error("field \"held\" is out of range");
         report.held = static_cast<std::uint32_t>(held.value());
         CS_TRY_ASSIGN(report.complete, optional_bool(frame.header, "complete"));
+        CS_TRY_ASSIGN(report.deal_first, optional_bool(frame.header, "deal_first"));
         return Message{report};
     }
     if (type == "error") {
@@ -344,7 +345,9 @@ struct Encoder {
     OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
     OutFrame operator()(const Report& m) const
     {
-        return make_frame({{"type", "report"}, {"held", m.held}, {"complete", m.complete}});
+        nlohmann::json header{{"type", "report"}, {"held", m.held}, {"complete", m.complete}};
+        if (m.deal_first) header["deal_first"] = true;
+        return make_frame(std::move(header));
     }
     OutFrame operator()(const ErrorMsg& m) const
     {

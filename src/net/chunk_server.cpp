@@ -21,6 +21,9 @@ constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 // Dealt chunks a client holds unrequested: each deal travels just ahead of the chunk whose request
 // caused it, so a few are enough for the client never to wait for one, and a slow client keeps
 // little that a faster one could have drawn.
+// The share of the owner's capped upload a deal-first peer gets against any other (Report::deal_first).
+constexpr double kDealFirstWeight = 64.0;
+
 std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.owner_request_window / 4); }
 
 }  // namespace
@@ -114,19 +117,23 @@ bool ChunkServer::within_upload_cap(ServerSession* session, std::size_t bytes)
     const bool its_turn = cap_turns_.empty() || cap_turns_.front() == session;
     if (its_turn && upload_cap_.try_take(bytes, uv_now(loop_))) {
         if (!cap_turns_.empty()) cap_turns_.pop_front();
+        cap_turns_.served(session, bytes, session->cap_weight());
         return true;
     }
-    if (std::find(cap_turns_.begin(), cap_turns_.end(), session) == cap_turns_.end()) {
-        // A helper's turn comes after every other session's.
-        auto at = session->helps() ? cap_turns_.end()
-                                   : std::find_if(cap_turns_.begin(), cap_turns_.end(),
-                                                  [](const ServerSession* queued) { return queued->helps(); });
-        cap_turns_.insert(at, session);
-    }
+    cap_turns_.enqueue(session, session->helps());
     if (!upload_cap_wait_.active()) {
         upload_cap_wait_.start(upload_cap_.wait_ms(uv_now(loop_)), [this] { take_cap_turns(); });
     }
     return false;
+}
+
+void ChunkServer::set_deal_first(std::uint32_t peer_id, bool first)
+{
+    if (first) {
+        deal_first_peers_.insert(peer_id);
+    } else {
+        deal_first_peers_.erase(peer_id);
+    }
 }
 
 bool ChunkServer::others_have_work() const
@@ -200,7 +207,7 @@ void ChunkServer::close()
 void ChunkServer::forget(ServerSession* session)
 {
     sessions_.erase(session);
-    std::erase(cap_turns_, session);
+    cap_turns_.forget(session);
     wake_budget_waiters();  // what it held is free now
     wake_helpers();
 }
@@ -439,6 +446,7 @@ void ServerSession::handle(const Report& report)
         connection_->fail("a report belongs on a presence connection");
         return;
     }
+    server_->set_deal_first(hello_->peer_id, report.deal_first);
     server_->context_.on_report(*hello_, report);
     if (report.complete) connection_->close_after_flush("the peer holds the whole file");
 }
@@ -533,6 +541,12 @@ void ServerSession::announce_coming()
                    "told {} these chunks are on their way here: [{}]", label_, format_ids(piece));
         connection_->send(Coming{std::move(piece)});
     }
+}
+
+double ServerSession::cap_weight() const
+{
+    const bool first = dealing() && server_->deal_first_peers_.contains(hello_->peer_id);
+    return first ? kDealFirstWeight : 1.0;
 }
 
 bool ServerSession::dealing() const

@@ -6,10 +6,12 @@
 
 namespace chunkswarm::net {
 
-PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held)
+PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held,
+                           std::function<bool()> deal_first)
     : loop_(loop),
       options_(std::move(options)),
       held_(std::move(held)),
+      deal_first_(std::move(deal_first)),
       handshake_(options_.secret, options_.self_id),
       // No overall budget: the peer keeps trying while it runs (the owner may be restarted).
       backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
@@ -139,7 +141,8 @@ void PresenceLink::send_report(bool always)
 {
     if (!up_ || !connection_) return;
     // Complete only in the last report: chunks all held is not yet a file joined and checked.
-    if (always || connection_->queued_bytes() == 0) connection_->send(Report{held_(), on_finished_ != nullptr});
+    if (always || connection_->queued_bytes() == 0)
+        connection_->send(Report{held_(), on_finished_ != nullptr, deal_first_ && deal_first_()});
     if (on_finished_) return;  // the last one is out; the owner answers by closing
     report_timer_.start(kReportPeriodMs, [this] { send_report(false); });
 }

@@ -288,7 +288,8 @@ void DownloadSide::start_presence()
     const PeerOptions& options = core_.options();
     net::PresenceOptions link{options.id, options.owner, options.secret, options.settings};
     presence_ = std::make_unique<net::PresenceLink>(
-        thread_.loop(), std::move(link), [this] { return static_cast<std::uint32_t>(core_.inventory().held_count()); });
+        thread_.loop(), std::move(link), [this] { return static_cast<std::uint32_t>(core_.inventory().held_count()); },
+        [this] { return helping_past_owing_neighbour_ && !helpers_.empty(); });
     presence_->start();
 }
 
@@ -391,6 +392,7 @@ void DownloadSide::start_helper(bool owes)
         tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
         helpers_.empty() ? "" : ", with the helpers it has",
         owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)", label);
+    helping_past_owing_neighbour_ = helping_past_owing_neighbour_ || owes;
     const std::uint64_t generation = ++helper_generation_;
     auto client = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
                                                      std::make_unique<Helper>(*this, owner, generation));
@@ -420,6 +422,7 @@ const PeerRef* DownloadSide::next_helper_peer() const
 void DownloadSide::drop_helpers(const std::string& why)
 {
     helper_policy_.stopped(/*failed=*/false);
+    helping_past_owing_neighbour_ = false;
     if (helpers_.empty()) return;
     for (const HelperSlot& slot : helpers_) {
         log::event("helper_dropped", {{"from", slot.label}}, "no longer downloading from {} beside {}: {}", slot.label,
@@ -443,7 +446,9 @@ void DownloadSide::on_helper_end(std::uint64_t generation, const Result<void>& r
     const HelperPolicy::Helper which = slot->which;
     helpers_.erase(slot);
     helper_policy_.ended(which, /*failed=*/!result);
-    if (!helpers_.empty() || !upstream_) return;
+    if (!helpers_.empty()) return;
+    helping_past_owing_neighbour_ = false;
+    if (!upstream_) return;
     upstream_->set_window(core_.settings().request_window);
     upstream_->poke();
 }

@@ -111,6 +111,9 @@ private:
         std::uint64_t generation;
     };
     std::vector<HelperSlot> helpers_;
+    // A helper runs because the neighbour is slow to send what it owes: this peer heads a chain
+    // that must take the whole file from outside it, and asks the owner to deal to it first.
+    bool helping_past_owing_neighbour_ = false;
     // The owner has dealt this peer its whole share: only then may it also be a helper.
     bool share_held_ = false;
     // Counts helpers started, so each helper's end finds its own slot.

@@ -235,9 +235,13 @@ TEST_CASE("a report says how many chunks a peer holds and whether it is complete
     REQUIRE(report.ok());
     CHECK(std::get<Report>(report.value()).held == 41);
     CHECK_FALSE(std::get<Report>(report.value()).complete);
+    CHECK_FALSE(std::get<Report>(report.value()).deal_first);
     auto last = round_trip(Report{50, true}, Role::server, nullptr);
     REQUIRE(last.ok());
     CHECK(std::get<Report>(last.value()).complete);
+    auto first = round_trip(Report{.held = 3, .complete = false, .deal_first = true}, Role::server, nullptr);
+    REQUIRE(first.ok());
+    CHECK(std::get<Report>(first.value()).deal_first);
     CHECK_FALSE(round_trip(Report{1, false}, Role::client, nullptr).ok());
     nlohmann::json header{{"type", "report"}, {"held", -1}};
     CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());

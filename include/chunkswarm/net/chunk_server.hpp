@@ -10,8 +10,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
+#include "chunkswarm/cap_turns.hpp"
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/manifest.hpp"
@@ -105,6 +107,8 @@ private:
     // 2 MB/s owner: some got no chunk for 40 s while others drew on).
     bool within_upload_cap(ServerSession* session, std::size_t bytes);
     void take_cap_turns();
+    // From the peer's presence reports: deal to it first (Report::deal_first).
+    void set_deal_first(std::uint32_t peer_id, bool first);
     // Whether a session that is not a helper has chunks it can send now.
     bool others_have_work() const;
     // Lets the helpers that waited for the others try again, once none has work.
@@ -119,8 +123,9 @@ private:
     // max_upload_rate, for all sessions together, and the wake-up once it allows more.
     TokenBucket upload_cap_;
     Timer upload_cap_wait_;
-    std::deque<ServerSession*> cap_turns_;
+    CapTurns<ServerSession*> cap_turns_;
     bool helpers_waiting_ = false;
+    std::set<std::uint32_t> deal_first_peers_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;
@@ -181,6 +186,8 @@ private:
     bool helps() const { return hello_ && hello_->helper; }
     // Whether the owner deals to this session: admitted, and neither a rescue nor a presence.
     bool dealing() const;
+    // Its share of the upload cap against the other sessions': more for a deal-first peer's deal.
+    double cap_weight() const;
     std::size_t held_bytes() const;
 
     ChunkServer* server_;

@@ -35,8 +35,10 @@ public:
     // sooner (an owner that closes at once) is retried ever more slowly.
     static constexpr std::uint64_t kSteadyMs = 10'000;
 
-    // `held` is asked for each report (on the loop's thread): how many chunks the peer holds.
-    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held);
+    // `held` and `deal_first` are asked for each report (on the loop's thread): how many chunks the
+    // peer holds, and whether the owner should deal to it first (Report::deal_first).
+    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held,
+                 std::function<bool()> deal_first = {});
     PresenceLink(const PresenceLink&) = delete;
     PresenceLink& operator=(const PresenceLink&) = delete;
     ~PresenceLink();
@@ -62,6 +64,7 @@ private:
     uv_loop_t* loop_;
     PresenceOptions options_;
     std::function<std::uint32_t()> held_;
+    std::function<bool()> deal_first_;
     ClientHandshake handshake_;
     Backoff backoff_;
     Timer retry_timer_;
