@@ -102,9 +102,9 @@ private:
     bool over_budget();
     void wake_budget_waiters();
     // Whether `bytes` of chunks may be read for `session` to send now under max_upload_rate (taking
-    // them). If not, the session queues for a turn: sessions take the cap in the order they asked,
-    // so one whose read has just finished cannot take it ahead of those waiting (100 peers behind a
-    // 2 MB/s owner: some got no chunk for 40 s while others drew on).
+    // them). If not, the session queues for a turn (CapTurns: in the order asked, a deal-first
+    // peer's deal weighted up, helpers last), so one whose read has just finished cannot take it
+    // ahead of those waiting.
     bool within_upload_cap(ServerSession* session, std::size_t bytes);
     void take_cap_turns();
     // From the peer's presence reports: deal to it first (Report::deal_first).
