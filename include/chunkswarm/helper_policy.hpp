@@ -6,13 +6,15 @@
 // once it has stopped sending this peer its share (while it deals, its upload, the swarm's
 // scarcest when every link is capped alike, is busy already), else the next peer further
 // upstream, up to max_peer_helpers. A capped server serves a helper only from what its own ring
-// leaves (Hello::helper), so each adds what its host can spare, and the ring keeps its pace. Rates are compared over a
-// window of ticks long enough to hold a couple of megabytes at the best rate seen (one tick on fast links, up to two
-// seconds on slow ones): on a link capped at a few MB/s a tick holds a handful of chunks, and a ring with equal links,
-// whose neighbours deliver in bursts, looked slow tick by tick, and its helpers halved the uploads they shared. Each
-// source gets a window of requests of its own, so the requests split by the rate each answers them, and no chunk is
-// asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a neighbour is not slow, and the ring
-// stays a ring. Plain state, fed once per tick with the bytes each source delivered in it.
+// leaves (Hello::helper), so each adds what its host can spare, and the ring keeps its pace.
+// Rates are compared over a window of ticks long enough to hold a couple of megabytes at the best
+// rate seen (one tick on fast links, up to two seconds on slow ones): on a link capped at a few
+// MB/s a tick holds a handful of chunks, and a ring with equal links, whose neighbours deliver in
+// bursts, looked slow tick by tick, and its helpers halved the uploads they shared. Each source
+// gets a window of requests of its own, so the requests split by the rate each answers them, and
+// no chunk is asked of two at once (RequestPlanner's claimed_elsewhere). With equal links a
+// neighbour is not slow, and the ring stays a ring. Plain state, fed once per tick with the bytes
+// each source delivered in it.
 #pragma once
 
 #include <cstdint>

@@ -166,8 +166,8 @@ void ChunkServer::take_cap_turns()
         keep->pump_reads();
         if (cap_turns_.empty() || cap_turns_.front() != front) continue;  // it took its turn
         if (upload_cap_wait_.active()) return;                            // it waits for the cap to allow its read
-        cap_turns_
-            .pop_front();  // it wants nothing now (over the budget, or nothing asked); it queues again when it does
+        // It wants nothing now (over the budget, or nothing asked); it queues again when it does.
+        cap_turns_.pop_front();
     }
 }
 

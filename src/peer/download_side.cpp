@@ -289,7 +289,7 @@ void DownloadSide::start_presence()
     net::PresenceOptions link{options.id, options.owner, options.secret, options.settings};
     presence_ = std::make_unique<net::PresenceLink>(
         thread_.loop(), std::move(link), [this] { return static_cast<std::uint32_t>(core_.inventory().held_count()); },
-        [this] { return helping_past_owing_neighbour_ && !helpers_.empty(); });
+        [this] { return heads_chain(); });
     presence_->start();
 }
 
@@ -392,7 +392,6 @@ void DownloadSide::start_helper(bool owes)
         tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
         helpers_.empty() ? "" : ", with the helpers it has",
         owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)", label);
-    helping_past_owing_neighbour_ = helping_past_owing_neighbour_ || owes;
     const std::uint64_t generation = ++helper_generation_;
     auto client = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
                                                      std::make_unique<Helper>(*this, owner, generation));
@@ -401,7 +400,8 @@ void DownloadSide::start_helper(bool owes)
                                   .which = owner ? HelperPolicy::Helper::owner : HelperPolicy::Helper::peer,
                                   .peer_id = next ? next->id : 0,
                                   .label = label,
-                                  .generation = generation});
+                                  .generation = generation,
+                                  .neighbour_owed = owes});
     started.start();
     // What is requested of the slow neighbour waits there; fewer at once leaves more to the helpers.
     upstream_->set_window(std::max<std::uint32_t>(1, s.request_window / 4));
@@ -422,12 +422,9 @@ const PeerRef* DownloadSide::next_helper_peer() const
 void DownloadSide::drop_helpers(const std::string& why)
 {
     helper_policy_.stopped(/*failed=*/false);
-    helping_past_owing_neighbour_ = false;
     if (helpers_.empty()) return;
-    for (const HelperSlot& slot : helpers_) {
-        log::event("helper_dropped", {{"from", slot.label}}, "no longer downloading from {} beside {}: {}", slot.label,
-                   upstream_label(), why);
-    }
+    for (const HelperSlot& slot : helpers_)
+        log_helper_dropped(slot, why);
     helpers_.clear();
     if (!upstream_) return;
     upstream_->set_window(core_.settings().request_window);
@@ -439,18 +436,24 @@ void DownloadSide::on_helper_end(std::uint64_t generation, const Result<void>& r
     auto slot = std::find_if(helpers_.begin(), helpers_.end(),
                              [generation](const HelperSlot& s) { return s.generation == generation; });
     if (slot == helpers_.end()) return;  // dropped already
-    if (!result) {
-        log::event("helper_dropped", {{"from", slot->label}}, "no longer downloading from {} beside {}: {}",
-                   slot->label, upstream_label(), result.error().message);
-    }
+    if (!result) log_helper_dropped(*slot, result.error().message);
     const HelperPolicy::Helper which = slot->which;
     helpers_.erase(slot);
     helper_policy_.ended(which, /*failed=*/!result);
-    if (!helpers_.empty()) return;
-    helping_past_owing_neighbour_ = false;
-    if (!upstream_) return;
+    if (!helpers_.empty() || !upstream_) return;
     upstream_->set_window(core_.settings().request_window);
     upstream_->poke();
+}
+
+void DownloadSide::log_helper_dropped(const HelperSlot& slot, const std::string& why) const
+{
+    log::event("helper_dropped", {{"from", slot.label}}, "no longer downloading from {} beside {}: {}", slot.label,
+               upstream_label(), why);
+}
+
+bool DownloadSide::heads_chain() const
+{
+    return std::any_of(helpers_.begin(), helpers_.end(), [](const HelperSlot& slot) { return slot.neighbour_owed; });
 }
 
 bool DownloadSide::helper_requested(ChunkId id, const net::ChunkClient* except) const

@@ -46,6 +46,7 @@ private:
     class OwnerRescue;
     class GoneRescue;
     class DamagedRescue;
+    struct HelperSlot;
 
     void start_downloading();
     void connect_upstream();
@@ -79,6 +80,10 @@ private:
     void drop_helpers(const std::string& why);
     // One helper ended by itself (done, or failed: its peer gone or refusing).
     void on_helper_end(std::uint64_t generation, const Result<void>& result);
+    void log_helper_dropped(const HelperSlot& slot, const std::string& why) const;
+    // A helper runs because the neighbour is slow to send what it owes: this peer heads a chain
+    // that must take the whole file from outside it, and asks the owner to deal to it first.
+    bool heads_chain() const;
     // Whether a helper other than `except` has this chunk in flight.
     bool helper_requested(ChunkId id, const net::ChunkClient* except = nullptr) const;
     void write_summary_soon();
@@ -109,11 +114,9 @@ private:
         std::uint32_t peer_id;  // 0 for the owner
         std::string label;
         std::uint64_t generation;
+        bool neighbour_owed;  // started because the neighbour was slow to send what it owes
     };
     std::vector<HelperSlot> helpers_;
-    // A helper runs because the neighbour is slow to send what it owes: this peer heads a chain
-    // that must take the whole file from outside it, and asks the owner to deal to it first.
-    bool helping_past_owing_neighbour_ = false;
     // The owner has dealt this peer its whole share: only then may it also be a helper.
     bool share_held_ = false;
     // Counts helpers started, so each helper's end finds its own slot.

@@ -60,6 +60,24 @@ struct Swarmlet {
         uv_run(&loop, UV_RUN_DEFAULT);
     }
 
+    // A port that was free a moment ago and is not listened on.
+    std::uint16_t unused_port()
+    {
+        net::TcpListener probe(&loop, Role::server);
+        REQUIRE(probe.listen(Endpoint{"127.0.0.1", 0}, [](auto) {}).ok());
+        return probe.port();
+    }
+
+    // Runs a client that only records how it ended.
+    Result<void> run_to_end(const net::ClientOptions& options)
+    {
+        Result<void> outcome = make_error("never ended");
+        test::Hooks hooks;
+        hooks.on_end = [&](const Result<void>& r) { outcome = r; };
+        run_client(options, std::move(hooks));
+        return outcome;
+    }
+
     // After every owner of a handle is gone: lets the close callbacks run and closes the loop.
     // uv_loop_close() fails with UV_EBUSY if any handle was leaked.
     int close_loop()
@@ -543,21 +561,9 @@ TEST_CASE("frames that arrive in the same read as the one a handler failed on ar
 TEST_CASE("a client gives up on an unreachable server after its budget, with a clear reason")
 {
     Swarmlet s;
-    // A port that was free a moment ago and is not listened on.
-    std::uint16_t port = 0;
-    {
-        net::TcpListener probe(&s.loop, Role::server);
-        REQUIRE(probe.listen(Endpoint{"127.0.0.1", 0}, [](auto) {}).ok());
-        port = probe.port();
-    }
-    Result<void> outcome = make_error("never ended");
-    {
-        test::Hooks hooks;
-        hooks.on_end = [&](const Result<void>& r) { outcome = r; };
-        auto options = client_options(port);
-        options.connect_timeout_s = 1;
-        s.run_client(options, std::move(hooks));
-    }
+    auto options = client_options(s.unused_port());
+    options.connect_timeout_s = 1;
+    const Result<void> outcome = s.run_to_end(options);
     CHECK(s.close_loop() == 0);
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message.find("could not reach test server") != std::string::npos);
@@ -568,22 +574,11 @@ TEST_CASE("a client gives up on an unreachable server after its budget, with a c
 TEST_CASE("a peer never reached within the connect budget counts as gone, even when its never-up limit is longer")
 {
     Swarmlet s;
-    std::uint16_t port = 0;
-    {
-        net::TcpListener probe(&s.loop, Role::server);
-        REQUIRE(probe.listen(Endpoint{"127.0.0.1", 0}, [](auto) {}).ok());
-        port = probe.port();
-    }
-    Result<void> outcome = make_error("never ended");
-    {
-        test::Hooks hooks;
-        hooks.on_end = [&](const Result<void>& r) { outcome = r; };
-        auto options = client_options(port);
-        options.connect_timeout_s = 1;
-        options.gone_after_s = 5;
-        options.never_up_gone_after_s = 600;
-        s.run_client(options, std::move(hooks));
-    }
+    auto options = client_options(s.unused_port());
+    options.connect_timeout_s = 1;
+    options.gone_after_s = 5;
+    options.never_up_gone_after_s = 600;
+    const Result<void> outcome = s.run_to_end(options);
     CHECK(s.close_loop() == 0);
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().code == ErrorCode::peer_gone);
