@@ -4,9 +4,11 @@
 // together still deliver too little while the neighbour owes chunks it holds (its upload is the
 // bottleneck, and what only it holds leaves it no faster), one more is added at a time: the owner
 // once it has stopped sending this peer its share (while it deals, its upload, the swarm's
-// scarcest when every link is capped alike, is busy already), else the next peer further
-// upstream, up to max_peer_helpers. A capped server serves a helper only from what its own ring
-// leaves (Hello::helper), so each adds what its host can spare, and the ring keeps its pace.
+// scarcest when every link is capped alike, is busy already), and as soon as the neighbour alone
+// is short, since only the owner also holds what only the neighbour holds; else the next peer
+// further upstream, up to max_peer_helpers. A capped server serves a helper only from what its
+// own ring leaves (Hello::helper), so each adds what its host can spare, and the ring keeps its
+// pace.
 // Rates are compared over a window of ticks long enough to hold a couple of megabytes at the best
 // rate seen (one tick on fast links, up to two seconds on slow ones): on a link capped at a few
 // MB/s a tick holds a handful of chunks, and a ring with equal links, whose neighbours deliver in
@@ -30,6 +32,9 @@ public:
         // in, from every source together (owing_share when the neighbour owes answers)...
         double slow_share = 0.25;
         double owing_share = 0.5;
+        // With helpers, one more is added while the neighbour owes and the sources together
+        // deliver less than this share of the best rate.
+        double more_share = 0.75;
         // ...for this many ticks in a row, while the peer still lacks chunks...
         std::uint32_t slow_ticks = 2;
         // ...each rate taken over the last ticks that hold this many bytes at the best rate seen,
@@ -46,7 +51,7 @@ public:
         // After a helper fails (gone, refused), none is tried for this many ticks.
         std::uint32_t cooldown_ticks = 40;
         // Peer helpers at once at most (the owner is one more).
-        std::uint32_t max_peer_helpers = 3;
+        std::uint32_t max_peer_helpers = 6;
     };
     struct Tick {
         std::uint64_t neighbour_bytes = 0;
@@ -99,6 +104,10 @@ private:
     // Whether `pick`'s bytes per tick over the window fall short of `share` of the best rate.
     template <typename Pick>
     bool short_over_window(Pick pick, double share) const;
+    // Whether `pick`'s bytes per tick over the window fall short of `share` of what the peer takes
+    // in now, from every source together.
+    template <typename Pick>
+    bool gains_short_of_intake(Pick pick, double share) const;
     Advice drop();
     bool helping() const { return peer_helpers_ > 0 || owner_helps_; }
     Advice start(Helper which);

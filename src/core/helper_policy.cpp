@@ -38,6 +38,14 @@ bool HelperPolicy::short_over_window(Pick pick, double share) const
     return rate && *rate < share * best_rate_;
 }
 
+template <typename Pick>
+bool HelperPolicy::gains_short_of_intake(Pick pick, double share) const
+{
+    const std::optional<double> rate = rate_over_window(pick);
+    const std::optional<double> intake = rate_over_window(all_bytes);
+    return rate && intake && *rate < share * *intake;
+}
+
 HelperPolicy::Advice HelperPolicy::drop()
 {
     peer_helpers_ = 0;
@@ -74,16 +82,21 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
                                                tuning_.recovered_share * static_cast<double>(both);
         recovered_streak_ = recovered ? recovered_streak_ + 1 : 0;
         if (recovered_streak_ >= tuning_.recovered_ticks) return drop();
-        // Helpers cannot give what only the neighbour holds, and each gives what its host spares:
-        // while the neighbour is slow to send what it owes and the sources together fall short,
-        // one more, the owner (which holds everything) first once it has dealt this peer its share.
-        const bool can_add = (!owner_helps_ && !tick.owner_dealing) || peer_helpers_ < tuning_.max_peer_helpers;
+        // Each helper gives what its host spares: while the neighbour is slow to send what it owes
+        // and the sources together fall short, one more. The owner (which holds everything) comes
+        // first once it has dealt this peer its share, as soon as the neighbour alone is short,
+        // whatever the peer helpers give: what only the neighbour holds, they cannot give, and it
+        // would otherwise trickle out at the neighbour's pace once everything else is in.
+        const bool owner_can_help = !owner_helps_ && !tick.owner_dealing;
+        const auto neighbour = [](const Tick& t) { return t.neighbour_bytes; };
+        const auto sources = [](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; };
         const bool still_short =
-            can_add && tick.neighbour_owes &&
-            short_over_window([](const Tick& t) { return t.neighbour_bytes + t.helper_bytes; }, tuning_.owing_share);
+            tick.neighbour_owes &&
+            ((owner_can_help && short_over_window(neighbour, tuning_.owing_share)) ||
+             (peer_helpers_ < tuning_.max_peer_helpers && short_over_window(sources, tuning_.more_share)));
         short_streak_ = still_short ? short_streak_ + 1 : 0;
         if (short_streak_ < tuning_.slow_ticks) return Advice::keep;
-        return start(!owner_helps_ && !tick.owner_dealing ? Helper::owner : Helper::peer);
+        return start(owner_can_help ? Helper::owner : Helper::peer);
     }
     // A neighbour that owes answers is slow for sure, so half the best rate is the line: on links
     // shaped below the peers (netns_swarm), the best a peer ever sees is what its slow sources
@@ -92,13 +105,14 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
     // (the ring is filling, or draining at the end), a helper further up has no more to give and
     // would only halve the uploads it shares. If it gains them slowly with a backlog, its own
     // download is the bottleneck and the peer upstream of it has more. While the owner deals this
-    // peer its share it deals the neighbour too, whose backlog may wait on the owner.
+    // peer its share it deals the neighbour too, whose backlog may wait on the owner like this
+    // peer's: then the neighbour must also gain far less than this peer takes in meanwhile.
     const auto neighbour = [](const Tick& t) { return t.neighbour_bytes; };
+    const auto gained = [](const Tick& t) { return t.neighbour_gained_bytes; };
     const bool owes_short = tick.neighbour_owes && short_over_window(neighbour, tuning_.owing_share);
-    const bool starved_short =
-        tick.neighbour_waits && !tick.owner_dealing &&
-        short_over_window([](const Tick& t) { return t.neighbour_gained_bytes; }, tuning_.slow_share) &&
-        short_over_window(neighbour, tuning_.slow_share);
+    const bool starved_short = tick.neighbour_waits && short_over_window(gained, tuning_.slow_share) &&
+                               short_over_window(neighbour, tuning_.slow_share) &&
+                               (!tick.owner_dealing || gains_short_of_intake(gained, tuning_.slow_share));
     short_streak_ = tick.lacking && (owes_short || starved_short) ? short_streak_ + 1 : 0;
     if (short_streak_ < tuning_.slow_ticks || cooldown_ > 0) return Advice::keep;
     return start(Helper::peer);

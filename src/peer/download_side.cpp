@@ -361,6 +361,27 @@ void DownloadSide::review_sources()
     }
 }
 
+std::string DownloadSide::why_helper(bool owes, bool owner) const
+{
+    const HelperPolicy::Tuning tuning;
+    const double tick_s = kSourceTickMs / 1000.0;
+    const std::string rate_and_window =
+        fmt::format("the {:.1f} MB/s this peer has taken in at best, over the last {:.2f} s",
+                    helper_policy_.best_tick_bytes() / tick_s / 1e6,
+                    tick_s * (helper_policy_.window_ticks() + tuning.slow_ticks - 1));
+    const auto percent = [](double share) { return static_cast<int>(share * 100 + 0.5); };
+    if (!owes)
+        return fmt::format("{} delivers too little (under {} % of {}) and gains chunks slowly itself (a slow download)",
+                           upstream_label(), percent(tuning.slow_share), rate_and_window);
+    if (helpers_.empty() || owner)
+        return fmt::format("{} delivers too little (under {} % of {}) and owes chunks it holds (a slow upload)",
+                           upstream_label(), percent(tuning.owing_share), rate_and_window);
+    return fmt::format(
+        "{} owes chunks it holds, and it and the {} helper(s) it has deliver too little together "
+        "(under {} % of {})",
+        upstream_label(), helpers_.size(), percent(tuning.more_share), rate_and_window);
+}
+
 void DownloadSide::start_helper(bool owes)
 {
     const bool owner = helper_policy_.helper() == HelperPolicy::Helper::owner;
@@ -382,16 +403,10 @@ void DownloadSide::start_helper(bool owes)
     // a short window keeps few chunks waiting there that another source could send.
     options.settings.request_window = std::max<std::uint32_t>(2, s.request_window / 4);
     const std::string label = next ? next->label() : "the owner";
-    const double tick_s = kSourceTickMs / 1000.0;
     log::event(
         "helper_added",
         {{"to", label}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}, {"helpers", helpers_.size() + 1}},
-        "{} delivers too little (under {} of the {:.1f} MB/s this peer has taken in at best, over the last "
-        "{:.2f} s{}) and {}; also downloading from {}, each chunk asked of one source only",
-        upstream_label(), owes ? "half" : "a quarter", helper_policy_.best_tick_bytes() / tick_s / 1e6,
-        tick_s * (helper_policy_.window_ticks() + HelperPolicy::Tuning{}.slow_ticks - 1),
-        helpers_.empty() ? "" : ", with the helpers it has",
-        owes ? "owes chunks it holds (a slow upload)" : "gains chunks slowly itself (a slow download)", label);
+        "{}; also downloading from {}, each chunk asked of one source only", why_helper(owes, owner), label);
     const std::uint64_t generation = ++helper_generation_;
     auto client = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
                                                      std::make_unique<Helper>(*this, owner, generation));

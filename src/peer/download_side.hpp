@@ -74,6 +74,8 @@ private:
     // `owes`: the neighbour owes answers for chunks it holds (a slow upload), else it waits for
     // its own downloads.
     void start_helper(bool owes);
+    // Why a helper is added, for the log: which share of which rate fell short.
+    std::string why_helper(bool owes, bool owner) const;
     // The next peer upstream beyond the neighbour that is not helping yet (nullptr: none known).
     const PeerRef* next_helper_peer() const;
     // Every helper goes (the neighbour keeps up again, the route changes, the peer is complete).
