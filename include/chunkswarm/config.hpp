@@ -60,6 +60,9 @@ struct SwarmConfig {
     Settings settings;
     // Optional swarm secret; CHUNKSWARM_SECRET in the environment takes its place (auth.hpp).
     std::string secret;
+    // Optional: the content id every peer must get (parse_content_id), else it refuses the
+    // manifest; empty: whatever the owner distributes.
+    std::string content_id;
     LaunchConfig launch;
 
     const PeerConfig* find_peer(std::uint32_t id) const;

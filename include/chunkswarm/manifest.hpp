@@ -60,6 +60,12 @@ struct Manifest {
     bool operator==(const Manifest&) const = default;
 };
 
+// A content id to pin (--expect, the config's content_id): 16 to 64 hex digits, a prefix of the
+// full id in hex; returned in lower case.
+Result<std::string> parse_content_id(std::string_view text);
+// Whether the manifest's content id starts with `pinned` (from parse_content_id).
+bool has_content_id(const Manifest& manifest, std::string_view pinned);
+
 // How many chunks a file of this size makes, or why it cannot be distributed.
 Result<std::uint32_t> plan_chunk_count(std::uint64_t file_size, std::uint32_t chunk_size);
 Result<void> check_chunk_size(std::uint64_t chunk_size);

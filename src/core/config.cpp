@@ -409,7 +409,8 @@ Result<SwarmConfig> parse_config(const json& root)
 {
     if (!root.is_object()) return make_error("the config must be a JSON object");
     FieldReader r(root, "");
-    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "launch"}));
+    CS_TRY(r.only_keys(
+        {"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "content_id", "launch"}));
     SwarmConfig config;
     auto owner = root.find("owner");
     if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");
@@ -421,6 +422,13 @@ Result<SwarmConfig> parse_config(const json& root)
                   r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
     CS_TRY_ASSIGN(config.data_dir, r.string("data_dir", config.data_dir));
     CS_TRY_ASSIGN(config.secret, r.string("secret", std::string()));
+    std::string content_id;
+    CS_TRY_ASSIGN(content_id, r.string("content_id", std::string()));
+    if (!content_id.empty()) {
+        auto pinned = parse_content_id(content_id);
+        if (!pinned) return make_error("content_id: " + pinned.error().message);
+        config.content_id = std::move(pinned).value();
+    }
     if (auto s = root.find("settings"); s != root.end()) CS_TRY_ASSIGN(config.settings, read_settings(*s));
 
     auto peers = root.find("peers");

@@ -1,6 +1,7 @@
 #include "chunkswarm/manifest.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -177,6 +178,25 @@ Digest Manifest::content_id() const
         hash.update(std::span(reinterpret_cast<const std::uint8_t*>(listing.data()), listing.size()));
     }
     return hash.finish();
+}
+
+Result<std::string> parse_content_id(std::string_view text)
+{
+    std::string id(text);
+    std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+    const bool hex =
+        std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    if (!hex || id.size() < 16 || id.size() > 64) {
+        return make_error("content id '" + std::string(text) +
+                          "' must be 16 to 64 hex digits (the owner prints it: the content_id of its split event, "
+                          "or the 16 digits after 'content id' in its log)");
+    }
+    return id;
+}
+
+bool has_content_id(const Manifest& manifest, std::string_view pinned)
+{
+    return to_hex(manifest.content_id()).starts_with(pinned);
 }
 
 Result<void> check_chunk_size(std::uint64_t chunk_size)

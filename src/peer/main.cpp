@@ -6,6 +6,7 @@
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/log.hpp"
+#include "chunkswarm/manifest.hpp"
 #include "chunkswarm/tree_files.hpp"
 #include "peer_node.hpp"
 
@@ -28,6 +29,7 @@ struct Flags {
     cli::MetricsFlags metrics;
     bool stop_with_stdin = false;
     std::string digest;
+    std::string expect;
 };
 
 Result<peer::PeerOptions> from_config(const Flags& flags)
@@ -46,6 +48,7 @@ Result<peer::PeerOptions> from_config(const Flags& flags)
     options.data_dir = config->peer_data_dir(*self);
     options.settings = config->settings;
     options.secret = config->secret;
+    options.expected_content_id = config->content_id;
     return options;
 }
 
@@ -81,6 +84,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
+    if (!flags.expect.empty()) CS_TRY_ASSIGN(options->expected_content_id, parse_content_id(flags.expect));
     for (const std::string* host : {&options->owner.host, &options->listen.host, &options->upstream[0].endpoint.host}) {
         CS_TRY(check_host(*host));
     }
@@ -116,6 +120,9 @@ int main(int argc, char** argv)
     app.add_option("--download-host", flags.download_host, "plain form: the download neighbour's address")
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
+    app.add_option("--expect", flags.expect,
+                   "the content id to accept (16-64 hex digits, as the owner prints it; overrides the config's "
+                   "content_id): any other manifest is refused");
     cli::add_rate_flags(app, flags.rates, true);
     cli::add_metrics_flags(app, flags.metrics);
     cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);

@@ -35,6 +35,10 @@ Result<void> PeerCore::resume_from_disk()
         log::warn("ignoring {}: {}; starting from nothing", path.string(), saved.error().message);
         return {};
     }
+    if (auto pinned = check_pinned(saved.value(), path.string()); !pinned) {
+        return make_error(pinned.error().message + "; remove " + options_.data_dir.string() +
+                          " or give this peer another --data-dir");
+    }
     if (!options_.settings.keep_chunk_files && resume_from_joined_file(saved.value())) return {};
     if (saved->is_tree()) recover_stream(saved.value());
     ChunkSet in_part(saved->chunk_count);
@@ -151,6 +155,7 @@ Result<void> PeerCore::accept_hashes(const Manifest& grown, std::uint32_t first)
     const auto from = grown.chunk_sha256.begin() + manifest_->hashed();
     manifest_->chunk_sha256.insert(manifest_->chunk_sha256.end(), from, grown.chunk_sha256.end());
     if (!manifest_->whole()) return {};
+    CS_TRY(check_pinned(*manifest_, "the owner's manifest"));
     CS_TRY(save_manifest(*manifest_, options_.data_dir / kManifestFileName));
     assembler_->set_read_back_hashes(manifest_->chunk_sha256);
     log::event("manifest_whole", {{"total", manifest_->chunk_count}},
@@ -167,6 +172,19 @@ Error PeerCore::start_over_changed(const Manifest& grown, ChunkId id)
               (options_.data_dir / kManifestFileName).string(), printable_name(grown.file_name));
     if (auto adopted = adopt(grown); !adopted) return adopted.error();
     return make_error("the owner's content changed; asking it again", ErrorCode::content_changed);
+}
+
+// With a pinned content id, any other content is refused: a different file, or a manifest swapped
+// on the way.
+Result<void> PeerCore::check_pinned(const Manifest& manifest, const std::string& source) const
+{
+    const std::string& pinned = options_.expected_content_id;
+    if (pinned.empty() || has_content_id(manifest, pinned)) return {};
+    log::event("content_refused", {{"expected", pinned}, {"got", to_hex(manifest.content_id())}},
+               "refusing {}: it is for {}, not the expected content id {}", source, describe(manifest), pinned);
+    return make_error(source + " is for " + describe(manifest) + ", not the expected content id " + pinned +
+                      "; refusing it (another file, or a manifest replaced on the way; check --expect or the "
+                      "config's content_id)");
 }
 
 std::string PeerCore::describe(const Manifest& manifest)
@@ -187,6 +205,7 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
             options_.data_dir.string(), manifest_->file_name, manifest.file_name, store_.clear());
         store_.stop_serving_from_joined();
     }
+    if (manifest.whole()) CS_TRY(check_pinned(manifest, "the owner's manifest"));
     // Saved once every hash is here (accept_hashes): a manifest on disk is trusted on resume.
     std::error_code ec;
     std::filesystem::remove(options_.data_dir / kManifestFileName, ec);

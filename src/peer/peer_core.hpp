@@ -86,6 +86,8 @@ private:
     Result<void> adopt(const Manifest& manifest);
     Error start_over_changed(const Manifest& grown, ChunkId id);
     static std::string describe(const Manifest& manifest);
+    // An error naming `source` unless the manifest has the pinned content id (or none is pinned).
+    Result<void> check_pinned(const Manifest& manifest, const std::string& source) const;
 
     const PeerOptions& options_;
     std::string name_;

@@ -27,6 +27,8 @@ struct PeerOptions {
     std::filesystem::path data_dir;
     Settings settings;
     std::string secret;  // empty: no swarm secret
+    // Pinned content (parse_content_id): any other manifest is refused; empty: none pinned.
+    std::string expected_content_id;
     net::MetricsOptions metrics;
 };
 

@@ -234,3 +234,19 @@ TEST_CASE("an address on the command line is HOST:PORT, IPv6 in brackets")
     }
     CHECK(parse_endpoint("9100").error().message.find("HOST:PORT") != std::string::npos);
 }
+
+TEST_CASE("content_id pins the content: 16 to 64 hex digits, kept in lower case")
+{
+    json config = ring(3);
+    CHECK(parse_config(config)->content_id.empty());
+    config["content_id"] = "0123456789ABCDEF01";
+    auto pinned = parse_config(config);
+    REQUIRE(pinned.ok());
+    CHECK(pinned->content_id == "0123456789abcdef01");
+    for (const char* bad : {"0123456789abcde", "0123456789abcdeg", "not hex at all, far too long for any id"}) {
+        config["content_id"] = bad;
+        CHECK(error_of(config).starts_with("content_id: content id '"));
+    }
+    config["content_id"] = 7;
+    CHECK_FALSE(parse_config(config).ok());
+}

@@ -539,3 +539,26 @@ TEST_CASE("a hostile tree is refused before anything is written, each bad path k
     long_sizes.tree[3].size = UINT64_MAX;
     CHECK(error_of(long_sizes).find("add up to more") != std::string::npos);
 }
+
+TEST_CASE("a pinned content id matches the manifest's id or a prefix of it, in either case")
+{
+    Manifest manifest;
+    manifest.file_name = "a.bin";
+    manifest.file_size = 5 * 1024;
+    manifest.chunk_size = 1024;
+    manifest.chunk_count = 5;
+    manifest.chunk_sha256.assign(5, Digest{});
+    const std::string id = to_hex(manifest.content_id());
+    CHECK(has_content_id(manifest, parse_content_id(id).value()));
+    std::string upper = id.substr(0, 16);
+    for (char& c : upper)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(has_content_id(manifest, parse_content_id(upper).value()));
+    // Another chunk hash is another content.
+    Manifest other = manifest;
+    other.chunk_sha256[4][0] = 1;
+    CHECK_FALSE(has_content_id(other, parse_content_id(id.substr(0, 16)).value()));
+    CHECK_FALSE(parse_content_id(id + "0").ok());
+    CHECK_FALSE(parse_content_id(id.substr(0, 15)).ok());
+    CHECK_FALSE(parse_content_id("").ok());
+}
