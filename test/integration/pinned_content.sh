@@ -21,6 +21,8 @@ content_id_of() {
 want=$(content_id_of input.bin)
 [[ "$want" =~ ^[0-9a-f]{64}$ ]] || fail "the owner's split event gave no 64-digit content_id (got '$want')"
 echo "content id of input.bin: $want"
+other=$(content_id_of other.bin)
+[[ "$other" =~ ^[0-9a-f]{64}$ && "$other" != "$want" ]] || fail "no distinct content id for other.bin (got '$other')"
 
 # The owner serves other.bin; the peers expect input.bin's id.
 rm -rf data
@@ -54,6 +56,15 @@ check_file input.bin data/peer-{1,2,3}/input.bin
 for id in 1 2 3; do
     [[ "$(event_count "peer$id.log" content_refused)" == 0 ]] || fail "peer $id refused the content it expected"
 done
+
+# A data directory that holds another content (input.bin's) is refused at start with a pin for
+# other.bin, before the owner is asked.
+status=0
+"$PEER_BIN" --config ring.json --id 1 --expect "$other" --log-format json > resumed.log 2>&1 || status=$?
+((status == 1)) || fail "a peer whose directory holds another content exited $status, not 1"
+wait_for_event resumed.log 5 content_refused expected="$other" > /dev/null
+grep -q "give this peer another --data-dir" resumed.log || fail "the refusal on resume names no fix: $(cat resumed.log)"
+echo "ok: a data directory holding another content is refused at start"
 
 # Malformed ids: one line, exit 2, before anything starts.
 for bad in abc "${want:0:15}" "zz${want:2:30}" "${want}0"; do
