@@ -194,11 +194,10 @@ Result<void> save_split(const OwnerOptions& options, const ChunkStore& store, co
         options.settings.keep_chunk_files
             ? "serving them from the file while their chunk files are written to " + store.dir().string()
             : "serving them from the file (keep_chunk_files is false: no chunk files)";
-    log::event("split",
-               {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}, {"content_id", to_hex(m.content_id())}},
+    const std::string content_id = to_hex(m.content_id());  // a hash over every chunk hash: once
+    log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}, {"content_id", content_id}},
                "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms while serving them (content id {}); {}",
-               options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms,
-               to_hex(m.content_id()).substr(0, 16), files);
+               options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms, content_id.substr(0, 16), files);
     return {};
 }
 

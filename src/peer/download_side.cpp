@@ -373,9 +373,16 @@ std::string DownloadSide::why_helper(bool owes, bool owner) const
     if (!owes)
         return fmt::format("{} delivers too little (under {} % of {}) and gains chunks slowly itself (a slow download)",
                            upstream_label(), percent(tuning.slow_share), rate_and_window);
-    if (helpers_.empty() || owner)
+    if (helpers_.empty())
         return fmt::format("{} delivers too little (under {} % of {}) and owes chunks it holds (a slow upload)",
                            upstream_label(), percent(tuning.owing_share), rate_and_window);
+    // The owner comes on either count (HelperPolicy::tick), a peer only on the second.
+    if (owner)
+        return fmt::format(
+            "{} owes chunks it holds and delivers too little, alone (under {} %) or with the {} helper(s) it has "
+            "(under {} % of {})",
+            upstream_label(), percent(tuning.owing_share), helpers_.size(), percent(tuning.more_share),
+            rate_and_window);
     return fmt::format(
         "{} owes chunks it holds, and it and the {} helper(s) it has deliver too little together "
         "(under {} % of {})",

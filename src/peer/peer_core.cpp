@@ -180,9 +180,10 @@ Result<void> PeerCore::check_pinned(const Manifest& manifest, const std::string&
 {
     const std::string& pinned = options_.expected_content_id;
     if (pinned.empty() || has_content_id(manifest, pinned)) return {};
+    const std::string what = describe(manifest);
     log::event("content_refused", {{"expected", pinned}, {"got", to_hex(manifest.content_id())}},
-               "refusing {}: it is for {}, not the expected content id {}", source, describe(manifest), pinned);
-    return make_error(source + " is for " + describe(manifest) + ", not the expected content id " + pinned +
+               "refusing {}: it is for {}, not the expected content id {}", source, what, pinned);
+    return make_error(source + " is for " + what + ", not the expected content id " + pinned +
                       "; refusing it (another file, or a manifest replaced on the way; check --expect or the "
                       "config's content_id)");
 }
