@@ -431,9 +431,12 @@ void DownloadSide::start_helper(bool owes)
 
 const PeerRef* DownloadSide::next_helper_peer() const
 {
+    // Not this peer's own upload neighbour, the last one round the ring: it takes what it has from
+    // this peer, and helping here would take from the upload it needs to pass the file on.
+    const std::optional<std::uint32_t> downstream = core_.options().upload_neighbor;
     for (std::size_t n = 1;; ++n) {
         const PeerRef* peer = route_.after_current(n);
-        if (!peer) return nullptr;
+        if (!peer || peer->id == downstream) return nullptr;
         const bool helping = std::any_of(helpers_.begin(), helpers_.end(),
                                          [peer](const HelperSlot& slot) { return slot.peer_id == peer->id; });
         if (!helping) return peer;
