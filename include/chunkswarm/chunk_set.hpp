@@ -33,6 +33,8 @@ public:
     std::vector<ChunkId> ids() const;
     // IDs in this set that `other` lacks.
     std::vector<ChunkId> minus(const ChunkSet& other) const;
+    // How many IDs this set holds that `other` (of the same size) lacks.
+    std::uint32_t count_minus(const ChunkSet& other) const;
     bool is_subset_of(const ChunkSet& other) const;
     const std::vector<std::uint8_t>& bytes() const { return bits_; }
 

@@ -96,6 +96,16 @@ struct Report {
     // The peer's download neighbour is slow to send what it owes (a slow upload), so the peer heads
     // a chain that must take the whole file from outside it: the owner deals to it first.
     bool deal_first = false;
+    // The chunks it holds (a bitfield payload), sent now and then, and the share of its upload cap
+    // it left unused over the last report's period (1000 when uncapped): from these the owner
+    // tells a chain's head where the chunks it lacks are to be had (Hint).
+    std::optional<ChunkSet> have = std::nullopt;
+    std::optional<std::uint32_t> spare_permille = std::nullopt;
+};
+// Owner to a peer that heads a chain, on its presence connection: peers that hold chunks it lacks
+// and have upload to spare, the most promising first. The peer takes its next helpers from these.
+struct Hint {
+    std::vector<std::uint32_t> helpers;
 };
 struct ErrorMsg {
     std::string message;
@@ -108,7 +118,7 @@ struct ErrorMsg {
 struct Ping {};
 
 using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping,
-                             Hashes, Report>;
+                             Hashes, Report, Hint>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };

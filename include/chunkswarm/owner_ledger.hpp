@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/helper_hints.hpp"
 #include "chunkswarm/messages.hpp"
 #include "chunkswarm/peer_roster.hpp"
 #include "chunkswarm/result.hpp"
@@ -62,6 +63,9 @@ public:
     Progress done(const Hello& hello, bool complete);
     // A report claims completion only with every chunk held.
     Progress report(const Hello& hello, const Report& report, std::uint64_t now_ms);
+    // For a peer whose report says it heads a chain (deal_first): where to find helpers, after
+    // report() has taken in what the report says.
+    std::optional<Hint> helper_hint(const Hello& hello, const Report& report);
 
     // The slots given up on now (what they had not drawn is released to the others).
     std::vector<std::uint32_t> review(std::uint64_t now_ms);
@@ -90,6 +94,7 @@ private:
     bool whole_ = false;
     // (drawing slot, slot behind): each takeover is told once.
     std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_told_;
+    HelperHints hints_;
 };
 
 }  // namespace chunkswarm

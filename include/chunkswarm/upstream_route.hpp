@@ -36,6 +36,8 @@ public:
     // The `n`th peer after the current one, as far as known (nullptr: none known), which a peer
     // can also download from while the current one is slow.
     const PeerRef* after_current(std::size_t n = 1) const;
+    // The peer with this id if it lies beyond the current one (nullptr: not known, or routed around).
+    const PeerRef* beyond_current(std::uint32_t id) const;
     // The current peer is gone: returns the next one (nullptr: the owner).
     const PeerRef* skip();
     // Back to the download neighbour (it may have come back); everything learnt is kept.

@@ -91,7 +91,17 @@ std::vector<ChunkId> ChunkSet::minus(const ChunkSet& other) const
     return out;
 }
 
-bool ChunkSet::is_subset_of(const ChunkSet& other) const { return minus(other).empty(); }
+std::uint32_t ChunkSet::count_minus(const ChunkSet& other) const
+{
+    std::uint32_t count = 0;
+    for (std::size_t i = 0; i < bits_.size(); ++i) {
+        const std::uint8_t theirs = i < other.bits_.size() ? other.bits_[i] : 0;
+        count += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(bits_[i] & ~theirs & 0xffu)));
+    }
+    return count;
+}
+
+bool ChunkSet::is_subset_of(const ChunkSet& other) const { return count_minus(other) == 0; }
 
 std::string format_ids(const std::vector<ChunkId>& ids, std::size_t max_items)
 {

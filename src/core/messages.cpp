@@ -15,13 +15,14 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
 {
     if (type == "error" || type == "auth") return 0;
     if (receiver == Role::server) {
-        if (type == "hello" || type == "request" || type == "done" || type == "report") return 0;
+        if (type == "hello" || type == "request" || type == "done") return 0;
+        if (type == "report") return (kMaxChunkCount + 7) / 8;
         return std::nullopt;
     }
     if (type == "manifest") return kMaxManifestBytes;
     if (type == "hashes") return std::uint64_t{kMaxChunkCount} * sizeof(Digest);
     if (type == "have_list") return (kMaxChunkCount + 7) / 8;
-    if (type == "have" || type == "coming" || type == "ping") return 0;
+    if (type == "have" || type == "coming" || type == "ping" || type == "hint") return 0;
     if (type == "chunk") return kMaxChunkSize;
     return std::nullopt;
 }
@@ -276,7 +277,23 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         report.held = static_cast<std::uint32_t>(held.value());
         CS_TRY_ASSIGN(report.complete, optional_bool(frame.header, "complete"));
         CS_TRY_ASSIGN(report.deal_first, optional_bool(frame.header, "deal_first"));
-        return Message{report};
+        if (!frame.payload.empty()) {
+            if (!manifest) return make_error("report: a chunk ID list before the manifest");
+            auto have = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
+            if (!have) return make_error("report: " + have.error().message);
+            report.have = std::move(have).value();
+        }
+        if (frame.header.contains("spare")) {
+            auto spare = unsigned_field(frame.header, "spare");
+            if (!spare || spare.value() > 1000) return make_error("field \"spare\" must be 0-1000 (per mille)");
+            report.spare_permille = static_cast<std::uint32_t>(spare.value());
+        }
+        return Message{std::move(report)};
+    }
+    if (type == "hint") {
+        Hint hint;
+        CS_TRY_ASSIGN(hint.helpers, peer_id_list(frame.header, "helpers"));
+        return Message{std::move(hint)};
     }
     if (type == "error") {
         auto it = frame.header.find("message");
@@ -347,7 +364,12 @@ struct Encoder {
     {
         nlohmann::json header{{"type", "report"}, {"held", m.held}, {"complete", m.complete}};
         if (m.deal_first) header["deal_first"] = true;
-        return make_frame(std::move(header));
+        if (m.spare_permille) header["spare"] = *m.spare_permille;
+        return make_frame(std::move(header), m.have ? m.have->bytes() : std::vector<std::uint8_t>{});
+    }
+    OutFrame operator()(const Hint& m) const
+    {
+        return make_frame({{"type", "hint"}, {"helpers", m.helpers}});
     }
     OutFrame operator()(const ErrorMsg& m) const
     {
@@ -388,7 +410,7 @@ std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
 std::string message_name(const Message& message)
 {
     static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk", "done",
-                                             "error", "auth",     "coming",    "ping", "hashes",  "report"};
+                                             "error", "auth",     "coming",    "ping", "hashes",  "report", "hint"};
     return kNames[message.index()];
 }
 

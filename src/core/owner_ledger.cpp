@@ -72,7 +72,10 @@ std::optional<std::string> OwnerLedger::session_opened(const Hello& hello, std::
 
 void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
 {
-    if (auto slot = slots_.known_slot(hello.peer_id)) roster_.session_closed(*slot, now_ms, hello.presence);
+    auto slot = slots_.known_slot(hello.peer_id);
+    if (!slot) return;
+    roster_.session_closed(*slot, now_ms, hello.presence);
+    if (hello.presence) hints_.forget(hello.peer_id);
 }
 
 std::optional<std::string> OwnerLedger::heard_from(const Hello& hello, std::uint64_t now_ms)
@@ -127,7 +130,24 @@ OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
 OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& report, std::uint64_t now_ms)
 {
     (void)heard_from(hello, now_ms);  // the server's on_heard has told the owner already
-    return report.complete && report.held == chunk_count_ ? done(hello, true) : Progress{};
+    if (!slots_.known_slot(hello.peer_id)) return {};
+    const bool complete = report.complete && report.held == chunk_count_;
+    if (complete) {
+        hints_.forget(hello.peer_id);  // it leaves once its downstream holds the file
+    } else {
+        hints_.update(hello.peer_id, report.have, report.spare_permille);
+    }
+    return complete ? done(hello, true) : Progress{};
+}
+
+std::optional<Hint> OwnerLedger::helper_hint(const Hello& hello, const Report& report)
+{
+    if (!slots_.known_slot(hello.peer_id) || report.complete) return std::nullopt;
+    if (!report.deal_first) {
+        hints_.not_heading(hello.peer_id);
+        return std::nullopt;
+    }
+    return Hint{hints_.hint(hello.peer_id)};
 }
 
 std::vector<std::uint32_t> OwnerLedger::review(std::uint64_t now_ms)

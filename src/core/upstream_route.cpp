@@ -17,6 +17,13 @@ const PeerRef* UpstreamRoute::after_current(std::size_t n) const
     return current_ + n < known_.size() ? &known_[current_ + n] : nullptr;
 }
 
+const PeerRef* UpstreamRoute::beyond_current(std::uint32_t id) const
+{
+    for (std::size_t i = current_ + 1; i < known_.size(); ++i)
+        if (known_[i].id == id) return &known_[i];
+    return nullptr;
+}
+
 bool UpstreamRoute::knows(std::uint32_t id) const
 {
     return std::any_of(known_.begin(), known_.end(), [id](const PeerRef& p) { return p.id == id; });

@@ -447,7 +447,7 @@ void ServerSession::handle(const Report& report)
         return;
     }
     server_->set_deal_first(hello_->peer_id, report.deal_first);
-    server_->context_.on_report(*hello_, report);
+    if (auto hint = server_->context_.on_report(*hello_, report)) connection_->send(Message{std::move(*hint)});
     if (report.complete) connection_->close_after_flush("the peer holds the whole file");
 }
 
@@ -708,6 +708,7 @@ void ServerSession::on_read_done(ReadJob& job)
             connection_->send(encode_chunk(id, std::move(read).value()));
         }
         if (sent_bytes_) sent_bytes_->add(length);
+        if (server_->context_.sent_total) server_->context_.sent_total->add(length);
         log::event("chunk_sent", {{"chunk", id}, {"to", label_}, {"bytes", length}}, "sent chunk {} to {} ({} bytes)",
                    id, label_, length);
     }

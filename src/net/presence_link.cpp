@@ -1,17 +1,18 @@
 #include "chunkswarm/net/presence_link.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
 
-PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held,
-                           std::function<bool()> deal_first)
+PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> report_now,
+                           std::function<void(std::vector<std::uint32_t>)> on_hint)
     : loop_(loop),
       options_(std::move(options)),
-      held_(std::move(held)),
-      deal_first_(std::move(deal_first)),
+      report_now_(std::move(report_now)),
+      on_hint_(std::move(on_hint)),
       handshake_(options_.secret, options_.self_id),
       // No overall budget: the peer keeps trying while it runs (the owner may be restarted).
       backoff_(options_.settings.retry_initial_ms, options_.settings.retry_max_ms,
@@ -89,6 +90,10 @@ void PresenceLink::on_frame(Frame frame)
         retry_later();
         return;
     }
+    if (const auto* hint = std::get_if<Hint>(&message.value())) {
+        if (on_hint_) on_hint_(hint->helpers);
+        return;
+    }
     const auto* auth = std::get_if<Auth>(&message.value());
     if (!auth) return;  // pings: the owner is there
     auto proof = handshake_.answer(auth->nonce, auth->proof, "the owner");
@@ -107,6 +112,7 @@ void PresenceLink::on_frame(Frame frame)
 void PresenceLink::mark_up()
 {
     up_ = true;
+    have_sent_count_.reset();
     up_at_ms_ = uv_now(loop_);
     attempt_timer_.stop();
 }
@@ -141,10 +147,28 @@ void PresenceLink::send_report(bool always)
 {
     if (!up_ || !connection_) return;
     // Complete only in the last report: chunks all held is not yet a file joined and checked.
-    if (always || connection_->queued_bytes() == 0)
-        connection_->send(Report{held_(), on_finished_ != nullptr, deal_first_ && deal_first_()});
+    if (always || connection_->queued_bytes() == 0) connection_->send(next_report());
     if (on_finished_) return;  // the last one is out; the owner answers by closing
     report_timer_.start(kReportPeriodMs, [this] { send_report(false); });
+}
+
+Report PresenceLink::next_report()
+{
+    Report report = report_now_();
+    report.complete = on_finished_ != nullptr;
+    if (report.have && !report.complete) {
+        const std::uint64_t now = uv_now(loop_);
+        const std::uint64_t spacing_ms = std::max<std::uint64_t>(
+            kReportPeriodMs, report.have->bytes().size() * 1000 / kHaveBytesPerSecond);
+        const bool changed = have_sent_count_ != report.have->count();
+        if (changed && (!have_sent_count_ || now >= have_sent_ms_ + spacing_ms)) {
+            have_sent_count_ = report.have->count();
+            have_sent_ms_ = now;
+            return report;
+        }
+    }
+    report.have.reset();
+    return report;
 }
 
 void PresenceLink::finish(std::uint64_t wait_ms, std::function<void(bool told)> done)

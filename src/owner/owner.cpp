@@ -444,6 +444,7 @@ private:
         };
         context.on_report = [this](const Hello& hello, const Report& report) {
             on_progress(hello, ledger_->report(hello, report, now_ms()));
+            return ledger_->helper_hint(hello, report);
         };
         context.on_session = [this](const Hello& hello, bool opened) {
             if (!opened) {

@@ -288,9 +288,26 @@ void DownloadSide::start_presence()
     const PeerOptions& options = core_.options();
     net::PresenceOptions link{options.id, options.owner, options.secret, options.settings};
     presence_ = std::make_unique<net::PresenceLink>(
-        thread_.loop(), std::move(link), [this] { return static_cast<std::uint32_t>(core_.inventory().held_count()); },
-        [this] { return heads_chain(); });
+        thread_.loop(), std::move(link), [this] { return presence_report(); },
+        [this](std::vector<std::uint32_t> helpers) { hinted_helpers_ = std::move(helpers); });
     presence_->start();
+}
+
+Report DownloadSide::presence_report()
+{
+    assert(thread_.is_current());
+    Report report{.deal_first = heads_chain(), .have = core_.inventory().snapshot()};
+    report.held = report.have->count();
+    const std::uint64_t now = uv_now(thread_.loop());
+    const std::uint64_t sent = static_cast<std::uint64_t>(core_.sent_total().get());
+    const std::uint64_t cap = core_.settings().max_upload_rate;
+    if (cap > 0 && report_ms_ > 0 && now > report_ms_) {
+        const std::uint64_t rate = (sent - sent_at_report_) * 1000 / (now - report_ms_);
+        report.spare_permille = static_cast<std::uint32_t>(1000 - std::min<std::uint64_t>(1000, rate * 1000 / cap));
+    }
+    sent_at_report_ = sent;
+    report_ms_ = now;
+    return report;
 }
 
 // The owner stays until every peer is complete or given up on; the last report tells it one more
@@ -434,19 +451,28 @@ const PeerRef* DownloadSide::next_helper_peer() const
     // Not this peer's own upload neighbour, the last one round the ring: it takes what it has from
     // this peer, and helping here would take from the upload it needs to pass the file on.
     const std::optional<std::uint32_t> downstream = core_.options().upload_neighbor;
+    for (std::uint32_t id : hinted_helpers_) {
+        const PeerRef* peer = route_.beyond_current(id);
+        if (peer && peer->id != downstream && !is_helping(id)) return peer;
+    }
     for (std::size_t n = 1;; ++n) {
         const PeerRef* peer = route_.after_current(n);
         if (!peer || peer->id == downstream) return nullptr;
-        const bool helping = std::any_of(helpers_.begin(), helpers_.end(),
-                                         [peer](const HelperSlot& slot) { return slot.peer_id == peer->id; });
-        if (!helping) return peer;
+        if (!is_helping(peer->id)) return peer;
     }
+}
+
+bool DownloadSide::is_helping(std::uint32_t peer_id) const
+{
+    return std::any_of(helpers_.begin(), helpers_.end(),
+                       [peer_id](const HelperSlot& slot) { return slot.peer_id == peer_id; });
 }
 
 // What the helpers had in flight is asked of the neighbour from now on.
 void DownloadSide::drop_helpers(const std::string& why)
 {
     helper_policy_.stopped(/*failed=*/false);
+    hinted_helpers_.clear();  // the owner hints only while this peer heads a chain
     if (helpers_.empty()) return;
     for (const HelperSlot& slot : helpers_)
         log_helper_dropped(slot, why);

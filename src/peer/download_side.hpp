@@ -61,6 +61,9 @@ private:
     void complete_here();
     Result<void> finish_file_once();
     void start_presence();
+    // What the owner is told each second: held chunks, whether this peer heads a chain, the
+    // upload it leaves unused.
+    Report presence_report();
     void report_complete();
     void fail(Error error);
     void end();
@@ -76,8 +79,10 @@ private:
     void start_helper(bool owes);
     // Why a helper is added, for the log: which share of which rate fell short.
     std::string why_helper(bool owes, bool owner) const;
-    // The next peer upstream beyond the neighbour that is not helping yet (nullptr: none known).
+    // The next peer to help: the first the owner hinted at that is known beyond the neighbour and
+    // not helping yet, else the next such peer upstream (nullptr: none known).
     const PeerRef* next_helper_peer() const;
+    bool is_helping(std::uint32_t peer_id) const;
     // Every helper goes (the neighbour keeps up again, the route changes, the peer is complete).
     void drop_helpers(const std::string& why);
     // One helper ended by itself (done, or failed: its peer gone or refusing).
@@ -109,6 +114,11 @@ private:
     ChunkSet rescue_wanted_;
     // The owner, told how far this peer is while it downloads, and that it is complete.
     std::unique_ptr<net::PresenceLink> presence_;
+    // The upload's byte count and time at the last report, for the spare share in the next.
+    std::uint64_t sent_at_report_ = 0;
+    std::uint64_t report_ms_ = 0;
+    // The owner's last hint: where the chunks this peer lacks are to be had (HelperHints).
+    std::vector<std::uint32_t> hinted_helpers_;
     // Beside a slow download neighbour: peers further upstream and the owner, see HelperPolicy.
     struct HelperSlot {
         std::unique_ptr<net::ChunkClient> client;

@@ -37,6 +37,9 @@ public:
     SharedInventory& inventory() { return inventory_; }
     // The process's metrics (thread-safe); served only with --metrics.
     metrics::Registry& metrics() const { return metrics_; }
+    // Every chunk byte the upload side sent (the upload thread adds, the download side reads it
+    // for the owner's reports).
+    metrics::Value& sent_total() { return sent_total_; }
     bool has_manifest() const { return manifest_.has_value(); }
     // Only once the bootstrap has one (every caller after it, or a client past its manifest).
     const Manifest& manifest() const { return *manifest_; }
@@ -94,6 +97,7 @@ private:
     ChunkStore store_;  // thread-safe
     SharedInventory inventory_;
     mutable metrics::Registry metrics_;
+    metrics::Value sent_total_;
     // max_download_rate, shared by every client of both threads (thread-safe).
     mutable net::RateCap download_cap_;
     // Set by the bootstrap; read-only once frozen.

@@ -30,6 +30,7 @@ net::ServerContext UploadSide::context()
     context.settings = core_.settings();
     context.secret = core_.options().secret;
     context.metrics = &core_.metrics();
+    context.sent_total = &core_.sent_total();
     context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return core_.inventory().snapshot(); };
     context.coming = [this] { return core_.inventory().coming(); };
     context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };

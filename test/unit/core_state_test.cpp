@@ -52,6 +52,7 @@ TEST_CASE("a chunk set lists its IDs, and those another lacks, in order, whateve
             }
             CHECK(mine.ids() == expected_ids);
             CHECK(mine.minus(theirs) == expected_minus);
+            CHECK(mine.count_minus(theirs) == expected_minus.size());
             CHECK(mine.ids().size() == mine.count());
         }
     }

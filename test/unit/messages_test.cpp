@@ -252,6 +252,31 @@ TEST_CASE("a report says how many chunks a peer holds and whether it is complete
     CHECK_FALSE(parse_header(header, Role::server, nullptr).ok());
 }
 
+TEST_CASE("a report may carry the peer's chunk ID list and its spare upload; the owner answers with a hint")
+{
+    Manifest m = test::small_manifest();
+    ChunkSet have(m.chunk_count);
+    have.insert(1);
+    have.insert(4);
+    auto report = round_trip(Report{.held = 2, .have = have, .spare_permille = 250}, Role::server, &m);
+    REQUIRE(report.ok());
+    CHECK(std::get<Report>(report.value()).have == have);
+    CHECK(std::get<Report>(report.value()).spare_permille == 250u);
+    // A list needs the manifest, and of its size.
+    CHECK_FALSE(round_trip(Report{.held = 2, .have = have}, Role::server, nullptr).ok());
+    CHECK_FALSE(round_trip(Report{.held = 2, .have = ChunkSet(m.chunk_count + 9)}, Role::server, &m).ok());
+    nlohmann::json header{{"type", "report"}, {"held", 2}, {"spare", 1001}};
+    CHECK_FALSE(parse_header(header, Role::server, &m).ok());
+    header["spare"] = "all";
+    CHECK_FALSE(parse_header(header, Role::server, &m).ok());
+
+    auto hint = round_trip(Hint{{7, 3}}, Role::client, nullptr);
+    REQUIRE(hint.ok());
+    CHECK(std::get<Hint>(hint.value()).helpers == std::vector<std::uint32_t>{7, 3});
+    CHECK_FALSE(round_trip(Hint{{7}}, Role::server, nullptr).ok());
+    CHECK_FALSE(parse_header({{"type", "hint"}, {"helpers", {-1}}}, Role::client, nullptr).ok());
+}
+
 TEST_CASE("a peer's chunk ID list says whom it downloads from; a malformed one is refused")
 {
     Manifest m = test::small_manifest();

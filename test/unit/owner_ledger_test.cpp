@@ -149,3 +149,28 @@ TEST_CASE("a report claims completion only with every chunk held")
     CHECK(ledger.complete_count() == 0);
     CHECK(ledger.report(presence_hello(1), Report{10, true}, 2'000).newly_complete);
 }
+
+TEST_CASE("a chain's head is hinted at peers holding what it lacks; one whose presence closed is not named")
+{
+    OwnerLedger ledger(SlotTable::fixed({1, 2, 3}), 40, kTiming, 16, 0);
+    ledger.set_hashed(40, true);
+    for (std::uint32_t id : {1, 2, 3})
+        join_and_trade(ledger, id, 1, 0);
+    ChunkSet little(40);
+    ChunkSet more(40);
+    for (ChunkId id = 0; id < 30; ++id)
+        more.insert(id);
+    ledger.report(presence_hello(2), Report{.held = 30, .have = more}, 1'000);
+    ledger.report(presence_hello(3), Report{.held = 30, .have = more, .spare_permille = 100}, 1'000);
+    const Report head{.held = 0, .deal_first = true, .have = little};
+    ledger.report(presence_hello(1), head, 1'000);
+    auto hint = ledger.helper_hint(presence_hello(1), head);
+    REQUIRE(hint);
+    CHECK(hint->helpers == std::vector<std::uint32_t>{2, 3});  // 3 has less upload to spare
+    // Not heading a chain: no hint.
+    CHECK_FALSE(ledger.helper_hint(presence_hello(2), Report{.held = 30}));
+    ledger.session_closed(presence_hello(2), 2'000);
+    CHECK(ledger.helper_hint(presence_hello(1), head)->helpers == std::vector<std::uint32_t>{3});
+    // Nobody outside the swarm is told anything.
+    CHECK_FALSE(ledger.helper_hint(presence_hello(9), head));
+}

@@ -30,6 +30,10 @@ TEST_CASE("a route goes upstream one gone peer at a time, then to the owner")
     CHECK(route.after_current()->id == 2);
     CHECK(route.after_current(3)->id == 5);
     CHECK(route.after_current(4) == nullptr);
+    // A peer named by the owner's hint is found only beyond the current one.
+    CHECK(route.beyond_current(1)->id == 1);
+    CHECK(route.beyond_current(3) == nullptr);
+    CHECK(route.beyond_current(9) == nullptr);
     CHECK(route.skip()->id == 2);
     CHECK(route.after_current()->id == 1);
     CHECK_FALSE(route.at_first());

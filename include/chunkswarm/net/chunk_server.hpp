@@ -42,8 +42,8 @@ struct ServerContext {
     // Optional: any frame from any client, or a connection opening or closing (a sign of life).
     std::function<void()> on_activity;
     // Owner only: a report on a presence connection (Hello::presence). A server without this hook
-    // refuses presence connections.
-    std::function<void(const Hello& hello, const Report& report)> on_report;
+    // refuses presence connections. What it returns is sent back on that connection.
+    std::function<std::optional<Hint>(const Hello& hello, const Report& report)> on_report;
     // Optional: a frame from an admitted client (a sign of life from that peer).
     std::function<void(const Hello& hello)> on_heard;
     // Optional: a chunk this side holds could not be read to send (its file shrank, a disk error).
@@ -63,6 +63,8 @@ struct ServerContext {
     std::optional<Dealing> dealing;
     // Optional: the process's metrics, to which each session adds what it sends.
     metrics::Registry* metrics = nullptr;
+    // Optional: every session adds what it sends here too (the whole upload, any thread may read).
+    metrics::Value* sent_total = nullptr;
 };
 
 class ServerSession;

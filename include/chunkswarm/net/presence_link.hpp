@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "chunkswarm/auth.hpp"
@@ -35,10 +36,14 @@ public:
     // sooner (an owner that closes at once) is retried ever more slowly.
     static constexpr std::uint64_t kSteadyMs = 10'000;
 
-    // `held` and `deal_first` are asked for each report (on the loop's thread): how many chunks the
-    // peer holds, and whether the owner should deal to it first (Report::deal_first).
-    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<std::uint32_t()> held,
-                 std::function<bool()> deal_first = {});
+    // A chunk ID list goes with a report at most this many bytes a second, on average.
+    static constexpr std::uint64_t kHaveBytesPerSecond = 4096;
+
+    // `report_now` gives each report (on the loop's thread); its chunk ID list is sent only when
+    // the count changed since the last one sent, and no faster than kHaveBytesPerSecond allows.
+    // `on_hint` gets the owner's hints (Hint::helpers).
+    PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> report_now,
+                 std::function<void(std::vector<std::uint32_t>)> on_hint = {});
     PresenceLink(const PresenceLink&) = delete;
     PresenceLink& operator=(const PresenceLink&) = delete;
     ~PresenceLink();
@@ -58,13 +63,17 @@ private:
     void mark_up();
     void retry_later();
     void send_report(bool always);
+    Report next_report();
     void drop();
     void conclude(bool told);
 
     uv_loop_t* loop_;
     PresenceOptions options_;
-    std::function<std::uint32_t()> held_;
-    std::function<bool()> deal_first_;
+    std::function<Report()> report_now_;
+    std::function<void(std::vector<std::uint32_t>)> on_hint_;
+    // On this connection: the count in the last chunk ID list sent, and when it went.
+    std::optional<std::uint32_t> have_sent_count_;
+    std::uint64_t have_sent_ms_ = 0;
     ClientHandshake handshake_;
     Backoff backoff_;
     Timer retry_timer_;
