@@ -91,7 +91,8 @@ void PresenceLink::on_frame(Frame frame)
         return;
     }
     if (const auto* hint = std::get_if<Hint>(&message.value())) {
-        if (on_hint_) on_hint_(hint->helpers);
+        // Only from an owner past the handshake: an impostor's hint would send helpers astray.
+        if (up_ && on_hint_) on_hint_(hint->helpers);
         return;
     }
     const auto* auth = std::get_if<Auth>(&message.value());

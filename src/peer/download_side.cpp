@@ -427,10 +427,15 @@ void DownloadSide::start_helper(bool owes)
     // a short window keeps few chunks waiting there that another source could send.
     options.settings.request_window = std::max<std::uint32_t>(2, s.request_window / 4);
     const std::string label = next ? next->label() : "the owner";
-    log::event(
-        "helper_added",
-        {{"to", label}, {"neighbour", upstream_label()}, {"neighbour_owes", owes}, {"helpers", helpers_.size() + 1}},
-        "{}; also downloading from {}, each chunk asked of one source only", why_helper(owes, owner), label);
+    const bool hinted = next && std::find(hinted_helpers_.begin(), hinted_helpers_.end(), next->id) != hinted_helpers_.end();
+    log::event("helper_added",
+               {{"to", label},
+                {"neighbour", upstream_label()},
+                {"neighbour_owes", owes},
+                {"helpers", helpers_.size() + 1},
+                {"hinted", hinted}},
+               "{}; also downloading from {}{}, each chunk asked of one source only", why_helper(owes, owner), label,
+               hinted ? " (the owner's hint: it holds chunks this peer lacks, and upload to spare)" : "");
     const std::uint64_t generation = ++helper_generation_;
     auto client = std::make_unique<net::ChunkClient>(thread_.loop(), std::move(options),
                                                      std::make_unique<Helper>(*this, owner, generation));
