@@ -97,8 +97,8 @@ struct Report {
     // a chain that must take the whole file from outside it: the owner deals to it first.
     bool deal_first = false;
     // The chunks it holds (a bitfield payload), sent now and then, and the share of its upload cap
-    // it left unused over the last report's period (1000 when uncapped): from these the owner
-    // tells a chain's head where the chunks it lacks are to be had (Hint).
+    // it left unused over the last report's period (absent when uncapped: counted as all spare):
+    // from these the owner tells a chain's head where the chunks it lacks are to be had (Hint).
     std::optional<ChunkSet> have = std::nullopt;
     std::optional<std::uint32_t> spare_permille = std::nullopt;
 };
