@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <string>
 
+#include "chunkswarm/config.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
+#include "chunkswarm/net/tls_channel.hpp"
 #include "chunkswarm/result.hpp"
 #include "chunkswarm/settings.hpp"
 
@@ -31,6 +33,18 @@ struct MetricsFlags {
 };
 void add_metrics_flags(CLI::App& app, MetricsFlags& flags);
 Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags);
+
+// --tls-cert, --tls-key, --tls-ca: PEM files, over the config's "tls".
+struct TlsFlags {
+    std::string cert, key, ca;
+};
+void add_tls_flags(CLI::App& app, TlsFlags& flags);
+// The process's TLS: certificates (the flags over the config), else a key from the swarm secret;
+// null when neither is given, for the plain protocol.
+Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags, const SwarmConfig::Tls& config,
+                                                           const std::string& secret);
+// Says once, at start, how connections are protected, or loudly that they are not.
+void log_protection(const net::TlsContext* tls);
 
 struct LogFlags {
     std::string level = "info";

@@ -63,6 +63,10 @@ struct SwarmConfig {
     // Optional: the content id every peer must get (parse_content_id), else it refuses the
     // manifest; empty: whatever the owner distributes.
     std::string content_id;
+    // Optional: certificates for TLS (PEM files), for sites that run a PKI: all three or none.
+    struct Tls {
+        std::string cert, key, ca;
+    } tls;
     LaunchConfig launch;
 
     const PeerConfig* find_peer(std::uint32_t id) const;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <tuple>
 
+#include "chunkswarm/auth.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 
@@ -103,6 +104,47 @@ Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags)
     if (!bind) return make_error("--metrics: " + bind.error().message);
     options.bind = bind.value();
     return options;
+}
+
+void add_tls_flags(CLI::App& app, TlsFlags& flags)
+{
+    app.add_option("--tls-cert", flags.cert, "PEM certificate chain for TLS (with --tls-key and --tls-ca; the config's tls)");
+    app.add_option("--tls-key", flags.key, "PEM private key of --tls-cert");
+    app.add_option("--tls-ca", flags.ca, "PEM CA certificates the other side's certificate must lead to");
+}
+
+Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags, const SwarmConfig::Tls& config,
+                                                           const std::string& secret)
+{
+    net::TlsKeys keys{secret, config.cert, config.key, config.ca};
+    if (!flags.cert.empty() || !flags.key.empty() || !flags.ca.empty()) {
+        if (flags.cert.empty() || flags.key.empty() || flags.ca.empty())
+            return make_error("give all three of --tls-cert, --tls-key and --tls-ca");
+        keys.cert = flags.cert;
+        keys.key = flags.key;
+        keys.ca = flags.ca;
+    }
+    if (!keys.enabled()) return std::shared_ptr<const net::TlsContext>();
+    for (const std::string* path : {&keys.cert, &keys.key, &keys.ca}) {
+        if (path->empty()) continue;
+        std::error_code error;
+        if (!std::filesystem::is_regular_file(*path, error))
+            return make_error("TLS file " + *path + " is not a readable regular file (check the path)");
+    }
+    return net::TlsContext::create(keys);
+}
+
+void log_protection(const net::TlsContext* tls)
+{
+    if (tls != nullptr) {
+        log::event("protection", {{"tls", true}, {"keys", tls->mode()}},
+                   "connections are encrypted and authenticated: TLS 1.3 with {}", tls->mode());
+        return;
+    }
+    log::warn_event("protection", {{"tls", false}},
+               "this swarm is unauthenticated and unencrypted: anyone on the path can read or change the file; set {} "
+               "(or the config's secret, or tls certificates) on a network you do not own",
+               kSecretEnvVar);
 }
 
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)

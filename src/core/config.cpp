@@ -405,12 +405,27 @@ HostLaunch LaunchConfig::for_host(const std::string& host) const
     return merged;
 }
 
+Result<SwarmConfig::Tls> read_tls(const json& node)
+{
+    if (!node.is_object()) return make_error("tls: must be an object with cert, key and ca (PEM file paths)");
+    FieldReader r(node, "tls");
+    CS_TRY(r.only_keys({"cert", "key", "ca"}));
+    SwarmConfig::Tls tls;
+    CS_TRY_ASSIGN(tls.cert, r.string("cert", std::string()));
+    CS_TRY_ASSIGN(tls.key, r.string("key", std::string()));
+    CS_TRY_ASSIGN(tls.ca, r.string("ca", std::string()));
+    if (tls.cert.empty() || tls.key.empty() || tls.ca.empty()) {
+        return make_error("tls: give all three of cert, key and ca (PEM file paths)");
+    }
+    return tls;
+}
+
 Result<SwarmConfig> parse_config(const json& root)
 {
     if (!root.is_object()) return make_error("the config must be a JSON object");
     FieldReader r(root, "");
     CS_TRY(r.only_keys(
-        {"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "content_id", "launch"}));
+        {"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "content_id", "tls", "launch"}));
     SwarmConfig config;
     auto owner = root.find("owner");
     if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");
@@ -430,6 +445,7 @@ Result<SwarmConfig> parse_config(const json& root)
         config.content_id = std::move(pinned).value();
     }
     if (auto s = root.find("settings"); s != root.end()) CS_TRY_ASSIGN(config.settings, read_settings(*s));
+    if (auto t = root.find("tls"); t != root.end()) CS_TRY_ASSIGN(config.tls, read_tls(*t));
 
     auto peers = root.find("peers");
     if (peers == root.end() || !peers->is_array() || peers->size() < 2) {

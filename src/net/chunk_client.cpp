@@ -135,6 +135,7 @@ void ChunkClient::on_connected(int status)
     lost_at_ms_.reset();
     log::event("connected", {{"to", options_.remote_label}}, "connected to {} at {}; asking for its chunk ID list",
                options_.remote_label, options_.remote.to_string());
+    if (options_.tls) connection_->use_tls(options_.tls, TlsSide::client);
     connection_->start_reading();
     ClientKind::Ask ask = kind_->ask();
     connection_->send(Hello{.peer_id = options_.self_id,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
@@ -24,6 +25,15 @@ constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 // The share of the owner's capped upload a deal-first peer gets against any other (Report::deal_first).
 constexpr double kDealFirstWeight = 64.0;
 
+Result<std::vector<std::uint8_t>> read_span(const ChunkStore::FileSpan& span, std::uint32_t length)
+{
+    std::vector<std::uint8_t> bytes(length);
+    const ssize_t n = pread_fully(span.file->get(), bytes, span.offset);
+    if (n < 0) return make_error("cannot read the chunk: " + errno_text(static_cast<int>(-n)));
+    if (n != static_cast<ssize_t>(length)) return make_error("cannot read the chunk: the file is too short now");
+    return bytes;
+}
+
 std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.owner_request_window / 4); }
 
 }  // namespace
@@ -31,7 +41,7 @@ std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, setting
 ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
     : loop_(loop),
       context_(std::move(context)),
-      listener_(loop, Role::server),
+      listener_(loop, Role::server, context_.tls),
       heartbeat_(loop),
       upload_cap_(context_.settings.max_upload_rate, burst_for(context_.settings.max_upload_rate)),
       upload_cap_wait_(loop)
@@ -214,13 +224,15 @@ void ChunkServer::forget(ServerSession* session)
 
 // Chunks served from a whole file (a peer's .part, the owner's source) are only brought into the
 // page cache on the pool thread, and the loop hands them to the socket from there (sendfile);
-// chunks in chunk files are read on the pool thread.
+// chunks in chunk files are read on the pool thread. Under TLS every chunk is read there, since
+// its bytes must pass through the loop to be encrypted.
 struct ServerSession::ReadJob {
     uv_work_t req{};
     std::shared_ptr<ServerSession> session;
     const ChunkStore* store = nullptr;
     const Manifest* manifest = nullptr;
     std::vector<ChunkId> ids;
+    bool encrypted = false;
     // One per id: where it lies in a whole file, or its bytes read from its chunk file.
     std::vector<std::variant<ChunkStore::FileSpan, Result<std::vector<std::uint8_t>>>> pieces;
 
@@ -229,7 +241,10 @@ struct ServerSession::ReadJob {
     {
         for (ChunkId id : ids) {
             const std::uint32_t length = manifest->chunk_length(id);
-            if (auto span = store->joined_span(id)) {
+            auto span = store->joined_span(id);
+            if (span && encrypted) {
+                pieces.emplace_back(read_span(*span, length));
+            } else if (span) {
                 ::readahead(span->file->get(), span->offset, length);
                 pieces.emplace_back(std::move(*span));
             } else {
@@ -661,6 +676,7 @@ void ServerSession::start_read()
     job->session = shared_from_this();
     job->store = context.store;
     job->manifest = context.manifest;
+    job->encrypted = connection_->encrypted();
     while (!queue_.empty() && job->ids.size() < chunks_per_job) {
         job->ids.push_back(queue_.front());
         queue_.pop_front();

@@ -67,6 +67,7 @@ void PresenceLink::on_connected(int status)
         retry_later();
         return;
     }
+    if (options_.tls) connection_->use_tls(options_.tls, TlsSide::client);
     connection_->start_reading();
     connection_->send(Hello{.peer_id = options_.self_id, .nonce = handshake_.start(), .presence = true});
     if (!handshake_.awaiting_proof()) {

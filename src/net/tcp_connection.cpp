@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "chunkswarm/file_util.hpp"
+#include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
 
@@ -113,9 +114,41 @@ void TcpConnection::connect(const sockaddr_storage& address, std::function<void(
 
 void TcpConnection::start_reading() { uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read); }
 
+void TcpConnection::use_tls(std::shared_ptr<const TlsContext> context, TlsSide side)
+{
+    tls_ = std::make_unique<TlsChannel>(std::move(context), side);
+    tls_side_ = side;
+    flush_tls();  // a client's hello
+}
+
+namespace {
+
+// Ciphertext is read into, and plaintext decrypted into, one buffer per loop thread: libuv calls
+// on_read right after on_alloc, and it is empty again when on_read returns. Per connection, a
+// thousand idle sessions would hold 128 MiB.
+std::span<std::uint8_t> cipher_buffer()
+{
+    thread_local std::array<std::uint8_t, 64 * 1024> buffer;
+    return buffer;
+}
+
+std::span<std::uint8_t> plain_buffer()
+{
+    thread_local std::array<std::uint8_t, 64 * 1024> buffer;
+    return buffer;
+}
+
+}  // namespace
+
 void TcpConnection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf)
 {
     auto* self = static_cast<TcpConnection*>(handle->data);
+    if (self->tls_) {
+        self->reading_payload_ = false;
+        std::span<std::uint8_t> space = cipher_buffer();
+        *buf = uv_buf_init(reinterpret_cast<char*>(space.data()), static_cast<unsigned>(space.size()));
+        return;
+    }
     std::span<std::uint8_t> payload = self->decoder_.payload_space();
     self->reading_payload_ = !payload.empty();
     if (self->reading_payload_) {
@@ -130,7 +163,9 @@ void TcpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
 {
     auto* self = static_cast<TcpConnection*>(stream->data);
     if (nread > 0 && self->read_cap_) self->spend_read_cap(static_cast<std::size_t>(nread));
-    if (nread > 0 && self->reading_payload_) {
+    if (nread > 0 && self->tls_) {
+        self->handle_ciphertext(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
+    } else if (nread > 0 && self->reading_payload_) {
         self->handle_payload_read(static_cast<std::size_t>(nread));
     } else if (nread > 0) {
         self->handle_bytes(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
@@ -151,6 +186,46 @@ void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
     auto fed = decoder_.feed(std::span(data, length));
     deliver_frames();
     if (!fed && !ending()) fail(fed.error().message);
+}
+
+void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t length)
+{
+    if (ending()) return;
+    if (refuse_plain_client(data, length)) return;
+    if (auto received = tls_->receive(std::span(data, length)); !received) {
+        flush_tls();  // the alert, if OpenSSL made one
+        const std::string reason =
+            received.error().message + " (is the other side given the same secret or certificates?)";
+        log::warn_event("tls_failed", {{"with", remote_address_}}, "TLS with {} failed: {}", remote_address_, reason);
+        shutdown_and_drain(reason);
+        return;
+    }
+    std::span<std::uint8_t> plain = plain_buffer();
+    while (!ending()) {
+        auto read = tls_->read_plain(plain);
+        if (!read) {
+            close(read.error().message);
+            return;
+        }
+        if (read.value() == 0) break;
+        handle_bytes(plain.data(), read.value());
+    }
+    flush_tls();
+    if (tls_->closed() && !ending()) close("the other side closed the connection");
+}
+
+bool TcpConnection::refuse_plain_client(const std::uint8_t* data, std::size_t length)
+{
+    constexpr std::uint8_t kTlsHandshakeRecord = 0x16;
+    const bool first = !tls_input_seen_;
+    tls_input_seen_ = true;
+    if (!first || tls_side_ != TlsSide::server || length == 0 || data[0] == kTlsHandshakeRecord) return false;
+    plain_other_side_ = true;
+    log::warn_event("plain_refused", {{"from", remote_address_}},
+                    "refusing {}: it speaks the plain protocol, and this swarm is encrypted (give it the secret)",
+                    remote_address_);
+    fail("this swarm is encrypted (TLS): give this side the swarm secret or the certificates too");
+    return true;
 }
 
 void TcpConnection::handle_payload_read(std::size_t length)
@@ -184,6 +259,29 @@ void TcpConnection::deliver_frames()
 void TcpConnection::send(OutFrame frame)
 {
     if (ending()) return;
+    if (!tls_ || plain_other_side_) {
+        send_raw(std::move(frame));
+        return;
+    }
+    auto sent = tls_->send(frame.head);
+    if (sent) sent = tls_->send(frame.payload_bytes());
+    if (!sent) {
+        close(sent.error().message);
+        return;
+    }
+    flush_tls();
+}
+
+void TcpConnection::flush_tls()
+{
+    if (closing_) return;
+    OutFrame ciphertext;
+    ciphertext.head = tls_->take_output();
+    if (!ciphertext.head.empty()) send_raw(std::move(ciphertext));
+}
+
+void TcpConnection::send_raw(OutFrame frame)
+{
     auto request = std::make_unique<WriteRequest>();
     request->frame = std::move(frame);
     request->connection = this;
@@ -217,7 +315,8 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
              ": the file is only " + std::to_string(st.st_size) + " bytes now");
         return false;
     }
-    if (pending_writes_ == 0) {
+    // sendfile would send the file's bytes in the clear: under TLS the chunk is read and encrypted.
+    if (pending_writes_ == 0 && !tls_) {
         auto [head_sent, payload_sent] = write_now(head, file, offset, length);
         head.erase(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(head_sent));
         offset += static_cast<off_t>(payload_sent);
@@ -235,7 +334,7 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
     }
     // libuv writes no empty buffer: a frame whose head went already is all payload.
     if (rest.head.empty()) std::swap(rest.head, rest.payload);
-    send(std::move(rest));
+    send(std::move(rest));  // (encrypted, under TLS)
     return true;
 }
 
@@ -335,9 +434,10 @@ void TcpConnection::close(const std::string& reason)
     });
 }
 
-TcpListener::TcpListener(uv_loop_t* loop, Role accepted_role)
+TcpListener::TcpListener(uv_loop_t* loop, Role accepted_role, std::shared_ptr<const TlsContext> tls)
     : loop_(loop),
       role_(accepted_role),
+      tls_(std::move(tls)),
       handle_([loop](uv_tcp_t* t) { return uv_tcp_init(loop, t); })
 {
     handle_.get()->data = this;
@@ -358,6 +458,7 @@ Result<void> TcpListener::listen(const Endpoint& bind, AcceptHandler on_accept)
                 connection->close("accept failed");
                 return;
             }
+            if (self->tls_) connection->use_tls(self->tls_, TlsSide::server);
             self->on_accept_(connection);
         });
     }

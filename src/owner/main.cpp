@@ -25,6 +25,7 @@ struct Flags {
     cli::LogFlags log;
     cli::RateFlags rates;
     cli::MetricsFlags metrics;
+    cli::TlsFlags tls;
     bool stop_with_stdin = false;
 };
 
@@ -39,6 +40,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     options.data_dir = "data/owner";
     options.peer_count = flags.peers;
     std::string config_secret;
+    SwarmConfig::Tls config_tls;
     if (!flags.config.empty()) {
         auto config = load_config(flags.config);
         if (!config) return config.error();
@@ -47,6 +49,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         options.data_dir = config->resolved_owner_data_dir();
         options.settings = config->settings;
         config_secret = config->secret;
+        config_tls = config->tls;
         for (const PeerConfig& p : config->peers)
             options.peer_ids.push_back(p.id);
         if (app.count("--peers")) return make_error("--peers conflicts with --config (the config lists the peers)");
@@ -64,6 +67,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     CS_TRY(cli::apply_rate_flags(flags.rates, options.settings));
     CS_TRY_ASSIGN(options.metrics, cli::metrics_options(flags.metrics));
     CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
+    CS_TRY_ASSIGN(options.tls, cli::tls_context(flags.tls, config_tls, options.secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
     if (options.peer_count == 0 || options.peer_count > kMaxPeers)
@@ -97,6 +101,7 @@ int main(int argc, char** argv)
                    "the config's give_up_s)");
     cli::add_rate_flags(app, flags.rates, false);
     cli::add_metrics_flags(app, flags.metrics);
+    cli::add_tls_flags(app, flags.tls);
     cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
     cli::add_log_flags(app, flags.log);
     app.footer(
@@ -109,6 +114,7 @@ int main(int argc, char** argv)
     if (!options) return cli::fail("owner", options.error().message, 2);
     if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
     if (!cli::start_logging("owner", "owner", flags.log)) return 2;
+    cli::log_protection(options->tls.get());
     int code = owner::run_owner(options.value());
     cli::log_resource_use();
     log::shutdown();

@@ -437,6 +437,7 @@ private:
         context.store = &store_;
         context.settings = options_.settings;
         context.secret = options_.secret;
+        context.tls = options_.tls;
         context.metrics = &metrics_;
         context.offered_for = [this](const Hello& hello) { return offered_for(hello); };
         context.on_done = [this](const Hello& hello, bool complete) {

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
+#include "chunkswarm/net/tls_channel.hpp"
 
 namespace chunkswarm::owner {
 
@@ -24,6 +26,7 @@ struct OwnerOptions {
     bool linger = false;
     Settings settings;
     std::string secret;  // empty: no swarm secret
+    std::shared_ptr<const net::TlsContext> tls;  // empty: the plain protocol
     net::MetricsOptions metrics;
 };
 

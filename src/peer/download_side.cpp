@@ -286,7 +286,7 @@ void DownloadSide::on_complete()
 void DownloadSide::start_presence()
 {
     const PeerOptions& options = core_.options();
-    net::PresenceOptions link{options.id, options.owner, options.secret, options.settings};
+    net::PresenceOptions link{options.id, options.owner, options.secret, options.settings, options.tls};
     presence_ = std::make_unique<net::PresenceLink>(
         thread_.loop(), std::move(link), [this] { return presence_report(); },
         [this](std::vector<std::uint32_t> helpers) { hinted_helpers_ = std::move(helpers); });

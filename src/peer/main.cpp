@@ -27,12 +27,13 @@ struct Flags {
     cli::LogFlags log;
     cli::RateFlags rates;
     cli::MetricsFlags metrics;
+    cli::TlsFlags tls;
     bool stop_with_stdin = false;
     std::string digest;
     std::string expect;
 };
 
-Result<peer::PeerOptions> from_config(const Flags& flags)
+Result<peer::PeerOptions> from_config(const Flags& flags, SwarmConfig::Tls& tls)
 {
     if (!flags.id) return make_error("--config needs --id (which peer of the config this is)");
     auto config = load_config(flags.config);
@@ -49,6 +50,7 @@ Result<peer::PeerOptions> from_config(const Flags& flags)
     options.settings = config->settings;
     options.secret = config->secret;
     options.expected_content_id = config->content_id;
+    tls = config->tls;
     return options;
 }
 
@@ -73,7 +75,8 @@ Result<peer::PeerOptions> from_flags(const Flags& flags)
 
 Result<peer::PeerOptions> resolve(const Flags& flags)
 {
-    auto options = flags.config.empty() ? from_flags(flags) : from_config(flags);
+    SwarmConfig::Tls config_tls;
+    auto options = flags.config.empty() ? from_flags(flags) : from_config(flags, config_tls);
     if (!options) return options;
     if (!flags.config.empty() && (flags.owner_port || flags.download_port)) {
         return make_error("--owner-port and --download-port belong to the plain form; with --config, edit the config");
@@ -81,6 +84,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     CS_TRY(cli::apply_rate_flags(flags.rates, options->settings));
     CS_TRY_ASSIGN(options->metrics, cli::metrics_options(flags.metrics));
     CS_TRY_ASSIGN(options->secret, resolve_secret(options->secret));
+    CS_TRY_ASSIGN(options->tls, cli::tls_context(flags.tls, config_tls, options->secret));
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
@@ -125,6 +129,7 @@ int main(int argc, char** argv)
                    "content_id): any other manifest is refused");
     cli::add_rate_flags(app, flags.rates, true);
     cli::add_metrics_flags(app, flags.metrics);
+    cli::add_tls_flags(app, flags.tls);
     cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
     app.add_option("--digest", flags.digest,
                    "print the SHA-256 of PATH (a file), or of a tree's paths, modes and contents (a directory), "
@@ -141,6 +146,7 @@ int main(int argc, char** argv)
     if (!options) return cli::fail("peer", options.error().message, 2);
     if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
     if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.log)) return 2;
+    cli::log_protection(options->tls.get());
     int code = peer::run_peer(options.value());
     cli::log_resource_use();
     log::shutdown();

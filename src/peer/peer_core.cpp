@@ -316,6 +316,7 @@ net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const st
     // Different peers spread their first requests differently.
     client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
     client.secret = options_.secret;
+    client.tls = options_.tls;
     if (download_cap_.capped()) client.download_cap = &download_cap_;
     client.metrics = &metrics_;
     return client;

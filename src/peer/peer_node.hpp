@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
+#include "chunkswarm/net/tls_channel.hpp"
 #include "chunkswarm/upstream_route.hpp"
 
 namespace chunkswarm::peer {
@@ -27,6 +29,7 @@ struct PeerOptions {
     std::filesystem::path data_dir;
     Settings settings;
     std::string secret;  // empty: no swarm secret
+    std::shared_ptr<const net::TlsContext> tls;  // empty: the plain protocol
     // Pinned content (parse_content_id): any other manifest is refused; empty: none pinned.
     std::string expected_content_id;
     net::MetricsOptions metrics;

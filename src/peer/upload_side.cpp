@@ -29,6 +29,7 @@ net::ServerContext UploadSide::context()
     context.store = &core_.store();
     context.settings = core_.settings();
     context.secret = core_.options().secret;
+    context.tls = core_.options().tls;
     context.metrics = &core_.metrics();
     context.sent_total = &core_.sent_total();
     context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return core_.inventory().snapshot(); };

@@ -39,6 +39,8 @@ struct ClientOptions {
     std::uint32_t never_up_gone_after_s = 0;
     // When not empty, the server must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
+    // When set, the connection is TLS (tls_channel.hpp).
+    std::shared_ptr<const TlsContext> tls;
     // Optional: max_download_rate for the whole process, shared with its other clients.
     RateCap* download_cap = nullptr;
     // Optional: the process's metrics, which this client adds to under the remote's label.

@@ -29,6 +29,8 @@ struct ServerContext {
     Settings settings;
     // When not empty, every client must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
+    // When set, every connection is TLS (tls_channel.hpp); a plain client is refused.
+    std::shared_ptr<const TlsContext> tls;
     // The chunks offered to this client (owner: its share, or what a rescue asks for; peer: what
     // it holds now). An error refuses the client.
     std::function<Result<ChunkSet>(const Hello& hello)> offered_for;

@@ -25,6 +25,7 @@ struct PresenceOptions {
     Endpoint owner;
     std::string secret;  // empty: no swarm secret
     Settings settings;   // the retry delays
+    std::shared_ptr<const TlsContext> tls;  // set: the connection is TLS
 };
 
 class PresenceLink {

@@ -13,6 +13,7 @@
 #include "chunkswarm/frame_codec.hpp"
 #include "chunkswarm/messages.hpp"
 #include "chunkswarm/net/rate_cap.hpp"
+#include "chunkswarm/net/tls_channel.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/result.hpp"
 
@@ -43,6 +44,10 @@ public:
     // `done` gets 0 or a libuv error; it is not called if the connection is closed first.
     void connect(const sockaddr_storage& address, std::function<void(int status)> done);
     void start_reading();
+    // From now on every byte goes through TLS (before start_reading, and for a client once
+    // connected): frames sent until the handshake ends are held, then encrypted.
+    void use_tls(std::shared_ptr<const TlsContext> context, TlsSide side);
+    bool encrypted() const { return tls_ != nullptr; }
     // Holds what this connection reads to `cap` (shared with other connections; it must outlive
     // them): past the cap, reading pauses until the cap allows more.
     void limit_reads(RateCap* cap) { read_cap_ = cap; }
@@ -76,6 +81,11 @@ private:
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
     static void on_write(uv_write_t* req, int status);
     void handle_bytes(const std::uint8_t* data, std::size_t length);
+    void handle_ciphertext(const std::uint8_t* data, std::size_t length);
+    // A server's first bytes that are not TLS: a plain chunkswarm client, told why in plain text.
+    bool refuse_plain_client(const std::uint8_t* data, std::size_t length);
+    void send_raw(OutFrame frame);
+    void flush_tls();
     void handle_payload_read(std::size_t length);
     void spend_read_cap(std::size_t length);
     void deliver_frames();
@@ -100,6 +110,10 @@ private:
     // head reads as much as this holds, and what follows it of a payload is copied: so it is small.
     std::array<char, 4096> read_buffer_{};
     bool reading_payload_ = false;  // the last buffer handed to libuv was the payload's
+    std::unique_ptr<TlsChannel> tls_;
+    TlsSide tls_side_ = TlsSide::client;
+    bool tls_input_seen_ = false;
+    bool plain_other_side_ = false;  // a TLS server's client spoke the plain protocol
     std::size_t queued_bytes_ = 0;
     std::size_t pending_writes_ = 0;
     bool closing_ = false;
@@ -113,7 +127,8 @@ class TcpListener {
 public:
     using AcceptHandler = std::function<void(std::shared_ptr<TcpConnection>)>;
 
-    TcpListener(uv_loop_t* loop, Role accepted_role);
+    // With `tls`, every accepted connection is a TLS server side.
+    TcpListener(uv_loop_t* loop, Role accepted_role, std::shared_ptr<const TlsContext> tls = nullptr);
     // Binds and listens; a port already in use is reported here.
     Result<void> listen(const Endpoint& bind, AcceptHandler on_accept);
     std::uint16_t port() const;
@@ -122,6 +137,7 @@ public:
 private:
     uv_loop_t* loop_;
     Role role_;
+    std::shared_ptr<const TlsContext> tls_;
     UvHandle<uv_tcp_t> handle_;
     AcceptHandler on_accept_;
 };
