@@ -137,11 +137,11 @@ Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags
 void log_protection(const net::TlsContext* tls)
 {
     if (tls != nullptr) {
-        log::event("protection", {{"tls", true}, {"keys", tls->mode()}},
+        log::event("protection", {{"tls", tls->uses_certificates() ? "certificates" : "psk"}},
                    "connections are encrypted and authenticated: TLS 1.3 with {}", tls->mode());
         return;
     }
-    log::warn_event("protection", {{"tls", false}},
+    log::warn_event("protection", {{"tls", "off"}},
                "this swarm is unauthenticated and unencrypted: anyone on the path can read or change the file; set {} "
                "(or the config's secret, or tls certificates) on a network you do not own",
                kSecretEnvVar);

@@ -426,9 +426,10 @@ bool ChunkClient::count_failure(ChunkId id, const char* what)
     const std::uint32_t tries = planner_->on_rejected(id);
     const std::uint32_t limit = options_.settings.max_chunk_failures;
     kind_->on_bad_chunk(id);
+    log::warn_event("chunk_failed", {{"chunk", id}, {"from", options_.remote_label}, {"what", what}, {"try", tries}},
+                    "chunk {} from {} {} (try {} of {})", id, options_.remote_label, what, tries, limit);
     if (tries < limit) {
-        log::warn("chunk {} from {} {} (try {} of {}); requesting it again", id, options_.remote_label, what, tries,
-                  limit);
+        log::debug("requesting chunk {} again", id);
         return true;
     }
     planner_->give_up_on(id);

@@ -204,6 +204,8 @@ void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t leng
     while (!ending()) {
         auto read = tls_->read_plain(plain);
         if (!read) {
+            log::warn_event("tls_failed", {{"with", remote_address_}}, "TLS with {} failed: {}", remote_address_,
+                            read.error().message);
             close(read.error().message);
             return;
         }

@@ -40,6 +40,7 @@ public:
     SSL_CTX* get() const { return ctx_; }
     // "pre-shared key from the swarm secret" or "certificates"; for logs.
     const char* mode() const;
+    bool uses_certificates() const { return certificates_; }
     const std::array<std::uint8_t, 32>& psk() const { return psk_; }
 
 private:
