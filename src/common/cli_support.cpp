@@ -117,14 +117,14 @@ Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags
                                                            const std::string& secret)
 {
     net::TlsKeys keys{secret, config.cert, config.key, config.ca};
-    if (!flags.cert.empty() || !flags.key.empty() || !flags.ca.empty()) {
-        if (flags.cert.empty() || flags.key.empty() || flags.ca.empty())
-            return make_error("give all three of --tls-cert, --tls-key and --tls-ca");
-        keys.cert = flags.cert;
-        keys.key = flags.key;
-        keys.ca = flags.ca;
+    // Each flag over its own field of the config's, so that one host may use its own certificate.
+    for (auto [flag, field] : {std::pair{&flags.cert, &keys.cert}, {&flags.key, &keys.key}, {&flags.ca, &keys.ca}}) {
+        if (!flag->empty()) *field = *flag;
     }
     if (!keys.enabled()) return std::shared_ptr<const net::TlsContext>();
+    if (keys.uses_certificates() && (keys.cert.empty() || keys.key.empty() || keys.ca.empty()))
+        return make_error("TLS with certificates needs all three of --tls-cert, --tls-key and --tls-ca (or the "
+                          "config's tls)");
     for (const std::string* path : {&keys.cert, &keys.key, &keys.ca}) {
         if (path->empty()) continue;
         std::error_code error;
