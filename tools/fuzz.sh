@@ -7,7 +7,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
-targets=(frames manifest config)
+targets=(frames manifest config tls)
 
 missing=()
 for package in clang libclang-rt-14-dev; do

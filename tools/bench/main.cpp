@@ -38,6 +38,7 @@ struct Options {
     std::filesystem::path json;
     std::filesystem::path bin_dir;
     std::filesystem::path against_bin_dir;
+    bool tls = false;  // this build with a swarm secret beside it without, in place of --against
     bool skip_floor = false;
     bool keep = false;
     bool drop_chunks = false;
@@ -399,6 +400,14 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     return setup;
 }
 
+// The same swarm with a secret in its config: every connection TLS.
+SwarmSetup tls_setup(const Options& options, const std::filesystem::path& input)
+{
+    SwarmSetup setup = swarm_setup(options, input, options.bin_dir);
+    setup.secret = "chunkswarm bench secret, 32 bytes";
+    return setup;
+}
+
 LibtorrentSetup libtorrent_setup(const Options& options, const std::filesystem::path& input)
 {
     LibtorrentSetup setup;
@@ -450,7 +459,7 @@ public:
           input_(input),
           expected_(expected),
           setup_(swarm_setup(options, input, options.bin_dir)),
-          against_setup_(swarm_setup(options, input, options.against_bin_dir)),
+          against_setup_(options.tls ? tls_setup(options, input) : swarm_setup(options, input, options.against_bin_dir)),
           libtorrent_setup_(libtorrent_setup(options, input)),
           spent_(options.work / "spent")
     {
@@ -479,8 +488,7 @@ public:
         print_bootstraps(last_);
         if (options_.libtorrent) print_libtorrent();
         if (!comparing()) return;
-        std::printf("\nagainst %s (its runs alternate with this build's):\n",
-                    options_.against_bin_dir.string().c_str());
+        std::printf("\nagainst %s (its runs alternate with this build's):\n", other_label().c_str());
         against_.print();
         if (!options_.skip_floor) print_ratio(against_);
     }
@@ -489,7 +497,8 @@ public:
     {
         const double ratio = options_.skip_floor ? 0 : over_floor(report_);
         nlohmann::json against;
-        if (comparing()) against = {{"bin_dir", options_.against_bin_dir.string()}, {"figures", against_.to_json()}};
+        if (comparing())
+            against = {{"bin_dir", options_.against_bin_dir.string()}, {"tls", options_.tls}, {"figures", against_.to_json()}};
         nlohmann::json libtorrent;
         if (options_.libtorrent) {
             libtorrent = {{"version", libtorrent_version_},
@@ -521,7 +530,11 @@ public:
     }
 
 private:
-    bool comparing() const { return !options_.against_bin_dir.empty(); }
+    bool comparing() const { return options_.tls || !options_.against_bin_dir.empty(); }
+    std::string other_label() const
+    {
+        return options_.tls ? std::string("this build with TLS (a swarm secret)") : options_.against_bin_dir.string();
+    }
 
     // The --slow and --kill peers and the seed that chose them.
     nlohmann::json faults_json() const
@@ -633,8 +646,7 @@ private:
         SwarmResult result;
         if (!swarm_run(r, against_setup_, result, against_, against_json, last_of_all)) return false;
         run_json["against"] = against_json;
-        std::printf("run %u: swarm of %s %.2f s, every copy byte-identical\n", r,
-                    options_.against_bin_dir.string().c_str(), result.wall_s);
+        std::printf("run %u: swarm of %s %.2f s, every copy byte-identical\n", r, other_label().c_str(), result.wall_s);
         return true;
     }
 
@@ -803,6 +815,10 @@ int main(int argc, char** argv)
     app.add_option("--bin-dir", options.bin_dir, "where owner and peer are (default: next to bench)");
     app.add_option("--against", options.against_bin_dir,
                    "another build's owner and peer (a directory): each run also times that swarm, for an A/B");
+    app.add_flag("--tls", options.tls,
+                 "each run also times this build with a swarm secret, so that every connection is TLS (alternating "
+                 "with the plain runs)")
+        ->excludes("--against");
     app.add_option("--slow", options.slow_text,
                    "K@RATE: K peers, chosen at random (--seed), start with --max-upload-rate RATE (see --slow-way)");
     app.add_option("--slow-way", options.slow_way, "what --slow caps: upload, download or both")

@@ -32,12 +32,14 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
         settings["max_upload_rate"] = setup.link_rate;
         settings["max_download_rate"] = setup.link_rate;
     }
-    return {{"description", "chunkswarm bench ring"},
-            {"owner", {{"host", "127.0.0.1"}, {"port", ports[0]}}},
-            {"chunk_size", setup.chunk_size},
-            {"data_dir", (setup.dir / "data").string()},
-            {"settings", settings},
-            {"peers", peers}};
+    nlohmann::json config = {{"description", "chunkswarm bench ring"},
+                             {"owner", {{"host", "127.0.0.1"}, {"port", ports[0]}}},
+                             {"chunk_size", setup.chunk_size},
+                             {"data_dir", (setup.dir / "data").string()},
+                             {"settings", settings},
+                             {"peers", peers}};
+    if (!setup.secret.empty()) config["secret"] = setup.secret;
+    return config;
 }
 
 // Seconds since `start` of a log line's local timestamp ("2026-11-25 20:36:19.168 ...").

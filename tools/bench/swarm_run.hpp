@@ -40,6 +40,8 @@ struct SwarmSetup {
     // The peers start only once the owner has hashed its whole file (its `split` line), as
     // libtorrent's peers meet a seed whose torrent is made; the kills count from then.
     bool ready_owner = false;
+    // Written to the config: every connection TLS with a key from it. Empty: the plain protocol.
+    std::string secret;
 };
 
 // What a process's log says about it.
