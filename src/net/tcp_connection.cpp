@@ -276,7 +276,8 @@ void TcpConnection::send(OutFrame frame)
 
 void TcpConnection::flush_tls()
 {
-    if (closing_) return;
+    // Past a shutdown nothing more may be written; what had to go (an error, an alert) went first.
+    if (ending()) return;
     OutFrame ciphertext;
     ciphertext.head = tls_->take_output();
     if (!ciphertext.head.empty()) send_raw(std::move(ciphertext));

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 
+#include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/sample_file.hpp"
 #include "launcher.hpp"
@@ -178,6 +180,12 @@ int main(int argc, char** argv)
     if (!options) {
         std::cerr << "swarm: error: " << options.error().message << "\n";
         return 2;
+    }
+    const char* env_secret = std::getenv(kSecretEnvVar);
+    const SwarmConfig& config = options->config;
+    if (config.secret.empty() && config.tls.cert.empty() && (env_secret == nullptr || *env_secret == '\0')) {
+        std::cerr << "swarm: note: this swarm is unauthenticated and unencrypted; set " << kSecretEnvVar
+                  << " (or the config's secret, or tls certificates) on a network you do not own\n";
     }
     return swarm::launch(options.value());
 }
