@@ -107,10 +107,27 @@ struct Report {
 struct Hint {
     std::vector<std::uint32_t> helpers;
 };
+// What went wrong, for the other side's program; the message is for people. On the wire as the
+// error frame's "code" (error_code_name); a code this side does not know reads as `failed`.
+enum class WireError {
+    failed,            // none of the below
+    malformed,         // a frame or message that does not parse, or breaks a limit
+    protocol,          // a well-formed message at the wrong time or place
+    auth,              // the swarm secret handshake: missing, wrong, or out of order
+    encryption,        // one side speaks TLS and the other does not
+    refused,           // not admitted: another swarm or content, an unknown peer, no room
+    timeout,           // the other side was too slow (no hello in time)
+    overloaded,        // too many requests outstanding
+    unreadable_chunk,  // this side cannot read a chunk it offered (`chunk` names it when known)
+};
+std::string_view wire_error_name(WireError code);
+WireError wire_error_from(std::string_view name);
+
 struct ErrorMsg {
     std::string message;
     // Set when one chunk is the problem (a server that cannot read it), so the client can count it.
     std::optional<ChunkId> chunk = std::nullopt;
+    WireError code = WireError::failed;
 };
 
 // Server to client, when it has sent nothing else for a while: it is alive. A paused process or

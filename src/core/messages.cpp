@@ -220,6 +220,32 @@ std::vector<std::vector<ChunkId>> split_for_messages(const std::vector<ChunkId>&
     return pieces;
 }
 
+namespace {
+
+constexpr std::pair<WireError, std::string_view> kWireErrorNames[] = {
+    {WireError::failed, "failed"},     {WireError::malformed, "malformed"},
+    {WireError::protocol, "protocol"}, {WireError::auth, "auth"},
+    {WireError::encryption, "encryption"}, {WireError::refused, "refused"},
+    {WireError::timeout, "timeout"},   {WireError::overloaded, "overloaded"},
+    {WireError::unreadable_chunk, "unreadable_chunk"},
+};
+
+}  // namespace
+
+std::string_view wire_error_name(WireError code)
+{
+    for (auto [value, name] : kWireErrorNames)
+        if (value == code) return name;
+    return "failed";
+}
+
+WireError wire_error_from(std::string_view name)
+{
+    for (auto [value, known] : kWireErrorNames)
+        if (known == name) return value;
+    return WireError::failed;
+}
+
 FrameLimits frame_limits(Role receiver)
 {
     FrameLimits limits;
@@ -298,6 +324,9 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
     if (type == "error") {
         auto it = frame.header.find("message");
         ErrorMsg error{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"};
+        if (auto code = frame.header.find("code"); code != frame.header.end() && code->is_string()) {
+            error.code = wire_error_from(code->get_ref<const std::string&>());
+        }
         // A chunk ID that does not check out is ignored: the error stands either way.
         if (auto chunk = frame.header.find("chunk"); chunk != frame.header.end() && manifest) {
             if (auto id = chunk_id(*chunk, *manifest)) error.chunk = id.value();
@@ -373,7 +402,7 @@ struct Encoder {
     }
     OutFrame operator()(const ErrorMsg& m) const
     {
-        nlohmann::json header{{"type", "error"}, {"message", m.message}};
+        nlohmann::json header{{"type", "error"}, {"code", wire_error_name(m.code)}, {"message", m.message}};
         if (m.chunk) header["chunk"] = *m.chunk;
         return make_frame(std::move(header));
     }

@@ -234,7 +234,7 @@ void ChunkClient::on_frame(Frame frame)
     auto message = parse_message(std::move(frame), Role::client, manifest_ ? &*manifest_ : nullptr);
     if (!message) {
         log::warn("bad message from {}: {}; closing the connection", options_.remote_label, message.error().message);
-        connection_->fail(message.error().message);
+        connection_->fail(WireError::malformed, message.error().message);
         return;
     }
     if (handshake_.awaiting_proof() || std::holds_alternative<Auth>(message.value())) {
@@ -243,7 +243,7 @@ void ChunkClient::on_frame(Frame frame)
     }
     if (!manifest_ && !std::holds_alternative<ManifestMsg>(message.value()) &&
         !std::holds_alternative<ErrorMsg>(message.value())) {
-        connection_->fail("expected the manifest first");
+        connection_->fail(WireError::protocol, "expected the manifest first");
         return;
     }
     std::visit(
@@ -281,11 +281,14 @@ void ChunkClient::on_handshake_message(const Message& message)
 // Later, an error ends only this connection.
 void ChunkClient::on_error_message(const ErrorMsg& message)
 {
+    const std::string_view code = wire_error_name(message.code);
+    log::warn_event("error_received", {{"from", options_.remote_label}, {"code", code}},
+                    "{} reported an error ({}): {}{}", options_.remote_label, code, message.message,
+                    have_list_ ? "; reconnecting" : "");
     if (!have_list_) {
         end(make_error(options_.remote_label + " refused: " + message.message));
         return;
     }
-    log::warn("{} reported an error: {}; reconnecting", options_.remote_label, message.message);
     // A chunk the server listed but cannot send counts like a damaged one, so a neighbour that
     // lists what it does not have cannot stall this peer for ever.
     if (message.chunk && planner_->take_in_flight(*message.chunk) &&
@@ -298,7 +301,7 @@ void ChunkClient::on_error_message(const ErrorMsg& message)
 void ChunkClient::handle(const ManifestMsg& message)
 {
     if (auto accepted = kind_->accept_manifest(message.manifest); !accepted) {
-        connection_->fail(accepted.error().message);
+        connection_->fail(WireError::refused, accepted.error().message);
         end(accepted.error());
         return;
     }
@@ -318,11 +321,11 @@ void ChunkClient::handle(const Hashes& message)
     // parse_message() checked that they follow on, so this cannot fail.
     const std::uint32_t first = message.first;
     if (auto grown = append_hashes(*manifest_, first, message.hashes); !grown) {
-        connection_->fail(grown.error().message);
+        connection_->fail(WireError::malformed, grown.error().message);
         return;
     }
     if (!kind_->takes_hashes()) {
-        connection_->fail("chunk hashes after the manifest come only from the owner");
+        connection_->fail(WireError::protocol, "chunk hashes after the manifest come only from the owner");
         return;
     }
     // Whether it is finished is decided on the list that follows the last hashes, which names
@@ -333,7 +336,7 @@ void ChunkClient::handle(const Hashes& message)
 bool ChunkClient::grow_checked(std::uint32_t first)
 {
     if (auto accepted = kind_->accept_hashes(*manifest_, first); !accepted) {
-        connection_->fail(accepted.error().message);
+        connection_->fail(WireError::refused, accepted.error().message);
         end(accepted.error());
         return false;
     }

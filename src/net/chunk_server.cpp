@@ -285,7 +285,7 @@ std::shared_ptr<ServerSession> ServerSession::start(ChunkServer& server, std::sh
         auto s = weak.lock();
         if (!s || s->closed_) return;
         log::warn("{} sent no hello within {} s; closing the connection", s->label_, timeout_s);
-        s->connection_->fail("no hello within " + std::to_string(timeout_s) + " s");
+        s->connection_->fail(WireError::timeout, "no hello within " + std::to_string(timeout_s) + " s");
     });
     log::debug("accepted a connection from {}", session->label_);
     return session;
@@ -320,7 +320,7 @@ void ServerSession::on_frame(Frame frame)
     if (!message) {
         log::warn("bad message from {}: {}; sending an error and closing the connection", label_,
                   message.error().message);
-        connection_->fail(message.error().message);
+        connection_->fail(WireError::malformed, message.error().message);
         return;
     }
     if (context.on_activity) context.on_activity();
@@ -328,17 +328,17 @@ void ServerSession::on_frame(Frame frame)
     bool hello = std::holds_alternative<Hello>(message.value());
     bool auth = std::holds_alternative<Auth>(message.value());
     if (hello == hello_.has_value()) {
-        connection_->fail(hello ? "hello sent twice" : "the first message must be hello");
+        connection_->fail(WireError::protocol, hello ? "hello sent twice" : "the first message must be hello");
         return;
     }
     // With a swarm secret, nothing but the client's proof is accepted until it has been checked.
     if (auth != awaiting_proof_) {
-        connection_->fail(auth ? "unexpected auth message" : "prove you know the swarm secret first");
+        connection_->fail(WireError::auth, auth ? "unexpected auth message" : "prove you know the swarm secret first");
         return;
     }
     if (reports_only() && !auth && !std::holds_alternative<Report>(message.value()) &&
         !std::holds_alternative<ErrorMsg>(message.value())) {
-        connection_->fail("only reports are sent on a presence connection");
+        connection_->fail(WireError::protocol, "only reports are sent on a presence connection");
         return;
     }
     std::visit(
@@ -348,7 +348,8 @@ void ServerSession::on_frame(Frame frame)
                           std::is_same_v<T, Auth> || std::is_same_v<T, Report>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
-                log::warn("{} reported an error: {}", label_, m.message);
+                log::warn_event("error_received", {{"from", label_}, {"code", wire_error_name(m.code)}},
+                                "{} reported an error ({}): {}", label_, wire_error_name(m.code), m.message);
                 connection_->close("the other side reported an error");
             }
         },
@@ -368,7 +369,7 @@ void ServerSession::handle(const Hello& hello)
     if (!hello.nonce) {
         log::warn("refusing {} from {}: it did not offer the swarm secret handshake", label_,
                   connection_->remote_address());
-        connection_->fail("this swarm needs its secret: set " + std::string(kSecretEnvVar) +
+        connection_->fail(WireError::auth, "this swarm needs its secret: set " + std::string(kSecretEnvVar) +
                           " or the config's \"secret\"");
         return;
     }
@@ -386,7 +387,7 @@ void ServerSession::handle(const Auth& auth)
     if (!proofs_equal(auth.proof, expected)) {
         log::warn("{} from {} failed the swarm secret check; closing the connection", label_,
                   connection_->remote_address());
-        connection_->fail("wrong swarm secret");
+        connection_->fail(WireError::auth, "wrong swarm secret");
         return;
     }
     awaiting_proof_ = false;
@@ -412,7 +413,7 @@ void ServerSession::admit()
     auto offered = server_->context_.offered_for(*hello_);
     if (!offered) {
         log::warn("refusing {} from {}: {}", label_, connection_->remote_address(), offered.error().message);
-        connection_->fail(offered.error().message);
+        connection_->fail(WireError::refused, offered.error().message);
         return;
     }
     offered_ = std::move(offered).value();
@@ -440,12 +441,12 @@ void ServerSession::admit_presence()
 {
     const ServerContext& context = server_->context_;
     if (!context.on_report) {
-        connection_->fail("this side takes no presence connections (only the owner does)");
+        connection_->fail(WireError::refused, "this side takes no presence connections (only the owner does)");
         return;
     }
     if (auto known = context.offered_for(*hello_); !known) {
         log::warn("refusing reports from {} at {}: {}", label_, connection_->remote_address(), known.error().message);
-        connection_->fail(known.error().message);
+        connection_->fail(WireError::refused, known.error().message);
         return;
     }
     admitted_ = true;
@@ -458,7 +459,7 @@ void ServerSession::admit_presence()
 void ServerSession::handle(const Report& report)
 {
     if (!hello_->presence) {
-        connection_->fail("a report belongs on a presence connection");
+        connection_->fail(WireError::protocol, "a report belongs on a presence connection");
         return;
     }
     server_->set_deal_first(hello_->peer_id, report.deal_first);
@@ -598,12 +599,12 @@ void ServerSession::handle(const Request& request)
         if (!offered_.contains(id) && !announced_coming_.contains(id)) {
             std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
             log::warn("{} {}; closing the connection", label_, reason);
-            connection_->fail(reason);
+            connection_->fail(WireError::protocol, reason);
             return;
         }
     }
     if (queue_.size() + waiting_.count() + request.ids.size() > kMaxQueuedRequests) {
-        connection_->fail("more than " + std::to_string(kMaxQueuedRequests) + " chunk requests outstanding");
+        connection_->fail(WireError::overloaded, "more than " + std::to_string(kMaxQueuedRequests) + " chunk requests outstanding");
         return;
     }
     // A chunk on its way here is sent when it lands (announce()).
@@ -690,7 +691,7 @@ void ServerSession::start_read()
             owned->session->on_read_done(*owned);
         });
     if (rc != 0) {
-        connection_->fail(std::string("cannot schedule a disk read: ") + uv_strerror(rc));
+        connection_->fail(WireError::failed, std::string("cannot schedule a disk read: ") + uv_strerror(rc));
         return;
     }
     reading_ = true;
@@ -717,7 +718,7 @@ void ServerSession::on_read_done(ReadJob& job)
                 return;
             }
         } else if (auto& read = std::get<Result<std::vector<std::uint8_t>>>(job.pieces[i]); !read) {
-            connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(id), id});
+            connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(id), id, WireError::unreadable_chunk});
             unreadable(id, read.error().message);
             return;
         } else {

@@ -80,13 +80,13 @@ void PresenceLink::on_frame(Frame frame)
 {
     auto message = parse_message(std::move(frame), Role::client, nullptr);
     if (!message) {
-        connection_->fail(message.error().message);
+        connection_->fail(WireError::malformed, message.error().message);
         return;
     }
     if (const auto* error = std::get_if<ErrorMsg>(&message.value())) {
         // Tried again, more slowly each time: a refusal may be passing (an owner that was paused
         // past its hello timeout); one that is not costs a connection now and then.
-        log::debug("the owner closed the report link: {}", error->message);
+        log::debug("the owner closed the report link ({}): {}", wire_error_name(error->code), error->message);
         drop();
         retry_later();
         return;

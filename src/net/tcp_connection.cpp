@@ -185,7 +185,7 @@ void TcpConnection::handle_bytes(const std::uint8_t* data, std::size_t length)
     if (ending()) return;
     auto fed = decoder_.feed(std::span(data, length));
     deliver_frames();
-    if (!fed && !ending()) fail(fed.error().message);
+    if (!fed && !ending()) fail(WireError::malformed, fed.error().message);
 }
 
 void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t length)
@@ -226,7 +226,7 @@ bool TcpConnection::refuse_plain_client(const std::uint8_t* data, std::size_t le
     log::warn_event("plain_refused", {{"from", remote_address_}},
                     "refusing {}: it speaks the plain protocol, and this swarm is encrypted (give it the secret)",
                     remote_address_);
-    fail("this swarm is encrypted (TLS): give this side the swarm secret or the certificates too");
+    fail(WireError::encryption, "this swarm is encrypted (TLS): give this side the swarm secret or the certificates too");
     return true;
 }
 
@@ -314,7 +314,7 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
     // A file that shrank under us (the owner's source truncated) is found before the head goes
     // out, so that the error frame is not sent inside a chunk's payload.
     if (struct stat st{}; ::fstat(file, &st) == 0 && st.st_size < offset + static_cast<off_t>(length)) {
-        fail("cannot read chunk bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
+        fail(WireError::unreadable_chunk, "cannot read chunk bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
              ": the file is only " + std::to_string(st.st_size) + " bytes now");
         return false;
     }
@@ -331,7 +331,7 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
     rest.payload.resize(length);
     ssize_t n = pread_fully(file, rest.payload, offset);
     if (n != static_cast<ssize_t>(length)) {
-        fail(n < 0 ? "cannot read a chunk to send: " + errno_text(static_cast<int>(-n))
+        fail(WireError::unreadable_chunk, n < 0 ? "cannot read a chunk to send: " + errno_text(static_cast<int>(-n))
                    : std::string("cannot read a chunk to send: the file is too short"));
         return false;
     }

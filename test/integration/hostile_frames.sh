@@ -20,11 +20,11 @@ raw_frame() {
     printf '%s' "$2"
 }
 
-# attack NAME PORT EXPECTED BYTES-PRODUCING-COMMAND...: the reply is an error naming EXPECTED, then EOF
-# (not a reset); unless NAME ends in "after-hello", nothing else came first.
+# attack NAME PORT CODE EXPECTED BYTES-PRODUCING-COMMAND...: the reply is an error with CODE naming
+# EXPECTED, then EOF (not a reset); unless NAME ends in "after-hello", nothing else came first.
 attack() {
-    local name=$1 port=$2 expected=$3 written=0 status=0
-    shift 3
+    local name=$1 port=$2 code=$3 expected=$4 written=0 status=0
+    shift 4
     exec 3<>"/dev/tcp/127.0.0.1/$port"
     # The server answers the first bad bytes but reads on until this side closes, so every write
     # must succeed. A subshell, so that a reset (SIGPIPE) fails this check instead of the script.
@@ -35,6 +35,7 @@ attack() {
     ((status == 0)) || fail "$name: the connection was not closed cleanly (status $status)"
     grep -q '"type":"error"' "$name.reply" || fail "$name: no error frame in the reply"
     grep -qF -- "$expected" "$name.reply" || fail "$name: the error does not say '$expected': $(tr -d '\0' < "$name.reply")"
+    grep -qF -- "\"code\":\"$code\"" "$name.reply" || fail "$name: the error's code is not $code: $(tr -d '\0' < "$name.reply")"
     # Before a valid hello nothing of the swarm may be sent.
     if [[ "$name" != *after-hello ]]; then
         ! grep -q '"type":"manifest"' "$name.reply" || fail "$name: was sent the manifest"
@@ -45,28 +46,28 @@ attack() {
 hello='{"type":"hello","version":1,"peer_id":1}'
 attacks() {
     local port=$1 who=$2
-    attack "$who-not-ours" "$port" "bad frame magic" printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+    attack "$who-not-ours" "$port" malformed "bad frame magic" printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
     # Far more than one read takes: a server that closed with these bytes unread would reset.
-    attack "$who-flood-of-garbage" "$port" "bad frame magic" head -c $((4 << 20)) /dev/zero
-    attack "$who-header-too-long" "$port" "header length" raw_frame 0 '' 70000
-    attack "$who-header-not-json" "$port" "not a JSON object" raw_frame 0 'not json!'
-    attack "$who-no-type" "$port" "no string field" raw_frame 0 '{"a":1}'
-    attack "$who-unknown-type" "$port" "unknown message type" raw_frame 0 '{"type":"gimme"}'
-    attack "$who-payload-on-request" "$port" "exceeds" raw_frame 5000000 '{"type":"request","ids":[]}'
-    attack "$who-request-first" "$port" "first message must be hello" frame '{"type":"request","ids":[1]}'
-    attack "$who-future-version" "$port" "not supported" frame '{"type":"hello","version":9,"peer_id":1}'
-    attack "$who-id-wrong-type" "$port" "peer_id" frame '{"type":"hello","version":1,"peer_id":"one"}'
-    attack "$who-id-out-of-range-after-hello" "$port" "is not in 0..20" \
+    attack "$who-flood-of-garbage" "$port" malformed "bad frame magic" head -c $((4 << 20)) /dev/zero
+    attack "$who-header-too-long" "$port" malformed "header length" raw_frame 0 '' 70000
+    attack "$who-header-not-json" "$port" malformed "not a JSON object" raw_frame 0 'not json!'
+    attack "$who-no-type" "$port" malformed "no string field" raw_frame 0 '{"a":1}'
+    attack "$who-unknown-type" "$port" malformed "unknown message type" raw_frame 0 '{"type":"gimme"}'
+    attack "$who-payload-on-request" "$port" malformed "exceeds" raw_frame 5000000 '{"type":"request","ids":[]}'
+    attack "$who-request-first" "$port" protocol "first message must be hello" frame '{"type":"request","ids":[1]}'
+    attack "$who-future-version" "$port" malformed "not supported" frame '{"type":"hello","version":9,"peer_id":1}'
+    attack "$who-id-wrong-type" "$port" malformed "peer_id" frame '{"type":"hello","version":1,"peer_id":"one"}'
+    attack "$who-id-out-of-range-after-hello" "$port" malformed "is not in 0..20" \
         bash -c "$(declare -f frame); frame '$hello'; frame '{\"type\":\"request\",\"ids\":[21]}'"
-    attack "$who-negative-id-after-hello" "$port" "is not in 0..20" \
+    attack "$who-negative-id-after-hello" "$port" malformed "is not in 0..20" \
         bash -c "$(declare -f frame); frame '$hello'; frame '{\"type\":\"request\",\"ids\":[-1]}'"
-    attack "$who-hello-twice-after-hello" "$port" "hello sent twice" bash -c "$(declare -f frame); frame '$hello'; frame '$hello'"
+    attack "$who-hello-twice-after-hello" "$port" protocol "hello sent twice" bash -c "$(declare -f frame); frame '$hello'; frame '$hello'"
 }
 
 start owner "$OWNER_BIN" --config ring.json --file input.bin
 wait_for_line owner.log listening
 attacks "${ports[0]}" owner
-attack owner-unknown-peer "${ports[0]}" "not in the owner's config" frame '{"type":"hello","version":1,"peer_id":77}'
+attack owner-unknown-peer "${ports[0]}" refused "not in the owner's config" frame '{"type":"hello","version":1,"peer_id":77}'
 
 start peer1 "$PEER_BIN" --config ring.json --id 1
 wait_for_line peer1.log "holds its share"

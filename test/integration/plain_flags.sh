@@ -31,6 +31,7 @@ timeout 5 cat <&3 > outsider.bin || true
 exec 3>&-
 grep -q "this swarm is encrypted (TLS): give this side the swarm secret" outsider.bin ||
     fail "the outsider did not get the encryption error"
+grep -q '"code":"encryption"' outsider.bin || fail "the outsider's error frame has no code \"encryption\""
 ! grep -q '"manifest"\|"have_list"' outsider.bin || fail "the outsider was sent swarm data"
 echo "ok: an outsider without the secret got only an error"
 for i in 1 2 3 4 5; do

@@ -532,7 +532,7 @@ TEST_CASE("frames that arrive in the same read as the one a handler failed on ar
                                 c->set_handlers(
                                     [&](Frame) {
                                         ++handled;
-                                        server_side->fail("the first frame is all it takes");
+                                        server_side->fail(WireError::protocol, "the first frame is all it takes");
                                     },
                                     [&](const std::string&) { listener.close(); });
                                 c->start_reading();

@@ -69,6 +69,22 @@ TEST_CASE("every message survives a round trip")
     auto error = round_trip(ErrorMsg{"no"}, Role::client, &m);
     REQUIRE(error.ok());
     CHECK(std::get<ErrorMsg>(error.value()).message == "no");
+    CHECK(std::get<ErrorMsg>(error.value()).code == WireError::failed);
+}
+
+TEST_CASE("an error frame carries its code, and a code this side does not know reads as failed")
+{
+    Manifest m = test::small_manifest();
+    for (WireError code : {WireError::malformed, WireError::protocol, WireError::auth, WireError::encryption,
+                           WireError::refused, WireError::timeout, WireError::overloaded,
+                           WireError::unreadable_chunk}) {
+        auto error = round_trip(ErrorMsg{"why", 2, code}, Role::client, &m);
+        REQUIRE(error.ok());
+        CHECK(std::get<ErrorMsg>(error.value()).code == code);
+        CHECK(std::get<ErrorMsg>(error.value()).chunk == std::optional<ChunkId>(2));
+        CHECK(wire_error_from(wire_error_name(code)) == code);
+    }
+    CHECK(wire_error_from("from a newer build") == WireError::failed);
 }
 
 TEST_CASE("each side refuses the types only the other side sends, before buffering any payload")

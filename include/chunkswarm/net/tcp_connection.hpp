@@ -60,7 +60,7 @@ public:
     // any frame. Returns false (and closes the connection) if the file cannot be read.
     bool send_from_file(std::vector<std::uint8_t> head, int file, off_t offset, std::size_t length);
     // Sends an error frame, then closes as shutdown_and_drain does.
-    void fail(const std::string& reason) { fail(ErrorMsg{reason}); }
+    void fail(WireError code, const std::string& reason) { fail(ErrorMsg{reason, std::nullopt, code}); }
     void fail(const ErrorMsg& error);
     void close_after_flush(const std::string& reason);
     // Sends what is queued, then a FIN, and keeps reading (dropping what arrives) until the other
