@@ -108,7 +108,8 @@ Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags)
 
 void add_tls_flags(CLI::App& app, TlsFlags& flags)
 {
-    app.add_option("--tls-cert", flags.cert, "PEM certificate chain for TLS (with --tls-key and --tls-ca; the config's tls)");
+    app.add_option("--tls-cert", flags.cert,
+                   "PEM certificate chain for TLS (with --tls-key and --tls-ca; the config's tls)");
     app.add_option("--tls-key", flags.key, "PEM private key of --tls-cert");
     app.add_option("--tls-ca", flags.ca, "PEM CA certificates the other side's certificate must lead to");
 }
@@ -123,8 +124,9 @@ Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags
     }
     if (!keys.enabled()) return std::shared_ptr<const net::TlsContext>();
     if (keys.uses_certificates() && (keys.cert.empty() || keys.key.empty() || keys.ca.empty()))
-        return make_error("TLS with certificates needs all three of --tls-cert, --tls-key and --tls-ca (or the "
-                          "config's tls)");
+        return make_error(
+            "TLS with certificates needs all three of --tls-cert, --tls-key and --tls-ca (or the "
+            "config's tls)");
     for (const std::string* path : {&keys.cert, &keys.key, &keys.ca}) {
         if (path->empty()) continue;
         std::error_code error;
@@ -141,10 +143,11 @@ void log_protection(const net::TlsContext* tls)
                    "connections are encrypted and authenticated: TLS 1.3 with {}", tls->mode());
         return;
     }
-    log::warn_event("protection", {{"tls", "off"}},
-               "this swarm is unauthenticated and unencrypted: anyone on the path can read or change the file; set {} "
-               "(or the config's secret, or tls certificates) on a network you do not own",
-               kSecretEnvVar);
+    log::warn_event(
+        "protection", {{"tls", "off"}},
+        "this swarm is unauthenticated and unencrypted: anyone on the path can read or change the file; set {} "
+        "(or the config's secret, or tls certificates) on a network you do not own",
+        kSecretEnvVar);
 }
 
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)

@@ -223,10 +223,14 @@ std::vector<std::vector<ChunkId>> split_for_messages(const std::vector<ChunkId>&
 namespace {
 
 constexpr std::pair<WireError, std::string_view> kWireErrorNames[] = {
-    {WireError::failed, "failed"},     {WireError::malformed, "malformed"},
-    {WireError::protocol, "protocol"}, {WireError::auth, "auth"},
-    {WireError::encryption, "encryption"}, {WireError::refused, "refused"},
-    {WireError::timeout, "timeout"},   {WireError::overloaded, "overloaded"},
+    {WireError::failed, "failed"},
+    {WireError::malformed, "malformed"},
+    {WireError::protocol, "protocol"},
+    {WireError::auth, "auth"},
+    {WireError::encryption, "encryption"},
+    {WireError::refused, "refused"},
+    {WireError::timeout, "timeout"},
+    {WireError::overloaded, "overloaded"},
     {WireError::unreadable_chunk, "unreadable_chunk"},
 };
 
@@ -396,10 +400,7 @@ struct Encoder {
         if (m.spare_permille) header["spare"] = *m.spare_permille;
         return make_frame(std::move(header), m.have ? m.have->bytes() : std::vector<std::uint8_t>{});
     }
-    OutFrame operator()(const Hint& m) const
-    {
-        return make_frame({{"type", "hint"}, {"helpers", m.helpers}});
-    }
+    OutFrame operator()(const Hint& m) const { return make_frame({{"type", "hint"}, {"helpers", m.helpers}}); }
     OutFrame operator()(const ErrorMsg& m) const
     {
         nlohmann::json header{{"type", "error"}, {"code", wire_error_name(m.code)}, {"message", m.message}};
@@ -438,7 +439,7 @@ std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
 
 std::string message_name(const Message& message)
 {
-    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk", "done",
+    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk",  "done",
                                              "error", "auth",     "coming",    "ping", "hashes",  "report", "hint"};
     return kNames[message.index()];
 }

@@ -160,9 +160,15 @@ void ChunkClient::expect_to_hear()
 
 void ChunkClient::on_closed(const std::string& reason)
 {
+    const bool tls_refused = connection_ && connection_->tls_refused();
     connection_.reset();
     silence_timer_.stop();
     if (ended_) return;
+    // As with a server that fails the secret's proof: another swarm, not a passing fault.
+    if (tls_refused) {
+        end(make_error(options_.remote_label + " is not a member of this swarm: " + reason));
+        return;
+    }
     if (finishing_) {
         end({});
         return;

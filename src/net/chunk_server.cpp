@@ -370,7 +370,7 @@ void ServerSession::handle(const Hello& hello)
         log::warn("refusing {} from {}: it did not offer the swarm secret handshake", label_,
                   connection_->remote_address());
         connection_->fail(WireError::auth, "this swarm needs its secret: set " + std::string(kSecretEnvVar) +
-                          " or the config's \"secret\"");
+                                               " or the config's \"secret\"");
         return;
     }
     client_nonce_ = *hello.nonce;
@@ -604,7 +604,8 @@ void ServerSession::handle(const Request& request)
         }
     }
     if (queue_.size() + waiting_.count() + request.ids.size() > kMaxQueuedRequests) {
-        connection_->fail(WireError::overloaded, "more than " + std::to_string(kMaxQueuedRequests) + " chunk requests outstanding");
+        connection_->fail(WireError::overloaded,
+                          "more than " + std::to_string(kMaxQueuedRequests) + " chunk requests outstanding");
         return;
     }
     // A chunk on its way here is sent when it lands (announce()).
@@ -718,7 +719,8 @@ void ServerSession::on_read_done(ReadJob& job)
                 return;
             }
         } else if (auto& read = std::get<Result<std::vector<std::uint8_t>>>(job.pieces[i]); !read) {
-            connection_->fail(ErrorMsg{"this side cannot read chunk " + std::to_string(id), id, WireError::unreadable_chunk});
+            connection_->fail(
+                ErrorMsg{"this side cannot read chunk " + std::to_string(id), id, WireError::unreadable_chunk});
             unreadable(id, read.error().message);
             return;
         } else {

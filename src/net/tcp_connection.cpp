@@ -193,6 +193,7 @@ void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t leng
     if (ending()) return;
     if (refuse_plain_client(data, length)) return;
     if (auto received = tls_->receive(std::span(data, length)); !received) {
+        tls_refused_ = tls_->refused();
         flush_tls();  // the alert, if OpenSSL made one
         const std::string reason =
             received.error().message + " (is the other side given the same secret or certificates?)";
@@ -204,6 +205,7 @@ void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t leng
     while (!ending()) {
         auto read = tls_->read_plain(plain);
         if (!read) {
+            tls_refused_ = tls_->refused();
             log::warn_event("tls_failed", {{"with", remote_address_}}, "TLS with {} failed: {}", remote_address_,
                             read.error().message);
             close(read.error().message);
@@ -226,7 +228,8 @@ bool TcpConnection::refuse_plain_client(const std::uint8_t* data, std::size_t le
     log::warn_event("plain_refused", {{"from", remote_address_}},
                     "refusing {}: it speaks the plain protocol, and this swarm is encrypted (give it the secret)",
                     remote_address_);
-    fail(WireError::encryption, "this swarm is encrypted (TLS): give this side the swarm secret or the certificates too");
+    fail(WireError::encryption,
+         "this swarm is encrypted (TLS): give this side the swarm secret or the certificates too");
     return true;
 }
 
@@ -314,8 +317,9 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
     // A file that shrank under us (the owner's source truncated) is found before the head goes
     // out, so that the error frame is not sent inside a chunk's payload.
     if (struct stat st{}; ::fstat(file, &st) == 0 && st.st_size < offset + static_cast<off_t>(length)) {
-        fail(WireError::unreadable_chunk, "cannot read chunk bytes " + std::to_string(offset) + ".." + std::to_string(offset + length) +
-             ": the file is only " + std::to_string(st.st_size) + " bytes now");
+        fail(WireError::unreadable_chunk, "cannot read chunk bytes " + std::to_string(offset) + ".." +
+                                              std::to_string(offset + length) + ": the file is only " +
+                                              std::to_string(st.st_size) + " bytes now");
         return false;
     }
     // sendfile would send the file's bytes in the clear: under TLS the chunk is read and encrypted.
@@ -332,7 +336,7 @@ bool TcpConnection::send_from_file(std::vector<std::uint8_t> head, int file, off
     ssize_t n = pread_fully(file, rest.payload, offset);
     if (n != static_cast<ssize_t>(length)) {
         fail(WireError::unreadable_chunk, n < 0 ? "cannot read a chunk to send: " + errno_text(static_cast<int>(-n))
-                   : std::string("cannot read a chunk to send: the file is too short"));
+                                                : std::string("cannot read a chunk to send: the file is too short"));
         return false;
     }
     // libuv writes no empty buffer: a frame whose head went already is all payload.

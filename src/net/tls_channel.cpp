@@ -30,7 +30,10 @@ std::string openssl_errors()
     return text.empty() ? std::string("no detail from OpenSSL") : text;
 }
 
-const TlsContext* context_of(SSL* ssl) { return static_cast<const TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl))); }
+const TlsContext* context_of(SSL* ssl)
+{
+    return static_cast<const TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+}
 
 SSL_SESSION* psk_session(SSL* ssl)
 {
@@ -161,6 +164,7 @@ Result<void> TlsChannel::advance_handshake()
     }
     const int error = SSL_get_error(ssl_, rc);
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return {};
+    refused_ = true;
     return make_error("the TLS handshake failed: " + openssl_errors());
 }
 
@@ -182,15 +186,21 @@ Result<std::size_t> TlsChannel::read_plain(std::span<std::uint8_t> out)
     ERR_clear_error();
     std::size_t read = 0;
     const int rc = SSL_read_ex(ssl_, out.data(), out.size(), &read);
-    if (rc == 1) return read;
+    if (rc == 1) {
+        received_data_ = true;
+        return read;
+    }
     switch (SSL_get_error(ssl_, rc)) {
         case SSL_ERROR_WANT_READ:
-        case SSL_ERROR_WANT_WRITE:
-            return std::size_t{0};
-        case SSL_ERROR_ZERO_RETURN:
-            closed_ = true;
-            return std::size_t{0};
+        case SSL_ERROR_WANT_WRITE: return std::size_t{0};
+        case SSL_ERROR_ZERO_RETURN: closed_ = true; return std::size_t{0};
         default:
+            // TLS 1.3 ends a client's handshake before the server has checked the client's
+            // certificate: a refusal then comes as an alert in place of the first data.
+            if (ERR_GET_REASON(ERR_peek_error()) >= SSL_AD_REASON_OFFSET) {
+                refused_ = !received_data_;
+                return make_error("the other side ended TLS with an alert: " + openssl_errors());
+            }
             return make_error("a TLS record failed its check (the stream was altered): " + openssl_errors());
     }
 }

@@ -85,7 +85,8 @@ TEST_CASE("a large payload crosses in many records")
     Pair pair{TlsChannel(context, TlsSide::client), TlsChannel(context, TlsSide::server), {}};
     REQUIRE(pair.pump());
     std::string big(300 * 1024, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+    for (std::size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<char>('a' + i % 26);
     REQUIRE(pair.server.send(bytes_of(big)));
     REQUIRE(pair.pump());
     CHECK(read_all(pair.client) == big);
@@ -94,12 +95,14 @@ TEST_CASE("a large payload crosses in many records")
 TEST_CASE("another secret fails the handshake, and nothing is delivered")
 {
     Pair pair{TlsChannel(context_for("the right secret, long enough"), TlsSide::client),
-              TlsChannel(context_for("another secret, long enough!!"), TlsSide::server), {}};
+              TlsChannel(context_for("another secret, long enough!!"), TlsSide::server),
+              {}};
     REQUIRE(pair.client.send(bytes_of("hello")));
     auto pumped = pair.pump();
     REQUIRE_FALSE(pumped);
     CHECK(pumped.error().message.find("TLS handshake failed") != std::string::npos);
     CHECK_FALSE(pair.server.established());
+    CHECK(pair.server.refused());
     CHECK(read_all(pair.server).empty());
 }
 
@@ -116,6 +119,7 @@ TEST_CASE("a record altered on the way is refused")
     std::vector<std::uint8_t> buffer(64);
     auto read = pair.client.read_plain(buffer);
     CHECK_FALSE(read);
+    CHECK_FALSE(pair.client.refused());  // a fault on the way: worth a new connection
 }
 
 TEST_CASE("a plain chunkswarm frame sent to a TLS server fails its handshake")

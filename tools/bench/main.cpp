@@ -459,7 +459,8 @@ public:
           input_(input),
           expected_(expected),
           setup_(swarm_setup(options, input, options.bin_dir)),
-          against_setup_(options.tls ? tls_setup(options, input) : swarm_setup(options, input, options.against_bin_dir)),
+          against_setup_(options.tls ? tls_setup(options, input)
+                                     : swarm_setup(options, input, options.against_bin_dir)),
           libtorrent_setup_(libtorrent_setup(options, input)),
           spent_(options.work / "spent")
     {
@@ -498,7 +499,8 @@ public:
         const double ratio = options_.skip_floor ? 0 : over_floor(report_);
         nlohmann::json against;
         if (comparing())
-            against = {{"bin_dir", options_.against_bin_dir.string()}, {"tls", options_.tls}, {"figures", against_.to_json()}};
+            against = {
+                {"bin_dir", options_.against_bin_dir.string()}, {"tls", options_.tls}, {"figures", against_.to_json()}};
         nlohmann::json libtorrent;
         if (options_.libtorrent) {
             libtorrent = {{"version", libtorrent_version_},

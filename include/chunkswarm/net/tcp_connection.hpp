@@ -48,6 +48,8 @@ public:
     // connected): frames sent until the handshake ends are held, then encrypted.
     void use_tls(std::shared_ptr<const TlsContext> context, TlsSide side);
     bool encrypted() const { return tls_ != nullptr; }
+    // The TLS handshake failed: the other side holds other keys, or speaks no TLS.
+    bool tls_refused() const { return tls_refused_; }
     // Holds what this connection reads to `cap` (shared with other connections; it must outlive
     // them): past the cap, reading pauses until the cap allows more.
     void limit_reads(RateCap* cap) { read_cap_ = cap; }
@@ -114,6 +116,7 @@ private:
     TlsSide tls_side_ = TlsSide::client;
     bool tls_input_seen_ = false;
     bool plain_other_side_ = false;  // a TLS server's client spoke the plain protocol
+    bool tls_refused_ = false;
     std::size_t queued_bytes_ = 0;
     std::size_t pending_writes_ = 0;
     bool closing_ = false;

@@ -71,6 +71,10 @@ public:
     // Ciphertext to write to the network, in order; empty when there is none.
     std::vector<std::uint8_t> take_output();
     bool established() const { return established_; }
+    // The other side is not of this swarm: the handshake failed, or the other side answered it
+    // with an alert before any data (TLS 1.3 checks a client's certificate after the client's
+    // handshake ends). A record altered later is a fault on the way, not a refusal.
+    bool refused() const { return refused_; }
     bool closed() const { return closed_; }
 
 private:
@@ -80,6 +84,8 @@ private:
     SSL* ssl_ = nullptr;
     bool established_ = false;
     bool closed_ = false;
+    bool received_data_ = false;
+    bool refused_ = false;
     std::vector<std::uint8_t> held_;  // plaintext sent before the handshake ended
 };
 
