@@ -77,6 +77,7 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
         words = {(bin / "owner").string(), "--config", config_arg, "--file", inputs.file.string()};
     } else {
         words = {(bin / "peer").string(), "--config", config_arg, "--id", std::to_string(config.peers[index - 1].id)};
+        if (!inputs.expect.empty()) words.insert(words.end(), {"--expect", inputs.expect});
     }
     words.insert(words.end(), {"--data-dir", plan.data_dir.string(), "--log-format", "json"});
     words.insert(words.end(), launch.args.begin(), launch.args.end());

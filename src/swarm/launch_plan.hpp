@@ -32,6 +32,7 @@ struct PlanInputs {
     std::filesystem::path file;     // the owner's --file, a path on the owner's host
     std::filesystem::path bin_dir;  // the launcher's --bin-dir
     std::filesystem::path work;     // the launcher's --work
+    std::string expect;             // the launcher's --expect, passed to every peer; empty: none
 };
 
 // Index 0 is the owner, index i the config's peer i-1 (as in the swarm model).

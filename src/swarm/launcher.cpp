@@ -51,8 +51,8 @@ public:
     explicit Launcher(const LaunchOptions& options) : options_(options), model_(peer_ids_of(options.config))
     {
         uv_loop_init(&loop_);
-        inputs_ = PlanInputs{&options.config, options.config_text, options.config_path,
-                             options.file,    options.bin_dir,     options.work};
+        inputs_ = PlanInputs{&options.config, options.config_text, options.config_path, options.file,
+                             options.bin_dir, options.work,        options.expect};
         for (std::size_t i = 0; i < model_.size(); ++i) {
             plans_.push_back(plan_process(inputs_, i));
             logs_.emplace_back(log_path(i, ".log"));

@@ -35,6 +35,7 @@ struct LaunchOptions {
         double at_s = 0;
     };
     std::vector<Kill> kills;
+    std::string expect;  // --expect: the content id every peer is told to insist on (parsed)
 };
 
 // "3@2.5" -> peer 3 at 2.5 s; the peer must be in the config.

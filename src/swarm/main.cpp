@@ -5,13 +5,14 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/manifest.hpp"
 #include "chunkswarm/sample_file.hpp"
 #include "launcher.hpp"
 
@@ -31,6 +32,7 @@ struct Flags {
     double timeout_s = 0;
     bool together = false;
     std::vector<std::string> kills;
+    std::string expect;
 };
 
 std::filesystem::path own_directory()
@@ -102,6 +104,11 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     auto config = load_config(options.config_path, &options.config_text);
     if (!config) return config.error();  // it names the file
     options.config = std::move(config).value();
+    if (!flags.expect.empty()) {
+        auto pinned = parse_content_id(flags.expect);
+        if (!pinned) return make_error("--expect: " + pinned.error().message);
+        options.expect = std::move(pinned).value();
+    }
     CS_TRY_ASSIGN(options.display, display_of(flags.display));
     options.work = std::filesystem::absolute(flags.work).lexically_normal();
     options.bin_dir = flags.bin_dir.empty() ? own_directory() : std::filesystem::path(flags.bin_dir);
@@ -171,6 +178,9 @@ int main(int argc, char** argv)
     app.add_option("--kill", flags.kills,
                    "PEER@SECONDS: SIGKILL that peer this long after it starts, to watch the others route "
                    "around it (repeatable)");
+    app.add_option("--expect", flags.expect,
+                   "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
+                   "peer it starts: any other content is refused");
     app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
     app.footer(
         "Example:\n"

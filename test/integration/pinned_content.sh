@@ -78,4 +78,18 @@ status=0
 "$PEER_BIN" --config bad.json --id 1 > bad.out 2>&1 || status=$?
 ((status == 2)) && grep -q "content_id: content id 'xyz' must be" bad.out || fail "a bad content_id in the config: status $status: $(cat bad.out)"
 echo "ok: malformed content ids are refused with one line and exit 2"
+
+# The launcher passes --expect to every peer it starts: serving input.bin against other.bin's id,
+# every peer refuses it and the launcher fails; a malformed id is refused before anything starts.
+status=0
+"${SWARM_BIN:?}" --config ring.json --file input.bin --work "$WORK/launched" --display quiet --timeout 120 \
+    --expect "${other:0:16}" > launched.out 2>&1 || status=$?
+((status == 1)) || fail "the launcher with another content's id exited $status, not 1: $(tail -n 5 launched.out)"
+for id in 1 2 3; do
+    wait_for_event "$WORK/launched/logs/peer-$id.events.jsonl" 5 content_refused expected="${other:0:16}" > /dev/null
+done
+status=0
+"$SWARM_BIN" --config ring.json --work "$WORK/launched-bad" --expect xyz > bad.out 2>&1 || status=$?
+((status == 2)) && grep -q "expect: content id 'xyz' must be" bad.out || fail "swarm --expect xyz: status $status: $(cat bad.out)"
+echo "ok: the launcher passes --expect to every peer"
 echo "ok: pinned content"

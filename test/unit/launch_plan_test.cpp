@@ -32,7 +32,7 @@ SwarmConfig parsed(nlohmann::json launch)
 
 PlanInputs inputs_for(const SwarmConfig& config)
 {
-    return PlanInputs{&config, "{config}", "/here/ring.json", "/data/model.bin", "/here/bin", "/here/work"};
+    return PlanInputs{&config, "{config}", "/here/ring.json", "/data/model.bin", "/here/bin", "/here/work", ""};
 }
 
 // The owner runs as "ip netns exec ns-owner sh -c LINE", LINE exec'ing it on the config from stdin.
@@ -60,6 +60,21 @@ TEST_CASE("without a launch command every process runs here, directly, on the co
     CHECK(peer.argv[4] == "2");
     CHECK(peer.data_dir == "/here/work/peer-2");
     CHECK(on_host_of(inputs, 1, {"sha256sum", "x"}) == std::vector<std::string>{"sha256sum", "x"});
+}
+
+TEST_CASE("--expect goes to every peer, not to the owner")
+{
+    const SwarmConfig config = parsed(nullptr);
+    PlanInputs inputs = inputs_for(config);
+    inputs.expect = "0123456789abcdef";
+    const auto has_expect = [](const ProcessPlan& plan) {
+        for (std::size_t i = 0; i + 1 < plan.argv.size(); ++i)
+            if (plan.argv[i] == "--expect" && plan.argv[i + 1] == "0123456789abcdef") return true;
+        return false;
+    };
+    CHECK_FALSE(has_expect(plan_process(inputs, 0)));
+    CHECK(has_expect(plan_process(inputs, 1)));
+    CHECK(has_expect(plan_process(inputs, 2)));
 }
 
 TEST_CASE("through ssh: the host's command, then one shell line that execs the program on the config from stdin")
