@@ -108,7 +108,7 @@ struct Hint {
     std::vector<std::uint32_t> helpers;
 };
 // What went wrong, for the other side's program; the message is for people. On the wire as the
-// error frame's "code" (error_code_name); a code this side does not know reads as `failed`.
+// error frame's "code" (wire_error_name); a code this side does not know reads as `failed`.
 enum class WireError {
     failed,            // none of the below
     malformed,         // a frame or message that does not parse, or breaks a limit

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <variant>
 
-#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
@@ -24,15 +23,6 @@ constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 // little that a faster one could have drawn.
 // The share of the owner's capped upload a deal-first peer gets against any other (Report::deal_first).
 constexpr double kDealFirstWeight = 64.0;
-
-Result<std::vector<std::uint8_t>> read_span(const ChunkStore::FileSpan& span, std::uint32_t length)
-{
-    std::vector<std::uint8_t> bytes(length);
-    const ssize_t n = pread_fully(span.file->get(), bytes, span.offset);
-    if (n < 0) return make_error("cannot read the chunk: " + errno_text(static_cast<int>(-n)));
-    if (n != static_cast<ssize_t>(length)) return make_error("cannot read the chunk: the file is too short now");
-    return bytes;
-}
 
 std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.owner_request_window / 4); }
 
@@ -241,10 +231,10 @@ struct ServerSession::ReadJob {
     {
         for (ChunkId id : ids) {
             const std::uint32_t length = manifest->chunk_length(id);
-            auto span = store->joined_span(id);
-            if (span && encrypted) {
-                pieces.emplace_back(read_span(*span, length));
-            } else if (span) {
+            // ChunkStore::read reads the whole file too, where there is one.
+            if (encrypted) {
+                pieces.emplace_back(store->read(id, length));
+            } else if (auto span = store->joined_span(id)) {
                 ::readahead(span->file->get(), span->offset, length);
                 pieces.emplace_back(std::move(*span));
             } else {

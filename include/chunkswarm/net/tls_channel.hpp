@@ -38,7 +38,7 @@ public:
     TlsContext& operator=(const TlsContext&) = delete;
 
     SSL_CTX* get() const { return ctx_; }
-    // "pre-shared key from the swarm secret" or "certificates"; for logs.
+    // "a pre-shared key from the swarm secret" or "certificates"; for logs.
     const char* mode() const;
     bool uses_certificates() const { return certificates_; }
     const std::array<std::uint8_t, 32>& psk() const { return psk_; }
