@@ -27,7 +27,11 @@ void drain(TlsChannel& channel)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    static const auto context = TlsContext::create(TlsKeys{.secret = "fuzzing secret, long enough"}).value();
+    static const auto context = [] {
+        TlsKeys keys;
+        keys.secret = "fuzzing secret, long enough";
+        return TlsContext::create(keys).value();
+    }();
     const std::span input(data, size);
     const std::size_t step = size == 0 ? 1 : data[0] % 61 + 1;
 

@@ -14,7 +14,9 @@ namespace {
 
 std::shared_ptr<const TlsContext> context_for(const std::string& secret)
 {
-    auto context = TlsContext::create(TlsKeys{.secret = secret});
+    TlsKeys keys;
+    keys.secret = secret;
+    auto context = TlsContext::create(keys);
     REQUIRE(context);
     return context.value();
 }
@@ -133,11 +135,14 @@ TEST_CASE("a plain chunkswarm frame sent to a TLS server fails its handshake")
 
 TEST_CASE("certificates: each of cert, key and ca must be given and readable")
 {
-    auto missing = TlsContext::create(TlsKeys{.cert = "/nonexistent/cert.pem"});
+    TlsKeys keys;
+    keys.cert = "/nonexistent/cert.pem";
+    auto missing = TlsContext::create(keys);
     REQUIRE_FALSE(missing);
     CHECK(missing.error().message.find("all three") != std::string::npos);
-    auto unreadable = TlsContext::create(
-        TlsKeys{.cert = "/nonexistent/cert.pem", .key = "/nonexistent/key.pem", .ca = "/nonexistent/ca.pem"});
+    keys.key = "/nonexistent/key.pem";
+    keys.ca = "/nonexistent/ca.pem";
+    auto unreadable = TlsContext::create(keys);
     REQUIRE_FALSE(unreadable);
     CHECK(unreadable.error().message.find("/nonexistent/cert.pem") != std::string::npos);
     CHECK_FALSE(TlsContext::create(TlsKeys{}));
