@@ -45,6 +45,8 @@ Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags
                                                            const std::string& secret);
 // Says once, at start, how connections are protected, or loudly that they are not.
 void log_protection(const net::TlsContext* tls);
+// What a process without keys says of its swarm, and how to protect it.
+std::string unprotected_notice();
 
 struct LogFlags {
     std::string level = "info";

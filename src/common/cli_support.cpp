@@ -143,11 +143,15 @@ void log_protection(const net::TlsContext* tls)
                    "connections are encrypted and authenticated: TLS 1.3 with {}", tls->mode());
         return;
     }
-    log::warn_event(
-        "protection", {{"tls", "off"}},
-        "this swarm is unauthenticated and unencrypted: anyone on the path can read or change the file; set {} "
-        "(or the config's secret, or tls certificates) on a network you do not own",
-        kSecretEnvVar);
+    log::warn_event("protection", {{"tls", "off"}}, "{}", unprotected_notice());
+}
+
+std::string unprotected_notice()
+{
+    return std::string(
+               "this swarm is unauthenticated and unencrypted: anyone on the path can read or change the file; "
+               "set ") +
+           kSecretEnvVar + " (or the config's secret, or tls certificates) on a network you do not own";
 }
 
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags)

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <csignal>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -191,11 +190,10 @@ int main(int argc, char** argv)
         std::cerr << "swarm: error: " << options.error().message << "\n";
         return 2;
     }
-    const char* env_secret = std::getenv(kSecretEnvVar);
     const SwarmConfig& config = options->config;
-    if (config.secret.empty() && config.tls.cert.empty() && (env_secret == nullptr || *env_secret == '\0')) {
-        std::cerr << "swarm: note: this swarm is unauthenticated and unencrypted; set " << kSecretEnvVar
-                  << " (or the config's secret, or tls certificates) on a network you do not own\n";
-    }
+    // As the processes it starts will see it (a short secret is theirs to refuse).
+    const auto secret = resolve_secret(config.secret);
+    const net::TlsKeys keys{secret ? secret.value() : config.secret, config.tls.cert, config.tls.key, config.tls.ca};
+    if (!keys.enabled()) std::cerr << "swarm: note: " << cli::unprotected_notice() << "\n";
     return swarm::launch(options.value());
 }
