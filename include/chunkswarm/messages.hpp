@@ -107,6 +107,15 @@ struct Report {
 struct Hint {
     std::vector<std::uint32_t> helpers;
 };
+// Owner to a peer whose report claims the whole file: prove it (possession.hpp). The nonce picks
+// the chunks; until the answer checks out, the claim counts for nothing.
+struct Challenge {
+    Nonce nonce{};
+};
+// The answer: PossessionProof over the chunks the challenge's nonce picks.
+struct Possession {
+    Digest proof{};
+};
 // What went wrong, for the other side's program; the message is for people. On the wire as the
 // error frame's "code" (wire_error_name); a code this side does not know reads as `failed`.
 enum class WireError {
@@ -135,7 +144,7 @@ struct ErrorMsg {
 struct Ping {};
 
 using Message = std::variant<Hello, ManifestMsg, HaveList, Have, Request, ChunkData, Done, ErrorMsg, Auth, Coming, Ping,
-                             Hashes, Report, Hint>;
+                             Hashes, Report, Hint, Challenge, Possession>;
 
 // Which side of a connection is decoding; each accepts only what the other side may send.
 enum class Role { client, server };

@@ -15,14 +15,14 @@ std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
 {
     if (type == "error" || type == "auth") return 0;
     if (receiver == Role::server) {
-        if (type == "hello" || type == "request" || type == "done") return 0;
+        if (type == "hello" || type == "request" || type == "done" || type == "possession") return 0;
         if (type == "report") return (kMaxChunkCount + 7) / 8;
         return std::nullopt;
     }
     if (type == "manifest") return kMaxManifestBytes;
     if (type == "hashes") return std::uint64_t{kMaxChunkCount} * sizeof(Digest);
     if (type == "have_list") return (kMaxChunkCount + 7) / 8;
-    if (type == "have" || type == "coming" || type == "ping" || type == "hint") return 0;
+    if (type == "have" || type == "coming" || type == "ping" || type == "hint" || type == "challenge") return 0;
     if (type == "chunk") return kMaxChunkSize;
     return std::nullopt;
 }
@@ -338,6 +338,16 @@ Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manife
         return Message{error};
     }
     if (type == "auth") return parse_auth(frame.header);
+    if (type == "challenge") {
+        auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
+        if (!nonce) return nonce.error();
+        return Message{Challenge{nonce.value()}};
+    }
+    if (type == "possession") {
+        auto proof = hex_field<Digest>(frame.header, "proof", digest_from_hex);
+        if (!proof) return proof.error();
+        return Message{Possession{proof.value()}};
+    }
     if (type == "ping") return Message{Ping{}};
     if (type == "manifest") return parse_manifest(frame);
     if (type == "have_list") return parse_have_list(frame, manifest);
@@ -401,6 +411,14 @@ struct Encoder {
         return make_frame(std::move(header), m.have ? m.have->bytes() : std::vector<std::uint8_t>{});
     }
     OutFrame operator()(const Hint& m) const { return make_frame({{"type", "hint"}, {"helpers", m.helpers}}); }
+    OutFrame operator()(const Challenge& m) const
+    {
+        return make_frame({{"type", "challenge"}, {"nonce", nonce_to_hex(m.nonce)}});
+    }
+    OutFrame operator()(const Possession& m) const
+    {
+        return make_frame({{"type", "possession"}, {"proof", to_hex(m.proof)}});
+    }
     OutFrame operator()(const ErrorMsg& m) const
     {
         nlohmann::json header{{"type", "error"}, {"code", wire_error_name(m.code)}, {"message", m.message}};
@@ -439,8 +457,9 @@ std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
 
 std::string message_name(const Message& message)
 {
-    static constexpr const char* kNames[] = {"hello", "manifest", "have_list", "have", "request", "chunk",  "done",
-                                             "error", "auth",     "coming",    "ping", "hashes",  "report", "hint"};
+    static constexpr const char* kNames[] = {"hello",  "manifest", "have_list", "have",      "request", "chunk",
+                                             "done",   "error",    "auth",      "coming",    "ping",    "hashes",
+                                             "report", "hint",     "challenge", "possession"};
     return kNames[message.index()];
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "chunkswarm/disk/prove_possession.hpp"
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {
@@ -327,7 +328,7 @@ void ServerSession::on_frame(Frame frame)
         return;
     }
     if (reports_only() && !auth && !std::holds_alternative<Report>(message.value()) &&
-        !std::holds_alternative<ErrorMsg>(message.value())) {
+        !std::holds_alternative<Possession>(message.value()) && !std::holds_alternative<ErrorMsg>(message.value())) {
         connection_->fail(WireError::protocol, "only reports are sent on a presence connection");
         return;
     }
@@ -335,7 +336,7 @@ void ServerSession::on_frame(Frame frame)
         [this](const auto& m) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, Hello> || std::is_same_v<T, Request> || std::is_same_v<T, Done> ||
-                          std::is_same_v<T, Auth> || std::is_same_v<T, Report>) {
+                          std::is_same_v<T, Auth> || std::is_same_v<T, Report> || std::is_same_v<T, Possession>) {
                 handle(m);
             } else if constexpr (std::is_same_v<T, ErrorMsg>) {
                 log::warn_event("error_received", {{"from", label_}, {"code", wire_error_name(m.code)}},
@@ -452,9 +453,90 @@ void ServerSession::handle(const Report& report)
         connection_->fail(WireError::protocol, "a report belongs on a presence connection");
         return;
     }
+    if (report.complete) {
+        challenge(report);
+        return;
+    }
     server_->set_deal_first(hello_->peer_id, report.deal_first);
     if (auto hint = server_->context_.on_report(*hello_, report)) connection_->send(Message{std::move(*hint)});
-    if (report.complete) connection_->close_after_flush("the peer holds the whole file");
+}
+
+struct ServerSession::ProofJob {
+    uv_work_t req{};
+    std::shared_ptr<ServerSession> session;
+    const ChunkStore* store = nullptr;
+    const Manifest* manifest = nullptr;
+    Nonce nonce{};
+    std::uint32_t peer_id = 0;
+    std::optional<Result<Digest>> result;
+
+    void run() { result = disk::prove_possession(*store, *manifest, nonce, peer_id); }
+};
+
+void ServerSession::challenge(const Report& report)
+{
+    if (claim_) return;  // the one challenged already stands
+    const ServerContext& context = server_->context_;
+    claim_ = Claim{report, random_nonce(), std::nullopt, std::nullopt};
+    auto job = std::make_unique<ProofJob>();
+    job->session = shared_from_this();
+    job->store = context.store;
+    job->manifest = context.manifest;
+    job->nonce = claim_->nonce;
+    job->peer_id = hello_->peer_id;
+    job->req.data = job.get();
+    int rc = uv_queue_work(
+        server_->loop_, &job->req, [](uv_work_t* req) { static_cast<ProofJob*>(req->data)->run(); },
+        [](uv_work_t* req, int) {
+            std::unique_ptr<ProofJob> owned(static_cast<ProofJob*>(req->data));
+            owned->session->on_proof_done(*owned);
+        });
+    if (rc != 0) {
+        connection_->fail(WireError::failed, std::string("cannot schedule a disk read: ") + uv_strerror(rc));
+        return;
+    }
+    (void)job.release();  // reclaimed in the after-work callback
+    log::debug("{} says it holds the whole file; asking it to prove it", label_);
+    connection_->send(Challenge{claim_->nonce});
+}
+
+void ServerSession::on_proof_done(ProofJob& job)
+{
+    if (closed_ || !server_ || !claim_ || claim_->nonce != job.nonce) return;
+    claim_->expected = std::move(job.result);
+    judge_claim();
+}
+
+void ServerSession::handle(const Possession& possession)
+{
+    if (!claim_ || claim_->answer) {
+        connection_->fail(WireError::protocol, "a proof of possession that no challenge asked for");
+        return;
+    }
+    claim_->answer = possession.proof;
+    judge_claim();
+}
+
+void ServerSession::judge_claim()
+{
+    if (!claim_->expected || !claim_->answer) return;
+    if (!*claim_->expected) {
+        log::error("cannot check {}'s claim to hold the whole file: {}", label_, claim_->expected->error().message);
+        connection_->fail(WireError::failed, "this side cannot read its own copy to check the claim");
+        return;
+    }
+    if (!proofs_equal(claim_->expected->value(), *claim_->answer)) {
+        log::warn_event("claim_refused", {{"peer", hello_->peer_id}, {"from", connection_->remote_address()}},
+                        "{} at {} claims the whole file but its proof does not match the file's chunks; the claim "
+                        "is ignored",
+                        label_, connection_->remote_address());
+        connection_->fail(WireError::refused, "your proof does not match the file: this peer does not hold it");
+        return;
+    }
+    const Report report = std::move(claim_->report);
+    server_->set_deal_first(hello_->peer_id, report.deal_first);
+    (void)server_->context_.on_report(*hello_, report);
+    connection_->close_after_flush("the peer holds the whole file");
 }
 
 void ServerSession::send_list()

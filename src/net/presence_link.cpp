@@ -8,10 +8,12 @@
 namespace chunkswarm::net {
 
 PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> report_now,
+                           std::function<Result<Digest>(const Nonce&)> prove,
                            std::function<void(std::vector<std::uint32_t>)> on_hint)
     : loop_(loop),
       options_(std::move(options)),
       report_now_(std::move(report_now)),
+      prove_(std::move(prove)),
       on_hint_(std::move(on_hint)),
       handshake_(options_.secret, options_.self_id),
       // No overall budget: the peer keeps trying while it runs (the owner may be restarted).
@@ -96,6 +98,10 @@ void PresenceLink::on_frame(Frame frame)
         if (up_ && on_hint_) on_hint_(hint->helpers);
         return;
     }
+    if (const auto* challenge = std::get_if<Challenge>(&message.value())) {
+        answer(*challenge);
+        return;
+    }
     const auto* auth = std::get_if<Auth>(&message.value());
     if (!auth) return;  // pings: the owner is there
     auto proof = handshake_.answer(auth->nonce, auth->proof, "the owner");
@@ -109,6 +115,19 @@ void PresenceLink::on_frame(Frame frame)
     connection_->send(Auth{std::nullopt, proof.value()});
     mark_up();
     send_report(true);
+}
+
+// Only the claim this side made is proved, and only to an owner past the handshake.
+void PresenceLink::answer(const Challenge& challenge)
+{
+    if (!up_ || !on_finished_) return;
+    auto proof = prove_(challenge.nonce);
+    if (!proof) {
+        log::warn("cannot prove to the owner that this peer holds the whole file: {}", proof.error().message);
+        conclude(false);
+        return;
+    }
+    connection_->send(Possession{proof.value()});
 }
 
 void PresenceLink::mark_up()
@@ -160,8 +179,8 @@ Report PresenceLink::next_report()
     report.complete = on_finished_ != nullptr;
     if (report.have && !report.complete) {
         const std::uint64_t now = uv_now(loop_);
-        const std::uint64_t spacing_ms = std::max<std::uint64_t>(
-            kReportPeriodMs, report.have->bytes().size() * 1000 / kHaveBytesPerSecond);
+        const std::uint64_t spacing_ms =
+            std::max<std::uint64_t>(kReportPeriodMs, report.have->bytes().size() * 1000 / kHaveBytesPerSecond);
         const bool changed = have_sent_count_ != report.have->count();
         if (changed && (!have_sent_count_ || now >= have_sent_ms_ + spacing_ms)) {
             have_sent_count_ = report.have->count();

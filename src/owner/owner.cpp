@@ -440,9 +440,9 @@ private:
         context.tls = options_.tls;
         context.metrics = &metrics_;
         context.offered_for = [this](const Hello& hello) { return offered_for(hello); };
-        context.on_done = [this](const Hello& hello, bool complete) {
-            on_progress(hello, ledger_->done(hello, complete));
-        };
+        // A "done" counts for the share only: a claim of the whole file is believed on the presence
+        // connection, once proved (possession.hpp), so nobody who lacks the file can end the swarm.
+        context.on_done = [this](const Hello& hello, bool) { on_progress(hello, ledger_->done(hello, false)); };
         context.on_report = [this](const Hello& hello, const Report& report) {
             on_progress(hello, ledger_->report(hello, report, now_ms()));
             return ledger_->helper_hint(hello, report);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "chunkswarm/disk/prove_possession.hpp"
 #include "chunkswarm/log.hpp"
 #include "download_kinds.hpp"
 
@@ -289,6 +290,9 @@ void DownloadSide::start_presence()
     net::PresenceOptions link{options.id, options.owner, options.secret, options.settings, options.tls};
     presence_ = std::make_unique<net::PresenceLink>(
         thread_.loop(), std::move(link), [this] { return presence_report(); },
+        [this](const Nonce& nonce) {
+            return disk::prove_possession(core_.store(), core_.manifest(), nonce, core_.options().id);
+        },
         [this](std::vector<std::uint32_t> helpers) { hinted_helpers_ = std::move(helpers); });
     presence_->start();
 }
@@ -427,7 +431,8 @@ void DownloadSide::start_helper(bool owes)
     // a short window keeps few chunks waiting there that another source could send.
     options.settings.request_window = std::max<std::uint32_t>(2, s.request_window / 4);
     const std::string label = next ? next->label() : "the owner";
-    const bool hinted = next && std::find(hinted_helpers_.begin(), hinted_helpers_.end(), next->id) != hinted_helpers_.end();
+    const bool hinted =
+        next && std::find(hinted_helpers_.begin(), hinted_helpers_.end(), next->id) != hinted_helpers_.end();
     log::event("helper_added",
                {{"to", label},
                 {"neighbour", upstream_label()},

@@ -75,9 +75,9 @@ TEST_CASE("every message survives a round trip")
 TEST_CASE("an error frame carries its code, and a code this side does not know reads as failed")
 {
     Manifest m = test::small_manifest();
-    for (WireError code : {WireError::malformed, WireError::protocol, WireError::auth, WireError::encryption,
-                           WireError::refused, WireError::timeout, WireError::overloaded,
-                           WireError::unreadable_chunk}) {
+    for (WireError code :
+         {WireError::malformed, WireError::protocol, WireError::auth, WireError::encryption, WireError::refused,
+          WireError::timeout, WireError::overloaded, WireError::unreadable_chunk}) {
         auto error = round_trip(ErrorMsg{"why", 2, code}, Role::client, &m);
         REQUIRE(error.ok());
         CHECK(std::get<ErrorMsg>(error.value()).code == code);
@@ -406,4 +406,22 @@ TEST_CASE("a chunk offered or sent before its hash is refused; a bad \"hashed\" 
     auto none = parse_header(head, Role::client, nullptr);
     REQUIRE(none.ok());
     CHECK(std::get<ManifestMsg>(none.value()).manifest.hashed() == 0);
+}
+
+TEST_CASE("a possession challenge goes to the client and its answer to the server, nowhere else")
+{
+    const Nonce nonce = random_nonce();
+    auto challenge = round_trip(Challenge{nonce}, Role::client, nullptr);
+    REQUIRE(challenge.ok());
+    CHECK(std::get<Challenge>(challenge.value()).nonce == nonce);
+    const Digest proof = sha256(std::vector<std::uint8_t>{1, 2, 3});
+    auto possession = round_trip(Possession{proof}, Role::server, nullptr);
+    REQUIRE(possession.ok());
+    CHECK(std::get<Possession>(possession.value()).proof == proof);
+    CHECK(message_name(possession.value()) == "possession");
+
+    CHECK_FALSE(parse_header({{"type", "challenge"}, {"nonce", nonce_to_hex(nonce)}}, Role::server, nullptr).ok());
+    CHECK_FALSE(parse_header({{"type", "possession"}, {"proof", to_hex(proof)}}, Role::client, nullptr).ok());
+    CHECK_FALSE(parse_header({{"type", "possession"}, {"proof", "abc"}}, Role::server, nullptr).ok());
+    CHECK_FALSE(parse_header({{"type", "challenge"}}, Role::client, nullptr).ok());
 }

@@ -44,7 +44,8 @@ struct ServerContext {
     // Optional: any frame from any client, or a connection opening or closing (a sign of life).
     std::function<void()> on_activity;
     // Owner only: a report on a presence connection (Hello::presence). A server without this hook
-    // refuses presence connections. What it returns is sent back on that connection.
+    // refuses presence connections. What it returns is sent back on that connection. A report that
+    // claims the whole file comes here only once the client has proved it (possession.hpp).
     std::function<std::optional<Hint>(const Hello& hello, const Report& report)> on_report;
     // Optional: a frame from an admitted client (a sign of life from that peer).
     std::function<void(const Hello& hello)> on_heard;
@@ -158,6 +159,7 @@ public:
 private:
     friend class ChunkServer;  // pumps its sessions when the send budget frees up
     struct ReadJob;
+    struct ProofJob;
     void on_frame(Frame frame);
     void on_closed(const std::string& reason);
     void handle(const Hello& hello);
@@ -165,7 +167,14 @@ private:
     void handle(const Done& done);
     void handle(const Auth& auth);
     void handle(const Report& report);
+    void handle(const Possession& possession);
     void admit();
+    // A report claims the whole file: the client is challenged, and the chunks the challenge
+    // picks are read and hashed here on a pool thread.
+    void challenge(const Report& report);
+    void on_proof_done(ProofJob& job);
+    // Once both the expected proof and the client's are in: the claim is believed, or refused.
+    void judge_claim();
     void admit_presence();
     void pump_reads();
     // Reads the next chunks to send, if the budget, the cap and the connection allow.
@@ -218,6 +227,15 @@ private:
     ChunkSet announced_coming_;
     ChunkSet waiting_;
     std::deque<ChunkId> queue_;
+    // A report's claim of the whole file, believed only once the client's answer to its challenge
+    // matches what this side computes from its own copy.
+    struct Claim {
+        Report report;
+        Nonce nonce{};
+        std::optional<Result<Digest>> expected;
+        std::optional<Digest> answer;
+    };
+    std::optional<Claim> claim_;
     bool reading_ = false;
     std::size_t reading_bytes_ = 0;
     bool closed_ = false;

@@ -23,8 +23,8 @@ namespace chunkswarm::net {
 struct PresenceOptions {
     std::uint32_t self_id = 0;
     Endpoint owner;
-    std::string secret;  // empty: no swarm secret
-    Settings settings;   // the retry delays
+    std::string secret;                     // empty: no swarm secret
+    Settings settings;                      // the retry delays
     std::shared_ptr<const TlsContext> tls;  // set: the connection is TLS
 };
 
@@ -42,8 +42,11 @@ public:
 
     // `report_now` gives each report (on the loop's thread); its chunk ID list is sent only when
     // the count changed since the last one sent, and no faster than kHaveBytesPerSecond allows.
+    // `prove` answers the owner's challenge to the last report's claim of the whole file
+    // (possession.hpp); it reads a few chunks, on the loop's thread, once the peer has finished.
     // `on_hint` gets the owner's hints (Hint::helpers).
     PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> report_now,
+                 std::function<Result<Digest>(const Nonce&)> prove,
                  std::function<void(std::vector<std::uint32_t>)> on_hint = {});
     PresenceLink(const PresenceLink&) = delete;
     PresenceLink& operator=(const PresenceLink&) = delete;
@@ -60,6 +63,7 @@ private:
     void attempt();
     void on_connected(int status);
     void on_frame(Frame frame);
+    void answer(const Challenge& challenge);
     void on_closed(const std::string& reason);
     void mark_up();
     void retry_later();
@@ -71,6 +75,7 @@ private:
     uv_loop_t* loop_;
     PresenceOptions options_;
     std::function<Report()> report_now_;
+    std::function<Result<Digest>(const Nonce&)> prove_;
     std::function<void(std::vector<std::uint32_t>)> on_hint_;
     // On this connection: the count in the last chunk ID list sent, and when it went.
     std::optional<std::uint32_t> have_sent_count_;

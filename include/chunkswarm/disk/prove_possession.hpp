@@ -1,0 +1,17 @@
+// The disk side of a possession proof (possession.hpp): reads the chunks a challenge picks from a
+// store and hashes them. Blocking: the owner runs it on a pool thread; a peer, once, at its end.
+#pragma once
+
+#include <cstdint>
+
+#include "chunkswarm/auth.hpp"
+#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/result.hpp"
+
+namespace chunkswarm::disk {
+
+Result<Digest> prove_possession(const ChunkStore& store, const Manifest& manifest, const Nonce& nonce,
+                                std::uint32_t peer_id);
+
+}  // namespace chunkswarm::disk

@@ -1,0 +1,19 @@
+#include "chunkswarm/disk/prove_possession.hpp"
+
+#include "chunkswarm/possession.hpp"
+
+namespace chunkswarm::disk {
+
+Result<Digest> prove_possession(const ChunkStore& store, const Manifest& manifest, const Nonce& nonce,
+                                std::uint32_t peer_id)
+{
+    PossessionProof proof(nonce, peer_id);
+    for (ChunkId id : challenge_chunks(nonce, manifest.chunk_count)) {
+        auto bytes = store.read(id, manifest.chunk_length(id));
+        if (!bytes) return bytes.error();
+        proof.add(bytes.value());
+    }
+    return proof.finish();
+}
+
+}  // namespace chunkswarm::disk
