@@ -3,6 +3,7 @@
 #   tools/test.sh                  the normal build (build/)
 #   tools/test.sh --sanitize thread    ThreadSanitizer build (build-thread/)
 #   tools/test.sh --sanitize address   AddressSanitizer + UBSan build (build-address/)
+# Under a sanitizer the tests of speed and scale are left out (the suite "scale").
 # Extra arguments after -- go to `meson test` (e.g. -- --suite unit).
 set -euo pipefail
 
@@ -38,8 +39,11 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 export ASAN_OPTIONS="halt_on_error=1 detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1"
 
+# The sanitizers skip the suite "scale" (test/meson.build says which tests and why).
+suites=()
+[[ -z "$sanitize" ]] || suites=(--no-suite scale)
 status=0
-meson test -C "$BUILD_DIR" --print-errorlogs "$@" || status=$?
+meson test -C "$BUILD_DIR" --print-errorlogs "${suites[@]}" "$@" || status=$?
 
 log="$BUILD_DIR/meson-logs/testlog.json"
 passed=$(grep -o '"result": "[A-Z]*"' "$log" | grep -c '"OK"' || true)

@@ -66,6 +66,10 @@ struct Settings {
     // The same across all of a server's clients together (chunk bytes queued or being read), so an
     // owner with many peers holds a bounded amount of chunk data whatever their number.
     std::uint32_t send_budget = 8 * 1024 * 1024;
+    // Connections a server holds at once; more are refused with an error frame (code overloaded)
+    // and the client tries again later. 0: sized from the swarm, 64 plus 8 per peer (a peer keeps
+    // up to four connections to the owner, and helpers and rescues come and go).
+    std::uint32_t max_sessions = 0;
     // A peer stores every chunk as its own file, as the seed describes (and also in the joined
     // file as it grows). With false it writes only the joined file and serves from it, so the
     // machine writes every byte once instead of twice.
@@ -91,5 +95,11 @@ struct Settings {
     std::uint64_t max_upload_rate = 0;
     std::uint64_t max_download_rate = 0;
 };
+
+// max_sessions, or its default for a swarm of `peers`.
+inline std::uint32_t session_cap(const Settings& settings, std::uint32_t peers)
+{
+    return settings.max_sessions != 0 ? settings.max_sessions : 64 + 8 * peers;
+}
 
 }  // namespace chunkswarm

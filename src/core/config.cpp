@@ -134,6 +134,7 @@ Result<Settings> read_settings(const json& object)
                         "summary_interval_ms",
                         "send_high_watermark",
                         "send_budget",
+                        "max_sessions",
                         "request_timeout_s",
                         "max_chunk_failures",
                         "hello_timeout_s",
@@ -167,6 +168,7 @@ Result<Settings> read_settings(const json& object)
     CS_TRY_ASSIGN(s.send_high_watermark,
                   r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
     CS_TRY_ASSIGN(s.send_budget, r.number<std::uint32_t>("send_budget", 64 * 1024, 1u << 30, s.send_budget));
+    CS_TRY_ASSIGN(s.max_sessions, r.number<std::uint32_t>("max_sessions", 0, 1'000'000, s.max_sessions));
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     CS_TRY_ASSIGN(s.verify_joined_file, r.boolean("verify_joined_file", s.verify_joined_file));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
@@ -424,8 +426,8 @@ Result<SwarmConfig> parse_config(const json& root)
 {
     if (!root.is_object()) return make_error("the config must be a JSON object");
     FieldReader r(root, "");
-    CS_TRY(r.only_keys(
-        {"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "content_id", "tls", "launch"}));
+    CS_TRY(r.only_keys({"description", "owner", "chunk_size", "data_dir", "peers", "settings", "secret", "content_id",
+                        "tls", "launch"}));
     SwarmConfig config;
     auto owner = root.find("owner");
     if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");

@@ -283,15 +283,16 @@ void ChunkClient::on_handshake_message(const Message& message)
     connection_->send(Auth{std::nullopt, proof.value()});
 }
 
-// Refused before the manifest (wrong swarm, unknown id, swarm full): trying again cannot help.
-// Later, an error ends only this connection.
+// Refused before the manifest (wrong swarm, unknown id, swarm full): trying again cannot help,
+// unless the server only holds too many connections now. Later, an error ends only this connection.
 void ChunkClient::on_error_message(const ErrorMsg& message)
 {
     const std::string_view code = wire_error_name(message.code);
+    const bool retry = have_list_ || message.code == WireError::overloaded;
     log::warn_event("error_received", {{"from", options_.remote_label}, {"code", code}},
                     "{} reported an error ({}): {}{}", options_.remote_label, code, message.message,
-                    have_list_ ? "; reconnecting" : "");
-    if (!have_list_) {
+                    retry ? "; reconnecting" : "");
+    if (!retry) {
         end(make_error(options_.remote_label + " refused: " + message.message));
         return;
     }

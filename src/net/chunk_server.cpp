@@ -44,6 +44,11 @@ ChunkServer::~ChunkServer() { close(); }
 Result<void> ChunkServer::listen(const Endpoint& bind)
 {
     CS_TRY(listener_.listen(bind, [this](std::shared_ptr<TcpConnection> connection) {
+        if (sessions_.size() >= context_.max_sessions) {
+            refuse_overloaded(connection);
+            return;
+        }
+        refusing_ = false;
         auto session = ServerSession::start(*this, std::move(connection));
         sessions_[session.get()] = session;
     }));
@@ -54,13 +59,55 @@ Result<void> ChunkServer::listen(const Endpoint& bind)
     // A third of the time a client waits before it counts a silent peer as gone.
     const std::uint64_t interval_ms = std::max<std::uint64_t>(500, context_.settings.neighbor_gone_s * 1000 / 3);
     heartbeat_.start(
-        interval_ms,
-        [this] {
-            for (auto& [raw, session] : sessions_)
-                session->keep_alive();
-        },
-        interval_ms);
+        interval_ms, [this, interval_ms] { heartbeat(interval_ms); }, interval_ms);
     return {};
+}
+
+void ChunkServer::refuse_overloaded(const std::shared_ptr<TcpConnection>& connection)
+{
+    if (!refusing_) {
+        refusing_ = true;
+        log::warn_event("overloaded", {{"sessions", sessions_.size()}},
+                        "holding {} connections (max_sessions); refusing more until some close", sessions_.size());
+    }
+    // A TLS client would read a plain frame as a broken record: it is closed, and tries again.
+    if (context_.tls) {
+        connection->close("too many connections");
+        return;
+    }
+    connection->set_handlers([](Frame) {}, [](const std::string&) {});
+    connection->start_reading();
+    connection->fail(WireError::overloaded, "this side holds " + std::to_string(context_.max_sessions) +
+                                                " connections already (max_sessions); try again later");
+}
+
+void ChunkServer::replace_older(const ServerSession& session)
+{
+    std::vector<std::shared_ptr<ServerSession>> older;
+    for (const auto& [raw, other] : sessions_)
+        if (other->same_client(session)) older.push_back(other);
+    for (auto& other : older) {
+        log::info("{} connected again from {}: its older connection from {} is closed", session.label_,
+                  session.connection_->remote_address(), other->connection_->remote_address());
+        other->connection_->fail(WireError::refused, "replaced by a newer connection of " + session.label_);
+    }
+}
+
+void ChunkServer::heartbeat(std::uint64_t interval_ms)
+{
+    const std::uint64_t now = uv_now(loop_);
+    // A beat far later than its interval means this process did not run (it was stopped or
+    // starved): its clients' queues did not stall meanwhile.
+    const bool late = last_heartbeat_ms_ != 0 && now - last_heartbeat_ms_ > 2 * interval_ms;
+    last_heartbeat_ms_ = now;
+    const std::uint64_t stall_limit_ms = std::uint64_t{context_.settings.give_up_s} * 1000;
+    std::vector<std::shared_ptr<ServerSession>> sessions;
+    for (const auto& [raw, session] : sessions_)
+        sessions.push_back(session);
+    for (auto& session : sessions) {
+        if (late) session->connection_->forgive_send_stall();
+        session->keep_alive(stall_limit_ms);
+    }
 }
 
 OutFrame ChunkServer::manifest_frame()
@@ -89,11 +136,16 @@ void ChunkServer::hashes_grew()
         session->offer_after_hashes();
 }
 
-bool ChunkServer::over_budget()
+std::size_t ChunkServer::held_bytes() const
 {
     std::size_t held = 0;
     for (const auto& [raw, session] : sessions_)
         held += session->held_bytes();
+    return held;
+}
+
+bool ChunkServer::over_budget(std::size_t held)
+{
     if (held < context_.settings.send_budget) return false;
     budget_waiters_ = true;
     return true;
@@ -389,6 +441,7 @@ void ServerSession::handle(const Auth& auth)
 // share slot. Then the manifest and the chunk ID list follow.
 void ServerSession::admit()
 {
+    server_->replace_older(*this);
     if (hello_->presence) {
         admit_presence();
         return;
@@ -611,10 +664,28 @@ void ServerSession::offer_after_hashes()
     pump_reads();
 }
 
-void ServerSession::keep_alive()
+void ServerSession::keep_alive(std::uint64_t stall_limit_ms)
 {
-    if (!admitted_ || closed_ || connection_->closing() || reading_ || connection_->queued_bytes() > 0) return;
+    if (closed_ || connection_->closing()) return;
+    if (connection_->send_stalled_ms() >= stall_limit_ms) {
+        // An error frame would wait behind what the client does not read: it is closed at once.
+        log::warn_event("client_stalled", {{"from", label_}, {"queued", connection_->queued_bytes()}},
+                        "{} has read nothing of the {} bytes waiting for it for {} s; closing that connection", label_,
+                        connection_->queued_bytes(), stall_limit_ms / 1000);
+        connection_->close("it read nothing for " + std::to_string(stall_limit_ms / 1000) + " s");
+        return;
+    }
+    if (!admitted_ || reading_ || connection_->queued_bytes() > 0) return;
     connection_->send(Ping{});
+}
+
+bool ServerSession::same_client(const ServerSession& other) const
+{
+    if (this == &other || closed_ || !hello_ || !other.hello_ || !(admitted_ || awaiting_hashes_)) return false;
+    const Hello& a = *hello_;
+    const Hello& b = *other.hello_;
+    return a.peer_id == b.peer_id && a.presence == b.presence && a.rescue == b.rescue && a.helper == b.helper &&
+           a.skipped.empty() == b.skipped.empty();
 }
 
 void ServerSession::announce_coming()
@@ -733,8 +804,13 @@ void ServerSession::start_read()
         return;
     }
     const std::size_t guaranteed = std::min<std::size_t>(kGuaranteedPerSession, context.settings.send_budget / 4);
-    const bool over_budget = server_->over_budget();
-    if (over_budget && held_bytes() >= guaranteed) return;
+    const std::size_t held_by_all = server_->held_bytes();
+    const bool over_budget = server_->over_budget(held_by_all);
+    // The guarantee holds up to twice the budget: past that, clients that read nothing, each
+    // holding its guarantee, would grow the process with their number.
+    if (over_budget && (held_bytes() >= guaranteed || held_by_all >= 2 * std::size_t{context.settings.send_budget})) {
+        return;
+    }
     // Past the budget a session reads one chunk at a time, so that the guarantee, not the batch
     // size, bounds what it holds (with 32 clients, batches on top of the guarantee took the
     // owner's peak to 33 MiB).

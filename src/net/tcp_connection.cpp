@@ -306,6 +306,7 @@ void TcpConnection::send_raw(OutFrame frame)
         close(std::string("write failed: ") + uv_strerror(rc));
         return;
     }
+    if (queued_bytes_ == 0) write_progress_ms_ = uv_now(tcp_.loop);
     queued_bytes_ += bytes;
     ++pending_writes_;
     (void)request.release();  // reclaimed in on_write
@@ -376,12 +377,20 @@ void TcpConnection::on_write(uv_write_t* req, int status)
         self->close(std::string("write failed: ") + uv_strerror(status));
         return;
     }
+    self->write_progress_ms_ = uv_now(self->tcp_.loop);
     if (self->flush_then_close_) {
         if (self->pending_writes_ == 0) self->close(self->close_reason_);
         return;
     }
     if (self->on_drain_) self->on_drain_();
 }
+
+std::uint64_t TcpConnection::send_stalled_ms() const
+{
+    return queued_bytes_ == 0 ? 0 : uv_now(tcp_.loop) - write_progress_ms_;
+}
+
+void TcpConnection::forgive_send_stall() { write_progress_ms_ = uv_now(tcp_.loop); }
 
 void TcpConnection::fail(const ErrorMsg& error)
 {

@@ -436,6 +436,7 @@ private:
         net::ServerContext context;
         context.store = &store_;
         context.settings = options_.settings;
+        context.max_sessions = session_cap(options_.settings, peer_slots());
         context.secret = options_.secret;
         context.tls = options_.tls;
         context.metrics = &metrics_;

@@ -28,6 +28,9 @@ net::ServerContext UploadSide::context()
     context.manifest = nullptr;
     context.store = &core_.store();
     context.settings = core_.settings();
+    // The ring as far as this peer knows it (all of it from a config).
+    context.max_sessions =
+        session_cap(context.settings, static_cast<std::uint32_t>(core_.options().upstream.size()) + 1);
     context.secret = core_.options().secret;
     context.tls = core_.options().tls;
     context.metrics = &core_.metrics();

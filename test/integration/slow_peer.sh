@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # One slow peer does not set the swarm's pace. Five peers in a ring, once with equal links and
 # once with peer 3 capped: its upload (its downstream, peer 4, then also downloads from peer 2),
-# then its download (peer 4 starves behind it and does the same). The others' time is asserted
-# as a ratio against the run without the slow peer, never as an absolute time; every copy is
-# byte-identical and every process exits 0.
+# then its download (peer 4 starves behind it and does the same). Asserted on what the peers did,
+# not on time: peer 4 starts a helper beside peer 3 and takes at most half of what it draws from
+# the ring through peer 3 (with equal links it takes about two thirds that way), and with peer 3's
+# download capped the others hold the file before peer 3 does. The time against the run with
+# equal links is printed (speed is the bench's to measure); every copy is byte-identical and every
+# process exits 0.
 source "$(dirname "$0")/lib.sh"
 
 mapfile -t ports < <(free_ports 6)
 ring_config ring.json 102400 "${ports[@]}"
 # Through peer 3 alone the file would take 25 s (16 s under the sanitizers, which run 5-20x
-# slower): far beyond the run with equal links, so a ring that waited for it fails the ratio.
+# slower): far beyond the run with equal links.
 mib=48 slow_rate=2M
 [[ "$(basename "${BUILD_DIR:-build}")" == build ]] || { mib=16; slow_rate=1M; }
 make_file input.bin $((mib * 1024 * 1024 + 999))
-ratio_limit=3
 
 # run_case LABEL FLAGS...: a fresh owner and five peers, peer 3 started with FLAGS; sets DONE_S to
 # the time from the owner's start until the last of peers 1, 2, 4 and 5 held the file (their
-# `joining` events), and SLOW_S to peer 3's.
+# `joining` events), SLOW_S to peer 3's, RING to the chunks peer 4 took from peers and FROM_SLOW
+# to those it took from peer 3.
 run_case() {
     local label=$1 t0 id last=0 at
     shift
@@ -38,19 +41,25 @@ run_case() {
     SLOW_S=$(seconds_between "$t0" "$(event_time peer3.log joining)")
     HELPERS=0
     for id in 1 2 3 4 5; do HELPERS=$((HELPERS + $(event_count "peer$id.log" helper_added))); done
+    FROM_SLOW=$(event_count peer4.log chunk_received from="peer 3")
+    RING=$(($(event_count peer4.log chunk_received) - $(event_count peer4.log chunk_received from="the owner")))
     echo "$label: peers 1, 2, 4, 5 held the file ${DONE_S} s after the owner listened; peer 3 ${SLOW_S} s;" \
-        "${HELPERS} helper(s) started"
+        "${HELPERS} helper(s) started; peer 4 took ${FROM_SLOW} of its ${RING} chunks from peers through peer 3"
 }
 
 run_case "equal links"
 base=$DONE_S
 for flag in --max-upload-rate --max-download-rate; do
     run_case "peer 3 with $flag $slow_rate" "$flag" "$slow_rate"
-    ratio=$(awk -v a="$DONE_S" -v b="$base" 'BEGIN { printf "%.2f", a / (b > 0.01 ? b : 0.01) }')
-    echo "ratio: the others took ${ratio}x the time of the run with equal links (limit ${ratio_limit}x)"
-    awk -v r="$ratio" -v l="$ratio_limit" 'BEGIN { exit !(r <= l) }' ||
-        fail "with $flag $slow_rate on peer 3 the others took ${ratio}x as long as with equal links"
+    echo "the others took $(awk -v a="$DONE_S" -v b="$base" 'BEGIN { printf "%.2f", a / (b > 0.01 ? b : 0.01) }')x" \
+        "the time of the run with equal links"
     [[ -n "$(event_time peer4.log helper_added neighbour="peer 3" to="peer 2")" ]] ||
         fail "peer 4 never downloaded from peer 2 beside the slow peer 3"
+    ((FROM_SLOW * 2 <= RING)) ||
+        fail "with $flag $slow_rate on peer 3, peer 4 still took $FROM_SLOW of its $RING chunks from the ring through it"
+    if [[ "$flag" == --max-download-rate ]]; then
+        awk -v d="$DONE_S" -v s="$SLOW_S" 'BEGIN { exit !(d < s) }' ||
+            fail "the others held the file only ${DONE_S} s after the start, peer 3 at ${SLOW_S} s: they waited for it"
+    fi
 done
 echo "ok: a slow peer, upload or download, does not set the others' pace"

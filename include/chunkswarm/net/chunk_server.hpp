@@ -27,6 +27,8 @@ struct ServerContext {
     const Manifest* manifest = nullptr;
     const ChunkStore* store = nullptr;
     Settings settings;
+    // Connections held at once (session_cap()); those beyond are refused as overloaded.
+    std::uint32_t max_sessions = 64;
     // When not empty, every client must pass the challenge-response handshake (auth.hpp) first.
     std::string secret;
     // When set, every connection is TLS (tls_channel.hpp); a plain client is refused.
@@ -104,7 +106,8 @@ private:
     OutFrame manifest_frame();
     // Chunk bytes held for all sessions (queued to send or being read), bounded by send_budget.
     // A session that finds the budget spent waits; the next session to release bytes wakes all.
-    bool over_budget();
+    std::size_t held_bytes() const;
+    bool over_budget(std::size_t held);
     void wake_budget_waiters();
     // Whether `bytes` of chunks may be read for `session` to send now under max_upload_rate (taking
     // them). If not, the session queues for a turn (CapTurns: in the order asked, a deal-first
@@ -119,6 +122,13 @@ private:
     // Lets the helpers that waited for the others try again, once none has work.
     void wake_helpers();
     void pump_all_in_turn();
+    // A connection beyond max_sessions: an error frame (plain) or a close (TLS), nothing else.
+    void refuse_overloaded(const std::shared_ptr<TcpConnection>& connection);
+    // Closes the older session of the client `session` is (same peer, same kind): a client holds
+    // one connection of each kind, so a newer one means the older is dead, or an impostor's.
+    void replace_older(const ServerSession& session);
+    // The pings, and the clients that read nothing are closed (unless this process was stopped).
+    void heartbeat(std::uint64_t interval_ms);
 
     uv_loop_t* loop_;
     ServerContext context_;
@@ -135,6 +145,8 @@ private:
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;
     std::size_t next_to_wake_ = 0;
+    bool refusing_ = false;  // at max_sessions: the refusals are logged once until it eases
+    std::uint64_t last_heartbeat_ms_ = 0;
 };
 
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
@@ -151,7 +163,10 @@ public:
     void deal_after_hashes(bool own_share_only);
     void offer_after_hashes();
     // Sends a ping if nothing is queued for the client: it hears from a live server every interval.
-    void keep_alive();
+    // A client that has read nothing of what waits for it for `stall_limit_ms` is closed.
+    void keep_alive(std::uint64_t stall_limit_ms);
+    // Whether `other` is the same client's connection of the same kind (replace_older()).
+    bool same_client(const ServerSession& other) const;
     void close(const std::string& reason);
     // The server is going away: from now on the session only closes.
     void detach();

@@ -37,7 +37,7 @@ public:
     TcpConnection& operator=(const TcpConnection&) = delete;
 
     void set_handlers(FrameHandler on_frame, CloseHandler on_close);
-    // Called with the queued byte count falling under the low watermark after a write completes.
+    // Called after each write completes (the queue shrank): a server reads more to send then.
     void set_drain_handler(std::function<void()> on_drain) { on_drain_ = std::move(on_drain); }
 
     int accept_from(uv_stream_t* server);
@@ -75,6 +75,11 @@ public:
     // Why the connection is ending (empty while it is not).
     const std::string& close_reason() const { return close_reason_; }
     std::size_t queued_bytes() const { return queued_bytes_; }
+    // How long bytes have waited with no write completing (0 while nothing is queued): a client
+    // that reads nothing leaves its queue stalled.
+    std::uint64_t send_stalled_ms() const;
+    // This process did not run for a while (it was stopped): that time is not the client's.
+    void forgive_send_stall();
     const std::string& remote_address() const { return remote_address_; }
 
 private:
@@ -118,6 +123,8 @@ private:
     bool plain_other_side_ = false;  // a TLS server's client spoke the plain protocol
     bool tls_refused_ = false;
     std::size_t queued_bytes_ = 0;
+    // When a write last completed, or the queue last became non-empty.
+    std::uint64_t write_progress_ms_ = 0;
     std::size_t pending_writes_ = 0;
     bool closing_ = false;
     bool flush_then_close_ = false;
