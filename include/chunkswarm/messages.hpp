@@ -1,5 +1,6 @@
 // The chunkswarm messages, parsed from and encoded to frames. No I/O here.
-// docs/protocol.md describes the conversation; limits are in payload_limit() in messages.cpp.
+// docs/protocol.md describes the conversation; each type's name, receiver, limit and parser are in
+// one table, kMessages in messages.cpp.
 #pragma once
 
 #include <cstdint>
@@ -126,7 +127,7 @@ enum class WireError {
     encryption,        // one side speaks TLS and the other does not
     refused,           // not admitted: another swarm or content, an unknown peer, no room
     timeout,           // the other side was too slow (no hello in time)
-    overloaded,        // too many requests outstanding
+    overloaded,        // too many requests outstanding, or connections: try again later
     unreadable_chunk,  // this side cannot read a chunk it offered (`chunk` names it when known)
 };
 std::string_view wire_error_name(WireError code);

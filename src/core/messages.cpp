@@ -4,28 +4,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <type_traits>
 
 namespace chunkswarm {
 namespace {
 
 constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{kMaxChunkCount} * sizeof(Digest) + kMaxTreeListingBytes;
-
-// One table for every limit: which types each side accepts and the largest payload of each.
-std::optional<std::uint64_t> payload_limit(Role receiver, std::string_view type)
-{
-    if (type == "error" || type == "auth") return 0;
-    if (receiver == Role::server) {
-        if (type == "hello" || type == "request" || type == "done" || type == "possession") return 0;
-        if (type == "report") return (kMaxChunkCount + 7) / 8;
-        return std::nullopt;
-    }
-    if (type == "manifest") return kMaxManifestBytes;
-    if (type == "hashes") return std::uint64_t{kMaxChunkCount} * sizeof(Digest);
-    if (type == "have_list") return (kMaxChunkCount + 7) / 8;
-    if (type == "have" || type == "coming" || type == "ping" || type == "hint" || type == "challenge") return 0;
-    if (type == "chunk") return kMaxChunkSize;
-    return std::nullopt;
-}
 
 Result<std::uint64_t> unsigned_field(const nlohmann::json& header, const char* name)
 {
@@ -161,7 +146,7 @@ Result<Message> parse_manifest(const Frame& frame)
     return Message{ManifestMsg{std::move(manifest).value()}};
 }
 
-Result<Message> parse_hashes(const Frame& frame, const Manifest* manifest)
+Result<Message> parse_hashes(Frame& frame, const Manifest* manifest)
 {
     if (!manifest) return make_error("chunk hashes sent before the manifest");
     auto first = unsigned_field(frame.header, "first");
@@ -178,7 +163,7 @@ Result<Message> parse_hashes(const Frame& frame, const Manifest* manifest)
     return Message{std::move(hashes)};
 }
 
-Result<Message> parse_have_list(const Frame& frame, const Manifest* manifest)
+Result<Message> parse_have_list(Frame& frame, const Manifest* manifest)
 {
     if (!manifest) return make_error("chunk ID list sent before the manifest");
     auto set = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
@@ -205,6 +190,183 @@ Result<Message> parse_chunk(Frame& frame, const Manifest* manifest)
                           " bytes, expected " + std::to_string(manifest->chunk_length(id.value())));
     }
     return Message{ChunkData{id.value(), std::move(frame.payload)}};
+}
+
+// One parser per message type, each given the frame and the manifest (null until the receiver
+// has one); what may be sent to whom, and how large, is in kMessages below.
+Result<Message> parse_hello(Frame& frame, const Manifest*)
+{
+    auto version = unsigned_field(frame.header, "version");
+    if (!version) return version.error();
+    if (version.value() != kProtocolVersion) {
+        return make_error("protocol version " + std::to_string(version.value()) +
+                          " is not supported (this side speaks " + std::to_string(kProtocolVersion) + ")");
+    }
+    auto id = unsigned_field(frame.header, "peer_id");
+    if (!id) return id.error();
+    if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
+    Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt, false};
+    CS_TRY_ASSIGN(hello.rescue, optional_bool(frame.header, "rescue"));
+    if (frame.header.contains("nonce")) {
+        auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
+        if (!nonce) return nonce.error();
+        hello.nonce = nonce.value();
+    }
+    CS_TRY_ASSIGN(hello.skipped, peer_id_list(frame.header, "skipped"));
+    CS_TRY_ASSIGN(hello.presence, optional_bool(frame.header, "presence"));
+    CS_TRY_ASSIGN(hello.helper, optional_bool(frame.header, "helper"));
+    if (hello.presence && (hello.rescue || hello.helper)) {
+        return make_error("a presence hello cannot also ask for a rescue or help");
+    }
+    return Message{hello};
+}
+
+Result<Message> parse_request(Frame& frame, const Manifest* manifest)
+{
+    auto ids = id_list(frame.header, manifest);
+    if (!ids) return ids.error();
+    return Message{Request{std::move(ids).value()}};
+}
+
+// From a server: IDs it offers, so each must come after its hash.
+template <class T>
+Result<Message> parse_offered_ids(Frame& frame, const Manifest* manifest)
+{
+    auto ids = id_list(frame.header, manifest);
+    if (!ids) return ids.error();
+    CS_TRY(check_hashed(ids.value(), *manifest));
+    return Message{T{std::move(ids).value()}};
+}
+
+Result<Message> parse_done(Frame& frame, const Manifest*)
+{
+    auto it = frame.header.find("complete");
+    if (it == frame.header.end() || !it->is_boolean()) return make_error("field \"complete\" must be a boolean");
+    return Message{Done{it->get<bool>()}};
+}
+
+Result<Message> parse_report(Frame& frame, const Manifest* manifest)
+{
+    Report report;
+    auto held = unsigned_field(frame.header, "held");
+    if (!held) return held.error();
+    if (held.value() > kMaxChunkCount) return make_error("field \"held\" is out of range");
+    report.held = static_cast<std::uint32_t>(held.value());
+    CS_TRY_ASSIGN(report.complete, optional_bool(frame.header, "complete"));
+    CS_TRY_ASSIGN(report.deal_first, optional_bool(frame.header, "deal_first"));
+    if (!frame.payload.empty()) {
+        if (!manifest) return make_error("report: a chunk ID list before the manifest");
+        auto have = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
+        if (!have) return make_error("report: " + have.error().message);
+        report.have = std::move(have).value();
+    }
+    if (frame.header.contains("spare")) {
+        auto spare = unsigned_field(frame.header, "spare");
+        if (!spare || spare.value() > 1000) return make_error("field \"spare\" must be 0-1000 (per mille)");
+        report.spare_permille = static_cast<std::uint32_t>(spare.value());
+    }
+    return Message{std::move(report)};
+}
+
+Result<Message> parse_hint(Frame& frame, const Manifest*)
+{
+    Hint hint;
+    CS_TRY_ASSIGN(hint.helpers, peer_id_list(frame.header, "helpers"));
+    return Message{std::move(hint)};
+}
+
+Result<Message> parse_error(Frame& frame, const Manifest* manifest)
+{
+    auto it = frame.header.find("message");
+    ErrorMsg error{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"};
+    if (auto code = frame.header.find("code"); code != frame.header.end() && code->is_string()) {
+        error.code = wire_error_from(code->get_ref<const std::string&>());
+    }
+    // A chunk ID that does not check out is ignored: the error stands either way.
+    if (auto chunk = frame.header.find("chunk"); chunk != frame.header.end() && manifest) {
+        if (auto id = chunk_id(*chunk, *manifest)) error.chunk = id.value();
+    }
+    return Message{error};
+}
+
+Result<Message> parse_auth_frame(Frame& frame, const Manifest*) { return parse_auth(frame.header); }
+Result<Message> parse_ping(Frame&, const Manifest*) { return Message{Ping{}}; }
+Result<Message> parse_manifest_frame(Frame& frame, const Manifest*) { return parse_manifest(frame); }
+
+Result<Message> parse_challenge(Frame& frame, const Manifest*)
+{
+    auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
+    if (!nonce) return nonce.error();
+    return Message{Challenge{nonce.value()}};
+}
+
+Result<Message> parse_possession(Frame& frame, const Manifest*)
+{
+    auto proof = hex_field<Digest>(frame.header, "proof", digest_from_hex);
+    if (!proof) return proof.error();
+    return Message{Possession{proof.value()}};
+}
+
+enum class Receivers { server, client, both };
+
+struct MessageSpec {
+    std::string_view type;
+    Receivers receivers;  // the side(s) that accept it
+    std::uint64_t max_payload;
+    Result<Message> (*parse)(Frame& frame, const Manifest* manifest);
+};
+
+constexpr std::uint64_t kBitfieldBytes = (kMaxChunkCount + 7) / 8;
+
+// Every message type, in the order of Message's alternatives: its name on the wire, who accepts it,
+// its largest payload, its parser. The encoders (Encoder below) take their names from here.
+constexpr MessageSpec kMessages[] = {
+    {"hello", Receivers::server, 0, parse_hello},
+    {"manifest", Receivers::client, kMaxManifestBytes, parse_manifest_frame},
+    {"have_list", Receivers::client, kBitfieldBytes, parse_have_list},
+    {"have", Receivers::client, 0, parse_offered_ids<Have>},
+    {"request", Receivers::server, 0, parse_request},
+    {"chunk", Receivers::client, kMaxChunkSize, parse_chunk},
+    {"done", Receivers::server, 0, parse_done},
+    {"error", Receivers::both, 0, parse_error},
+    {"auth", Receivers::both, 0, parse_auth_frame},
+    {"coming", Receivers::client, 0, parse_offered_ids<Coming>},
+    {"ping", Receivers::client, 0, parse_ping},
+    {"hashes", Receivers::client, std::uint64_t{kMaxChunkCount} * sizeof(Digest), parse_hashes},
+    {"report", Receivers::server, kBitfieldBytes, parse_report},
+    {"hint", Receivers::client, 0, parse_hint},
+    {"challenge", Receivers::client, 0, parse_challenge},
+    {"possession", Receivers::server, 0, parse_possession},
+};
+static_assert(std::size(kMessages) == std::variant_size_v<Message>, "one kMessages entry per Message type");
+
+const MessageSpec* spec_for(Role receiver, std::string_view type)
+{
+    for (const MessageSpec& spec : kMessages) {
+        if (spec.type != type) continue;
+        const bool accepted =
+            spec.receivers == Receivers::both || (spec.receivers == Receivers::server) == (receiver == Role::server);
+        return accepted ? &spec : nullptr;
+    }
+    return nullptr;
+}
+
+template <class T, std::size_t I = 0>
+constexpr std::size_t index_of()
+{
+    if constexpr (std::is_same_v<std::variant_alternative_t<I, Message>, T>) {
+        return I;
+    } else {
+        return index_of<T, I + 1>();
+    }
+}
+
+// Message T's header: `fields` and its type, as kMessages names it.
+template <class T>
+nlohmann::json head(nlohmann::json fields = nlohmann::json::object())
+{
+    fields["type"] = std::string(kMessages[index_of<T>()].type);
+    return fields;
 }
 
 }  // namespace
@@ -253,106 +415,20 @@ WireError wire_error_from(std::string_view name)
 FrameLimits frame_limits(Role receiver)
 {
     FrameLimits limits;
-    limits.max_payload = [receiver](std::string_view type) { return payload_limit(receiver, type); };
+    limits.max_payload = [receiver](std::string_view type) -> std::optional<std::uint64_t> {
+        const MessageSpec* spec = spec_for(receiver, type);
+        if (!spec) return std::nullopt;
+        return spec->max_payload;
+    };
     return limits;
 }
 
 Result<Message> parse_message(Frame frame, Role receiver, const Manifest* manifest)
 {
     const std::string type = frame.type();
-    if (!payload_limit(receiver, type)) return make_error("unexpected message type \"" + type + "\"");
-    if (type == "hello") {
-        auto version = unsigned_field(frame.header, "version");
-        if (!version) return version.error();
-        if (version.value() != kProtocolVersion) {
-            return make_error("protocol version " + std::to_string(version.value()) +
-                              " is not supported (this side speaks " + std::to_string(kProtocolVersion) + ")");
-        }
-        auto id = unsigned_field(frame.header, "peer_id");
-        if (!id) return id.error();
-        if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
-        Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt, false};
-        CS_TRY_ASSIGN(hello.rescue, optional_bool(frame.header, "rescue"));
-        if (frame.header.contains("nonce")) {
-            auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
-            if (!nonce) return nonce.error();
-            hello.nonce = nonce.value();
-        }
-        CS_TRY_ASSIGN(hello.skipped, peer_id_list(frame.header, "skipped"));
-        CS_TRY_ASSIGN(hello.presence, optional_bool(frame.header, "presence"));
-        CS_TRY_ASSIGN(hello.helper, optional_bool(frame.header, "helper"));
-        if (hello.presence && (hello.rescue || hello.helper)) {
-            return make_error("a presence hello cannot also ask for a rescue or help");
-        }
-        return Message{hello};
-    }
-    if (type == "request" || type == "have" || type == "coming") {
-        auto ids = id_list(frame.header, manifest);
-        if (!ids) return ids.error();
-        if (receiver == Role::client) CS_TRY(check_hashed(ids.value(), *manifest));
-        if (type == "request") return Message{Request{std::move(ids).value()}};
-        if (type == "coming") return Message{Coming{std::move(ids).value()}};
-        return Message{Have{std::move(ids).value()}};
-    }
-    if (type == "done") {
-        auto it = frame.header.find("complete");
-        if (it == frame.header.end() || !it->is_boolean()) return make_error("field \"complete\" must be a boolean");
-        return Message{Done{it->get<bool>()}};
-    }
-    if (type == "report") {
-        Report report;
-        auto held = unsigned_field(frame.header, "held");
-        if (!held) return held.error();
-        if (held.value() > kMaxChunkCount) return make_error("field \"held\" is out of range");
-        report.held = static_cast<std::uint32_t>(held.value());
-        CS_TRY_ASSIGN(report.complete, optional_bool(frame.header, "complete"));
-        CS_TRY_ASSIGN(report.deal_first, optional_bool(frame.header, "deal_first"));
-        if (!frame.payload.empty()) {
-            if (!manifest) return make_error("report: a chunk ID list before the manifest");
-            auto have = ChunkSet::from_bytes(frame.payload, manifest->chunk_count);
-            if (!have) return make_error("report: " + have.error().message);
-            report.have = std::move(have).value();
-        }
-        if (frame.header.contains("spare")) {
-            auto spare = unsigned_field(frame.header, "spare");
-            if (!spare || spare.value() > 1000) return make_error("field \"spare\" must be 0-1000 (per mille)");
-            report.spare_permille = static_cast<std::uint32_t>(spare.value());
-        }
-        return Message{std::move(report)};
-    }
-    if (type == "hint") {
-        Hint hint;
-        CS_TRY_ASSIGN(hint.helpers, peer_id_list(frame.header, "helpers"));
-        return Message{std::move(hint)};
-    }
-    if (type == "error") {
-        auto it = frame.header.find("message");
-        ErrorMsg error{it != frame.header.end() && it->is_string() ? it->get<std::string>() : "(no message)"};
-        if (auto code = frame.header.find("code"); code != frame.header.end() && code->is_string()) {
-            error.code = wire_error_from(code->get_ref<const std::string&>());
-        }
-        // A chunk ID that does not check out is ignored: the error stands either way.
-        if (auto chunk = frame.header.find("chunk"); chunk != frame.header.end() && manifest) {
-            if (auto id = chunk_id(*chunk, *manifest)) error.chunk = id.value();
-        }
-        return Message{error};
-    }
-    if (type == "auth") return parse_auth(frame.header);
-    if (type == "challenge") {
-        auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);
-        if (!nonce) return nonce.error();
-        return Message{Challenge{nonce.value()}};
-    }
-    if (type == "possession") {
-        auto proof = hex_field<Digest>(frame.header, "proof", digest_from_hex);
-        if (!proof) return proof.error();
-        return Message{Possession{proof.value()}};
-    }
-    if (type == "ping") return Message{Ping{}};
-    if (type == "manifest") return parse_manifest(frame);
-    if (type == "have_list") return parse_have_list(frame, manifest);
-    if (type == "hashes") return parse_hashes(frame, manifest);
-    return parse_chunk(frame, manifest);
+    const MessageSpec* spec = spec_for(receiver, type);
+    if (!spec) return make_error("unexpected message type \"" + type + "\"");
+    return spec->parse(frame, manifest);
 }
 
 namespace {
@@ -368,7 +444,7 @@ OutFrame make_frame(nlohmann::json header, std::vector<std::uint8_t> payload = {
 struct Encoder {
     OutFrame operator()(const Hello& m) const
     {
-        nlohmann::json header{{"type", "hello"}, {"version", kProtocolVersion}, {"peer_id", m.peer_id}};
+        nlohmann::json header = head<Hello>({{"version", kProtocolVersion}, {"peer_id", m.peer_id}});
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
         if (m.rescue) header["rescue"] = true;
         if (m.presence) header["presence"] = true;
@@ -378,50 +454,50 @@ struct Encoder {
     }
     OutFrame operator()(const Auth& m) const
     {
-        nlohmann::json header{{"type", "auth"}, {"proof", to_hex(m.proof)}};
+        nlohmann::json header = head<Auth>({{"proof", to_hex(m.proof)}});
         if (m.nonce) header["nonce"] = nonce_to_hex(*m.nonce);
         return make_frame(std::move(header));
     }
     OutFrame operator()(const ManifestMsg& m) const { return encode_manifest(m.manifest); }
     OutFrame operator()(const HaveList& m) const
     {
-        nlohmann::json header{{"type", "have_list"}, {"count", m.have.count()}};
+        nlohmann::json header = head<HaveList>({{"count", m.have.count()}});
         if (m.upstream) {
             header["upstream"] = {{"id", m.upstream->id}, {"host", m.upstream->host}, {"port", m.upstream->port}};
         }
         return make_frame(std::move(header), m.have.bytes());
     }
-    OutFrame operator()(const Have& m) const { return make_frame({{"type", "have"}, {"ids", m.ids}}); }
-    OutFrame operator()(const Coming& m) const { return make_frame({{"type", "coming"}, {"ids", m.ids}}); }
-    OutFrame operator()(const Ping&) const { return make_frame({{"type", "ping"}}); }
+    OutFrame operator()(const Have& m) const { return make_frame(head<Have>({{"ids", m.ids}})); }
+    OutFrame operator()(const Coming& m) const { return make_frame(head<Coming>({{"ids", m.ids}})); }
+    OutFrame operator()(const Ping&) const { return make_frame(head<Ping>()); }
     OutFrame operator()(const Hashes& m) const
     {
         const auto* bytes = reinterpret_cast<const std::uint8_t*>(m.hashes.data());
-        return make_frame({{"type", "hashes"}, {"first", m.first}},
+        return make_frame(head<Hashes>({{"first", m.first}}),
                           std::vector<std::uint8_t>(bytes, bytes + m.hashes.size() * sizeof(Digest)));
     }
-    OutFrame operator()(const Request& m) const { return make_frame({{"type", "request"}, {"ids", m.ids}}); }
-    OutFrame operator()(const ChunkData& m) const { return make_frame({{"type", "chunk"}, {"id", m.id}}, m.bytes); }
-    OutFrame operator()(const Done& m) const { return make_frame({{"type", "done"}, {"complete", m.complete}}); }
+    OutFrame operator()(const Request& m) const { return make_frame(head<Request>({{"ids", m.ids}})); }
+    OutFrame operator()(const ChunkData& m) const { return make_frame(head<ChunkData>({{"id", m.id}}), m.bytes); }
+    OutFrame operator()(const Done& m) const { return make_frame(head<Done>({{"complete", m.complete}})); }
     OutFrame operator()(const Report& m) const
     {
-        nlohmann::json header{{"type", "report"}, {"held", m.held}, {"complete", m.complete}};
+        nlohmann::json header = head<Report>({{"held", m.held}, {"complete", m.complete}});
         if (m.deal_first) header["deal_first"] = true;
         if (m.spare_permille) header["spare"] = *m.spare_permille;
         return make_frame(std::move(header), m.have ? m.have->bytes() : std::vector<std::uint8_t>{});
     }
-    OutFrame operator()(const Hint& m) const { return make_frame({{"type", "hint"}, {"helpers", m.helpers}}); }
+    OutFrame operator()(const Hint& m) const { return make_frame(head<Hint>({{"helpers", m.helpers}})); }
     OutFrame operator()(const Challenge& m) const
     {
-        return make_frame({{"type", "challenge"}, {"nonce", nonce_to_hex(m.nonce)}});
+        return make_frame(head<Challenge>({{"nonce", nonce_to_hex(m.nonce)}}));
     }
     OutFrame operator()(const Possession& m) const
     {
-        return make_frame({{"type", "possession"}, {"proof", to_hex(m.proof)}});
+        return make_frame(head<Possession>({{"proof", to_hex(m.proof)}}));
     }
     OutFrame operator()(const ErrorMsg& m) const
     {
-        nlohmann::json header{{"type", "error"}, {"code", wire_error_name(m.code)}, {"message", m.message}};
+        nlohmann::json header = head<ErrorMsg>({{"code", wire_error_name(m.code)}, {"message", m.message}});
         if (m.chunk) header["chunk"] = *m.chunk;
         return make_frame(std::move(header));
     }
@@ -433,8 +509,7 @@ OutFrame encode(const Message& message) { return std::visit(Encoder{}, message);
 
 OutFrame encode_manifest(const Manifest& manifest)
 {
-    nlohmann::json header = manifest_head_to_json(manifest);
-    header["type"] = "manifest";
+    nlohmann::json header = head<ManifestMsg>(manifest_head_to_json(manifest));
     OutFrame frame;
     frame.shared_payload = std::make_shared<const std::vector<std::uint8_t>>(manifest_payload(manifest));
     // What follows the chunk hashes is the tree's listing.
@@ -447,20 +522,14 @@ OutFrame encode_manifest(const Manifest& manifest)
 
 OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes)
 {
-    return make_frame({{"type", "chunk"}, {"id", id}}, std::move(bytes));
+    return make_frame(head<ChunkData>({{"id", id}}), std::move(bytes));
 }
 
 std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
 {
-    return encode_frame_head({{"type", "chunk"}, {"id", id}}, length);
+    return encode_frame_head(head<ChunkData>({{"id", id}}), length);
 }
 
-std::string message_name(const Message& message)
-{
-    static constexpr const char* kNames[] = {"hello",  "manifest", "have_list", "have",      "request", "chunk",
-                                             "done",   "error",    "auth",      "coming",    "ping",    "hashes",
-                                             "report", "hint",     "challenge", "possession"};
-    return kNames[message.index()];
-}
+std::string message_name(const Message& message) { return std::string(kMessages[message.index()].type); }
 
 }  // namespace chunkswarm
