@@ -4,8 +4,9 @@
 # rescue, request every chunk and read nothing (a tiny receive buffer, so the owner, not the
 # kernel, would hold what they do not read). The owner replaces each peer's older connection of
 # that kind, refuses connections beyond max_sessions (code overloaded), and closes a client that
-# reads nothing for give_up_s. The real peers, started beside them, complete with byte-identical
-# copies, and the owner's peak memory stays under 64 MiB (its `resources` event).
+# reads nothing for give_up_s (client_stalled; the owner lingers to show it). The real peers,
+# started beside them, complete with byte-identical copies, and the owner's peak memory stays under
+# 64 MiB (on the normal build: a sanitizer's shadow memory multiplies every figure).
 source "$(dirname "$0")/lib.sh"
 
 mapfile -t ports < <(free_ports 6)
@@ -13,7 +14,7 @@ ring_config ring.json 102400 "${ports[@]}"
 make_file input.bin $((20 * 1024 * 1024 + 77))
 chunks=$(((20 * 1024 * 1024 + 77 + 102399) / 102400))
 
-start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json --linger
 wait_for_event owner.log 30 listening > /dev/null
 
 cat > hoarders.py << 'PY'
@@ -41,13 +42,20 @@ wait_for_line hoarders.log "opened" 120
 cat hoarders.log
 
 for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
-wait_ok owner peer1 peer2 peer3 peer4 peer5
+wait_ok peer1 peer2 peer3 peer4 peer5
 check_file input.bin data/peer-{1..5}/input.bin
+[[ "$(event_count owner.log peer_complete)" == 5 ]] || fail "the owner did not count five peers complete"
+# The last connections of peers 1-5's kind are still there, with chunks waiting for them.
+wait_for_event owner.log 60 client_stalled > /dev/null
+owner_pid=$(program_pid owner)
+peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$owner_pid/status")
+kill -TERM "$owner_pid"
 kill "$(program_pid hoarders)" 2> /dev/null || true
-
-peak_kib=$("$EVENTS_PYTHON" "$EVENTS_PY" show owner.log resources | "$EVENTS_PYTHON" -c 'import json, sys; print(json.loads(sys.stdin.readline())["peak_kib"])')
 echo "owner: peak memory $((peak_kib / 1024)) MiB; $(event_count owner.log overloaded) overloaded spell(s)," \
     "$(event_count owner.log client_stalled) client(s) closed for reading nothing"
-((peak_kib < 64 * 1024)) || fail "the owner's peak memory was $((peak_kib / 1024)) MiB with 1,000 non-reading clients"
-[[ -n "$(event_time owner.log swarm_whole complete=5 given_up=0)" ]] || fail "the owner's swarm_whole is not 5 complete"
-echo "ok: 1,000 non-reading clients; the owner stayed under 64 MiB and the real peers completed"
+if [[ "$(basename "${BUILD_DIR:-build}")" == build ]]; then
+    ((peak_kib < 64 * 1024)) || fail "the owner's peak memory was $((peak_kib / 1024)) MiB with 1,000 non-reading clients"
+else
+    echo "memory bound not checked: $(basename "$BUILD_DIR") is a sanitizer build"
+fi
+echo "ok: 1,000 non-reading clients; the real peers completed and the owner closed those that read nothing"
