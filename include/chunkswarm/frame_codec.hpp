@@ -38,6 +38,10 @@ struct FrameLimits {
     std::size_t max_header = 64 * 1024;
     // Largest payload allowed for a message type, or nullopt for a type the receiver does not know.
     std::function<std::optional<std::uint64_t>(std::string_view type)> max_payload;
+    // Tighter limits for the first frame, which comes before the other side is known (a server's
+    // first frame is a hello, whoever connects).
+    std::optional<std::size_t> first_max_header;
+    std::optional<std::uint64_t> first_max_payload;
 };
 
 // Incremental decoder: feed any byte slices, pop whole frames. After an error it stays failed,
@@ -75,6 +79,7 @@ private:
     static constexpr std::size_t kFirstPayloadBytes = 1024 * 1024;
     std::size_t payload_filled_ = 0;  // of current_.payload, which grows towards payload_length_
     Frame current_;
+    bool first_ = true;  // no frame decoded yet
     std::deque<Frame> ready_;
     bool failed_ = false;
 };

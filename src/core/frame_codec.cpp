@@ -93,9 +93,10 @@ Result<void> FrameDecoder::on_preamble()
     header_length_ = read_u32_be(buffer_.data() + 4);
     payload_length_ = read_u32_be(buffer_.data() + 8);
     buffer_.clear();
-    if (header_length_ == 0 || header_length_ > limits_.max_header) {
+    const std::size_t max_header = first_ && limits_.first_max_header ? *limits_.first_max_header : limits_.max_header;
+    if (header_length_ == 0 || header_length_ > max_header) {
         return fail("frame header length " + std::to_string(header_length_) + " outside 1.." +
-                    std::to_string(limits_.max_header));
+                    std::to_string(max_header) + (first_ ? " (a first frame)" : ""));
     }
     state_ = State::header;
     return {};
@@ -116,6 +117,7 @@ Result<void> FrameDecoder::on_header()
     if (!limit) {
         return fail("unknown message type \"" + type->get<std::string>() + "\"");
     }
+    if (first_ && limits_.first_max_payload) limit = std::min(*limit, *limits_.first_max_payload);
     if (payload_length_ > *limit) {
         return fail("payload of " + std::to_string(payload_length_) + " bytes exceeds the " + std::to_string(*limit) +
                     "-byte limit for \"" + type->get<std::string>() + "\"");
@@ -132,6 +134,7 @@ Result<void> FrameDecoder::on_header()
 
 void FrameDecoder::finish_frame()
 {
+    first_ = false;
     ready_.push_back(std::move(current_));
     current_ = Frame{};
     payload_filled_ = 0;

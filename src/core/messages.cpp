@@ -415,6 +415,11 @@ WireError wire_error_from(std::string_view name)
 FrameLimits frame_limits(Role receiver)
 {
     FrameLimits limits;
+    // A server's first frame is a hello with no payload: at most 1024 skipped peer ids (11 KiB).
+    if (receiver == Role::server) {
+        limits.first_max_header = 16 * 1024;
+        limits.first_max_payload = 0;
+    }
     limits.max_payload = [receiver](std::string_view type) -> std::optional<std::uint64_t> {
         const MessageSpec* spec = spec_for(receiver, type);
         if (!spec) return std::nullopt;

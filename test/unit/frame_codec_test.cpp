@@ -208,3 +208,30 @@ TEST_CASE("a frame that announces a huge payload holds only the bytes that have 
     REQUIRE(frame.has_value());
     CHECK(frame->payload == payload);
 }
+
+TEST_CASE("the first frame has limits of its own; the frames after it have the usual ones")
+{
+    FrameLimits limits = test_limits();
+    limits.first_max_header = 40;
+    limits.first_max_payload = 0;
+    const auto data = frame_bytes({{"type", "data"}}, std::vector<std::uint8_t>(500, 7));
+    const std::string long_header = R"({"type":"small","note":")" + std::string(60, 'x') + R"("})";
+
+    FrameDecoder with_payload(limits);
+    auto fed = with_payload.feed(data);
+    REQUIRE_FALSE(fed.ok());
+    CHECK(fed.error().message.find("exceeds the 0-byte limit") != std::string::npos);
+
+    FrameDecoder long_first(limits);
+    fed = long_first.feed(raw_frame(long_header));
+    REQUIRE_FALSE(fed.ok());
+    CHECK(fed.error().message.find("outside 1..40 (a first frame)") != std::string::npos);
+
+    FrameDecoder after_first(limits);
+    std::vector<std::uint8_t> stream = frame_bytes({{"type", "small"}});
+    for (const auto& next : {data, raw_frame(long_header)})
+        stream.insert(stream.end(), next.begin(), next.end());
+    REQUIRE(after_first.feed(stream).ok());
+    for (int i = 0; i < 3; ++i)
+        CHECK(after_first.next().has_value());
+}

@@ -7,13 +7,24 @@ using namespace chunkswarm;
 
 namespace {
 
-// Encodes, then decodes through a real FrameDecoder, as the wire would.
-Result<Message> round_trip(const Message& message, Role receiver, const Manifest* manifest)
+std::vector<std::uint8_t> wire_bytes(const Message& message)
 {
     OutFrame out = encode(message);
     std::vector<std::uint8_t> bytes = out.head;
     bytes.insert(bytes.end(), out.payload_bytes().begin(), out.payload_bytes().end());
+    return bytes;
+}
+
+// Encodes, then decodes through a real FrameDecoder, as the wire would: to a server, after a
+// hello (its first frame has limits of its own).
+Result<Message> round_trip(const Message& message, Role receiver, const Manifest* manifest)
+{
+    std::vector<std::uint8_t> bytes = wire_bytes(message);
     FrameDecoder decoder(frame_limits(receiver));
+    if (receiver == Role::server && !std::holds_alternative<Hello>(message)) {
+        REQUIRE(decoder.feed(wire_bytes(Hello{1})).ok());
+        REQUIRE(decoder.next().has_value());
+    }
     if (auto fed = decoder.feed(bytes); !fed) return fed.error();
     auto frame = decoder.next();
     REQUIRE(frame.has_value());
@@ -424,4 +435,18 @@ TEST_CASE("a possession challenge goes to the client and its answer to the serve
     CHECK_FALSE(parse_header({{"type", "possession"}, {"proof", to_hex(proof)}}, Role::client, nullptr).ok());
     CHECK_FALSE(parse_header({{"type", "possession"}, {"proof", "abc"}}, Role::server, nullptr).ok());
     CHECK_FALSE(parse_header({{"type", "challenge"}}, Role::client, nullptr).ok());
+}
+
+TEST_CASE("the largest hello passes a server's first-frame limits; nothing with a payload does")
+{
+    Hello hello{.peer_id = UINT32_MAX,
+                .nonce = random_nonce(),
+                .rescue = true,
+                .skipped = std::vector<std::uint32_t>(1024, UINT32_MAX)};
+    auto got = round_trip(hello, Role::server, nullptr);
+    REQUIRE(got.ok());
+    CHECK(std::get<Hello>(got.value()).skipped.size() == 1024);
+
+    FrameDecoder decoder(frame_limits(Role::server));
+    CHECK_FALSE(decoder.feed(wire_bytes(Report{.held = 1, .have = ChunkSet(8)})).ok());
 }
