@@ -126,8 +126,9 @@ Result<T> hex_field(const nlohmann::json& header, const char* name, Decode decod
     return *value;
 }
 
-Result<Message> parse_auth(const nlohmann::json& header)
+Result<Message> parse_auth(Frame& frame, const Manifest*)
 {
+    const nlohmann::json& header = frame.header;
     auto proof = hex_field<Digest>(header, "proof", digest_from_hex);
     if (!proof) return proof.error();
     Auth auth{std::nullopt, proof.value()};
@@ -139,7 +140,7 @@ Result<Message> parse_auth(const nlohmann::json& header)
     return Message{auth};
 }
 
-Result<Message> parse_manifest(const Frame& frame)
+Result<Message> parse_manifest(Frame& frame, const Manifest*)
 {
     auto manifest = manifest_from_wire(frame.header, frame.payload);
     if (!manifest) return manifest.error();
@@ -289,9 +290,7 @@ Result<Message> parse_error(Frame& frame, const Manifest* manifest)
     return Message{error};
 }
 
-Result<Message> parse_auth_frame(Frame& frame, const Manifest*) { return parse_auth(frame.header); }
 Result<Message> parse_ping(Frame&, const Manifest*) { return Message{Ping{}}; }
-Result<Message> parse_manifest_frame(Frame& frame, const Manifest*) { return parse_manifest(frame); }
 
 Result<Message> parse_challenge(Frame& frame, const Manifest*)
 {
@@ -322,14 +321,14 @@ constexpr std::uint64_t kBitfieldBytes = (kMaxChunkCount + 7) / 8;
 // its largest payload, its parser. The encoders (Encoder below) take their names from here.
 constexpr MessageSpec kMessages[] = {
     {"hello", Receivers::server, 0, parse_hello},
-    {"manifest", Receivers::client, kMaxManifestBytes, parse_manifest_frame},
+    {"manifest", Receivers::client, kMaxManifestBytes, parse_manifest},
     {"have_list", Receivers::client, kBitfieldBytes, parse_have_list},
     {"have", Receivers::client, 0, parse_offered_ids<Have>},
     {"request", Receivers::server, 0, parse_request},
     {"chunk", Receivers::client, kMaxChunkSize, parse_chunk},
     {"done", Receivers::server, 0, parse_done},
     {"error", Receivers::both, 0, parse_error},
-    {"auth", Receivers::both, 0, parse_auth_frame},
+    {"auth", Receivers::both, 0, parse_auth},
     {"coming", Receivers::client, 0, parse_offered_ids<Coming>},
     {"ping", Receivers::client, 0, parse_ping},
     {"hashes", Receivers::client, std::uint64_t{kMaxChunkCount} * sizeof(Digest), parse_hashes},

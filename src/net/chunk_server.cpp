@@ -27,6 +27,22 @@ constexpr double kDealFirstWeight = 64.0;
 
 std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.owner_request_window / 4); }
 
+// Runs job->run() on libuv's pool, then job->finish() back on the loop, which owns the job from
+// then on. Returns libuv's error if the job could not be queued (the job is dropped then).
+template <class Job>
+int queue_on_pool(uv_loop_t* loop, std::unique_ptr<Job> job)
+{
+    job->req.data = job.get();
+    const int rc = uv_queue_work(
+        loop, &job->req, [](uv_work_t* req) { static_cast<Job*>(req->data)->run(); },
+        [](uv_work_t* req, int) {
+            std::unique_ptr<Job> owned(static_cast<Job*>(req->data));
+            owned->finish();
+        });
+    if (rc == 0) (void)job.release();  // reclaimed in the after-work callback
+    return rc;
+}
+
 }  // namespace
 
 ChunkServer::ChunkServer(uv_loop_t* loop, ServerContext context)
@@ -295,6 +311,7 @@ struct ServerSession::ReadJob {
             }
         }
     }
+    void finish() { session->on_read_done(*this); }
 };
 
 ServerSession::ServerSession(Passkey, ChunkServer& server, std::shared_ptr<TcpConnection> connection)
@@ -524,6 +541,7 @@ struct ServerSession::ProofJob {
     std::optional<Result<Digest>> result;
 
     void run() { result = disk::prove_possession(*store, *manifest, nonce, peer_id); }
+    void finish() { session->on_proof_done(*this); }
 };
 
 void ServerSession::challenge(const Report& report)
@@ -537,18 +555,10 @@ void ServerSession::challenge(const Report& report)
     job->manifest = context.manifest;
     job->nonce = claim_->nonce;
     job->peer_id = hello_->peer_id;
-    job->req.data = job.get();
-    int rc = uv_queue_work(
-        server_->loop_, &job->req, [](uv_work_t* req) { static_cast<ProofJob*>(req->data)->run(); },
-        [](uv_work_t* req, int) {
-            std::unique_ptr<ProofJob> owned(static_cast<ProofJob*>(req->data));
-            owned->session->on_proof_done(*owned);
-        });
-    if (rc != 0) {
+    if (int rc = queue_on_pool(server_->loop_, std::move(job)); rc != 0) {
         connection_->fail(WireError::failed, std::string("cannot schedule a disk read: ") + uv_strerror(rc));
         return;
     }
-    (void)job.release();  // reclaimed in the after-work callback
     log::debug("{} says it holds the whole file; asking it to prove it", label_);
     connection_->send(Challenge{claim_->nonce});
 }
@@ -832,19 +842,11 @@ void ServerSession::start_read()
         queue_.pop_front();
     }
     reading_bytes_ += job_bytes;
-    job->req.data = job.get();
-    int rc = uv_queue_work(
-        server_->loop_, &job->req, [](uv_work_t* req) { static_cast<ReadJob*>(req->data)->run(); },
-        [](uv_work_t* req, int) {
-            std::unique_ptr<ReadJob> owned(static_cast<ReadJob*>(req->data));
-            owned->session->on_read_done(*owned);
-        });
-    if (rc != 0) {
+    if (int rc = queue_on_pool(server_->loop_, std::move(job)); rc != 0) {
         connection_->fail(WireError::failed, std::string("cannot schedule a disk read: ") + uv_strerror(rc));
         return;
     }
     reading_ = true;
-    (void)job.release();  // reclaimed in the after-work callback
 }
 
 void ServerSession::unreadable(ChunkId id, const std::string& why)
