@@ -414,7 +414,9 @@ WireError wire_error_from(std::string_view name)
 FrameLimits frame_limits(Role receiver)
 {
     FrameLimits limits;
-    // A server's first frame is a hello with no payload: at most 1024 skipped peer ids (11 KiB).
+    // A server's first frame is a hello with no payload: at most 1024 skipped peer ids (11 KiB). A
+    // client's may be the manifest; with a secret its server has proved the key in the TLS
+    // handshake before any frame, and without one the payload grows only as its bytes arrive.
     if (receiver == Role::server) {
         limits.first_max_header = 16 * 1024;
         limits.first_max_payload = 0;

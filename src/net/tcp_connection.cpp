@@ -193,11 +193,9 @@ void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t leng
     if (ending()) return;
     if (refuse_plain_client(data, length)) return;
     if (auto received = tls_->receive(std::span(data, length)); !received) {
-        tls_refused_ = tls_->refused();
         flush_tls();  // the alert, if OpenSSL made one
         const std::string reason =
-            received.error().message + " (is the other side given the same secret or certificates?)";
-        log::warn_event("tls_failed", {{"with", remote_address_}}, "TLS with {} failed: {}", remote_address_, reason);
+            tls_failed(received.error().message + " (is the other side given the same secret or certificates?)");
         shutdown_and_drain(reason);
         return;
     }
@@ -205,10 +203,7 @@ void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t leng
     while (!ending()) {
         auto read = tls_->read_plain(plain);
         if (!read) {
-            tls_refused_ = tls_->refused();
-            log::warn_event("tls_failed", {{"with", remote_address_}}, "TLS with {} failed: {}", remote_address_,
-                            read.error().message);
-            close(read.error().message);
+            close(tls_failed(read.error().message));
             return;
         }
         if (read.value() == 0) break;
@@ -216,6 +211,13 @@ void TcpConnection::handle_ciphertext(const std::uint8_t* data, std::size_t leng
     }
     flush_tls();
     if (tls_->closed() && !ending()) close("the other side closed the connection");
+}
+
+std::string TcpConnection::tls_failed(std::string reason)
+{
+    tls_refused_ = tls_->refused();
+    log::warn_event("tls_failed", {{"with", remote_address_}}, "TLS with {} failed: {}", remote_address_, reason);
+    return reason;
 }
 
 bool TcpConnection::refuse_plain_client(const std::uint8_t* data, std::size_t length)

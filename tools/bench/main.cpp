@@ -38,7 +38,8 @@ struct Options {
     std::filesystem::path json;
     std::filesystem::path bin_dir;
     std::filesystem::path against_bin_dir;
-    bool tls = false;  // this build with a swarm secret beside it without, in place of --against
+    bool tls = false;      // this build with a swarm secret beside it without, in place of --against
+    bool all_tls = false;  // every swarm with a secret: an A/B of two builds' TLS
     bool skip_floor = false;
     bool keep = false;
     bool drop_chunks = false;
@@ -374,6 +375,8 @@ std::string pick_faulty_peers(Options& options)
     return "";
 }
 
+constexpr const char* kBenchSecret = "chunkswarm bench secret, 32 bytes";
+
 SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& input, const std::filesystem::path& bin_dir)
 {
     SwarmSetup setup;
@@ -389,6 +392,7 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
     setup.helpers = !options.no_helpers;
     setup.link_rate = options.link_rate;
     setup.slow_peers = options.slow_peers;
+    if (options.all_tls) setup.secret = kBenchSecret;
     setup.slow_flags.clear();
     if (options.slow_way != "download") setup.slow_flags.push_back("--max-upload-rate");
     if (options.slow_way != "upload") setup.slow_flags.push_back("--max-download-rate");
@@ -404,7 +408,7 @@ SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& inpu
 SwarmSetup tls_setup(const Options& options, const std::filesystem::path& input)
 {
     SwarmSetup setup = swarm_setup(options, input, options.bin_dir);
-    setup.secret = "chunkswarm bench secret, 32 bytes";
+    setup.secret = kBenchSecret;
     return setup;
 }
 
@@ -821,6 +825,10 @@ int main(int argc, char** argv)
                  "each run also times this build with a swarm secret, so that every connection is TLS (alternating "
                  "with the plain runs)")
         ->excludes("--against");
+    app.add_flag("--all-tls", options.all_tls,
+                 "every swarm, this build's and --against's, runs with a swarm secret (every connection TLS): an A/B "
+                 "of two builds' encryption")
+        ->excludes("--tls");
     app.add_option("--slow", options.slow_text,
                    "K@RATE: K peers, chosen at random (--seed), start with --max-upload-rate RATE (see --slow-way)");
     app.add_option("--slow-way", options.slow_way, "what --slow caps: upload, download or both")

@@ -91,6 +91,8 @@ private:
     void handle_ciphertext(const std::uint8_t* data, std::size_t length);
     // A server's first bytes that are not TLS: a plain chunkswarm client, told why in plain text.
     bool refuse_plain_client(const std::uint8_t* data, std::size_t length);
+    // Logs the failure (once per connection, whichever step found it) and returns `reason`.
+    std::string tls_failed(std::string reason);
     void send_raw(OutFrame frame);
     void flush_tls();
     void handle_payload_read(std::size_t length);
