@@ -17,6 +17,8 @@ namespace chunkswarm {
 // The most peers one swarm may have, in a config or with the owner's --peers: ten times the
 // largest swarms such tools are run with, and far below what would exhaust the owner's memory.
 inline constexpr std::uint32_t kMaxPeers = 100'000;
+// The owner's port when the config gives none; a peer's is this plus its id.
+inline constexpr std::uint32_t kDefaultOwnerPort = 7100;
 
 struct Endpoint {
     std::string host;
@@ -82,6 +84,7 @@ Result<SwarmConfig> parse_config(const nlohmann::json& json);
 Result<SwarmConfig> load_config(const std::filesystem::path& path, std::string* text = nullptr);
 // Every peer must receive, through its chain of download neighbours, the chunks that start at every other peer.
 Result<void> check_topology(const std::vector<PeerConfig>& peers);
+// A numeric IPv4 or IPv6 address, or a host name (the programs resolve names at start).
 Result<void> check_host(const std::string& host);
 // "HOST:PORT" as a person types it: "127.0.0.1:9100", "[::1]:9100", "localhost:9100", or ":9100"
 // for every interface; port 0 lets the system pick one.

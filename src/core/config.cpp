@@ -93,13 +93,15 @@ private:
     std::string path_;
 };
 
-Result<Endpoint> read_endpoint(const FieldReader& reader, const char* host_key)
+Result<Endpoint> read_endpoint(const FieldReader& reader, const char* host_key, std::uint32_t default_port)
 {
     Endpoint endpoint;
     CS_TRY_ASSIGN(endpoint.host, reader.string(host_key, std::string("127.0.0.1")));
     if (auto r = check_host(endpoint.host); !r) return make_error(reader.where(host_key) + ": " + r.error().message);
     if (endpoint.host == "localhost") endpoint.host = "127.0.0.1";
-    CS_TRY_ASSIGN(endpoint.port, reader.number<std::uint16_t>("port", 1, 65535));
+    std::optional<std::uint16_t> fallback;
+    if (default_port >= 1 && default_port <= 65535) fallback = static_cast<std::uint16_t>(default_port);
+    CS_TRY_ASSIGN(endpoint.port, reader.number<std::uint16_t>("port", 1, 65535, fallback));
     return endpoint;
 }
 
@@ -178,18 +180,38 @@ Result<Settings> read_settings(const json& object)
     return s;
 }
 
-Result<PeerConfig> read_peer(const json& object, std::size_t index)
+// A peer is an object, or just its host. What is left out follows from the list: the id is the
+// position (from 1), the port kDefaultOwnerPort plus the id, the download neighbour the peer before
+// it (the first downloads from the last), so that a list of hosts is a ring.
+Result<PeerConfig> read_peer(const json& entry, std::size_t index, std::uint32_t previous_id)
 {
     std::string path = "peers[" + std::to_string(index) + "]";
-    if (!object.is_object()) return make_error(path + ": must be an object");
+    const json object = entry.is_string() ? json{{"host", entry}} : entry;
+    if (!object.is_object()) return make_error(path + ": must be an object or a host name");
     FieldReader r(object, path);
     CS_TRY(r.only_keys({"id", "host", "port", "download_neighbor", "data_dir"}));
     PeerConfig peer;
-    CS_TRY_ASSIGN(peer.id, r.number<std::uint32_t>("id", 0, UINT32_MAX));
-    CS_TRY_ASSIGN(peer.endpoint, read_endpoint(r, "host"));
-    CS_TRY_ASSIGN(peer.download_neighbor, r.number<std::uint32_t>("download_neighbor", 0, UINT32_MAX));
+    CS_TRY_ASSIGN(peer.id, r.number<std::uint32_t>("id", 0, UINT32_MAX, static_cast<std::uint32_t>(index + 1)));
+    CS_TRY_ASSIGN(peer.endpoint, read_endpoint(r, "host", kDefaultOwnerPort + peer.id));
+    CS_TRY_ASSIGN(peer.download_neighbor, r.number<std::uint32_t>("download_neighbor", 0, UINT32_MAX, previous_id));
     CS_TRY_ASSIGN(peer.data_dir, r.string("data_dir", std::string()));
     return peer;
+}
+
+// The id each peer's default download neighbour has: the one listed before it, the last for the
+// first. Ids are read first, since a neighbour may be listed after the peer.
+Result<std::vector<std::uint32_t>> listed_ids(const json& peers)
+{
+    std::vector<std::uint32_t> ids;
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        std::uint32_t id = static_cast<std::uint32_t>(i + 1);
+        if (peers[i].is_object()) {
+            FieldReader r(peers[i], "peers[" + std::to_string(i) + "]");
+            CS_TRY_ASSIGN(id, r.number<std::uint32_t>("id", 0, UINT32_MAX, id));
+        }
+        ids.push_back(id);
+    }
+    return ids;
 }
 
 Result<void> check_unique(const SwarmConfig& config)
@@ -246,14 +268,34 @@ std::string SwarmConfig::resolved_owner_data_dir() const
     return owner_data_dir.empty() ? data_dir + "/owner" : owner_data_dir;
 }
 
+namespace {
+
+// RFC 1123: labels of letters, digits and hyphens, 1-63 long, not starting or ending with a hyphen.
+bool is_host_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 253) return false;
+    if (name.back() == '.') name.remove_suffix(1);  // a fully qualified name
+    while (true) {
+        const std::size_t dot = name.find('.');
+        const std::string_view label = name.substr(0, dot);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+        for (char c : label)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+        if (dot == std::string_view::npos) return true;
+        name.remove_prefix(dot + 1);
+    }
+}
+
+}  // namespace
+
 Result<void> check_host(const std::string& host)
 {
     unsigned char buf[16];
-    if (host == "localhost" || inet_pton(AF_INET, host.c_str(), buf) == 1 ||
-        inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    if (inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1 ||
+        is_host_name(host)) {
         return {};
     }
-    return make_error("\"" + host + "\" is not a numeric IPv4 or IPv6 address (or \"localhost\")");
+    return make_error("\"" + host + "\" is neither an IPv4 or IPv6 address nor a host name");
 }
 
 Result<Endpoint> parse_endpoint(std::string_view text)
@@ -430,10 +472,10 @@ Result<SwarmConfig> parse_config(const json& root)
                         "tls", "launch"}));
     SwarmConfig config;
     auto owner = root.find("owner");
-    if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with host and port)");
+    if (owner == root.end() || !owner->is_object()) return make_error("owner: missing (an object with its host)");
     FieldReader o(*owner, "owner");
     CS_TRY(o.only_keys({"host", "port", "data_dir"}));
-    CS_TRY_ASSIGN(config.owner, read_endpoint(o, "host"));
+    CS_TRY_ASSIGN(config.owner, read_endpoint(o, "host", kDefaultOwnerPort));
     CS_TRY_ASSIGN(config.owner_data_dir, o.string("data_dir", std::string()));
     CS_TRY_ASSIGN(config.chunk_size,
                   r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
@@ -457,9 +499,11 @@ Result<SwarmConfig> parse_config(const json& root)
         return make_error("peers: " + std::to_string(peers->size()) + " peers; one swarm may have at most " +
                           std::to_string(kMaxPeers));
     }
+    std::vector<std::uint32_t> ids;
+    CS_TRY_ASSIGN(ids, listed_ids(*peers));
     for (std::size_t i = 0; i < peers->size(); ++i) {
         PeerConfig peer;
-        CS_TRY_ASSIGN(peer, read_peer((*peers)[i], i));
+        CS_TRY_ASSIGN(peer, read_peer((*peers)[i], i, ids[i == 0 ? ids.size() - 1 : i - 1]));
         config.peers.push_back(std::move(peer));
     }
     CS_TRY(check_unique(config));
@@ -470,6 +514,14 @@ Result<SwarmConfig> parse_config(const json& root)
 }
 
 namespace {
+
+// nlohmann's text without its tag: "at line 3, column 7: syntax error while parsing ...".
+std::string json_error_text(const json::parse_error& error)
+{
+    const std::string what = error.what();
+    const std::size_t at = what.find("at line");
+    return at == std::string::npos ? what : what.substr(at);
+}
 
 // Larger than any config of thousands of peers; a bigger "config" is some other file.
 constexpr std::uintmax_t kMaxConfigBytes = 64 * 1024 * 1024;
@@ -511,9 +563,12 @@ Result<SwarmConfig> load_config(const std::filesystem::path& path, std::string* 
         if (!in) return make_error("cannot open config " + path.string() + ": " + errno_text(errno));
         const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
         if (in.bad()) return make_error("cannot read config " + path.string() + ": " + errno_text(errno));
-        root = json::parse(bytes, nullptr, false);
         if (text) *text = bytes;
-        if (root.is_discarded()) return make_error(path.string() + " is not valid JSON");
+        try {
+            root = json::parse(bytes);
+        } catch (const json::parse_error& error) {
+            return make_error(path.string() + " is not valid JSON " + json_error_text(error));
+        }
     }
     auto config = parse_config(root);
     if (!config) return make_error(path.string() + ": " + config.error().message);

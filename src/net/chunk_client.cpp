@@ -411,7 +411,7 @@ void ChunkClient::handle(ChunkData& message)
     }
     planner_->on_stored(id);
     metrics_.received_bytes->add(static_cast<std::int64_t>(message.bytes.size()));
-    const std::size_t held = planner_->local().count();
+    const std::size_t held = options_.held_count ? options_.held_count() : planner_->local().count();
     log::event("chunk_received",
                {{"chunk", id},
                 {"from", options_.remote_label},

@@ -6,6 +6,7 @@
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/net/resolve.hpp"
 #include "owner.hpp"
 
 using namespace chunkswarm;
@@ -70,6 +71,8 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     CS_TRY_ASSIGN(options.tls, cli::tls_context(flags.tls, config_tls, options.secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
+    CS_TRY(net::resolve_endpoint(options.bind, "the owner's host"));
+    if (options.metrics.bind) CS_TRY(net::resolve_endpoint(*options.metrics.bind, "--metrics"));
     if (options.peer_count == 0 || options.peer_count > kMaxPeers)
         return make_error("--peers must be 1.." + std::to_string(kMaxPeers));
     CS_TRY(cli::check_source_path(options.file));

@@ -62,16 +62,15 @@ void DownloadSide::stored_from_owner(ChunkId id)
     });
 }
 
-void DownloadSide::share_held(std::size_t held)
+void DownloadSide::share_held(std::size_t from_owner)
 {
-    thread_.post([this, held] {
+    thread_.post([this, from_owner] {
         share_held_ = true;
         if (auto written = core_.write_summary_now(); !written) {
             log::warn("{}", written.error().message);
             return;
         }
-        log::event("share_held", {{"held", held}}, "holds its share from the owner: {} chunk(s); summary written to {}",
-                   held, core_.summary_path().string());
+        core_.log_share_held(from_owner);
     });
 }
 

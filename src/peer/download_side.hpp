@@ -35,7 +35,7 @@ public:
     // Any thread (the bootstrap's owner session, with early trading): a chunk of the share
     // stored, and the whole share held.
     void stored_from_owner(ChunkId id);
-    void share_held(std::size_t held);
+    void share_held(std::size_t from_owner);
     // Chunks just requested (by any client): announced as on their way here.
     void expect(const std::vector<ChunkId>& ids);
 

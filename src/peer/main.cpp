@@ -7,6 +7,7 @@
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/net/resolve.hpp"
 #include "chunkswarm/tree_files.hpp"
 #include "peer_node.hpp"
 
@@ -92,6 +93,11 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     for (const std::string* host : {&options->owner.host, &options->listen.host, &options->upstream[0].endpoint.host}) {
         CS_TRY(check_host(*host));
     }
+    CS_TRY(net::resolve_endpoint(options->owner, "the owner"));
+    CS_TRY(net::resolve_endpoint(options->listen, "this peer's own host"));
+    for (PeerRef& ref : options->upstream)
+        CS_TRY(net::resolve_endpoint(ref.endpoint, ref.label()));
+    if (options->metrics.bind) CS_TRY(net::resolve_endpoint(*options->metrics.bind, "--metrics"));
     return options;
 }
 

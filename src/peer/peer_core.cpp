@@ -304,6 +304,14 @@ std::optional<Error> PeerCore::failure() const
     return failure_;
 }
 
+void PeerCore::log_share_held(std::size_t from_owner)
+{
+    const std::size_t held = inventory_.held_count();
+    log::event("share_held", {{"share", from_owner}, {"held", held}, {"total", manifest_->chunk_count}},
+               "holds its share from the owner: {} chunk(s) from it, {}/{} held in all; summary written to {}",
+               from_owner, held, manifest_->chunk_count, summary_path().string());
+}
+
 net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const std::string& label,
                                                 std::uint32_t connect_timeout_s) const
 {
@@ -319,6 +327,7 @@ net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const st
     client.tls = options_.tls;
     if (download_cap_.capped()) client.download_cap = &download_cap_;
     client.metrics = &metrics_;
+    client.held_count = [this] { return inventory_.held_count(); };
     return client;
 }
 

@@ -67,6 +67,9 @@ public:
     Result<void> keep(ChunkId id, std::span<const std::uint8_t> bytes);
     // Whoever owns the summary file: the main thread before trading, the download loop after.
     Result<void> write_summary_now();
+    // The share from the owner is in (`from_owner` chunks came from it), and the summary written:
+    // says so, with what is held from every source.
+    void log_share_held(std::size_t from_owner);
     // After the last chunk: the chunk files written, the .part renamed into place (after the
     // whole-file hash, if asked).
     Result<void> finish_file();

@@ -34,7 +34,7 @@ private:
     Result<void> owner_session();
     class OwnerShare;
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
-    Result<void> on_share_held(std::size_t held);
+    Result<void> on_share_held(std::size_t from_owner);
     Result<void> trade_early_once_started();
     void start_trading(bool share_held);
 
@@ -64,7 +64,9 @@ public:
     ChunkSet local_chunks() override { return node_.core_.inventory().snapshot(); }
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes) override
     {
-        return node_.store_from_owner(id, bytes);
+        CS_TRY(node_.store_from_owner(id, bytes));
+        ++from_owner_;
+        return {};
     }
     // After the receipt is logged, so that the log shows the seed's order: the chunk, the summary,
     // the threads.
@@ -81,15 +83,13 @@ public:
         }
     }
     bool is_finished(const RequestPlanner& planner) const override { return planner.remote_exhausted(); }
-    Result<void> on_finished(const RequestPlanner& planner) override
-    {
-        return node_.on_share_held(planner.local().count());
-    }
+    Result<void> on_finished(const RequestPlanner&) override { return node_.on_share_held(from_owner_); }
     void on_end(const Result<void>& result) override { outcome_ = result; }
 
 private:
     PeerNode& node_;
     Result<void>& outcome_;
+    std::size_t from_owner_ = 0;
 };
 
 // The whole run, with the metrics served around it when asked for.
@@ -213,16 +213,15 @@ Result<void> PeerNode::trade_early_once_started()
 }
 
 // The seed's order: the share stored, then the summary file, then the two threads.
-Result<void> PeerNode::on_share_held(std::size_t held)
+Result<void> PeerNode::on_share_held(std::size_t from_owner)
 {
     // The download side owns the summary file once the threads run.
     if (trading_) {
-        download_.share_held(held);
+        download_.share_held(from_owner);
         return {};
     }
     CS_TRY(core_.write_summary_now());
-    log::event("share_held", {{"held", held}}, "holds its share from the owner: {} chunk(s); summary written to {}",
-               held, core_.summary_path().string());
+    core_.log_share_held(from_owner);
     return {};
 }
 

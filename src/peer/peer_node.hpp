@@ -28,7 +28,7 @@ struct PeerOptions {
     std::optional<std::uint32_t> upload_neighbor;
     std::filesystem::path data_dir;
     Settings settings;
-    std::string secret;  // empty: no swarm secret
+    std::string secret;                          // empty: no swarm secret
     std::shared_ptr<const net::TlsContext> tls;  // empty: the plain protocol
     // Pinned content (parse_content_id): any other manifest is refused; empty: none pinned.
     std::string expected_content_id;

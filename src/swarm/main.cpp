@@ -1,5 +1,6 @@
 // swarm: runs a whole chunkswarm swarm on this machine with one command and shows it live.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <uv.h>
 
 #include <unistd.h>
@@ -32,7 +33,35 @@ struct Flags {
     bool together = false;
     std::vector<std::string> kills;
     std::string expect;
+    bool print_config = false;
 };
+
+// The config with what it leaves out filled in: ids, ports, neighbours, directories.
+int print_config(const std::string& path)
+{
+    std::string text;
+    auto config = load_config(path, &text);
+    if (!config) {
+        std::cerr << "swarm: error: " << config.error().message << "\n";
+        return 2;
+    }
+    // What the user wrote stays (settings, launch, ...); a config from standard input has no text.
+    auto full = text.empty() ? nlohmann::ordered_json::object() : nlohmann::ordered_json::parse(text);
+    full["owner"] = {
+        {"host", config->owner.host}, {"port", config->owner.port}, {"data_dir", config->resolved_owner_data_dir()}};
+    full["chunk_size"] = config->chunk_size;
+    full["data_dir"] = config->data_dir;
+    full["peers"] = nlohmann::ordered_json::array();
+    for (const PeerConfig& peer : config->peers) {
+        full["peers"].push_back({{"id", peer.id},
+                                 {"host", peer.endpoint.host},
+                                 {"port", peer.endpoint.port},
+                                 {"download_neighbor", peer.download_neighbor},
+                                 {"data_dir", config->peer_data_dir(peer)}});
+    }
+    std::cout << full.dump(2) << "\n";
+    return 0;
+}
 
 std::filesystem::path own_directory()
 {
@@ -103,6 +132,8 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     auto config = load_config(options.config_path, &options.config_text);
     if (!config) return config.error();  // it names the file
     options.config = std::move(config).value();
+    // The processes would refuse a short secret only once started.
+    CS_TRY(resolve_secret(options.config.secret));
     if (!flags.expect.empty()) {
         auto pinned = parse_content_id(flags.expect);
         if (!pinned) return make_error("--expect: " + pinned.error().message);
@@ -181,10 +212,13 @@ int main(int argc, char** argv)
                    "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
                    "peer it starts: any other content is refused");
     app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
+    app.add_flag("--print-config", flags.print_config,
+                 "print the config in full (ids, ports, download neighbours and directories filled in) and exit");
     app.footer(
         "Example:\n"
         "  swarm --config configs/ring5.json --file big.iso --report report.html\n");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+    if (flags.print_config) return print_config(flags.config);
     auto options = resolve(flags);
     if (!options) {
         std::cerr << "swarm: error: " << options.error().message << "\n";
@@ -192,7 +226,7 @@ int main(int argc, char** argv)
     }
     const SwarmConfig& config = options->config;
     // As the processes it starts will see it (a short secret is theirs to refuse).
-    const auto secret = resolve_secret(config.secret);
+    const auto secret = resolve_secret(config.secret);  // checked in resolve()
     const net::TlsKeys keys{secret ? secret.value() : config.secret, config.tls.cert, config.tls.key, config.tls.ca};
     if (!keys.enabled()) std::cerr << "swarm: note: " << cli::unprotected_notice() << "\n";
     return swarm::launch(options.value());

@@ -12,7 +12,7 @@ const char* state_name(State state)
         case State::waiting: return "waiting";
         case State::starting: return "starting";
         case State::joining: return "joining";
-        case State::from_owner: return "from owner";
+        case State::share: return "taking share";
         case State::trading: return "trading";
         case State::joining_file: return "joining file";
         case State::splitting: return "splitting";
@@ -113,7 +113,7 @@ void SwarmModel::apply_event(std::size_t index, double t, const nlohmann::json& 
     } else if (name == "listening" || (name == "connected" && text(event, "to") == "owner")) {
         if (p.state == State::starting) p.state = State::joining;
     } else if (name == "manifest" || name == "resumed") {
-        p.state = State::from_owner;
+        p.state = State::share;
         p.total = number(event, "total");
         if (name == "manifest") {
             p.file_bytes = number(event, "bytes");
@@ -124,12 +124,14 @@ void SwarmModel::apply_event(std::size_t index, double t, const nlohmann::json& 
             if (p.total > 0 && p.held == p.total && !p.complete_at) p.complete_at = t;
         }
         p.held_series.push_back({t, static_cast<double>(p.held)});
-    } else if (name == "share_held") {
-        p.state = State::trading;
+    } else if (name == "share_held" || name == "first_chunks_held") {
+        // Trading begins with the first chunks (early_trading) or once the share is held.
+        if (p.state == State::share) p.state = State::trading;
     } else if (name == "joining") {
         p.state = State::joining_file;
     } else if (name == "joined" || name == "finished") {
         p.state = State::done;
+        if (name == "joined" && p.total > 0) p.held = p.total;  // the whole file, checked
         if (!p.complete_at) p.complete_at = t;
     } else if (name == "chunk_received") {
         const std::string from = text(event, "from");

@@ -15,13 +15,13 @@
 
 namespace chunkswarm::swarm {
 
-// Peers go waiting, starting, joining, from_owner, trading, joining_file, done; the owner goes
+// Peers go waiting, starting, joining, share, trading, joining_file, done; the owner goes
 // waiting, starting, splitting, serving, done. Either may end failed, or stopped by the launcher.
 enum class State {
     waiting,
     starting,
     joining,
-    from_owner,
+    share,  // taking its share from the owner, not trading yet
     trading,
     joining_file,
     splitting,

@@ -42,9 +42,39 @@ TEST_CASE("a ring of five loads with defaults filled in")
     CHECK(config->settings.owner_request_window == Settings{}.owner_request_window);
 }
 
+TEST_CASE("a list of hosts is a ring: ids by position, default ports, each downloading from the one before")
+{
+    json config = {{"owner", {{"host", "node0.example"}}},
+                   {"peers", {"node1.example", "node2.example", {{"host", "node3.example"}, {"port", 9000}}}}};
+    auto parsed = parse_config(config);
+    REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.error().message));
+    CHECK(parsed->owner.host == "node0.example");
+    CHECK(parsed->owner.port == 7100);
+    REQUIRE(parsed->peers.size() == 3);
+    const std::uint32_t neighbours[] = {3, 1, 2};
+    const std::uint16_t ports[] = {7101, 7102, 9000};
+    for (std::size_t i = 0; i < 3; ++i) {
+        CAPTURE(i);
+        CHECK(parsed->peers[i].id == i + 1);
+        CHECK(parsed->peers[i].endpoint.host == "node" + std::to_string(i + 1) + ".example");
+        CHECK(parsed->peers[i].endpoint.port == ports[i]);
+        CHECK(parsed->peers[i].download_neighbor == neighbours[i]);
+    }
+    // Given ids are kept, and the default neighbour is the peer listed before, by its id.
+    config["peers"] = {{{"id", 10}, {"host", "a"}}, {{"id", 20}, {"host", "b"}}};
+    parsed = parse_config(config);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->peers[0].download_neighbor == 20);
+    CHECK(parsed->peers[1].download_neighbor == 10);
+    CHECK(parsed->peers[1].endpoint.port == 7120);
+    // Two peers on one host need ports of their own: the defaults differ by id.
+    config["peers"] = {"127.0.0.1", "127.0.0.1"};
+    CHECK(parse_config(config).ok());
+}
+
 TEST_CASE("the shipped configs load")
 {
-    for (const char* name : {"ring5.json", "ring7.json"}) {
+    for (const char* name : {"ring5.json", "ring7.json", "cluster.json"}) {
         INFO(name);
         auto config = load_config(std::filesystem::path(CHUNKSWARM_SOURCE_DIR) / "configs" / name);
         CHECK_MESSAGE(config.ok(), (config.ok() ? "" : config.error().message));
@@ -60,11 +90,12 @@ TEST_CASE("each kind of mistake is named with its field")
     };
     std::vector<Case> cases = {
         {"owner missing", [](json& c) { c.erase("owner"); }, "owner: missing"},
-        {"owner port missing", [](json& c) { c["owner"].erase("port"); }, "owner.port: missing"},
+        {"peer neither object nor host", [](json& c) { c["peers"][1] = 7; }, "peers[1]: must be an object or a host"},
+        {"peer host not a name", [](json& c) { c["peers"][1] = "node 2"; }, "peers[1].host"},
         {"port zero", [](json& c) { c["owner"]["port"] = 0; }, "owner.port"},
         {"port too big", [](json& c) { c["peers"][1]["port"] = 70000; }, "peers[1].port"},
         {"port as a string", [](json& c) { c["peers"][1]["port"] = "7002"; }, "peers[1].port"},
-        {"host not numeric", [](json& c) { c["peers"][0]["host"] = "example.com"; }, "peers[0].host"},
+        {"host not a name", [](json& c) { c["peers"][0]["host"] = "node 12"; }, "peers[0].host"},
         {"id negative", [](json& c) { c["peers"][2]["id"] = -1; }, "peers[2].id"},
         {"duplicate id", [](json& c) { c["peers"][1]["id"] = 1; }, "already used"},
         {"duplicate port", [](json& c) { c["peers"][1]["port"] = 7001; }, "already used"},
@@ -138,7 +169,10 @@ TEST_CASE("load_config names the file and explains unreadable or invalid JSON")
     REQUIRE(::mkfifo((dir.path() / "pipe.json").c_str(), 0600) == 0);
     CHECK(load_config(dir.path() / "pipe.json").error().message.find("is a named pipe (FIFO)") != std::string::npos);
     std::ofstream(dir.path() / "bad.json") << "{ not json";
-    CHECK(load_config(dir.path() / "bad.json").error().message.find("not valid JSON") != std::string::npos);
+    CHECK(load_config(dir.path() / "bad.json").error().message.find("not valid JSON at line 1, column 4") !=
+          std::string::npos);
+    std::ofstream(dir.path() / "bad3.json") << "{\n  \"owner\": {},\n  \"peers\": [1,]\n}";
+    CHECK(load_config(dir.path() / "bad3.json").error().message.find("at line 3, column") != std::string::npos);
     std::ofstream(dir.path() / "bad2.json") << R"({"owner": {"port": 1}, "peers": []})";
     CHECK(load_config(dir.path() / "bad2.json").error().message.find("bad2.json: peers") != std::string::npos);
 }
@@ -227,12 +261,33 @@ TEST_CASE("an address on the command line is HOST:PORT, IPv6 in brackets")
     CHECK(same(parse_endpoint(":9100"), "0.0.0.0", 9100));
     CHECK(same(parse_endpoint("[::1]:0"), "::1", 0));
     CHECK(same(parse_endpoint("10.0.0.7:65535"), "10.0.0.7", 65535));
+    CHECK(same(parse_endpoint("node12.example:80"), "node12.example", 80));
     for (const char* bad : {"", "9100", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:9x",
-                            "example.com:80", "::1:80x"}) {
+                            "exa_mple.com:80", "::1:80x"}) {
         CAPTURE(bad);
         CHECK_FALSE(parse_endpoint(bad).ok());
     }
     CHECK(parse_endpoint("9100").error().message.find("HOST:PORT") != std::string::npos);
+}
+
+TEST_CASE("a host is an IPv4 or IPv6 address or a host name; nothing else")
+{
+    for (const char* good : {"127.0.0.1", "::1", "fe80::1", "node12", "node12.example", "node-12.dc1.example.",
+                             "a.b-c.d", "10.0.0.300.example"}) {
+        CAPTURE(good);
+        CHECK(check_host(good).ok());
+    }
+    const std::string long_label(64, 'a');
+    std::string too_long;
+    while (too_long.size() <= 253)
+        too_long += "abcdefgh.";
+    for (const std::string& bad : {std::string(""), std::string("node 12"), std::string("-node"), std::string("node-"),
+                                   std::string("a..b"), std::string(".a"), std::string("a_b"), std::string("[::1]"),
+                                   long_label + ".example", too_long, std::string("\xff")}) {
+        CAPTURE(bad);
+        CHECK_FALSE(check_host(bad).ok());
+    }
+    CHECK(check_host("node 12").error().message.find("\"node 12\" is neither") != std::string::npos);
 }
 
 TEST_CASE("content_id pins the content: 16 to 64 hex digits, kept in lower case")

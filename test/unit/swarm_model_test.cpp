@@ -49,10 +49,12 @@ TEST_CASE("a peer's state follows its events from start to done")
     CHECK(model.process(1).state == State::joining);
     model.on_line(1, 0.4,
                   event_line("peer 1", {{"event", "manifest"}, {"file", "a.bin"}, {"bytes", 10000}, {"total", 10}}));
-    CHECK(model.process(1).state == State::from_owner);
+    CHECK(model.process(1).state == State::share);
     CHECK(model.process(1).total == 10);
     CHECK(model.process(1).file_name == "a.bin");
-    model.on_line(1, 0.5, event_line("peer 1", {{"event", "share_held"}, {"held", 5}}));
+    model.on_line(1, 0.5, event_line("peer 1", {{"event", "first_chunks_held"}, {"held", 1}}));
+    CHECK(model.process(1).state == State::trading);
+    model.on_line(1, 0.55, event_line("peer 1", {{"event", "share_held"}, {"held", 5}}));
     CHECK(model.process(1).state == State::trading);
     model.on_line(1, 0.6, event_line("peer 1", {{"event", "joining"}}));
     CHECK(model.process(1).state == State::joining_file);
@@ -147,13 +149,13 @@ TEST_CASE("the text views show every process, cut to the width")
     for (int i = 0; i < 5; ++i)
         model.on_line(1, 0.5 + i * 0.1, received("peer 1", i, "owner", i + 1));
     std::string view = live_view(model, 1.0, 60);
-    CHECK(view.find("peer 1   from owner   [########--------]  50%     5/10") != std::string::npos);
+    CHECK(view.find("peer 1   taking share [########--------]  50%     5/10") != std::string::npos);
     CHECK(view.find("peer 2") != std::string::npos);
     std::size_t lines = 0;
     for (std::size_t start = 0, end; (end = view.find('\n', start)) != std::string::npos; start = end + 1, ++lines)
         CHECK(end - start <= 60);
     CHECK(lines == 3 + 1 + SwarmModel::kActivityLines);
-    CHECK(progress_line(model, 1.0).find("peer 1 5/10 from owner") != std::string::npos);
+    CHECK(progress_line(model, 1.0).find("peer 1 5/10 taking share") != std::string::npos);
 
     RunSummary summary{
         "a", 10000, "ab12", {"served every share", "OK, SHA-256 matches", "no copy"}, {true, true, false}, 2.5};

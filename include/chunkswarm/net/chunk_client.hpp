@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -45,6 +46,9 @@ struct ClientOptions {
     RateCap* download_cap = nullptr;
     // Optional: the process's metrics, which this client adds to under the remote's label.
     metrics::Registry* metrics = nullptr;
+    // Optional: how many chunks the process holds, from every source, for each receipt's count;
+    // without it the count is what this client knows of (its start and its own receipts).
+    std::function<std::size_t()> held_count;
 };
 
 class ChunkClient {
