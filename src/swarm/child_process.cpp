@@ -70,7 +70,7 @@ Result<void> ChildProcess::spawn(const std::vector<std::string>& argv, const std
     if (rc != 0) return make_error("cannot start " + argv[0] + ": " + uv_strerror(rc));
     running_ = true;
     pid_ = process_.get()->pid;
-    if (input) net::write_owned(reinterpret_cast<uv_stream_t*>(in_.get()), *input);
+    if (input && !input->empty()) net::write_owned(reinterpret_cast<uv_stream_t*>(in_.get()), *input);
     for (Output* output : {&out_, &err_}) {
         uv_read_start(
             reinterpret_cast<uv_stream_t*>(output->pipe.get()),

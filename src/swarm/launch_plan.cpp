@@ -81,11 +81,11 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
     }
     words.insert(words.end(), {"--data-dir", plan.data_dir.string(), "--log-format", "json"});
     words.insert(words.end(), launch.args.begin(), launch.args.end());
+    words.push_back("--stop-with-stdin");
     if (!plan.remote) {
         plan.argv = std::move(words);
         return plan;
     }
-    words.push_back("--stop-with-stdin");
     plan.config_text = inputs.config_text;
     plan.prefix = prefix_for(config, launch, index);
     plan.argv = through(plan.prefix, words, true);

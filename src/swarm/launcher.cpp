@@ -55,8 +55,9 @@ public:
                              options.bin_dir, options.work,        options.expect};
         for (std::size_t i = 0; i < model_.size(); ++i) {
             plans_.push_back(plan_process(inputs_, i));
-            logs_.emplace_back(log_path(i, ".log"));
-            events_.emplace_back(log_path(i, ".events.jsonl"));
+            const auto mode = options.resume ? std::ios::app : std::ios::trunc;
+            logs_.emplace_back(log_path(i, ".log"), std::ios::out | mode);
+            events_.emplace_back(log_path(i, ".events.jsonl"), std::ios::out | mode);
         }
     }
     Launcher(const Launcher&) = delete;
@@ -75,6 +76,7 @@ public:
         started_ = std::chrono::steady_clock::now();
         watch_signal(SIGINT);
         watch_signal(SIGTERM);
+        watch_signal(SIGHUP);  // the terminal closed, or the ssh session that ran us dropped
         // Every timer exists before the first process, so a stop during its start closes them all.
         next_timer_ = add_timer();
         next_timer_->start(kNextPeerFallbackMs, [this] { start_next_peer(); });
@@ -122,8 +124,7 @@ private:
             handle->get(),
             [](uv_signal_t* s, int signum) {
                 static_cast<Launcher*>(s->data)->stop(
-                    fmt::format("{} received; stopping every process", signum == SIGINT ? "SIGINT" : "SIGTERM"),
-                    128 + signum);
+                    fmt::format("SIG{} received; stopping every process", sigabbrev_np(signum)), 128 + signum);
             },
             signum);
         signals_.push_back(std::move(handle));
@@ -141,7 +142,9 @@ private:
             }
         }
         const ProcessPlan& plan = plans_[index];
-        auto spawned = child->spawn(plan.argv, plan.remote ? &plan.config_text : nullptr);
+        // Every program ends when its standard input closes: when this launcher ends, however it
+        // ends (even SIGKILL), no program outlives it, here or on another host.
+        auto spawned = child->spawn(plan.argv, &plan.config_text);
         children_.push_back(std::move(child));
         if (!spawned) {
             print(fmt::format("swarm: {}\n", spawned.error().message));
@@ -394,7 +397,7 @@ private:
             const Process& p = model_.process(i);
             out += fmt::format("  {}: {} of {} chunk(s) in {}\n", p.name, p.held, p.total, data_dir(i).string());
         }
-        return out + "  a peer started again with the same --data-dir keeps the chunks that verify\n";
+        return out + "  the same command with --resume goes on from there: each peer keeps the chunks that verify\n";
     }
 
     const LaunchOptions& options_;

@@ -25,6 +25,7 @@ struct LaunchOptions {
     std::filesystem::path work;     // logs, and the data of every process without a launch.work_dir
     std::filesystem::path bin_dir;  // where the owner and peer programs are
     bool together = false;          // start every peer at once instead of one at a time
+    bool resume = false;            // --resume: the logs go on after the earlier run's
     Display display = Display::plain;
     double interval_s = 2.0;  // between plain progress lines
     double timeout_s = 0;     // 0: no limit

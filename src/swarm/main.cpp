@@ -34,6 +34,7 @@ struct Flags {
     std::vector<std::string> kills;
     std::string expect;
     bool print_config = false;
+    bool resume = false;
 };
 
 // The config with what it leaves out filled in: ids, ports, neighbours, directories.
@@ -81,14 +82,17 @@ Result<swarm::Display> display_of(const std::string& name)
     return make_error("--display must be auto, live, plain, lines or quiet, not \"" + name + "\"");
 }
 
-// The work directory is emptied first, so it must be one this launcher made (or new).
-Result<void> prepare_work(const std::filesystem::path& work, const std::filesystem::path& file)
+// The work directory is emptied first (unless resuming), so it must be one this launcher made (or
+// new).
+Result<void> prepare_work(const std::filesystem::path& work, const std::filesystem::path& file, bool resume)
 {
     const std::filesystem::path marker = work / ".chunkswarm-run";
     std::error_code ec;
     if (std::filesystem::exists(work) && !std::filesystem::is_empty(work, ec) && !std::filesystem::exists(marker)) {
         return make_error(work.string() + " exists and was not made by swarm; pass --work with a new directory");
     }
+    // What every process holds stays; each peer goes on from the chunks that verify.
+    if (resume && std::filesystem::exists(marker)) return {};
     auto relative = std::filesystem::relative(file, work, ec);
     if (!file.empty() && !ec && !relative.empty() && relative.native().rfind("..", 0) != 0) {
         return make_error(file.string() +
@@ -156,12 +160,16 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
         if (options.file.filename().empty()) options.file = options.file.parent_path();  // "dir/"
         CS_TRY(cli::check_source_path(options.file));
     }
-    CS_TRY(prepare_work(options.work, options.file));
-    if (options.file.empty()) {
+    CS_TRY(prepare_work(options.work, options.file, flags.resume));
+    const std::filesystem::path sample = options.work / "sample.bin";
+    if (options.file.empty() && flags.resume && std::filesystem::exists(sample)) {
+        options.file = sample;  // the same content as the run it resumes
+        std::cout << "swarm: resuming with the sample " << sample.string() << "\n";
+    } else if (options.file.empty()) {
         auto size = parse_size(flags.sample_size);
         if (!size || *size == 0)
             return make_error("--sample-size \"" + flags.sample_size + "\" is not a size like 5M or 1GiB");
-        options.file = options.work / "sample.bin";
+        options.file = sample;
         if (!write_random_file(options.file, *size)) return make_error("cannot write " + options.file.string());
         std::cout << "swarm: no --file given; generated " << options.file.string() << " (" << *size
                   << " random bytes)\n";
@@ -169,6 +177,7 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     options.interval_s = flags.interval_s;
     options.timeout_s = flags.timeout_s;
     options.together = flags.together;
+    options.resume = flags.resume;
     for (const std::string& kill : flags.kills)
         CS_TRY_ASSIGN(options.kills.emplace_back(), swarm::parse_kill(kill, options.config));
     if (!flags.report.empty()) options.report = std::filesystem::absolute(flags.report);
@@ -193,7 +202,8 @@ int main(int argc, char** argv)
                    "the file or directory tree to distribute (default: a generated random sample)");
     app.add_option("--sample-size", flags.sample_size, "size of the generated sample (e.g. 5M, 1GiB)")
         ->capture_default_str();
-    app.add_option("--work,-w", flags.work, "directory for every process's data and log (emptied first)")
+    app.add_option("--work,-w", flags.work,
+                   "directory for every process's data and log (emptied first, unless --resume)")
         ->capture_default_str()
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_flag("--together", flags.together, "start every peer at once instead of one at a time");
@@ -212,6 +222,9 @@ int main(int argc, char** argv)
                    "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
                    "peer it starts: any other content is refused");
     app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
+    app.add_flag("--resume", flags.resume,
+                 "go on from what an earlier run in the same --work left: nothing is emptied, each peer keeps the "
+                 "chunks that verify (on other hosts too)");
     app.add_flag("--print-config", flags.print_config,
                  "print the config in full (ids, ports, download neighbours and directories filled in) and exit");
     app.footer(

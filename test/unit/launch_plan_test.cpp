@@ -54,7 +54,7 @@ TEST_CASE("without a launch command every process runs here, directly, on the co
     CHECK_FALSE(owner.remote);
     CHECK(owner.argv == std::vector<std::string>{"/here/bin/owner", "--config", "/here/ring.json", "--file",
                                                  "/data/model.bin", "--data-dir", "/here/work/owner", "--log-format",
-                                                 "json"});
+                                                 "json", "--stop-with-stdin"});
     const ProcessPlan peer = plan_process(inputs, 2);
     CHECK(peer.argv[0] == "/here/bin/peer");
     CHECK(peer.argv[4] == "2");
