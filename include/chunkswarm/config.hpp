@@ -57,6 +57,7 @@ struct SwarmConfig {
     Endpoint owner;
     std::string owner_data_dir;  // empty: <data_dir>/owner
     std::uint32_t chunk_size = 0;
+    bool chunk_size_given = false;  // false: the owner may pick larger chunks for a large file
     std::string data_dir = "data";
     std::vector<PeerConfig> peers;
     Settings settings;

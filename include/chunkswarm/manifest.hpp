@@ -67,6 +67,10 @@ Result<std::string> parse_content_id(std::string_view text);
 bool has_content_id(const Manifest& manifest, std::string_view pinned);
 
 // How many chunks a file of this size makes, or why it cannot be distributed.
+// `preferred`, or for a file that would make more than `max_chunks` of it, the smallest multiple of
+// 4 KiB that makes at most that many (at most kMaxChunkSize; plan_chunk_count then refuses what
+// even that cannot hold).
+std::uint32_t fit_chunk_size(std::uint64_t file_size, std::uint32_t preferred, std::uint32_t max_chunks);
 Result<std::uint32_t> plan_chunk_count(std::uint64_t file_size, std::uint32_t chunk_size);
 Result<void> check_chunk_size(std::uint64_t chunk_size);
 // A file name from the wire or a path: one plain component, nothing that leaves a directory.

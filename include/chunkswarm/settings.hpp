@@ -70,6 +70,9 @@ struct Settings {
     // and the client tries again later. 0: sized from the swarm, 64 plus 8 per peer (a peer keeps
     // up to four connections to the owner, and helpers and rescues come and go).
     std::uint32_t max_sessions = 0;
+    // The most chunks the owner makes of a file when no chunk size is given: a larger file gets
+    // larger chunks (fit_chunk_size). Lowered only to try large-file handling on small files.
+    std::uint32_t max_chunks = 400000;
     // A peer stores every chunk as its own file, as the seed describes (and also in the joined
     // file as it grows). With false it writes only the joined file and serves from it, so the
     // machine writes every byte once instead of twice.

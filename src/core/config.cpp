@@ -137,6 +137,7 @@ Result<Settings> read_settings(const json& object)
                         "send_high_watermark",
                         "send_budget",
                         "max_sessions",
+                        "max_chunks",
                         "request_timeout_s",
                         "max_chunk_failures",
                         "hello_timeout_s",
@@ -171,6 +172,7 @@ Result<Settings> read_settings(const json& object)
                   r.number<std::uint32_t>("send_high_watermark", 64 * 1024, 1u << 30, s.send_high_watermark));
     CS_TRY_ASSIGN(s.send_budget, r.number<std::uint32_t>("send_budget", 64 * 1024, 1u << 30, s.send_budget));
     CS_TRY_ASSIGN(s.max_sessions, r.number<std::uint32_t>("max_sessions", 0, 1'000'000, s.max_sessions));
+    CS_TRY_ASSIGN(s.max_chunks, r.number<std::uint32_t>("max_chunks", kMinChunkCount, kMaxChunkCount, s.max_chunks));
     CS_TRY_ASSIGN(s.keep_chunk_files, r.boolean("keep_chunk_files", s.keep_chunk_files));
     CS_TRY_ASSIGN(s.verify_joined_file, r.boolean("verify_joined_file", s.verify_joined_file));
     CS_TRY_ASSIGN(s.early_trading, r.boolean("early_trading", s.early_trading));
@@ -479,6 +481,7 @@ Result<SwarmConfig> parse_config(const json& root)
     CS_TRY_ASSIGN(config.owner_data_dir, o.string("data_dir", std::string()));
     CS_TRY_ASSIGN(config.chunk_size,
                   r.number<std::uint32_t>("chunk_size", kMinChunkSize, kMaxChunkSize, kDefaultChunkSize));
+    config.chunk_size_given = root.contains("chunk_size");
     CS_TRY_ASSIGN(config.data_dir, r.string("data_dir", config.data_dir));
     CS_TRY_ASSIGN(config.secret, r.string("secret", std::string()));
     std::string content_id;

@@ -208,6 +208,15 @@ Result<void> check_chunk_size(std::uint64_t chunk_size)
     return {};
 }
 
+std::uint32_t fit_chunk_size(std::uint64_t file_size, std::uint32_t preferred, std::uint32_t max_chunks)
+{
+    if (max_chunks == 0 || (file_size + preferred - 1) / preferred <= max_chunks) return preferred;
+    constexpr std::uint64_t kPage = 4096;
+    const std::uint64_t needed = (file_size + max_chunks - 1) / max_chunks;
+    const std::uint64_t rounded = (needed + kPage - 1) / kPage * kPage;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(rounded, kMaxChunkSize));
+}
+
 Result<std::uint32_t> plan_chunk_count(std::uint64_t file_size, std::uint32_t chunk_size)
 {
     if (auto r = check_chunk_size(chunk_size); !r) {

@@ -47,6 +47,7 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         if (!config) return config.error();
         options.bind = config->owner;
         options.chunk_size = config->chunk_size;
+        options.chunk_size_given = config->chunk_size_given;
         options.data_dir = config->resolved_owner_data_dir();
         options.settings = config->settings;
         config_secret = config->secret;
@@ -60,7 +61,10 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
     if (flags.port != 0) options.bind.port = flags.port;
     if (!flags.bind.empty()) options.bind.host = flags.bind;
     if (!flags.data_dir.empty()) options.data_dir = flags.data_dir;
-    if (app.count("--chunk-size")) options.chunk_size = flags.chunk_size;
+    if (app.count("--chunk-size")) {
+        options.chunk_size = flags.chunk_size;
+        options.chunk_size_given = true;
+    }
     if (app.count("--give-up")) {
         if (flags.give_up_s == 0 || flags.give_up_s > 86400) return make_error("--give-up must be 1..86400 seconds");
         options.settings.give_up_s = flags.give_up_s;

@@ -142,7 +142,22 @@ private:
 struct SourceTree {
     std::filesystem::path stream;
     std::vector<TreeEntry> entries;
+    std::uint32_t chunk_size = 0;
 };
+
+// The chunk size for a source of `bytes`: the user's, or the default grown for a large file.
+std::uint32_t chosen_chunk_size(const OwnerOptions& options, std::uint64_t bytes)
+{
+    if (options.chunk_size_given) return options.chunk_size;
+    const std::uint32_t fitted = fit_chunk_size(bytes, options.chunk_size, options.settings.max_chunks);
+    if (fitted != options.chunk_size) {
+        log::event("chunk_size_chosen", {{"chunk_size", fitted}, {"bytes", bytes}},
+                   "{} bytes would make more than {} chunks of {} bytes: using chunks of {} bytes (set chunk_size "
+                   "or --chunk-size to choose)",
+                   bytes, options.settings.max_chunks, options.chunk_size, fitted);
+    }
+    return fitted;
+}
 
 // The directory's name as the peers will write it ("data/" and "data/." name "data").
 std::string source_name(const std::filesystem::path& file)
@@ -170,7 +185,8 @@ Result<SourceTree> pack_source_tree(const OwnerOptions& options)
     CS_TRY_ASSIGN(tree.entries, scan_tree(options.file));
     const TreeCounts counts = count_tree(tree.entries);
     CS_TRY(check_tree(tree.entries, counts.bytes));
-    if (auto planned = plan_chunk_count(counts.bytes, options.chunk_size); !planned) {
+    tree.chunk_size = chosen_chunk_size(options, counts.bytes);
+    if (auto planned = plan_chunk_count(counts.bytes, tree.chunk_size); !planned) {
         return make_error("the tree " + options.file.string() + " (its files together): " + planned.error().message);
     }
     tree.stream = options.data_dir / ".tree-stream";
@@ -330,7 +346,14 @@ private:
             if (!packed) return cli::fail("owner", packed.error().message);
             tree = std::move(packed).value();
         }
-        auto splitter = Splitter::open(tree ? tree->stream : options_.file, options_.chunk_size, store_);
+        std::uint32_t chunk_size = options_.chunk_size;
+        std::error_code ec;
+        if (tree) {
+            chunk_size = tree->chunk_size;
+        } else if (const std::uintmax_t bytes = std::filesystem::file_size(options_.file, ec); !ec) {
+            chunk_size = chosen_chunk_size(options_, bytes);
+        }
+        auto splitter = Splitter::open(tree ? tree->stream : options_.file, chunk_size, store_);
         if (!splitter) return cli::fail("owner", splitter.error().message);
         server_ = std::make_unique<net::ChunkServer>(&loop_, context());
         // Bound before anything is hashed, so a port in use is reported at once.

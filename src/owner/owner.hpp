@@ -19,13 +19,16 @@ struct OwnerOptions {
     std::filesystem::path data_dir;
     Endpoint bind;
     std::uint32_t chunk_size = 0;
+    // Given by the user (flag or config): kept, however many chunks the file makes. Otherwise a
+    // file larger than settings.max_chunks chunks of it gets larger chunks.
+    bool chunk_size_given = false;
     // Config mode: these ids, in config order, hold the share slots. Empty: slots go by join order.
     std::vector<std::uint32_t> peer_ids;
     std::uint32_t peer_count = 5;
     // Keep serving after every peer is complete or given up on (for late or restarted peers).
     bool linger = false;
     Settings settings;
-    std::string secret;  // empty: no swarm secret
+    std::string secret;                          // empty: no swarm secret
     std::shared_ptr<const net::TlsContext> tls;  // empty: the plain protocol
     net::MetricsOptions metrics;
 };

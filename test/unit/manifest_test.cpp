@@ -26,6 +26,24 @@ TEST_CASE("the smallest file accepted is four full chunks and one byte")
     CHECK_FALSE(plan_chunk_count(10 * 1000, 100).ok());  // chunk size under the minimum
 }
 
+TEST_CASE("a file too large for the chunk limit gets the smallest 4 KiB multiple that fits")
+{
+    constexpr std::uint32_t k = kDefaultChunkSize;
+    constexpr std::uint64_t kGB = 1000ull * 1000 * 1000;
+    CHECK(fit_chunk_size(40 * kGB, k, kMaxChunkCount) == k);  // 390,625 chunks: under the limit
+    // 50 GB made 488,282 chunks of 100 KiB: 125,000 bytes each fit, 126,976 is the next 4 KiB step.
+    const std::uint32_t fitted = fit_chunk_size(50 * kGB, k, kMaxChunkCount);
+    CHECK(fitted == 126976);
+    CHECK(plan_chunk_count(50 * kGB, fitted).value() <= kMaxChunkCount);
+    CHECK_FALSE(plan_chunk_count(50 * kGB, fitted - 4096).ok());  // one step smaller does not fit
+    CHECK(fit_chunk_size(100ull * k, k, 20) == 512000);           // the setting lowered, as the test does
+    CHECK(plan_chunk_count(100ull * k, 512000).value() == 20);
+    // Beyond 400,000 chunks of the largest size nothing fits, and plan_chunk_count says so.
+    const std::uint64_t huge = 7000 * kGB;
+    CHECK(fit_chunk_size(huge, k, kMaxChunkCount) == kMaxChunkSize);
+    CHECK_FALSE(plan_chunk_count(huge, kMaxChunkSize).ok());
+}
+
 TEST_CASE("chunk lengths: all full but a short last one")
 {
     Manifest m;
@@ -41,9 +59,8 @@ TEST_CASE("chunk lengths: all full but a short last one")
 
 TEST_CASE("file names that would leave the data directory or clash with our files are refused")
 {
-    for (const char* bad :
-         {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks", "summary.txt.tmp",
-          ".lock"}) {
+    for (const char* bad : {"", ".", "..", "a/b", "../etc/passwd", "x\\y", "manifest.json", "summary.txt", "chunks",
+                            "summary.txt.tmp", ".lock"}) {
         INFO(bad);
         CHECK_FALSE(check_file_name(bad).ok());
     }
