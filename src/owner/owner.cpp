@@ -16,6 +16,7 @@
 
 #include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/disk/free_space.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
@@ -145,6 +146,18 @@ struct SourceTree {
     std::uint32_t chunk_size = 0;
 };
 
+// Before the owner writes: a tree's stream, and the chunk files unless the layout drops them, less
+// what an earlier run left in the data directory.
+Result<void> check_room(const OwnerOptions& options, std::uint64_t bytes, bool tree)
+{
+    const bool chunk_files = options.settings.keep_chunk_files;
+    const std::uint64_t needed = bytes * ((tree ? 1 : 0) + (chunk_files ? 1 : 0));
+    const std::uint64_t here = disk::bytes_in(options.data_dir);
+    const char* what = tree ? (chunk_files ? "the tree's stream and the chunk files" : "the tree's stream")
+                            : "the chunk files (keep_chunk_files false writes none)";
+    return disk::check_room(options.data_dir, needed > here ? needed - here : 0, what);
+}
+
 // The chunk size for a source of `bytes`: the user's, or the default grown for a large file.
 std::uint32_t chosen_chunk_size(const OwnerOptions& options, std::uint64_t bytes)
 {
@@ -186,6 +199,7 @@ Result<SourceTree> pack_source_tree(const OwnerOptions& options)
     const TreeCounts counts = count_tree(tree.entries);
     CS_TRY(check_tree(tree.entries, counts.bytes));
     tree.chunk_size = chosen_chunk_size(options, counts.bytes);
+    CS_TRY(check_room(options, counts.bytes, true));
     if (auto planned = plan_chunk_count(counts.bytes, tree.chunk_size); !planned) {
         return make_error("the tree " + options.file.string() + " (its files together): " + planned.error().message);
     }
@@ -352,6 +366,7 @@ private:
             chunk_size = tree->chunk_size;
         } else if (const std::uintmax_t bytes = std::filesystem::file_size(options_.file, ec); !ec) {
             chunk_size = chosen_chunk_size(options_, bytes);
+            if (auto room = check_room(options_, bytes, false); !room) return cli::fail("owner", room.error().message);
         }
         auto splitter = Splitter::open(tree ? tree->stream : options_.file, chunk_size, store_);
         if (!splitter) return cli::fail("owner", splitter.error().message);

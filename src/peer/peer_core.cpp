@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "chunkswarm/disk/free_space.hpp"
 #include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/summary_file.hpp"
@@ -78,9 +79,24 @@ void PeerCore::recover_stream(const Manifest& manifest)
     }
 }
 
+// Before a byte of a file is written: the joined file (for a tree, its stream and then the tree
+// beside it, until the stream goes) and the chunk files, less what an earlier run left here.
+Result<void> PeerCore::check_room(const Manifest& manifest) const
+{
+    const bool chunk_files = options_.settings.keep_chunk_files;
+    const std::uint64_t copies = 1 + (manifest.is_tree() ? 1 : 0) + (chunk_files ? 1 : 0);
+    const std::uint64_t needed = manifest.file_size * copies;
+    const std::uint64_t here = disk::bytes_in(options_.data_dir);
+    return disk::check_room(options_.data_dir, needed > here ? needed - here : 0,
+                            chunk_files ? "the joined file and the chunk files (keep_chunk_files false writes only "
+                                          "the joined file)"
+                                        : "the joined file");
+}
+
 Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part)
 {
     if (assembler_) assembler_->abandon();
+    CS_TRY(check_room(manifest));
     const std::filesystem::path destination = assembly_target(manifest);
     const auto check = options_.settings.verify_joined_file ? ReadBackCheck::check : ReadBackCheck::skip;
     auto assembler = resumed_from_part ? FileAssembler::resume(manifest, destination, check, *resumed_from_part)

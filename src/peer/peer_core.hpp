@@ -88,6 +88,7 @@ private:
     void recover_stream(const Manifest& manifest);
     Result<void> unpack_stream();
     // Creates the .part, or with `resumed_from_part` picks up the one on disk and says what it held.
+    Result<void> check_room(const Manifest& manifest) const;
     Result<void> start_assembly(const Manifest& manifest, ChunkSet* resumed_from_part = nullptr);
     Result<void> adopt(const Manifest& manifest);
     Error start_over_changed(const Manifest& grown, ChunkId id);
