@@ -20,6 +20,9 @@
 
 namespace chunkswarm {
 
+// Where a file is assembled before it is renamed into place: "<destination>.part".
+std::filesystem::path part_path_for(const std::filesystem::path& destination);
+
 // Whether the joined file is read back and checked once more, chunk by chunk (each byte hashed twice).
 enum class ReadBackCheck { skip, check };
 

@@ -6,7 +6,6 @@
 #include <cerrno>
 
 namespace chunkswarm {
-namespace {
 
 std::filesystem::path part_path_for(const std::filesystem::path& destination)
 {
@@ -14,6 +13,8 @@ std::filesystem::path part_path_for(const std::filesystem::path& destination)
     part += ".part";
     return part;
 }
+
+namespace {
 
 // Chunk `id` of a file laid out as `layout` says, read into `buffer` (a chunk's size at least).
 Result<std::span<const std::uint8_t>> read_chunk_at(int fd, const std::filesystem::path& name, const Manifest& layout,

@@ -19,6 +19,7 @@ struct Flags {
     std::string config;
     std::optional<std::uint32_t> id;
     std::string data_dir;
+    std::string output;
     std::string host;
     std::string owner_host = "127.0.0.1";
     std::string download_host = "127.0.0.1";
@@ -33,6 +34,24 @@ struct Flags {
     std::string digest;
     std::string expect;
 };
+
+// The joined file's path: in an existing directory, and not a directory itself.
+Result<std::filesystem::path> check_output(const std::string& text)
+{
+    const std::filesystem::path output = std::filesystem::absolute(text).lexically_normal();
+    std::error_code ec;
+    if (output.filename().empty() || std::filesystem::is_directory(output, ec)) {
+        return make_error("--output " + text +
+                          " is a directory; give the path the file (or tree) should have, "
+                          "such as " +
+                          (output / "model.bin").string());
+    }
+    if (!std::filesystem::is_directory(output.parent_path(), ec)) {
+        return make_error("--output " + text + ": the directory " + output.parent_path().string() +
+                          " does not exist; create it first");
+    }
+    return output;
+}
 
 Result<peer::PeerOptions> from_config(const Flags& flags, SwarmConfig::Tls& tls)
 {
@@ -89,6 +108,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
+    if (!flags.output.empty()) CS_TRY_ASSIGN(options->output, check_output(flags.output));
     if (!flags.expect.empty()) CS_TRY_ASSIGN(options->expected_content_id, parse_content_id(flags.expect));
     for (const std::string* host : {&options->owner.host, &options->listen.host, &options->upstream[0].endpoint.host}) {
         CS_TRY(check_host(*host));
@@ -130,6 +150,9 @@ int main(int argc, char** argv)
     app.add_option("--download-host", flags.download_host, "plain form: the download neighbour's address")
         ->capture_default_str();
     app.add_option("--data-dir,-d", flags.data_dir, "where chunks, summary and the file go (default: data/peer-<id>)");
+    app.add_option("--output,-o", flags.output,
+                   "where the joined file (or tree) goes, its chunk files staying in --data-dir (default: "
+                   "DATA_DIR/<its name>)");
     app.add_option("--expect", flags.expect,
                    "the content id to accept (16-64 hex digits, as the owner prints it; overrides the config's "
                    "content_id): any other manifest is refused");

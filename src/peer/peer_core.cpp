@@ -63,7 +63,7 @@ Result<void> PeerCore::resume_from_disk()
 
 std::filesystem::path PeerCore::assembly_target(const Manifest& manifest) const
 {
-    if (!manifest.is_tree()) return options_.data_dir / manifest.file_name;
+    if (!manifest.is_tree()) return destination_of(manifest);
     return options_.data_dir / ("." + manifest.file_name + ".stream");
 }
 
@@ -84,9 +84,21 @@ void PeerCore::recover_stream(const Manifest& manifest)
 Result<void> PeerCore::check_room(const Manifest& manifest) const
 {
     const bool chunk_files = options_.settings.keep_chunk_files;
-    const std::uint64_t copies = 1 + (manifest.is_tree() ? 1 : 0) + (chunk_files ? 1 : 0);
-    const std::uint64_t needed = manifest.file_size * copies;
+    const std::uint64_t size = manifest.file_size;
     const std::uint64_t here = disk::bytes_in(options_.data_dir);
+    if (!options_.output.empty()) {
+        // The joined file (or the tree) where the user said; the rest in the data directory.
+        std::error_code ec;
+        const std::uint64_t part =
+            manifest.is_tree() ? 0 : std::filesystem::file_size(part_path_for(destination_of(manifest)), ec);
+        CS_TRY(disk::check_room(options_.output.parent_path(), size > part ? size - part : 0,
+                                manifest.is_tree() ? "the tree (--output)" : "the joined file (--output)"));
+        const std::uint64_t needed = size * ((manifest.is_tree() ? 1 : 0) + (chunk_files ? 1 : 0));
+        return disk::check_room(options_.data_dir, needed > here ? needed - here : 0,
+                                manifest.is_tree() ? "the tree's stream and the chunk files" : "the chunk files");
+    }
+    const std::uint64_t copies = 1 + (manifest.is_tree() ? 1 : 0) + (chunk_files ? 1 : 0);
+    const std::uint64_t needed = size * copies;
     return disk::check_room(options_.data_dir, needed > here ? needed - here : 0,
                             chunk_files ? "the joined file and the chunk files (keep_chunk_files false writes only "
                                           "the joined file)"
@@ -123,7 +135,7 @@ bool PeerCore::resume_from_joined_file(const Manifest& saved)
 {
     // A tree's stream is gone once it is unpacked: its chunks come from the chunk files or anew.
     if (saved.is_tree()) return false;
-    std::filesystem::path joined = options_.data_dir / saved.file_name;
+    std::filesystem::path joined = destination_of(saved);
     std::error_code ec;
     if (std::filesystem::file_size(joined, ec) != saved.file_size || ec) return false;
     if (auto checked = check_file_chunks(joined, saved); !checked) {

@@ -44,7 +44,11 @@ public:
     // Only once the bootstrap has one (every caller after it, or a client past its manifest).
     const Manifest& manifest() const { return *manifest_; }
     // The joined file, or the tree's directory.
-    std::filesystem::path destination() const { return options_.data_dir / manifest_->file_name; }
+    std::filesystem::path destination() const { return destination_of(*manifest_); }
+    std::filesystem::path destination_of(const Manifest& manifest) const
+    {
+        return options_.output.empty() ? options_.data_dir / manifest.file_name : options_.output;
+    }
     std::filesystem::path summary_path() const { return options_.data_dir / kSummaryFileName; }
 
     // Main thread, before freeze(): pick up what an earlier run left.

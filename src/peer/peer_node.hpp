@@ -27,6 +27,9 @@ struct PeerOptions {
     // The peer whose "complete" lets this one exit; unknown in the plain form, where any will do.
     std::optional<std::uint32_t> upload_neighbor;
     std::filesystem::path data_dir;
+    // Where the joined file (or tree) goes; empty: data_dir/<its name>. Chunk files, summary and
+    // manifest stay in data_dir.
+    std::filesystem::path output;
     Settings settings;
     std::string secret;                          // empty: no swarm secret
     std::shared_ptr<const net::TlsContext> tls;  // empty: the plain protocol

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# --output puts the joined file where the user says; chunk files, summary and manifest stay in the
+# data directory. A directory, or a path in a directory that does not exist, is one line and exit 2.
+source "$(dirname "$0")/lib.sh"
+
+mapfile -t ports < <(free_ports 4)
+ring_config ring.json 102400 "${ports[@]}"
+make_file input.bin $((102400 * 20 + 5))
+mkdir -p elsewhere
+
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+start peer1 "$PEER_BIN" --config ring.json --id 1 --log-format json
+start peer2 "$PEER_BIN" --config ring.json --id 2 --log-format json --output elsewhere/model.bin
+start peer3 "$PEER_BIN" --config ring.json --id 3 --log-format json
+wait_ok peer1 peer2 peer3 owner
+check_file input.bin data/peer-1/input.bin elsewhere/model.bin data/peer-3/input.bin
+[[ ! -e data/peer-2/input.bin ]] || fail "peer 2 also wrote the file into its data directory"
+[[ -z $(find elsewhere -name '*.part') ]] || fail "a .part was left beside the output"
+[[ $(find data/peer-2/chunks -type f | wc -l) == 21 ]] || fail "peer 2's 21 chunk files are not in data/peer-2/chunks"
+echo "ok: peer 2's copy is at elsewhere/model.bin, its chunk files in data/peer-2"
+
+# Started again with the same --output, peer 2 finds its copy whole there.
+start again "$PEER_BIN" --config ring.json --id 2 --log-format json --output elsewhere/model.bin
+wait_for_event again.log 30 resumed held=21 > /dev/null
+kill -TERM "$(program_pid again)" 2>/dev/null || true
+wait "${PID_OF[again]}" 2>/dev/null || true
+check_file input.bin elsewhere/model.bin
+echo "ok: a restart with the same --output resumes from the copy there"
+
+expect_error output_dir "is a directory; give the path the file" \
+    "$PEER_BIN" --config ring.json --id 2 --output elsewhere
+expect_error output_missing "does not exist; create it first" \
+    "$PEER_BIN" --config ring.json --id 2 --output nowhere/model.bin
