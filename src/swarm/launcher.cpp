@@ -147,7 +147,7 @@ private:
         auto spawned = child->spawn(plan.argv, &plan.config_text);
         children_.push_back(std::move(child));
         if (!spawned) {
-            print(fmt::format("swarm: {}\n", spawned.error().message));
+            warn(fmt::format("swarm: {}\n", spawned.error().message));
             model_.on_exit(index, now(), 127, 0, false);
             stop(model_.process(index).name + " could not be started", 1);
         }
@@ -181,8 +181,8 @@ private:
         for (std::size_t i = 1; i < model_.size(); ++i) {
             if (options_.config.peers[i - 1].id != kill.peer_id) continue;
             if (i >= children_.size() || !children_[i]->running()) {
-                print(fmt::format("swarm: --kill {}@{}: peer {} is not running\n", kill.peer_id, kill.at_s,
-                                  kill.peer_id));
+                warn(fmt::format("swarm: --kill {}@{}: peer {} is not running\n", kill.peer_id, kill.at_s,
+                                 kill.peer_id));
                 return;
             }
             killed_.insert(i);
@@ -210,7 +210,7 @@ private:
             for (const std::string& line : p.tail)
                 report += "  | " + line + "\n";
             if (index > 0) report += "swarm: the other peers go on without it\n";
-            print(report);
+            warn(report);
             if (index > 0) lost_.insert(index);
             if (index == 0) stop(p.name + " failed", 1);
         }
@@ -232,7 +232,7 @@ private:
         stopping_ = true;
         stop_code_ = exit_code;
         stop_reason_ = why;
-        print(fmt::format("swarm: {}\n", why));
+        warn(fmt::format("swarm: {}\n", why));
         // A process on another host ends when its standard input closes (ssh passes no signal).
         for (auto& child : children_) {
             child->close_input();
@@ -314,16 +314,20 @@ private:
     }
 
     // A message above the live view (which is drawn again beneath it), or a plain line.
-    void print(const std::string& text)
+    // Progress goes to standard output; what went wrong (`to` stderr) to standard error, after the
+    // live view is wiped from the terminal they share, and the view is drawn again below it.
+    void print(const std::string& text, std::FILE* to = stdout)
     {
         if (options_.display == Display::live && drawn_lines_ > 0) {
             std::printf("\x1b[%zuF\x1b[J", drawn_lines_);
             drawn_lines_ = 0;
         }
-        if (options_.display != Display::quiet || text.rfind("swarm:", 0) == 0) std::fputs(text.c_str(), stdout);
         std::fflush(stdout);
+        if (options_.display != Display::quiet || text.rfind("swarm:", 0) == 0) std::fputs(text.c_str(), to);
+        std::fflush(to);
         if (options_.display == Display::live && !model_.all_exited()) draw();
     }
+    void warn(const std::string& text) { print(text, stderr); }
 
     RunSummary summarize() const
     {
