@@ -23,15 +23,19 @@ on_small() {
         "$size" "$WORK/small" "$@"
 }
 
+# refused_for_room NAME PATTERN: NAME (started with on_small) exits non-zero saying PATTERN.
+refused_for_room() {
+    local status=0
+    wait "${PID_OF[$1]}" || status=$?
+    ((status != 0 && status != 124)) || fail "$1 on a small file system exited $status"
+    grep -q "$2" "$1.log" || fail "$1 did not say how much it needs: $(tail -n 3 "$1.log")"
+    echo "ok: $1 stops before writing: $(grep -o 'not enough disk space.*' "$1.log" | head -n 1)"
+}
+
 start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json --linger
 for id in 1 3; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 on_small 4m tight "$PEER_BIN" --config ring.json --id 2 --data-dir "$WORK/small/peer-2"
-status=0
-wait "${PID_OF[tight]}" || status=$?
-((status != 0 && status != 124)) || fail "peer 2 on a 4 MiB file system exited $status"
-grep -q 'not enough disk space in .*small/peer-2: the joined file and the chunk files .* need 6144000 bytes' tight.log ||
-    fail "peer 2 did not say how much it needs: $(tail -n 3 tight.log)"
-echo "ok: a peer without room stops before writing: $(grep -o 'not enough disk space.*' tight.log | head -n 1)"
+refused_for_room tight 'not enough disk space in .*small/peer-2: the joined file and the chunk files .* need 6144000 bytes' 
 
 # Without chunk files the joined file alone fits, and the peer completes.
 sed 's/"idle_exit_s": 6 }/"idle_exit_s": 6, "keep_chunk_files": false }/' ring.json > no_chunk_files.json
@@ -44,9 +48,4 @@ wait "${PID_OF[owner]}" 2>/dev/null || true
 
 # An owner keeping chunk files needs the file's size again in its data directory.
 on_small 2m owner_tight "$OWNER_BIN" --config ring.json --file input.bin --data-dir "$WORK/small/owner"
-status=0
-wait "${PID_OF[owner_tight]}" || status=$?
-((status != 0 && status != 124)) || fail "the owner on a 2 MiB file system exited $status"
-grep -q 'not enough disk space in .*small/owner: the chunk files .* need 3072000 bytes' owner_tight.log ||
-    fail "the owner did not say how much it needs: $(tail -n 3 owner_tight.log)"
-echo "ok: an owner without room for its chunk files stops before listening"
+refused_for_room owner_tight 'not enough disk space in .*small/owner: the chunk files .* need 3072000 bytes' 
