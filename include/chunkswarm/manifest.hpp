@@ -34,6 +34,10 @@ struct TreeEntry {
     std::uint64_t size = 0;     // files only
     std::uint32_t mode = 0;     // permission bits, 0..0777
     std::int64_t mtime_ns = 0;  // nanoseconds since 1970
+    // A symbolic link's target, relative and inside the tree (check_tree); empty: not a link. A
+    // link has no bytes in the stream.
+    std::string link;
+    bool is_link() const { return !link.empty(); }
     bool operator==(const TreeEntry&) const = default;
 };
 
@@ -87,11 +91,15 @@ std::string printable_name(std::string_view name);
 Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_size);
 // How much a tree holds, for the lines that describe it.
 struct TreeCounts {
-    std::size_t files = 0;
+    std::size_t files = 0;  // regular files
     std::size_t directories = 0;
+    std::size_t links = 0;
     std::uint64_t bytes = 0;  // its files' sizes together
 };
 TreeCounts count_tree(const std::vector<TreeEntry>& tree);
+// A link at tree path `path` may point only inside the tree: a relative target whose ".." never
+// climbs above the root (a link to a link is fine; each is checked the same way).
+Result<void> check_link_target(const std::string& path, const std::string& target);
 // Limits on a tree: entries, and its listing's bytes on the wire.
 inline constexpr std::size_t kMaxTreeEntries = 1'000'000;
 inline constexpr std::size_t kMaxTreeListingBytes = 256u << 20;

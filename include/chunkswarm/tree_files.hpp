@@ -14,15 +14,17 @@
 
 namespace chunkswarm {
 
-// The tree under `root` in path order: regular files (of any size) and directories, with their
-// permission bits and modification times. A symbolic link or a special file is refused, naming it.
+// The tree under `root` in path order: regular files (of any size), directories and symbolic links
+// (as links, never followed), with their permission bits and modification times. A link that
+// leads out of the tree, or a special file, is refused, naming it.
 Result<std::vector<TreeEntry>> scan_tree(const std::filesystem::path& root);
 // The files' bytes one after another into `stream` (blocks shared where the file system can). A
 // file whose size changed since the scan is an error.
 Result<void> pack_tree(const std::filesystem::path& root, const std::vector<TreeEntry>& tree,
                        const std::filesystem::path& stream);
-// Builds the tree from `stream` under "<destination>.partdir" (modes and times set, directories'
-// last), then puts it in place of `destination`, swapping with what was there, which is removed.
+// Builds the tree from `stream` under "<destination>.partdir" (files, then links, then the
+// directories' modes and times), then puts it in place of `destination`, swapping with what was there, which is
+// removed.
 Result<void> unpack_tree(const std::vector<TreeEntry>& tree, const std::filesystem::path& stream,
                          const std::filesystem::path& destination);
 // Removes a tree, read-only directories included; missing is fine.

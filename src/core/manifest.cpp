@@ -28,6 +28,12 @@ nlohmann::json tree_json(const std::vector<TreeEntry>& tree)
         nlohmann::json entry = path_json(e.path);
         if (e.directory) {
             entry["dir"] = true;
+        } else if (e.is_link()) {
+            if (is_valid_utf8(e.link)) {
+                entry["link"] = e.link;
+            } else {
+                entry["link_hex"] = bytes_to_hex(e.link);
+            }
         } else {
             entry["size"] = e.size;
         }
@@ -59,15 +65,29 @@ Result<TreeEntry> tree_entry_from_json(const nlohmann::json& json)
     }
     auto dir = json.find("dir");
     entry.directory = dir != json.end() && dir->is_boolean() && dir->get<bool>();
+    const bool link_hex = json.contains("link_hex");
+    if (auto link = json.find(link_hex ? "link_hex" : "link"); link != json.end()) {
+        if (link->is_string() && !link_hex) {
+            entry.link = link->get<std::string>();
+        } else if (link->is_string() && !json.contains("link")) {
+            entry.link = bytes_from_hex(link->get_ref<const std::string&>()).value_or(std::string());
+        }
+        if (entry.link.empty()) {
+            return make_error("manifest: tree entry \"" + printable_name(entry.path) +
+                              "\" has a \"link\" that is not one non-empty string (or \"link_hex\")");
+        }
+    }
     auto size = json.find("size");
     auto mode = json.find("mode");
     auto mtime = json.find("mtime_ns");
     auto size_value = size == json.end() ? std::nullopt : as_unsigned(*size);
     auto mode_value = mode == json.end() ? std::nullopt : as_unsigned(*mode);
-    if (entry.directory == (size != json.end()) || (!entry.directory && !size_value) || !mode_value ||
+    // Exactly one kind: a directory, a link, or a file with its size.
+    const bool file = !entry.directory && !entry.is_link();
+    if ((entry.directory && entry.is_link()) || file != (size != json.end()) || (file && !size_value) || !mode_value ||
         mtime == json.end() || !mtime->is_number_integer()) {
         return make_error("manifest: tree entry \"" + printable_name(entry.path) +
-                          "\" needs a size (files) or \"dir\": true, a mode and an integer mtime_ns");
+                          "\" needs a size (files), \"dir\": true or a \"link\", a mode and an integer mtime_ns");
     }
     entry.size = size_value.value_or(0);
     entry.mode = static_cast<std::uint32_t>(std::min<std::uint64_t>(*mode_value, 0xFFFFFFFF));
@@ -112,12 +132,45 @@ Result<void> check_tree_path(const std::string& path)
 
 }  // namespace
 
+Result<void> check_link_target(const std::string& path, const std::string& target)
+{
+    const std::string shown = "\"" + printable_name(path) + "\" links to \"" + printable_name(target) + "\"";
+    if (target.empty() || target.size() > 4096 || target.find('\0') != std::string::npos) {
+        return make_error("tree path " + shown + ": a link's target must be 1..4096 bytes without NUL");
+    }
+    if (target.front() == '/') return make_error("tree path " + shown + ", an absolute path: it leaves the tree");
+    // Leading ".." climb the link's own directories, which are real ones (nothing lies under a
+    // link), so they may climb only to the root; after them the target only descends. A ".."
+    // later would climb out of whatever link it passed through, whose depth is not its path's.
+    std::int64_t depth = static_cast<std::int64_t>(std::count(path.begin(), path.end(), '/'));
+    bool climbing = true;
+    std::string_view rest = target;
+    while (true) {
+        const std::size_t slash = rest.find('/');
+        const std::string_view part = rest.substr(0, slash);
+        if (part == ".." && climbing) {
+            if (--depth < 0) return make_error("tree path " + shown + ", which leaves the tree");
+        } else if (part.empty() || part == "." || part == "..") {
+            return make_error("tree path " + shown +
+                              ": a link's target must be \"../\" steps, then names (no "
+                              "\".\", no \"..\" after a name, no empty step)");
+        } else {
+            climbing = false;
+        }
+        if (slash == std::string_view::npos) break;
+        rest = rest.substr(slash + 1);
+    }
+    if (climbing) return make_error("tree path " + shown + ": a link's target must end in a name");
+    return {};
+}
+
 TreeCounts count_tree(const std::vector<TreeEntry>& tree)
 {
     TreeCounts counts;
     for (const TreeEntry& entry : tree) {
-        counts.files += entry.directory ? 0 : 1;
+        counts.files += entry.directory || entry.is_link() ? 0 : 1;
         counts.directories += entry.directory ? 1 : 0;
+        counts.links += entry.is_link() ? 1 : 0;
         counts.bytes += entry.size;
     }
     return counts;
@@ -133,8 +186,9 @@ Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_s
         const std::string shown = "\"" + printable_name(entry.path) + "\"";
         if (!seen.insert(entry.path).second) return make_error("tree path " + shown + " is listed twice");
         if (entry.mode > 0777) return make_error("tree path " + shown + " has mode bits beyond 0777");
+        if (entry.is_link()) CS_TRY(check_link_target(entry.path, entry.link));
         if (!entry.directory) {
-            files.insert(entry.path);
+            files.insert(entry.path);  // and links: nothing may be written through one
             if (entry.size > file_size - std::min(total, file_size)) {
                 return make_error("the tree's file sizes add up to more than file_size");
             }
@@ -142,12 +196,12 @@ Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_s
         }
     }
     if (total != file_size) return make_error("the tree's file sizes add up to less than file_size");
-    // A file may not stand where another entry needs a directory.
+    // A file or a link may not stand where another entry needs a directory.
     for (const TreeEntry& entry : tree) {
         for (std::size_t slash = entry.path.find('/'); slash != std::string::npos;
              slash = entry.path.find('/', slash + 1)) {
             if (files.count(std::string_view(entry.path).substr(0, slash))) {
-                return make_error("tree path \"" + printable_name(entry.path) + "\" lies under a file");
+                return make_error("tree path \"" + printable_name(entry.path) + "\" lies under a file or a link");
             }
         }
     }

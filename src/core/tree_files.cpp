@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 
 #include "chunkswarm/file_util.hpp"
@@ -82,9 +83,17 @@ Result<TreeEntry> entry_for(const fs::path& root, const fs::path& path)
     } else if (S_ISREG(st.st_mode)) {
         entry.size = static_cast<std::uint64_t>(st.st_size);
     } else if (S_ISLNK(st.st_mode)) {
-        return make_error(path.string() +
-                          " is a symbolic link; chunkswarm does not follow links out of a tree: replace it with "
-                          "the file it points to, or remove it");
+        std::string target(PATH_MAX, '\0');
+        const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+        if (n < 0) return failed("read the link", path, errno);
+        target.resize(static_cast<std::size_t>(n));
+        // Sent as a link, never followed: one that leads out of the tree would hand its receivers
+        // a way to whatever it points at.
+        if (auto inside = check_link_target(entry.path, target); !inside) {
+            return make_error(path.string() + ": " + inside.error().message +
+                              "; replace it with the file it points to, or remove it");
+        }
+        entry.link = std::move(target);
     } else {
         return make_error(path.string() +
                           " is not a regular file or directory (a device, socket or pipe); remove "
@@ -117,7 +126,7 @@ Result<void> pack_tree(const fs::path& root, const std::vector<TreeEntry>& tree,
     Fd out(::open(stream.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!out.valid()) return failed("create", stream, errno);
     for (const TreeEntry& entry : tree) {
-        if (entry.directory) continue;
+        if (entry.directory || entry.is_link()) continue;
         const fs::path path = root / entry.path;
         Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         if (!in.valid()) return failed("open", path, errno);
@@ -154,11 +163,11 @@ Result<void> unpack_tree(const std::vector<TreeEntry>& tree, const fs::path& str
     std::uint64_t offset = 0;
     std::error_code ec;
     for (const TreeEntry& entry : tree) {
-        // Paths passed check_tree(): relative, no "..", nothing under a file; no links are made.
+        // Paths passed check_tree(): relative, no "..", nothing under a file or a link.
         const fs::path path = staging / entry.path;
         fs::create_directories(entry.directory ? path : path.parent_path(), ec);
         if (ec) return make_error("cannot create " + path.string() + ": " + ec.message());
-        if (entry.directory) continue;
+        if (entry.directory || entry.is_link()) continue;
         Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
         if (!out.valid()) return failed("create", path, errno);
         CS_TRY(copy_range(in.get(), offset, out.get(), entry.size, stream));
@@ -168,6 +177,17 @@ Result<void> unpack_tree(const std::vector<TreeEntry>& tree, const fs::path& str
             return failed("set the mode and time of", path, errno);
         }
         if (out.close() != 0) return failed("write", path, errno);
+    }
+    // Links after every file, so that nothing is written through one (check_tree() also keeps
+    // every entry from lying under a link).
+    for (const TreeEntry& entry : tree) {
+        if (!entry.is_link()) continue;
+        const fs::path path = staging / entry.path;
+        const timespec times[2] = {timespec_of(entry.mtime_ns), timespec_of(entry.mtime_ns)};
+        if (::symlink(entry.link.c_str(), path.c_str()) != 0) return failed("create the link", path, errno);
+        if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+            return failed("set the time of", path, errno);
+        }
     }
     // Directories last, deepest first: a file created inside one changes its time, and a
     // read-only one would refuse its files.
@@ -210,6 +230,8 @@ Result<std::string> content_digest(const fs::path& path)
         std::string line;
         if (entry.directory) {
             line = "d " + std::to_string(entry.mode) + " " + entry.path + '\0';
+        } else if (entry.is_link()) {
+            line = "l " + entry.link + '\0' + entry.path + '\0';
         } else {
             auto digest = sha256_of_file(path / entry.path);
             if (!digest) return make_error("cannot read " + (path / entry.path).string());

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole directory trees: nested and empty directories, empty files, an executable bit, a read-only
-# file, UTF-8 and Latin-1 names. The launcher distributes one to five peers (every copy the same
-# tree, modes and times included); a peer killed mid-tree resumes from what it kept; a tree with a
-# symbolic link is refused by name; and a fake owner's hostile manifests (a bad path of each kind)
+# file, UTF-8 and Latin-1 names, symbolic links inside the tree (to a file, to a directory, up a
+# level). The launcher distributes one to five peers (every copy the same tree, modes, times and
+# links included); a peer killed mid-tree resumes from what it kept; a tree with a link out of it
+# is refused by name; and a fake owner's hostile manifests (a bad path of each kind, a link out)
 # are refused with an error frame and a log line naming the path, and nothing is written.
 source "$(dirname "$0")/lib.sh"
 : "${SWARM_BIN:?}"
@@ -21,6 +22,10 @@ make_tree() {
     chmod 0700 "$1/nested/deeper"
     touch -d '2021-03-04 05:06:07.123456789' "$1/run.sh"
     touch -d '2020-01-02 03:04:05' "$1/nested/deeper"
+    ln -s nested/deeper/data.bin "$1/latest"
+    ln -s ../run.sh "$1/nested/run-link"
+    ln -s nested/deeper "$1/deeper-link"
+    touch -h -d '2019-01-01 00:00:00' "$1/latest"
 }
 
 # same_tree A B: the same paths, kinds, bytes, permission bits and modification times (ns).
@@ -33,7 +38,12 @@ def walk(root):
         for name in dirs + files:
             path = os.path.join(dirpath, name)
             st = os.lstat(path)
-            digest = hashlib.sha256(open(path, "rb").read()).hexdigest() if os.path.isfile(path) else "dir"
+            if os.path.islink(path):
+                digest = b"link " + os.readlink(path)
+            elif os.path.isfile(path):
+                digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
+            else:
+                digest = "dir"
             out[os.path.relpath(path, os.fsencode(root))] = (digest, st.st_mode & 0o7777, st.st_mtime_ns)
     return out
 a, b = walk(sys.argv[1]), walk(sys.argv[2])
@@ -76,13 +86,17 @@ grep -q "resuming big: 0 of" peer3-again.log && fail "peer 3 kept none of its $h
 for id in 1 2 3 4 5; do same_tree "$WORK/big" "data/peer-$id/big" || fail "peer $id's tree differs after the restart"; done
 echo "ok: peer 3 killed after $held chunk(s) resumed from its chunk files and holds the whole tree"
 
-# 3. A link in the tree is refused, naming it, before anything is served; so are a tree too small
-# to make five chunks and a data directory inside the tree.
+# 3. A link out of the tree is refused, naming it, before anything is served; so are a tree too
+# small to make five chunks and a data directory inside the tree.
 mkdir -p "$WORK/linked/sub"
 make_file "$WORK/linked/sub/file" 600000
 ln -s /etc/passwd "$WORK/linked/sub/escape"
-expect_error linked_tree "linked/sub/escape is a symbolic link" "$OWNER_BIN" --config ring.json \
-    --file "$WORK/linked" --data-dir "$WORK/owner-linked"
+expect_error linked_tree 'linked/sub/escape: tree path "sub/escape" links to "/etc/passwd", an absolute path' \
+    "$OWNER_BIN" --config ring.json --file "$WORK/linked" --data-dir "$WORK/owner-linked"
+rm "$WORK/linked/sub/escape"
+ln -s ../../outside "$WORK/linked/sub/escape"
+expect_error climbing_link 'links to "../../outside", which leaves the tree' \
+    "$OWNER_BIN" --config ring.json --file "$WORK/linked" --data-dir "$WORK/owner-linked"
 
 mkdir -p "$WORK/tiny/a"
 make_file "$WORK/tiny/a/small" 1000
@@ -104,6 +118,10 @@ if bad == b"twice":
     tree = [{"path": "twice", "size": size, "mode": 420, "mtime_ns": 0}, {"path": "twice", "dir": True, "mode": 493, "mtime_ns": 0}]
 if bad == b"under":
     tree = [{"path": "f", "size": size, "mode": 420, "mtime_ns": 0}, {"path": "f/x", "dir": True, "mode": 493, "mtime_ns": 0}]
+if bad == b"link-out":
+    tree = [{"path": "f", "size": size, "mode": 420, "mtime_ns": 0}, {"path": "x", "link": "../../etc", "mode": 511, "mtime_ns": 0}]
+if bad == b"under-link":
+    tree = [{"path": "b", "link": "f", "mode": 511, "mtime_ns": 0}, {"path": "b/f", "size": size, "mode": 420, "mtime_ns": 0}]
 listing = json.dumps(tree).encode()
 head = {"type": "manifest", "file_name": "evil", "file_size": size, "chunk_size": 102400, "chunk_count": 5,
         "tree_bytes": len(listing)}
@@ -113,7 +131,8 @@ got_error, reply = read_until_error(conn)
 print("error frame" if got_error else "no error frame: %r" % reply[:200])
 PY
 }
-for bad in '/tmp/evil-abs' '../evil-up' 'a/../../evil' 'a//b' 'a/' './a' 'twice' 'under' 'nul\x00byte'; do
+for bad in '/tmp/evil-abs' '../evil-up' 'a/../../evil' 'a//b' 'a/' './a' 'twice' 'under' 'nul\x00byte' 'link-out' \
+    'under-link'; do
     rm -rf "$WORK/victim"
     owner_port=$(free_ports 1)
     fake_owner "$owner_port" "$bad" > fake.out 2>&1 &

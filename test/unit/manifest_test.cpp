@@ -508,6 +508,21 @@ TEST_CASE("a tree's manifest survives the wire and the disk, and its listing is 
     Manifest flat = m;
     flat.tree.clear();
     CHECK(flat.content_id() != m.content_id());
+
+    // A link travels as its target, which is part of the content id; one out of the tree is refused.
+    Manifest linked = m;
+    linked.tree.push_back({"sub/to-run", false, 0, 0777, 7, "run.sh"});
+    linked.tree.push_back({"sub/to-latin1", false, 0, 0777, 7, "latin1-\xe9"});
+    REQUIRE(check_tree(linked.tree, linked.file_size).ok());
+    auto linked_wired = over_the_wire(linked);
+    REQUIRE(linked_wired.ok());
+    CHECK(linked_wired.value() == linked);
+    Manifest retargeted = linked;
+    retargeted.tree.back().link = "run.sh";
+    CHECK(retargeted.content_id() != linked.content_id());
+    Manifest escaping = linked;
+    escaping.tree.back().link = "../../etc/passwd";
+    CHECK_FALSE(over_the_wire(escaping).ok());
 }
 
 TEST_CASE("a hostile tree is refused before anything is written, each bad path kind by name")

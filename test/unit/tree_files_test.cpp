@@ -103,7 +103,69 @@ TEST_CASE("a copy that differs in a byte, a mode or a name has another content d
     ::chmod((b / "read-only").c_str(), 0755);
 }
 
-TEST_CASE("links and special files are refused by name; an empty directory has nothing to send")
+TEST_CASE("links inside the tree travel as links, as a model cache has them")
+{
+    TempDir dir;
+    const fs::path source = dir.path() / "cache";
+    fs::create_directories(source / "blobs");
+    fs::create_directories(source / "snapshots/main");
+    test::write_file(source / "blobs/3f2a", test::random_bytes(5000, 9));
+    fs::create_symlink("../../blobs/3f2a", source / "snapshots/main/model.bin");
+    fs::create_symlink("snapshots/main", source / "current");  // a link to a directory
+    auto tree = scan_tree(source);
+    REQUIRE(tree.ok());
+    REQUIRE(check_tree(tree.value(), 5000).ok());
+    CHECK(count_tree(tree.value()).links == 2);
+    CHECK(count_tree(tree.value()).files == 1);
+    REQUIRE(pack_tree(source, tree.value(), dir.path() / "stream").ok());
+    CHECK(fs::file_size(dir.path() / "stream") == 5000);  // links have no bytes
+    REQUIRE(unpack_tree(tree.value(), dir.path() / "stream", dir.path() / "copy").ok());
+    CHECK(fs::is_symlink(dir.path() / "copy/snapshots/main/model.bin"));
+    CHECK(fs::read_symlink(dir.path() / "copy/snapshots/main/model.bin") == "../../blobs/3f2a");
+    CHECK(fs::file_size(dir.path() / "copy/current/model.bin") == 5000);  // through both links
+    CHECK(content_digest(dir.path() / "copy").value() == content_digest(source).value());
+    // Another target is another tree.
+    fs::remove(source / "current");
+    fs::create_symlink("blobs", source / "current");
+    CHECK(content_digest(dir.path() / "copy").value() != content_digest(source).value());
+}
+
+TEST_CASE("a link's target stays inside the tree: ../ steps up to the root, then names")
+{
+    for (const auto& [path, target] : std::vector<std::pair<std::string, std::string>>{
+             {"a/b/link", "../../x"}, {"link", "x/y"}, {"a/link", "../b/c"}, {"a/link", "sibling"}}) {
+        CAPTURE(path);
+        CAPTURE(target);
+        CHECK(check_link_target(path, target).ok());
+    }
+    for (const auto& [path, target] :
+         std::vector<std::pair<std::string, std::string>>{{"link", "/etc/passwd"},
+                                                          {"link", "../x"},
+                                                          {"a/b/link", "../../../x"},
+                                                          {"link", "x/../../y"},
+                                                          {"link", "x/../y"},
+                                                          {"link", "./x"},
+                                                          {"link", "x//y"},
+                                                          {"link", ".."},
+                                                          {"link", ""},
+                                                          {"link", std::string("x\0y", 3)}}) {
+        CAPTURE(path);
+        CAPTURE(target);
+        CHECK_FALSE(check_link_target(path, target).ok());
+    }
+    // Nothing may lie under a link: a write there would go wherever the link points.
+    std::vector<TreeEntry> tree(2);
+    tree[0].path = "dir";
+    tree[0].link = "elsewhere";
+    tree[1].path = "dir/file";
+    tree[1].size = 1;
+    tree[1].mode = 0644;
+    auto under = check_tree(tree, 1);
+    REQUIRE_FALSE(under.ok());
+    CHECK(under.error().message.find("lies under a file") != std::string::npos);
+}
+
+TEST_CASE("a link out of the tree and special files are refused by name; an empty directory has nothing to send")
 {
     TempDir dir;
     fs::create_directories(dir.path() / "t/sub");
@@ -111,7 +173,13 @@ TEST_CASE("links and special files are refused by name; an empty directory has n
     fs::create_symlink("/etc/passwd", dir.path() / "t/sub/link");
     auto with_link = scan_tree(dir.path() / "t");
     REQUIRE_FALSE(with_link.ok());
-    CHECK(with_link.error().message.find("t/sub/link is a symbolic link") != std::string::npos);
+    CHECK(with_link.error().message.find("t/sub/link: tree path \"sub/link\" links to \"/etc/passwd\"") !=
+          std::string::npos);
+    fs::remove(dir.path() / "t/sub/link");
+    fs::create_symlink("../../outside", dir.path() / "t/sub/link");
+    auto climbing = scan_tree(dir.path() / "t");
+    REQUIRE_FALSE(climbing.ok());
+    CHECK(climbing.error().message.find("which leaves the tree") != std::string::npos);
 
     fs::remove(dir.path() / "t/sub/link");
     REQUIRE(::mkfifo((dir.path() / "t/pipe").c_str(), 0600) == 0);
