@@ -31,11 +31,14 @@ constexpr std::uint64_t kLiveRedrawMs = 250;
 constexpr std::uint64_t kNextPeerFallbackMs = 3000;
 constexpr std::uint64_t kKillGraceMs = 5000;
 
-std::size_t terminal_width()
+// Columns and rows of the terminal (100 x 40 where it cannot be asked).
+std::pair<std::size_t, std::size_t> terminal_size()
 {
     winsize size{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20) return size.ws_col;
-    return 100;
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20 && size.ws_row > 4) {
+        return {size.ws_col, size.ws_row};
+    }
+    return {100, 40};
 }
 
 std::vector<std::uint32_t> peer_ids_of(const SwarmConfig& config)
@@ -303,7 +306,9 @@ private:
     void draw()
     {
         std::string frame = drawn_lines_ ? fmt::format("\x1b[{}F", drawn_lines_) : "";
-        std::string view = live_view(model_, now(), terminal_width() - 1);
+        // One column and one row spare: a full last column or row would scroll the terminal.
+        const auto [columns, rows] = terminal_size();
+        std::string view = live_view(model_, now(), columns - 1, rows - 1);
         drawn_lines_ = 0;
         for (std::size_t start = 0, end; (end = view.find('\n', start)) != std::string::npos; start = end + 1) {
             frame += "\x1b[2K" + view.substr(start, end - start + 1);
@@ -313,9 +318,9 @@ private:
         std::fflush(stdout);
     }
 
-    // A message above the live view (which is drawn again beneath it), or a plain line.
-    // Progress goes to standard output; what went wrong (`to` stderr) to standard error, after the
-    // live view is wiped from the terminal they share, and the view is drawn again below it.
+    // A message above the live view (which is drawn again beneath it), or a plain line: progress
+    // to standard output, what went wrong (`to` stderr) to standard error, once the live view is
+    // wiped from the terminal they share.
     void print(const std::string& text, std::FILE* to = stdout)
     {
         if (options_.display == Display::live && drawn_lines_ > 0) {

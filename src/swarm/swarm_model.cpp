@@ -1,6 +1,7 @@
 #include "swarm_model.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -83,6 +84,22 @@ std::string readable_event(const nlohmann::json& event)
     return time + " " + level + " [" + text(event, "proc") + "] " + text(event, "msg");
 }
 
+// What the activity pane shows: what changes the picture (a share held, a reroute, a peer done or
+// lost), warnings and errors, and lines that are not events (a program's own error text); not
+// the chatter of requests and chunks.
+bool is_milestone(const nlohmann::json& event)
+{
+    if (event.is_null()) return true;
+    const std::string level = text(event, "level");
+    if (level != "info" && level != "debug" && level != "trace") return true;
+    static const std::set<std::string, std::less<>> kMilestones = {
+        "listening",         "split",         "tree_packed", "chunk_size_chosen", "manifest",       "resumed",
+        "first_chunks_held", "share_held",    "rerouted",    "helper_added",      "helper_dropped", "peer_back",
+        "peer_given_up",     "peer_complete", "swarm_whole", "joining",           "joined",         "finished",
+        "content_refused"};
+    return kMilestones.count(text(event, "event")) > 0;
+}
+
 }  // namespace
 
 std::string SwarmModel::on_line(std::size_t index, double t, std::string_view line)
@@ -93,7 +110,7 @@ std::string SwarmModel::on_line(std::size_t index, double t, std::string_view li
     std::string readable = event.is_null() ? std::string(line) : text(event, "msg");
     process.tail.push_back(event.is_null() ? std::string(line) : readable_event(event));
     if (process.tail.size() > kTailLines) process.tail.pop_front();
-    note(index, t, std::move(readable));
+    if (is_milestone(event)) note(index, t, std::move(readable));
     if (event.is_null()) return "";
     apply_event(index, t, event);
     return text(event, "event");
@@ -189,6 +206,21 @@ double SwarmModel::receive_rate(std::size_t index, double now, double window) co
         std::lower_bound(series.begin(), series.end(), now - window, [](const Point& p, double t) { return p.t < t; });
     double before = from == series.begin() ? 0 : std::prev(from)->value;
     return (series.back().value - before) / window;
+}
+
+std::vector<std::size_t> SwarmModel::slowest_peers(double /*now*/, std::size_t count) const
+{
+    std::vector<std::size_t> peers;
+    for (std::size_t i = 0; i < processes_.size(); ++i)
+        if (!processes_[i].is_owner) peers.push_back(i);
+    auto behind = [this](std::size_t index) {
+        const Process& p = processes_[index];
+        if (p.state == State::done) return 2.0;  // done ones last
+        return p.total ? static_cast<double>(p.held) / static_cast<double>(p.total) : 0.0;
+    };
+    std::stable_sort(peers.begin(), peers.end(), [&](std::size_t a, std::size_t b) { return behind(a) < behind(b); });
+    if (peers.size() > count) peers.resize(count);
+    return peers;
 }
 
 std::optional<double> SwarmModel::eta(std::size_t index, double now) const

@@ -102,6 +102,8 @@ public:
     double receive_rate(std::size_t index, double now, double window = 2.0) const;
     // Seconds until done at that rate, if it is moving.
     std::optional<double> eta(std::size_t index, double now) const;
+    // Up to `count` peers' indexes, furthest from done first (the least of the file held).
+    std::vector<std::size_t> slowest_peers(double now, std::size_t count) const;
     bool all_exited() const;
     bool any_failed() const;
     // Latest time anything happened (for charts).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -38,6 +39,26 @@ std::string process_line(const SwarmModel& model, std::size_t index, double now)
                        percent, p.held, p.total, format_bytes(rate), eta ? format_seconds(*eta) : "-");
 }
 
+// "-- 12.3s: 3/24 peers done, 45.6 MiB/s in all, ETA 1m02s; latest:"
+std::string swarm_line(const SwarmModel& model, double now)
+{
+    std::size_t done = 0;
+    double rate = 0;
+    double remaining = 0;
+    for (std::size_t i = 1; i < model.size(); ++i) {
+        const Process& p = model.process(i);
+        if (p.state == State::done) ++done;
+        if (!p.exited()) rate += model.receive_rate(i, now);
+        if (!p.exited() && p.total > 0 && p.held < p.total) {
+            remaining += static_cast<double>(p.file_bytes) * static_cast<double>(p.total - p.held) /
+                         static_cast<double>(p.total);
+        }
+    }
+    const std::string eta = rate > 0 && remaining > 0 ? format_seconds(remaining / rate) : "-";
+    return fmt::format("-- {}: {}/{} peers done, {}/s in all, ETA {}; latest:", format_seconds(now), done,
+                       model.size() - 1, format_bytes(rate), eta);
+}
+
 }  // namespace
 
 std::string format_bytes(double bytes)
@@ -56,12 +77,27 @@ std::string format_seconds(double seconds)
     return fmt::format("{}h{:02}m", whole / 3600, whole % 3600 / 60);
 }
 
-std::string live_view(const SwarmModel& model, double now, std::size_t width)
+std::string live_view(const SwarmModel& model, double now, std::size_t width, std::size_t height)
 {
-    std::string out;
-    for (std::size_t i = 0; i < model.size(); ++i)
-        out += cut(process_line(model, i, now), width);
-    out += cut(fmt::format("-- {} elapsed; latest activity:", format_seconds(now)), width);
+    // The owner, the swarm's line and the activity always show; the peers get what is left.
+    const std::size_t fixed = 2 + SwarmModel::kActivityLines;
+    const std::size_t peers = model.size() - 1;
+    const std::size_t room = height > fixed + 1 ? height - fixed : 1;
+    std::vector<std::size_t> shown(peers);
+    for (std::size_t i = 0; i < peers; ++i)
+        shown[i] = i + 1;
+    if (peers > room) {
+        // One line says how many are left out; the others show the peers furthest from done.
+        shown = model.slowest_peers(now, room - 1);
+        std::sort(shown.begin(), shown.end());
+    }
+    std::string out = cut(process_line(model, 0, now), width);
+    for (std::size_t index : shown)
+        out += cut(process_line(model, index, now), width);
+    if (shown.size() < peers) {
+        out += cut(fmt::format("         ... {} more peer(s), the slowest shown above", peers - shown.size()), width);
+    }
+    out += cut(swarm_line(model, now), width);
     for (const Activity& a : model.recent())
         out += cut(fmt::format("  {:>7} [{}] {}", format_seconds(a.t), a.who, a.text), width);
     for (std::size_t i = model.recent().size(); i < SwarmModel::kActivityLines; ++i)

@@ -165,6 +165,42 @@ TEST_CASE("the text views show every process, cut to the width")
     CHECK(table.find("wall time 2.50s") != std::string::npos);
 }
 
+TEST_CASE("with more peers than rows the view keeps to the terminal and shows the slowest")
+{
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t id = 1; id <= 24; ++id)
+        ids.push_back(id);
+    SwarmModel model(ids);
+    for (std::size_t i = 0; i <= 24; ++i)
+        model.on_started(i, 0.0);
+    for (std::size_t i = 1; i <= 24; ++i) {
+        const std::string name = "peer " + std::to_string(i);
+        model.on_line(i, 0.1,
+                      event_line(name, {{"event", "manifest"}, {"file", "a"}, {"bytes", 100000}, {"total", 100}}));
+        // Peer i holds 4i chunks, peer 24 all of them (96 + 4); peers 22-24 are done.
+        model.on_line(i, 0.5, received(name, 0, "peer 1", std::min<int>(4 * static_cast<int>(i), 100), 100));
+        if (i >= 22) model.on_line(i, 0.9, event_line(name, {{"event", "joined"}, {"ms", 1}}));
+    }
+    // Chunk chatter stays out of the activity pane; milestones come in.
+    for (const Activity& a : model.recent())
+        CHECK(a.text != "message of chunk_received");
+    CHECK(model.recent().back().text == "message of joined");
+    CHECK(model.recent().back().who == "peer 24");
+
+    const std::string view = live_view(model, 1.0, 99, 19);
+    std::size_t lines = 0;
+    for (std::size_t start = 0, end; (end = view.find('\n', start)) != std::string::npos; start = end + 1, ++lines)
+        CHECK(end - start <= 99);
+    CHECK(lines <= 19);
+    // 19 rows: the owner, the swarm's line and 6 of activity leave 11, so 10 peers and a count.
+    CHECK(view.find("... 14 more peer(s), the slowest shown above") != std::string::npos);
+    CHECK(view.find("peer 1 ") != std::string::npos);  // the slowest, 4%
+    CHECK(view.find("peer 10 ") != std::string::npos);
+    CHECK(view.find("peer 11 ") == std::string::npos);
+    CHECK(view.find("3/24 peers done") != std::string::npos);
+    CHECK(model.slowest_peers(1.0, 2) == std::vector<std::size_t>{1, 2});
+}
+
 TEST_CASE("sizes and times read well")
 {
     CHECK(format_bytes(512) == "512 B");
