@@ -35,13 +35,56 @@ struct Flags {
     std::string expect;
     bool print_config = false;
     bool resume = false;
+    std::string hosts;
 };
 
+// --hosts: "h1,h2,..." or a file with one host a line ('#' starts a comment).
+Result<std::vector<std::string>> read_hosts(const std::string& arg)
+{
+    std::vector<std::string> hosts;
+    auto add = [&hosts](std::string host) {
+        host.erase(0, host.find_first_not_of(" \t\r"));
+        host.erase(host.find_last_not_of(" \t\r") + 1);
+        if (!host.empty()) hosts.push_back(std::move(host));
+    };
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(arg, ec)) {
+        std::ifstream in(arg);
+        for (std::string line; std::getline(in, line);)
+            add(line.substr(0, line.find('#')));
+    } else {
+        for (std::size_t start = 0, comma; start <= arg.size(); start = comma + 1) {
+            comma = std::min(arg.find(',', start), arg.size());
+            add(arg.substr(start, comma - start));
+        }
+    }
+    if (hosts.size() < 2) {
+        return make_error("--hosts " + arg + ": give at least 2 hosts, as h1,h2,... or a file of one host a line");
+    }
+    return hosts;
+}
+
+// The config as the processes will read it: the file, its peers replaced by --hosts (in ring
+// order, ids and ports by position) when given. `text` gets its bytes.
+Result<SwarmConfig> config_with_hosts(const std::string& path, const std::string& hosts, std::string& text)
+{
+    auto config = load_config(path, &text);
+    if (!config || hosts.empty()) return config;
+    std::vector<std::string> list;
+    CS_TRY_ASSIGN(list, read_hosts(hosts));
+    auto edited = text.empty() ? nlohmann::ordered_json::object() : nlohmann::ordered_json::parse(text);
+    edited["peers"] = list;
+    text = edited.dump(2) + "\n";
+    auto parsed = parse_config(nlohmann::json::parse(text));
+    if (!parsed) return make_error("--hosts " + hosts + ": " + parsed.error().message);
+    return parsed;
+}
+
 // The config with what it leaves out filled in: ids, ports, neighbours, directories.
-int print_config(const std::string& path)
+int print_config(const std::string& path, const std::string& hosts)
 {
     std::string text;
-    auto config = load_config(path, &text);
+    auto config = config_with_hosts(path, hosts, text);
     if (!config) {
         std::cerr << "swarm: error: " << config.error().message << "\n";
         return 2;
@@ -133,7 +176,7 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
     if (!(flags.timeout_s >= 0) || !std::isfinite(flags.timeout_s))
         return make_error("--timeout must be 0 (no limit) or more seconds");
     options.config_path = std::filesystem::absolute(flags.config);
-    auto config = load_config(options.config_path, &options.config_text);
+    auto config = config_with_hosts(options.config_path, flags.hosts, options.config_text);
     if (!config) return config.error();  // it names the file
     options.config = std::move(config).value();
     // The processes would refuse a short secret only once started.
@@ -161,6 +204,14 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags)
         CS_TRY(cli::check_source_path(options.file));
     }
     CS_TRY(prepare_work(options.work, options.file, flags.resume));
+    if (!flags.hosts.empty()) {
+        // Processes here read the config from a file: the one with the peers from --hosts.
+        options.config_path = options.work / "config.json";
+        std::ofstream(options.config_path) << options.config_text;
+        if (!std::filesystem::exists(options.config_path)) {
+            return make_error("cannot write " + options.config_path.string());
+        }
+    }
     const std::filesystem::path sample = options.work / "sample.bin";
     if (options.file.empty() && flags.resume && std::filesystem::exists(sample)) {
         options.file = sample;  // the same content as the run it resumes
@@ -222,6 +273,9 @@ int main(int argc, char** argv)
                    "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
                    "peer it starts: any other content is refused");
     app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
+    app.add_option("--hosts", flags.hosts,
+                   "the peers, in ring order, as h1,h2,... or a file of one host a line: they replace the config's "
+                   "peers (ids, ports and neighbours by position; the owner, settings and launch stay)");
     app.add_flag("--resume", flags.resume,
                  "go on from what an earlier run in the same --work left: nothing is emptied, each peer keeps the "
                  "chunks that verify (on other hosts too)");
@@ -231,7 +285,7 @@ int main(int argc, char** argv)
         "Example:\n"
         "  swarm --config configs/ring5.json --file big.iso --report report.html\n");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
-    if (flags.print_config) return print_config(flags.config);
+    if (flags.print_config) return print_config(flags.config, flags.hosts);
     auto options = resolve(flags);
     if (!options) {
         std::cerr << "swarm: error: " << options.error().message << "\n";
