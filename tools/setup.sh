@@ -5,7 +5,8 @@
 # `setup.sh --libtorrent` Debian's python3-libtorrent only (the bench's and the namespace test's rival),
 # `setup.sh --metrics` Debian's python3-prometheus-client only (the parser the metrics test reads with),
 # `setup.sh --ssh` Debian's openssh-server only, with its system service left stopped and disabled
-# (the launcher's ssh test runs an sshd of its own on a free port of 127.0.0.1).
+# (the launcher's ssh test runs an sshd of its own on a free port of 127.0.0.1), `setup.sh --tmux`
+# tmux only (the live view's test watches it in a tmux pane).
 #   BUILD_DIR   build directory (default: build)
 #   MESON_ARGS  extra arguments for `meson setup`, e.g. -Db_sanitize=thread
 set -euo pipefail
@@ -14,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ meson ninja-build pkg-config libuv1-dev libcli11-dev nlohmann-json3-dev doctest-dev libssl-dev
     libspdlog-dev)
-# --browser, --xfs, --libtorrent, --metrics, --ssh: only what one test needs (nothing is built).
+# --browser, --xfs, --libtorrent, --metrics, --ssh, --tmux: only what one test needs (nothing is built).
 tool_only=0
 no_service=0
 case "${1:-}" in
@@ -23,6 +24,7 @@ case "${1:-}" in
     --libtorrent) tool_only=1 PACKAGES=(python3-libtorrent) ;;
     --metrics) tool_only=1 PACKAGES=(python3-prometheus-client) ;;
     --ssh) tool_only=1 no_service=1 PACKAGES=(openssh-server) ;;
+    --tmux) tool_only=1 PACKAGES=(tmux) ;;
 esac
 
 missing=()
