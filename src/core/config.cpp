@@ -75,6 +75,11 @@ public:
     }
 
     std::string where(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+    const json* find(const char* key) const
+    {
+        auto it = object_.find(key);
+        return it == object_.end() ? nullptr : &*it;
+    }
 
 private:
     static std::string range(std::uint64_t min, std::uint64_t max)
@@ -112,8 +117,14 @@ bool valid_rate(double bytes_per_second)
            (bytes_per_second >= static_cast<double>(kMinRate) && bytes_per_second <= static_cast<double>(kMaxRate));
 }
 
+// A number of bytes per second, or a string with units as on the command line ("12.5M", "10Mi").
 Result<std::uint64_t> read_rate(const FieldReader& r, const char* key, std::uint64_t fallback)
 {
+    if (const json* text = r.find(key); text != nullptr && text->is_string()) {
+        auto rate = parse_rate(text->get_ref<const std::string&>());
+        if (!rate) return make_error(r.where(key) + ": " + rate.error().message);
+        return rate;
+    }
     CS_TRY_ASSIGN(fallback, r.number<std::uint64_t>(key, 0, kMaxRate, fallback));
     if (!valid_rate(static_cast<double>(fallback))) {
         return make_error(std::string("settings.") + key + ": " + std::to_string(fallback) +

@@ -127,11 +127,11 @@ TEST_CASE("each kind of mistake is named with its field")
              c["settings"] = {{"max_upload_rate", 50000}};
          },
          "settings.max_upload_rate: 50000 bytes per second is too slow"},
-        {"a rate as a string",
+        {"a rate as a string without a unit we know",
          [](json& c) {
-             c["settings"] = {{"max_download_rate", "10M"}};
+             c["settings"] = {{"max_download_rate", "10 MB/s"}};
          },
-         "settings.max_download_rate"},
+         "settings.max_download_rate: '10 MB/s'"},
     };
     for (const Case& c : cases) {
         INFO(c.name);
@@ -234,6 +234,14 @@ TEST_CASE("rate caps load from the settings, 0 meaning none")
     REQUIRE(parsed.ok());
     CHECK(parsed->settings.max_upload_rate == 12'500'000);
     CHECK(parsed->settings.max_download_rate == 0);
+    // With units, as on the command line.
+    config["settings"] = {{"max_upload_rate", "12.5M"}, {"max_download_rate", "10Mi"}};
+    parsed = parse_config(config);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->settings.max_upload_rate == 12'500'000);
+    CHECK(parsed->settings.max_download_rate == 10 * 1024 * 1024);
+    config["settings"] = {{"max_upload_rate", "12.5 furlongs"}};
+    CHECK(parse_config(config).error().message.find("settings.max_upload_rate: '12.5 furlongs'") != std::string::npos);
 }
 
 TEST_CASE("a rate on the command line takes decimal and binary units")
