@@ -24,6 +24,45 @@ def sections(help_text):
     return before.strip(), usage.strip(), options.strip(), footer.strip()
 
 
+# What --help does not say: exit codes, the environment and the files each program uses.
+EXIT_STATUS = {
+    "owner": [("0", "every peer holds the file (or, with --linger, the owner was stopped)"),
+              ("1", "a failure while running: a port in use, a source that cannot be read or changed under it"),
+              ("2", "bad input: a flag, the config, the file, a host name that does not resolve")],
+    "peer": [("0", "this peer holds the whole file, checked, and its upload neighbour does too (or is gone)"),
+             ("1", "a failure while running: the owner unreachable, a full disk, content refused"),
+             ("2", "bad input: a flag, the config, a host name that does not resolve")],
+    "swarm": [("0", "every copy matches the original's SHA-256"),
+              ("1", "a process failed or a copy does not match"),
+              ("2", "bad input: a flag or the config (nothing was started)"),
+              ("129, 130, 143", "stopped by SIGHUP, SIGINT or SIGTERM: every process was stopped; --resume goes on")],
+}
+ENVIRONMENT = [("CHUNKSWARM_SECRET",
+                "the swarm secret (at least 16 characters); it takes the place of the config's secret, and "
+                "makes every connection TLS 1.3 with a key derived from it")]
+FILES = {
+    "owner": [("DATA_DIR/chunks/", "one file per chunk (unless keep_chunk_files is false)"),
+              ("DATA_DIR/manifest.json", "the manifest: name, size, chunk size and every chunk's SHA-256"),
+              ("DATA_DIR/.tree-stream", "a directory tree's files packed one after another")],
+    "peer": [("DATA_DIR/chunks/", "one file per chunk (unless keep_chunk_files is false)"),
+             ("DATA_DIR/summary.txt", "the chunk IDs this peer holds"),
+             ("DATA_DIR/manifest.json", "the manifest, for a restart"),
+             ("DATA_DIR/NAME.part", "the joined file while it is assembled; renamed to NAME (or --output)"),
+             ("DATA_DIR/.lock", "held while the peer runs: one process per data directory")],
+    "swarm": [("WORK/owner/, WORK/peer-ID/", "each process's data directory"),
+              ("WORK/logs/NAME.log, NAME.events.jsonl", "each process's log and its event stream"),
+              ("WORK/config.json", "the config the processes read, with --hosts")],
+}
+
+
+def listing(rows):
+    """Tagged paragraphs: each name, then what it means."""
+    out = []
+    for name, text in rows:
+        out += [".TP", f"\\fB{roff(name)}\\fR", roff(text)]
+    return out
+
+
 def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
@@ -50,6 +89,9 @@ def main():
     if footer:
         heading, _, examples = footer.partition("\n")
         page += [".SH EXAMPLES", ".nf", roff(examples if heading.rstrip().endswith(":") else footer), ".fi"]
+    page += [".SH EXIT STATUS"] + listing(EXIT_STATUS.get(name, []))
+    page += [".SH ENVIRONMENT"] + listing(ENVIRONMENT)
+    page += [".SH FILES"] + listing(FILES.get(name, []))
     page += [".SH SEE ALSO", f"{others}; the README of chunkswarm for the config file and the log lines."]
     with open(output, "w") as out:
         out.write("\n".join(page) + "\n")

@@ -17,6 +17,10 @@ for program in owner peer swarm; do
     page=$(find "$WORK/stage" -path "*/man1/$program.1" -type f)
     [[ -n $page ]] || fail "no man page for $program"
     head -n 1 "$page" | grep -q "^\.TH ${program^^} 1 .*chunkswarm $version" || fail "$page has no title line for $program"
+    for section in NAME SYNOPSIS DESCRIPTION OPTIONS EXAMPLES "EXIT STATUS" ENVIRONMENT FILES "SEE ALSO"; do
+        grep -q "^\.SH $section\$" "$page" || fail "$page has no $section section"
+    done
+    grep -q CHUNKSWARM_SECRET "$page" || fail "$page does not name CHUNKSWARM_SECRET"
     # Every long option of --help is in the page (roff writes each - as \-).
     for option in $("$bin/$program" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
         grep -qF -- "${option//-/\\-}" "$page" || fail "$page lacks $option"
