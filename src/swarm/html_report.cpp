@@ -13,6 +13,7 @@ namespace {
 constexpr double kWidth = 860, kHeight = 300, kLeft = 60, kRight = 20, kTop = 16, kBottom = 36;
 constexpr std::size_t kMaxPointsPerSeries = 600;
 constexpr std::size_t kRateBuckets = 60;
+constexpr std::size_t kMaxLegend = 12;
 
 const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
@@ -98,14 +99,22 @@ std::string chart(const std::string& id, const std::string& title, const std::st
     std::string html = fmt::format(R"(<section><h2>{}</h2><svg id="{}" viewBox="0 0 {} {}" role="img">)", escape(title),
                                    id, kWidth, kHeight);
     html += axes(x_max, y_max, y_label);
-    std::string legend = "<ul class=\"legend\">";
+    // Past a dozen series a legend is a wall of names: each line names itself on hover instead.
+    const bool legend_shown = series.size() <= kMaxLegend;
+    std::string legend = legend_shown ? "<ul class=\"legend\">" : "";
     for (std::size_t i = 0; i < series.size(); ++i) {
         const char* color = kColors[i % std::size(kColors)];
-        html += fmt::format(R"(<path class="series" data-label="{}" stroke="{}" d="{}"/>)", escape(series[i].label),
-                            color, path_data(series[i].points, x_max, y_max));
-        legend += fmt::format(R"(<li><span style="background:{}"></span>{}</li>)", color, escape(series[i].label));
+        html += fmt::format(R"(<path class="series" data-label="{}" stroke="{}" d="{}"><title>{}</title></path>)",
+                            escape(series[i].label), color, path_data(series[i].points, x_max, y_max),
+                            escape(series[i].label));
+        if (legend_shown) {
+            legend += fmt::format(R"(<li><span style="background:{}"></span>{}</li>)", color, escape(series[i].label));
+        }
     }
-    return html + "</svg>" + legend + "</ul></section>\n";
+    legend = legend_shown
+                 ? legend + "</ul>"
+                 : fmt::format("<p class=\"note\">{} series; hover over a line for its name.</p>", series.size());
+    return html + "</svg>" + legend + "</section>\n";
 }
 
 // Cumulative bytes turned into MiB/s per time bucket.
@@ -123,6 +132,48 @@ std::vector<Point> rate_series(const std::vector<Point>& cumulative, double x_ma
         before = at_end;
     }
     return rates;
+}
+
+// Every peer's bytes received, merged into one cumulative series: the swarm's throughput.
+std::vector<Point> swarm_received(const SwarmModel& model)
+{
+    std::vector<Point> steps;
+    for (const Process& p : model.processes()) {
+        double before = 0;
+        for (const Point& point : p.received_series) {
+            steps.push_back({point.t, point.value - before});
+            before = point.value;
+        }
+    }
+    std::sort(steps.begin(), steps.end(), [](const Point& a, const Point& b) { return a.t < b.t; });
+    double total = 0;
+    for (Point& step : steps)
+        step.value = total += step.value;
+    return steps;
+}
+
+// Peers complete over time, one step per peer.
+std::vector<Point> finishes(const SwarmModel& model, double x_max)
+{
+    std::vector<double> times;
+    for (const Process& p : model.processes())
+        if (!p.is_owner && p.complete_at) times.push_back(*p.complete_at);
+    std::sort(times.begin(), times.end());
+    std::vector<Point> points{{0, 0}};
+    for (std::size_t i = 0; i < times.size(); ++i) {
+        points.push_back({times[i], static_cast<double>(i)});
+        points.push_back({times[i], static_cast<double>(i + 1)});
+    }
+    points.push_back({x_max, static_cast<double>(times.size())});
+    return points;
+}
+
+std::string settings_table(const RunSummary& summary)
+{
+    std::string html = "<table>";
+    for (const auto& [name, value] : summary.settings)
+        html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", escape(name), escape(value));
+    return html + "</table>\n";
 }
 
 std::string table(const SwarmModel& model, const RunSummary& summary)
@@ -155,6 +206,7 @@ svg text { font-size: 11px; fill: #555; }
 .legend span { display: inline-block; width: 14px; height: 4px; margin-right: 6px; vertical-align: middle; }
 table { border-collapse: collapse; margin-top: 8px; } td, th { padding: 3px 10px; border-bottom: 1px solid #ddd; }
 th { text-align: left; } .ok { color: #17612b; } .bad { color: #b00020; font-weight: bold; }
+.note { color: #555; margin: 2px 0; }
 )";
 
 // For a browser check: how many series paths the browser actually laid out with a length.
@@ -184,9 +236,15 @@ std::string html_report(const SwarmModel& model, const RunSummary& summary)
                         escape(summary.file_name), summary.file_bytes,
                         format_bytes(static_cast<double>(summary.file_bytes)), model.size() - 1,
                         format_seconds(summary.wall_s), escape(summary.file_sha256));
+    html += chart("swarm", "Throughput of the whole swarm (every peer's receiving together)", "MiB/s",
+                  {{"all peers", rate_series(swarm_received(model), x_max)}}, x_max);
+    html +=
+        chart("finished", "Peers holding the whole file", "peers", {{"peers complete", finishes(model, x_max)}}, x_max);
     html += chart("held", "Chunks held per peer", "chunks held", held, x_max);
     html += chart("links", "Throughput per link (receiver's view)", "MiB/s", links, x_max);
-    html += "<section><h2>Summary</h2>\n" + table(model, summary) + "</section>\n</body></html>\n";
+    html += "<section><h2>Summary</h2>\n" + table(model, summary) + "</section>\n";
+    if (!summary.settings.empty()) html += "<section><h2>Settings</h2>\n" + settings_table(summary) + "</section>\n";
+    html += "</body></html>\n";
     return html;
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -347,6 +348,7 @@ private:
         }
         const std::optional<std::string> original = digest_of(0);
         summary.file_sha256 = original ? *original : "unreadable";
+        summary.settings = settings_used();
         for (std::size_t i = 0; i < model_.size(); ++i) {
             const Process& p = model_.process(i);
             std::string how = p.exit_signal ? fmt::format("killed by signal {}", *p.exit_signal)
@@ -396,6 +398,29 @@ private:
         for (bool ok : summary.verified)
             all_good = all_good && ok;
         return all_good ? 0 : 1;
+    }
+
+    std::vector<std::pair<std::string, std::string>> settings_used() const
+    {
+        const SwarmConfig& config = options_.config;
+        const Settings& s = config.settings;
+        auto rate = [](std::uint64_t r) {
+            return r ? format_bytes(static_cast<double>(r)) + "/s" : std::string("none");
+        };
+        auto yes = [](bool on) { return std::string(on ? "yes" : "no"); };
+        const bool keys = !config.secret.empty() || std::getenv("CHUNKSWARM_SECRET") || !config.tls.cert.empty();
+        return {{"config", options_.config_path.string()},
+                {"peers", std::to_string(config.peers.size())},
+                {"chunk size", config.chunk_size_given ? std::to_string(config.chunk_size) + " bytes"
+                                                       : "default (102400 bytes, more for a file over 40 GB)"},
+                {"started", options_.together ? "all at once" : "one at a time"},
+                {"early_trading", yes(s.early_trading)},
+                {"keep_chunk_files", yes(s.keep_chunk_files)},
+                {"helpers", yes(s.helpers)},
+                {"request_window", std::to_string(s.request_window)},
+                {"max_upload_rate", rate(s.max_upload_rate)},
+                {"max_download_rate", rate(s.max_download_rate)},
+                {"encryption", keys ? "TLS 1.3" : "none (plain protocol)"}};
     }
 
     // After a stop: where each peer's partial download is, so a rerun of that peer resumes it.

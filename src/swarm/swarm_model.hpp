@@ -128,6 +128,8 @@ struct RunSummary {
     std::vector<std::string> verdicts;  // per process (index as in the model); "" for the owner
     std::vector<bool> verified;         // per process: its copy matches the original
     double wall_s = 0;
+    // The settings the run used, as name and value, for the report.
+    std::vector<std::pair<std::string, std::string>> settings;
 };
 
 // "owner" or "peer N" for a process of the config (the names the programs log under).

@@ -16,7 +16,10 @@ ring_config ring.json 102400 "${ports[@]}"
 timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run" --sample-size 3M --report "$WORK/report.html" \
     --display quiet > run.out 2>&1 || { cat run.out; fail "the swarm run for the report failed"; }
 series=$(grep -o 'class="series"' report.html | wc -l)
-((series >= 10)) || fail "report.html has $series series paths, expected 5 peers + at least 5 links"
+((series >= 12)) || fail "report.html has $series series paths, expected the swarm's 2, 5 peers and at least 5 links"
+for part in '<svg id="swarm"' '<svg id="finished"' '<svg id="held"' '<svg id="links"' '<h2>Settings</h2>'; do
+    grep -qF "$part" report.html || fail "report.html has no $part"
+done
 
 headless=("$browser" --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars
     --user-data-dir="$WORK/profile" --window-size=1000,1500)

@@ -235,6 +235,39 @@ TEST_CASE("the HTML report is self-contained and holds a series per peer and per
         REQUIRE_MESSAGE(at != std::string::npos, label);
         auto d = html.find(" d=\"M", at);
         REQUIRE(d != std::string::npos);
-        CHECK(html.find(" L", d) < html.find("\"/>", d + 5));  // more than one point
+        CHECK(html.find(" L", d) < html.find("\"", d + 5));  // more than one point
     }
+    // The swarm's throughput and its finishes, and the settings, each once.
+    CHECK(html.find("<svg id=\"swarm\"") != std::string::npos);
+    CHECK(html.find("data-label=\"all peers\"") != std::string::npos);
+    CHECK(html.find("data-label=\"peers complete\"") != std::string::npos);
+    CHECK(html.find("<h2>Settings</h2>") == std::string::npos);  // none given
+    summary.settings = {{"early_trading", "yes"}};
+    CHECK(html_report(model, summary).find("<tr><th>early_trading</th><td>yes</td></tr>") != std::string::npos);
+}
+
+TEST_CASE("at a hundred peers the report names each line on hover instead of a legend of a hundred")
+{
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t id = 1; id <= 100; ++id)
+        ids.push_back(id);
+    SwarmModel model(ids);
+    for (std::size_t i = 0; i <= 100; ++i)
+        model.on_started(i, 0);
+    for (std::size_t i = 1; i <= 100; ++i) {
+        const std::string name = "peer " + std::to_string(i);
+        model.on_line(i, 0.5, received(name, 0, "owner", 1, 2));
+        model.on_line(i, 0.1 * static_cast<double>(i), received(name, 1, "peer 1", 2, 2));
+        model.on_line(i, 0.1 * static_cast<double>(i), event_line(name, {{"event", "joined"}, {"ms", 1}}));
+    }
+    RunSummary summary{"a.bin", 2000, "ab12", std::vector<std::string>(101, "OK"), std::vector<bool>(101, true), 10.5};
+    const std::string html = html_report(model, summary);
+    CHECK(html.find("100 series; hover over a line for its name.") != std::string::npos);
+    CHECK(html.find("<title>peer 100</title>") != std::string::npos);
+    // The finishes chart steps up to 100: its axis reaches a tick of 100.
+    const auto chart = html.find("<svg id=\"finished\"");
+    REQUIRE(chart != std::string::npos);
+    const std::string finished = html.substr(chart, html.find("</svg>", chart) - chart);
+    CHECK(finished.find(">100</text>") != std::string::npos);
+    CHECK(finished.find(">150</text>") == std::string::npos);
 }
