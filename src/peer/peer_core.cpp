@@ -355,7 +355,7 @@ net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const st
     client.tls = options_.tls;
     if (download_cap_.capped()) client.download_cap = &download_cap_;
     client.metrics = &metrics_;
-    client.held_count = [this] { return inventory_.held_count(); };
+    client.held_count = [] { return SharedInventory::held_after_my_last_add(); };
     return client;
 }
 

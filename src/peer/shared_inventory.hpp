@@ -22,8 +22,13 @@ public:
     {
         std::lock_guard lock(mutex_);
         coming_.erase(id);
-        return held_.insert(id);
+        const bool added = held_.insert(id);
+        held_after_add_ = held_.count();
+        return added;
     }
+    // How many chunks were held right after this thread's last add: a receipt's count, taken with
+    // the add, so that two threads storing at once never log the same count or one from before.
+    static std::size_t held_after_my_last_add() { return held_after_add_; }
     // Chunks just requested (from the owner or the download neighbour): on their way here.
     void expect(const std::vector<ChunkId>& ids)
     {
@@ -53,6 +58,7 @@ public:
     }
 
 private:
+    static thread_local inline std::size_t held_after_add_ = 0;  // per thread, see held_after_my_last_add
     mutable std::mutex mutex_;
     ChunkSet held_;    // guarded by mutex_
     ChunkSet coming_;  // guarded by mutex_: requested and not held yet

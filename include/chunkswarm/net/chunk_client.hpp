@@ -46,8 +46,9 @@ struct ClientOptions {
     RateCap* download_cap = nullptr;
     // Optional: the process's metrics, which this client adds to under the remote's label.
     metrics::Registry* metrics = nullptr;
-    // Optional: how many chunks the process holds, from every source, for each receipt's count;
-    // without it the count is what this client knows of (its start and its own receipts).
+    // Optional: how many chunks the process held, from every source, once the chunk just stored
+    // was added (asked right after ClientKind::store_chunk, on the same thread), for each receipt's
+    // count; without it the count is what this client knows of (its start and its own receipts).
     std::function<std::size_t()> held_count;
 };
 
