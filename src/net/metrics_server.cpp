@@ -211,6 +211,7 @@ Result<std::unique_ptr<MetricsServer>> serve_metrics(const MetricsOptions& optio
                                                      std::function<void()> refresh)
 {
     if (!options.bind) return std::unique_ptr<MetricsServer>();
+    registry.at(metrics::family::build_info, {{"version", CHUNKSWARM_VERSION}}).set(1);
     auto server = std::make_unique<MetricsServer>(registry, [&registry, refresh = std::move(refresh)] {
         registry.at(metrics::family::peak_memory).set(cli::peak_memory_bytes());
         if (refresh) refresh();

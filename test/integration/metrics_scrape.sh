@@ -21,11 +21,11 @@ print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeou
 
 # check_against_log NAME PORT CHUNKS: the scrape of a finished process against its json log.
 check_against_log() {
-    "$PY" - "$1" "$WORK/$1.log" "$2" "$3" << 'PY'
+    "$PY" - "$1" "$WORK/$1.log" "$2" "$3" "$VERSION" << 'PY'
 import collections, json, sys, urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
-name, log, port, chunks = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+name, log, port, chunks, version = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
 samples = {}
 for family in text_string_to_metric_families(text):
@@ -65,6 +65,7 @@ if owner:
     expect("peers complete", value("chunkswarm_peers_complete"), 5)
 elif sum(received.values()) < (chunks - 1) * 102400:
     problems.append(f"the log shows only {sum(received.values())} bytes received: not the whole file")
+expect("build info", value("chunkswarm_build_info", version=version), 1)
 peak = value("chunkswarm_peak_memory_bytes")
 if not 1 << 20 < peak < 1 << 30:
     problems.append(f"peak memory {peak} bytes is not plausible")
@@ -75,6 +76,7 @@ print(f"ok: {name}: metrics match its log (received {dict(received)}, sent {dict
 PY
 }
 
+VERSION=$("$OWNER_BIN" --version | cut -d' ' -f2)
 mapfile -t ports < <(free_ports 12)
 ring_config ring.json 102400 "${ports[@]:0:6}"
 metrics_port() { echo "${ports[6 + $1]}"; }  # 0: the owner; 1-5: the peers
