@@ -29,6 +29,18 @@ std::string received(const std::string& proc, int chunk, const std::string& from
                              {"total", total}});
 }
 
+// Owner at index 0, then peers 1..`peers`, every process started at 0.
+SwarmModel started_model(std::uint32_t peers)
+{
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t id = 1; id <= peers; ++id)
+        ids.push_back(id);
+    SwarmModel model(ids);
+    for (std::size_t i = 0; i <= peers; ++i)
+        model.on_started(i, 0.0);
+    return model;
+}
+
 // Owner at index 0, then peers 1 and 2.
 SwarmModel two_peer_model()
 {
@@ -167,12 +179,7 @@ TEST_CASE("the text views show every process, cut to the width")
 
 TEST_CASE("with more peers than rows the view keeps to the terminal and shows the slowest")
 {
-    std::vector<std::uint32_t> ids;
-    for (std::uint32_t id = 1; id <= 24; ++id)
-        ids.push_back(id);
-    SwarmModel model(ids);
-    for (std::size_t i = 0; i <= 24; ++i)
-        model.on_started(i, 0.0);
+    SwarmModel model = started_model(24);
     for (std::size_t i = 1; i <= 24; ++i) {
         const std::string name = "peer " + std::to_string(i);
         model.on_line(i, 0.1,
@@ -248,12 +255,7 @@ TEST_CASE("the HTML report is self-contained and holds a series per peer and per
 
 TEST_CASE("at a hundred peers the report names each line on hover instead of a legend of a hundred")
 {
-    std::vector<std::uint32_t> ids;
-    for (std::uint32_t id = 1; id <= 100; ++id)
-        ids.push_back(id);
-    SwarmModel model(ids);
-    for (std::size_t i = 0; i <= 100; ++i)
-        model.on_started(i, 0);
+    SwarmModel model = started_model(100);
     for (std::size_t i = 1; i <= 100; ++i) {
         const std::string name = "peer " + std::to_string(i);
         model.on_line(i, 0.5, received(name, 0, "owner", 1, 2));
