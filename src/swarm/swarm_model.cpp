@@ -208,7 +208,7 @@ double SwarmModel::receive_rate(std::size_t index, double now, double window) co
     return (series.back().value - before) / window;
 }
 
-std::vector<std::size_t> SwarmModel::slowest_peers(double /*now*/, std::size_t count) const
+std::vector<std::size_t> SwarmModel::slowest_peers(std::size_t count) const
 {
     std::vector<std::size_t> peers;
     for (std::size_t i = 0; i < processes_.size(); ++i)

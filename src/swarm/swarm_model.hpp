@@ -103,7 +103,7 @@ public:
     // Seconds until done at that rate, if it is moving.
     std::optional<double> eta(std::size_t index, double now) const;
     // Up to `count` peers' indexes, furthest from done first (the least of the file held).
-    std::vector<std::size_t> slowest_peers(double now, std::size_t count) const;
+    std::vector<std::size_t> slowest_peers(std::size_t count) const;
     bool all_exited() const;
     bool any_failed() const;
     // Latest time anything happened (for charts).

@@ -88,7 +88,7 @@ std::string live_view(const SwarmModel& model, double now, std::size_t width, st
         shown[i] = i + 1;
     if (peers > room) {
         // One line says how many are left out; the others show the peers furthest from done.
-        shown = model.slowest_peers(now, room - 1);
+        shown = model.slowest_peers(room - 1);
         std::sort(shown.begin(), shown.end());
     }
     std::string out = cut(process_line(model, 0, now), width);

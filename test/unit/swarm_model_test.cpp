@@ -205,7 +205,7 @@ TEST_CASE("with more peers than rows the view keeps to the terminal and shows th
     CHECK(view.find("peer 10 ") != std::string::npos);
     CHECK(view.find("peer 11 ") == std::string::npos);
     CHECK(view.find("3/24 peers done") != std::string::npos);
-    CHECK(model.slowest_peers(1.0, 2) == std::vector<std::size_t>{1, 2});
+    CHECK(model.slowest_peers(2) == std::vector<std::size_t>{1, 2});
 }
 
 TEST_CASE("sizes and times read well")
