@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the man page (section 1) of one of chunkswarm's programs from the program's own --help,
-so that the two never say different things. The build runs it; `meson install` installs the page.
+"""Writes the man page (section 1) of the chunkswarm program, or of one of its commands, from its
+own --help, so that the two never say different things. The build runs it; `meson install`
+installs the page: chunkswarm.1, and chunkswarm-owner.1 for `chunkswarm owner` (as git does).
 
-    man_page.py PROGRAM NAME VERSION OUTPUT
+    man_page.py PROGRAM COMMAND VERSION OUTPUT      (COMMAND: owner, peer, swarm, or chunkswarm itself)
 """
 import subprocess
 import sys
@@ -37,6 +38,7 @@ EXIT_STATUS = {
               ("2", "bad input: a flag or the config (nothing was started)"),
               ("129, 130, 143", "stopped by SIGHUP, SIGINT or SIGTERM: every process was stopped; --resume goes on")],
 }
+EXIT_STATUS["chunkswarm"] = [("0, 1, 2, ...", "that of the command; 2 for a missing or unknown command")]
 ENVIRONMENT = [("CHUNKSWARM_SECRET",
                 "the swarm secret (at least 16 characters); it takes the place of the config's secret, and "
                 "makes every connection TLS 1.3 with a key derived from it")]
@@ -52,6 +54,7 @@ FILES = {
     "swarm": [("WORK/owner/, WORK/peer-ID/", "each process's data directory"),
               ("WORK/logs/NAME.log, NAME.events.jsonl", "each process's log and its event stream"),
               ("WORK/config.json", "the config the processes read, with --hosts")],
+    "chunkswarm": [("see chunkswarm-owner(1), chunkswarm-peer(1), chunkswarm-swarm(1)", "the files of each command")],
 }
 
 
@@ -66,13 +69,17 @@ def listing(rows):
 def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
-    program, name, version, output = sys.argv[1:]
-    help_text = subprocess.run([program, "--help"], check=True, capture_output=True, text=True).stdout
+    program, command, version, output = sys.argv[1:]
+    top = command == "chunkswarm"
+    name = "chunkswarm" if top else f"chunkswarm-{command}"
+    words = [program, "--help"] if top else [program, command, "--help"]
+    help_text = subprocess.run(words, check=True, capture_output=True, text=True).stdout
     description, usage, options, footer = sections(help_text)
     if not description or not options:
         sys.exit(f"man_page: {program} --help has no description or no options")
     summary = description.splitlines()[0].rstrip(".:")
-    others = ", ".join(f"\\fB{other}\\fR(1)" for other in ("owner", "peer", "swarm") if other != name)
+    pages = ["chunkswarm"] + [f"chunkswarm-{other}" for other in ("owner", "peer", "swarm")]
+    others = ", ".join(f"\\fB{other}\\fR(1)" for other in pages if other != name)
     page = [
         f'.TH {name.upper()} 1 "" "chunkswarm {version}" "User Commands"',
         ".SH NAME",
@@ -81,17 +88,17 @@ def main():
         f".B {roff(usage)}",
         ".SH DESCRIPTION",
         roff(description),
-        ".SH OPTIONS",
+        ".SH COMMANDS" if top else ".SH OPTIONS",
         ".nf",
-        roff(options.replace("Options:\n", "", 1)),
+        roff(options.replace("Options:\n", "", 1).replace("Commands:\n", "", 1)),
         ".fi",
     ]
     if footer:
         heading, _, examples = footer.partition("\n")
         page += [".SH EXAMPLES", ".nf", roff(examples if heading.rstrip().endswith(":") else footer), ".fi"]
-    page += [".SH EXIT STATUS"] + listing(EXIT_STATUS.get(name, []))
+    page += [".SH EXIT STATUS"] + listing(EXIT_STATUS.get(command, []))
     page += [".SH ENVIRONMENT"] + listing(ENVIRONMENT)
-    page += [".SH FILES"] + listing(FILES.get(name, []))
+    page += [".SH FILES"] + listing(FILES.get(command, []))
     page += [".SH SEE ALSO", f"{others}; the README of chunkswarm for the config file and the log lines."]
     with open(output, "w") as out:
         out.write("\n".join(page) + "\n")

@@ -6,7 +6,8 @@
 # `setup.sh --metrics` Debian's python3-prometheus-client only (the parser the metrics test reads with),
 # `setup.sh --ssh` Debian's openssh-server only, with its system service left stopped and disabled
 # (the launcher's ssh test runs an sshd of its own on a free port of 127.0.0.1), `setup.sh --tmux`
-# tmux only (the live view's test watches it in a tmux pane).
+# tmux only (the live view's test watches it in a tmux pane), `setup.sh --podman` podman and
+# dpkg-dev only (the tests of the Debian package and the container image).
 #   BUILD_DIR   build directory (default: build)
 #   MESON_ARGS  extra arguments for `meson setup`, e.g. -Db_sanitize=thread
 set -euo pipefail
@@ -15,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(g++ meson ninja-build pkg-config libuv1-dev libcli11-dev nlohmann-json3-dev doctest-dev libssl-dev
     libspdlog-dev)
-# --browser, --xfs, --libtorrent, --metrics, --ssh, --tmux: only what one test needs (nothing is built).
+# --browser, --xfs, --libtorrent, --metrics, --ssh, --tmux, --podman: only what one test needs (nothing is built).
 tool_only=0
 no_service=0
 case "${1:-}" in
@@ -25,6 +26,7 @@ case "${1:-}" in
     --metrics) tool_only=1 PACKAGES=(python3-prometheus-client) ;;
     --ssh) tool_only=1 no_service=1 PACKAGES=(openssh-server) ;;
     --tmux) tool_only=1 PACKAGES=(tmux) ;;
+    --podman) tool_only=1 PACKAGES=(podman dpkg-dev) ;;
 esac
 
 missing=()

@@ -34,6 +34,8 @@ esac
 "$ROOT/tools/setup.sh" --ssh > /dev/null 2>&1 ||
     echo "test.sh: could not install openssh-server; the launcher's ssh test will skip"
 "$ROOT/tools/setup.sh" --tmux > /dev/null 2>&1 || echo "test.sh: could not install tmux; the live view's test will skip"
+"$ROOT/tools/setup.sh" --podman > /dev/null 2>&1 ||
+    echo "test.sh: could not install podman and dpkg-dev; the package and container tests will skip"
 
 # Sanitizer findings fail the test that triggered them.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"

@@ -1,5 +1,5 @@
-// What the owner and peer command lines share: logging flags and the way errors end a process.
-// CLI11 is heavy to compile, so only the two main.cpp files and cli_support.cpp include it.
+// What the programs' command lines share: logging flags and the way errors end a process.
+// CLI11 is heavy to compile, so only the *_cli.cpp files and cli_support.cpp include it.
 #pragma once
 
 #include <filesystem>
@@ -16,6 +16,12 @@ class App;
 }
 
 namespace chunkswarm::cli {
+
+// How a program was started: as a program of its own (the build tree's `owner`), or as a
+// subcommand of the installed `chunkswarm` (`chunkswarm owner`), whose name clashes with nothing.
+enum class Invocation { program, subcommand };
+// "owner", or "chunkswarm owner": what usage lines and --version say.
+std::string program_name(const std::string& command, Invocation invocation);
 
 // --max-upload-rate and (for a peer) --max-download-rate, as typed: "12.5M", "10Mi", "0".
 struct RateFlags {

@@ -167,6 +167,11 @@ bool start_logging(const std::string& program, const std::string& name, const Lo
     return true;
 }
 
+std::string program_name(const std::string& command, Invocation invocation)
+{
+    return invocation == Invocation::subcommand ? "chunkswarm " + command : command;
+}
+
 int parse(CLI::App& app, int argc, char** argv)
 {
     app.set_version_flag("--version", app.get_name() + " " + CHUNKSWARM_VERSION, "print the version and exit");

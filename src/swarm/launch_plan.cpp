@@ -61,6 +61,13 @@ std::string shell_quote(std::string_view word)
     return "'" + replace_all(std::string(word), "'", "'\\''") + "'";
 }
 
+std::vector<std::string> program_words(const PlanInputs& inputs, const std::filesystem::path& bin,
+                                       const std::string& program)
+{
+    if (inputs.subcommands) return {(bin / "chunkswarm").string(), program};
+    return {(bin / program).string()};
+}
+
 ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
 {
     const SwarmConfig& config = *inputs.config;
@@ -74,9 +81,11 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
     const std::string config_arg = plan.remote ? "-" : inputs.config_path.string();
     std::vector<std::string> words;
     if (index == 0) {
-        words = {(bin / "owner").string(), "--config", config_arg, "--file", inputs.file.string()};
+        words = program_words(inputs, bin, "owner");
+        words.insert(words.end(), {"--config", config_arg, "--file", inputs.file.string()});
     } else {
-        words = {(bin / "peer").string(), "--config", config_arg, "--id", std::to_string(config.peers[index - 1].id)};
+        words = program_words(inputs, bin, "peer");
+        words.insert(words.end(), {"--config", config_arg, "--id", std::to_string(config.peers[index - 1].id)});
         if (!inputs.expect.empty()) words.insert(words.end(), {"--expect", inputs.expect});
     }
     words.insert(words.end(), {"--data-dir", plan.data_dir.string(), "--log-format", "json"});

@@ -33,7 +33,14 @@ struct PlanInputs {
     std::filesystem::path bin_dir;  // the launcher's --bin-dir
     std::filesystem::path work;     // the launcher's --work
     std::string expect;             // the launcher's --expect, passed to every peer; empty: none
+    // The owner and peer as subcommands of `chunkswarm` (the installed form, when the launcher
+    // itself runs as `chunkswarm swarm`), else as programs of their own (the build tree's).
+    bool subcommands = false;
 };
+
+// The words that start `program` ("owner" or "peer") from `bin`: bin/owner, or bin/chunkswarm owner.
+std::vector<std::string> program_words(const PlanInputs& inputs, const std::filesystem::path& bin,
+                                       const std::string& program);
 
 // Index 0 is the owner, index i the config's peer i-1 (as in the swarm model).
 ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index);

@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -56,7 +56,7 @@ public:
     {
         uv_loop_init(&loop_);
         inputs_ = PlanInputs{&options.config, options.config_text, options.config_path, options.file,
-                             options.bin_dir, options.work,        options.expect};
+                             options.bin_dir, options.work,        options.expect,      options.subcommands};
         for (std::size_t i = 0; i < model_.size(); ++i) {
             plans_.push_back(plan_process(inputs_, i));
             const auto mode = options.resume ? std::ios::app : std::ios::trunc;
@@ -284,8 +284,9 @@ private:
                 [this](std::int64_t, int) {
                     if (--checks_left_ == 0) wind_down();
                 });
-            const std::string peer = (plans_[i].bin_dir / "peer").string();
-            if (!checker->spawn(on_host_of(inputs_, i, {peer, "--digest", path.string()}))) continue;
+            std::vector<std::string> words = program_words(inputs_, plans_[i].bin_dir, "peer");
+            words.insert(words.end(), {"--digest", path.string()});
+            if (!checker->spawn(on_host_of(inputs_, i, words))) continue;
             checkers_.push_back(std::move(checker));
             ++checks_left_;
         }

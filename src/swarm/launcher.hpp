@@ -24,6 +24,7 @@ struct LaunchOptions {
     std::filesystem::path file;     // on the owner's host
     std::filesystem::path work;     // logs, and the data of every process without a launch.work_dir
     std::filesystem::path bin_dir;  // where the owner and peer programs are
+    bool subcommands = false;       // they are `chunkswarm owner` and `chunkswarm peer` (PlanInputs)
     bool together = false;          // start every peer at once instead of one at a time
     bool resume = false;            // --resume: the logs go on after the earlier run's
     Display display = Display::plain;

@@ -97,6 +97,18 @@ TEST_CASE("through ssh: the host's command, then one shell line that execs the p
           std::vector<std::string>{"ssh", "-p", "2222", "ops@10.0.0.1", "sha256sum -- '/data/my model.bin'"});
 }
 
+TEST_CASE("the installed form: the owner and peers as subcommands of chunkswarm, here and over ssh")
+{
+    const SwarmConfig config = parsed({{"command", "ssh {host}"}, {"bin_dir", "/usr/bin"}, {"work_dir", "/w"}});
+    PlanInputs inputs = inputs_for(config);
+    inputs.subcommands = true;
+    CHECK(plan_process(inputs, 0).argv.back().rfind("exec /usr/bin/chunkswarm owner --config - --file", 0) == 0);
+    CHECK(plan_process(inputs, 1).argv.back().rfind("exec /usr/bin/chunkswarm peer --config - --id 1", 0) == 0);
+    CHECK(program_words(inputs, "/opt/bin", "peer") == std::vector<std::string>{"/opt/bin/chunkswarm", "peer"});
+    inputs.subcommands = false;
+    CHECK(program_words(inputs, "/opt/bin", "peer") == std::vector<std::string>{"/opt/bin/peer"});
+}
+
 TEST_CASE("a host's own command replaces everyone's; {name} names the process")
 {
     const SwarmConfig config =
