@@ -74,8 +74,6 @@ void stop_when_stdin_closes();
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
 // Parses argv, with --version added; returns an exit code to end with, or -1 to go on.
 int parse(CLI::App& app, int argc, char** argv);
-// The process's own peak resident memory (VmHWM), in bytes.
-std::int64_t peak_memory_bytes();
 // One log line with the process's peak memory and CPU time, for its last words.
 void log_resource_use();
 // --file, looked at before anything starts: a regular file or a directory, or one line naming

@@ -92,6 +92,10 @@ inline constexpr Family build_info{"chunkswarm_build_info", "1, labelled with th
                                    Kind::gauge};
 }  // namespace family
 
+// The other end of a connection as a label value: "owner" stays, a peer is its id ("peer 2" as
+// the log names it becomes "2"), so that values have no spaces and match `peer="2"` elsewhere.
+std::string remote_value(std::string_view remote);
+
 // `{key="value",...}` with Prometheus' escapes (backslash, double quote, newline); "" for none.
 std::string render_labels(const Labels& labels);
 

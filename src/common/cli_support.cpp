@@ -1,4 +1,5 @@
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/process_facts.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -193,19 +194,9 @@ int parse(CLI::App& app, int argc, char** argv)
 
 // VmHWM is this program's own peak: unlike getrusage's ru_maxrss, it does not start from the
 // peak of whatever process forked it.
-std::int64_t peak_memory_bytes()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // in kB
-    }
-    return 0;
-}
-
 void log_resource_use()
 {
-    const std::int64_t peak = peak_memory_bytes();
+    const std::int64_t peak = process::peak_memory_bytes();
     const double peak_mib = static_cast<double>(peak) / (1024.0 * 1024.0);
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);

@@ -1,5 +1,7 @@
 #include "chunkswarm/metrics.hpp"
 
+#include <algorithm>
+
 namespace chunkswarm::metrics {
 namespace {
 
@@ -27,6 +29,15 @@ void Value::raise_to(std::int64_t value)
 {
     std::int64_t seen = value_.load(std::memory_order_relaxed);
     while (seen < value && !value_.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {}
+}
+
+std::string remote_value(std::string_view remote)
+{
+    constexpr std::string_view kPeer = "peer ";
+    if (remote.substr(0, kPeer.size()) == kPeer) remote.remove_prefix(kPeer.size());
+    std::string value(remote);
+    std::replace(value.begin(), value.end(), ' ', '-');
+    return value;
 }
 
 std::string render_labels(const Labels& labels)

@@ -23,8 +23,8 @@ ChunkClient::ChunkClient(uv_loop_t* loop, ClientOptions options, std::unique_ptr
                std::uint64_t{options_.connect_timeout_s} * 1000)
 {
     metrics::Registry& registry = options_.metrics ? *options_.metrics : own_metrics_;
-    const metrics::Labels from{{"from", options_.remote_label}};
-    const metrics::Labels to{{"to", options_.remote_label}};
+    const metrics::Labels from{{"from", metrics::remote_value(options_.remote_label)}};
+    const metrics::Labels to{{"to", metrics::remote_value(options_.remote_label)}};
     metrics_ =
         Metrics{&registry.at(metrics::family::received_bytes, from), &registry.at(metrics::family::hash_failures, from),
                 &registry.at(metrics::family::reconnects, to), &registry.at(metrics::family::requests_in_flight, to)};

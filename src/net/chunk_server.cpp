@@ -421,7 +421,8 @@ void ServerSession::handle(const Hello& hello)
     const ServerContext& context = server_->context_;
     hello_ = hello;
     label_ = "peer " + std::to_string(hello.peer_id);
-    if (context.metrics) sent_bytes_ = &context.metrics->at(metrics::family::sent_bytes, {{"to", label_}});
+    if (context.metrics)
+        sent_bytes_ = &context.metrics->at(metrics::family::sent_bytes, {{"to", std::to_string(hello.peer_id)}});
     if (context.secret.empty()) {
         admit();
         return;

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
+#include "chunkswarm/process_facts.hpp"
 
 namespace chunkswarm::net {
 
@@ -203,7 +203,7 @@ std::string MetricsServer::answer(std::string_view request) const
 {
     return http_response(request, [this] {
         if (refresh_) refresh_();
-        return registry_.render();
+        return registry_.render() + process::render_metrics(process::read_facts());
     });
 }
 
@@ -213,7 +213,7 @@ Result<std::unique_ptr<MetricsServer>> serve_metrics(const MetricsOptions& optio
     if (!options.bind) return std::unique_ptr<MetricsServer>();
     registry.at(metrics::family::build_info, {{"version", CHUNKSWARM_VERSION}}).set(1);
     auto server = std::make_unique<MetricsServer>(registry, [&registry, refresh = std::move(refresh)] {
-        registry.at(metrics::family::peak_memory).set(cli::peak_memory_bytes());
+        registry.at(metrics::family::peak_memory).set(process::peak_memory_bytes());
         if (refresh) refresh();
     });
     CS_TRY(server->start(*options.bind));

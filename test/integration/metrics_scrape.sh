@@ -42,9 +42,9 @@ events = [json.loads(line) for line in open(log) if line.startswith("{")]
 received, sent = collections.Counter(), collections.Counter()
 for e in events:
     if e.get("event") == "chunk_received":
-        received[e["from"]] += e["bytes"]
+        received[e["from"].removeprefix("peer ")] += e["bytes"]  # label values: "owner", "2"
     elif e.get("event") == "chunk_sent":
-        sent[e["to"]] += e["bytes"]
+        sent[e["to"].removeprefix("peer ")] += e["bytes"]
 problems = []
 def expect(what, got, want):
     if got != want:
@@ -69,6 +69,11 @@ expect("build info", value("chunkswarm_build_info", version=version), 1)
 peak = value("chunkswarm_peak_memory_bytes")
 if not 1 << 20 < peak < 1 << 30:
     problems.append(f"peak memory {peak} bytes is not plausible")
+# The standard process_* metrics, as every Prometheus client exports them.
+if not 1 << 20 < value("process_resident_memory_bytes") <= peak:
+    problems.append(f"resident memory {value('process_resident_memory_bytes')} is not within 1 MiB..peak {peak}")
+if not value("process_cpu_seconds_total") > 0 or not value("process_open_fds") >= 3:
+    problems.append("process_cpu_seconds_total or process_open_fds is missing")
 if problems:
     print(f"FAIL: {name}: " + "; ".join(problems))
     sys.exit(1)

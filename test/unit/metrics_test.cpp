@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "chunkswarm/metrics.hpp"
+#include "chunkswarm/process_facts.hpp"
 
 using namespace chunkswarm::metrics;
+namespace process = chunkswarm::process;
 
 namespace {
 constexpr Family kReceived{"chunkswarm_received_bytes_total", "Chunk bytes received.", Kind::counter};
@@ -21,7 +23,7 @@ TEST_CASE("a series is created at zero, found again by name and labels, and rend
 {
     Registry registry;
     Value& owner = registry.at(kReceived, {{"from", "owner"}});
-    Value& peer2 = registry.at(kReceived, {{"from", "peer 2"}});
+    Value& peer2 = registry.at(kReceived, {{"from", "2"}});
     CHECK(owner.get() == 0);
     owner.add(102400);
     owner.add(5);
@@ -35,12 +37,15 @@ TEST_CASE("a series is created at zero, found again by name and labels, and rend
           "chunkswarm_chunks_in_file 12\n"
           "# HELP chunkswarm_received_bytes_total Chunk bytes received.\n"
           "# TYPE chunkswarm_received_bytes_total counter\n"
-          "chunkswarm_received_bytes_total{from=\"owner\"} 102405\n"
-          "chunkswarm_received_bytes_total{from=\"peer 2\"} 7\n");
+          "chunkswarm_received_bytes_total{from=\"2\"} 7\n"
+          "chunkswarm_received_bytes_total{from=\"owner\"} 102405\n");
 }
 
 TEST_CASE("label values and help text are escaped as the text format asks")
 {
+    CHECK(remote_value("owner") == "owner");
+    CHECK(remote_value("peer 12") == "12");
+    CHECK(remote_value("127.0.0.1:7101 x") == "127.0.0.1:7101-x");
     CHECK(render_labels({}) == "");
     CHECK(render_labels({{"a", "x"}, {"b", "y"}}) == "{a=\"x\",b=\"y\"}");
     CHECK(render_labels({{"path", "C:\\dir \"q\"\nnext"}}) == "{path=\"C:\\\\dir \\\"q\\\"\\nnext\"}");
@@ -93,4 +98,34 @@ TEST_CASE("threads add to one series and render meanwhile without losing a count
         thread.join();
     CHECK(sent.get() == 40000);
     CHECK(registry.at(kByThread, {{"thread", "3"}}).get() == 20000);
+}
+
+TEST_CASE("the process_* metrics, as Prometheus' client libraries name them")
+{
+    process::Facts facts;
+    facts.cpu_seconds = 1.25;
+    facts.start_time_seconds = 1764000000.5;
+    facts.resident_bytes = 4096;
+    facts.virtual_bytes = 8192;
+    facts.open_fds = 7;
+    facts.max_fds = 1024;
+    const std::string text = process::render_metrics(facts);
+    CHECK(text.find("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1.25\n") != std::string::npos);
+    CHECK(text.find("\nprocess_start_time_seconds 1764000000.5\n") != std::string::npos);
+    CHECK(text.find("\nprocess_resident_memory_bytes 4096\n") != std::string::npos);
+    CHECK(text.find("\nprocess_virtual_memory_bytes 8192\n") != std::string::npos);
+    CHECK(text.find("\nprocess_open_fds 7\n") != std::string::npos);
+    CHECK(text.find("\nprocess_max_fds 1024\n") != std::string::npos);
+}
+
+TEST_CASE("this process's facts, read from the kernel, are plausible")
+{
+    const process::Facts facts = process::read_facts();
+    CHECK(facts.resident_bytes > 0);
+    CHECK(facts.virtual_bytes >= facts.resident_bytes);
+    CHECK(facts.peak_resident_bytes >= facts.resident_bytes);
+    CHECK(facts.open_fds >= 3);  // at least the standard three
+    CHECK(facts.max_fds >= facts.open_fds);
+    CHECK(facts.start_time_seconds > 1.6e9);  // after 2020
+    CHECK(facts.cpu_seconds >= 0);
 }
