@@ -21,6 +21,7 @@
 #include "chunkswarm/tree_files.hpp"
 #include "html_report.hpp"
 #include "launch_plan.hpp"
+#include "swarm_metrics.hpp"
 #include "swarm_model.hpp"
 #include "text_view.hpp"
 
@@ -28,6 +29,8 @@ namespace chunkswarm::swarm {
 namespace {
 
 constexpr std::uint64_t kLiveRedrawMs = 250;
+// How often --metrics copies the model into its registry (Prometheus scrapes every 15 s or so).
+constexpr std::uint64_t kMetricsMs = 1000;
 // A peer that has not reached the owner within this long does not hold up the next one.
 constexpr std::uint64_t kNextPeerFallbackMs = 3000;
 constexpr std::uint64_t kKillGraceMs = 5000;
@@ -78,6 +81,7 @@ public:
     int run()
     {
         started_ = std::chrono::steady_clock::now();
+        if (!serve_metrics()) return 2;
         watch_signal(SIGINT);
         watch_signal(SIGTERM);
         watch_signal(SIGHUP);  // the terminal closed, or the ssh session that ran us dropped
@@ -98,9 +102,14 @@ public:
             tick_timer_->start(
                 every, [this] { print(progress_line(model_, now())); }, every);
         }
+        if (metrics_server_)
+            add_timer()->start(
+                kMetricsMs, [this] { publish_metrics(model_, registry_); }, kMetricsMs);
         start_process(0);
         uv_run(&loop_, UV_RUN_DEFAULT);
-        return conclude();
+        const int code = conclude();
+        stop_metrics();
+        return code;
     }
 
 private:
@@ -336,6 +345,36 @@ private:
     }
     void warn(const std::string& text) { print(text, stderr); }
 
+    // Before anything starts, so that a port in use stops the run at once.
+    bool serve_metrics()
+    {
+        const std::optional<Endpoint>& bind = options_.metrics.bind;
+        if (!bind) return true;
+        registry_.at(metrics::family::build_info, {{"version", CHUNKSWARM_VERSION}}).set(1);
+        publish_metrics(model_, registry_);
+        metrics_server_ = std::make_unique<net::MetricsServer>(registry_, nullptr);
+        if (auto started = metrics_server_->start(*bind); !started) {
+            warn("swarm: error: --metrics: " + started.error().message);
+            metrics_server_.reset();
+            return false;
+        }
+        print(fmt::format("swarm: serving the swarm's metrics at http://{}:{}/metrics", bind->host,
+                          metrics_server_->port()));
+        return true;
+    }
+
+    // The final figures, answered for --metrics-linger seconds (SIGINT or SIGTERM ends the wait).
+    void stop_metrics()
+    {
+        if (!metrics_server_) return;
+        publish_metrics(model_, registry_);
+        if (options_.metrics.linger_s > 0) {
+            print(fmt::format("swarm: still serving metrics for {} s (--metrics-linger)", options_.metrics.linger_s));
+            metrics_server_->linger(options_.metrics.linger_s);
+        }
+        metrics_server_->stop();
+    }
+
     RunSummary summarize() const
     {
         RunSummary summary;
@@ -449,6 +488,8 @@ private:
     std::size_t checks_left_ = 0;
     bool checks_started_ = false;
     std::vector<std::unique_ptr<net::Timer>> timers_;
+    metrics::Registry registry_;  // the swarm's figures, copied from the model on its thread
+    std::unique_ptr<net::MetricsServer> metrics_server_;
     std::vector<std::unique_ptr<net::UvHandle<uv_signal_t>>> signals_;
     net::Timer* next_timer_ = nullptr;
     net::Timer* tick_timer_ = nullptr;

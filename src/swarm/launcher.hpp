@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/net/metrics_server.hpp"
 
 namespace chunkswarm::swarm {
 
@@ -37,7 +38,8 @@ struct LaunchOptions {
         double at_s = 0;
     };
     std::vector<Kill> kills;
-    std::string expect;  // --expect: the content id every peer is told to insist on (parsed)
+    std::string expect;           // --expect: the content id every peer is told to insist on (parsed)
+    net::MetricsOptions metrics;  // --metrics: the whole swarm's figures (swarm_metrics.hpp)
 };
 
 // "3@2.5" -> peer 3 at 2.5 s; the peer must be in the config.

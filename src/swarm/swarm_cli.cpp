@@ -13,6 +13,7 @@
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/manifest.hpp"
+#include "chunkswarm/net/resolve.hpp"
 #include "chunkswarm/sample_file.hpp"
 #include "launcher.hpp"
 #include "swarm_cli.hpp"
@@ -37,6 +38,7 @@ struct Flags {
     bool print_config = false;
     bool resume = false;
     std::string hosts;
+    cli::MetricsFlags metrics;
 };
 
 // --hosts: "h1,h2,..." or a file with one host a line ('#' starts a comment).
@@ -190,6 +192,8 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags, cli::Invocation invocat
         options.expect = std::move(pinned).value();
     }
     CS_TRY_ASSIGN(options.display, display_of(flags.display));
+    CS_TRY_ASSIGN(options.metrics, cli::metrics_options(flags.metrics));
+    if (options.metrics.bind) CS_TRY(net::resolve_endpoint(*options.metrics.bind, "--metrics"));
     options.work = std::filesystem::absolute(flags.work).lexically_normal();
     options.bin_dir = flags.bin_dir.empty() ? own_directory() : std::filesystem::path(flags.bin_dir);
     CS_TRY(check_programs_here(options));
@@ -282,6 +286,7 @@ int chunkswarm::swarm_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_flag("--resume", flags.resume,
                  "go on from what an earlier run in the same --work left: nothing is emptied, each peer keeps the "
                  "chunks that verify (on other hosts too)");
+    cli::add_metrics_flags(app, flags.metrics);
     app.add_flag("--print-config", flags.print_config,
                  "print the config in full (ids, ports, download neighbours and directories filled in) and exit");
     app.footer(

@@ -146,3 +146,34 @@ expect_error metrics_port_in_use "cannot serve metrics on 127.0.0.1:$port_in_use
 expect_error bad_metrics "--metrics: \"9100\" is not HOST:PORT" "$PEER_BIN" --config ring.json --id 1 --metrics 9100
 expect_error linger_alone "--metrics-linger needs --metrics" "$OWNER_BIN" --config ring.json --file input.bin \
     --metrics-linger 5
+kill -TERM "$(program_pid holder)"
+
+# The whole swarm from the launcher (swarm --metrics): scraped while it lingers after the run.
+: "${SWARM_BIN:?}"
+mapfile -t ports < <(free_ports 7)
+ring_config ring2.json 102400 "${ports[@]:0:6}"
+start launcher "$SWARM_BIN" --config ring2.json --file input.bin --work "$WORK/run" --display quiet --together \
+    --metrics "127.0.0.1:${ports[6]}" --metrics-linger 120
+wait_for_line launcher.log "still serving metrics" 120
+"$PY" - "${ports[6]}" "$(stat -c %s input.bin)" << 'PY' || fail "the launcher's metrics do not show the finished swarm"
+import sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+port, size = sys.argv[1], int(sys.argv[2])
+text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+           for family in text_string_to_metric_families(text) for s in family.samples}
+def value(metric, **labels):
+    return samples.get((metric, tuple(sorted(labels.items()))))
+chunks = value("chunkswarm_swarm_chunks_in_file")
+assert (value("chunkswarm_swarm_peers"), value("chunkswarm_swarm_peers_done"), value("chunkswarm_swarm_peers_failed")) \
+    == (5, 5, 0), text
+for peer in "12345":
+    assert value("chunkswarm_swarm_chunks_held", peer=peer) == chunks == 61, (peer, chunks)
+    got = sum(value("chunkswarm_swarm_received_bytes_total", peer=peer, **{"from": source}) for source in ("owner", "neighbor"))
+    assert got >= size, (peer, got, size)
+assert value("process_resident_memory_bytes") > 0
+print("ok: swarm --metrics: five peers done, each holding all 61 chunks, from the owner and its neighbour")
+PY
+kill -TERM "$(program_pid launcher)"
+wait_ok launcher
+echo "ok: SIGTERM ended the launcher's linger with the run's exit 0"

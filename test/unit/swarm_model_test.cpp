@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "html_report.hpp"
+#include "swarm_metrics.hpp"
 #include "swarm_model.hpp"
 #include "text_view.hpp"
 
@@ -272,4 +273,28 @@ TEST_CASE("at a hundred peers the report names each line on hover instead of a l
     const std::string finished = html.substr(chart, html.find("</svg>", chart) - chart);
     CHECK(finished.find(">100</text>") != std::string::npos);
     CHECK(finished.find(">150</text>") == std::string::npos);
+}
+
+TEST_CASE("swarm --metrics: the model's figures per peer, labelled with its id, and the swarm's counts")
+{
+    SwarmModel model = two_peer_model();
+    model.on_line(1, 0.4, event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    model.on_line(1, 0.5, received("peer 1", 0, "owner", 1));
+    model.on_line(1, 0.6, received("peer 1", 1, "peer 2", 2));
+    model.on_line(1, 0.7, received("peer 1", 2, "peer 2", 3));
+    model.on_line(2, 0.7, event_line("peer 2", {{"event", "joined"}, {"ms", 1}}));
+    model.on_exit(1, 0.9, 1, 0, false);
+
+    chunkswarm::metrics::Registry registry;
+    publish_metrics(model, registry);
+    const std::string text = registry.render();
+    const auto has = [&text](const std::string& line) { return text.find("\n" + line + "\n") != std::string::npos; };
+    CHECK(has("chunkswarm_swarm_peers 2"));
+    CHECK(has("chunkswarm_swarm_peers_done 1"));
+    CHECK(has("chunkswarm_swarm_peers_failed 1"));
+    CHECK(has("chunkswarm_swarm_chunks_in_file 10"));
+    CHECK(has("chunkswarm_swarm_chunks_held{peer=\"1\"} 3"));
+    CHECK(has("chunkswarm_swarm_received_bytes_total{peer=\"1\",from=\"owner\"} 1000"));
+    CHECK(has("chunkswarm_swarm_received_bytes_total{peer=\"1\",from=\"neighbor\"} 2000"));
+    CHECK(text.find("peer=\"owner\"") == std::string::npos);  // the owner is not a peer
 }
