@@ -5,6 +5,7 @@
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"
@@ -36,12 +37,21 @@ struct Flags {
     std::string expect;
 };
 
-// The joined file's path: in an existing directory, and not a directory itself.
-Result<std::filesystem::path> check_output(const std::string& text)
+// An earlier run here received a directory tree (its saved manifest says so).
+bool tree_received_before(const std::filesystem::path& data_dir)
+{
+    auto manifest = load_manifest(data_dir / kManifestFileName);
+    return manifest && manifest->is_tree();
+}
+
+// The joined file's path: in an existing directory, and not a directory itself, unless it is the
+// tree an earlier run with this data directory put there.
+Result<std::filesystem::path> check_output(const std::string& text, const std::filesystem::path& data_dir)
 {
     const std::filesystem::path output = std::filesystem::absolute(text).lexically_normal();
     std::error_code ec;
-    if (output.filename().empty() || std::filesystem::is_directory(output, ec)) {
+    const bool directory = std::filesystem::is_directory(output, ec);
+    if (output.filename().empty() || (directory && !tree_received_before(data_dir))) {
         return make_error("--output " + text +
                           " is a directory; give the path the file (or tree) should have, "
                           "such as " +
@@ -109,7 +119,7 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
-    if (!flags.output.empty()) CS_TRY_ASSIGN(options->output, check_output(flags.output));
+    if (!flags.output.empty()) CS_TRY_ASSIGN(options->output, check_output(flags.output, options->data_dir));
     if (!flags.expect.empty()) CS_TRY_ASSIGN(options->expected_content_id, parse_content_id(flags.expect));
     for (const std::string* host : {&options->owner.host, &options->listen.host, &options->upstream[0].endpoint.host}) {
         CS_TRY(check_host(*host));

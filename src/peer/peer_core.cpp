@@ -16,6 +16,12 @@ namespace {
 // Chunk files waiting for the disk (100 KiB each by default): enough to ride out a slow write.
 constexpr std::size_t kChunkFilesQueued = 32;
 
+// What is still to be written, when `present` bytes of `needed` are there from an earlier run.
+std::uint64_t still_needed(std::uint64_t needed, std::uint64_t present)
+{
+    return needed > present ? needed - present : 0;
+}
+
 }  // namespace
 
 PeerCore::PeerCore(const PeerOptions& options)
@@ -84,22 +90,20 @@ void PeerCore::recover_stream(const Manifest& manifest)
 Result<void> PeerCore::check_room(const Manifest& manifest) const
 {
     const bool chunk_files = options_.settings.keep_chunk_files;
+    const bool tree = manifest.is_tree();
     const std::uint64_t size = manifest.file_size;
     const std::uint64_t here = disk::bytes_in(options_.data_dir);
     if (!options_.output.empty()) {
         // The joined file (or the tree) where the user said; the rest in the data directory.
         std::error_code ec;
-        const std::uint64_t part =
-            manifest.is_tree() ? 0 : std::filesystem::file_size(part_path_for(destination_of(manifest)), ec);
-        CS_TRY(disk::check_room(options_.output.parent_path(), size > part ? size - part : 0,
-                                manifest.is_tree() ? "the tree (--output)" : "the joined file (--output)"));
-        const std::uint64_t needed = size * ((manifest.is_tree() ? 1 : 0) + (chunk_files ? 1 : 0));
-        return disk::check_room(options_.data_dir, needed > here ? needed - here : 0,
-                                manifest.is_tree() ? "the tree's stream and the chunk files" : "the chunk files");
+        const std::uint64_t part = tree ? 0 : std::filesystem::file_size(part_path_for(destination_of(manifest)), ec);
+        CS_TRY(disk::check_room(options_.output.parent_path(), still_needed(size, ec ? 0 : part),
+                                tree ? "the tree (--output)" : "the joined file (--output)"));
+        return disk::check_room(options_.data_dir, still_needed(size * ((tree ? 1 : 0) + (chunk_files ? 1 : 0)), here),
+                                tree ? "the tree's stream and the chunk files" : "the chunk files");
     }
-    const std::uint64_t copies = 1 + (manifest.is_tree() ? 1 : 0) + (chunk_files ? 1 : 0);
-    const std::uint64_t needed = size * copies;
-    return disk::check_room(options_.data_dir, needed > here ? needed - here : 0,
+    const std::uint64_t copies = 1 + (tree ? 1 : 0) + (chunk_files ? 1 : 0);
+    return disk::check_room(options_.data_dir, still_needed(size * copies, here),
                             chunk_files ? "the joined file and the chunk files (keep_chunk_files false writes only "
                                           "the joined file)"
                                         : "the joined file");

@@ -31,3 +31,23 @@ expect_error output_dir "is a directory; give the path the file" \
     "$PEER_BIN" --config ring.json --id 2 --output elsewhere
 expect_error output_missing "does not exist; create it first" \
     "$PEER_BIN" --config ring.json --id 2 --output nowhere/model.bin
+
+# A directory tree: --output names the tree's root; a restart with the same --output finds the
+# tree there (an existing directory is refused only when this data directory holds no tree).
+mapfile -t ports < <(free_ports 4)
+ring_config tree.json 102400 "${ports[@]}"
+sed -i "s|$WORK/data|$WORK/treedata|" tree.json
+mkdir -p dataset/sub && make_file dataset/a.bin $((102400 * 6 + 1)) && make_file dataset/sub/b.bin 5000
+start tree_owner "$OWNER_BIN" --config tree.json --file dataset --log-format json
+start tree1 "$PEER_BIN" --config tree.json --id 1 --log-format json
+start tree2 "$PEER_BIN" --config tree.json --id 2 --log-format json --output "$WORK/elsewhere/dataset-copy"
+start tree3 "$PEER_BIN" --config tree.json --id 3 --log-format json
+wait_ok tree1 tree2 tree3 tree_owner
+check_file dataset/a.bin elsewhere/dataset-copy/a.bin
+check_file dataset/sub/b.bin elsewhere/dataset-copy/sub/b.bin
+start tree_again "$PEER_BIN" --config tree.json --id 2 --log-format json --output "$WORK/elsewhere/dataset-copy"
+wait_for_event tree_again.log 30 resumed > /dev/null
+kill -TERM "$(program_pid tree_again)" 2>/dev/null || true
+wait "${PID_OF[tree_again]}" 2>/dev/null || true
+check_file dataset/a.bin elsewhere/dataset-copy/a.bin
+echo "ok: a tree goes to --output, and a restart with the same --output is accepted"
