@@ -81,12 +81,19 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
     const std::string config_arg = plan.remote ? "-" : inputs.config_path.string();
     std::vector<std::string> words;
     if (index == 0) {
+        plan.copy = inputs.file;
         words = program_words(inputs, bin, "owner");
         words.insert(words.end(), {"--config", config_arg, "--file", inputs.file.string()});
     } else {
+        const std::string id = std::to_string(config.peers[index - 1].id);
         words = program_words(inputs, bin, "peer");
-        words.insert(words.end(), {"--config", config_arg, "--id", std::to_string(config.peers[index - 1].id)});
+        words.insert(words.end(), {"--config", config_arg, "--id", id});
         if (!inputs.expect.empty()) words.insert(words.end(), {"--expect", inputs.expect});
+        plan.copy = plan.data_dir / inputs.file.filename();
+        if (!inputs.output.empty()) {
+            plan.copy = replace_all(inputs.output, "{id}", id);
+            words.insert(words.end(), {"--output", plan.copy.string()});
+        }
     }
     words.insert(words.end(), {"--data-dir", plan.data_dir.string(), "--log-format", "json"});
     words.insert(words.end(), launch.args.begin(), launch.args.end());

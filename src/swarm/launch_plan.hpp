@@ -21,6 +21,7 @@ struct ProcessPlan {
     std::string config_text;          // with remote: what to write to its standard input
     std::filesystem::path data_dir;   // on its host
     std::filesystem::path bin_dir;    // on its host
+    std::filesystem::path copy;       // on its host: the peer's copy of the file (the owner's: the original)
     std::vector<std::string> prefix;  // with remote: the host's command, placeholders filled
 };
 
@@ -33,6 +34,7 @@ struct PlanInputs {
     std::filesystem::path bin_dir;  // the launcher's --bin-dir
     std::filesystem::path work;     // the launcher's --work
     std::string expect;             // the launcher's --expect, passed to every peer; empty: none
+    std::string output;             // the launcher's --output, "{id}" the peer's id; empty: in its data dir
     // The owner and peer as subcommands of `chunkswarm` (the installed form, when the launcher
     // itself runs as `chunkswarm swarm`), else as programs of their own (the build tree's).
     bool subcommands = false;

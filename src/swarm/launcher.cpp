@@ -58,8 +58,15 @@ public:
     explicit Launcher(const LaunchOptions& options) : options_(options), model_(peer_ids_of(options.config))
     {
         uv_loop_init(&loop_);
-        inputs_ = PlanInputs{&options.config, options.config_text, options.config_path, options.file,
-                             options.bin_dir, options.work,        options.expect,      options.subcommands};
+        inputs_ = PlanInputs{.config = &options.config,
+                             .config_text = options.config_text,
+                             .config_path = options.config_path,
+                             .file = options.file,
+                             .bin_dir = options.bin_dir,
+                             .work = options.work,
+                             .expect = options.expect,
+                             .output = options.output,
+                             .subcommands = options.subcommands};
         for (std::size_t i = 0; i < model_.size(); ++i) {
             plans_.push_back(plan_process(inputs_, i));
             const auto mode = options.resume ? std::ios::app : std::ios::trunc;
@@ -283,7 +290,6 @@ private:
     {
         for (std::size_t i = 0; i < model_.size(); ++i) {
             if (!plans_[i].remote || (i > 0 && !model_.process(i).succeeded())) continue;
-            const std::filesystem::path path = i == 0 ? options_.file : data_dir(i) / options_.file.filename();
             auto checker = std::make_unique<ChildProcess>(
                 &loop_,
                 [this, i](std::string_view line) {
@@ -294,7 +300,7 @@ private:
                     if (--checks_left_ == 0) wind_down();
                 });
             std::vector<std::string> words = program_words(inputs_, plans_[i].bin_dir, "peer");
-            words.insert(words.end(), {"--digest", path.string()});
+            words.insert(words.end(), {"--digest", plans_[i].copy.string()});
             if (!checker->spawn(on_host_of(inputs_, i, words))) continue;
             checkers_.push_back(std::move(checker));
             ++checks_left_;
@@ -310,7 +316,7 @@ private:
             auto it = remote_digests_.find(index);
             return it == remote_digests_.end() ? std::nullopt : std::optional(it->second);
         }
-        auto digest = content_digest(index == 0 ? options_.file : data_dir(index) / options_.file.filename());
+        auto digest = content_digest(plans_[index].copy);
         return digest ? std::optional(digest.value()) : std::nullopt;
     }
 

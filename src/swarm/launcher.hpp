@@ -39,6 +39,7 @@ struct LaunchOptions {
     };
     std::vector<Kill> kills;
     std::string expect;           // --expect: the content id every peer is told to insist on (parsed)
+    std::string output;           // --output: where each peer puts its copy, on its host ("{id}": its id)
     net::MetricsOptions metrics;  // --metrics: the whole swarm's figures (swarm_metrics.hpp)
 };
 

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
@@ -35,6 +36,7 @@ struct Flags {
     bool together = false;
     std::vector<std::string> kills;
     std::string expect;
+    std::string output;
     bool print_config = false;
     bool resume = false;
     std::string hosts;
@@ -151,6 +153,29 @@ Result<void> prepare_work(const std::filesystem::path& work, const std::filesyst
     return {};
 }
 
+// --output: an absolute path (each peer reads it on its host), one per peer where peers share a host.
+Result<std::string> check_output(const std::string& text, const SwarmConfig& config)
+{
+    if (text.empty()) return text;
+    std::string output = text;
+    if (output.front() != '/') {
+        for (const PeerConfig& peer : config.peers) {
+            if (!config.launch.for_host(peer.endpoint.host).command.empty())
+                return make_error("--output must be an absolute path: each peer reads it on its own host");
+        }
+        output = std::filesystem::absolute(output).lexically_normal().string();
+    }
+    if (output.find("{id}") != std::string::npos) return output;
+    std::set<std::string> hosts;
+    for (const PeerConfig& peer : config.peers) {
+        if (!hosts.insert(peer.endpoint.host).second) {
+            return make_error("peers share the host " + peer.endpoint.host + ", so --output " + output +
+                              " would be one file for several; put {id} in it (for example " + output + "-{id})");
+        }
+    }
+    return output;
+}
+
 // The owner and peer programs must be in --bin-dir if any process runs here without a bin_dir of
 // its own; elsewhere they are the hosts' business (a missing one fails that process's start).
 Result<void> check_programs_here(const swarm::LaunchOptions& options)
@@ -186,6 +211,7 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags, cli::Invocation invocat
     options.config = std::move(config).value();
     // The processes would refuse a short secret only once started.
     CS_TRY(resolve_secret(options.config.secret));
+    CS_TRY_ASSIGN(options.output, check_output(flags.output, options.config));
     if (!flags.expect.empty()) {
         auto pinned = parse_content_id(flags.expect);
         if (!pinned) return make_error("--expect: " + pinned.error().message);
@@ -276,6 +302,9 @@ int chunkswarm::swarm_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_option("--kill", flags.kills,
                    "PEER@SECONDS: SIGKILL that peer this long after it starts, to watch the others route "
                    "around it (repeatable)");
+    app.add_option("--output,-o", flags.output,
+                   "where each peer puts the file (or tree), on its host; {id} becomes the peer's id, and is "
+                   "needed when peers share a host (default: in each peer's data directory)");
     app.add_option("--expect", flags.expect,
                    "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
                    "peer it starts: any other content is refused");

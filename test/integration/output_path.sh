@@ -51,3 +51,17 @@ kill -TERM "$(program_pid tree_again)" 2>/dev/null || true
 wait "${PID_OF[tree_again]}" 2>/dev/null || true
 check_file dataset/a.bin elsewhere/dataset-copy/a.bin
 echo "ok: a tree goes to --output, and a restart with the same --output is accepted"
+
+# swarm --output: every peer's copy where the launcher says, {id} telling peers on one host apart;
+# the launcher checks each copy there.
+: "${SWARM_BIN:?}"
+mapfile -t ports < <(free_ports 6)
+ring_config ring5.json 102400 "${ports[@]}"
+mkdir -p out
+timeout 120 "$SWARM_BIN" --config ring5.json --file input.bin --work "$WORK/run" --display quiet --together \
+    --output "$WORK/out/copy-{id}.bin" > swarm.out 2>&1 || { cat swarm.out; fail "swarm --output failed"; }
+check_file input.bin out/copy-{1..5}.bin
+[[ -z $(find run -name input.bin) ]] || fail "a copy was also written into a data directory: $(find run -name input.bin)"
+expect_error swarm_output_shared "put {id} in it" "$SWARM_BIN" --config ring5.json --work "$WORK/run2" \
+    --output "$WORK/out/copy.bin"
+echo "ok: swarm --output put five verified copies at out/copy-{1..5}.bin"

@@ -2,6 +2,8 @@
 // made from it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "launch_plan.hpp"
@@ -107,6 +109,20 @@ TEST_CASE("the installed form: the owner and peers as subcommands of chunkswarm,
     CHECK(program_words(inputs, "/opt/bin", "peer") == std::vector<std::string>{"/opt/bin/chunkswarm", "peer"});
     inputs.subcommands = false;
     CHECK(program_words(inputs, "/opt/bin", "peer") == std::vector<std::string>{"/opt/bin/peer"});
+}
+
+TEST_CASE("--output: each peer's copy where the launcher says, {id} its id; the owner's copy is the original")
+{
+    const SwarmConfig config = parsed(nullptr);
+    PlanInputs inputs = inputs_for(config);
+    CHECK(plan_process(inputs, 2).copy == "/here/work/peer-2/model.bin");
+    inputs.output = "/srv/copy-{id}.bin";
+    const ProcessPlan peer = plan_process(inputs, 2);
+    CHECK(peer.copy == "/srv/copy-2.bin");
+    const auto at = std::find(peer.argv.begin(), peer.argv.end(), "--output");
+    REQUIRE(at + 1 < peer.argv.end());
+    CHECK(*(at + 1) == "/srv/copy-2.bin");
+    CHECK(plan_process(inputs, 0).copy == "/data/model.bin");
 }
 
 TEST_CASE("a host's own command replaces everyone's; {name} names the process")
