@@ -168,6 +168,53 @@ std::vector<Point> finishes(const SwarmModel& model, double x_max)
     return points;
 }
 
+// One bar per peer, its bytes from the owner then from its neighbours, on one scale; at a hundred
+// peers the bars thin out and the names move into each bar's hover title.
+std::string sources_chart(const SwarmModel& model)
+{
+    std::vector<const Process*> peers;
+    double most = 1;
+    for (const Process& p : model.processes()) {
+        if (p.is_owner) continue;
+        peers.push_back(&p);
+        most = std::max(most, static_cast<double>(p.bytes_received()));
+    }
+    const double bar = std::clamp(600.0 / std::max<std::size_t>(peers.size(), 1), 3.0, 18.0);
+    const bool named = bar >= 10;
+    const double plot_w = kWidth - kLeft - kRight;
+    const double height = kTop + bar * static_cast<double>(peers.size()) + kBottom;
+    std::string html = fmt::format(
+        R"(<section><h2>Where each peer's bytes came from</h2><svg id="sources" viewBox="0 0 {} {:.0f}" role="img">)",
+        kWidth, height);
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        const Process& p = *peers[i];
+        const double y = kTop + bar * static_cast<double>(i);
+        const double owner_w = plot_w * static_cast<double>(p.bytes_from_owner) / most;
+        const double neighbour_w = plot_w * static_cast<double>(p.bytes_from_neighbor) / most;
+        const std::string title = fmt::format("{}: {} from the owner, {} from neighbours", p.name,
+                                              format_bytes(static_cast<double>(p.bytes_from_owner)),
+                                              format_bytes(static_cast<double>(p.bytes_from_neighbor)));
+        html += fmt::format(R"(<g class="bar"><title>{}</title>)", escape(title));
+        html += fmt::format(R"(<rect x="{}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>)", kLeft, y, owner_w,
+                            bar * 0.8, kColors[0]);
+        html += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>)",
+                            kLeft + owner_w, y, neighbour_w, bar * 0.8, kColors[1]);
+        if (named) {
+            html += fmt::format(R"(<text x="{}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6, y + bar * 0.7,
+                                escape(p.name));
+        }
+        html += "</g>";
+    }
+    html += fmt::format(R"(<text x="{}" y="{:.0f}" text-anchor="end">{}</text>)", kWidth - kRight, height - 12,
+                        escape(format_bytes(most)));
+    return html +
+           fmt::format(R"(</svg><ul class="legend"><li><span style="background:{}"></span>from the owner</li>)"
+                       R"(<li><span style="background:{}"></span>from neighbours</li></ul>{}</section>)",
+                       kColors[0], kColors[1],
+                       named ? "" : "<p class=\"note\">hover over a bar for its peer and figures.</p>") +
+           "\n";
+}
+
 std::string settings_table(const RunSummary& summary)
 {
     std::string html = "<table>";
@@ -242,6 +289,7 @@ std::string html_report(const SwarmModel& model, const RunSummary& summary)
         chart("finished", "Peers holding the whole file", "peers", {{"peers complete", finishes(model, x_max)}}, x_max);
     html += chart("held", "Chunks held per peer", "chunks held", held, x_max);
     html += chart("links", "Throughput per link (receiver's view)", "MiB/s", links, x_max);
+    html += sources_chart(model);
     html += "<section><h2>Summary</h2>\n" + table(model, summary) + "</section>\n";
     if (!summary.settings.empty()) html += "<section><h2>Settings</h2>\n" + settings_table(summary) + "</section>\n";
     html += "</body></html>\n";
