@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, then runs the swarm launcher on the owner and
 # the five peers of configs/ring5.json on 127.0.0.1 (owner first, then one peer at a time, as the
-# seed describes), shows their progress and checks every copy against the original (SHA-256).
+# original brief describes), shows their progress and checks every copy against the original (SHA-256).
 #
 #   tools/run-swarm.sh [FILE]          distribute FILE (default: a generated sample of 5 MiB)
 #   options: --config PATH             another swarm (default: configs/ring5.json)

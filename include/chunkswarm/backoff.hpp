@@ -33,7 +33,6 @@ public:
         first_failure_ms_.reset();
         next_ms_ = initial_ms_;
     }
-    bool retrying() const { return first_failure_ms_.has_value(); }
 
 private:
     std::uint64_t initial_ms_;

@@ -13,7 +13,7 @@ namespace chunkswarm {
 
 class DownstreamWatch {
 public:
-    // `upload_neighbor`: the peer downloading from this one (unknown in the seed's plain form,
+    // `upload_neighbor`: the peer downloading from this one (unknown in the original brief's plain form,
     // where any client that is complete will do).
     DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, std::uint64_t idle_exit_ms);
 

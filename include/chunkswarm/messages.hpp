@@ -174,6 +174,5 @@ OutFrame encode_manifest(const Manifest& manifest);
 OutFrame encode_chunk(ChunkId id, std::vector<std::uint8_t> bytes);
 // A chunk frame's head alone, for a payload sent straight from a file.
 std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length);
-std::string message_name(const Message& message);
 
 }  // namespace chunkswarm

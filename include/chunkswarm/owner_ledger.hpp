@@ -53,7 +53,7 @@ public:
         std::vector<ChunkId> ids;
         std::vector<std::uint32_t> takeovers;
     };
-    Deal deal(std::uint32_t peer_id, std::uint32_t count, bool own_share_only);
+    Deal deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from);
 
     // What the peer's news changed: it now holds its share, or the whole file, for the first time.
     struct Progress {

@@ -50,7 +50,7 @@ struct Settings {
     std::uint32_t neighbor_gone_s = 5;
     // How long an absent peer is waited for. The owner gives up on a peer that never connects, or
     // is gone this long, and deals what it had not drawn to the others; a peer routes around a
-    // download neighbour that has never been up after this long. A minute, because the seed's
+    // download neighbour that has never been up after this long. A minute, because the original brief's
     // procedure has a person start the peers one at a time.
     std::uint32_t give_up_s = 60;
     // A complete peer whose downstream has not said it is complete exits once no client has sent it
@@ -73,15 +73,16 @@ struct Settings {
     // The most chunks the owner makes of a file when no chunk size is given: a larger file gets
     // larger chunks (fit_chunk_size). Lowered only to try large-file handling on small files.
     std::uint32_t max_chunks = 400000;
-    // A peer stores every chunk as its own file, as the seed describes (and also in the joined
-    // file as it grows). With false it writes only the joined file and serves from it, so the
-    // machine writes every byte once instead of twice.
+    // The owner and every peer store each chunk as its own file, as the original brief asks (a
+    // peer also in the joined file as it grows). With false a peer writes only the joined file and
+    // serves from it, and the owner serves from its source and writes no chunk files: every byte
+    // is written once instead of twice.
     bool keep_chunk_files = true;
     // Every chunk is checked against its SHA-256 in the manifest before it is stored, which covers
     // every byte of the joined file. With true a peer also reads the joined file back before the
     // rename and checks every chunk again: each byte read and hashed twice.
     bool verify_joined_file = false;
-    // The seed has the owner send a peer "one or several" chunks, which it stores, writes its
+    // The original brief has the owner send a peer "one or several" chunks, which it stores, writes its
     // summary, and then starts its two threads. With true (the default) that happens once its first
     // chunk from the owner is stored, and the rest of its share keeps arriving while it trades, so
     // the owner's link and the neighbours' links are busy at once. With false it waits for its

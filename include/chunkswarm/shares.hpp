@@ -47,6 +47,9 @@ private:
 // the most left among slots that have a session open (the slowest draw). A slot with no session
 // open keeps its share for its peer, so peers joining one at a time each get their own, until that
 // peer is given up on (release).
+// Which shares a deal may draw from: the slot's own only, or others' too once its own is all dealt.
+enum class DealFrom { own_share, any_share };
+
 class ShareDealer {
 public:
     ShareDealer(std::uint32_t slots, std::uint32_t chunk_count);
@@ -56,9 +59,9 @@ public:
     // Only chunks below `limit` are dealt from now on (the owner deals a chunk once it is hashed).
     void set_dealable(std::uint32_t limit) { dealable_ = limit; }
     // Up to `count` chunks never dealt before, now dealt to `slot`; fewer (or none) when no share
-    // it may draw from has any left (or any dealable yet). A slot draws from others (unless
-    // `own_share_only`) only once its own share is all dealt.
-    std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count, bool own_share_only = false);
+    // it may draw from has any left (or any dealable yet). A slot draws from others (with
+    // DealFrom::any_share) only once its own share is all dealt.
+    std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count, DealFrom from = DealFrom::any_share);
     // The slot's peer is given up on: what it has not drawn may be drawn by any slot from now on.
     void release(std::uint32_t slot);
     // Its peer is gone: deals everything `from` has not drawn to `to` at once, and returns that.

@@ -1,4 +1,4 @@
-// The summary file the seed asks for: the chunk IDs a peer holds, one per line.
+// The summary file the original brief asks for: the chunk IDs a peer holds, one per line.
 //
 //   # chunkswarm summary: <file name>, <held> of <count> chunks
 //   0
@@ -15,9 +15,7 @@
 namespace chunkswarm {
 
 std::string format_summary(const std::string& file_name, const ChunkSet& have);
-Result<ChunkSet> parse_summary(const std::string& text, std::uint32_t chunk_count);
 // Atomic: a reader sees the previous summary or this one, never a mix.
 Result<void> write_summary(const std::filesystem::path& path, const std::string& file_name, const ChunkSet& have);
-Result<ChunkSet> read_summary(const std::filesystem::path& path, std::uint32_t chunk_count);
 
 }  // namespace chunkswarm

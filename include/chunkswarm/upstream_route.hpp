@@ -25,7 +25,7 @@ struct PeerRef {
 class UpstreamRoute {
 public:
     // `known[0]` is the download neighbour, `known[1]` its download neighbour, and so on (the whole
-    // ring from a config; only the first in the seed's plain form).
+    // ring from a config; only the first in the original brief's plain form).
     UpstreamRoute(std::uint32_t self_id, std::vector<PeerRef> known);
 
     // The peer downloaded from now; nullptr once every known peer upstream is gone (the owner).

@@ -44,7 +44,8 @@ nlohmann::json tree_json(const std::vector<TreeEntry>& tree)
     return entries;
 }
 
-// One line per entry, in order: what the content id covers and what the wire carries.
+// The tree as one compact JSON array, entries in order: what the content id covers and what the
+// wire carries.
 std::string tree_listing(const std::vector<TreeEntry>& tree) { return tree_json(tree).dump(); }
 
 Result<TreeEntry> tree_entry_from_json(const nlohmann::json& json)

@@ -536,6 +536,4 @@ std::vector<std::uint8_t> encode_chunk_head(ChunkId id, std::size_t length)
     return encode_frame_head(head<ChunkData>({{"id", id}}), length);
 }
 
-std::string message_name(const Message& message) { return std::string(kMessages[message.index()].type); }
-
 }  // namespace chunkswarm

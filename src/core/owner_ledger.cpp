@@ -95,7 +95,7 @@ void OwnerLedger::dealing_closed(std::uint32_t peer_id)
     if (auto slot = slots_.known_slot(peer_id)) dealer_.session_closed(*slot);
 }
 
-OwnerLedger::Deal OwnerLedger::deal(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)
+OwnerLedger::Deal OwnerLedger::deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from)
 {
     Deal deal;
     auto slot = slots_.known_slot(peer_id);
@@ -103,7 +103,7 @@ OwnerLedger::Deal OwnerLedger::deal(std::uint32_t peer_id, std::uint32_t count, 
     // While the chunks are hashed, a peer gets its first window and no more: the hashing keeps the
     // cores, and the peers, which trade once every hash is in, start with a window held.
     if (!whole_) count = std::min(count, owner_window_ - std::min(owner_window_, dealer_.dealt(*slot).count()));
-    deal.ids = dealer_.deal(*slot, count, own_share_only);
+    deal.ids = dealer_.deal(*slot, count, from);
     for (ChunkId id : deal.ids) {
         const std::uint32_t home = dealer_.home_slot(id);
         if (home != *slot && takeovers_told_.insert({*slot, home}).second) deal.takeovers.push_back(home);

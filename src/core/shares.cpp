@@ -78,7 +78,7 @@ std::vector<ChunkId> ShareDealer::take_over(std::uint32_t from, std::uint32_t to
     return ids;
 }
 
-std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count, bool own_share_only)
+std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count, DealFrom from)
 {
     std::vector<ChunkId> ids;
     std::deque<ChunkId>& own = undealt_.at(slot);
@@ -87,7 +87,7 @@ std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count, 
         own.pop_front();
     }
     // Taken from the far end, so the slow peer's next draw is not among them.
-    while (ids.size() < count && own.empty() && !own_share_only) {
+    while (ids.size() < count && own.empty() && from == DealFrom::any_share) {
         auto victim = slowest_open_slot(slot);
         if (!victim) break;
         ids.push_back(undealt_[*victim].back());

@@ -145,9 +145,9 @@ void ChunkServer::hashes_grew()
     // Every client draws from its own share before any draws from another's, so the first one
     // dealt to cannot take the share of one dealt to after it.
     for (auto& session : grown)
-        session->deal_after_hashes(true);
+        session->deal_after_hashes(DealFrom::own_share);
     for (auto& session : grown)
-        session->deal_after_hashes(false);
+        session->deal_after_hashes(DealFrom::any_share);
     for (auto& session : grown)
         session->offer_after_hashes();
 }
@@ -647,14 +647,14 @@ bool ServerSession::send_new_hashes()
     return true;
 }
 
-void ServerSession::deal_after_hashes(bool own_share_only)
+void ServerSession::deal_after_hashes(DealFrom from)
 {
     if (closed_ || !dealing()) return;
     const Settings& settings = server_->context_.settings;
     // A client with nothing to ask for waits for these; one still busy needs the usual margin.
     const bool starved = queue_.empty() && !reading_;
     const std::uint32_t target = deal_ahead(settings) + (starved ? settings.owner_request_window : 0);
-    for (ChunkId id : deal_up_to(target, own_share_only))
+    for (ChunkId id : deal_up_to(target, from))
         dealt_with_hashes_.push_back(id);
 }
 
@@ -724,11 +724,11 @@ bool ServerSession::dealing() const
     return admitted_ && !hello_->rescue && !hello_->presence && server_ && server_->context_.dealing;
 }
 
-std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target, bool own_share_only)
+std::vector<ChunkId> ServerSession::deal_up_to(std::uint32_t target, DealFrom from)
 {
     const std::uint32_t have = dealt_unrequested_.count();
     if (have >= target) return {};
-    std::vector<ChunkId> ids = server_->context_.dealing->deal(hello_->peer_id, target - have, own_share_only);
+    std::vector<ChunkId> ids = server_->context_.dealing->deal(hello_->peer_id, target - have, from);
     for (ChunkId id : ids) {
         offered_.insert(id);
         dealt_unrequested_.insert(id);

@@ -516,7 +516,7 @@ private:
         context.dealing = net::ServerContext::Dealing{
             .opened = [this](std::uint32_t peer_id) { ledger_->dealing_opened(peer_id); },
             .deal = [this](std::uint32_t peer_id, std::uint32_t count,
-                           bool own_share_only) { return deal(peer_id, count, own_share_only); },
+                           DealFrom from) { return deal(peer_id, count, from); },
             .closed = [this](std::uint32_t peer_id) { ledger_->dealing_closed(peer_id); },
         };
         return context;
@@ -530,9 +530,9 @@ private:
         return std::move(offer.value().chunks);
     }
 
-    std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)
+    std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from)
     {
-        OwnerLedger::Deal dealt = ledger_->deal(peer_id, count, own_share_only);
+        OwnerLedger::Deal dealt = ledger_->deal(peer_id, count, from);
         for (std::uint32_t home : dealt.takeovers) {
             log::info(
                 "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "

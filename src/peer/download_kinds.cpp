@@ -6,7 +6,8 @@ namespace chunkswarm::peer {
 
 Result<void> DownloadSide::Neighbour::accept_manifest(const Manifest& manifest)
 {
-    return side_.core_.accept_manifest(manifest, /*from_owner=*/side_.downloading_from_owner());
+    return side_.core_.accept_manifest(manifest,
+                                       side_.downloading_from_owner() ? ManifestFrom::owner : ManifestFrom::peer);
 }
 
 Result<void> DownloadSide::Neighbour::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
@@ -40,7 +41,7 @@ void DownloadSide::Neighbour::on_end(const Result<void>& result)
 
 Result<void> DownloadSide::Helper::accept_manifest(const Manifest& manifest)
 {
-    return side_.core_.accept_manifest(manifest, /*from_owner=*/owner_);
+    return side_.core_.accept_manifest(manifest, owner_ ? ManifestFrom::owner : ManifestFrom::peer);
 }
 
 Result<void> DownloadSide::Helper::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
@@ -74,7 +75,7 @@ void DownloadSide::Helper::on_end(const Result<void>& result)
 
 Result<void> DownloadSide::OwnerRescue::accept_manifest(const Manifest& manifest)
 {
-    return side_.core_.accept_manifest(manifest, /*from_owner=*/true);
+    return side_.core_.accept_manifest(manifest, ManifestFrom::owner);
 }
 
 Result<void> DownloadSide::GoneRescue::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)

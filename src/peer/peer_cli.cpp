@@ -85,7 +85,7 @@ Result<peer::PeerOptions> from_config(const Flags& flags, SwarmConfig::Tls& tls)
     return options;
 }
 
-// The seed's form: ports on the command line; a peer is known by its listening port.
+// The original brief's plain form: ports on the command line; a peer is known by its listening port.
 Result<peer::PeerOptions> from_flags(const Flags& flags)
 {
     if (flags.owner_port == 0 || flags.port == 0 || flags.download_port == 0) {

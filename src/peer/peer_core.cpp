@@ -155,8 +155,9 @@ bool PeerCore::resume_from_joined_file(const Manifest& saved)
     return true;
 }
 
-Result<void> PeerCore::accept_manifest(const Manifest& manifest, bool from_owner)
+Result<void> PeerCore::accept_manifest(const Manifest& manifest, ManifestFrom sender)
 {
+    const bool from_owner = sender == ManifestFrom::owner;
     // After freeze every server must send the very manifest held (a peer's is always whole).
     if (manifest_ && (frozen_ ? manifest == *manifest_ : agrees_so_far(manifest, *manifest_))) {
         if (manifest.hashed() > manifest_->hashed()) return accept_hashes(manifest, manifest_->hashed());

@@ -26,6 +26,9 @@ namespace chunkswarm::peer {
 // A resumed peer, or one reaching the owner only for a rescue or a report, waits this long.
 inline constexpr std::uint32_t kBriefOwnerWaitS = 5;
 
+// Who sent a manifest: before freeze(), only the owner's may replace the one held.
+enum class ManifestFrom { owner, peer };
+
 class PeerCore {
 public:
     explicit PeerCore(const PeerOptions& options);
@@ -57,7 +60,7 @@ public:
     // the same content (the owner streams its hashes) and adds any hashes it has beyond. Before
     // freeze(), from the owner, another is adopted (and replaces one resumed from disk); otherwise,
     // and always after freeze(), it must be the one held, whole.
-    Result<void> accept_manifest(const Manifest& manifest, bool from_owner);
+    Result<void> accept_manifest(const Manifest& manifest, ManifestFrom sender);
     // The owner's session: its manifest grew by the hashes of chunks `first`.. (saved once whole).
     Result<void> accept_hashes(const Manifest& grown, std::uint32_t first);
     // Every chunk hash is here, and a manifest from disk is confirmed by the owner: early trading

@@ -17,7 +17,7 @@ namespace {
 // A peer's states, as its metrics show them: "share" while only the owner's session runs.
 const std::vector<std::string> kStates{"starting", "share", "trading", "finished", "failed"};
 
-// The whole peer: the bootstrap on the main thread (its share from the owner, the seed's first
+// The whole peer: the bootstrap on the main thread (its share from the owner, the original brief's first
 // step), then the two sides on their own threads until it may leave. With early_trading the sides
 // start once its first chunks from the owner are stored and the summary written, while the rest
 // of the share still comes in on the main thread.
@@ -53,7 +53,7 @@ public:
     OwnerShare(PeerNode& node, Result<void>& outcome) : node_(node), outcome_(outcome) {}
     Result<void> accept_manifest(const Manifest& manifest) override
     {
-        return node_.core_.accept_manifest(manifest, /*from_owner=*/true);
+        return node_.core_.accept_manifest(manifest, ManifestFrom::owner);
     }
     bool takes_hashes() const override { return true; }
     Result<void> accept_hashes(const Manifest& grown, std::uint32_t first) override
@@ -68,7 +68,7 @@ public:
         ++from_owner_;
         return {};
     }
-    // After the receipt is logged, so that the log shows the seed's order: the chunk, the summary,
+    // After the receipt is logged, so that the log shows the original brief's order: the chunk, the summary,
     // the threads.
     Result<void> after_stored(ChunkId) override
     {
@@ -192,7 +192,7 @@ Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t
     return {};
 }
 
-// The seed's order, "one or several chunks": the first chunk stored, then the summary, then the
+// The original brief's order, "one or several chunks": the first chunk stored, then the summary, then the
 // two threads, while the rest of the share keeps coming. Waiting for a first window of them (16)
 // held a peer out of the ring until the owner had dealt nearly the whole file when many peers
 // share its link (100 peers at 2 MB/s: a chunk every 5 s each; trading began 20-54 s into a
@@ -212,7 +212,7 @@ Result<void> PeerNode::trade_early_once_started()
     return {};
 }
 
-// The seed's order: the share stored, then the summary file, then the two threads.
+// The original brief's order: the share stored, then the summary file, then the two threads.
 Result<void> PeerNode::on_share_held(std::size_t from_owner)
 {
     // The download side owns the summary file once the threads run.

@@ -15,7 +15,7 @@
 namespace chunkswarm::swarm {
 
 // live: redrawn in place; plain: a progress line every interval; lines: every line of every
-// program as it comes (the seed's console lines); quiet: only the verdict.
+// program as it comes (the original brief's console lines); quiet: only the verdict.
 enum class Display { live, plain, lines, quiet };
 
 struct LaunchOptions {

@@ -120,7 +120,7 @@ check_file() {
     done
 }
 
-# check_events LOG...: each log shows all six activity kinds the seed asks for.
+# check_events LOG...: each log shows all six activity kinds the original brief asks for.
 check_events() {
     local log pattern
     for log in "$@"; do
@@ -132,7 +132,7 @@ check_events() {
     echo "ok: all six activity kinds in $# log(s)"
 }
 
-# check_seed_order LOG...: the seed's sequence in each peer's log: chunks from the owner stored,
+# check_seed_order LOG...: the original brief's sequence in each peer's log: chunks from the owner stored,
 # then the summary file, then trading (a chunk from or to a neighbour).
 check_seed_order() {
     local log order
@@ -141,9 +141,9 @@ check_seed_order() {
             /summary written to/ && !s { s = NR }
             /(received chunk [0-9]+ from|sent chunk [0-9]+ to) peer/ && !t { t = NR }
             END { print (o && s && t && o < s && s < t) ? "ok" : "owner " o ", summary " s ", trading " t }' "$log")
-        [[ $order == ok ]] || fail "$log is not in the seed's order (first line numbers: $order)"
+        [[ $order == ok ]] || fail "$log is not in the original brief's order (first line numbers: $order)"
     done
-    echo "ok: the seed's order (owner's chunks, summary, trading) in $# log(s)"
+    echo "ok: the original brief's order (owner's chunks, summary, trading) in $# log(s)"
 }
 
 # expect_error NAME PATTERN COMMAND...: exits non-zero quickly and says PATTERN on stderr.

@@ -2,7 +2,7 @@
 # Across hosts: the owner and five peers each in their own network namespace, joined by veth
 # pairs to a bridge in a switch namespace, every link rate-limited both ways with tc tbf. Runs
 # the swarm launcher there four times, each process through `ip netns exec` (the config's launch
-# commands, the path ssh takes between machines): in the seed's order (share, then trade); with
+# commands, the path ssh takes between machines): in the original brief's order (share, then trade); with
 # early_trading; that with every peer reaching its download neighbour through a relay that adds
 # 20 ms each way; and that again with a request window of 1 for contrast. Then libtorrent does the
 # same job on the same hosts and links, plain and relayed (where Debian's python3-libtorrent is).
@@ -146,7 +146,7 @@ run() {
     config "$window" "$early" "$relayed" "$name.json"
     sync  # the previous run's writeback must not slow this one (as in the benchmark)
     ((relayed)) && relays "$name"
-    # The seed's order starts peers one at a time; with early trading they start together, so the
+    # The original brief's order starts peers one at a time; with early trading they start together, so the
     # figure is the network's, not the launcher's pacing.
     local together=()
     [[ "$early" == true ]] && together=(--together)
@@ -190,7 +190,7 @@ libtorrent_run() {
 
 echo "file: $bytes bytes; links ${rate_mbit} Mbit/s; bound = file bits / link rate = $bound s; request window" \
     "$window (1 where the name says window1), to the owner $owner_window"
-# The seed's order (share first, then trade) cannot beat (1 + 4/5) x the bound: the owner's link
+# The original brief's order (share first, then trade) cannot beat (1 + 4/5) x the bound: the owner's link
 # needs the whole bound to hand out the shares, and the trading comes after.
 run share-then-trade "$window" false 0
 run early-trading "$window" true 0

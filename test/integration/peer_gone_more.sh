@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # More ways a peer can be gone: one that never starts, one paused past the give-up time, a peer
-# started again after the swarm has finished, the seed's plain form (where peers learn the ring
+# started again after the swarm has finished, the original brief's plain form (where peers learn the ring
 # from each other) with a peer killed, and a file name that is not UTF-8.
 source "$(dirname "$0")/lib.sh"
 
@@ -61,7 +61,7 @@ wait_ok again
 expect_lines again.log "resuming big.bin: 492 of 492 chunks verified on disk" "finished:"
 echo "ok: peer 2 started after the end exited 0 in $(since "$t0") s"
 
-# The seed's plain form: peers know only their download neighbour's port and learn the rest.
+# The original brief's plain form: peers know only their download neighbour's port and learn the rest.
 rm -rf data ./*.log
 start owner "$OWNER_BIN" --port "${ports[0]}" --file big.bin --peers 5 --give-up 10 --log-format json
 wait_for_event owner.log 30 listening > /dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's plain form: no config, just the owner's port, each peer's port and its download neighbour's port.
+# The original brief's plain form: no config, just the owner's port, each peer's port and its download neighbour's port.
 source "$(dirname "$0")/lib.sh"
 
 mapfile -t p < <(free_ports 6)

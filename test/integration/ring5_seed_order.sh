@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's procedure: the owner first, then five peers one at a time; every peer ends with the file.
+# The original brief's procedure: the owner first, then five peers one at a time; every peer ends with the file.
 source "$(dirname "$0")/lib.sh"
 
 mapfile -t ports < <(free_ports 6)

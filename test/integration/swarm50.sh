@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fifty peers in one ring on this machine, all started at once: every one ends with a byte-identical
-# copy and exit 0, each took at least one chunk from the owner (the seed's first step), and the
+# copy and exit 0, each took at least one chunk from the owner (the original brief's first step), and the
 # owner says all fifty hold the file, none given up on. A scale check for CI, with a small file.
 source "$(dirname "$0")/lib.sh"
 

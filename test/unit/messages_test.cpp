@@ -429,7 +429,7 @@ TEST_CASE("a possession challenge goes to the client and its answer to the serve
     auto possession = round_trip(Possession{proof}, Role::server, nullptr);
     REQUIRE(possession.ok());
     CHECK(std::get<Possession>(possession.value()).proof == proof);
-    CHECK(message_name(possession.value()) == "possession");
+    CHECK(std::holds_alternative<Possession>(possession.value()));
 
     CHECK_FALSE(parse_header({{"type", "challenge"}, {"nonce", nonce_to_hex(nonce)}}, Role::server, nullptr).ok());
     CHECK_FALSE(parse_header({{"type", "possession"}, {"proof", to_hex(proof)}}, Role::client, nullptr).ok());

@@ -19,7 +19,7 @@ void join_and_trade(OwnerLedger& ledger, std::uint32_t id, std::uint32_t count, 
     REQUIRE(ledger.offer(share_hello(id), now));
     ledger.session_opened(share_hello(id), now);
     ledger.dealing_opened(id);
-    (void)ledger.deal(id, count, false);
+    (void)ledger.deal(id, count, DealFrom::any_share);
     REQUIRE(ledger.offer(presence_hello(id), now));
     ledger.session_opened(presence_hello(id), now);
 }
@@ -33,10 +33,10 @@ TEST_CASE("the ledger admits the config's peers only, and deals a window while t
     CHECK(ledger.offer(share_hello(7), 0));
     ledger.set_hashed(12, false);
     ledger.dealing_opened(7);
-    CHECK(ledger.deal(7, 10, true).ids == std::vector<ChunkId>{0, 3, 6, 9});  // the window
-    CHECK(ledger.deal(7, 10, true).ids.empty());
+    CHECK(ledger.deal(7, 10, DealFrom::own_share).ids == std::vector<ChunkId>{0, 3, 6, 9});  // the window
+    CHECK(ledger.deal(7, 10, DealFrom::own_share).ids.empty());
     ledger.set_hashed(30, true);
-    CHECK(ledger.deal(7, 3, true).ids == std::vector<ChunkId>{12, 15, 18});
+    CHECK(ledger.deal(7, 3, DealFrom::own_share).ids == std::vector<ChunkId>{12, 15, 18});
     // A presence is offered nothing.
     auto presence = ledger.offer(presence_hello(8), 0);
     REQUIRE(presence);
@@ -51,11 +51,11 @@ TEST_CASE("a peer that has drawn its share draws the furthest-behind share, told
     REQUIRE(ledger.offer(share_hello(2), 0));
     ledger.dealing_opened(1);
     ledger.dealing_opened(2);
-    CHECK(ledger.deal(1, 10, false).ids.size() == 10);
-    auto more = ledger.deal(1, 2, false);
+    CHECK(ledger.deal(1, 10, DealFrom::any_share).ids.size() == 10);
+    auto more = ledger.deal(1, 2, DealFrom::any_share);
     CHECK(more.ids == std::vector<ChunkId>{19, 17});
     CHECK(more.takeovers == std::vector<std::uint32_t>{1});
-    CHECK(ledger.deal(1, 1, false).takeovers.empty());
+    CHECK(ledger.deal(1, 1, DealFrom::any_share).takeovers.empty());
 }
 
 TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave once the rest are complete")
@@ -93,7 +93,7 @@ TEST_CASE("a given-up peer that comes back is waited for again, and what it had 
     ledger.session_closed(presence_hello(2), 1'000);
     CHECK(ledger.review(6'000) == std::vector<std::uint32_t>{1});
     // Released: slot 0's peer draws the rest of its own share, then what peer 2 left.
-    auto dealt = ledger.deal(1, 20, false);
+    auto dealt = ledger.deal(1, 20, DealFrom::any_share);
     CHECK(dealt.ids.size() == 12);
     CHECK(dealt.takeovers == std::vector<std::uint32_t>{1});
     auto back = ledger.session_opened(presence_hello(2), 9'000);

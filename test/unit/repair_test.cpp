@@ -93,7 +93,7 @@ TEST_CASE("a complete peer leaves when its downstream, or a peer in its place, i
     detour.on_client_done(1, true, {5});  // peer 1 routes around peer 5, this peer's upload neighbour
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::downstream_complete);
 
-    DownstreamWatch plain(std::nullopt, 10'000);  // the seed's plain form: any complete client will do
+    DownstreamWatch plain(std::nullopt, 10'000);  // the original brief's plain form: any complete client will do
     plain.on_self_complete(0);
     plain.on_client_done(42, true, {});
     CHECK(plain.verdict(0) == DownstreamWatch::Verdict::downstream_complete);

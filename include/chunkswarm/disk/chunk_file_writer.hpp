@@ -1,4 +1,4 @@
-// Writes a peer's chunk files on a thread of its own, behind the chunks' arrival. A chunk counts as
+// Writes a peer's chunk files on threads of their own (two by default), behind the chunks' arrival. A chunk counts as
 // held once it is in the joined file's .part, which is what the peer serves from; its chunk file
 // follows through a short queue. Where the file system shares blocks between files (XFS, btrfs),
 // a chunk file is a clone of its range of the .part: the bytes are on disk once and nothing is

@@ -1,6 +1,7 @@
 // The serving side: listens, and for each client sends the manifest and a chunk ID list, then
-// answers requests. Chunk files are read by libuv's worker pool (uv_queue_work), one bounded
-// batch per session at a time, so sessions proceed side by side and the loop never blocks on disk.
+// answers requests. Chunks are read, or brought into the page cache for the loop's sendfile, by
+// libuv's worker pool (uv_queue_work), one bounded batch per session at a time, so sessions
+// proceed side by side and the loop waits on the disk only for a pre-read page since evicted.
 #pragma once
 
 #include <uv.h>
@@ -19,6 +20,7 @@
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
+#include "chunkswarm/shares.hpp"
 
 namespace chunkswarm::net {
 
@@ -59,10 +61,10 @@ struct ServerContext {
     // Owner only: chunks are dealt to each client as it draws them (shares.hpp), beyond what
     // offered_for() lists. `opened` and `closed` bracket an admitted session that is not a rescue;
     // `deal` returns up to `count` chunks more for that client (none when nothing is left), with
-    // `own_share_only` none from another peer's share.
+    // `from` saying whether it may come from another peer's share.
     struct Dealing {
         std::function<void(std::uint32_t peer_id)> opened;
-        std::function<std::vector<ChunkId>(std::uint32_t peer_id, std::uint32_t count, bool own_share_only)> deal;
+        std::function<std::vector<ChunkId>(std::uint32_t peer_id, std::uint32_t count, DealFrom from)> deal;
         std::function<void(std::uint32_t peer_id)> closed;
     };
     std::optional<Dealing> dealing;
@@ -160,7 +162,7 @@ public:
     // Owner, as its manifest grows (ChunkServer::hashes_grew): sends the chunk hashes appended
     // since the last (false if there were none); then deals, its own share first; then offers.
     bool send_new_hashes();
-    void deal_after_hashes(bool own_share_only);
+    void deal_after_hashes(DealFrom from);
     void offer_after_hashes();
     // Sends a ping if nothing is queued for the client: it hears from a live server every interval.
     // A client that has read nothing of what waits for it for `stall_limit_ms` is closed.
@@ -206,7 +208,7 @@ private:
     void announce_coming();
     // Owner only: tops the chunks dealt to this client and not yet requested up to `target`;
     // returns the new ones (already added to what is offered).
-    std::vector<ChunkId> deal_up_to(std::uint32_t target, bool own_share_only = false);
+    std::vector<ChunkId> deal_up_to(std::uint32_t target, DealFrom from = DealFrom::any_share);
     // A presence connection (Hello::presence): it carries the client's reports and nothing else.
     bool reports_only() const { return hello_ && hello_->presence; }
     // A helper of a peer beside its download neighbour (Hello::helper): served from what the
