@@ -80,9 +80,6 @@ struct SwarmConfig {
 };
 
 Result<SwarmConfig> parse_config(const nlohmann::json& json);
-// A path of "-" reads one JSON value from standard input (and nothing after it). With `text`, a
-// file's bytes are kept there too (the launcher hands them on as they are).
-Result<SwarmConfig> load_config(const std::filesystem::path& path, std::string* text = nullptr);
 // Every peer must receive, through its chain of download neighbours, the chunks that start at every other peer.
 Result<void> check_topology(const std::vector<PeerConfig>& peers);
 // A numeric IPv4 or IPv6 address, or a host name (the programs resolve names at start).

@@ -113,6 +113,8 @@ Result<void> check_hashes_follow(const Manifest& manifest, std::uint64_t first, 
 Result<void> append_hashes(Manifest& manifest, std::uint32_t first, std::span<const Digest> hashes);
 
 nlohmann::json manifest_to_json(const Manifest& manifest);
+// The tree alone, as manifest_to_json writes it (for a manifest file written piece by piece).
+nlohmann::json tree_to_json(const std::vector<TreeEntry>& tree);
 Result<Manifest> manifest_from_json(const nlohmann::json& json);
 // Everything but the chunk hashes and the tree, which travel as a binary payload: 32 bytes per
 // chunk hashed so far, then the tree's listing as JSON text (the frame's "hashed", when not every
@@ -120,7 +122,5 @@ Result<Manifest> manifest_from_json(const nlohmann::json& json);
 nlohmann::json manifest_head_to_json(const Manifest& manifest);
 std::vector<std::uint8_t> manifest_payload(const Manifest& manifest);
 Result<Manifest> manifest_from_wire(const nlohmann::json& head, std::span<const std::uint8_t> payload);
-Result<Manifest> load_manifest(const std::filesystem::path& path);
-Result<void> save_manifest(const Manifest& manifest, const std::filesystem::path& path);
 
 }  // namespace chunkswarm

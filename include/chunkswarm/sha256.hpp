@@ -28,8 +28,6 @@ private:
 };
 
 Digest sha256(std::span<const std::uint8_t> bytes);
-// Streams a file through the hash; nullopt if it cannot be read.
-std::optional<Digest> sha256_of_file(const std::filesystem::path& path);
 std::string to_hex(const Digest& digest);
 std::optional<Digest> digest_from_hex(std::string_view hex);
 

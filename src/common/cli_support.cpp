@@ -15,7 +15,7 @@
 #include <tuple>
 
 #include "chunkswarm/auth.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::cli {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 
 namespace chunkswarm::disk {
 

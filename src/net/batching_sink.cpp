@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 
 namespace chunkswarm::log {
 namespace {

@@ -8,7 +8,7 @@
 #include <climits>
 #include <cstring>
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/log.hpp"
 
 namespace chunkswarm::net {

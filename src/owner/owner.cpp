@@ -14,17 +14,18 @@
 #include <stdexcept>
 #include <thread>
 
-#include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/disk/free_space.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/manifest_file.hpp"
+#include "chunkswarm/disk/tree_files.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 #include "chunkswarm/owner_ledger.hpp"
 #include "chunkswarm/running_clock.hpp"
-#include "chunkswarm/tree_files.hpp"
 
 namespace chunkswarm::owner {
 namespace {

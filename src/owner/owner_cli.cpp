@@ -4,6 +4,7 @@
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/disk/config_file.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"

@@ -4,11 +4,12 @@
 
 #include <chrono>
 
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/disk/free_space.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/manifest_file.hpp"
+#include "chunkswarm/disk/summary_file.hpp"
+#include "chunkswarm/disk/tree_files.hpp"
 #include "chunkswarm/log.hpp"
-#include "chunkswarm/summary_file.hpp"
-#include "chunkswarm/tree_files.hpp"
 
 namespace chunkswarm::peer {
 namespace {

@@ -11,10 +11,10 @@
 #include <span>
 #include <string>
 
-#include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/disk/chunk_file_writer.hpp"
-#include "chunkswarm/file_assembler.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/file_assembler.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/chunk_client.hpp"

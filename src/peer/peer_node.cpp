@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "chunkswarm/cli_support.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "download_side.hpp"
 #include "peer_core.hpp"

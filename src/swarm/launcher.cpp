@@ -16,9 +16,9 @@
 #include <fmt/core.h>
 
 #include "child_process.hpp"
+#include "chunkswarm/disk/tree_files.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/tree_files.hpp"
 #include "html_report.hpp"
 #include "launch_plan.hpp"
 #include "swarm_metrics.hpp"

@@ -13,9 +13,10 @@
 
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/disk/config_file.hpp"
+#include "chunkswarm/disk/sample_file.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"
-#include "chunkswarm/sample_file.hpp"
 #include "launcher.hpp"
 #include "swarm_cli.hpp"
 

@@ -11,9 +11,10 @@
 #include <fstream>
 #include <vector>
 
-#include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/config_file.hpp"
 #include "chunkswarm/log.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/chunk_server.hpp"

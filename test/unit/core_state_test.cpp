@@ -6,8 +6,8 @@
 
 #include "chunkswarm/backoff.hpp"
 #include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/disk/summary_file.hpp"
 #include "chunkswarm/shares.hpp"
-#include "chunkswarm/summary_file.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

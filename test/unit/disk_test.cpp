@@ -9,9 +9,9 @@
 #include <cstring>
 #include <thread>
 
-#include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/disk/chunk_file_writer.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

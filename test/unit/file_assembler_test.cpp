@@ -5,8 +5,8 @@
 #include <random>
 #include <thread>
 
-#include "chunkswarm/chunk_store.hpp"
-#include "chunkswarm/file_assembler.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/file_assembler.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

@@ -11,8 +11,8 @@
 #include <future>
 #include <optional>
 
-#include "chunkswarm/chunk_store.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"

@@ -5,7 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/manifest_file.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/messages.hpp"
 #include "test_util.hpp"

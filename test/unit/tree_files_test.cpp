@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chunkswarm/tree_files.hpp"
+#include "chunkswarm/disk/tree_files.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

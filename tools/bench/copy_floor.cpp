@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 
 namespace chunkswarm::bench {
 namespace {

@@ -15,8 +15,9 @@
 #include <optional>
 #include <random>
 
+#include "chunkswarm/disk/file_digest.hpp"
+#include "chunkswarm/disk/sample_file.hpp"
 #include "chunkswarm/manifest.hpp"
-#include "chunkswarm/sample_file.hpp"
 #include "chunkswarm/settings.hpp"
 #include "chunkswarm/sha256.hpp"
 #include "copy_floor.hpp"

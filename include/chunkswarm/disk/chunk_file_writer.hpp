@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "chunkswarm/chunk_store.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/result.hpp"
 
 namespace chunkswarm::disk {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "chunkswarm/auth.hpp"
-#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/result.hpp"
 

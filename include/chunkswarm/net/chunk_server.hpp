@@ -15,8 +15,8 @@
 #include <string>
 
 #include "chunkswarm/cap_turns.hpp"
-#include "chunkswarm/chunk_store.hpp"
 #include "chunkswarm/config.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"

@@ -1,4 +1,4 @@
-#include "chunkswarm/chunk_store.hpp"
+#include "chunkswarm/disk/chunk_store.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 
 namespace chunkswarm {
 namespace {

@@ -1,4 +1,4 @@
-#include "chunkswarm/tree_files.hpp"
+#include "chunkswarm/disk/tree_files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,8 @@
 #include <climits>
 #include <cstdio>
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_digest.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/sha256.hpp"
 
 namespace chunkswarm {

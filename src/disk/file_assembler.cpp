@@ -1,4 +1,4 @@
-#include "chunkswarm/file_assembler.hpp"
+#include "chunkswarm/disk/file_assembler.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -11,17 +11,6 @@
 #include <new>
 
 namespace chunkswarm {
-
-bool is_reserved_name(std::string_view name)
-{
-    for (std::string_view reserved : {kManifestFileName, kSummaryFileName, kChunkDirName, kLockFileName}) {
-        if (name == reserved || (name.size() > reserved.size() && name.substr(0, reserved.size()) == reserved &&
-                                 name[reserved.size()] == '.')) {
-            return true;
-        }
-    }
-    return false;
-}
 
 ssize_t read_fully(int fd, std::span<std::uint8_t> out)
 {
@@ -100,14 +89,14 @@ std::string describe_file_type(std::filesystem::file_type type)
 {
     using std::filesystem::file_type;
     switch (type) {
-    case file_type::regular: return "a regular file";
-    case file_type::directory: return "a directory";
-    case file_type::symlink: return "a symbolic link";
-    case file_type::block: return "a block device";
-    case file_type::character: return "a character device";
-    case file_type::fifo: return "a named pipe (FIFO)";
-    case file_type::socket: return "a socket";
-    default: return "not a regular file";
+        case file_type::regular: return "a regular file";
+        case file_type::directory: return "a directory";
+        case file_type::symlink: return "a symbolic link";
+        case file_type::block: return "a block device";
+        case file_type::character: return "a character device";
+        case file_type::fifo: return "a named pipe (FIFO)";
+        case file_type::socket: return "a socket";
+        default: return "not a regular file";
     }
 }
 

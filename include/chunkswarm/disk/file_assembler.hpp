@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/result.hpp"
 #include "chunkswarm/sha256.hpp"

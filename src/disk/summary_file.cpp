@@ -1,6 +1,6 @@
-#include "chunkswarm/summary_file.hpp"
+#include "chunkswarm/disk/summary_file.hpp"
 
-#include "chunkswarm/file_util.hpp"
+#include "chunkswarm/disk/file_util.hpp"
 
 namespace chunkswarm {
 

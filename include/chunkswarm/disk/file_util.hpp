@@ -12,17 +12,10 @@
 #include <string_view>
 #include <utility>
 
+#include "chunkswarm/data_dir_names.hpp"
 #include "chunkswarm/result.hpp"
 
 namespace chunkswarm {
-
-// Names chunkswarm itself uses inside a data directory; a distributed file may not take them.
-inline constexpr std::string_view kManifestFileName = "manifest.json";
-inline constexpr std::string_view kSummaryFileName = "summary.txt";
-inline constexpr std::string_view kChunkDirName = "chunks";
-inline constexpr std::string_view kLockFileName = ".lock";
-
-bool is_reserved_name(std::string_view name);
 
 // How a file's bytes go to the disk. `direct` bypasses the page cache (O_DIRECT) when the bytes
 // allow it (a buffer from AlignedBuffer, a length in whole 4 KiB blocks) and the file system does:

@@ -1,4 +1,4 @@
-#include "chunkswarm/sample_file.hpp"
+#include "chunkswarm/disk/sample_file.hpp"
 
 #include <algorithm>
 #include <cctype>
