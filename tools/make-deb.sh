@@ -6,6 +6,7 @@
 #   tools/make-deb.sh [OUT_DIR]   where the .deb goes (default: the current directory)
 #   BUILD_DIR   the build to package (default: build-release, configured here as a release build)
 set -euo pipefail
+umask 022  # the package's directories and files as dpkg-deb wants them, whatever the caller's umask
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$(realpath -m "${1:-.}")
@@ -41,7 +42,9 @@ gzip -9n < "$ROOT/README.md" > "$pkg/usr/share/doc/chunkswarm/README.md.gz"
 # dpkg-shlibdeps reads the package's name from a debian/control of its own.
 mkdir -p "$scratch/src/debian"
 printf 'Source: chunkswarm\n\nPackage: chunkswarm\nArchitecture: any\n' > "$scratch/src/debian/control"
-depends=$(cd "$scratch/src" && dpkg-shlibdeps -O "$pkg/usr/bin/chunkswarm" 2> /dev/null | sed -n 's/^shlibs:Depends=//p')
+shlibs=$(cd "$scratch/src" && dpkg-shlibdeps -O "$pkg/usr/bin/chunkswarm" 2> "$scratch/shlibdeps.err") ||
+    { echo "make-deb: dpkg-shlibdeps failed: $(cat "$scratch/shlibdeps.err")" >&2; exit 1; }
+depends=$(sed -n 's/^shlibs:Depends=//p' <<< "$shlibs")
 [[ -n $depends ]] || { echo "make-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 
 mkdir -p "$pkg/DEBIAN"

@@ -88,8 +88,7 @@ inline constexpr Family peers_given_up{"chunkswarm_peers_given_up",
                                        Kind::gauge};
 inline constexpr Family peak_memory{"chunkswarm_peak_memory_bytes", "The process's peak resident memory (VmHWM).",
                                     Kind::gauge};
-inline constexpr Family build_info{"chunkswarm_build_info", "1, labelled with the version of chunkswarm.",
-                                   Kind::gauge};
+inline constexpr Family build_info{"chunkswarm_build_info", "1, labelled with the version of chunkswarm.", Kind::gauge};
 }  // namespace family
 
 // The other end of a connection as a label value: "owner" stays, a peer is its id ("peer 2" as

@@ -42,14 +42,14 @@ private:
     std::set<std::uint32_t> served_;
 };
 
+// Which shares a deal may draw from: the slot's own only, or others' too once its own is all dealt.
+enum class DealFrom { own_share, any_share };
+
 // Deals every chunk exactly once, a few at a time, to the slots whose peers draw them. A slot draws
 // its own share first, in order; once that is all dealt, it takes the undealt end of the share with
 // the most left among slots that have a session open (the slowest draw). A slot with no session
 // open keeps its share for its peer, so peers joining one at a time each get their own, until that
 // peer is given up on (release).
-// Which shares a deal may draw from: the slot's own only, or others' too once its own is all dealt.
-enum class DealFrom { own_share, any_share };
-
 class ShareDealer {
 public:
     ShareDealer(std::uint32_t slots, std::uint32_t chunk_count);

@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -18,7 +20,13 @@ std::int64_t status_kib(const std::string& name)
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line)) {
-        if (line.rfind(name + ":", 0) == 0) return std::stoll(line.substr(name.size() + 1)) * 1024;
+        if (line.rfind(name + ":", 0) != 0) continue;
+        std::int64_t kib = 0;
+        const char* digits = line.c_str() + name.size() + 1;
+        while (*digits == ' ' || *digits == '\t')
+            ++digits;
+        std::from_chars(digits, line.c_str() + line.size(), kib);
+        return kib * 1024;
     }
     return 0;
 }
@@ -60,6 +68,28 @@ std::string decimal(double value)
     return out.str();
 }
 
+// CPU time, start time and memory from /proc/self/stat: the name in parentheses (it may hold
+// spaces), then fields 3 onwards.
+void read_stat(Facts& facts)
+{
+    std::ifstream stat_file("/proc/self/stat");
+    const std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    const std::size_t end_of_name = stat.rfind(')');
+    if (end_of_name == std::string::npos || end_of_name + 2 > stat.size()) return;
+    std::istringstream fields(stat.substr(end_of_name + 2));
+    std::vector<std::string> field{"", "", ""};  // field[n] is proc(5)'s field n: 1 and 2 (pid, name) skipped
+    for (std::string word; fields >> word;)
+        field.push_back(word);
+    if (field.size() <= 24) return;
+    const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const long page = ::sysconf(_SC_PAGESIZE);
+    auto at = [&field](std::size_t number) { return std::strtod(field[number].c_str(), nullptr); };
+    facts.cpu_seconds = (at(14) + at(15)) / ticks;
+    facts.start_time_seconds = static_cast<double>(boot_time_seconds()) + at(22) / ticks;
+    facts.virtual_bytes = static_cast<std::int64_t>(at(23));
+    facts.resident_bytes = static_cast<std::int64_t>(at(24)) * page;
+}
+
 }  // namespace
 
 std::int64_t peak_memory_bytes() { return status_kib("VmHWM"); }
@@ -67,27 +97,13 @@ std::int64_t peak_memory_bytes() { return status_kib("VmHWM"); }
 Facts read_facts()
 {
     Facts facts;
-    facts.peak_resident_bytes = peak_memory_bytes();
     facts.open_fds = open_fd_count();
     rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) facts.max_fds = static_cast<std::int64_t>(limit.rlim_cur);
-    // /proc/self/stat: the name in parentheses (it may hold spaces), then fields 3 onwards.
-    std::ifstream stat_file("/proc/self/stat");
-    const std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-    const std::size_t end_of_name = stat.rfind(')');
-    if (end_of_name == std::string::npos) return facts;
-    std::istringstream fields(stat.substr(end_of_name + 2));
-    std::vector<std::string> field{"", "", ""};  // field[n] is proc(5)'s field n: 1 and 2 (pid, name) skipped
-    for (std::string word; fields >> word;)
-        field.push_back(word);
-    if (field.size() <= 24) return facts;
-    const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    const long page = ::sysconf(_SC_PAGESIZE);
-    auto at = [&field](std::size_t number) { return std::stod(field[number]); };
-    facts.cpu_seconds = (at(14) + at(15)) / ticks;
-    facts.start_time_seconds = static_cast<double>(boot_time_seconds()) + at(22) / ticks;
-    facts.virtual_bytes = static_cast<std::int64_t>(at(23));
-    facts.resident_bytes = static_cast<std::int64_t>(at(24)) * page;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        facts.max_fds = static_cast<std::int64_t>(limit.rlim_cur);
+    }
+    read_stat(facts);
+    facts.peak_resident_bytes = peak_memory_bytes();  // after the resident size, so never below it
     return facts;
 }
 

@@ -113,10 +113,8 @@ int chunkswarm::owner_cli(int argc, char** argv, cli::Invocation invocation)
     cli::add_tls_flags(app, flags.tls);
     cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
     cli::add_log_flags(app, flags.log);
-    app.footer(
-        "Examples:\n"
-        "  owner --config configs/ring5.json --file movie.mkv\n"
-        "  owner --port 7100 --file movie.mkv --peers 5          (the plain form, no config)");
+    app.footer("Examples:\n  " + app.get_name() + " --config configs/ring5.json --file movie.mkv\n  " + app.get_name() +
+               " --port 7100 --file movie.mkv --peers 5          (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
 
     auto options = resolve(flags, app);

@@ -2,6 +2,8 @@
 // joins the file.
 #include <CLI/CLI.hpp>
 
+#include <set>
+
 #include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
@@ -39,11 +41,23 @@ struct Flags {
     std::string expect;
 };
 
-// An earlier run here received a directory tree (its saved manifest says so).
-bool tree_received_before(const std::filesystem::path& data_dir)
+// `dir` is the tree an earlier run with this data directory put there: its saved manifest is a
+// tree's, and every entry in `dir` is one of that tree's top-level names. Any other directory
+// (a home, a mount point) is refused, never replaced.
+bool earlier_tree_at(const std::filesystem::path& dir, const std::filesystem::path& data_dir)
 {
     auto manifest = load_manifest(data_dir / kManifestFileName);
-    return manifest && manifest->is_tree();
+    if (!manifest || !manifest->is_tree()) return false;
+    std::set<std::string> top;
+    for (const TreeEntry& entry : manifest->tree)
+        top.insert(entry.path.substr(0, entry.path.find('/')));
+    std::error_code ec;
+    std::size_t entries = 0;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!top.count(it->path().filename().string())) return false;
+        ++entries;
+    }
+    return !ec && entries > 0;
 }
 
 // The joined file's path: in an existing directory, and not a directory itself, unless it is the
@@ -53,7 +67,7 @@ Result<std::filesystem::path> check_output(const std::string& text, const std::f
     const std::filesystem::path output = std::filesystem::absolute(text).lexically_normal();
     std::error_code ec;
     const bool directory = std::filesystem::is_directory(output, ec);
-    if (output.filename().empty() || (directory && !tree_received_before(data_dir))) {
+    if (output.filename().empty() || (directory && !earlier_tree_at(output, data_dir))) {
         return make_error("--output " + text +
                           " is a directory; give the path the file (or tree) should have, "
                           "such as " +
@@ -177,10 +191,8 @@ int chunkswarm::peer_cli(int argc, char** argv, cli::Invocation invocation)
                    "print the SHA-256 of PATH (a file), or of a tree's paths, modes and contents (a directory), "
                    "and exit: how the swarm launcher compares copies on other hosts");
     cli::add_log_flags(app, flags.log);
-    app.footer(
-        "Examples:\n"
-        "  peer --config configs/ring5.json --id 3\n"
-        "  peer --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
+    app.footer("Examples:\n  " + app.get_name() + " --config configs/ring5.json --id 3\n  " + app.get_name() +
+               " --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
     if (!flags.digest.empty()) return print_digest(flags.digest);
 

@@ -196,9 +196,9 @@ std::string sources_chart(const SwarmModel& model)
                                               format_bytes(static_cast<double>(p.bytes_from_neighbor)));
         html += fmt::format(R"(<g class="bar"><title>{}</title>)", escape(title));
         html += fmt::format(R"(<rect x="{}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>)", kLeft, y, owner_w,
-                            bar * 0.8, kColors[0]);
+                            bar * 0.8, kColors[2]);
         html += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>)",
-                            kLeft + owner_w, y, neighbour_w, bar * 0.8, kColors[1]);
+                            kLeft + owner_w, y, neighbour_w, bar * 0.8, kColors[3]);
         if (named) {
             html += fmt::format(R"(<text x="{}" y="{:.1f}" text-anchor="end">{}</text>)", kLeft - 6, y + bar * 0.7,
                                 escape(p.name));
@@ -210,7 +210,7 @@ std::string sources_chart(const SwarmModel& model)
     return html +
            fmt::format(R"(</svg><ul class="legend"><li><span style="background:{}"></span>from the owner</li>)"
                        R"(<li><span style="background:{}"></span>from neighbours</li></ul>{}</section>)",
-                       kColors[0], kColors[1],
+                       kColors[2], kColors[3],
                        named ? "" : "<p class=\"note\">hover over a bar for its peer and figures.</p>") +
            "\n";
 }

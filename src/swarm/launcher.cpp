@@ -351,7 +351,7 @@ private:
     }
     void warn(const std::string& text) { print(text, stderr); }
 
-    // Before anything starts, so that a port in use stops the run at once.
+    // Before any process starts, so that a port in use stops the run at once.
     bool serve_metrics()
     {
         const std::optional<Endpoint>& bind = options_.metrics.bind;
@@ -360,11 +360,11 @@ private:
         publish_metrics(model_, registry_);
         metrics_server_ = std::make_unique<net::MetricsServer>(registry_, nullptr);
         if (auto started = metrics_server_->start(*bind); !started) {
-            warn("swarm: error: --metrics: " + started.error().message);
+            warn("swarm: error: --metrics: " + started.error().message + "\n");
             metrics_server_.reset();
             return false;
         }
-        print(fmt::format("swarm: serving the swarm's metrics at http://{}:{}/metrics", bind->host,
+        print(fmt::format("swarm: serving the swarm's metrics at http://{}:{}/metrics\n", bind->host,
                           metrics_server_->port()));
         return true;
     }
@@ -375,7 +375,7 @@ private:
         if (!metrics_server_) return;
         publish_metrics(model_, registry_);
         if (options_.metrics.linger_s > 0) {
-            print(fmt::format("swarm: still serving metrics for {} s (--metrics-linger)", options_.metrics.linger_s));
+            print(fmt::format("swarm: still serving metrics for {} s (--metrics-linger)\n", options_.metrics.linger_s));
             metrics_server_->linger(options_.metrics.linger_s);
         }
         metrics_server_->stop();
@@ -434,7 +434,8 @@ private:
             out += report ? "report: " + options_.report->string() + "\n"
                           : "swarm: cannot write the report to " + options_.report->string() + "\n";
         }
-        out += fmt::format("logs: {}/  data: {}/{{owner,peer-*}}/\n", log_dir().string(), options_.work.string());
+        out += fmt::format("logs: {}/  data: {}/{{owner,peer-*}}/{}\n", log_dir().string(), options_.work.string(),
+                           options_.output.empty() ? "" : "  copies: " + options_.output);
         std::fputs(out.c_str(), stdout);
         if (stopping_) {
             std::fputs(left_behind().c_str(), stdout);

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <fstream>
@@ -154,24 +155,54 @@ Result<void> prepare_work(const std::filesystem::path& work, const std::filesyst
     return {};
 }
 
-// --output: an absolute path (each peer reads it on its host), one per peer where peers share a host.
-Result<std::string> check_output(const std::string& text, const SwarmConfig& config)
+// Peers that may share a file system: any two run here, or through a command other than ssh
+// (ip netns exec, sudo), or on one host.
+bool peers_may_share_disk(const SwarmConfig& config)
+{
+    std::set<std::string> hosts;
+    for (const PeerConfig& peer : config.peers) {
+        const std::vector<std::string>& command = config.launch.for_host(peer.endpoint.host).command;
+        if (command.empty() || command.front() != "ssh" || !hosts.insert(peer.endpoint.host).second) {
+            return config.peers.size() > 1;
+        }
+    }
+    return false;
+}
+
+// --output: an absolute path (each peer reads it on its own host), one per peer wherever peers may
+// share a disk, never the owner's file, and (here, on a fresh run) not a directory left from before.
+Result<std::string> check_output(const std::string& text, const SwarmConfig& config, const Flags& flags)
 {
     if (text.empty()) return text;
     std::string output = text;
+    const bool all_here = std::all_of(config.peers.begin(), config.peers.end(), [&config](const PeerConfig& peer) {
+        return config.launch.for_host(peer.endpoint.host).command.empty();
+    });
     if (output.front() != '/') {
-        for (const PeerConfig& peer : config.peers) {
-            if (!config.launch.for_host(peer.endpoint.host).command.empty())
-                return make_error("--output must be an absolute path: each peer reads it on its own host");
-        }
+        if (!all_here) return make_error("--output must be an absolute path: each peer reads it on its own host");
         output = std::filesystem::absolute(output).lexically_normal().string();
     }
-    if (output.find("{id}") != std::string::npos) return output;
-    std::set<std::string> hosts;
+    if (output.find("{id}") == std::string::npos && peers_may_share_disk(config)) {
+        return make_error(
+            "peers may share a disk (they run here, or on one host, or through a command other than "
+            "ssh), so --output " +
+            output +
+            " would be one file for several; put {id} in it (for "
+            "example " +
+            output + "-{id})");
+    }
+    if (!all_here || flags.resume) return output;
     for (const PeerConfig& peer : config.peers) {
-        if (!hosts.insert(peer.endpoint.host).second) {
-            return make_error("peers share the host " + peer.endpoint.host + ", so --output " + output +
-                              " would be one file for several; put {id} in it (for example " + output + "-{id})");
+        std::string copy = output;
+        if (auto at = copy.find("{id}"); at != std::string::npos) copy.replace(at, 4, std::to_string(peer.id));
+        std::error_code ec;
+        if (!flags.file.empty() && std::filesystem::equivalent(copy, flags.file, ec)) {
+            return make_error("--output " + copy + " is the file being sent; give the copies another path");
+        }
+        if (std::filesystem::is_directory(copy, ec)) {
+            return make_error("--output " + copy +
+                              " is a directory from an earlier run; remove it, or pass --resume "
+                              "to go on with it");
         }
     }
     return output;
@@ -212,7 +243,7 @@ Result<swarm::LaunchOptions> resolve(const Flags& flags, cli::Invocation invocat
     options.config = std::move(config).value();
     // The processes would refuse a short secret only once started.
     CS_TRY(resolve_secret(options.config.secret));
-    CS_TRY_ASSIGN(options.output, check_output(flags.output, options.config));
+    CS_TRY_ASSIGN(options.output, check_output(flags.output, options.config, flags));
     if (!flags.expect.empty()) {
         auto pinned = parse_content_id(flags.expect);
         if (!pinned) return make_error("--expect: " + pinned.error().message);
@@ -309,7 +340,10 @@ int chunkswarm::swarm_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_option("--expect", flags.expect,
                    "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
                    "peer it starts: any other content is refused");
-    app.add_option("--bin-dir", flags.bin_dir, "where the owner and peer programs are (default: beside swarm)");
+    app.add_option("--bin-dir", flags.bin_dir,
+                   invocation == cli::Invocation::subcommand
+                       ? "where the chunkswarm program is, for its owner and peer commands (default: beside this one)"
+                       : "where the owner and peer programs are (default: beside swarm)");
     app.add_option("--hosts", flags.hosts,
                    "the peers, in ring order, as h1,h2,... or a file of one host a line: they replace the config's "
                    "peers (ids, ports and neighbours by position; the owner, settings and launch stay)");
@@ -319,9 +353,7 @@ int chunkswarm::swarm_cli(int argc, char** argv, cli::Invocation invocation)
     cli::add_metrics_flags(app, flags.metrics);
     app.add_flag("--print-config", flags.print_config,
                  "print the config in full (ids, ports, download neighbours and directories filled in) and exit");
-    app.footer(
-        "Example:\n"
-        "  swarm --config configs/ring5.json --file big.iso --report report.html\n");
+    app.footer("Example:\n  " + app.get_name() + " --config configs/ring5.json --file big.iso --report report.html\n");
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
     if (flags.print_config) return print_config(flags.config, flags.hosts);
     auto options = resolve(flags, invocation);

@@ -19,8 +19,12 @@ deb=$(BUILD_DIR=$BUILD_DIR bash "$ROOT/tools/make-deb.sh" "$WORK/pkg" 2> make-de
 [[ $(basename "$deb") == chunkswarm_*_*.deb ]] || fail "make-deb.sh made $deb"
 dpkg-deb -f "$deb" Depends | grep -q libuv1 || fail "the package does not depend on libuv1: $(dpkg-deb -f "$deb" Depends)"
 
-trap 'dpkg -r chunkswarm > /dev/null 2>&1 || true; cleanup' EXIT
-DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$deb" > apt.out 2>&1 ||
+remove_package() {
+    dpkg -r chunkswarm > remove.out 2>&1 || echo "could not remove the package chunkswarm: $(tail -n 3 remove.out)" >&2
+    cleanup
+}
+trap remove_package EXIT
+DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq "$deb" > apt.out 2>&1 ||
     fail "apt-get install $deb failed: $(tail -n 5 apt.out)"
 dpkg -L chunkswarm > files.txt
 for path in /usr/bin/chunkswarm /usr/share/man/man1/chunkswarm.1.gz /usr/share/man/man1/chunkswarm-peer.1.gz \
@@ -28,13 +32,14 @@ for path in /usr/bin/chunkswarm /usr/share/man/man1/chunkswarm.1.gz /usr/share/m
     grep -qx "$path" files.txt || fail "the package has no $path"
 done
 grep -E '^/usr/bin/' files.txt | grep -vx /usr/bin/chunkswarm && fail "the package installs more programs than chunkswarm"
-readelf -S /usr/bin/chunkswarm | grep -q '\.symtab' && fail "/usr/bin/chunkswarm is not stripped"
+sections=$(readelf -S /usr/bin/chunkswarm) || fail "readelf cannot read /usr/bin/chunkswarm"
+[[ $sections != *.symtab* ]] || fail "/usr/bin/chunkswarm is not stripped"
 echo "ok: apt installed $(basename "$deb"): one stripped program and its man pages"
 
 mapfile -t ports < <(free_ports 6)
 ring_config ring.json 102400 "${ports[@]}"
 make_file input.bin $((102400 * 9 + 77))
-timeout 120 /usr/bin/chunkswarm swarm --config ring.json --file input.bin --work "$WORK/run" --display quiet \
+timeout 90 /usr/bin/chunkswarm swarm --config ring.json --file input.bin --work "$WORK/run" --display quiet \
     --together > run.out 2>&1 || { cat run.out; fail "the installed chunkswarm swarm failed"; }
 check_file input.bin "$WORK"/run/peer-{1..5}/input.bin
 echo "ok: a swarm of five ran from the installed package"

@@ -28,7 +28,10 @@ check_page() {
     done
     grep -q CHUNKSWARM_SECRET "$page" || fail "$page does not name CHUNKSWARM_SECRET"
     # roff writes each - as \-.
-    for option in $("$@" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+    local help
+    help=$("$@" --help) || fail "$* --help failed"
+    [[ $help == *--version* ]] || fail "$* --help lists no --version: $help"
+    for option in $(grep -o -- '--[a-z][a-z-]*' <<< "$help" | sort -u); do
         grep -qF -- "${option//-/\\-}" "$page" || fail "$page lacks $option"
     done
 }

@@ -18,6 +18,10 @@ cleanup() {
     if [[ "${KEEP_WORK:-0}" == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# A test ended by a signal (meson's timeout sends SIGTERM) still runs its EXIT trap.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 cd "$WORK"
 
 fail() {

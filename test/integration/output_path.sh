@@ -49,8 +49,16 @@ start tree_again "$PEER_BIN" --config tree.json --id 2 --log-format json --outpu
 wait_for_event tree_again.log 30 resumed > /dev/null
 kill -TERM "$(program_pid tree_again)" 2>/dev/null || true
 wait "${PID_OF[tree_again]}" 2>/dev/null || true
+! grep -q '"level":"error"' tree_again.log || fail "the restart with the tree at --output logged an error"
 check_file dataset/a.bin elsewhere/dataset-copy/a.bin
+check_file dataset/sub/b.bin elsewhere/dataset-copy/sub/b.bin
 echo "ok: a tree goes to --output, and a restart with the same --output is accepted"
+
+# Any other directory is refused, never replaced, even with a tree in the data directory.
+mkdir -p unrelated && echo "keep me" > unrelated/notes.txt
+expect_error tree_unrelated "is a directory; give the path the file" \
+    "$PEER_BIN" --config tree.json --id 2 --output "$WORK/unrelated"
+[[ $(cat unrelated/notes.txt) == "keep me" ]] || fail "the unrelated directory was touched"
 
 # swarm --output: every peer's copy where the launcher says, {id} telling peers on one host apart;
 # the launcher checks each copy there.
@@ -64,4 +72,7 @@ check_file input.bin out/copy-{1..5}.bin
 [[ -z $(find run -name input.bin) ]] || fail "a copy was also written into a data directory: $(find run -name input.bin)"
 expect_error swarm_output_shared "put {id} in it" "$SWARM_BIN" --config ring5.json --work "$WORK/run2" \
     --output "$WORK/out/copy.bin"
+mkdir -p out/tree-3
+expect_error swarm_output_dir "is a directory from an earlier run; remove it, or pass --resume" \
+    "$SWARM_BIN" --config ring5.json --work "$WORK/run3" --output "$WORK/out/tree-{id}"
 echo "ok: swarm --output put five verified copies at out/copy-{1..5}.bin"
