@@ -81,5 +81,7 @@ void log_resource_use();
 Result<void> check_source_path(const std::filesystem::path& path);
 // One line on stderr, after the log is flushed so the two do not interleave.
 int fail(const std::string& program, const std::string& message, int exit_code = 1);
+// 2 for bad input (ErrorCode::bad_input), 1 for any other failure.
+int exit_code_of(const Error& error);
 
 }  // namespace chunkswarm::cli

@@ -7,11 +7,10 @@
 
 namespace chunkswarm {
 
-// What a caller may do about an error: most end what failed; `peer_gone` says the remote peer is
-// gone, so a client's owner routes around it instead.
-// What a caller may act on: a gone peer is routed around; changed content means the owner's
-// session starts again (the peer dropped what it held of the old content).
-enum class ErrorCode { failed, peer_gone, content_changed };
+// What a caller may act on: most errors end what failed; a gone peer is routed around; changed
+// content means the owner's session starts again (the peer dropped what it held of the old
+// content); bad input (a flag or setting the user gave) ends a program with exit code 2, not 1.
+enum class ErrorCode { failed, peer_gone, content_changed, bad_input };
 
 struct Error {
     std::string message;

@@ -208,6 +208,8 @@ void log_resource_use()
                seconds(usage.ru_utime), seconds(usage.ru_stime));
 }
 
+int exit_code_of(const Error& error) { return error.code == ErrorCode::bad_input ? 2 : 1; }
+
 int fail(const std::string& program, const std::string& message, int exit_code)
 {
     log::flush();

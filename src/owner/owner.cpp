@@ -14,7 +14,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/disk/free_space.hpp"
@@ -320,15 +319,15 @@ public:
     }
 
     // The whole run, with the metrics served around it when asked for.
-    int run()
+    Result<void> run()
     {
         set_state("splitting");
         auto metrics_server = net::serve_metrics(options_.metrics, metrics_);
-        if (!metrics_server) return cli::fail("owner", metrics_server.error().message, 2);
-        const int code = run_to_end();
-        set_state(code == 0 ? "done" : "failed");
+        if (!metrics_server) return make_error(metrics_server.error().message, ErrorCode::bad_input);
+        Result<void> done = run_to_end();
+        set_state(done ? "done" : "failed");
         net::linger_and_stop(std::move(metrics_server).value(), options_.metrics);
-        return code;
+        return done;
     }
 
 private:
@@ -352,13 +351,13 @@ private:
     }
     void set_state(std::string_view state) { metrics_.set_state(metrics::family::state, kStates, state); }
 
-    int run_to_end()
+    Result<void> run_to_end()
     {
         // A missing or too small file is reported before anything says "listening".
         std::optional<SourceTree> tree;
         if (std::error_code ec; std::filesystem::is_directory(options_.file, ec)) {
             auto packed = pack_source_tree(options_);
-            if (!packed) return cli::fail("owner", packed.error().message);
+            if (!packed) return packed.error();
             tree = std::move(packed).value();
         }
         std::uint32_t chunk_size = options_.chunk_size;
@@ -367,14 +366,14 @@ private:
             chunk_size = tree->chunk_size;
         } else if (const std::uintmax_t bytes = std::filesystem::file_size(options_.file, ec); !ec) {
             chunk_size = chosen_chunk_size(options_, bytes);
-            if (auto room = check_room(options_, bytes, false); !room) return cli::fail("owner", room.error().message);
+            if (auto room = check_room(options_, bytes, false); !room) return room.error();
         }
         auto splitter = Splitter::open(tree ? tree->stream : options_.file, chunk_size, store_);
-        if (!splitter) return cli::fail("owner", splitter.error().message);
+        if (!splitter) return splitter.error();
         server_ = std::make_unique<net::ChunkServer>(&loop_, context());
         // Bound before anything is hashed, so a port in use is reported at once.
         if (auto listening = server_->listen(options_.bind); !listening) {
-            return cli::fail("owner", listening.error().message);
+            return listening.error();
         }
         log::event(
             "listening", {{"port", server_->port()}, {"peers", peer_slots()}},
@@ -383,18 +382,18 @@ private:
             options_.bind.host, server_->port(), peer_slots(), peer_slots());
         log::flush();  // peers may be started on this line (the swarm launcher does): not in 50 ms
         if (auto serving = store_.serve_from_joined(splitter->source(), splitter->manifest().chunk_size); !serving) {
-            return cli::fail("owner", serving.error().message);
+            return serving.error();
         }
         if (auto started = start_serving(splitter.value(), tree ? &*tree : nullptr); !started) {
-            return cli::fail("owner", started.error().message);
+            return started.error();
         }
         uv_run(&loop_, UV_RUN_DEFAULT);
         hashing_.reset();  // done already, unless the run ended early: the splitter goes next
-        if (failure_) return cli::fail("owner", failure_->message);
-        if (!chunk_files_) return 0;
+        if (failure_) return *failure_;
+        if (!chunk_files_) return {};
         if (!chunk_files_->done()) log::info("waiting for the last chunk files to be written");
         chunk_files_->finish();
-        return 0;
+        return {};
     }
 
     // Serving starts with no chunk hashed: sessions get the hashes, and are dealt chunks, as the
@@ -615,17 +614,17 @@ private:
 
 }  // namespace
 
-int run_owner(const OwnerOptions& options)
+Result<void> run_owner(const OwnerOptions& options)
 {
-    if (auto ready = ensure_directory(options.data_dir); !ready) return cli::fail("owner", ready.error().message);
+    if (auto ready = ensure_directory(options.data_dir); !ready) return ready.error();
     auto lock = DirectoryLock::acquire(options.data_dir);
-    if (!lock) return cli::fail("owner", lock.error().message);
+    if (!lock) return lock.error();
     // Only creating the event loop throws (the system is out of descriptors or memory).
     std::optional<OwnerNode> node;
     try {
         node.emplace(options);
     } catch (const std::exception& e) {
-        return cli::fail("owner", e.what());
+        return make_error(e.what());
     }
     return node->run();
 }

@@ -33,7 +33,8 @@ struct OwnerOptions {
     net::MetricsOptions metrics;
 };
 
-// Returns the process exit code; errors are reported before returning.
-int run_owner(const OwnerOptions& options);
+// Runs until every peer holds the file or is given up on; an error says what stopped it (its
+// code bad_input for a setting the user gave), for main to report.
+Result<void> run_owner(const OwnerOptions& options);
 
 }  // namespace chunkswarm::owner

@@ -122,7 +122,8 @@ int chunkswarm::owner_cli(int argc, char** argv, cli::Invocation invocation)
     if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
     if (!cli::start_logging("owner", "owner", flags.log)) return 2;
     cli::log_protection(options->tls.get());
-    int code = owner::run_owner(options.value());
+    const Result<void> done = owner::run_owner(options.value());
+    const int code = done ? 0 : cli::fail("owner", done.error().message, cli::exit_code_of(done.error()));
     cli::log_resource_use();
     log::shutdown();
     return code;

@@ -201,7 +201,10 @@ int chunkswarm::peer_cli(int argc, char** argv, cli::Invocation invocation)
     if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
     if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.log)) return 2;
     cli::log_protection(options->tls.get());
-    int code = peer::run_peer(options.value());
+    const Result<void> done = peer::run_peer(options.value());
+    const int code =
+        done ? 0
+             : cli::fail("peer " + std::to_string(options->id), done.error().message, cli::exit_code_of(done.error()));
     cli::log_resource_use();
     log::shutdown();
     return code;

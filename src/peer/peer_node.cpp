@@ -4,7 +4,6 @@
 
 #include <optional>
 
-#include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/log.hpp"
 #include "download_side.hpp"
@@ -25,10 +24,10 @@ class PeerNode {
 public:
     explicit PeerNode(const PeerOptions& options) : core_(options), upload_(core_), download_(core_, upload_) {}
 
-    int run();
+    Result<void> run();
 
 private:
-    int run_to_end();
+    Result<void> run_to_end();
     void set_state(std::string_view state) { core_.metrics().set_state(metrics::family::state, kStates, state); }
     Result<void> bootstrap();
     Result<void> owner_session();
@@ -93,7 +92,7 @@ private:
 };
 
 // The whole run, with the metrics served around it when asked for.
-int PeerNode::run()
+Result<void> PeerNode::run()
 {
     set_state("starting");
     const PeerOptions& options = core_.options();
@@ -102,45 +101,45 @@ int PeerNode::run()
         core_.metrics().at(metrics::family::chunks_held).set(held.count());
         core_.metrics().at(metrics::family::chunks_in_file).set(held.size());
     });
-    if (!server) return cli::fail(core_.name(), server.error().message, 2);
-    const int code = run_to_end();
-    set_state(code == 0 ? "finished" : "failed");
+    if (!server) return make_error(server.error().message, ErrorCode::bad_input);
+    Result<void> done = run_to_end();
+    set_state(done ? "finished" : "failed");
     net::linger_and_stop(std::move(server).value(), options.metrics);
-    return code;
+    return done;
 }
 
-int PeerNode::run_to_end()
+Result<void> PeerNode::run_to_end()
 {
     const std::string& name = core_.name();
     const PeerOptions& options = core_.options();
-    if (auto ready = ensure_directory(options.data_dir); !ready) return cli::fail(name, ready.error().message);
+    if (auto ready = ensure_directory(options.data_dir); !ready) return ready.error();
     auto data_dir_lock = DirectoryLock::acquire(options.data_dir);
-    if (!data_dir_lock) return cli::fail(name, data_dir_lock.error().message);
-    if (auto ready = core_.store().prepare(); !ready) return cli::fail(name, ready.error().message);
-    if (auto bound = upload_.listen(); !bound) return cli::fail(name, bound.error().message);
+    if (!data_dir_lock) return data_dir_lock.error();
+    if (auto ready = core_.store().prepare(); !ready) return ready.error();
+    if (auto bound = upload_.listen(); !bound) return bound.error();
     if (const std::uint64_t cap = options.settings.max_download_rate; cap > 0) {
         log::info(
             "receiving capped at {} bytes per second, from the owner and the neighbours together "
             "(max_download_rate)",
             cap);
     }
-    if (auto resumed = core_.resume_from_disk(); !resumed) return cli::fail(name, resumed.error().message);
+    if (auto resumed = core_.resume_from_disk(); !resumed) return resumed.error();
     // "listening" and "resumed" are out now, not with the next batch: the launcher starts the next
     // peer on "resumed" (or on "manifest", flushed when it is adopted).
     log::flush();
     set_state("share");
     if (auto got = bootstrap(); !got) {
-        if (!trading_) return cli::fail(name, got.error().message);
+        if (!trading_) return got.error();
         log::warn("{}; going on with the neighbours", got.error().message);
     }
     if (!trading_) start_trading(/*share_held=*/true);
     download_.join();
     upload_.join();
-    if (auto failure = core_.failure()) return cli::fail(name, failure->message);
+    if (auto failure = core_.failure()) return *failure;
     // Both loops have ended (joined), so the upload side's reason is settled.
     log::event("finished", {}, "finished: holds {}, and {}; exiting", core_.destination().string(),
                upload_.exit_reason());
-    return 0;
+    return {};
 }
 
 // The owner's session; once more if the owner's hashes showed that the content on disk is of an
@@ -236,14 +235,14 @@ void PeerNode::start_trading(bool share_held)
 
 }  // namespace
 
-int run_peer(const PeerOptions& options)
+Result<void> run_peer(const PeerOptions& options)
 {
     // Only creating the two event loops throws (the system is out of descriptors or memory).
     std::optional<PeerNode> node;
     try {
         node.emplace(options);
     } catch (const std::exception& e) {
-        return cli::fail("peer " + std::to_string(options.id), e.what());
+        return make_error(e.what());
     }
     return node->run();
 }

@@ -38,7 +38,8 @@ struct PeerOptions {
     net::MetricsOptions metrics;
 };
 
-// Returns the process exit code; errors are reported before returning.
-int run_peer(const PeerOptions& options);
+// Runs until this peer holds the file and may leave; an error says what stopped it (its code
+// bad_input for a setting the user gave), for main to report.
+Result<void> run_peer(const PeerOptions& options);
 
 }  // namespace chunkswarm::peer
