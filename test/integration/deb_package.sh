@@ -24,7 +24,7 @@ remove_package() {
     cleanup
 }
 trap remove_package EXIT
-DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq "$deb" > apt.out 2>&1 ||
+DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq -o DPkg::Lock::Timeout=60 "$deb" > apt.out 2>&1 ||
     fail "apt-get install $deb failed: $(tail -n 5 apt.out)"
 dpkg -L chunkswarm > files.txt
 for path in /usr/bin/chunkswarm /usr/share/man/man1/chunkswarm.1.gz /usr/share/man/man1/chunkswarm-peer.1.gz \
