@@ -61,6 +61,11 @@ std::string shell_quote(std::string_view word)
     return "'" + replace_all(std::string(word), "'", "'\\''") + "'";
 }
 
+std::string output_for(const std::string& output, std::uint32_t peer_id)
+{
+    return replace_all(output, "{id}", std::to_string(peer_id));
+}
+
 std::vector<std::string> program_words(const PlanInputs& inputs, const std::filesystem::path& bin,
                                        const std::string& program)
 {
@@ -91,7 +96,7 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
         if (!inputs.expect.empty()) words.insert(words.end(), {"--expect", inputs.expect});
         plan.copy = plan.data_dir / inputs.file.filename();
         if (!inputs.output.empty()) {
-            plan.copy = replace_all(inputs.output, "{id}", id);
+            plan.copy = output_for(inputs.output, config.peers[index - 1].id);
             words.insert(words.end(), {"--output", plan.copy.string()});
         }
     }

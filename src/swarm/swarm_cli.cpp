@@ -18,6 +18,7 @@
 #include "chunkswarm/disk/sample_file.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"
+#include "launch_plan.hpp"
 #include "launcher.hpp"
 #include "swarm_cli.hpp"
 
@@ -193,8 +194,7 @@ Result<std::string> check_output(const std::string& text, const SwarmConfig& con
     }
     if (!all_here || flags.resume) return output;
     for (const PeerConfig& peer : config.peers) {
-        std::string copy = output;
-        if (auto at = copy.find("{id}"); at != std::string::npos) copy.replace(at, 4, std::to_string(peer.id));
+        const std::string copy = swarm::output_for(output, peer.id);
         std::error_code ec;
         if (!flags.file.empty() && std::filesystem::equivalent(copy, flags.file, ec)) {
             return make_error("--output " + copy + " is the file being sent; give the copies another path");
@@ -336,7 +336,8 @@ int chunkswarm::swarm_cli(int argc, char** argv, cli::Invocation invocation)
                    "around it (repeatable)");
     app.add_option("--output,-o", flags.output,
                    "where each peer puts the file (or tree), on its host; {id} becomes the peer's id, and is "
-                   "needed when peers share a host (default: in each peer's data directory)");
+                   "needed when peers may share a disk: here, on one host, or through a command other than ssh "
+                   "(default: in each peer's data directory)");
     app.add_option("--expect", flags.expect,
                    "the content id every peer must get (16-64 hex digits, as the owner prints it), passed to each "
                    "peer it starts: any other content is refused");
