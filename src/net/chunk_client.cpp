@@ -112,8 +112,9 @@ void ChunkClient::retry_later(const std::string& why)
         return;
     }
     if (!reported_waiting_) {
-        log::info("waiting for {} at {} ({}); retrying for up to {} s", options_.remote_label,
-                  options_.remote.to_string(), why, options_.connect_timeout_s);
+        log::event("waiting", {{"for", options_.remote_label}, {"budget_s", options_.connect_timeout_s}},
+                   "waiting for {} at {} ({}); retrying for up to {} s", options_.remote_label,
+                   options_.remote.to_string(), why, options_.connect_timeout_s);
         reported_waiting_ = true;
     } else {
         log::debug("{} not reachable yet ({}); next try in {} ms", options_.remote_label, why, *delay);
@@ -239,7 +240,9 @@ void ChunkClient::on_frame(Frame frame)
     expect_to_hear();
     auto message = parse_message(std::move(frame), Role::client, manifest_ ? &*manifest_ : nullptr);
     if (!message) {
-        log::warn("bad message from {}: {}; closing the connection", options_.remote_label, message.error().message);
+        log::warn_event("bad_message", {{"from", options_.remote_label}, {"error", message.error().message}},
+                        "bad message from {}: {}; closing the connection", options_.remote_label,
+                        message.error().message);
         connection_->fail(WireError::malformed, message.error().message);
         return;
     }
@@ -299,7 +302,7 @@ void ChunkClient::on_error_message(const ErrorMsg& message)
     // A chunk the server listed but cannot send counts like a damaged one, so a neighbour that
     // lists what it does not have cannot stall this peer for ever.
     if (message.chunk && planner_->take_in_flight(*message.chunk) &&
-        !count_failure(*message.chunk, "could not be served")) {
+        !count_failure(*message.chunk, ChunkFailure::unserved)) {
         return;
     }
     reconnect(message.message);
@@ -388,8 +391,9 @@ void ChunkClient::handle(ChunkData& message)
     // Unasked-for data is refused, not stored; the requested chunks on the same connection still
     // count, so a neighbour that also sends junk cannot starve this peer.
     if (!planner_->take_in_flight(id)) {
-        log::warn("{} sent chunk {}, which was not requested (or was already answered); ignored", options_.remote_label,
-                  id);
+        log::warn_event("chunk_unrequested", {{"chunk", id}, {"from", options_.remote_label}},
+                        "{} sent chunk {}, which was not requested (or was already answered); ignored",
+                        options_.remote_label, id);
         return;
     }
     stall_timer_.stop();  // an answer arrived: the wait starts again from now
@@ -401,7 +405,7 @@ void ChunkClient::handle(ChunkData& message)
     }
     if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
         metrics_.hash_failures->add(1);
-        if (count_failure(id, "failed its SHA-256 check")) pump();
+        if (count_failure(id, ChunkFailure::hash)) pump();
         return;
     }
     if (auto stored = kind_->store_chunk(id, message.bytes); !stored) {
@@ -431,13 +435,17 @@ void ChunkClient::handle(ChunkData& message)
 
 // Counts a failed try for `id` from this remote; at the limit, gives up on it here and hands it to
 // whoever runs the client. Returns false if that ended the client.
-bool ChunkClient::count_failure(ChunkId id, const char* what)
+bool ChunkClient::count_failure(ChunkId id, ChunkFailure failure)
 {
+    const bool hash = failure == ChunkFailure::hash;
+    const char* what = hash ? "failed its SHA-256 check" : "could not be served";
     const std::uint32_t tries = planner_->on_rejected(id);
     const std::uint32_t limit = options_.settings.max_chunk_failures;
     kind_->on_bad_chunk(id);
-    log::warn_event("chunk_failed", {{"chunk", id}, {"from", options_.remote_label}, {"what", what}, {"try", tries}},
-                    "chunk {} from {} {} (try {} of {})", id, options_.remote_label, what, tries, limit);
+    log::warn_event(
+        "chunk_failed",
+        {{"chunk", id}, {"from", options_.remote_label}, {"why", hash ? "hash" : "unserved"}, {"try", tries}},
+        "chunk {} from {} {} (try {} of {})", id, options_.remote_label, what, tries, limit);
     if (tries < limit) {
         log::debug("requesting chunk {} again", id);
         return true;
@@ -448,7 +456,9 @@ bool ChunkClient::count_failure(ChunkId id, const char* what)
                        std::to_string(tries) + " times"));
         return false;
     }
-    log::warn("chunk {} from {} {} {} times; asking the owner for it instead", id, options_.remote_label, what, tries);
+    log::warn_event("chunk_to_owner", {{"chunk", id}, {"from", options_.remote_label}, {"tries", tries}},
+                    "chunk {} from {} {} {} times; asking the owner for it instead", id, options_.remote_label, what,
+                    tries);
     return true;
 }
 

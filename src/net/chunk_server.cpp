@@ -69,8 +69,9 @@ Result<void> ChunkServer::listen(const Endpoint& bind)
         sessions_[session.get()] = session;
     }));
     if (upload_cap_.capped()) {
-        log::info("sending capped at {} bytes per second, to every client together (max_upload_rate)",
-                  context_.settings.max_upload_rate);
+        log::event("rate_capped", {{"way", "send"}, {"bytes_per_s", context_.settings.max_upload_rate}},
+                   "sending capped at {} bytes per second, to every client together (max_upload_rate)",
+                   context_.settings.max_upload_rate);
     }
     // A third of the time a client waits before it counts a silent peer as gone.
     const std::uint64_t interval_ms = std::max<std::uint64_t>(500, context_.settings.neighbor_gone_s * 1000 / 3);
@@ -378,8 +379,9 @@ void ServerSession::on_frame(Frame frame)
     const ServerContext& context = server_->context_;
     auto message = parse_message(std::move(frame), Role::server, context.manifest);
     if (!message) {
-        log::warn("bad message from {}: {}; sending an error and closing the connection", label_,
-                  message.error().message);
+        log::warn_event("bad_message", {{"from", label_}, {"error", message.error().message}},
+                        "bad message from {}: {}; sending an error and closing the connection", label_,
+                        message.error().message);
         connection_->fail(WireError::malformed, message.error().message);
         return;
     }
@@ -491,7 +493,8 @@ void ServerSession::admit()
         // The first requests fill the client's window at once; the deal stays ahead of the rest.
         deal_up_to(context.settings.owner_request_window + deal_ahead(context.settings));
     }
-    log::info("{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
+    log::event("client_connected", {{"from", label_}, {"address", connection_->remote_address()}},
+               "{} connected from {} and asked for the chunk ID list", label_, connection_->remote_address());
     connection_->send(server_->manifest_frame());
     hashes_sent_ = context.manifest->hashed();
     send_list();
@@ -752,7 +755,8 @@ void ServerSession::handle(const Request& request)
     for (ChunkId id : request.ids) {
         if (!offered_.contains(id) && !announced_coming_.contains(id)) {
             std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
-            log::warn("{} {}; closing the connection", label_, reason);
+            log::warn_event("request_refused", {{"from", label_}, {"chunk", id}}, "{} {}; closing the connection",
+                            label_, reason);
             connection_->fail(WireError::protocol, reason);
             return;
         }

@@ -227,11 +227,13 @@ void linger_and_stop(std::unique_ptr<MetricsServer> server, const MetricsOptions
 {
     if (!server) return;
     if (options.linger_s > 0) {
-        log::info("still serving metrics for {} s (--metrics-linger; SIGINT or SIGTERM ends the wait)",
-                  options.linger_s);
+        log::event("metrics_linger", {{"seconds", options.linger_s}},
+                   "still serving metrics for {} s (--metrics-linger; SIGINT or SIGTERM ends the wait)",
+                   options.linger_s);
         log::flush();
         if (int signum = server->linger(options.linger_s); signum != 0) {
-            log::info("{} ended the metrics linger", signum == SIGINT ? "SIGINT" : "SIGTERM");
+            const char* name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+            log::event("metrics_linger_ended", {{"signal", name}}, "{} ended the metrics linger", name);
         }
     }
     server->stop();

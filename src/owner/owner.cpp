@@ -225,7 +225,12 @@ Result<void> save_split(const OwnerOptions& options, const ChunkStore& store, co
             ? "serving them from the file while their chunk files are written to " + store.dir().string()
             : "serving them from the file (keep_chunk_files is false: no chunk files)";
     const std::string content_id = to_hex(m.content_id());  // a hash over every chunk hash: once
-    log::event("split", {{"bytes", m.file_size}, {"total", m.chunk_count}, {"ms", ms}, {"content_id", content_id}},
+    log::event("split",
+               {{"bytes", m.file_size},
+                {"total", m.chunk_count},
+                {"ms", ms},
+                {"content_id", content_id},
+                {"chunk_files", options.settings.keep_chunk_files ? 1 : 0}},
                "split {} ({} bytes) into {} chunks of {} bytes, hashed in {} ms while serving them (content id {}); {}",
                options.file.string(), m.file_size, m.chunk_count, m.chunk_size, ms, content_id.substr(0, 16), files);
     return {};
@@ -526,7 +531,10 @@ private:
     {
         auto offer = ledger_->offer(hello, now_ms());
         if (!offer) return offer.error();
-        if (offer.value().rescue_note) log::warn("{}", *offer.value().rescue_note);
+        if (offer.value().rescue_note) {
+            log::warn_event("rescue_offered", {{"peer", hello.peer_id}, {"count", offer.value().chunks.count()}}, "{}",
+                            *offer.value().rescue_note);
+        }
         return std::move(offer.value().chunks);
     }
 
@@ -534,10 +542,11 @@ private:
     {
         OwnerLedger::Deal dealt = ledger_->deal(peer_id, count, from);
         for (std::uint32_t home : dealt.takeovers) {
-            log::info(
-                "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "
-                "behind",
-                peer_id, ledger_->slot_name(home));
+            const std::string behind = ledger_->slot_name(home);
+            log::event("share_extended", {{"peer", peer_id}, {"behind", behind}},
+                       "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "
+                       "behind",
+                       peer_id, behind);
         }
         return std::move(dealt.ids);
     }

@@ -60,7 +60,11 @@ Result<void> PeerCore::resume_from_disk()
         scan.held.insert(id);
     manifest_ = std::move(saved).value();
     manifest_from_disk_ = true;
-    log::event("resumed", {{"held", scan.held.count()}, {"total", manifest_->chunk_count}},
+    log::event("resumed",
+               {{"from", options_.settings.keep_chunk_files ? "chunk_files" : "part"},
+                {"held", scan.held.count()},
+                {"total", manifest_->chunk_count},
+                {"dropped", scan.dropped}},
                "resuming {}: {} of {} chunks verified on disk{}", manifest_->file_name, scan.held.count(),
                manifest_->chunk_count,
                scan.dropped ? fmt::format(", {} damaged or half-written one(s) dropped", scan.dropped) : "");
@@ -129,8 +133,9 @@ Result<void> PeerCore::start_assembly(const Manifest& manifest, ChunkSet* resume
     // Only chunks already written there are ever offered.
     CS_TRY(store_.serve_from_joined(assembler_->part_path(), manifest.chunk_size));
     if (!options_.settings.keep_chunk_files) {
-        log::info("keep_chunk_files is false: chunks go only into {} and are served from it",
-                  assembler_->part_path().string());
+        log::event("no_chunk_files", {{"part", assembler_->part_path().string()}},
+                   "keep_chunk_files is false: chunks go only into {} and are served from it",
+                   assembler_->part_path().string());
     }
     return {};
 }
@@ -151,7 +156,7 @@ bool PeerCore::resume_from_joined_file(const Manifest& saved)
     manifest_ = saved;
     manifest_from_disk_ = true;
     inventory_.reset(ChunkSet::all(saved.chunk_count));
-    log::event("resumed", {{"held", saved.chunk_count}, {"total", saved.chunk_count}},
+    log::event("resumed", {{"from", "joined_file"}, {"held", saved.chunk_count}, {"total", saved.chunk_count}},
                "resuming {}: the joined file is whole and verified; serving from it", saved.file_name);
     return true;
 }
@@ -202,8 +207,9 @@ Result<void> PeerCore::accept_hashes(const Manifest& grown, std::uint32_t first)
 // bytes): what the directory holds is dropped, and the owner's session starts again.
 Error PeerCore::start_over_changed(const Manifest& grown, ChunkId id)
 {
-    log::warn("the owner's hash of chunk {} differs from the one in {}: {} changed since this peer's last run", id,
-              (options_.data_dir / kManifestFileName).string(), printable_name(grown.file_name));
+    log::warn_event("hash_changed", {{"chunk", id}},
+                    "the owner's hash of chunk {} differs from the one in {}: {} changed since this peer's last run",
+                    id, (options_.data_dir / kManifestFileName).string(), printable_name(grown.file_name));
     if (auto adopted = adopt(grown); !adopted) return adopted.error();
     return make_error("the owner's content changed; asking it again", ErrorCode::content_changed);
 }
@@ -234,10 +240,11 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
     if (manifest_) {
         chunk_files_.reset();  // its queue is written before the old chunk files go
         // The owner is the authority: what this directory held belongs to an earlier swarm.
-        log::warn(
-            "{} held chunks of {}, but the owner now distributes {}; starting over ({} old chunk file(s) "
-            "removed, other files kept)",
-            options_.data_dir.string(), manifest_->file_name, manifest.file_name, store_.clear());
+        const std::uint32_t removed = store_.clear();
+        log::warn_event("started_over", {{"held_file", manifest_->file_name}, {"file", manifest.file_name}},
+                        "{} held chunks of {}, but the owner now distributes {}; starting over ({} old chunk file(s) "
+                        "removed, other files kept)",
+                        options_.data_dir.string(), manifest_->file_name, manifest.file_name, removed);
         store_.stop_serving_from_joined();
     }
     if (manifest.whole()) CS_TRY(check_pinned(manifest, "the owner's manifest"));
@@ -299,11 +306,11 @@ Result<void> PeerCore::finish_file()
     CS_TRY(assembler_->finish());
     if (manifest_->is_tree()) CS_TRY(unpack_stream());
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log::event("joined", {{"ms", ms}}, "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count,
-               destination().string(), manifest_->file_size,
-               options_.settings.verify_joined_file ? "every chunk's SHA-256 ok, read back and checked again"
-                                                    : "every chunk's SHA-256 ok",
-               ms);
+    const bool read_back = options_.settings.verify_joined_file;
+    log::event("joined", {{"ms", ms}, {"checked", read_back ? "read_back" : "chunk_hashes"}},
+               "joined {} chunks into {} ({} bytes, {}, {} ms)", manifest_->chunk_count, destination().string(),
+               manifest_->file_size,
+               read_back ? "every chunk's SHA-256 ok, read back and checked again" : "every chunk's SHA-256 ok", ms);
     if (!options_.settings.keep_chunk_files) {
         // Left by an earlier run that kept them; this one wrote none.
         if (std::uint32_t dropped = store_.clear(); dropped > 0) {

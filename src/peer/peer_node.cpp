@@ -118,10 +118,10 @@ Result<void> PeerNode::run_to_end()
     if (auto ready = core_.store().prepare(); !ready) return ready.error();
     if (auto bound = upload_.listen(); !bound) return bound.error();
     if (const std::uint64_t cap = options.settings.max_download_rate; cap > 0) {
-        log::info(
-            "receiving capped at {} bytes per second, from the owner and the neighbours together "
-            "(max_download_rate)",
-            cap);
+        log::event("rate_capped", {{"way", "receive"}, {"bytes_per_s", cap}},
+                   "receiving capped at {} bytes per second, from the owner and the neighbours together "
+                   "(max_download_rate)",
+                   cap);
     }
     if (auto resumed = core_.resume_from_disk(); !resumed) return resumed.error();
     // "listening" and "resumed" are out now, not with the next batch: the launcher starts the next
@@ -130,7 +130,8 @@ Result<void> PeerNode::run_to_end()
     set_state("share");
     if (auto got = bootstrap(); !got) {
         if (!trading_) return got.error();
-        log::warn("{}; going on with the neighbours", got.error().message);
+        log::warn_event("owner_lost", {{"error", got.error().message}}, "{}; going on with the neighbours",
+                        got.error().message);
     }
     if (!trading_) start_trading(/*share_held=*/true);
     download_.join();
@@ -176,8 +177,9 @@ Result<void> PeerNode::owner_session()
     net::close_loop(&loop);
     if (!outcome && resumed && !reached_owner) {
         owner_unreachable_ = true;
-        log::warn("{}; going on with the {} chunk(s) on disk and the neighbours", outcome.error().message,
-                  core_.inventory().snapshot().count());
+        const std::size_t held = core_.inventory().snapshot().count();
+        log::warn_event("owner_lost", {{"error", outcome.error().message}, {"held", held}},
+                        "{}; going on with the {} chunk(s) on disk and the neighbours", outcome.error().message, held);
         return {};
     }
     return outcome;

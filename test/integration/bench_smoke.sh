@@ -20,8 +20,8 @@ check_json_keys() {
 check_json_keys
 grep -Eq '"median": [0-9.]+[1-9]' bw/bench.json || fail "bench.json has no non-zero median"
 grep -q '"peak_rss_mib": null' bw/bench.json && fail "a process did not report its peak memory"
-[[ -f bw/swarm/logs/peer-3.log ]] || fail "--keep did not keep the last swarm's logs"
-check_events bw/swarm/logs/peer-{1..3}.log
+[[ -f bw/swarm/logs/peer-3.events.jsonl ]] || fail "--keep did not keep the last swarm's logs"
+check_events bw/swarm/logs/peer-{1..3}.events.jsonl
 expect_error bench_against 'has no runnable owner' "$BENCH_BIN" --size 1MiB --work bw --against /nonexistent
 expect_error bench_slow 'is not K@RATE' "$BENCH_BIN" --size 1MiB --work bw --peers 3 --slow 4@1M
 expect_error bench_kill 'is not K@SECONDS' "$BENCH_BIN" --size 1MiB --work bw --peers 3 --kill 1@soon

@@ -10,26 +10,27 @@ sed -i 's/"settings": {/"settings": { "keep_chunk_files": false,/' ring.json
 grep -q '"keep_chunk_files": false' ring.json || fail "could not set keep_chunk_files in the config"
 make_file input.bin $((102400 * 40 + 77))
 
-start owner "$OWNER_BIN" --config ring.json --file input.bin
-for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 wait_ok peer{1..5} owner
 check_file input.bin data/peer-{1..5}/input.bin
 check_events peer{1..5}.log
 for id in 1 2 3 4 5; do
     left=$(find "data/peer-$id/chunks" -type f | wc -l)
     ((left == 0)) || fail "peer $id kept $left chunk file(s)"
-    grep -q 'chunks go only into .*input.bin.part and are served from it' "peer$id.log" ||
-        fail "peer $id did not say where its chunks go"
+    (($(event_count "peer$id.log" no_chunk_files part="$WORK/data/peer-$id/input.bin.part") == 1)) ||
+        fail "peer $id did not say its chunks go only into its .part"
 done
 [[ -z "$(find data/owner/chunks -type f)" ]] || fail "the owner wrote chunk files"
-grep -q "keep_chunk_files is false: no chunk files" owner.log || fail "the owner did not say it writes no chunk files"
+(($(event_count owner.log split chunk_files=0) == 1)) || fail "the owner did not say it writes no chunk files"
 echo "ok: no chunk files written; every copy verified"
 
 # Started again with the owner gone, each peer resumes from its verified joined file alone.
-for id in 1 2 3 4 5; do start "again$id" "$PEER_BIN" --config ring.json --id "$id"; done
+for id in 1 2 3 4 5; do start "again$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 wait_ok again{1..5}
 for id in 1 2 3 4 5; do
-    grep -q 'the joined file is whole and verified' "again$id.log" || fail "peer $id did not resume from its joined file"
+    (($(event_count "again$id.log" resumed from=joined_file held=41 total=41) == 1)) ||
+        fail "peer $id did not resume from its joined file"
 done
 check_file input.bin data/peer-{1..5}/input.bin
 echo "ok: a restarted peer without chunk files resumes from its joined file"
@@ -39,14 +40,14 @@ echo "ok: a restarted peer without chunk files resumes from its joined file"
 # its share when it is killed.
 rm -rf data ./*.log
 start owner3 "$OWNER_BIN" --config ring.json --file input.bin
-for id in 1 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
-wait_for_line peer3.log "holds its share"
+for id in 1 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
+wait_for_event peer3.log 60 share_held > /dev/null
 crash peer3
 held=$(grep -cv '^#' data/peer-3/summary.txt)
 first=$(grep -v '^#' data/peer-3/summary.txt | head -n 1)
 printf 'garbage' | dd of=data/peer-3/input.bin.part bs=1 seek=$((first * 102400 + 100)) conv=notrunc status=none
-start peer3b "$PEER_BIN" --config ring.json --id 3
-wait_for_line peer3b.log "resuming input.bin: $((held - 1)) of 41 chunks verified on disk"
+start peer3b "$PEER_BIN" --config ring.json --id 3 --log-format json
+wait_for_event peer3b.log 30 resumed from=part held=$((held - 1)) total=41 > /dev/null
 start peer2 "$PEER_BIN" --config ring.json --id 2
 wait_ok peer1 peer2 peer3b peer4 peer5 owner3
 check_file input.bin data/peer-{1..5}/input.bin

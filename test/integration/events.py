@@ -6,9 +6,10 @@ assert on events and their fields rather than on log prose.
     events.py time FILE EVENT [KEY=VALUE...]                 the first match's time, epoch seconds
     events.py count FILE EVENT [KEY=VALUE...]                how many events match
     events.py show FILE EVENT [KEY=VALUE...]                 every match, one JSON object a line
+    events.py line FILE EVENT [KEY=VALUE...]                 the first match's line number (from 1)
 
-A KEY=VALUE matches when the event's field, as text, equals VALUE; KEY!=VALUE when the field is
-present and differs. `wait` and `time` exit 1 when
+EVENT * matches every line (events and plain log lines alike). A KEY=VALUE matches when the event's field, as text, equals VALUE; KEY!=VALUE when the field is
+present and differs. `wait`, `time` and `line` exit 1 when
 nothing matches (wait: within the timeout); a line not yet fully written is skipped, as the
 writer may be in the middle of it.
 """
@@ -20,7 +21,7 @@ import time
 
 
 def matches(event, name, fields):
-    if event.get("event") != name:
+    if name != "*" and event.get("event") != name:
         return False
     return all(
         (key in event and str(event[key]) != value) if negated else str(event.get(key)) == value
@@ -34,14 +35,19 @@ def read(path, name, fields):
     except FileNotFoundError:
         return []
     found = []
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
         try:
             event = json.loads(line)
         except ValueError:
             continue
         if isinstance(event, dict) and matches(event, name, fields):
+            event["_line"] = number
             found.append(event)
     return found
+
+
+def without_line(event):
+    return {key: value for key, value in event.items() if key != "_line"}
 
 
 def epoch(event):
@@ -51,7 +57,7 @@ def epoch(event):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["wait", "time", "count", "show"])
+    parser.add_argument("command", choices=["wait", "time", "count", "show", "line"])
     parser.add_argument("file")
     parser.add_argument("event")
     parser.add_argument("fields", nargs="*", help="KEY=VALUE or KEY!=VALUE")
@@ -70,7 +76,7 @@ def main():
         while True:
             found = read(args.file, args.event, fields)
             if found:
-                print(json.dumps(found[0]))
+                print(json.dumps(without_line(found[0])))
                 return 0
             if time.monotonic() >= deadline:
                 return 1
@@ -81,10 +87,13 @@ def main():
         return 0
     if args.command == "show":
         for event in found:
-            print(json.dumps(event))
+            print(json.dumps(without_line(event)))
         return 0
     if not found:
         return 1
+    if args.command == "line":
+        print(found[0]["_line"])
+        return 0
     print(f"{epoch(found[0]):.6f}")
     return 0
 

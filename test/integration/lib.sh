@@ -124,30 +124,36 @@ check_file() {
     done
 }
 
-# check_events LOG...: each log shows all six activity kinds the original brief asks for.
+# check_events EVENTS...: each peer's json event stream (--log-format json) shows all six activity
+# kinds the original brief asks for.
 check_events() {
-    local log pattern
-    for log in "$@"; do
-        for pattern in 'received chunk [0-9]' 'sent chunk [0-9]' 'received chunk ID list' 'sent chunk ID list' \
-            'requested chunks \[' 'received request from'; do
-            grep -q "$pattern" "$log" || fail "$log has no line matching '$pattern'"
+    local events kind
+    for events in "$@"; do
+        for kind in chunk_received chunk_sent list_received list_sent chunks_requested request_received; do
+            (($(event_count "$events" "$kind") > 0)) || fail "$events has no $kind event"
         done
     done
-    echo "ok: all six activity kinds in $# log(s)"
+    echo "ok: all six activity kinds in $# event stream(s)"
 }
 
-# check_seed_order LOG...: the original brief's sequence in each peer's log: chunks from the owner stored,
-# then the summary file, then trading (a chunk from or to a neighbour).
+# event_line EVENTS EVENT [KEY=VALUE...]: the first such event's line number, or nothing.
+event_line() { "$EVENTS_PYTHON" "$EVENTS_PY" line "$@" || true; }
+
+# earliest N...: the smallest of the non-empty numbers, or nothing.
+earliest() { printf '%s\n' "$@" | { grep -v '^$' || true; } | sort -n | head -n 1; }
+
+# check_seed_order EVENTS...: the original brief's sequence in each peer's event stream: chunks
+# from the owner stored, then the summary file written, then trading (a chunk from or to a neighbour).
 check_seed_order() {
-    local log order
-    for log in "$@"; do
-        order=$(awk '/received chunk [0-9]+ from owner/ && !o { o = NR }
-            /summary written to/ && !s { s = NR }
-            /(received chunk [0-9]+ from|sent chunk [0-9]+ to) peer/ && !t { t = NR }
-            END { print (o && s && t && o < s && s < t) ? "ok" : "owner " o ", summary " s ", trading " t }' "$log")
-        [[ $order == ok ]] || fail "$log is not in the original brief's order (first line numbers: $order)"
+    local events owner summary trading
+    for events in "$@"; do
+        owner=$(event_line "$events" chunk_received from=owner)
+        summary=$(earliest "$(event_line "$events" first_chunks_held)" "$(event_line "$events" share_held)")
+        trading=$(earliest "$(event_line "$events" chunk_received from!=owner)" "$(event_line "$events" chunk_sent)")
+        [[ -n $owner && -n $summary && -n $trading ]] && ((owner < summary && summary < trading)) ||
+            fail "$events is not in the original brief's order (first lines: owner's chunk $owner, summary $summary, trading $trading)"
     done
-    echo "ok: the original brief's order (owner's chunks, summary, trading) in $# log(s)"
+    echo "ok: the original brief's order (owner's chunks, summary, trading) in $# event stream(s)"
 }
 
 # expect_error NAME PATTERN COMMAND...: exits non-zero quickly and says PATTERN on stderr.

@@ -9,7 +9,7 @@ make_file input.bin $((102400 * 37 + 4321))
 
 start owner "$OWNER_BIN" --config ring.json --file input.bin
 for id in 1 2 3 4 5; do
-    start "peer$id" "$PEER_BIN" --config ring.json --id "$id"
+    start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json
     sleep 0.3
 done
 wait_ok peer1 peer2 peer3 peer4 peer5 owner

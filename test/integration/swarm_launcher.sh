@@ -14,16 +14,19 @@ timeout 120 "$SWARM_BIN" --config ring.json --file "my file.dat" --work "$WORK/r
 [[ $(grep -c "OK, SHA-256 matches" run1.out) == 5 ]] || { cat run1.out; fail "not five verified copies in the verdict"; }
 grep -q "owner *served every share" run1.out || fail "the owner's verdict is missing"
 check_file "my file.dat" "$WORK"/run1/peer-{1..5}/"my file.dat"
-check_events "$WORK"/run1/logs/peer-{1..5}.log
+check_events "$WORK"/run1/logs/peer-{1..5}.events.jsonl
 for log in "$WORK"/run1/logs/*.events.jsonl; do
     python3 -c 'import json, sys; [json.loads(line) for line in open(sys.argv[1])]' "$log" || fail "$log holds a line that is not JSON"
 done
-grep -q '"event":"chunk_received".*"from":"owner"' "$WORK/run1/logs/peer-3.events.jsonl" || fail "no structured chunk_received event"
+(($(event_count "$WORK/run1/logs/peer-3.events.jsonl" chunk_received from=owner) > 0)) ||
+    fail "no structured chunk_received event"
 # Peers start one at a time: each one's first line comes after the previous one reached the owner.
 for id in 2 3 4 5; do
-    prev=$(grep -m1 -n "received manifest" "$WORK/run1/logs/peer-$((id - 1)).log" | cut -d' ' -f2)
-    first=$(head -n 1 "$WORK/run1/logs/peer-$id.log" | cut -d' ' -f2)
-    [[ ! "$first" < "$prev" ]] || fail "peer $id started ($first) before peer $((id - 1)) had its manifest ($prev)"
+    prev=$(event_time "$WORK/run1/logs/peer-$((id - 1)).events.jsonl" manifest)
+    first=$(event_time "$WORK/run1/logs/peer-$id.events.jsonl" '*')
+    [[ -n $prev && -n $first ]] || fail "peer $((id - 1)) has no manifest event, or peer $id no line"
+    awk -v a="$first" -v b="$prev" 'BEGIN { exit !(a >= b) }' ||
+        fail "peer $id started ($first) before peer $((id - 1)) had its manifest ($prev)"
 done
 echo "ok: one run, five verified copies, logs per process, peers started in order"
 
@@ -39,7 +42,12 @@ echo "ok: report.html has a drawn series per peer and per link, and a table"
 timeout 120 "$SWARM_BIN" --config ring.json --work "$WORK/run2" --sample-size 2M --together --display lines \
     > run2.out 2>&1 || { cat run2.out; fail "swarm --together failed"; }
 [[ $(grep -c "OK, SHA-256 matches" run2.out) == 5 ]] || fail "--together: not five verified copies"
-check_events run2.out
+check_events "$WORK"/run2/logs/peer-{1..5}.events.jsonl
+# --display lines is for people: it shows each activity line's sentence.
+for sentence in 'received chunk [0-9]' 'sent chunk [0-9]' 'received chunk ID list' 'sent chunk ID list' \
+    'requested chunks \[' 'received request from'; do
+    grep -q "$sentence" run2.out || fail "--display lines showed no line like '$sentence'"
+done
 echo "ok: --together with a generated sample, every activity line shown"
 
 # Stand-in programs: the real owner, and peers that are real except where a test says otherwise.

@@ -100,7 +100,8 @@ private:
     bool grow_checked(std::uint32_t first);
     void handle(ChunkData& message);
     void on_error_message(const ErrorMsg& message);
-    bool count_failure(ChunkId id, const char* what);
+    enum class ChunkFailure { hash, unserved };
+    bool count_failure(ChunkId id, ChunkFailure failure);
     void on_handshake_message(const Message& message);
     void pump();
     void request_more();
