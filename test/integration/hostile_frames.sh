@@ -64,17 +64,17 @@ attacks() {
     attack "$who-hello-twice-after-hello" "$port" protocol "hello sent twice" bash -c "$(declare -f frame); frame '$hello'; frame '$hello'"
 }
 
-start owner "$OWNER_BIN" --config ring.json --file input.bin
-wait_for_line owner.log listening
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+wait_for_event owner.log 30 listening > /dev/null
 attacks "${ports[0]}" owner
 attack owner-unknown-peer "${ports[0]}" refused "not in the owner's config" frame '{"type":"hello","version":1,"peer_id":77}'
 
-start peer1 "$PEER_BIN" --config ring.json --id 1
-wait_for_line peer1.log "holds its share"
+start peer1 "$PEER_BIN" --config ring.json --id 1 --log-format json
+wait_for_event peer1.log 60 share_held > /dev/null
 attacks "${ports[1]}" peer1
 
-for id in 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+for id in 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 wait_ok peer1 peer2 peer3 peer4 peer5 owner
 check_file input.bin data/peer-{1..5}/input.bin
-grep -q "bad message from" owner.log || fail "the owner did not log the bad messages"
+(($(event_count owner.log bad_message) > 0)) || fail "the owner did not log the bad messages"
 echo "ok: after every attack the owner and the peer kept serving and the swarm completed"

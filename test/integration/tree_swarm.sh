@@ -68,21 +68,21 @@ ls -a "$WORK/run/peer-3" | grep -q partdir && fail "a staging directory was left
 # 2. Peer 3 killed mid-tree (the owner sends at 500 kB/s: 8 s in all) resumes from its chunks.
 rm -rf data ./*.log
 make_tree "$WORK/big" 4000
-start owner "$OWNER_BIN" --config ring.json --file "$WORK/big" --max-upload-rate 500k
-for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+start owner "$OWNER_BIN" --config ring.json --file "$WORK/big" --max-upload-rate 500k --log-format json
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 # The capped owner sends 4 chunks to one peer at a time, in turn: peer 3's first 4 arrive between
 # 0.8 and 3.6 s, its next 4 about 3.3 s later, and only then may it trade.
 for _ in $(seq 300); do
-    (($(grep -c "received chunk [0-9]* from" peer3.log 2> /dev/null || true) >= 4)) && break
+    (($(event_count peer3.log chunk_received) >= 4)) && break
     sleep 0.1
 done
 crash peer3
-held=$(grep -c "received chunk [0-9]* from" peer3.log || true)
+held=$(event_count peer3.log chunk_received)
 [[ -d data/peer-3/big ]] && fail "peer 3 had its tree in place before it held every chunk"
-start peer3-again "$PEER_BIN" --config ring.json --id 3
+start peer3-again "$PEER_BIN" --config ring.json --id 3 --log-format json
 wait_ok peer1 peer2 peer4 peer5 peer3-again owner
-expect_lines peer3-again.log "resuming big:"
-grep -q "resuming big: 0 of" peer3-again.log && fail "peer 3 kept none of its $held chunks"
+(($(event_count peer3-again.log resumed from=chunk_files) == 1)) || fail "peer 3 did not resume from its chunk files"
+(($(event_count peer3-again.log resumed held=0) == 0)) || fail "peer 3 kept none of its $held chunks"
 for id in 1 2 3 4 5; do same_tree "$WORK/big" "data/peer-$id/big" || fail "peer $id's tree differs after the restart"; done
 echo "ok: peer 3 killed after $held chunk(s) resumed from its chunk files and holds the whole tree"
 
@@ -142,13 +142,15 @@ for bad in '/tmp/evil-abs' '../evil-up' 'a/../../evil' 'a//b' 'a/' './a' 'twice'
     # A bad frame closes that connection and the peer tries again (the owner may recover): the
     # refusal and the error frame are what count; then the peer is ended.
     start victim "$PEER_BIN" --owner-port "$owner_port" --port "$(free_ports 1)" --download-port 1 \
-        --data-dir "$WORK/victim/data"
-    wait_for_line victim.log "bad message from owner: manifest: " 30
+        --data-dir "$WORK/victim/data" --log-format json
+    refusal=$(wait_for_event victim.log 30 bad_message from=owner)
+    error=$("$EVENTS_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["error"])' <<< "$refusal")
+    [[ $error == "manifest: "* ]] || fail "'$bad' was refused for another reason: $error"
     wait "$fake" || true
     kill "${PID_OF[victim]}" 2> /dev/null || true
     wait "${PID_OF[victim]}" 2> /dev/null || true
     grep -q "^error frame" fake.out || fail "no error frame for '$bad': $(cat fake.out)"
     [[ -z "$(find "$WORK/victim" -name 'evil*' -o -name 'b' -o -name 'x')" ]] || fail "'$bad' wrote something"
     [[ ! -e /tmp/evil-abs && ! -e "$WORK/evil-up" && ! -e "$WORK/victim/evil-up" ]] || fail "'$bad' escaped"
-    echo "ok: a tree with '$bad' is refused: $(grep -o 'manifest: [^;]*' victim.log | head -n 1)"
+    echo "ok: a tree with '$bad' is refused: $error"
 done
