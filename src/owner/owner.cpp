@@ -532,8 +532,13 @@ private:
         auto offer = ledger_->offer(hello, now_ms());
         if (!offer) return offer.error();
         if (offer.value().rescue_note) {
-            log::warn_event("rescue_offered", {{"peer", hello.peer_id}, {"count", offer.value().chunks.count()}}, "{}",
-                            *offer.value().rescue_note);
+            // "around": the gone peers it routes around ("3,2"), empty when no neighbour has what it lacks.
+            std::string around;
+            for (std::uint32_t id : hello.skipped)
+                around += (around.empty() ? "" : ",") + std::to_string(id);
+            log::warn_event("rescue_offered",
+                            {{"peer", hello.peer_id}, {"around", around}, {"count", offer.value().chunks.count()}},
+                            "{}", *offer.value().rescue_note);
         }
         return std::move(offer.value().chunks);
     }

@@ -95,7 +95,7 @@ for id in 1 2 3 4 5; do
 done
 
 # Live: peer 3 mid-transfer (the owner sends 6 MB at 2 MB/s), parsed by the real parser.
-wait_for_line peer3.log '"event":"chunk_received"' 30
+wait_for_event peer3.log 30 chunk_received > /dev/null
 scrape "$(metrics_port 3)" > live.txt
 "$PY" - live.txt << 'PY' || fail "the live scrape does not parse or has no single state: $(cat live.txt)"
 import sys
@@ -110,7 +110,7 @@ print(f"ok: live scrape of peer 3 parses: state {states[0]}, "
 PY
 
 # Finished: each process logs that it lingers only after its last activity line.
-for name in owner peer1 peer2 peer3 peer4 peer5; do wait_for_line "$name.log" "still serving metrics" 90; done
+for name in owner peer1 peer2 peer3 peer4 peer5; do wait_for_event "$name.log" 90 metrics_linger seconds=120 > /dev/null; done
 check_file input.bin data/peer-{1..5}/input.bin
 check_against_log owner "$(metrics_port 0)" 61 || fail "the owner's metrics disagree with its log"
 for id in 1 2 3 4 5; do
@@ -134,7 +134,9 @@ PY
 
 for name in owner peer1 peer2 peer3 peer4 peer5; do kill -TERM "$(program_pid "$name")"; done
 wait_ok owner peer1 peer2 peer3 peer4 peer5
-expect_lines peer1.log "SIGTERM ended the metrics linger"
+for name in owner peer1 peer2 peer3 peer4 peer5; do
+    wait_for_event "$name.log" 10 metrics_linger_ended signal=SIGTERM > /dev/null
+done
 echo "ok: SIGTERM ended every linger with exit 0"
 
 port_in_use=$(metrics_port 0)

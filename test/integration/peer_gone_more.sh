@@ -14,11 +14,12 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 # and its upload neighbour routes around it.
 rm -rf data ./*.log
 t0=$(now)
-start owner "$OWNER_BIN" --config ring.json --file input.bin
-for id in 1 2 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+start owner "$OWNER_BIN" --config ring.json --file input.bin --log-format json
+for id in 1 2 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 wait_ok peer1 peer2 peer4 peer5 owner
 check_file input.bin data/peer-{1,2,4,5}/input.bin
-expect_lines owner.log "gave up on peer 3" "given up on: peer 3"
+(($(event_count owner.log peer_given_up "peer=peer 3") == 1)) || fail "the owner did not give up on peer 3"
+(($(event_count owner.log swarm_whole complete=4 given_up=1) == 1)) || fail "the owner's last word does not count peer 3 given up"
 echo "ok: peer 3 never started; the others finished in $(since "$t0") s"
 
 # Paused past the give-up time, then resumed: the others route around it and finish, the owner
@@ -49,16 +50,17 @@ if ((status == 0)); then
     check_file big.bin data/peer-3/big.bin
 else
     ((status == 1)) || fail "peer 3 exited with $status after it was resumed"
-    expect_lines peer3.log "lacking"
+    expect_lines peer3.log "peer 3: error: " "lacking"
 fi
 check_file big.bin data/peer-{1,2,4,5}/big.bin
 echo "ok: peer 3, resumed, exited $status"
 
 # Started again after the swarm has finished: it sees its verified file and exits 0 in seconds.
 t0=$(now)
-start again "$PEER_BIN" --config ring.json --id 2
+start again "$PEER_BIN" --config ring.json --id 2 --log-format json
 wait_ok again
-expect_lines again.log "resuming big.bin: 492 of 492 chunks verified on disk" "finished:"
+(($(event_count again.log resumed held=492 total=492) == 1)) || fail "peer 2 did not find its 492 chunks verified"
+(($(event_count again.log finished) == 1)) || fail "peer 2 did not say it finished"
 echo "ok: peer 2 started after the end exited 0 in $(since "$t0") s"
 
 # The original brief's plain form: peers know only their download neighbour's port and learn the rest.
@@ -87,8 +89,8 @@ echo "ok: plain form, peer 3 killed: peer 4 learnt peer 2 from peer 3 and routed
 rm -rf data ./*.log
 name=$'caf\xe9.bin'
 cp input.bin "$name"
-start owner "$OWNER_BIN" --config ring.json --file "$name"
-for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+start owner "$OWNER_BIN" --config ring.json --file "$name" --log-format json
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 wait_ok peer1 peer2 peer3 peer4 peer5 owner
 for id in 1 2 3 4 5; do check_file "$name" "data/peer-$id/$name" > /dev/null; done
 echo "ok: a Latin-1 file name went end to end"
