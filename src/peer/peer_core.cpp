@@ -287,8 +287,9 @@ Result<void> PeerCore::finish_file()
     if (chunk_files_) {
         CS_TRY(chunk_files_->drain());
         if (store_.clones() > 0) {
-            log::info("{} of the chunk files in {} share their blocks with {} (clones: the bytes are on disk once)",
-                      store_.clones(), store_.dir().string(), destination().string());
+            log::event("chunk_files_cloned", {{"clones", store_.clones()}, {"dir", store_.dir().string()}},
+                       "{} of the chunk files in {} share their blocks with {} (clones: the bytes are on disk once)",
+                       store_.clones(), store_.dir().string(), destination().string());
         }
     }
     CS_TRY(write_summary_now());

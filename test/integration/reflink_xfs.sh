@@ -58,16 +58,15 @@ grep -q "\"data_dir\": \"$WORK/xfs/data\"" ring.json || fail "could not move the
 chunks=41
 make_file xfs/input.bin $((102400 * (chunks - 1) + 77))
 
-start owner "$OWNER_BIN" --config ring.json --file xfs/input.bin
-for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id"; done
+start owner "$OWNER_BIN" --config ring.json --file xfs/input.bin --log-format json
+for id in 1 2 3 4 5; do start "peer$id" "$PEER_BIN" --config ring.json --id "$id" --log-format json; done
 wait_ok peer{1..5} owner
 check_file xfs/input.bin xfs/data/peer-{1..5}/input.bin
-expect_lines owner.log "stored $chunks chunk files in $WORK/xfs/data/owner/chunks" \
-    "; $chunks of them share their blocks with xfs/input.bin (clones: the bytes are on disk once)"
+wait_for_event owner.log 10 chunk_files total=$chunks clones=$chunks > /dev/null
 for id in 1 2 3 4 5; do
-    expect_lines "peer$id.log" \
-        "$chunks of the chunk files in $WORK/xfs/data/peer-$id/chunks share their blocks with $WORK/xfs/data/peer-$id/input.bin"
+    wait_for_event "peer$id.log" 10 chunk_files_cloned clones=$chunks dir="$WORK/xfs/data/peer-$id/chunks" > /dev/null
 done
+echo "ok: the owner and every peer say all $chunks chunk files are clones"
 for dir in owner peer-{1..5}; do
     shared_everywhere xfs/data/$dir/chunks/chunk-*
     cat xfs/data/$dir/chunks/chunk-* | cmp - xfs/input.bin || fail "$dir's chunk files do not join into the input"
