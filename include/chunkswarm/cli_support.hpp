@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
@@ -68,12 +70,23 @@ void add_log_flags(CLI::App& app, LogFlags& flags);
 // --stop-with-stdin: a process on another host, started by the swarm launcher through ssh, gets no
 // signal when the launcher stops it; its standard input closes instead.
 void add_stop_with_stdin_flag(CLI::App& app, bool& flag);
+// What the owner and a peer both take: rates, metrics, TLS, --stop-with-stdin and logging.
+struct ServingFlags {
+    RateFlags rates;
+    MetricsFlags metrics;
+    TlsFlags tls;
+    bool stop_with_stdin = false;
+    LogFlags log;
+};
+// `with_download`: a peer's --max-download-rate as well.
+void add_serving_flags(CLI::App& app, ServingFlags& flags, bool with_download);
 // Ends the process as SIGTERM does once standard input closes (call after reading `--config -`).
 void stop_when_stdin_closes();
 // Starts logging as `name`; prints an error and returns false for a bad level name.
 bool start_logging(const std::string& program, const std::string& name, const LogFlags& flags);
-// Parses argv, with --version added; returns an exit code to end with, or -1 to go on.
-int parse(CLI::App& app, int argc, char** argv);
+// Parses argv, with --version added and the examples (each after the program's name) at the foot
+// of --help; returns an exit code to end with, or -1 to go on.
+int parse(CLI::App& app, int argc, char** argv, std::initializer_list<std::string_view> examples = {});
 // One log line with the process's peak memory and CPU time, for its last words.
 void log_resource_use();
 // --file, looked at before anything starts: a regular file or a directory, or one line naming

@@ -63,6 +63,8 @@ public:
     std::uint32_t window() const { return window_; }
 
 private:
+    // Drops what is known of the remote's chunks (a new list replaces it, a disconnect ends it).
+    void forget_remote();
     void add_candidate(ChunkId id);
     bool worth_requesting(ChunkId id) const;
     std::vector<ChunkId> take_ahead_requests(const std::function<bool(ChunkId)>& claimed_elsewhere);

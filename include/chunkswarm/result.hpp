@@ -1,6 +1,8 @@
 // A small value-or-error type for paths that must not throw (network, file I/O).
 #pragma once
 
+#include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -55,6 +57,20 @@ private:
     Error error_;
     bool ok_ = true;
 };
+
+// Builds a T in place and returns what its run() returns. Here only constructors that create event
+// loops throw (the system is out of descriptors or memory); that becomes the error.
+template <class T, class... Args>
+Result<void> build_and_run(Args&&... args)
+{
+    std::optional<T> node;
+    try {
+        node.emplace(std::forward<Args>(args)...);
+    } catch (const std::exception& e) {
+        return make_error(e.what());
+    }
+    return node->run();
+}
 
 }  // namespace chunkswarm
 

@@ -44,6 +44,15 @@ void add_stop_with_stdin_flag(CLI::App& app, bool& flag)
                  "started on another host");
 }
 
+void add_serving_flags(CLI::App& app, ServingFlags& flags, bool with_download)
+{
+    add_rate_flags(app, flags.rates, with_download);
+    add_metrics_flags(app, flags.metrics);
+    add_tls_flags(app, flags.tls);
+    add_stop_with_stdin_flag(app, flags.stop_with_stdin);
+    add_log_flags(app, flags.log);
+}
+
 void stop_when_stdin_closes()
 {
     // Blocked in read() for the process's life: nothing to join, and nothing else reads stdin.
@@ -173,8 +182,14 @@ std::string program_name(const std::string& command, Invocation invocation)
     return invocation == Invocation::subcommand ? "chunkswarm " + command : command;
 }
 
-int parse(CLI::App& app, int argc, char** argv)
+int parse(CLI::App& app, int argc, char** argv, std::initializer_list<std::string_view> examples)
 {
+    if (examples.size() > 0) {
+        std::string footer = examples.size() == 1 ? "Example:" : "Examples:";
+        for (std::string_view example : examples)
+            footer += "\n  " + app.get_name() + " " + std::string(example);
+        app.footer(footer + "\n");
+    }
     app.set_version_flag("--version", app.get_name() + " " + CHUNKSWARM_VERSION, "print the version and exit");
     try {
         app.parse(argc, argv);

@@ -23,7 +23,7 @@ void RequestPlanner::add_candidate(ChunkId id)
     std::swap(candidates_.back(), candidates_[pick(rng_)]);
 }
 
-void RequestPlanner::on_remote_list(const ChunkSet& remote)
+void RequestPlanner::forget_remote()
 {
     remote_ = ChunkSet(local_.size());
     candidates_.clear();
@@ -31,6 +31,11 @@ void RequestPlanner::on_remote_list(const ChunkSet& remote)
     coming_ = ChunkSet(local_.size());
     coming_candidates_.clear();
     wanted_from_remote_ = 0;
+}
+
+void RequestPlanner::on_remote_list(const ChunkSet& remote)
+{
+    forget_remote();
     for (ChunkId id : remote.ids()) {
         on_remote_have(id);
     }
@@ -153,12 +158,7 @@ void RequestPlanner::on_disconnect()
 {
     in_flight_ = ChunkSet(local_.size());
     ahead_ = ChunkSet(local_.size());
-    remote_ = ChunkSet(local_.size());
-    candidates_.clear();
-    deferred_.clear();
-    coming_ = ChunkSet(local_.size());
-    coming_candidates_.clear();
-    wanted_from_remote_ = 0;
+    forget_remote();
 }
 
 }  // namespace chunkswarm

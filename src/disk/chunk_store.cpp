@@ -163,37 +163,6 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_joined(const JoinedSource
     return std::span<const std::uint8_t>(buffer.data(), expected_length);
 }
 
-Result<void> ChunkStore::join(const Manifest& manifest, const std::filesystem::path& destination) const
-{
-    std::filesystem::path part = destination;
-    part += ".part";
-    Fd out(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!out.valid()) {
-        return make_error("cannot create " + part.string() + ": " + errno_text(errno));
-    }
-    auto fail = [&part](std::string message) {
-        ::unlink(part.c_str());
-        return make_error(std::move(message));
-    };
-    // One buffer for every chunk: the join of a large file makes no allocation per chunk.
-    std::vector<std::uint8_t> buffer(std::size_t{manifest.chunk_size} + 1);
-    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
-        auto bytes = read_into(id, manifest.chunk_length(id), buffer);
-        if (!bytes) return fail(bytes.error().message);
-        if (sha256(bytes.value()) != manifest.chunk_sha256[id]) {
-            return fail("chunk " + std::to_string(id) + " does not match its SHA-256; " + part.string() + " removed");
-        }
-        if (int err = write_fully(out.get(), bytes.value()); err != 0) {
-            return fail("cannot write " + part.string() + ": " + errno_text(err));
-        }
-    }
-    if (out.close() != 0) return fail("cannot write " + part.string() + ": " + errno_text(errno));
-    if (::rename(part.c_str(), destination.c_str()) != 0) {
-        return make_error("cannot rename " + part.string() + ": " + errno_text(errno));
-    }
-    return {};
-}
-
 ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest, const ChunkVisitor& on_verified) const
 {
     ScanResult result{ChunkSet(manifest.chunk_count), 0};
@@ -303,22 +272,6 @@ Result<void> Splitter::write_range(ChunkId first, ChunkId last)
         CS_TRY(store_->write(id, chunk, CacheMode::direct));
     }
     return {};
-}
-
-Result<void> Splitter::split_range(ChunkId first, ChunkId last)
-{
-    CS_TRY(hash_range(first, last));
-    return write_range(first, last);
-}
-
-Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
-                            SplitStats* stats)
-{
-    auto splitter = Splitter::open(source, chunk_size, store);
-    if (!splitter) return splitter.error();
-    CS_TRY(splitter->split_range(0, splitter->chunk_count()));
-    if (stats) stats->reused = splitter->reused();
-    return splitter->manifest();
 }
 
 }  // namespace chunkswarm

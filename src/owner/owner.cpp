@@ -633,14 +633,7 @@ Result<void> run_owner(const OwnerOptions& options)
     if (auto ready = ensure_directory(options.data_dir); !ready) return ready.error();
     auto lock = DirectoryLock::acquire(options.data_dir);
     if (!lock) return lock.error();
-    // Only creating the event loop throws (the system is out of descriptors or memory).
-    std::optional<OwnerNode> node;
-    try {
-        node.emplace(options);
-    } catch (const std::exception& e) {
-        return make_error(e.what());
-    }
-    return node->run();
+    return build_and_run<OwnerNode>(options);
 }
 
 }  // namespace chunkswarm::owner

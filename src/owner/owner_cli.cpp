@@ -25,11 +25,7 @@ struct Flags {
     std::uint32_t peers = 5;
     std::uint32_t give_up_s = 0;
     bool linger = false;
-    cli::LogFlags log;
-    cli::RateFlags rates;
-    cli::MetricsFlags metrics;
-    cli::TlsFlags tls;
-    bool stop_with_stdin = false;
+    cli::ServingFlags serving;
 };
 
 // Config values first, then whatever the command line sets on top.
@@ -71,10 +67,10 @@ Result<owner::OwnerOptions> resolve(const Flags& flags, const CLI::App& app)
         if (flags.give_up_s == 0 || flags.give_up_s > 86400) return make_error("--give-up must be 1..86400 seconds");
         options.settings.give_up_s = flags.give_up_s;
     }
-    CS_TRY(cli::apply_rate_flags(flags.rates, options.settings));
-    CS_TRY_ASSIGN(options.metrics, cli::metrics_options(flags.metrics));
+    CS_TRY(cli::apply_rate_flags(flags.serving.rates, options.settings));
+    CS_TRY_ASSIGN(options.metrics, cli::metrics_options(flags.serving.metrics));
     CS_TRY_ASSIGN(options.secret, resolve_secret(config_secret));
-    CS_TRY_ASSIGN(options.tls, cli::tls_context(flags.tls, config_tls, options.secret));
+    CS_TRY_ASSIGN(options.tls, cli::tls_context(flags.serving.tls, config_tls, options.secret));
     CS_TRY(check_chunk_size(options.chunk_size));
     CS_TRY(check_host(options.bind.host));
     CS_TRY(net::resolve_endpoint(options.bind, "the owner's host"));
@@ -108,19 +104,16 @@ int chunkswarm::owner_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_option("--give-up", flags.give_up_s,
                    "seconds an absent peer is waited for before its share goes to the others (default 60; "
                    "the config's give_up_s)");
-    cli::add_rate_flags(app, flags.rates, false);
-    cli::add_metrics_flags(app, flags.metrics);
-    cli::add_tls_flags(app, flags.tls);
-    cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
-    cli::add_log_flags(app, flags.log);
-    app.footer("Examples:\n  " + app.get_name() + " --config configs/ring5.json --file movie.mkv\n  " + app.get_name() +
-               " --port 7100 --file movie.mkv --peers 5          (the plain form, no config)");
-    if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+    cli::add_serving_flags(app, flags.serving, false);
+    const int parsed = cli::parse(app, argc, argv,
+                                  {"--config configs/ring5.json --file movie.mkv",
+                                   "--port 7100 --file movie.mkv --peers 5          (the plain form, no config)"});
+    if (parsed >= 0) return parsed;
 
     auto options = resolve(flags, app);
     if (!options) return cli::fail("owner", options.error().message, 2);
-    if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
-    if (!cli::start_logging("owner", "owner", flags.log)) return 2;
+    if (flags.serving.stop_with_stdin) cli::stop_when_stdin_closes();
+    if (!cli::start_logging("owner", "owner", flags.serving.log)) return 2;
     cli::log_protection(options->tls.get());
     const Result<void> done = owner::run_owner(options.value());
     const int code = done ? 0 : cli::fail("owner", done.error().message, cli::exit_code_of(done.error()));

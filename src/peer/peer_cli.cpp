@@ -32,11 +32,7 @@ struct Flags {
     std::uint16_t owner_port = 0;
     std::uint16_t port = 0;
     std::uint16_t download_port = 0;
-    cli::LogFlags log;
-    cli::RateFlags rates;
-    cli::MetricsFlags metrics;
-    cli::TlsFlags tls;
-    bool stop_with_stdin = false;
+    cli::ServingFlags serving;
     std::string digest;
     std::string expect;
 };
@@ -128,10 +124,10 @@ Result<peer::PeerOptions> resolve(const Flags& flags)
     if (!flags.config.empty() && (flags.owner_port || flags.download_port)) {
         return make_error("--owner-port and --download-port belong to the plain form; with --config, edit the config");
     }
-    CS_TRY(cli::apply_rate_flags(flags.rates, options->settings));
-    CS_TRY_ASSIGN(options->metrics, cli::metrics_options(flags.metrics));
+    CS_TRY(cli::apply_rate_flags(flags.serving.rates, options->settings));
+    CS_TRY_ASSIGN(options->metrics, cli::metrics_options(flags.serving.metrics));
     CS_TRY_ASSIGN(options->secret, resolve_secret(options->secret));
-    CS_TRY_ASSIGN(options->tls, cli::tls_context(flags.tls, config_tls, options->secret));
+    CS_TRY_ASSIGN(options->tls, cli::tls_context(flags.serving.tls, config_tls, options->secret));
     if (flags.port != 0) options->listen.port = flags.port;
     if (!flags.host.empty()) options->listen.host = flags.host;
     if (!flags.data_dir.empty()) options->data_dir = flags.data_dir;
@@ -183,23 +179,20 @@ int chunkswarm::peer_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_option("--expect", flags.expect,
                    "the content id to accept (16-64 hex digits, as the owner prints it; overrides the config's "
                    "content_id): any other manifest is refused");
-    cli::add_rate_flags(app, flags.rates, true);
-    cli::add_metrics_flags(app, flags.metrics);
-    cli::add_tls_flags(app, flags.tls);
-    cli::add_stop_with_stdin_flag(app, flags.stop_with_stdin);
     app.add_option("--digest", flags.digest,
                    "print the SHA-256 of PATH (a file), or of a tree's paths, modes and contents (a directory), "
                    "and exit: how the swarm launcher compares copies on other hosts");
-    cli::add_log_flags(app, flags.log);
-    app.footer("Examples:\n  " + app.get_name() + " --config configs/ring5.json --id 3\n  " + app.get_name() +
-               " --owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)");
-    if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+    cli::add_serving_flags(app, flags.serving, true);
+    const int parsed = cli::parse(app, argc, argv,
+                                  {"--config configs/ring5.json --id 3",
+                                   "--owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)"});
+    if (parsed >= 0) return parsed;
     if (!flags.digest.empty()) return print_digest(flags.digest);
 
     auto options = resolve(flags);
     if (!options) return cli::fail("peer", options.error().message, 2);
-    if (flags.stop_with_stdin) cli::stop_when_stdin_closes();
-    if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.log)) return 2;
+    if (flags.serving.stop_with_stdin) cli::stop_when_stdin_closes();
+    if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.serving.log)) return 2;
     cli::log_protection(options->tls.get());
     const Result<void> done = peer::run_peer(options.value());
     const int code =

@@ -237,16 +237,6 @@ void PeerNode::start_trading(bool share_held)
 
 }  // namespace
 
-Result<void> run_peer(const PeerOptions& options)
-{
-    // Only creating the two event loops throws (the system is out of descriptors or memory).
-    std::optional<PeerNode> node;
-    try {
-        node.emplace(options);
-    } catch (const std::exception& e) {
-        return make_error(e.what());
-    }
-    return node->run();
-}
+Result<void> run_peer(const PeerOptions& options) { return build_and_run<PeerNode>(options); }
 
 }  // namespace chunkswarm::peer

@@ -354,8 +354,8 @@ int chunkswarm::swarm_cli(int argc, char** argv, cli::Invocation invocation)
     cli::add_metrics_flags(app, flags.metrics);
     app.add_flag("--print-config", flags.print_config,
                  "print the config in full (ids, ports, download neighbours and directories filled in) and exit");
-    app.footer("Example:\n  " + app.get_name() + " --config configs/ring5.json --file big.iso --report report.html\n");
-    if (int code = cli::parse(app, argc, argv); code >= 0) return code;
+    const int parsed = cli::parse(app, argc, argv, {"--config configs/ring5.json --file big.iso --report report.html"});
+    if (parsed >= 0) return parsed;
     if (flags.print_config) return print_config(flags.config, flags.hosts);
     auto options = resolve(flags, invocation);
     if (!options) {

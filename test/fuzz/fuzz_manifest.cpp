@@ -4,17 +4,15 @@
 #include <cstdint>
 
 #include "chunkswarm/manifest.hpp"
+#include "parsed_input.hpp"
 
 using namespace chunkswarm;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    auto json = nlohmann::json::parse(data, data + size, nullptr, false);
-    if (json.is_discarded()) return 0;
-    auto manifest = manifest_from_json(json);
-    if (!manifest) return 0;
-    auto again = manifest_from_json(manifest_to_json(manifest.value()));
-    if (!again || !(again.value() == manifest.value())) __builtin_trap();
-    if (!check_file_name(manifest->file_name)) __builtin_trap();
-    return 0;
+    return fuzz::check_loaded(data, size, manifest_from_json, [](const Manifest& manifest) {
+        auto again = manifest_from_json(manifest_to_json(manifest));
+        if (!again || !(again.value() == manifest)) __builtin_trap();
+        if (!check_file_name(manifest.file_name)) __builtin_trap();
+    });
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <vector>
 
+#include "../unit/chunk_files.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/config.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
@@ -203,7 +204,7 @@ int main(int argc, char** argv)
     if (!victim) return cli::fail("hostile_peer", "no such peer, or nobody downloads from it");
 
     ChunkStore store(flags.data_dir);
-    auto manifest = split_file(flags.file, config->chunk_size, store);
+    auto manifest = test::split_file(flags.file, config->chunk_size, store);
     if (!manifest) return cli::fail("hostile_peer", manifest.error().message);
     if (flags.mode == "missing") std::filesystem::remove(store.chunk_path(flags.chunk));
     if (flags.mode == "damage") {

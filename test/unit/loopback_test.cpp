@@ -11,6 +11,7 @@
 #include <future>
 #include <optional>
 
+#include "chunk_files.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
@@ -35,7 +36,7 @@ struct Swarmlet {
         : original(test::random_bytes(size, 7))
     {
         test::write_file(dir.path() / "input.bin", original);
-        manifest = split_file(dir.path() / "input.bin", chunk_size, server_store).value();
+        manifest = test::split_file(dir.path() / "input.bin", chunk_size, server_store).value();
         uv_loop_init(&loop);
     }
 
@@ -100,7 +101,7 @@ test::Hooks download_all(Swarmlet& s, const ChunkStore& store, net::ChunkServer&
     hooks.store_chunk = [&store](ChunkId id, std::span<const std::uint8_t> bytes) { return store.write(id, bytes); };
     hooks.is_finished = [](const RequestPlanner& p) { return p.complete(); };
     hooks.on_finished = [&s, &store](const RequestPlanner&) {
-        return store.join(s.manifest, s.dir.path() / "out.bin");
+        return test::join_chunks(store, s.manifest, s.dir.path() / "out.bin");
     };
     hooks.on_end = [&outcome, &server](const Result<void>& r) {
         outcome = r;

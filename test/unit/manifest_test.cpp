@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "chunk_files.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/manifest_file.hpp"
 #include "chunkswarm/manifest.hpp"
@@ -79,7 +80,7 @@ TEST_CASE("splitting writes one file per chunk and a manifest that joins back by
     auto bytes = test::random_bytes(5 * 1024 + 123);
     test::write_file(dir.path() / "in.bin", bytes);
     ChunkStore store(dir.path() / "data");
-    auto manifest = split_file(dir.path() / "in.bin", 1024, store);
+    auto manifest = test::split_file(dir.path() / "in.bin", 1024, store);
     REQUIRE(manifest.ok());
     CHECK(manifest->chunk_count == 6);
     CHECK(manifest->file_name == "in.bin");
@@ -90,7 +91,7 @@ TEST_CASE("splitting writes one file per chunk and a manifest that joins back by
     REQUIRE(json_round.ok());
     CHECK(json_round.value() == manifest.value());
 
-    REQUIRE(store.join(manifest.value(), dir.path() / "out.bin").ok());
+    REQUIRE(test::join_chunks(store, manifest.value(), dir.path() / "out.bin").ok());
     CHECK(test::read_file(dir.path() / "out.bin") == bytes);
     CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin.part"));
 }
@@ -100,7 +101,7 @@ TEST_CASE("exactly five full chunks split into five equal files")
     TempDir dir;
     test::write_file(dir.path() / "five.bin", test::random_bytes(5 * 1024));
     ChunkStore store(dir.path() / "data");
-    auto manifest = split_file(dir.path() / "five.bin", 1024, store);
+    auto manifest = test::split_file(dir.path() / "five.bin", 1024, store);
     REQUIRE(manifest.ok());
     CHECK(manifest->chunk_count == 5);
     CHECK(std::filesystem::file_size(store.chunk_path(4)) == 1024);
@@ -112,26 +113,12 @@ TEST_CASE("splitting refuses small, empty, missing and non-regular files")
     ChunkStore store(dir.path() / "data");
     test::write_file(dir.path() / "small.bin", test::random_bytes(4 * 1024));
     test::write_file(dir.path() / "empty.bin", {});
-    CHECK(split_file(dir.path() / "small.bin", 1024, store).error().message.find("at least 5") != std::string::npos);
-    CHECK_FALSE(split_file(dir.path() / "empty.bin", 1024, store).ok());
-    CHECK(split_file(dir.path() / "missing.bin", 1024, store).error().message.find("cannot open") != std::string::npos);
-    CHECK(split_file(dir.path(), 1024, store).error().message.find("not a regular file") != std::string::npos);
-}
-
-TEST_CASE("joining refuses a chunk whose file is damaged and leaves no output")
-{
-    TempDir dir;
-    auto bytes = test::random_bytes(6 * 1024);
-    test::write_file(dir.path() / "in.bin", bytes);
-    ChunkStore store(dir.path() / "data");
-    auto manifest = split_file(dir.path() / "in.bin", 1024, store);
-    REQUIRE(manifest.ok());
-    auto damaged = bytes;
-    damaged[2000] ^= 1;
-    REQUIRE(store.write(1, std::span(damaged.data() + 1024, 1024)).ok());
-    CHECK_FALSE(store.join(manifest.value(), dir.path() / "out.bin").ok());
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin"));
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin.part"));
+    CHECK(test::split_file(dir.path() / "small.bin", 1024, store).error().message.find("at least 5") !=
+          std::string::npos);
+    CHECK_FALSE(test::split_file(dir.path() / "empty.bin", 1024, store).ok());
+    CHECK(test::split_file(dir.path() / "missing.bin", 1024, store).error().message.find("cannot open") !=
+          std::string::npos);
+    CHECK(test::split_file(dir.path(), 1024, store).error().message.find("not a regular file") != std::string::npos);
 }
 
 TEST_CASE("the content id names the bytes: the same for the same chunks, another for any other")
@@ -139,7 +126,7 @@ TEST_CASE("the content id names the bytes: the same for the same chunks, another
     TempDir dir;
     test::write_file(dir.path() / "in.bin", test::random_bytes(7 * 1024 + 5));
     ChunkStore store(dir.path() / "data");
-    const Manifest m = split_file(dir.path() / "in.bin", 1024, store).value();
+    const Manifest m = test::split_file(dir.path() / "in.bin", 1024, store).value();
     Manifest renamed = m;
     renamed.file_name = "other.bin";
     CHECK(renamed.content_id() == m.content_id());
@@ -190,7 +177,7 @@ TEST_CASE("a manifest with wrong or missing fields is refused with the field's n
     TempDir dir;
     test::write_file(dir.path() / "in.bin", test::random_bytes(5 * 1024));
     ChunkStore store(dir.path() / "data");
-    auto good = manifest_to_json(split_file(dir.path() / "in.bin", 1024, store).value());
+    auto good = manifest_to_json(test::split_file(dir.path() / "in.bin", 1024, store).value());
     struct Case {
         const char* field;
         nlohmann::json value;
@@ -228,7 +215,7 @@ TEST_CASE("a scan keeps chunks that verify and deletes damaged, short and half-w
     TempDir dir;
     test::write_file(dir.path() / "in.bin", test::random_bytes(6 * 1024 + 7));
     ChunkStore store(dir.path() / "data");
-    Manifest m = split_file(dir.path() / "in.bin", 1024, store).value();
+    Manifest m = test::split_file(dir.path() / "in.bin", 1024, store).value();
     auto damaged = store.read(2, 1024).value();
     damaged[0] ^= 1;
     REQUIRE(store.write(2, damaged).ok());
@@ -251,7 +238,7 @@ struct SplitOnce {
     explicit SplitOnce(ChunkId damaged)
     {
         test::write_file(dir.path() / "in.bin", bytes);
-        first = split_file(dir.path() / "in.bin", 1024, store).value();
+        first = test::split_file(dir.path() / "in.bin", 1024, store).value();
         auto changed = std::vector<std::uint8_t>(bytes.begin() + damaged * 1024, bytes.begin() + (damaged + 1) * 1024);
         changed[5] ^= 1;
         REQUIRE(store.write(damaged, changed).ok());
@@ -269,8 +256,8 @@ TEST_CASE("splitting the same file again keeps the chunk files that still match"
     SplitOnce split(3);
     auto& [dir, bytes, store, first] = split;
     std::filesystem::remove(store.chunk_path(5));
-    SplitStats stats;
-    Manifest again = split_file(dir.path() / "in.bin", 1024, store, &stats).value();
+    test::SplitStats stats;
+    Manifest again = test::split_file(dir.path() / "in.bin", 1024, store, &stats).value();
     CHECK(again == first);
     CHECK(stats.reused == 4);
     CHECK(store.scan(again).held.full());
@@ -300,7 +287,7 @@ TEST_CASE("a split run in ranges on several threads gives the same manifest as o
     auto bytes = test::random_bytes(23 * 1024 + 7);
     test::write_file(dir.path() / "in.bin", bytes);
     ChunkStore serial_store(dir.path() / "serial");
-    Manifest serial = split_file(dir.path() / "in.bin", 1024, serial_store).value();
+    Manifest serial = test::split_file(dir.path() / "in.bin", 1024, serial_store).value();
 
     ChunkStore store(dir.path() / "ranges");
     auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
@@ -309,15 +296,15 @@ TEST_CASE("a split run in ranges on several threads gives the same manifest as o
     std::vector<Result<void>> outcomes(3);
     {
         std::vector<std::jthread> threads;
-        threads.emplace_back([&] { outcomes[0] = splitter->split_range(0, 5); });
-        threads.emplace_back([&] { outcomes[1] = splitter->split_range(5, 17); });
-        threads.emplace_back([&] { outcomes[2] = splitter->split_range(17, 24); });
+        threads.emplace_back([&] { outcomes[0] = test::split_range(splitter.value(), 0, 5); });
+        threads.emplace_back([&] { outcomes[1] = test::split_range(splitter.value(), 5, 17); });
+        threads.emplace_back([&] { outcomes[2] = test::split_range(splitter.value(), 17, 24); });
     }
     for (auto& outcome : outcomes)
         CHECK(outcome.ok());
     CHECK(splitter->manifest() == serial);
     CHECK(store.scan(splitter->manifest()).held.full());
-    REQUIRE(store.join(splitter->manifest(), dir.path() / "joined.bin").ok());
+    REQUIRE(test::join_chunks(store, splitter->manifest(), dir.path() / "joined.bin").ok());
     CHECK(test::read_file(dir.path() / "joined.bin") == bytes);
 }
 
@@ -329,7 +316,7 @@ TEST_CASE("a source that shrinks while it is split is reported, not split short"
     auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
     REQUIRE(splitter.ok());
     std::filesystem::resize_file(dir.path() / "in.bin", 3 * 1024);
-    auto outcome = splitter->split_range(0, splitter->chunk_count());
+    auto outcome = test::split_range(splitter.value(), 0, splitter->chunk_count());
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message.find("changed size") != std::string::npos);
 }
@@ -340,8 +327,8 @@ TEST_CASE("a store serving from the joined file reads the same bytes once its ch
     auto bytes = test::random_bytes(7 * 1024 + 300);
     test::write_file(dir.path() / "in.bin", bytes);
     ChunkStore store(dir.path() / "data");
-    Manifest m = split_file(dir.path() / "in.bin", 1024, store).value();
-    REQUIRE(store.join(m, dir.path() / "joined.bin").ok());
+    Manifest m = test::split_file(dir.path() / "in.bin", 1024, store).value();
+    REQUIRE(test::join_chunks(store, m, dir.path() / "joined.bin").ok());
     CHECK_FALSE(store.serving_from_joined());
     CHECK_FALSE(store.serve_from_joined(dir.path() / "missing.bin", 1024).ok());
     REQUIRE(store.serve_from_joined(dir.path() / "joined.bin", 1024).ok());
@@ -419,7 +406,7 @@ TEST_CASE("a file name that is not UTF-8 travels as hex and comes back as the sa
     const std::string latin1 = "caf\xe9.bin";
     test::write_file(dir.path() / latin1, test::random_bytes(5 * 1024));
     ChunkStore store(dir.path() / "data");
-    Manifest m = split_file(dir.path() / latin1, 1024, store).value();
+    Manifest m = test::split_file(dir.path() / latin1, 1024, store).value();
     CHECK(m.file_name == latin1);
     nlohmann::json head = manifest_to_json(m);
     CHECK_FALSE(head.contains("file_name"));

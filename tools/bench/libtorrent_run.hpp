@@ -7,15 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "run_setup.hpp"
+
 namespace chunkswarm::bench {
 
-struct LibtorrentSetup {
+struct LibtorrentSetup : RunSetup {
     std::filesystem::path python;  // Debian's, where python3-libtorrent lives
     std::filesystem::path script;
-    std::filesystem::path input;
-    std::filesystem::path dir;  // emptied first; holds the torrent, the peers' data and the log
-    std::uint32_t peers = 5;
-    std::uint32_t timeout_s = 900;
     std::string kind = "v1";  // torrent format: v1, v2 or hybrid
     bool ready_seed = false;  // the peers start once the seed listens with its torrent made
 };

@@ -378,17 +378,23 @@ std::string pick_faulty_peers(Options& options)
 
 constexpr const char* kBenchSecret = "chunkswarm bench secret, 32 bytes";
 
+// The input, a directory named `name` under --work, the peers and the time limit.
+RunSetup run_setup(const Options& options, const std::filesystem::path& input, const char* name)
+{
+    return RunSetup{.input = input,
+                    .dir = std::filesystem::absolute(options.work / name),
+                    .peers = options.peers,
+                    .timeout_s = options.timeout_s};
+}
+
 SwarmSetup swarm_setup(const Options& options, const std::filesystem::path& input, const std::filesystem::path& bin_dir)
 {
     SwarmSetup setup;
+    static_cast<RunSetup&>(setup) = run_setup(options, input, "swarm");
     setup.owner_bin = bin_dir / "owner";
     setup.peer_bin = bin_dir / "peer";
-    setup.input = input;
-    setup.dir = std::filesystem::absolute(options.work / "swarm");
-    setup.peers = options.peers;
     setup.chunk_size = options.chunk_size;
     setup.window = options.window;
-    setup.timeout_s = options.timeout_s;
     setup.keep_chunk_files = !options.drop_chunks;
     setup.helpers = !options.no_helpers;
     setup.link_rate = options.link_rate;
@@ -416,12 +422,9 @@ SwarmSetup tls_setup(const Options& options, const std::filesystem::path& input)
 LibtorrentSetup libtorrent_setup(const Options& options, const std::filesystem::path& input)
 {
     LibtorrentSetup setup;
+    static_cast<RunSetup&>(setup) = run_setup(options, input, "libtorrent");
     setup.python = options.python;
     setup.script = bench_dir() / "libtorrent_swarm.py";
-    setup.input = input;
-    setup.dir = std::filesystem::absolute(options.work / "libtorrent");
-    setup.peers = options.peers;
-    setup.timeout_s = options.timeout_s;
     setup.kind = options.libtorrent_kind;
     setup.ready_seed = options.ready_source;
     return setup;

@@ -42,40 +42,54 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
     return config;
 }
 
-// Seconds since `start` of a log line's local timestamp ("2026-11-25 20:36:19.168 ...").
-std::optional<double> line_time(const std::string& line, std::chrono::system_clock::time_point start)
+// One line of a process's event stream (--log-format json), or null for any other line (an
+// error on stderr, a line cut short).
+nlohmann::json parse_event(const std::string& line)
 {
+    auto event = nlohmann::json::parse(line, nullptr, false);
+    if (event.is_discarded() || !event.is_object() || !event.contains("event")) return nullptr;
+    return event;
+}
+
+// Seconds since `start` of an event's time ("2026-11-25T20:36:19.168123Z", UTC).
+std::optional<double> event_time(const nlohmann::json& event, std::chrono::system_clock::time_point start)
+{
+    const std::string stamp = event.value("time", "");
     std::tm tm{};
-    int millis = 0;
-    if (std::sscanf(line.c_str(), "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec, &millis) != 7) {
+    double seconds = 0;
+    if (std::sscanf(stamp.c_str(), "%d-%d-%dT%d:%d:%lfZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                    &seconds) != 6) {
         return std::nullopt;
     }
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    tm.tm_isdst = -1;
-    auto at = std::chrono::system_clock::from_time_t(std::mktime(&tm)) + std::chrono::milliseconds(millis);
+    const auto at =
+        std::chrono::system_clock::from_time_t(timegm(&tm)) +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds));
     return std::chrono::duration<double>(at - start).count();
 }
 
 // The kernel's ru_maxrss for a child starts from the peak of the process that forked it, so a
-// process's own figure (VmHWM, logged as its last line) is the one to trust.
-LogFacts read_log_facts(const std::filesystem::path& log, std::chrono::system_clock::time_point start)
+// process's own figure (VmHWM, its last event) is the one to trust.
+LogFacts read_log_facts(const std::filesystem::path& events, std::chrono::system_clock::time_point start)
 {
     LogFacts facts;
-    std::ifstream in(log);
+    std::ifstream in(events);
     std::string line;
     while (std::getline(in, line)) {
-        if (!facts.first_chunk_s && line.find("] received chunk ") != std::string::npos) {
-            facts.first_chunk_s = line_time(line, start);
-        } else if (!facts.split_s && line.find("[owner] split ") != std::string::npos) {
-            facts.split_s = line_time(line, start);
-        } else if (!facts.bootstrap_s && line.find("holds its share from the owner") != std::string::npos) {
-            facts.bootstrap_s = line_time(line, start);
-        } else if (!facts.joined_s && line.find("] joined ") != std::string::npos) {
-            facts.joined_s = line_time(line, start);
-        } else if (auto at = line.find("resources: peak memory "); at != std::string::npos) {
-            facts.peak_rss_mib = std::strtod(line.c_str() + at + 23, nullptr);
+        const nlohmann::json event = parse_event(line);
+        if (event.is_null()) continue;
+        const std::string name = event["event"].get<std::string>();
+        if (!facts.first_chunk_s && name == "chunk_received") {
+            facts.first_chunk_s = event_time(event, start);
+        } else if (!facts.split_s && name == "split") {
+            facts.split_s = event_time(event, start);
+        } else if (!facts.bootstrap_s && name == "share_held") {
+            facts.bootstrap_s = event_time(event, start);
+        } else if (!facts.joined_s && name == "joined") {
+            facts.joined_s = event_time(event, start);
+        } else if (name == "resources") {
+            facts.peak_rss_mib = event.value("peak_kib", 0.0) / 1024;
         }
     }
     return facts;
@@ -90,7 +104,8 @@ bool wait_for_split(const ChildGroup& group, const std::filesystem::path& log, s
         std::ifstream in(log);
         std::string line;
         while (std::getline(in, line))
-            if (line.find("[owner] split ") != std::string::npos) return true;
+            if (const nlohmann::json event = parse_event(line); !event.is_null() && event["event"] == "split")
+                return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
@@ -128,11 +143,13 @@ SwarmResult run_swarm(const SwarmSetup& setup)
     }
     const auto config = setup.dir / "ring.json";
     std::ofstream(config) << ring_config(setup, ports).dump(2) << "\n";
-    auto log_of = [&](const std::string& name) { return setup.dir / "logs" / (name + ".log"); };
+    // Each process's event stream (and its stderr), as the launcher keeps them.
+    auto log_of = [&](const std::string& name) { return setup.dir / "logs" / (name + ".events.jsonl"); };
 
     ChildGroup group{std::chrono::seconds(setup.timeout_s)};
     const auto wall_start = std::chrono::system_clock::now();
-    if (!group.start("owner", {setup.owner_bin, "--config", config, "--file", setup.input}, log_of("owner"))) {
+    if (!group.start("owner", {setup.owner_bin, "--config", config, "--file", setup.input, "--log-format", "json"},
+                     log_of("owner"))) {
         result.error = "cannot start the owner";
         return result;
     }
@@ -147,7 +164,8 @@ SwarmResult run_swarm(const SwarmSetup& setup)
     }
     for (std::uint32_t id = 1; id <= setup.peers; ++id) {
         std::string name = "peer-" + std::to_string(id);
-        std::vector<std::string> argv{setup.peer_bin, "--config", config, "--id", std::to_string(id)};
+        std::vector<std::string> argv{setup.peer_bin,     "--config",     config, "--id",
+                                      std::to_string(id), "--log-format", "json"};
         if (auto slow = setup.slow_peers.find(id); slow != setup.slow_peers.end()) {
             for (const std::string& flag : setup.slow_flags)
                 argv.insert(argv.end(), {flag, std::to_string(slow->second)});

@@ -1,5 +1,5 @@
-// One timed swarm: an owner and N peers in a ring on 127.0.0.1, all started at once, logging to
-// files at the default level as a user would run them.
+// One timed swarm: an owner and N peers in a ring on 127.0.0.1, all started at once, at the default
+// log level as a user would run them, each writing its event stream (--log-format json) to a file.
 #pragma once
 
 #include <chrono>
@@ -13,18 +13,15 @@
 #include "child_process.hpp"
 #include "chunkswarm/manifest.hpp"
 #include "chunkswarm/settings.hpp"
+#include "run_setup.hpp"
 
 namespace chunkswarm::bench {
 
-struct SwarmSetup {
+struct SwarmSetup : RunSetup {
     std::filesystem::path owner_bin;
     std::filesystem::path peer_bin;
-    std::filesystem::path input;
-    std::filesystem::path dir;  // emptied first; holds the config, the data and the logs
-    std::uint32_t peers = 5;
     std::uint32_t chunk_size = kDefaultChunkSize;
     std::uint32_t window = Settings{}.request_window;
-    std::uint32_t timeout_s = 900;
     bool keep_chunk_files = Settings{}.keep_chunk_files;
     bool helpers = Settings{}.helpers;
     std::optional<bool> early_trading;  // unset: the build's default

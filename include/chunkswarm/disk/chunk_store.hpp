@@ -40,8 +40,6 @@ public:
     // read_into() from the chunk file itself, even while chunks are served from a joined file.
     Result<std::span<const std::uint8_t>> read_chunk_file(ChunkId id, std::uint32_t expected_length,
                                                           std::span<std::uint8_t> buffer) const;
-    // Streams every chunk into `destination` (via "<destination>.part"), checking each chunk's hash.
-    Result<void> join(const Manifest& manifest, const std::filesystem::path& destination) const;
     // Which chunks on disk match the manifest. Files that do not (damaged, wrong length, or left
     // half-written as *.tmp by a crash) are deleted, so they are fetched again.
     struct ScanResult {
@@ -100,8 +98,6 @@ public:
     // Writes the chunk files of [first, last), hashed already, past the page cache where it can
     // (nobody reads them soon).
     Result<void> write_range(ChunkId first, ChunkId last);
-    // Both.
-    Result<void> split_range(ChunkId first, ChunkId last);
     // The manifest, once every range is hashed.
     const Manifest& manifest() const { return manifest_; }
     const std::filesystem::path& source() const { return source_; }
@@ -117,12 +113,5 @@ private:
     Manifest manifest_;
     std::unique_ptr<std::atomic<std::uint32_t>> reused_;
 };
-
-// The whole split on the calling thread.
-struct SplitStats {
-    std::uint32_t reused = 0;
-};
-Result<Manifest> split_file(const std::filesystem::path& source, std::uint32_t chunk_size, const ChunkStore& store,
-                            SplitStats* stats = nullptr);
 
 }  // namespace chunkswarm
