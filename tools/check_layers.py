@@ -13,7 +13,7 @@ import sys
 # Lowest first: a file may include its own layer and any below it.
 ORDER = ["core", "common", "disk", "net", "cli", "role", "program"]
 ROLES = ("owner", "peer", "swarm")
-# Headers at the top of include/chunkswarm/ whose code lives outside src/core.
+# The headers at the top of include/chunkswarm/ (the core's are in include/chunkswarm/core/).
 TOP_HEADERS = {"process_facts.hpp": "common", "cli_support.hpp": "cli", "log.hpp": "net"}
 # A file or socket call: the core is fed bytes, events and time, and does none itself.
 IO_CALL = re.compile(r"std::[io]?fstream|\bfopen\s*\(|(?<![\w:])::(open|read|write|pread|pwrite|close)\s*\(|"
@@ -27,9 +27,12 @@ def layer_of(root, path):
     """The layer a file belongs to, and for a role file, which role."""
     rel = path.relative_to(root).parts
     if rel[0] == "include":
-        if rel[2] in ("net", "disk"):
+        if rel[2] in ("core", "net", "disk"):
             return rel[2], None
-        return TOP_HEADERS.get(rel[2], "core"), None
+        if rel[2] not in TOP_HEADERS:
+            sys.exit(f"check_layers: {path.relative_to(root)} is in no layer: move it to core/, disk/ or net/, "
+                     "or name its layer in TOP_HEADERS")
+        return TOP_HEADERS[rel[2]], None
     area = rel[1]
     if area == "common":
         return ("cli" if path.stem == "cli_support" else "common"), None

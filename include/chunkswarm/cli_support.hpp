@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/result.hpp"
+#include "chunkswarm/core/settings.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
 #include "chunkswarm/net/tls_channel.hpp"
-#include "chunkswarm/result.hpp"
-#include "chunkswarm/settings.hpp"
 
 namespace CLI {
 class App;

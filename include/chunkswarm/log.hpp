@@ -17,7 +17,7 @@
 
 #include <fmt/core.h>
 
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm::log {
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <tuple>
 
-#include "chunkswarm/auth.hpp"
+#include "chunkswarm/core/auth.hpp"
 #include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/log.hpp"
 

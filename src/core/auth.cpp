@@ -1,4 +1,4 @@
-#include "chunkswarm/auth.hpp"
+#include "chunkswarm/core/auth.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -1,4 +1,4 @@
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 
 #include <arpa/inet.h>
 
@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "chunkswarm/json_util.hpp"
-#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/core/json_util.hpp"
+#include "chunkswarm/core/manifest.hpp"
 
 namespace chunkswarm {
 namespace {

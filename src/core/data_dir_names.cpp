@@ -1,4 +1,4 @@
-#include "chunkswarm/data_dir_names.hpp"
+#include "chunkswarm/core/data_dir_names.hpp"
 
 namespace chunkswarm {
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/downstream_watch.hpp"
+#include "chunkswarm/core/downstream_watch.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/frame_codec.hpp"
+#include "chunkswarm/core/frame_codec.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "chunkswarm/helper_hints.hpp"
+#include "chunkswarm/core/helper_hints.hpp"
 
 #include <algorithm>
 

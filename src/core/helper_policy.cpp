@@ -1,4 +1,4 @@
-#include "chunkswarm/helper_policy.hpp"
+#include "chunkswarm/core/helper_policy.hpp"
 
 #include <algorithm>
 

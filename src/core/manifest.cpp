@@ -1,4 +1,4 @@
-#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/core/manifest.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,8 +6,8 @@
 #include <fstream>
 #include <set>
 
-#include "chunkswarm/data_dir_names.hpp"
-#include "chunkswarm/json_util.hpp"
+#include "chunkswarm/core/data_dir_names.hpp"
+#include "chunkswarm/core/json_util.hpp"
 
 namespace chunkswarm {
 namespace {

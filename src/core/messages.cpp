@@ -1,6 +1,6 @@
-#include "chunkswarm/messages.hpp"
+#include "chunkswarm/core/messages.hpp"
 
-#include "chunkswarm/json_util.hpp"
+#include "chunkswarm/core/json_util.hpp"
 
 #include <algorithm>
 #include <cstring>

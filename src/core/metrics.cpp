@@ -1,4 +1,4 @@
-#include "chunkswarm/metrics.hpp"
+#include "chunkswarm/core/metrics.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/owner_ledger.hpp"
+#include "chunkswarm/core/owner_ledger.hpp"
 
 #include <algorithm>
 

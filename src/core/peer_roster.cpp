@@ -1,4 +1,4 @@
-#include "chunkswarm/peer_roster.hpp"
+#include "chunkswarm/core/peer_roster.hpp"
 
 namespace chunkswarm {
 

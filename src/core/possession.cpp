@@ -1,4 +1,4 @@
-#include "chunkswarm/possession.hpp"
+#include "chunkswarm/core/possession.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "chunkswarm/request_planner.hpp"
+#include "chunkswarm/core/request_planner.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/running_clock.hpp"
+#include "chunkswarm/core/running_clock.hpp"
 
 namespace chunkswarm {
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/sha256.hpp"
+#include "chunkswarm/core/sha256.hpp"
 
 #include <openssl/evp.h>
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/shares.hpp"
+#include "chunkswarm/core/shares.hpp"
 
 namespace chunkswarm {
 

@@ -1,4 +1,4 @@
-#include "chunkswarm/token_bucket.hpp"
+#include "chunkswarm/core/token_bucket.hpp"
 
 #include <algorithm>
 #include <cmath>

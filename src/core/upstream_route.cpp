@@ -1,4 +1,4 @@
-#include "chunkswarm/upstream_route.hpp"
+#include "chunkswarm/core/upstream_route.hpp"
 
 #include <algorithm>
 

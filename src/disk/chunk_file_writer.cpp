@@ -22,7 +22,7 @@ ChunkFileWriter::~ChunkFileWriter()
     changed_.notify_all();
 }
 
-Result<void> ChunkFileWriter::submit(ChunkId id, std::span<const std::uint8_t> bytes)
+Result<void> ChunkFileWriter::write(ChunkId id, std::span<const std::uint8_t> bytes)
 {
     std::optional<ChunkStore::FileSpan> clone_of = store_.may_clone() ? store_.joined_span(id) : std::nullopt;
     std::unique_lock lock(mutex_);
@@ -88,7 +88,7 @@ Result<void> ChunkFileWriter::write(Job& job)
             if (!cloned) return cloned.error();
             if (cloned.value()) return {};
         }
-        // Not cloned: the bytes were not copied at submit, so they come from the served file.
+        // Not cloned: the bytes were not copied when queued, so they come from the served file.
         {
             std::lock_guard lock(mutex_);
             job.buffer = take_buffer();

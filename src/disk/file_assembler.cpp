@@ -105,7 +105,7 @@ FileAssembler::FileAssembler(Key, const Manifest& manifest, std::filesystem::pat
 
 FileAssembler::~FileAssembler() = default;
 
-Result<void> FileAssembler::put(ChunkId id, std::span<const std::uint8_t> bytes)
+Result<void> FileAssembler::write(ChunkId id, std::span<const std::uint8_t> bytes)
 {
     if (id >= layout_.chunk_count || bytes.size() != layout_.chunk_length(id)) {
         return make_error("chunk " + std::to_string(id) + " does not fit " + part_.string());

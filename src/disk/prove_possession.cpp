@@ -1,6 +1,6 @@
 #include "chunkswarm/disk/prove_possession.hpp"
 
-#include "chunkswarm/possession.hpp"
+#include "chunkswarm/core/possession.hpp"
 
 namespace chunkswarm::disk {
 

@@ -9,9 +9,9 @@
 #include <climits>
 #include <cstdio>
 
+#include "chunkswarm/core/sha256.hpp"
 #include "chunkswarm/disk/file_digest.hpp"
 #include "chunkswarm/disk/file_util.hpp"
-#include "chunkswarm/sha256.hpp"
 
 namespace chunkswarm {
 namespace {

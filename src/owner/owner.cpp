@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "chunkswarm/core/owner_ledger.hpp"
+#include "chunkswarm/core/running_clock.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/disk/free_space.hpp"
@@ -23,8 +25,6 @@
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/owner_ledger.hpp"
-#include "chunkswarm/running_clock.hpp"
 
 namespace chunkswarm::owner {
 namespace {

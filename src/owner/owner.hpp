@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
 #include "chunkswarm/net/tls_channel.hpp"
 

@@ -1,12 +1,12 @@
 // owner: splits a file into chunks and hands each peer of the swarm its share.
 #include <CLI/CLI.hpp>
 
-#include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/manifest.hpp"
 #include "chunkswarm/disk/config_file.hpp"
 #include "chunkswarm/log.hpp"
-#include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"
 #include "owner.hpp"
 #include "owner_cli.hpp"

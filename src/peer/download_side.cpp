@@ -527,7 +527,7 @@ Result<void> DownloadSide::store_chunk(ChunkId id, std::span<const std::uint8_t>
                                        const net::ChunkClient* via)
 {
     tick_bytes_[static_cast<std::size_t>(source)] += bytes.size();
-    CS_TRY(core_.keep(id, bytes));
+    CS_TRY(core_.store_chunk(id, bytes));
     core_.inventory().add(id);
     note_stored(id, via);
     write_summary_soon();

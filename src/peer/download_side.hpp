@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/helper_policy.hpp"
+#include "chunkswarm/core/helper_policy.hpp"
+#include "chunkswarm/core/upstream_route.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/presence_link.hpp"
-#include "chunkswarm/upstream_route.hpp"
 #include "peer_core.hpp"
 #include "upload_side.hpp"
 

@@ -4,15 +4,15 @@
 
 #include <set>
 
-#include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/manifest.hpp"
 #include "chunkswarm/disk/config_file.hpp"
 #include "chunkswarm/disk/file_util.hpp"
 #include "chunkswarm/disk/manifest_file.hpp"
 #include "chunkswarm/disk/tree_files.hpp"
 #include "chunkswarm/log.hpp"
-#include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"
 #include "peer_cli.hpp"
 #include "peer_node.hpp"

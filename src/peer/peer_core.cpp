@@ -53,7 +53,7 @@ Result<void> PeerCore::resume_from_disk()
     CS_TRY(start_assembly(saved.value(), options_.settings.keep_chunk_files ? nullptr : &in_part));
     std::optional<Error> unplaced;
     ChunkStore::ScanResult scan = store_.scan(saved.value(), [&](ChunkId id, std::span<const std::uint8_t> bytes) {
-        if (auto placed = assembler_->put(id, bytes); !placed && !unplaced) unplaced = placed.error();
+        if (auto placed = assembler_->write(id, bytes); !placed && !unplaced) unplaced = placed.error();
     });
     if (unplaced) return *unplaced;
     for (ChunkId id : in_part.ids())
@@ -269,11 +269,11 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
     return {};
 }
 
-Result<void> PeerCore::keep(ChunkId id, std::span<const std::uint8_t> bytes)
+Result<void> PeerCore::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
 {
     if (!assembler_) return make_error("chunk " + std::to_string(id) + " arrived with no file to join it into");
-    CS_TRY(assembler_->put(id, bytes));
-    if (chunk_files_) CS_TRY(chunk_files_->submit(id, bytes));
+    CS_TRY(assembler_->write(id, bytes));
+    if (chunk_files_) CS_TRY(chunk_files_->write(id, bytes));
     return {};
 }
 

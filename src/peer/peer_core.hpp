@@ -11,12 +11,12 @@
 #include <span>
 #include <string>
 
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/metrics.hpp"
 #include "chunkswarm/disk/chunk_file_writer.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_assembler.hpp"
 #include "chunkswarm/disk/file_util.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/chunk_client.hpp"
 #include "peer_node.hpp"
 #include "shared_inventory.hpp"
@@ -71,7 +71,7 @@ public:
 
     // Any thread: the chunk's place in the joined file, and its chunk file (queued; unless
     // keep_chunk_files is false).
-    Result<void> keep(ChunkId id, std::span<const std::uint8_t> bytes);
+    Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes);
     // Whoever owns the summary file: the main thread before trading, the download loop after.
     Result<void> write_summary_now();
     // The share from the owner is in (`from_owner` chunks came from it), and the summary written:
@@ -113,9 +113,9 @@ private:
     mutable net::RateCap download_cap_;
     // Set by the bootstrap; read-only once frozen.
     std::optional<Manifest> manifest_;
-    // Set with the manifest; put() and finish() are safe from any thread.
+    // Set with the manifest; write() and finish() are safe from any thread.
     std::unique_ptr<FileAssembler> assembler_;
-    // Set with the manifest when chunk files are kept; submit() and drain() are safe from any thread.
+    // Set with the manifest when chunk files are kept; write() and drain() are safe from any thread.
     std::unique_ptr<disk::ChunkFileWriter> chunk_files_;
     // The manifest came from this directory, not yet confirmed by the owner.
     bool manifest_from_disk_ = false;

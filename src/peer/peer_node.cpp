@@ -187,7 +187,7 @@ Result<void> PeerNode::owner_session()
 
 Result<void> PeerNode::store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    CS_TRY(core_.keep(id, bytes));
+    CS_TRY(core_.store_chunk(id, bytes));
     core_.inventory().add(id);
     if (trading_) download_.stored_from_owner(id);
     return {};

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/upstream_route.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
 #include "chunkswarm/net/tls_channel.hpp"
-#include "chunkswarm/upstream_route.hpp"
 
 namespace chunkswarm::peer {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
 
 namespace chunkswarm::peer {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "chunkswarm/downstream_watch.hpp"
+#include "chunkswarm/core/downstream_watch.hpp"
 #include "chunkswarm/net/chunk_server.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "peer_core.hpp"

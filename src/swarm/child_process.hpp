@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::swarm {
 

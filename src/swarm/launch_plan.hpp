@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 
 namespace chunkswarm::swarm {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
 
 namespace chunkswarm::swarm {

@@ -12,11 +12,11 @@
 #include <iostream>
 #include <set>
 
-#include "chunkswarm/auth.hpp"
 #include "chunkswarm/cli_support.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/manifest.hpp"
 #include "chunkswarm/disk/config_file.hpp"
 #include "chunkswarm/disk/sample_file.hpp"
-#include "chunkswarm/manifest.hpp"
 #include "chunkswarm/net/resolve.hpp"
 #include "launch_plan.hpp"
 #include "launcher.hpp"

@@ -3,7 +3,7 @@
 // id (`peer="2"`), as each peer's own metrics name their senders.
 #pragma once
 
-#include "chunkswarm/metrics.hpp"
+#include "chunkswarm/core/metrics.hpp"
 #include "swarm_model.hpp"
 
 namespace chunkswarm::swarm {

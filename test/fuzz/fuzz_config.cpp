@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 #include "parsed_input.hpp"
 
 using namespace chunkswarm;

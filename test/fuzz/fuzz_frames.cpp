@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "../unit/test_util.hpp"
-#include "chunkswarm/frame_codec.hpp"
-#include "chunkswarm/messages.hpp"
+#include "chunkswarm/core/frame_codec.hpp"
+#include "chunkswarm/core/messages.hpp"
 
 using namespace chunkswarm;
 

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/core/manifest.hpp"
 #include "parsed_input.hpp"
 
 using namespace chunkswarm;

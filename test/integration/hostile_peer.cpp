@@ -13,7 +13,7 @@
 
 #include "../unit/chunk_files.hpp"
 #include "chunkswarm/cli_support.hpp"
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/config_file.hpp"
 #include "chunkswarm/log.hpp"

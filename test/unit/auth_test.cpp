@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "chunkswarm/auth.hpp"
+#include "chunkswarm/core/auth.hpp"
 
 using namespace chunkswarm;
 

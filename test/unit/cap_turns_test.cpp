@@ -4,7 +4,7 @@
 #include <map>
 #include <vector>
 
-#include "chunkswarm/cap_turns.hpp"
+#include "chunkswarm/core/cap_turns.hpp"
 
 using namespace chunkswarm;
 

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::test {
 

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 #include "chunkswarm/disk/config_file.hpp"
 #include "test_util.hpp"
 

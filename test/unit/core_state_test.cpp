@@ -4,10 +4,10 @@
 #include <fstream>
 #include <iterator>
 
-#include "chunkswarm/backoff.hpp"
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/backoff.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/shares.hpp"
 #include "chunkswarm/disk/summary_file.hpp"
-#include "chunkswarm/shares.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

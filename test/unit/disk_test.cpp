@@ -110,7 +110,7 @@ TEST_CASE("the chunk file writer clones chunks of the file the store serves from
         // not, those are read back from the served file and written.
         disk::ChunkFileWriter writer(store, kChunk, 4);
         for (ChunkId id = 0; id < kChunks; ++id)
-            REQUIRE(writer.submit(id, chunk(id)).ok());
+            REQUIRE(writer.write(id, chunk(id)).ok());
         REQUIRE(writer.drain().ok());
     }
     if (clones_expected()) CHECK(store.may_clone());
@@ -179,14 +179,14 @@ TEST_CASE("the chunk file writer writes every queued chunk, from several threads
     for (std::uint32_t id = 0; id < kChunks; ++id)
         chunks.push_back(test::random_bytes(id == kChunks - 1 ? 1000 : kChunk, id + 7));
     {
-        // A queue shorter than the chunks: submit() waits for room instead of growing.
+        // A queue shorter than the chunks: write() waits for room instead of growing.
         disk::ChunkFileWriter writer(store, kChunk, 3);
         {
             std::vector<std::jthread> threads;
             for (std::uint32_t half = 0; half < 2; ++half) {
                 threads.emplace_back([&, half] {
                     for (std::uint32_t id = half; id < kChunks; id += 2)
-                        CHECK(writer.submit(id, chunks[id]).ok());
+                        CHECK(writer.write(id, chunks[id]).ok());
                 });
             }
         }
@@ -194,23 +194,23 @@ TEST_CASE("the chunk file writer writes every queued chunk, from several threads
         for (std::uint32_t id = 0; id < kChunks; ++id)
             CHECK(test::read_file(store.chunk_path(id)) == chunks[id]);
         // And once more after a drain; the destructor writes what is still queued.
-        CHECK(writer.submit(kChunks, chunks[0]).ok());
+        CHECK(writer.write(kChunks, chunks[0]).ok());
     }
     CHECK(test::read_file(store.chunk_path(kChunks)) == chunks[0]);
 }
 
-TEST_CASE("the chunk file writer reports a failed write at the next submit and at drain")
+TEST_CASE("the chunk file writer reports a failed write at the next write and at drain")
 {
     TempDir dir;
     ChunkStore store(dir.path() / "data");
     // The chunk directory was never made: every write fails.
     disk::ChunkFileWriter writer(store, 4096, 2);
     auto bytes = test::random_bytes(4096);
-    CHECK(writer.submit(0, bytes).ok());  // queued; the failure comes later
+    CHECK(writer.write(0, bytes).ok());  // queued; the failure comes later
     auto drained = writer.drain();
     REQUIRE_FALSE(drained.ok());
     CHECK(drained.error().message.find("cannot store chunk 0") != std::string::npos);
-    auto next = writer.submit(1, bytes);
+    auto next = writer.write(1, bytes);
     REQUIRE_FALSE(next.ok());
     CHECK(next.error().message == drained.error().message);
 }

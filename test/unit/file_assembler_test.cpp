@@ -58,7 +58,7 @@ struct Assembly {
         REQUIRE(created.ok());
         assembler = std::move(created).value();
     }
-    Result<void> put(ChunkId id) { return assembler->put(id, chunk_of(s, id)); }
+    Result<void> write(ChunkId id) { return assembler->write(id, chunk_of(s, id)); }
     std::filesystem::path out() const { return dir.path() / "f.bin"; }
 
     TempDir dir;
@@ -83,8 +83,8 @@ TEST_CASE("chunks put in any order, some twice, make the file; the .part is rena
     const Source& s = a.s;
     CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == s.bytes.size());
     for (ChunkId id : shuffled_ids(s.manifest.chunk_count, 3)) {
-        REQUIRE(a.put(id).ok());
-        if (id % 7 == 0) REQUIRE(a.put(id).ok());
+        REQUIRE(a.write(id).ok());
+        if (id % 7 == 0) REQUIRE(a.write(id).ok());
     }
     REQUIRE(a.assembler->finish().ok());
     CHECK(test::read_file(a.out()) == s.bytes);
@@ -98,7 +98,7 @@ TEST_CASE("two threads putting chunks at once make the file")
     std::vector<ChunkId> ids = shuffled_ids(s.manifest.chunk_count, 11);
     auto put_every_other = [&](std::size_t first) {
         for (std::size_t i = first; i < ids.size(); i += 2)
-            if (!a.assembler->put(ids[i], chunk_of(s, ids[i]))) return false;
+            if (!a.assembler->write(ids[i], chunk_of(s, ids[i]))) return false;
         return true;
     };
     bool first_ok = false;
@@ -118,7 +118,7 @@ TEST_CASE("a chunk missing at the end is named, and nothing is renamed")
     Assembly a(10 * 1024, each_mode());
     const Source& s = a.s;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        if (id != 4) REQUIRE(a.put(id).ok());
+        if (id != 4) REQUIRE(a.write(id).ok());
     auto finished = a.assembler->finish();
     REQUIRE_FALSE(finished.ok());
     CHECK(finished.error().message.find("missing chunk 4") != std::string::npos);
@@ -132,7 +132,7 @@ TEST_CASE("bytes that do not make the manifest's file fail the check on reading 
     std::vector<std::uint8_t> wrong(chunk_of(s, 2).begin(), chunk_of(s, 2).end());
     wrong[100] ^= 1;
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        REQUIRE(a.assembler->put(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
+        REQUIRE(a.assembler->write(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
     auto finished = a.assembler->finish();
     REQUIRE_FALSE(finished.ok());
     CHECK(finished.error().message.find("chunk 2 of ") != std::string::npos);
@@ -147,7 +147,7 @@ TEST_CASE("without the check on reading back, the rename trusts the chunk checks
     std::vector<std::uint8_t> wrong(chunk_of(a.s, 2).begin(), chunk_of(a.s, 2).end());
     wrong[100] ^= 1;
     for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
-        REQUIRE(a.assembler->put(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(a.s, id)).ok());
+        REQUIRE(a.assembler->write(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(a.s, id)).ok());
     REQUIRE(a.assembler->finish().ok());
     std::vector<std::uint8_t> expected = a.s.bytes;
     expected[2 * 1024 + 100] ^= 1;
@@ -158,10 +158,10 @@ TEST_CASE("a chunk of the wrong length or past the end is refused")
 {
     Assembly a(10 * 1024 + 1);
     const Source& s = a.s;
-    CHECK_FALSE(a.assembler->put(0, chunk_of(s, 0).first(1000)).ok());
-    CHECK_FALSE(a.assembler->put(10, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
-    CHECK(a.assembler->put(10, chunk_of(s, 10)).ok());
-    CHECK_FALSE(a.assembler->put(11, chunk_of(s, 10)).ok());
+    CHECK_FALSE(a.assembler->write(0, chunk_of(s, 0).first(1000)).ok());
+    CHECK_FALSE(a.assembler->write(10, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
+    CHECK(a.assembler->write(10, chunk_of(s, 10)).ok());
+    CHECK_FALSE(a.assembler->write(11, chunk_of(s, 10)).ok());
 }
 
 TEST_CASE("a .part that cannot be created names its path; abandon removes it")
@@ -171,7 +171,7 @@ TEST_CASE("a .part that cannot be created names its path; abandon removes it")
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message.find("no-such-dir/f.bin.part") != std::string::npos);
 
-    REQUIRE(a.put(0).ok());
+    REQUIRE(a.write(0).ok());
     a.assembler->abandon();
     CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
@@ -184,7 +184,7 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
         s.manifest.chunk_sha256[id] = sha256(chunk_of(s, id));
     for (ChunkId id : {0u, 1u, 2u, 5u, 12u})
-        REQUIRE(a.put(id).ok());
+        REQUIRE(a.write(id).ok());
     a.assembler.reset();  // the process ends; the .part stays
     {
         // A byte of chunk 5 goes bad on disk.
@@ -199,7 +199,7 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
     REQUIRE(resumed.ok());
     CHECK(held.ids() == std::vector<ChunkId>{0, 1, 2, 12});
     for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        if (!held.contains(id)) REQUIRE(resumed.value()->put(id, chunk_of(s, id)).ok());
+        if (!held.contains(id)) REQUIRE(resumed.value()->write(id, chunk_of(s, id)).ok());
     REQUIRE(resumed.value()->finish().ok());
     CHECK(test::read_file(a.out()) == s.bytes);
 }
@@ -209,18 +209,18 @@ TEST_CASE("a second copy of a chunk is not written again, even after the file is
     const ReadBackCheck mode = each_mode();
     Assembly a(6 * 1024, mode);
     for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
-        REQUIRE(a.put(id).ok());
+        REQUIRE(a.write(id).ok());
     std::vector<std::uint8_t> other(chunk_of(a.s, 2).size(), 0x5a);
-    REQUIRE(a.assembler->put(2, other).ok());
+    REQUIRE(a.assembler->write(2, other).ok());
     REQUIRE(a.assembler->finish().ok());
-    CHECK(a.assembler->put(3, other).ok());  // the .part is closed and renamed: nothing is touched
+    CHECK(a.assembler->write(3, other).ok());  // the .part is closed and renamed: nothing is touched
     CHECK(test::read_file(a.out()) == a.s.bytes);
 }
 
 TEST_CASE("without a .part of the right size, resume starts an empty one")
 {
     Assembly a(8 * 1024);
-    REQUIRE(a.put(0).ok());
+    REQUIRE(a.write(0).ok());
     a.assembler.reset();
     Manifest bigger = a.s.manifest;
     bigger.file_size += 1;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "chunkswarm/frame_codec.hpp"
+#include "chunkswarm/core/frame_codec.hpp"
 
 using namespace chunkswarm;
 

@@ -2,7 +2,7 @@
 // by the upload they leave unused, shared out among the heads that ask.
 #include <doctest/doctest.h>
 
-#include "chunkswarm/helper_hints.hpp"
+#include "chunkswarm/core/helper_hints.hpp"
 
 using namespace chunkswarm;
 
@@ -32,7 +32,7 @@ TEST_CASE("spare upload weighs: a peer with its link full is named after one wit
 {
     HelperHints hints;
     hints.update(1, holding(100, 0, 10), std::nullopt);
-    hints.update(2, holding(100, 0, 90), 0);     // 80 more, but its upload is used up
+    hints.update(2, holding(100, 0, 90), 0);      // 80 more, but its upload is used up
     hints.update(3, holding(100, 50, 100), 900);  // 50 more, and room
     CHECK(hints.hint(1) == std::vector<std::uint32_t>{3, 2});
 }

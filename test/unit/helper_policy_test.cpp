@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "chunkswarm/helper_policy.hpp"
+#include "chunkswarm/core/helper_policy.hpp"
 
 using namespace chunkswarm;
 using Advice = HelperPolicy::Advice;

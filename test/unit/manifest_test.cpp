@@ -6,10 +6,10 @@
 #include <thread>
 
 #include "chunk_files.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/messages.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/manifest_file.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/messages.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

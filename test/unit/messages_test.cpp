@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "chunkswarm/messages.hpp"
+#include "chunkswarm/core/messages.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "chunkswarm/metrics.hpp"
+#include "chunkswarm/core/metrics.hpp"
 #include "chunkswarm/process_facts.hpp"
 
 using namespace chunkswarm::metrics;

@@ -2,7 +2,7 @@
 // rescues around gone peers, and the exit decision, all fed events and time.
 #include <doctest/doctest.h>
 
-#include "chunkswarm/owner_ledger.hpp"
+#include "chunkswarm/core/owner_ledger.hpp"
 
 using namespace chunkswarm;
 

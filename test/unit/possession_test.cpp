@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "chunkswarm/possession.hpp"
+#include "chunkswarm/core/possession.hpp"
 
 using namespace chunkswarm;
 

@@ -2,12 +2,12 @@
 // owner gives up on a peer, when a complete peer may leave, and what a gone peer's share becomes.
 #include <doctest/doctest.h>
 
-#include "chunkswarm/config.hpp"
-#include "chunkswarm/downstream_watch.hpp"
-#include "chunkswarm/peer_roster.hpp"
-#include "chunkswarm/running_clock.hpp"
-#include "chunkswarm/shares.hpp"
-#include "chunkswarm/upstream_route.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/downstream_watch.hpp"
+#include "chunkswarm/core/peer_roster.hpp"
+#include "chunkswarm/core/running_clock.hpp"
+#include "chunkswarm/core/shares.hpp"
+#include "chunkswarm/core/upstream_route.hpp"
 
 using namespace chunkswarm;
 

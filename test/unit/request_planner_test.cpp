@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "chunkswarm/request_planner.hpp"
+#include "chunkswarm/core/request_planner.hpp"
 
 using namespace chunkswarm;
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/core/manifest.hpp"
 
 namespace chunkswarm::test {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "chunkswarm/token_bucket.hpp"
+#include "chunkswarm/core/token_bucket.hpp"
 
 using namespace chunkswarm;
 

@@ -15,11 +15,11 @@
 #include <optional>
 #include <random>
 
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/settings.hpp"
+#include "chunkswarm/core/sha256.hpp"
 #include "chunkswarm/disk/file_digest.hpp"
 #include "chunkswarm/disk/sample_file.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/settings.hpp"
-#include "chunkswarm/sha256.hpp"
 #include "copy_floor.hpp"
 #include "libtorrent_run.hpp"
 #include "swarm_run.hpp"

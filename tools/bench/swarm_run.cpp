@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "../free_ports.hpp"
-#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/core/manifest.hpp"
 
 namespace chunkswarm::bench {
 namespace {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "child_process.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/settings.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/settings.hpp"
 #include "run_setup.hpp"
 
 namespace chunkswarm::bench {

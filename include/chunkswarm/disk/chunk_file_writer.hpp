@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_util.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::disk {
 
@@ -35,7 +35,7 @@ public:
     // Queues the chunk, waiting while the queue is full: a clone of its range of the file the store
     // serves from, or else a copy of `bytes`. Safe from any thread. Fails with the error of an
     // earlier write (after which nothing more is written).
-    Result<void> submit(ChunkId id, std::span<const std::uint8_t> bytes);
+    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes);
     // Waits until every queued chunk file is written; the first error if one was not.
     Result<void> drain();
 

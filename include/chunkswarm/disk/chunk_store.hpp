@@ -11,10 +11,10 @@
 #include <span>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/disk/file_util.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm {
 

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <string>
 
-#include "chunkswarm/config.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

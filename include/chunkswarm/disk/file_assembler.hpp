@@ -12,11 +12,11 @@
 #include <span>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/result.hpp"
+#include "chunkswarm/core/sha256.hpp"
 #include "chunkswarm/disk/file_util.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/result.hpp"
-#include "chunkswarm/sha256.hpp"
 
 namespace chunkswarm {
 
@@ -54,7 +54,7 @@ public:
     // Writes one chunk, already checked against the manifest. Safe from several threads at once;
     // a chunk already written is not written again, so a late second copy never touches the file,
     // not even after finish().
-    Result<void> put(ChunkId id, std::span<const std::uint8_t> bytes);
+    Result<void> write(ChunkId id, std::span<const std::uint8_t> bytes);
     // Once every chunk is in: waits for writes still going on (a second copy of some chunk), checks
     // the .part chunk by chunk if asked to, and renames it over the destination. On a mismatch the
     // .part is removed.
@@ -81,7 +81,7 @@ private:
 
     std::mutex mutex_;
     ChunkSet written_;           // guarded by mutex_
-    std::uint32_t writing_ = 0;  // guarded by mutex_: put() calls between their check and write
+    std::uint32_t writing_ = 0;  // guarded by mutex_: write() calls between their check and write
     // Signalled when the last write in progress ends, for finish().
     std::condition_variable idle_;
     // Used by resume() only, before the assembler is shared.

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "chunkswarm/sha256.hpp"
+#include "chunkswarm/core/sha256.hpp"
 
 namespace chunkswarm {
 

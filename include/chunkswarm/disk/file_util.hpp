@@ -12,8 +12,8 @@
 #include <string_view>
 #include <utility>
 
-#include "chunkswarm/data_dir_names.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/data_dir_names.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

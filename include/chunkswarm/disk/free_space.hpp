@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm::disk {
 

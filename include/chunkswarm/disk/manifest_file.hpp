@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

@@ -4,10 +4,10 @@
 
 #include <cstdint>
 
-#include "chunkswarm/auth.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::disk {
 

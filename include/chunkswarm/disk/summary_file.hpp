@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <string>
 
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

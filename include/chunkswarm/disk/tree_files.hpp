@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

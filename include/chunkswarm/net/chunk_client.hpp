@@ -13,15 +13,15 @@
 #include <string>
 #include <utility>
 
-#include "chunkswarm/backoff.hpp"
-#include "chunkswarm/config.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/messages.hpp"
-#include "chunkswarm/metrics.hpp"
+#include "chunkswarm/core/backoff.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/messages.hpp"
+#include "chunkswarm/core/metrics.hpp"
+#include "chunkswarm/core/request_planner.hpp"
 #include "chunkswarm/net/client_kind.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/request_planner.hpp"
 
 namespace chunkswarm::net {
 

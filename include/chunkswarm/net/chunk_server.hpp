@@ -14,13 +14,13 @@
 #include <set>
 #include <string>
 
-#include "chunkswarm/cap_turns.hpp"
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/cap_turns.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/metrics.hpp"
+#include "chunkswarm/core/shares.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/metrics.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
-#include "chunkswarm/shares.hpp"
 
 namespace chunkswarm::net {
 

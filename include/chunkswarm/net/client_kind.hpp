@@ -9,11 +9,11 @@
 #include <span>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/manifest.hpp"
-#include "chunkswarm/messages.hpp"
-#include "chunkswarm/request_planner.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/manifest.hpp"
+#include "chunkswarm/core/messages.hpp"
+#include "chunkswarm/core/request_planner.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm::net {
 

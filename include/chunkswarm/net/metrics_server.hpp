@@ -13,11 +13,11 @@
 #include <optional>
 #include <vector>
 
-#include "chunkswarm/config.hpp"
-#include "chunkswarm/metrics.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/metrics.hpp"
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::net {
 

@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 
-#include "chunkswarm/auth.hpp"
-#include "chunkswarm/backoff.hpp"
-#include "chunkswarm/config.hpp"
-#include "chunkswarm/messages.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/backoff.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/messages.hpp"
 #include "chunkswarm/net/tcp_connection.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
 

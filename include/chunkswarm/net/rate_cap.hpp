@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "chunkswarm/token_bucket.hpp"
+#include "chunkswarm/core/token_bucket.hpp"
 
 namespace chunkswarm::net {
 

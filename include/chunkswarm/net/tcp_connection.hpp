@@ -9,13 +9,13 @@
 #include <memory>
 #include <string>
 
-#include "chunkswarm/config.hpp"
-#include "chunkswarm/frame_codec.hpp"
-#include "chunkswarm/messages.hpp"
+#include "chunkswarm/core/config.hpp"
+#include "chunkswarm/core/frame_codec.hpp"
+#include "chunkswarm/core/messages.hpp"
+#include "chunkswarm/core/result.hpp"
 #include "chunkswarm/net/rate_cap.hpp"
 #include "chunkswarm/net/tls_channel.hpp"
 #include "chunkswarm/net/uv_handle.hpp"
-#include "chunkswarm/result.hpp"
 
 namespace chunkswarm::net {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/result.hpp"
 
 using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;

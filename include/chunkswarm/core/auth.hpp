@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "chunkswarm/result.hpp"
-#include "chunkswarm/sha256.hpp"
+#include "chunkswarm/core/result.hpp"
+#include "chunkswarm/core/sha256.hpp"
 
 namespace chunkswarm {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

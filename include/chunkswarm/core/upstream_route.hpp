@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "chunkswarm/config.hpp"
+#include "chunkswarm/core/config.hpp"
 
 namespace chunkswarm {
 

@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/helper_hints.hpp"
-#include "chunkswarm/messages.hpp"
-#include "chunkswarm/peer_roster.hpp"
-#include "chunkswarm/result.hpp"
-#include "chunkswarm/shares.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/helper_hints.hpp"
+#include "chunkswarm/core/messages.hpp"
+#include "chunkswarm/core/peer_roster.hpp"
+#include "chunkswarm/core/result.hpp"
+#include "chunkswarm/core/shares.hpp"
 
 namespace chunkswarm {
 

@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/result.hpp"
-#include "chunkswarm/sha256.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/result.hpp"
+#include "chunkswarm/core/sha256.hpp"
 
 namespace chunkswarm {
 

@@ -11,10 +11,10 @@
 #include <variant>
 #include <vector>
 
-#include "chunkswarm/auth.hpp"
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/frame_codec.hpp"
-#include "chunkswarm/manifest.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/frame_codec.hpp"
+#include "chunkswarm/core/manifest.hpp"
 
 namespace chunkswarm {
 

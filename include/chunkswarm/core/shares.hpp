@@ -10,8 +10,8 @@
 #include <set>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

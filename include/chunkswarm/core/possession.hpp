@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
-#include "chunkswarm/auth.hpp"
-#include "chunkswarm/chunk_set.hpp"
-#include "chunkswarm/sha256.hpp"
+#include "chunkswarm/core/auth.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
+#include "chunkswarm/core/sha256.hpp"
 
 namespace chunkswarm {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

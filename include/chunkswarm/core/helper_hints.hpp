@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
 
 namespace chunkswarm {
 

@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chunkswarm/result.hpp"
+#include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
 

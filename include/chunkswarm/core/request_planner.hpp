@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "chunkswarm/chunk_set.hpp"
+#include "chunkswarm/core/chunk_set.hpp"
 
 namespace chunkswarm {
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chunkswarm/result.hpp"
-#include "chunkswarm/settings.hpp"
+#include "chunkswarm/core/result.hpp"
+#include "chunkswarm/core/settings.hpp"
 
 namespace chunkswarm {
 
