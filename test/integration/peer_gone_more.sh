@@ -81,7 +81,7 @@ wait_ok peer1 peer2 peer4 peer5
 echo "plain form: the survivors exited $(since "$t0") s after the kill"
 wait_ok owner
 check_file big.bin data/peer-{1,2,4,5}/big.bin
-# 5 s: the default neighbor_gone_s (include/chunkswarm/settings.hpp), as the plain form has no config.
+# 5 s: the default neighbor_gone_s (include/chunkswarm/core/settings.hpp), as the plain form has no config.
 reroute_outcome "peer 4" peer4.log "$t0" 5 "peer ${ports[2]}"
 echo "ok: plain form, peer 3 killed: peer 4 learnt peer 2 from peer 3 and routed to it"
 

@@ -12,5 +12,5 @@ start owner "$OWNER_BIN" --config ring.json --file input.bin
 wait_ok peer1 peer2 peer3 peer4 peer5 owner
 check_file input.bin data/peer-{1..5}/input.bin
 check_events peer{1..5}.log
-(($(event_count peer1.log waiting for=owner) == 1)) || fail "peer 1 did not report waiting for the owner"
+(($(event_count peer1.log waiting for=owner) >= 1)) || fail "peer 1 did not report waiting for the owner"
 echo "ok: peer 1 said it waits for the owner"

@@ -93,7 +93,6 @@ TEST_CASE("splitting writes one file per chunk and a manifest that joins back by
 
     REQUIRE(test::join_chunks(store, manifest.value(), dir.path() / "out.bin").ok());
     CHECK(test::read_file(dir.path() / "out.bin") == bytes);
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "out.bin.part"));
 }
 
 TEST_CASE("exactly five full chunks split into five equal files")
