@@ -215,8 +215,10 @@ seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # reroute_outcome WHO EVENTS FAULT_AT GONE_S TO: what peer WHO did about its upstream failing at FAULT_AT
 # (epoch seconds), decided from its event stream. Either it rerouted to TO (a "peer N" or "the
 # owner") after the fault, or what it still lacked came from a helper it started after the fault,
-# or from elsewhere before it could count the upstream as gone (it held every chunk within GONE_S
-# of the fault, or before it). Anything else fails. Sets REROUTED to 1 or 0 and prints the outcome.
+# or from elsewhere before it could count the upstream as gone (it held every chunk before it, or
+# within GONE_S of the fault plus the 2 s between two connection attempts at most (retry_max_ms):
+# an upstream that cannot be reached is gone at the first failed attempt past GONE_S). Anything else
+# fails. Sets REROUTED to 1 or 0 and prints the outcome.
 reroute_outcome() {
     local who=$1 events=$2 fault_at=$3 gone_s=$4 to=$5 rerouted whole after helped
     whole=$(event_time "$events" joining)
@@ -240,13 +242,13 @@ reroute_outcome() {
             "after the fault, and held every chunk $after s after it"
         return 0
     fi
-    awk -v a="$after" -v limit="$gone_s" 'BEGIN { exit !(a < limit) }' ||
+    awk -v a="$after" -v limit="$((gone_s + 2))" 'BEGIN { exit !(a < limit) }' ||
         fail "$events: never rerouted to $to, and held every chunk only $after s after the fault"
     if awk -v a="$after" 'BEGIN { exit !(a < 0) }'; then
         echo "outcome: $who needed no reroute: it held every chunk ${after#-} s before the fault"
     else
-        echo "outcome: $who needed no reroute: it held every chunk $after s after the fault (within the ${gone_s} s" \
-            "before an upstream counts as gone)"
+        echo "outcome: $who needed no reroute: it held every chunk $after s after the fault (before it could" \
+            "count its upstream gone: ${gone_s} s and a last connection attempt)"
     fi
 }
 
