@@ -206,6 +206,21 @@ wait_for_event() {
 # event_time EVENTS EVENT [KEY=VALUE...]: the first such event's time in epoch seconds, or nothing.
 event_time() { "$EVENTS_PYTHON" "$EVENTS_PY" time "$@" || true; }
 
+# held_all_time EVENTS: when a peer held every chunk (the chunk_received that made `held` reach
+# `total`), or for a peer that received none, its joining event's time; nothing if neither. Not
+# joining's time alone: a peer whose last chunk came from a helper while its upstream was out of
+# reach joins only once it has counted that upstream gone.
+held_all_time() {
+    "$EVENTS_PYTHON" - "$1" << 'PY' || true
+import sys
+from events import epoch, read
+whole = [e for e in read(sys.argv[1], "chunk_received", []) if e.get("held") == e.get("total")]
+whole = whole or read(sys.argv[1], "joining", [])
+if whole:
+    print(f"{epoch(whole[0]):.6f}")
+PY
+}
+
 # event_count EVENTS EVENT [KEY=VALUE...]: how many such events the stream holds.
 event_count() { "$EVENTS_PYTHON" "$EVENTS_PY" count "$@"; }
 
@@ -221,7 +236,7 @@ seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # fails. Sets REROUTED to 1 or 0 and prints the outcome.
 reroute_outcome() {
     local who=$1 events=$2 fault_at=$3 gone_s=$4 to=$5 rerouted whole after helped
-    whole=$(event_time "$events" joining)
+    whole=$(held_all_time "$events")
     rerouted=$(event_time "$events" rerouted to="$to")
     if [[ -n "$rerouted" ]]; then
         awk -v t="$rerouted" -v f="$fault_at" 'BEGIN { exit !(t >= f) }' ||
