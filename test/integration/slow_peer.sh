@@ -42,7 +42,7 @@ run_case() {
     HELPERS=0
     for id in 1 2 3 4 5; do HELPERS=$((HELPERS + $(event_count "peer$id.log" helper_added))); done
     FROM_SLOW=$(event_count peer4.log chunk_received from="peer 3")
-    RING=$(($(event_count peer4.log chunk_received) - $(event_count peer4.log chunk_received from="the owner")))
+    RING=$(($(event_count peer4.log chunk_received) - $(event_count peer4.log chunk_received from=owner)))
     echo "$label: peers 1, 2, 4, 5 held the file ${DONE_S} s after the owner listened; peer 3 ${SLOW_S} s;" \
         "${HELPERS} helper(s) started; peer 4 took ${FROM_SLOW} of its ${RING} chunks from peers through peer 3"
 }
