@@ -228,8 +228,8 @@ event_count() { "$EVENTS_PYTHON" "$EVENTS_PY" count "$@"; }
 seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # reroute_outcome WHO EVENTS FAULT_AT GONE_S TO: what peer WHO did about its upstream failing at FAULT_AT
-# (epoch seconds), decided from its event stream. Either it rerouted to TO (a "peer N" or "the
-# owner") after the fault, or what it still lacked came from a helper it started after the fault,
+# (epoch seconds), decided from its event stream. Either it rerouted to TO (a "peer N" or
+# "owner") after the fault, or what it still lacked came from a helper it started after the fault,
 # or from elsewhere before it could count the upstream as gone (it held every chunk before it, or
 # within GONE_S of the fault plus the 2 s between two connection attempts at most (retry_max_ms):
 # an upstream that cannot be reached is gone at the first failed attempt past GONE_S). Anything else
