@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chunkswarm/core/json_util.hpp"
+
 namespace chunkswarm::swarm {
 
 const char* state_name(State state)
@@ -50,14 +52,6 @@ void SwarmModel::on_started(std::size_t index, double t)
 }
 
 namespace {
-
-nlohmann::json parse_event(std::string_view line)
-{
-    if (line.empty() || line.front() != '{') return nullptr;
-    auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!json.is_object() || !json.contains("event") || !json["event"].is_string()) return nullptr;
-    return json;
-}
 
 std::uint64_t number(const nlohmann::json& event, const char* key)
 {
@@ -105,7 +99,7 @@ bool is_milestone(const nlohmann::json& event)
 std::string SwarmModel::on_line(std::size_t index, double t, std::string_view line)
 {
     last_time_ = std::max(last_time_, t);
-    nlohmann::json event = parse_event(line);
+    nlohmann::json event = parse_event_line(line);
     Process& process = processes_[index];
     std::string readable = event.is_null() ? std::string(line) : text(event, "msg");
     process.tail.push_back(event.is_null() ? std::string(line) : readable_event(event));
@@ -246,7 +240,7 @@ bool SwarmModel::any_failed() const
 
 std::string readable_line(std::string_view line)
 {
-    nlohmann::json event = parse_event(line);
+    nlohmann::json event = parse_event_line(line);
     return event.is_null() ? std::string(line) : readable_event(event);
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "../free_ports.hpp"
+#include "chunkswarm/core/json_util.hpp"
 #include "chunkswarm/core/manifest.hpp"
 
 namespace chunkswarm::bench {
@@ -42,15 +43,6 @@ nlohmann::json ring_config(const SwarmSetup& setup, const std::vector<std::uint1
     return config;
 }
 
-// One line of a process's event stream (--log-format json), or null for any other line (an
-// error on stderr, a line cut short).
-nlohmann::json parse_event(const std::string& line)
-{
-    auto event = nlohmann::json::parse(line, nullptr, false);
-    if (event.is_discarded() || !event.is_object() || !event.contains("event")) return nullptr;
-    return event;
-}
-
 // Seconds since `start` of an event's time ("2026-11-25T20:36:19.168123Z", UTC).
 std::optional<double> event_time(const nlohmann::json& event, std::chrono::system_clock::time_point start)
 {
@@ -77,7 +69,7 @@ LogFacts read_log_facts(const std::filesystem::path& events, std::chrono::system
     std::ifstream in(events);
     std::string line;
     while (std::getline(in, line)) {
-        const nlohmann::json event = parse_event(line);
+        const nlohmann::json event = parse_event_line(line);
         if (event.is_null()) continue;
         const std::string name = event["event"].get<std::string>();
         if (!facts.first_chunk_s && name == "chunk_received") {
@@ -104,7 +96,7 @@ bool wait_for_split(const ChildGroup& group, const std::filesystem::path& log, s
         std::ifstream in(log);
         std::string line;
         while (std::getline(in, line))
-            if (const nlohmann::json event = parse_event(line); !event.is_null() && event["event"] == "split")
+            if (const nlohmann::json event = parse_event_line(line); !event.is_null() && event["event"] == "split")
                 return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
