@@ -30,7 +30,6 @@ struct RateFlags {
     std::string upload;
     std::string download;
 };
-void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download);
 // Puts the rates given on the command line over the config's.
 Result<void> apply_rate_flags(const RateFlags& flags, Settings& settings);
 
@@ -46,7 +45,6 @@ Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags);
 struct TlsFlags {
     std::string cert, key, ca;
 };
-void add_tls_flags(CLI::App& app, TlsFlags& flags);
 // The process's TLS: certificates (the flags over the config), else a key from the swarm secret;
 // null when neither is given, for the plain protocol.
 Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags, const SwarmConfig::Tls& config,
@@ -66,11 +64,9 @@ struct LogFlags {
 // EPIPE on that connection, and a write over a file-size limit with EFBIG, not kill the process.
 void prepare_process();
 
-void add_log_flags(CLI::App& app, LogFlags& flags);
-// --stop-with-stdin: a process on another host, started by the swarm launcher through ssh, gets no
-// signal when the launcher stops it; its standard input closes instead.
-void add_stop_with_stdin_flag(CLI::App& app, bool& flag);
-// What the owner and a peer both take: rates, metrics, TLS, --stop-with-stdin and logging.
+// What the owner and a peer both take: --max-upload-rate (and a peer's --max-download-rate),
+// --metrics, --tls-*, --stop-with-stdin (how the launcher ends a process on another host) and the
+// log flags.
 struct ServingFlags {
     RateFlags rates;
     MetricsFlags metrics;

@@ -27,6 +27,36 @@ void prepare_process()
     std::signal(SIGXFSZ, SIG_IGN);
 }
 
+namespace {
+
+void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download)
+{
+    app.add_option("--max-upload-rate", flags.upload,
+                   "cap on what this process sends, bytes per second, all connections together: 12.5M, 10Mi "
+                   "(k, M, G: x1000; Ki, Mi, Gi: x1024); 0: none (the config's max_upload_rate)");
+    if (with_download) {
+        app.add_option("--max-download-rate", flags.download,
+                       "the same for what it receives (the config's max_download_rate)");
+    }
+}
+
+void add_tls_flags(CLI::App& app, TlsFlags& flags)
+{
+    app.add_option("--tls-cert", flags.cert,
+                   "PEM certificate chain for TLS (with --tls-key and --tls-ca; the config's tls)");
+    app.add_option("--tls-key", flags.key, "PEM private key of --tls-cert");
+    app.add_option("--tls-ca", flags.ca, "PEM CA certificates the other side's certificate must lead to");
+}
+
+// A process on another host, started by the swarm launcher through ssh, gets no signal when the
+// launcher stops it; its standard input closes instead.
+void add_stop_with_stdin_flag(CLI::App& app, bool& flag)
+{
+    app.add_flag("--stop-with-stdin", flag,
+                 "exit (as on SIGTERM) once standard input closes: how the swarm launcher ends a process it "
+                 "started on another host");
+}
+
 void add_log_flags(CLI::App& app, LogFlags& flags)
 {
     app.add_option("--log-level", flags.level, "trace, debug, info (every activity line), warn, error or off")
@@ -37,12 +67,7 @@ void add_log_flags(CLI::App& app, LogFlags& flags)
     app.add_flag("--quiet,-q", flags.quiet, "only warnings and errors (same as --log-level warn)");
 }
 
-void add_stop_with_stdin_flag(CLI::App& app, bool& flag)
-{
-    app.add_flag("--stop-with-stdin", flag,
-                 "exit (as on SIGTERM) once standard input closes: how the swarm launcher ends a process it "
-                 "started on another host");
-}
+}  // namespace
 
 void add_serving_flags(CLI::App& app, ServingFlags& flags, bool with_download)
 {
@@ -65,17 +90,6 @@ void stop_when_stdin_closes()
         }
         ::kill(::getpid(), SIGTERM);
     }).detach();
-}
-
-void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download)
-{
-    app.add_option("--max-upload-rate", flags.upload,
-                   "cap on what this process sends, bytes per second, all connections together: 12.5M, 10Mi "
-                   "(k, M, G: x1000; Ki, Mi, Gi: x1024); 0: none (the config's max_upload_rate)");
-    if (with_download) {
-        app.add_option("--max-download-rate", flags.download,
-                       "the same for what it receives (the config's max_download_rate)");
-    }
 }
 
 Result<void> apply_rate_flags(const RateFlags& flags, Settings& settings)
@@ -114,14 +128,6 @@ Result<net::MetricsOptions> metrics_options(const MetricsFlags& flags)
     if (!bind) return make_error("--metrics: " + bind.error().message);
     options.bind = bind.value();
     return options;
-}
-
-void add_tls_flags(CLI::App& app, TlsFlags& flags)
-{
-    app.add_option("--tls-cert", flags.cert,
-                   "PEM certificate chain for TLS (with --tls-key and --tls-ca; the config's tls)");
-    app.add_option("--tls-key", flags.key, "PEM private key of --tls-cert");
-    app.add_option("--tls-ca", flags.ca, "PEM CA certificates the other side's certificate must lead to");
 }
 
 Result<std::shared_ptr<const net::TlsContext>> tls_context(const TlsFlags& flags, const SwarmConfig::Tls& config,
