@@ -17,6 +17,7 @@
 
 #include <fmt/core.h>
 
+#include "chunkswarm/core/ids.hpp"
 #include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm::log {
@@ -41,6 +42,11 @@ struct Field {
     template <std::integral T>
     Field(std::string_view k, T v) : key(k),
                                      value(static_cast<std::int64_t>(v))
+    {
+    }
+    template <typename Tag>
+    Field(std::string_view k, Id<Tag> v) : key(k),
+                                           value(static_cast<std::int64_t>(v.value()))
     {
     }
     Field(std::string_view k, std::string_view v) : key(k), value(v) {}
@@ -100,3 +106,14 @@ void error(fmt::format_string<Args...> format, Args&&... args)
 }
 
 }  // namespace chunkswarm::log
+
+// An id is written as its number (no format spec: fmt/core.h alone does not define the number's).
+template <typename Tag>
+struct fmt::formatter<chunkswarm::Id<Tag>> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <typename FormatContext>
+    auto format(chunkswarm::Id<Tag> id, FormatContext& ctx) const
+    {
+        return fmt::format_to(ctx.out(), "{}", id.value());
+    }
+};

@@ -6,7 +6,8 @@
 namespace chunkswarm {
 namespace {
 
-constexpr std::uint8_t bit_mask(ChunkId id) { return static_cast<std::uint8_t>(0x80u >> (id % 8)); }
+constexpr std::uint8_t bit_mask(ChunkId id) { return static_cast<std::uint8_t>(0x80u >> (id.value() % 8)); }
+constexpr std::size_t byte_of(ChunkId id) { return id.value() / 8; }
 constexpr std::size_t byte_count(std::uint32_t size) { return (static_cast<std::size_t>(size) + 7) / 8; }
 
 // Appends the IDs whose bits are set in `byte`, the set's byte number `index`, in ascending order.
@@ -14,7 +15,7 @@ void append_ids(std::uint8_t byte, std::size_t index, std::vector<ChunkId>& out)
 {
     while (byte != 0) {
         const int bit = std::countl_zero(byte);
-        out.push_back(static_cast<ChunkId>(index * 8 + static_cast<std::size_t>(bit)));
+        out.push_back(ChunkId(static_cast<std::uint32_t>(index * 8 + static_cast<std::size_t>(bit))));
         byte = static_cast<std::uint8_t>(byte & ~(0x80u >> bit));
     }
 }
@@ -43,20 +44,20 @@ Result<ChunkSet> ChunkSet::from_bytes(std::span<const std::uint8_t> bytes, std::
 ChunkSet ChunkSet::all(std::uint32_t size)
 {
     ChunkSet set(size);
-    for (ChunkId id = 0; id < size; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(size)) {
         set.insert(id);
     }
     return set;
 }
 
-bool ChunkSet::contains(ChunkId id) const { return id < size_ && (bits_[id / 8] & bit_mask(id)) != 0; }
+bool ChunkSet::contains(ChunkId id) const { return id.value() < size_ && (bits_[byte_of(id)] & bit_mask(id)) != 0; }
 
 bool ChunkSet::insert(ChunkId id)
 {
-    if (id >= size_ || contains(id)) {
+    if (id.value() >= size_ || contains(id)) {
         return false;
     }
-    bits_[id / 8] |= bit_mask(id);
+    bits_[byte_of(id)] |= bit_mask(id);
     ++count_;
     return true;
 }
@@ -66,7 +67,7 @@ bool ChunkSet::erase(ChunkId id)
     if (!contains(id)) {
         return false;
     }
-    bits_[id / 8] &= static_cast<std::uint8_t>(~bit_mask(id));
+    bits_[byte_of(id)] &= static_cast<std::uint8_t>(~bit_mask(id));
     --count_;
     return true;
 }
@@ -109,7 +110,7 @@ std::string format_ids(const std::vector<ChunkId>& ids, std::size_t max_items)
     std::size_t runs = 0;
     for (std::size_t i = 0; i < ids.size();) {
         std::size_t j = i;
-        while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) {
+        while (j + 1 < ids.size() && ids[j + 1].value() == ids[j].value() + 1) {
             ++j;
         }
         if (runs == max_items) {
@@ -119,9 +120,9 @@ std::string format_ids(const std::vector<ChunkId>& ids, std::size_t max_items)
         if (!out.empty()) {
             out += ", ";
         }
-        out += std::to_string(ids[i]);
+        out += to_string(ids[i]);
         if (j > i) {
-            out += "-" + std::to_string(ids[j]);
+            out += "-" + to_string(ids[j]);
         }
         ++runs;
         i = j + 1;

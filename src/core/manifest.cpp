@@ -213,7 +213,7 @@ Result<void> check_tree(const std::vector<TreeEntry>& tree, std::uint64_t file_s
 
 std::uint32_t Manifest::chunk_length(ChunkId id) const
 {
-    if (id + 1 < chunk_count) {
+    if (id.value() + 1 < chunk_count) {
         return chunk_size;
     }
     return static_cast<std::uint32_t>(file_size - static_cast<std::uint64_t>(chunk_size) * (chunk_count - 1));

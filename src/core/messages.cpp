@@ -107,8 +107,8 @@ Result<std::vector<ChunkId>> id_list(const nlohmann::json& header, const Manifes
 Result<void> check_hashed(const std::vector<ChunkId>& ids, const Manifest& manifest)
 {
     for (ChunkId id : ids) {
-        if (id >= manifest.hashed()) {
-            return make_error("chunk " + std::to_string(id) + " is offered before its hash (" +
+        if (id.value() >= manifest.hashed()) {
+            return make_error("chunk " + to_string(id) + " is offered before its hash (" +
                               std::to_string(manifest.hashed()) + " of " + std::to_string(manifest.chunk_count) +
                               " chunk hashes sent)");
         }
@@ -187,7 +187,7 @@ Result<Message> parse_chunk(Frame& frame, const Manifest* manifest)
     if (!id) return id.error();
     CS_TRY(check_hashed({id.value()}, *manifest));
     if (frame.payload.size() != manifest->chunk_length(id.value())) {
-        return make_error("chunk " + std::to_string(id.value()) + " carries " + std::to_string(frame.payload.size()) +
+        return make_error("chunk " + to_string(id.value()) + " carries " + std::to_string(frame.payload.size()) +
                           " bytes, expected " + std::to_string(manifest->chunk_length(id.value())));
     }
     return Message{ChunkData{id.value(), std::move(frame.payload)}};

@@ -55,8 +55,8 @@ ShareDealer::ShareDealer(std::uint32_t slots, std::uint32_t chunk_count)
       released_(slots, false),
       dealable_(chunk_count)
 {
-    for (ChunkId id = 0; slots > 0 && id < chunk_count; ++id)
-        undealt_[id % slots].push_back(id);
+    for (ChunkId id : ids_below<ChunkId>(slots > 0 ? chunk_count : 0))
+        undealt_[id.value() % slots].push_back(id);
 }
 
 void ShareDealer::session_opened(std::uint32_t slot) { ++open_sessions_.at(slot); }
@@ -82,7 +82,7 @@ std::vector<ChunkId> ShareDealer::deal(std::uint32_t slot, std::uint32_t count, 
 {
     std::vector<ChunkId> ids;
     std::deque<ChunkId>& own = undealt_.at(slot);
-    while (ids.size() < count && !own.empty() && own.front() < dealable_) {
+    while (ids.size() < count && !own.empty() && own.front().value() < dealable_) {
         ids.push_back(own.front());
         own.pop_front();
     }
@@ -103,7 +103,7 @@ std::optional<std::uint32_t> ShareDealer::slowest_open_slot(std::uint32_t except
     std::optional<std::uint32_t> slowest;
     for (std::uint32_t s = 0; s < slots(); ++s) {
         if (s == except || (open_sessions_[s] == 0 && !released_[s]) || undealt_[s].empty() ||
-            undealt_[s].back() >= dealable_) {
+            undealt_[s].back().value() >= dealable_) {
             continue;
         }
         if (!slowest || undealt_[s].size() > undealt_[*slowest].size()) slowest = s;

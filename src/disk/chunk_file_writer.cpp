@@ -95,7 +95,7 @@ Result<void> ChunkFileWriter::write(Job& job)
         }
         ssize_t n = pread_fully(source, job.buffer.span().first(job.length), job.clone_of->offset);
         if (n != static_cast<ssize_t>(job.length)) {
-            return make_error("cannot store chunk " + std::to_string(job.id) + ": cannot read it back: " +
+            return make_error("cannot store chunk " + to_string(job.id) + ": cannot read it back: " +
                               (n < 0 ? errno_text(static_cast<int>(-n)) : std::string("the file is too short")));
         }
     }

@@ -63,7 +63,7 @@ Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes, 
 {
     std::filesystem::path path = chunk_path(id);
     if (auto written = write_file_atomically(path, bytes, mode); !written) {
-        return make_error("cannot store chunk " + std::to_string(id) + ": " + written.error().message);
+        return make_error("cannot store chunk " + to_string(id) + ": " + written.error().message);
     }
     return {};
 }
@@ -71,7 +71,7 @@ Result<void> ChunkStore::write(ChunkId id, std::span<const std::uint8_t> bytes, 
 Result<bool> ChunkStore::clone(ChunkId id, int source, off_t offset, std::size_t length) const
 {
     auto cloned = clone_file_atomically(chunk_path(id), source, offset, length);
-    if (!cloned) return make_error("cannot store chunk " + std::to_string(id) + ": " + cloned.error().message);
+    if (!cloned) return make_error("cannot store chunk " + to_string(id) + ": " + cloned.error().message);
     // A short last chunk may be refused only for its length; one in whole blocks speaks for all.
     if (cloned.value()) {
         clones_.fetch_add(1, std::memory_order_relaxed);
@@ -104,8 +104,7 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_chunk_file(ChunkId id, st
     std::filesystem::path path = chunk_path(id);
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
-        return make_error("cannot open chunk " + std::to_string(id) + " at " + path.string() + ": " +
-                          errno_text(errno));
+        return make_error("cannot open chunk " + to_string(id) + " at " + path.string() + ": " + errno_text(errno));
     }
     ssize_t n = read_fully(fd.get(), buffer.first(std::size_t{expected_length} + 1));
     if (n < 0) {
@@ -138,7 +137,7 @@ std::optional<ChunkStore::FileSpan> ChunkStore::joined_span(ChunkId id) const
 {
     auto joined = joined_source();
     if (!joined) return std::nullopt;
-    return FileSpan{std::move(joined->fd), static_cast<off_t>(std::uint64_t{id} * joined->chunk_size)};
+    return FileSpan{std::move(joined->fd), static_cast<off_t>(std::uint64_t{id.value()} * joined->chunk_size)};
 }
 
 std::optional<ChunkStore::JoinedSource> ChunkStore::joined_source() const
@@ -151,14 +150,14 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_joined(const JoinedSource
                                                               std::uint32_t expected_length,
                                                               std::span<std::uint8_t> buffer) const
 {
-    const auto offset = static_cast<off_t>(std::uint64_t{id} * joined.chunk_size);
+    const auto offset = static_cast<off_t>(std::uint64_t{id.value()} * joined.chunk_size);
     ssize_t n = pread_fully(joined.fd->get(), buffer.first(expected_length), offset);
     if (n < 0) {
-        return make_error("cannot read chunk " + std::to_string(id) +
+        return make_error("cannot read chunk " + to_string(id) +
                           " from the joined file: " + errno_text(static_cast<int>(-n)));
     }
     if (static_cast<std::size_t>(n) != expected_length) {
-        return make_error("cannot read chunk " + std::to_string(id) + " from the joined file: it is too short");
+        return make_error("cannot read chunk " + to_string(id) + " from the joined file: it is too short");
     }
     return std::span<const std::uint8_t>(buffer.data(), expected_length);
 }
@@ -169,12 +168,12 @@ ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest, const ChunkVis
     std::vector<std::uint8_t> buffer(std::size_t{manifest.chunk_size} + 1);
     remove_entries(dir_, is_temporary);
     std::error_code ec;
-    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(manifest.chunk_count)) {
         std::filesystem::path path = chunk_path(id);
         if (!std::filesystem::exists(path, ec)) continue;
         // The chunk file itself, even while chunks are served from elsewhere.
         auto bytes = read_chunk_file(id, manifest.chunk_length(id), buffer);
-        if (bytes && sha256(bytes.value()) == manifest.chunk_sha256[id]) {
+        if (bytes && sha256(bytes.value()) == manifest.chunk_sha256[id.value()]) {
             result.held.insert(id);
             if (on_verified) on_verified(id, bytes.value());
         } else {
@@ -232,7 +231,7 @@ Result<Splitter> Splitter::open(const std::filesystem::path& source, std::uint32
 
 Result<void> Splitter::read_chunk(ChunkId id, std::span<std::uint8_t> out) const
 {
-    const auto offset = static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size);
+    const auto offset = static_cast<off_t>(std::uint64_t{id.value()} * manifest_.chunk_size);
     ssize_t n = pread_fully(fd_.get(), out, offset);
     if (n < 0) return make_error("cannot read " + source_.string() + ": " + errno_text(static_cast<int>(-n)));
     if (static_cast<std::size_t>(n) != out.size()) {
@@ -247,7 +246,7 @@ Result<void> Splitter::hash_range(ChunkId first, ChunkId last)
     for (ChunkId id = first; id < last; ++id) {
         std::span<std::uint8_t> chunk(buffer.data(), manifest_.chunk_length(id));
         CS_TRY(read_chunk(id, chunk));
-        manifest_.chunk_sha256[id] = sha256(chunk);
+        manifest_.chunk_sha256[id.value()] = sha256(chunk);
     }
     return {};
 }
@@ -257,13 +256,13 @@ Result<void> Splitter::write_range(ChunkId first, ChunkId last)
     AlignedBuffer buffer(std::size_t{manifest_.chunk_size} + 1);  // read_chunk_file() wants a byte more
     for (ChunkId id = first; id < last; ++id) {
         const std::uint32_t length = manifest_.chunk_length(id);
-        if (holds(*store_, id, length, manifest_.chunk_sha256[id], buffer.span())) {
+        if (holds(*store_, id, length, manifest_.chunk_sha256[id.value()], buffer.span())) {
             ++*reused_;
             continue;
         }
         if (store_->may_clone()) {
-            auto cloned =
-                store_->clone(id, fd_.get(), static_cast<off_t>(std::uint64_t{id} * manifest_.chunk_size), length);
+            auto cloned = store_->clone(id, fd_.get(),
+                                        static_cast<off_t>(std::uint64_t{id.value()} * manifest_.chunk_size), length);
             if (!cloned) return cloned.error();
             if (cloned.value()) continue;
         }

@@ -21,7 +21,7 @@ Result<std::span<const std::uint8_t>> read_chunk_at(int fd, const std::filesyste
                                                     ChunkId id, std::span<std::uint8_t> buffer)
 {
     std::span<std::uint8_t> out = buffer.first(layout.chunk_length(id));
-    ssize_t n = pread_fully(fd, out, static_cast<off_t>(std::uint64_t{id} * layout.chunk_size));
+    ssize_t n = pread_fully(fd, out, static_cast<off_t>(std::uint64_t{id.value()} * layout.chunk_size));
     if (n < 0) return make_error("cannot read " + name.string() + ": " + errno_text(static_cast<int>(-n)));
     if (static_cast<std::size_t>(n) != out.size()) return make_error(name.string() + " is too short");
     return std::span<const std::uint8_t>(out);
@@ -34,11 +34,11 @@ Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest
     Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return make_error("cannot open " + file.string() + ": " + errno_text(errno));
     std::vector<std::uint8_t> buffer(manifest.chunk_size);
-    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(manifest.chunk_count)) {
         auto chunk = read_chunk_at(fd.get(), file, manifest, id, buffer);
         if (!chunk) return chunk.error();
-        if (sha256(chunk.value()) != manifest.chunk_sha256[id]) {
-            return make_error("chunk " + std::to_string(id) + " of " + file.string() + " does not match the manifest");
+        if (sha256(chunk.value()) != manifest.chunk_sha256[id.value()]) {
+            return make_error("chunk " + to_string(id) + " of " + file.string() + " does not match the manifest");
         }
     }
     return {};
@@ -76,10 +76,10 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
     Fd fd(::open(part.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd.valid()) return create(manifest, destination, read_back_check);
     auto assembler = std::make_unique<FileAssembler>(Key{}, manifest, destination, std::move(fd), read_back_check);
-    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(manifest.chunk_count)) {
         auto bytes = assembler->read_back(id);
         if (!bytes) return bytes.error();
-        if (sha256(bytes.value()) != manifest.chunk_sha256[id]) continue;
+        if (sha256(bytes.value()) != manifest.chunk_sha256[id.value()]) continue;
         held.insert(id);
         std::lock_guard lock(assembler->mutex_);
         assembler->written_.insert(id);
@@ -107,15 +107,15 @@ FileAssembler::~FileAssembler() = default;
 
 Result<void> FileAssembler::write(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    if (id >= layout_.chunk_count || bytes.size() != layout_.chunk_length(id)) {
-        return make_error("chunk " + std::to_string(id) + " does not fit " + part_.string());
+    if (id.value() >= layout_.chunk_count || bytes.size() != layout_.chunk_length(id)) {
+        return make_error("chunk " + to_string(id) + " does not fit " + part_.string());
     }
     {
         std::lock_guard lock(mutex_);
         if (written_.contains(id)) return {};
         ++writing_;
     }
-    const auto offset = static_cast<off_t>(std::uint64_t{id} * layout_.chunk_size);
+    const auto offset = static_cast<off_t>(std::uint64_t{id.value()} * layout_.chunk_size);
     const int err = pwrite_fully(fd_.get(), bytes, offset);
     std::lock_guard lock(mutex_);
     if (--writing_ == 0) idle_.notify_all();  // finish() waits for none in progress
@@ -137,7 +137,7 @@ Result<void> FileAssembler::finish()
     idle_.wait(lock, [this] { return writing_ == 0; });
     if (!written_.full()) {
         return make_error(part_.string() + " is missing chunk " +
-                          std::to_string(ChunkSet::all(layout_.chunk_count).minus(written_).front()));
+                          to_string(ChunkSet::all(layout_.chunk_count).minus(written_).front()));
     }
     if (fd_.close() != 0) return make_error("cannot write " + part_.string() + ": " + errno_text(errno));
     if (read_back_check_ == ReadBackCheck::check) {

@@ -9,7 +9,7 @@ std::string format_summary(const std::string& file_name, const ChunkSet& have)
     std::string out = "# chunkswarm summary: " + file_name + ", " + std::to_string(have.count()) + " of " +
                       std::to_string(have.size()) + " chunks\n";
     for (ChunkId id : have.ids()) {
-        out += std::to_string(id);
+        out += to_string(id);
         out += '\n';
     }
     return out;

@@ -403,7 +403,7 @@ void ChunkClient::handle(ChunkData& message)
         check_finished();
         return;
     }
-    if (sha256(message.bytes) != manifest_->chunk_sha256[id]) {
+    if (sha256(message.bytes) != manifest_->chunk_sha256[id.value()]) {
         metrics_.hash_failures->add(1);
         if (count_failure(id, ChunkFailure::hash)) pump();
         return;
@@ -452,7 +452,7 @@ bool ChunkClient::count_failure(ChunkId id, ChunkFailure failure)
     }
     planner_->give_up_on(id);
     if (!kind_->take_given_up(id)) {
-        end(make_error("chunk " + std::to_string(id) + " from " + options_.remote_label + " " + what + " " +
+        end(make_error("chunk " + to_string(id) + " from " + options_.remote_label + " " + what + " " +
                        std::to_string(tries) + " times"));
         return false;
     }

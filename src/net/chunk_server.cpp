@@ -754,7 +754,7 @@ void ServerSession::handle(const Request& request)
                "received request from {} for chunks [{}]", label_, format_ids(request.ids));
     for (ChunkId id : request.ids) {
         if (!offered_.contains(id) && !announced_coming_.contains(id)) {
-            std::string reason = "requested chunk " + std::to_string(id) + ", which this side never offered";
+            std::string reason = "requested chunk " + to_string(id) + ", which this side never offered";
             log::warn_event("request_refused", {{"from", label_}, {"chunk", id}}, "{} {}; closing the connection",
                             label_, reason);
             connection_->fail(WireError::protocol, reason);
@@ -875,7 +875,7 @@ void ServerSession::on_read_done(ReadJob& job)
             }
         } else if (auto& read = std::get<Result<std::vector<std::uint8_t>>>(job.pieces[i]); !read) {
             connection_->fail(
-                ErrorMsg{"this side cannot read chunk " + std::to_string(id), id, WireError::unreadable_chunk});
+                ErrorMsg{"this side cannot read chunk " + to_string(id), id, WireError::unreadable_chunk});
             unreadable(id, read.error().message);
             return;
         } else {

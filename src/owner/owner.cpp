@@ -103,8 +103,9 @@ private:
         for (;;) {
             const std::uint32_t batch = next_batch_++;
             if (batch >= batches_ || stopping_) return;
-            const ChunkId first = batch * kBatch;
-            const ChunkId last = std::min<std::uint64_t>(std::uint64_t{first} + kBatch, splitter_.chunk_count());
+            const ChunkId first(batch * kBatch);
+            const ChunkId last(static_cast<std::uint32_t>(
+                std::min<std::uint64_t>(std::uint64_t{first.value()} + kBatch, splitter_.chunk_count())));
             auto hashed = splitter_.hash_range(first, last);
             {
                 std::lock_guard lock(mutex_);
@@ -512,8 +513,7 @@ private:
         context.on_unreadable = [this](ChunkId id, const std::string& why) {
             log::warn_event("source_unreadable", {{"chunk", id}}, "cannot read chunk {} of {}: {}", id,
                             options_.file.string(), why);
-            stop_with(make_error("cannot read chunk " + std::to_string(id) + " of " + options_.file.string() + " (" +
-                                 why +
+            stop_with(make_error("cannot read chunk " + to_string(id) + " of " + options_.file.string() + " (" + why +
                                  "): it was changed or truncated while being served, or the disk fails; "
                                  "start the owner again to serve it as it is now"));
         };

@@ -185,8 +185,9 @@ Result<void> PeerCore::accept_hashes(const Manifest& grown, std::uint32_t first)
     if (frozen_ || !manifest_) return make_error("chunk hashes arrived outside the owner's first session");
     if (manifest_from_disk_) {
         // Resumed from disk: the owner's hashes must confirm the ones the chunks were checked with.
-        for (ChunkId id = first; id < grown.hashed(); ++id)
-            if (grown.chunk_sha256[id] != manifest_->chunk_sha256[id]) return start_over_changed(grown, id);
+        for (ChunkId id(first); id.value() < grown.hashed(); ++id)
+            if (grown.chunk_sha256[id.value()] != manifest_->chunk_sha256[id.value()])
+                return start_over_changed(grown, id);
         if (grown.whole()) manifest_from_disk_ = false;
         return {};
     }
@@ -271,7 +272,7 @@ Result<void> PeerCore::adopt(const Manifest& manifest)
 
 Result<void> PeerCore::store_chunk(ChunkId id, std::span<const std::uint8_t> bytes)
 {
-    if (!assembler_) return make_error("chunk " + std::to_string(id) + " arrived with no file to join it into");
+    if (!assembler_) return make_error("chunk " + to_string(id) + " arrived with no file to join it into");
     CS_TRY(assembler_->write(id, bytes));
     if (chunk_files_) CS_TRY(chunk_files_->write(id, bytes));
     return {};

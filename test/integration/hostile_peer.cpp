@@ -31,7 +31,7 @@ struct Flags {
     std::string data_dir = "hostile-peer";
     std::string mode = "damage";
     std::uint32_t id = 0;
-    ChunkId chunk = 0;
+    std::uint32_t chunk = 0;
 };
 
 Result<void> flip_first_byte(const std::filesystem::path& path)
@@ -83,7 +83,7 @@ private:
         ChunkSet local_chunks() override { return ChunkSet::all(peer_.manifest_.chunk_count); }
         Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t>) override
         {
-            return make_error("chunk " + std::to_string(id) + " was never asked for");
+            return make_error("chunk " + to_string(id) + " was never asked for");
         }
         bool is_finished(const RequestPlanner& planner) const override { return planner.complete(); }
         void on_end(const Result<void>&) override
@@ -134,7 +134,7 @@ private:
     {
         if (flags_.mode == "unrequested") {
             // First, any chunk outside this request (e.g. one the victim already holds).
-            for (ChunkId extra = 0; extra < manifest_.chunk_count; ++extra) {
+            for (ChunkId extra : ids_below<ChunkId>(manifest_.chunk_count)) {
                 if (std::find(ids.begin(), ids.end(), extra) == ids.end()) {
                     send_chunk(connection, extra);
                     break;
@@ -206,9 +206,9 @@ int main(int argc, char** argv)
     ChunkStore store(flags.data_dir);
     auto manifest = test::split_file(flags.file, config->chunk_size, store);
     if (!manifest) return cli::fail("hostile_peer", manifest.error().message);
-    if (flags.mode == "missing") std::filesystem::remove(store.chunk_path(flags.chunk));
+    if (flags.mode == "missing") std::filesystem::remove(store.chunk_path(ChunkId(flags.chunk)));
     if (flags.mode == "damage") {
-        if (auto r = flip_first_byte(store.chunk_path(flags.chunk)); !r)
+        if (auto r = flip_first_byte(store.chunk_path(ChunkId(flags.chunk))); !r)
             return cli::fail("hostile_peer", r.error().message);
     }
 

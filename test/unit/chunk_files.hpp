@@ -29,7 +29,7 @@ inline Result<Manifest> split_file(const std::filesystem::path& source, std::uin
 {
     auto splitter = Splitter::open(source, chunk_size, store);
     if (!splitter) return splitter.error();
-    CS_TRY(split_range(splitter.value(), 0, splitter->chunk_count()));
+    CS_TRY(split_range(splitter.value(), ChunkId(0), ChunkId(splitter->chunk_count())));
     if (stats) stats->reused = splitter->reused();
     return splitter->manifest();
 }
@@ -39,7 +39,7 @@ inline Result<void> join_chunks(const ChunkStore& store, const Manifest& manifes
                                 const std::filesystem::path& destination)
 {
     std::ofstream out(destination, std::ios::binary | std::ios::trunc);
-    for (ChunkId id = 0; id < manifest.chunk_count; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(manifest.chunk_count)) {
         auto bytes = store.read(id, manifest.chunk_length(id));
         if (!bytes) return bytes.error();
         out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));

@@ -8,6 +8,7 @@
 #include "chunkswarm/core/chunk_set.hpp"
 #include "chunkswarm/core/shares.hpp"
 #include "chunkswarm/disk/summary_file.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -15,10 +16,10 @@ using namespace chunkswarm;
 TEST_CASE("a chunk set counts, survives its wire form and rejects stray bits")
 {
     ChunkSet set(10);
-    CHECK(set.insert(0));
-    CHECK(set.insert(9));
-    CHECK_FALSE(set.insert(9));
-    CHECK_FALSE(set.insert(10));
+    CHECK(set.insert(0_c));
+    CHECK(set.insert(9_c));
+    CHECK_FALSE(set.insert(9_c));
+    CHECK_FALSE(set.insert(10_c));
     CHECK(set.count() == 2);
     CHECK(set.bytes() == std::vector<std::uint8_t>{0x80, 0x40});
     auto back = ChunkSet::from_bytes(set.bytes(), 10);
@@ -27,9 +28,9 @@ TEST_CASE("a chunk set counts, survives its wire form and rejects stray bits")
     CHECK_FALSE(ChunkSet::from_bytes(std::vector<std::uint8_t>{0x80, 0x20}, 10).ok());
     CHECK_FALSE(ChunkSet::from_bytes(std::vector<std::uint8_t>{0x80}, 10).ok());
     CHECK(ChunkSet::all(10).full());
-    CHECK(ChunkSet::all(10).minus(set) == std::vector<ChunkId>{1, 2, 3, 4, 5, 6, 7, 8});
+    CHECK(ChunkSet::all(10).minus(set) == test::chunk_ids({1, 2, 3, 4, 5, 6, 7, 8}));
     CHECK(set.is_subset_of(ChunkSet::all(10)));
-    CHECK(set.erase(0));
+    CHECK(set.erase(0_c));
     CHECK(set.count() == 1);
 }
 
@@ -42,13 +43,13 @@ TEST_CASE("a chunk set lists its IDs, and those another lacks, in order, whateve
             CAPTURE(other_size);
             ChunkSet mine(size);
             ChunkSet theirs(other_size);
-            for (ChunkId id = 0; id < size + 13; ++id) {
-                if (id % 3 == 0 || id % 7 == 1) mine.insert(id);
-                if (id % 2 == 0) theirs.insert(id);
+            for (std::uint32_t id = 0; id < size + 13; ++id) {
+                if (id % 3 == 0 || id % 7 == 1) mine.insert(ChunkId(id));
+                if (id % 2 == 0) theirs.insert(ChunkId(id));
             }
             std::vector<ChunkId> expected_ids;
             std::vector<ChunkId> expected_minus;
-            for (ChunkId id = 0; id < size; ++id) {
+            for (ChunkId id : ids_below<ChunkId>(size)) {
                 if (!mine.contains(id)) continue;
                 expected_ids.push_back(id);
                 if (!theirs.contains(id)) expected_minus.push_back(id);
@@ -66,8 +67,8 @@ TEST_CASE("a chunk set lists its IDs, and those another lacks, in order, whateve
 TEST_CASE("chunk ID lists in logs are compact and bounded")
 {
     CHECK(format_ids({}) == "");
-    CHECK(format_ids({0, 1, 2, 3, 4, 7, 9, 10}) == "0-4, 7, 9-10");
-    CHECK(format_ids({1, 3, 5, 7}, 2) == "1, 3, ... (2 more)");
+    CHECK(format_ids(test::chunk_ids({0, 1, 2, 3, 4, 7, 9, 10})) == "0-4, 7, 9-10");
+    CHECK(format_ids(test::chunk_ids({1, 3, 5, 7}), 2) == "1, 3, ... (2 more)");
 }
 
 namespace {
@@ -93,7 +94,7 @@ TEST_CASE("each slot draws its own share in order, and every chunk is dealt once
             // No other slot has a session open, so none can be drawn from: each gets its own share.
             std::vector<ChunkId> ids = drain(dealer, slot, 3);
             for (std::size_t i = 0; i < ids.size(); ++i) {
-                CHECK(ids[i] == slot + i * slots);
+                CHECK(ids[i].value() == slot + i * slots);
                 CHECK(seen.insert(ids[i]));
             }
             CHECK(dealer.dealt(slot).count() == ids.size());
@@ -108,18 +109,18 @@ TEST_CASE("a slot that has drawn its share takes the far end of the open share w
     ShareDealer dealer(3, 30);  // shares of 10: {0, 3, ..., 27}, {1, ..., 28}, {2, ..., 29}
     dealer.session_opened(0);
     dealer.session_opened(1);
-    CHECK(dealer.deal(1, 2) == std::vector<ChunkId>{1, 4});
+    CHECK(dealer.deal(1, 2) == test::chunk_ids({1, 4}));
     CHECK(drain(dealer, 0, 4).size() == 10 + 8);  // its own 10, then all 8 that slot 1 had left
-    CHECK(dealer.dealt(0).contains(28));
+    CHECK(dealer.dealt(0).contains(28_c));
     CHECK(dealer.deal(1, 5).empty());  // slot 1's share is all dealt; slot 2 has no session open
     CHECK(dealer.dealt(2).count() == 0);
 
     // Slot 2's peer arrives and draws from the front of its share; the others take from the back.
     dealer.session_opened(2);
-    CHECK(dealer.deal(2, 1) == std::vector<ChunkId>{2});
-    CHECK(dealer.deal(1, 3) == std::vector<ChunkId>{29, 26, 23});
-    CHECK(dealer.deal(2, 1) == std::vector<ChunkId>{5});
-    CHECK(dealer.deal(0, 100) == std::vector<ChunkId>{20, 17, 14, 11, 8});
+    CHECK(dealer.deal(2, 1) == test::chunk_ids({2}));
+    CHECK(dealer.deal(1, 3) == test::chunk_ids({29, 26, 23}));
+    CHECK(dealer.deal(2, 1) == test::chunk_ids({5}));
+    CHECK(dealer.deal(0, 100) == test::chunk_ids({20, 17, 14, 11, 8}));
     CHECK(drain(dealer, 2, 1).empty());
     CHECK(dealer.dealt(2).count() == 2);
 }
@@ -132,18 +133,18 @@ TEST_CASE("only chunks below the dealable limit are dealt, and no slot draws fro
     dealer.set_dealable(0);  // nothing hashed yet
     CHECK(dealer.deal(0, 4).empty());
     dealer.set_dealable(5);
-    CHECK(dealer.deal(0, 4) == std::vector<ChunkId>{0, 2, 4});
-    CHECK(dealer.deal(1, 4) == std::vector<ChunkId>{1, 3});
+    CHECK(dealer.deal(0, 4) == test::chunk_ids({0, 2, 4}));
+    CHECK(dealer.deal(1, 4) == test::chunk_ids({1, 3}));
     // Slot 1's own share is not all dealt, only not dealable yet: it waits rather than take 18.
     CHECK(dealer.deal(1, 4).empty());
     dealer.set_dealable(20);
-    CHECK(dealer.deal(0, 7) == std::vector<ChunkId>{6, 8, 10, 12, 14, 16, 18});
-    CHECK(dealer.deal(1, 2) == std::vector<ChunkId>{5, 7});
+    CHECK(dealer.deal(0, 7) == test::chunk_ids({6, 8, 10, 12, 14, 16, 18}));
+    CHECK(dealer.deal(1, 2) == test::chunk_ids({5, 7}));
     // Slot 0 has drawn its share: it takes slot 1's far end, but only what is dealable.
     dealer.set_dealable(18);
     CHECK(dealer.deal(0, 1).empty());  // slot 1's far end (19) is not hashed yet
     dealer.set_dealable(20);
-    CHECK(dealer.deal(0, 1) == std::vector<ChunkId>{19});
+    CHECK(dealer.deal(0, 1) == test::chunk_ids({19}));
 }
 
 TEST_CASE("a closed session leaves its share to its peer")
@@ -153,9 +154,9 @@ TEST_CASE("a closed session leaves its share to its peer")
     dealer.session_closed(1);
     dealer.session_closed(1);  // an extra close is harmless
     dealer.session_opened(0);
-    CHECK(drain(dealer, 0, 2) == std::vector<ChunkId>{0, 2, 4, 6, 8});
-    CHECK(dealer.deal(1, 10) == std::vector<ChunkId>{1, 3, 5, 7, 9});
-    CHECK(dealer.home_slot(7) == 1);
+    CHECK(drain(dealer, 0, 2) == test::chunk_ids({0, 2, 4, 6, 8}));
+    CHECK(dealer.deal(1, 10) == test::chunk_ids({1, 3, 5, 7, 9}));
+    CHECK(dealer.home_slot(7_c) == 1);
 }
 
 TEST_CASE("slots go to config ids in order, or to peers in join order, and stay theirs")
@@ -183,7 +184,7 @@ TEST_CASE("slots go to config ids in order, or to peers in join order, and stay 
 TEST_CASE("the summary file: a heading, then the chunk IDs held, one a line, written whole")
 {
     ChunkSet have(20);
-    for (ChunkId id : {0u, 5u, 19u})
+    for (ChunkId id : {0_c, 5_c, 19_c})
         have.insert(id);
     const std::string text = format_summary("f.bin", have);
     CHECK(text == "# chunkswarm summary: f.bin, 3 of 20 chunks\n0\n5\n19\n");

@@ -12,6 +12,7 @@
 #include "chunkswarm/disk/chunk_file_writer.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_util.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -102,19 +103,19 @@ TEST_CASE("the chunk file writer clones chunks of the file the store serves from
     REQUIRE(store.prepare().ok());
     REQUIRE(store.serve_from_joined(dir.path() / "joined.part", kChunk).ok());
     auto chunk = [&](ChunkId id) {
-        auto begin = bytes.begin() + std::ptrdiff_t{id} * kChunk;
-        return std::vector<std::uint8_t>(begin, id + 1 == kChunks ? bytes.end() : begin + kChunk);
+        auto begin = bytes.begin() + std::ptrdiff_t{id.value()} * kChunk;
+        return std::vector<std::uint8_t>(begin, id.value() + 1 == kChunks ? bytes.end() : begin + kChunk);
     };
     {
         // The first chunks are queued before anyone knows whether clones work here; where they do
         // not, those are read back from the served file and written.
         disk::ChunkFileWriter writer(store, kChunk, 4);
-        for (ChunkId id = 0; id < kChunks; ++id)
+        for (ChunkId id : ids_below<ChunkId>(kChunks))
             REQUIRE(writer.write(id, chunk(id)).ok());
         REQUIRE(writer.drain().ok());
     }
     if (clones_expected()) CHECK(store.may_clone());
-    for (ChunkId id = 0; id < kChunks; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(kChunks)) {
         CAPTURE(id);
         CHECK(test::read_file(store.chunk_path(id)) == chunk(id));
         if (store.may_clone()) CHECK(shares_all_blocks(store.chunk_path(id)));
@@ -186,17 +187,17 @@ TEST_CASE("the chunk file writer writes every queued chunk, from several threads
             for (std::uint32_t half = 0; half < 2; ++half) {
                 threads.emplace_back([&, half] {
                     for (std::uint32_t id = half; id < kChunks; id += 2)
-                        CHECK(writer.write(id, chunks[id]).ok());
+                        CHECK(writer.write(ChunkId(id), chunks[id]).ok());
                 });
             }
         }
         REQUIRE(writer.drain().ok());
         for (std::uint32_t id = 0; id < kChunks; ++id)
-            CHECK(test::read_file(store.chunk_path(id)) == chunks[id]);
+            CHECK(test::read_file(store.chunk_path(ChunkId(id))) == chunks[id]);
         // And once more after a drain; the destructor writes what is still queued.
-        CHECK(writer.write(kChunks, chunks[0]).ok());
+        CHECK(writer.write(ChunkId(kChunks), chunks[0]).ok());
     }
-    CHECK(test::read_file(store.chunk_path(kChunks)) == chunks[0]);
+    CHECK(test::read_file(store.chunk_path(ChunkId(kChunks))) == chunks[0]);
 }
 
 TEST_CASE("the chunk file writer reports a failed write at the next write and at drain")
@@ -206,11 +207,11 @@ TEST_CASE("the chunk file writer reports a failed write at the next write and at
     // The chunk directory was never made: every write fails.
     disk::ChunkFileWriter writer(store, 4096, 2);
     auto bytes = test::random_bytes(4096);
-    CHECK(writer.write(0, bytes).ok());  // queued; the failure comes later
+    CHECK(writer.write(0_c, bytes).ok());  // queued; the failure comes later
     auto drained = writer.drain();
     REQUIRE_FALSE(drained.ok());
     CHECK(drained.error().message.find("cannot store chunk 0") != std::string::npos);
-    auto next = writer.write(1, bytes);
+    auto next = writer.write(1_c, bytes);
     REQUIRE_FALSE(next.ok());
     CHECK(next.error().message == drained.error().message);
 }

@@ -7,6 +7,7 @@
 
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/file_assembler.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -28,8 +29,8 @@ Source make_source(std::size_t size, std::uint32_t seed = 7)
     s.manifest.chunk_size = 1024;
     s.manifest.file_size = size;
     s.manifest.chunk_count = static_cast<std::uint32_t>((size + 1023) / 1024);
-    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id) {
-        const std::size_t offset = std::size_t{id} * s.manifest.chunk_size;
+    for (ChunkId id : ids_below<ChunkId>(s.manifest.chunk_count)) {
+        const std::size_t offset = std::size_t{id.value()} * s.manifest.chunk_size;
         s.manifest.chunk_sha256.push_back(
             sha256(std::span(s.bytes).subspan(offset, std::min<std::size_t>(s.manifest.chunk_size, size - offset))));
     }
@@ -38,14 +39,15 @@ Source make_source(std::size_t size, std::uint32_t seed = 7)
 
 std::span<const std::uint8_t> chunk_of(const Source& s, ChunkId id)
 {
-    return std::span(s.bytes).subspan(std::size_t{id} * s.manifest.chunk_size, s.manifest.chunk_length(id));
+    return std::span(s.bytes).subspan(std::size_t{id.value()} * s.manifest.chunk_size, s.manifest.chunk_length(id));
 }
+std::span<const std::uint8_t> chunk_of(const Source& s, std::uint32_t id) { return chunk_of(s, ChunkId(id)); }
 
 std::vector<ChunkId> shuffled_ids(std::uint32_t count, std::uint32_t seed)
 {
     std::vector<ChunkId> ids(count);
-    for (ChunkId id = 0; id < count; ++id)
-        ids[id] = id;
+    for (ChunkId id : ids_below<ChunkId>(count))
+        ids[id.value()] = id;
     std::shuffle(ids.begin(), ids.end(), std::mt19937(seed));
     return ids;
 }
@@ -84,7 +86,7 @@ TEST_CASE("chunks put in any order, some twice, make the file; the .part is rena
     CHECK(std::filesystem::file_size(a.dir.path() / "f.bin.part") == s.bytes.size());
     for (ChunkId id : shuffled_ids(s.manifest.chunk_count, 3)) {
         REQUIRE(a.write(id).ok());
-        if (id % 7 == 0) REQUIRE(a.write(id).ok());
+        if (id.value() % 7 == 0) REQUIRE(a.write(id).ok());
     }
     REQUIRE(a.assembler->finish().ok());
     CHECK(test::read_file(a.out()) == s.bytes);
@@ -117,8 +119,8 @@ TEST_CASE("a chunk missing at the end is named, and nothing is renamed")
 {
     Assembly a(10 * 1024, each_mode());
     const Source& s = a.s;
-    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        if (id != 4) REQUIRE(a.write(id).ok());
+    for (ChunkId id : ids_below<ChunkId>(s.manifest.chunk_count))
+        if (id != 4_c) REQUIRE(a.write(id).ok());
     auto finished = a.assembler->finish();
     REQUIRE_FALSE(finished.ok());
     CHECK(finished.error().message.find("missing chunk 4") != std::string::npos);
@@ -131,8 +133,8 @@ TEST_CASE("bytes that do not make the manifest's file fail the check on reading 
     const Source& s = a.s;
     std::vector<std::uint8_t> wrong(chunk_of(s, 2).begin(), chunk_of(s, 2).end());
     wrong[100] ^= 1;
-    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        REQUIRE(a.assembler->write(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
+    for (ChunkId id : ids_below<ChunkId>(s.manifest.chunk_count))
+        REQUIRE(a.assembler->write(id, id == 2_c ? std::span<const std::uint8_t>(wrong) : chunk_of(s, id)).ok());
     auto finished = a.assembler->finish();
     REQUIRE_FALSE(finished.ok());
     CHECK(finished.error().message.find("chunk 2 of ") != std::string::npos);
@@ -146,8 +148,8 @@ TEST_CASE("without the check on reading back, the rename trusts the chunk checks
     Assembly a(10 * 1024 + 1, ReadBackCheck::skip);
     std::vector<std::uint8_t> wrong(chunk_of(a.s, 2).begin(), chunk_of(a.s, 2).end());
     wrong[100] ^= 1;
-    for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
-        REQUIRE(a.assembler->write(id, id == 2 ? std::span<const std::uint8_t>(wrong) : chunk_of(a.s, id)).ok());
+    for (ChunkId id : ids_below<ChunkId>(a.s.manifest.chunk_count))
+        REQUIRE(a.assembler->write(id, id == 2_c ? std::span<const std::uint8_t>(wrong) : chunk_of(a.s, id)).ok());
     REQUIRE(a.assembler->finish().ok());
     std::vector<std::uint8_t> expected = a.s.bytes;
     expected[2 * 1024 + 100] ^= 1;
@@ -158,10 +160,10 @@ TEST_CASE("a chunk of the wrong length or past the end is refused")
 {
     Assembly a(10 * 1024 + 1);
     const Source& s = a.s;
-    CHECK_FALSE(a.assembler->write(0, chunk_of(s, 0).first(1000)).ok());
-    CHECK_FALSE(a.assembler->write(10, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
-    CHECK(a.assembler->write(10, chunk_of(s, 10)).ok());
-    CHECK_FALSE(a.assembler->write(11, chunk_of(s, 10)).ok());
+    CHECK_FALSE(a.assembler->write(0_c, chunk_of(s, 0).first(1000)).ok());
+    CHECK_FALSE(a.assembler->write(10_c, chunk_of(s, 0).first(2)).ok());  // the last one is 1 byte
+    CHECK(a.assembler->write(10_c, chunk_of(s, 10)).ok());
+    CHECK_FALSE(a.assembler->write(11_c, chunk_of(s, 10)).ok());
 }
 
 TEST_CASE("a .part that cannot be created names its path; abandon removes it")
@@ -171,7 +173,7 @@ TEST_CASE("a .part that cannot be created names its path; abandon removes it")
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message.find("no-such-dir/f.bin.part") != std::string::npos);
 
-    REQUIRE(a.write(0).ok());
+    REQUIRE(a.write(0_c).ok());
     a.assembler->abandon();
     CHECK_FALSE(std::filesystem::exists(a.dir.path() / "f.bin.part"));
 }
@@ -181,9 +183,9 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
     const ReadBackCheck mode = each_mode();
     Assembly a(12 * 1024 + 9, mode);
     Source s = a.s;
-    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
-        s.manifest.chunk_sha256[id] = sha256(chunk_of(s, id));
-    for (ChunkId id : {0u, 1u, 2u, 5u, 12u})
+    for (ChunkId id : ids_below<ChunkId>(s.manifest.chunk_count))
+        s.manifest.chunk_sha256[id.value()] = sha256(chunk_of(s, id));
+    for (ChunkId id : {0_c, 1_c, 2_c, 5_c, 12_c})
         REQUIRE(a.write(id).ok());
     a.assembler.reset();  // the process ends; the .part stays
     {
@@ -197,8 +199,8 @@ TEST_CASE("a .part left by an earlier run is picked up: chunks that verify count
     ChunkSet held;
     auto resumed = FileAssembler::resume(s.manifest, a.out(), mode, held);
     REQUIRE(resumed.ok());
-    CHECK(held.ids() == std::vector<ChunkId>{0, 1, 2, 12});
-    for (ChunkId id = 0; id < s.manifest.chunk_count; ++id)
+    CHECK(held.ids() == test::chunk_ids({0, 1, 2, 12}));
+    for (ChunkId id : ids_below<ChunkId>(s.manifest.chunk_count))
         if (!held.contains(id)) REQUIRE(resumed.value()->write(id, chunk_of(s, id)).ok());
     REQUIRE(resumed.value()->finish().ok());
     CHECK(test::read_file(a.out()) == s.bytes);
@@ -208,19 +210,19 @@ TEST_CASE("a second copy of a chunk is not written again, even after the file is
 {
     const ReadBackCheck mode = each_mode();
     Assembly a(6 * 1024, mode);
-    for (ChunkId id = 0; id < a.s.manifest.chunk_count; ++id)
+    for (ChunkId id : ids_below<ChunkId>(a.s.manifest.chunk_count))
         REQUIRE(a.write(id).ok());
     std::vector<std::uint8_t> other(chunk_of(a.s, 2).size(), 0x5a);
-    REQUIRE(a.assembler->write(2, other).ok());
+    REQUIRE(a.assembler->write(2_c, other).ok());
     REQUIRE(a.assembler->finish().ok());
-    CHECK(a.assembler->write(3, other).ok());  // the .part is closed and renamed: nothing is touched
+    CHECK(a.assembler->write(3_c, other).ok());  // the .part is closed and renamed: nothing is touched
     CHECK(test::read_file(a.out()) == a.s.bytes);
 }
 
 TEST_CASE("without a .part of the right size, resume starts an empty one")
 {
     Assembly a(8 * 1024);
-    REQUIRE(a.write(0).ok());
+    REQUIRE(a.write(0_c).ok());
     a.assembler.reset();
     Manifest bigger = a.s.manifest;
     bigger.file_size += 1;
@@ -239,8 +241,8 @@ TEST_CASE("a scan checks the chunk files themselves while chunks are served from
     Manifest m = a.s.manifest;
     ChunkStore store(a.dir.path() / "data");
     REQUIRE(store.prepare().ok());
-    for (ChunkId id = 0; id < m.chunk_count; ++id) {
-        m.chunk_sha256[id] = sha256(chunk_of(a.s, id));
+    for (ChunkId id : ids_below<ChunkId>(m.chunk_count)) {
+        m.chunk_sha256[id.value()] = sha256(chunk_of(a.s, id));
         REQUIRE(store.write(id, chunk_of(a.s, id)).ok());
     }
     // As on a restart: the .part was just created, so it holds only zeros.
@@ -256,7 +258,7 @@ TEST_CASE("a chunk store whose directory is gone says which chunk it could not s
     ChunkStore store(dir.path() / "data");
     REQUIRE(store.prepare().ok());
     std::filesystem::remove_all(store.dir());
-    auto written = store.write(3, test::random_bytes(10));
+    auto written = store.write(3_c, test::random_bytes(10));
     REQUIRE_FALSE(written.ok());
     CHECK(written.error().message.find("cannot store chunk 3") != std::string::npos);
 }

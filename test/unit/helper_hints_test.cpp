@@ -11,8 +11,8 @@ namespace {
 ChunkSet holding(std::uint32_t size, std::uint32_t first, std::uint32_t last)
 {
     ChunkSet set(size);
-    for (ChunkId id = first; id < last; ++id)
-        set.insert(id);
+    for (std::uint32_t id = first; id < last; ++id)
+        set.insert(ChunkId(id));
     return set;
 }
 

@@ -19,6 +19,7 @@
 #include "chunkswarm/net/loop_thread.hpp"
 #include "chunkswarm/net/metrics_server.hpp"
 #include "hooked_client_kind.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -183,7 +184,7 @@ TEST_CASE("a request for a chunk on its way to the server waits there and is ans
     REQUIRE(count == 8);
     // The server holds the first half and has asked for the rest.
     ChunkSet held(count);
-    for (ChunkId id = 0; id < count / 2; ++id)
+    for (ChunkId id : ids_below<ChunkId>(count / 2))
         held.insert(id);
     std::vector<ChunkId> requested_ahead;
     {
@@ -218,7 +219,7 @@ TEST_CASE("a request for a chunk on its way to the server waits there and is ans
     CHECK(s.close_loop() == 0);
     CHECK(outcome.ok());
     // Half a window of them was asked for, in the order announced, before the server held any.
-    CHECK(requested_ahead == std::vector<ChunkId>{4, 5});
+    CHECK(requested_ahead == test::chunk_ids({4, 5}));
     CHECK(done_complete);
     CHECK(test::read_file(s.dir.path() / "out.bin") == s.original);
 }
@@ -245,7 +246,7 @@ TEST_CASE("a client takes the chunk hashes as the server computes them, and fini
         context.manifest = &growing;
         context.offered_for = [&](const Hello& hello) -> Result<ChunkSet> {
             ChunkSet offered(count);
-            for (ChunkId id = 0; id < growing.hashed(); ++id)
+            for (ChunkId id : ids_below<ChunkId>(growing.hashed()))
                 if (!hello.rescue) offered.insert(id);
             return offered;
         };
@@ -331,17 +332,17 @@ TEST_CASE("a chunk that fails its hash is dropped and requested again, and the c
     REQUIRE(client_store.prepare().ok());
     metrics::Registry client_metrics;
     // The server's copy of chunk 3 is damaged on disk until the client has rejected it once.
-    auto good = s.server_store.read(3, 4096).value();
+    auto good = s.server_store.read(3_c, 4096).value();
     auto bad = good;
     bad[100] ^= 0xFF;
-    REQUIRE(s.server_store.write(3, bad).ok());
+    REQUIRE(s.server_store.write(3_c, bad).ok());
     {
         net::ChunkServer server(&s.loop, s.context(done_calls, done_complete));
         REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
         test::Hooks hooks = download_all(s, client_store, server, outcome);
         hooks.on_bad_chunk = [&](ChunkId id) {
             rejected.push_back(id);
-            REQUIRE(s.server_store.write(3, good).ok());
+            REQUIRE(s.server_store.write(3_c, good).ok());
         };
         net::ClientOptions options = client_options(server.port());
         options.metrics = &client_metrics;
@@ -349,7 +350,7 @@ TEST_CASE("a chunk that fails its hash is dropped and requested again, and the c
     }
     CHECK(s.close_loop() == 0);
     CHECK(outcome.ok());
-    CHECK(rejected == std::vector<ChunkId>{3});
+    CHECK(rejected == test::chunk_ids({3}));
     CHECK(client_metrics.at(metrics::family::hash_failures, {{"from", "test-server"}}).get() == 1);
     // The rejected copy is not counted as received.
     CHECK(client_metrics.at(metrics::family::received_bytes, {{"from", "test-server"}}).get() ==
@@ -373,7 +374,7 @@ TEST_CASE("garbage gets an error frame and a closed connection while the server 
         // Three hostile clients: not our protocol, a request before hello, an out-of-range chunk ID.
         std::vector<std::vector<std::uint8_t>> attacks;
         attacks.push_back({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1'});
-        attacks.push_back(encode(Request{{0}}).head);
+        attacks.push_back(encode(Request{{0_c}}).head);
         auto hello = encode(Hello{9}).head;
         auto bad_id = encode_frame_head({{"type", "request"}, {"ids", {99}}}, 0);
         hello.insert(hello.end(), bad_id.begin(), bad_id.end());
@@ -627,7 +628,7 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
         chatter.start(
             200,
             [&] {
-                if (!accepted.empty() && !accepted.back()->closing()) accepted.back()->send(Have{{0}});
+                if (!accepted.empty() && !accepted.back()->closing()) accepted.back()->send(Have{{0_c}});
             },
             200);
         // Answers hello like a real server, then ignores every request.

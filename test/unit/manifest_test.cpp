@@ -10,6 +10,7 @@
 #include "chunkswarm/core/messages.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
 #include "chunkswarm/disk/manifest_file.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -52,11 +53,11 @@ TEST_CASE("chunk lengths: all full but a short last one")
     m.chunk_size = 1000;
     m.file_size = 4500;
     m.chunk_count = 5;
-    CHECK(m.chunk_length(0) == 1000);
-    CHECK(m.chunk_length(3) == 1000);
-    CHECK(m.chunk_length(4) == 500);
+    CHECK(m.chunk_length(0_c) == 1000);
+    CHECK(m.chunk_length(3_c) == 1000);
+    CHECK(m.chunk_length(4_c) == 500);
     m.file_size = 5000;
-    CHECK(m.chunk_length(4) == 1000);
+    CHECK(m.chunk_length(4_c) == 1000);
 }
 
 TEST_CASE("file names that would leave the data directory or clash with our files are refused")
@@ -84,7 +85,7 @@ TEST_CASE("splitting writes one file per chunk and a manifest that joins back by
     REQUIRE(manifest.ok());
     CHECK(manifest->chunk_count == 6);
     CHECK(manifest->file_name == "in.bin");
-    CHECK(std::filesystem::file_size(store.chunk_path(5)) == 123);
+    CHECK(std::filesystem::file_size(store.chunk_path(5_c)) == 123);
     CHECK(manifest->chunk_sha256[0] == sha256(std::span(bytes.data(), 1024)));
 
     auto json_round = manifest_from_json(manifest_to_json(manifest.value()));
@@ -103,7 +104,7 @@ TEST_CASE("exactly five full chunks split into five equal files")
     auto manifest = test::split_file(dir.path() / "five.bin", 1024, store);
     REQUIRE(manifest.ok());
     CHECK(manifest->chunk_count == 5);
-    CHECK(std::filesystem::file_size(store.chunk_path(4)) == 1024);
+    CHECK(std::filesystem::file_size(store.chunk_path(4_c)) == 1024);
 }
 
 TEST_CASE("splitting refuses small, empty, missing and non-regular files")
@@ -202,11 +203,11 @@ TEST_CASE("reading a chunk checks its length")
     TempDir dir;
     ChunkStore store(dir.path());
     REQUIRE(store.prepare().ok());
-    REQUIRE(store.write(3, test::random_bytes(100)).ok());
-    CHECK(store.read(3, 100).ok());
-    CHECK_FALSE(store.read(3, 99).ok());
-    CHECK_FALSE(store.read(3, 101).ok());
-    CHECK_FALSE(store.read(4, 100).ok());
+    REQUIRE(store.write(3_c, test::random_bytes(100)).ok());
+    CHECK(store.read(3_c, 100).ok());
+    CHECK_FALSE(store.read(3_c, 99).ok());
+    CHECK_FALSE(store.read(3_c, 101).ok());
+    CHECK_FALSE(store.read(4_c, 100).ok());
 }
 
 TEST_CASE("a scan keeps chunks that verify and deletes damaged, short and half-written ones")
@@ -215,32 +216,32 @@ TEST_CASE("a scan keeps chunks that verify and deletes damaged, short and half-w
     test::write_file(dir.path() / "in.bin", test::random_bytes(6 * 1024 + 7));
     ChunkStore store(dir.path() / "data");
     Manifest m = test::split_file(dir.path() / "in.bin", 1024, store).value();
-    auto damaged = store.read(2, 1024).value();
+    auto damaged = store.read(2_c, 1024).value();
     damaged[0] ^= 1;
-    REQUIRE(store.write(2, damaged).ok());
-    REQUIRE(store.write(4, test::random_bytes(10)).ok());  // too short
-    std::filesystem::remove(store.chunk_path(5));
-    test::write_file(store.chunk_path(5).string() + ".tmp", test::random_bytes(1024));  // a crash mid-write
+    REQUIRE(store.write(2_c, damaged).ok());
+    REQUIRE(store.write(4_c, test::random_bytes(10)).ok());  // too short
+    std::filesystem::remove(store.chunk_path(5_c));
+    test::write_file(store.chunk_path(5_c).string() + ".tmp", test::random_bytes(1024));  // a crash mid-write
 
     ChunkStore::ScanResult scan = store.scan(m);
-    CHECK(scan.held.ids() == std::vector<ChunkId>{0, 1, 3, 6});
+    CHECK(scan.held.ids() == test::chunk_ids({0, 1, 3, 6}));
     CHECK(scan.dropped == 2);
-    CHECK_FALSE(std::filesystem::exists(store.chunk_path(2)));
-    CHECK_FALSE(std::filesystem::exists(store.chunk_path(4)));
-    CHECK_FALSE(std::filesystem::exists(store.chunk_path(5).string() + ".tmp"));
+    CHECK_FALSE(std::filesystem::exists(store.chunk_path(2_c)));
+    CHECK_FALSE(std::filesystem::exists(store.chunk_path(4_c)));
+    CHECK_FALSE(std::filesystem::exists(store.chunk_path(5_c).string() + ".tmp"));
 }
 
 namespace {
 
 // in.bin of six 1 KiB chunks split into dir/data, then chunk `damaged` of it changed by one byte.
 struct SplitOnce {
-    explicit SplitOnce(ChunkId damaged)
+    explicit SplitOnce(std::uint32_t damaged)
     {
         test::write_file(dir.path() / "in.bin", bytes);
         first = test::split_file(dir.path() / "in.bin", 1024, store).value();
         auto changed = std::vector<std::uint8_t>(bytes.begin() + damaged * 1024, bytes.begin() + (damaged + 1) * 1024);
         changed[5] ^= 1;
-        REQUIRE(store.write(damaged, changed).ok());
+        REQUIRE(store.write(ChunkId(damaged), changed).ok());
     }
     TempDir dir;
     std::vector<std::uint8_t> bytes = test::random_bytes(6 * 1024);
@@ -254,7 +255,7 @@ TEST_CASE("splitting the same file again keeps the chunk files that still match"
 {
     SplitOnce split(3);
     auto& [dir, bytes, store, first] = split;
-    std::filesystem::remove(store.chunk_path(5));
+    std::filesystem::remove(store.chunk_path(5_c));
     test::SplitStats stats;
     Manifest again = test::split_file(dir.path() / "in.bin", 1024, store, &stats).value();
     CHECK(again == first);
@@ -271,13 +272,14 @@ TEST_CASE("the owner's split keeps matching chunk files by their own bytes while
 
     auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
     REQUIRE(splitter.ok());
-    REQUIRE(splitter->hash_range(0, splitter->chunk_count()).ok());
+    REQUIRE(splitter->hash_range(0_c, ChunkId(splitter->chunk_count())).ok());
     REQUIRE(store.serve_from_joined(dir.path() / "in.bin", 1024).ok());
-    REQUIRE(splitter->write_range(0, splitter->chunk_count()).ok());
+    REQUIRE(splitter->write_range(0_c, ChunkId(splitter->chunk_count())).ok());
     CHECK(splitter->reused() == 5);
     store.stop_serving_from_joined();
     CHECK(store.scan(first).held.full());
-    CHECK(store.read(2, 1024).value() == std::vector<std::uint8_t>(bytes.begin() + 2 * 1024, bytes.begin() + 3 * 1024));
+    CHECK(store.read(2_c, 1024).value() ==
+          std::vector<std::uint8_t>(bytes.begin() + 2 * 1024, bytes.begin() + 3 * 1024));
 }
 
 TEST_CASE("a split run in ranges on several threads gives the same manifest as one on a single thread")
@@ -295,9 +297,9 @@ TEST_CASE("a split run in ranges on several threads gives the same manifest as o
     std::vector<Result<void>> outcomes(3);
     {
         std::vector<std::jthread> threads;
-        threads.emplace_back([&] { outcomes[0] = test::split_range(splitter.value(), 0, 5); });
-        threads.emplace_back([&] { outcomes[1] = test::split_range(splitter.value(), 5, 17); });
-        threads.emplace_back([&] { outcomes[2] = test::split_range(splitter.value(), 17, 24); });
+        threads.emplace_back([&] { outcomes[0] = test::split_range(splitter.value(), 0_c, 5_c); });
+        threads.emplace_back([&] { outcomes[1] = test::split_range(splitter.value(), 5_c, 17_c); });
+        threads.emplace_back([&] { outcomes[2] = test::split_range(splitter.value(), 17_c, 24_c); });
     }
     for (auto& outcome : outcomes)
         CHECK(outcome.ok());
@@ -315,7 +317,7 @@ TEST_CASE("a source that shrinks while it is split is reported, not split short"
     auto splitter = Splitter::open(dir.path() / "in.bin", 1024, store);
     REQUIRE(splitter.ok());
     std::filesystem::resize_file(dir.path() / "in.bin", 3 * 1024);
-    auto outcome = test::split_range(splitter.value(), 0, splitter->chunk_count());
+    auto outcome = test::split_range(splitter.value(), 0_c, ChunkId(splitter->chunk_count()));
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message.find("changed size") != std::string::npos);
 }
@@ -333,13 +335,13 @@ TEST_CASE("a store serving from the joined file reads the same bytes once its ch
     REQUIRE(store.serve_from_joined(dir.path() / "joined.bin", 1024).ok());
     CHECK(store.clear() == 8);
     CHECK(store.serving_from_joined());
-    for (ChunkId id = 0; id < m.chunk_count; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(m.chunk_count)) {
         auto chunk = store.read(id, m.chunk_length(id));
         REQUIRE(chunk.ok());
-        CHECK(sha256(chunk.value()) == m.chunk_sha256[id]);
+        CHECK(sha256(chunk.value()) == m.chunk_sha256[id.value()]);
     }
     // A wrong length (a manifest that does not fit the file) is an error, not a short chunk.
-    CHECK_FALSE(store.read(8, 1024).ok());
+    CHECK_FALSE(store.read(8_c, 1024).ok());
 }
 
 TEST_CASE("two threads storing the same chunk at once both succeed and leave it whole")
@@ -351,14 +353,14 @@ TEST_CASE("two threads storing the same chunk at once both succeed and leave it 
     std::atomic<int> failures{0};
     auto writer = [&] {
         for (int i = 0; i < 50; ++i) {
-            if (!store.write(3, bytes).ok()) ++failures;
+            if (!store.write(3_c, bytes).ok()) ++failures;
         }
     };
     std::thread a(writer), b(writer);
     a.join();
     b.join();
     CHECK(failures == 0);
-    auto read = store.read(3, static_cast<std::uint32_t>(bytes.size()));
+    auto read = store.read(3_c, static_cast<std::uint32_t>(bytes.size()));
     REQUIRE(read.ok());
     CHECK(read.value() == bytes);
     std::size_t leftovers = 0;

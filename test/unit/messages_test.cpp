@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "chunkswarm/core/messages.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -51,25 +52,25 @@ TEST_CASE("every message survives a round trip")
     CHECK(std::get<ManifestMsg>(manifest.value()).manifest == m);
 
     ChunkSet have(6);
-    have.insert(1);
-    have.insert(5);
+    have.insert(1_c);
+    have.insert(5_c);
     auto list = round_trip(HaveList{have}, Role::client, &m);
     REQUIRE(list.ok());
     CHECK(std::get<HaveList>(list.value()).have == have);
 
-    auto update = round_trip(Have{{3, 4}}, Role::client, &m);
+    auto update = round_trip(Have{{3_c, 4_c}}, Role::client, &m);
     REQUIRE(update.ok());
-    CHECK(std::get<Have>(update.value()).ids == std::vector<ChunkId>{3, 4});
+    CHECK(std::get<Have>(update.value()).ids == test::chunk_ids({3, 4}));
 
-    auto coming = round_trip(Coming{{2, 1}}, Role::client, &m);
+    auto coming = round_trip(Coming{{2_c, 1_c}}, Role::client, &m);
     REQUIRE(coming.ok());
-    CHECK(std::get<Coming>(coming.value()).ids == std::vector<ChunkId>{2, 1});
+    CHECK(std::get<Coming>(coming.value()).ids == test::chunk_ids({2, 1}));
 
-    auto request = round_trip(Request{{5, 0}}, Role::server, &m);
+    auto request = round_trip(Request{{5_c, 0_c}}, Role::server, &m);
     REQUIRE(request.ok());
-    CHECK(std::get<Request>(request.value()).ids == std::vector<ChunkId>{5, 0});
+    CHECK(std::get<Request>(request.value()).ids == test::chunk_ids({5, 0}));
 
-    auto chunk = round_trip(ChunkData{5, std::vector<std::uint8_t>(10, 7)}, Role::client, &m);
+    auto chunk = round_trip(ChunkData{5_c, std::vector<std::uint8_t>(10, 7)}, Role::client, &m);
     REQUIRE(chunk.ok());
     CHECK(std::get<ChunkData>(chunk.value()).bytes.size() == 10);
 
@@ -89,7 +90,7 @@ TEST_CASE("an error frame carries its code, and a code this side does not know r
     for (WireError code :
          {WireError::malformed, WireError::protocol, WireError::auth, WireError::encryption, WireError::refused,
           WireError::timeout, WireError::overloaded, WireError::unreadable_chunk}) {
-        auto error = round_trip(ErrorMsg{"why", 2, code}, Role::client, &m);
+        auto error = round_trip(ErrorMsg{"why", 2_c, code}, Role::client, &m);
         REQUIRE(error.ok());
         CHECK(std::get<ErrorMsg>(error.value()).code == code);
         CHECK(std::get<ErrorMsg>(error.value()).chunk == std::optional<ChunkId>(2));
@@ -102,10 +103,10 @@ TEST_CASE("each side refuses the types only the other side sends, before bufferi
 {
     Manifest m = test::small_manifest();
     CHECK_FALSE(round_trip(ManifestMsg{m}, Role::server, &m).ok());
-    CHECK_FALSE(round_trip(ChunkData{0, std::vector<std::uint8_t>(1024)}, Role::server, &m).ok());
+    CHECK_FALSE(round_trip(ChunkData{0_c, std::vector<std::uint8_t>(1024)}, Role::server, &m).ok());
     CHECK_FALSE(round_trip(Hello{1}, Role::client, &m).ok());
-    CHECK_FALSE(round_trip(Request{{1}}, Role::client, &m).ok());
-    CHECK_FALSE(round_trip(Coming{{1}}, Role::server, &m).ok());
+    CHECK_FALSE(round_trip(Request{{1_c}}, Role::client, &m).ok());
+    CHECK_FALSE(round_trip(Coming{{1_c}}, Role::server, &m).ok());
     CHECK_FALSE(frame_limits(Role::server).max_payload("chunk").has_value());
     CHECK(frame_limits(Role::server).max_payload("request") == 0u);
 }
@@ -141,7 +142,7 @@ TEST_CASE("chunk IDs are checked against the manifest")
         REQUIRE_FALSE(parsed.ok());
         CHECK(parsed.error().message.find(c.expect) != std::string::npos);
     }
-    std::vector<ChunkId> too_many(kMaxIdsPerMessage + 1, 0);
+    std::vector<ChunkId> too_many(kMaxIdsPerMessage + 1, 0_c);
     CHECK_FALSE(parse_header({{"type", "request"}, {"ids", too_many}}, Role::server, &m).ok());
 }
 
@@ -185,7 +186,7 @@ TEST_CASE("long ID lists are split into pieces that each fit one message")
     auto pieces = split_for_messages(ids);
     REQUIRE(pieces.size() == 3);
     CHECK(pieces[0].size() == kMaxIdsPerMessage);
-    CHECK(pieces[2] == std::vector<ChunkId>{2048, 2049, 2050, 2051, 2052});
+    CHECK(pieces[2] == test::chunk_ids({2048, 2049, 2050, 2051, 2052}));
     CHECK(split_for_messages({}).empty());
 }
 
@@ -283,8 +284,8 @@ TEST_CASE("a report may carry the peer's chunk ID list and its spare upload; the
 {
     Manifest m = test::small_manifest();
     ChunkSet have(m.chunk_count);
-    have.insert(1);
-    have.insert(4);
+    have.insert(1_c);
+    have.insert(4_c);
     auto report = round_trip(Report{.held = 2, .have = have, .spare_permille = 250}, Role::server, &m);
     REQUIRE(report.ok());
     CHECK(std::get<Report>(report.value()).have == have);
@@ -308,7 +309,7 @@ TEST_CASE("a peer's chunk ID list says whom it downloads from; a malformed one i
 {
     Manifest m = test::small_manifest();
     ChunkSet have(6);
-    have.insert(2);
+    have.insert(2_c);
     auto list = round_trip(HaveList{have, Upstream{3, "10.0.0.3", 7103}}, Role::client, &m);
     REQUIRE(list.ok());
     const auto& upstream = std::get<HaveList>(list.value()).upstream;
@@ -397,12 +398,12 @@ TEST_CASE("a chunk offered or sent before its hash is refused; a bad \"hashed\" 
         CHECK(early.error().message.find("chunk 3 is offered before its hash") != std::string::npos);
     }
     ChunkSet offered(6);
-    offered.insert(0);
+    offered.insert(0_c);
     CHECK(round_trip(HaveList{offered}, Role::client, &partial).ok());
-    offered.insert(5);
+    offered.insert(5_c);
     CHECK_FALSE(round_trip(HaveList{offered}, Role::client, &partial).ok());
-    CHECK_FALSE(round_trip(ChunkData{4, std::vector<std::uint8_t>(1024)}, Role::client, &partial).ok());
-    CHECK(round_trip(ChunkData{2, std::vector<std::uint8_t>(1024)}, Role::client, &partial).ok());
+    CHECK_FALSE(round_trip(ChunkData{4_c, std::vector<std::uint8_t>(1024)}, Role::client, &partial).ok());
+    CHECK(round_trip(ChunkData{2_c, std::vector<std::uint8_t>(1024)}, Role::client, &partial).ok());
 
     nlohmann::json head = manifest_head_to_json(partial);
     head["type"] = "manifest";

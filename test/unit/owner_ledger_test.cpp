@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "chunkswarm/core/owner_ledger.hpp"
+#include "test_ids.hpp"
 
 using namespace chunkswarm;
 
@@ -33,10 +34,10 @@ TEST_CASE("the ledger admits the config's peers only, and deals a window while t
     CHECK(ledger.offer(share_hello(7), 0));
     ledger.set_hashed(12, false);
     ledger.dealing_opened(7);
-    CHECK(ledger.deal(7, 10, DealFrom::own_share).ids == std::vector<ChunkId>{0, 3, 6, 9});  // the window
+    CHECK(ledger.deal(7, 10, DealFrom::own_share).ids == test::chunk_ids({0, 3, 6, 9}));  // the window
     CHECK(ledger.deal(7, 10, DealFrom::own_share).ids.empty());
     ledger.set_hashed(30, true);
-    CHECK(ledger.deal(7, 3, DealFrom::own_share).ids == std::vector<ChunkId>{12, 15, 18});
+    CHECK(ledger.deal(7, 3, DealFrom::own_share).ids == test::chunk_ids({12, 15, 18}));
     // A presence is offered nothing.
     auto presence = ledger.offer(presence_hello(8), 0);
     REQUIRE(presence);
@@ -53,7 +54,7 @@ TEST_CASE("a peer that has drawn its share draws the furthest-behind share, told
     ledger.dealing_opened(2);
     CHECK(ledger.deal(1, 10, DealFrom::any_share).ids.size() == 10);
     auto more = ledger.deal(1, 2, DealFrom::any_share);
-    CHECK(more.ids == std::vector<ChunkId>{19, 17});
+    CHECK(more.ids == test::chunk_ids({19, 17}));
     CHECK(more.takeovers == std::vector<std::uint32_t>{1});
     CHECK(ledger.deal(1, 1, DealFrom::any_share).takeovers.empty());
 }
@@ -158,7 +159,7 @@ TEST_CASE("a chain's head is hinted at peers holding what it lacks; one whose pr
         join_and_trade(ledger, id, 1, 0);
     ChunkSet little(40);
     ChunkSet more(40);
-    for (ChunkId id = 0; id < 30; ++id)
+    for (ChunkId id : ids_below<ChunkId>(30))
         more.insert(id);
     ledger.report(presence_hello(2), Report{.held = 30, .have = more}, 1'000);
     ledger.report(presence_hello(3), Report{.held = 30, .have = more, .spare_permille = 100}, 1'000);

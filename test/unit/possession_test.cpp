@@ -4,6 +4,7 @@
 #include <set>
 
 #include "chunkswarm/core/possession.hpp"
+#include "test_ids.hpp"
 
 using namespace chunkswarm;
 
@@ -21,7 +22,7 @@ Digest prove(const Nonce& nonce, std::uint32_t peer_id, const std::vector<std::v
 {
     PossessionProof proof(nonce, peer_id);
     for (ChunkId id : challenge_chunks(nonce, static_cast<std::uint32_t>(chunks.size())))
-        proof.add(chunks[id]);
+        proof.add(chunks[id.value()]);
     return proof.finish();
 }
 
@@ -33,14 +34,14 @@ TEST_CASE("a challenge picks distinct chunks in range, the same on both sides")
     const auto ids = challenge_chunks(nonce, 1000);
     CHECK(ids.size() == kChallengeChunks);
     CHECK(std::set<ChunkId>(ids.begin(), ids.end()).size() == ids.size());
-    CHECK(std::all_of(ids.begin(), ids.end(), [](ChunkId id) { return id < 1000; }));
+    CHECK(std::all_of(ids.begin(), ids.end(), [](ChunkId id) { return id < 1000_c; }));
     CHECK(challenge_chunks(nonce, 1000) == ids);
 
     // A file of fewer chunks than a challenge covers: every chunk, once.
     auto small = challenge_chunks(nonce, 3);
     std::sort(small.begin(), small.end());
-    CHECK(small == std::vector<ChunkId>{0, 1, 2});
-    CHECK(challenge_chunks(nonce, 1) == std::vector<ChunkId>{0});
+    CHECK(small == test::chunk_ids({0, 1, 2}));
+    CHECK(challenge_chunks(nonce, 1) == test::chunk_ids({0}));
 }
 
 TEST_CASE("fresh nonces pick chunks across the whole file")
@@ -64,6 +65,6 @@ TEST_CASE("only the holder of the picked chunks gives the proof, for its own id 
 
     // One byte wrong in a picked chunk changes the proof.
     auto damaged = chunks;
-    damaged[challenge_chunks(nonce, 50).back()][999] ^= 1;
+    damaged[challenge_chunks(nonce, 50).back().value()][999] ^= 1;
     CHECK(prove(nonce, 3, damaged) != right);
 }

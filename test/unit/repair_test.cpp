@@ -8,6 +8,7 @@
 #include "chunkswarm/core/running_clock.hpp"
 #include "chunkswarm/core/shares.hpp"
 #include "chunkswarm/core/upstream_route.hpp"
+#include "test_ids.hpp"
 
 using namespace chunkswarm;
 
@@ -265,13 +266,13 @@ TEST_CASE(
     dealer.session_opened(0);
     dealer.session_opened(1);
     dealer.session_opened(2);
-    CHECK(dealer.deal(2, 2) == std::vector<ChunkId>{2, 5});
+    CHECK(dealer.deal(2, 2) == test::chunk_ids({2, 5}));
     dealer.session_closed(2);
     // Slot 2's peer is gone; slot 0 routes around it and takes the rest of its share.
     std::vector<ChunkId> taken = dealer.take_over(2, 0);
     CHECK(taken.size() == 8);
-    CHECK(taken.front() == 8);
-    CHECK(dealer.dealt(0).contains(29));
+    CHECK(taken.front() == 8_c);
+    CHECK(dealer.dealt(0).contains(29_c));
     CHECK(dealer.take_over(2, 0).empty());
     // Released, a slot with no session open may be drawn from by others.
     ShareDealer released(2, 10);

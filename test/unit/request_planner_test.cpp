@@ -4,16 +4,17 @@
 #include <set>
 
 #include "chunkswarm/core/request_planner.hpp"
+#include "test_ids.hpp"
 
 using namespace chunkswarm;
 
 namespace {
 
-ChunkSet set_of(std::uint32_t size, std::initializer_list<ChunkId> ids)
+ChunkSet set_of(std::uint32_t size, std::initializer_list<std::uint32_t> ids)
 {
     ChunkSet set(size);
-    for (ChunkId id : ids)
-        set.insert(id);
+    for (std::uint32_t id : ids)
+        set.insert(ChunkId(id));
     return set;
 }
 
@@ -26,7 +27,7 @@ TEST_CASE("requests only what the remote has and we lack, never more than the wi
     auto first = planner.next_requests();
     CHECK(first.size() == 3);
     for (ChunkId id : first)
-        CHECK((id >= 2 && id <= 6));
+        CHECK((id >= 2_c && id <= 6_c));
     CHECK(planner.next_requests().empty());
     CHECK(planner.in_flight() == 3);
 }
@@ -57,7 +58,7 @@ TEST_CASE("a chunk that was not requested is not accepted")
     RequestPlanner planner(ChunkSet(10), 2, 1);
     planner.on_remote_list(ChunkSet::all(10));
     auto batch = planner.next_requests();
-    ChunkId other = 0;
+    ChunkId other(0);
     while (std::find(batch.begin(), batch.end(), other) != batch.end())
         ++other;
     CHECK_FALSE(planner.take_in_flight(other));
@@ -69,11 +70,11 @@ TEST_CASE("a chunk that fails its hash is requested again")
 {
     RequestPlanner planner(ChunkSet(5), 1, 1);
     planner.on_remote_list(set_of(5, {3}));
-    CHECK(planner.next_requests() == std::vector<ChunkId>{3});
-    CHECK(planner.take_in_flight(3));
-    planner.on_rejected(3);
+    CHECK(planner.next_requests() == test::chunk_ids({3}));
+    CHECK(planner.take_in_flight(3_c));
+    planner.on_rejected(3_c);
     CHECK_FALSE(planner.remote_exhausted());
-    CHECK(planner.next_requests() == std::vector<ChunkId>{3});
+    CHECK(planner.next_requests() == test::chunk_ids({3}));
 }
 
 TEST_CASE("chunks announced later are requested; the remote is exhausted once we hold all it has")
@@ -82,11 +83,11 @@ TEST_CASE("chunks announced later are requested; the remote is exhausted once we
     planner.on_remote_list(set_of(6, {0}));
     CHECK(planner.remote_exhausted());
     CHECK(planner.next_requests().empty());
-    planner.on_remote_have(4);
+    planner.on_remote_have(4_c);
     CHECK_FALSE(planner.remote_exhausted());
-    CHECK(planner.next_requests() == std::vector<ChunkId>{4});
-    planner.take_in_flight(4);
-    planner.on_stored(4);
+    CHECK(planner.next_requests() == test::chunk_ids({4}));
+    planner.take_in_flight(4_c);
+    planner.on_stored(4_c);
     CHECK(planner.remote_exhausted());
     CHECK_FALSE(planner.complete());
 }
@@ -102,7 +103,7 @@ TEST_CASE("after a disconnect nothing is in flight and the next list starts over
     planner.on_remote_list(set_of(6, {1, 2}));
     auto again = planner.next_requests();
     std::sort(again.begin(), again.end());
-    CHECK(again == std::vector<ChunkId>{1, 2});
+    CHECK(again == test::chunk_ids({1, 2}));
 }
 
 TEST_CASE("different seeds spread the first requests differently")
@@ -122,41 +123,41 @@ TEST_CASE("failures are counted per chunk, and a chunk given up on is not reques
     REQUIRE(first.size() == 4);
     for (ChunkId id : first)
         planner.take_in_flight(id);
-    CHECK(planner.on_rejected(2) == 1);
-    CHECK(planner.next_requests() == std::vector<ChunkId>{2});
-    planner.take_in_flight(2);
-    CHECK(planner.on_rejected(2) == 2);
-    planner.give_up_on(2);
+    CHECK(planner.on_rejected(2_c) == 1);
+    CHECK(planner.next_requests() == test::chunk_ids({2}));
+    planner.take_in_flight(2_c);
+    CHECK(planner.on_rejected(2_c) == 2);
+    planner.give_up_on(2_c);
     CHECK(planner.next_requests().empty());
     planner.on_remote_list(ChunkSet::all(4));  // even after a reconnect
     for (ChunkId id : planner.next_requests())
-        CHECK(id != 2);
-    planner.on_stored(2);  // fetched elsewhere
-    CHECK(planner.local().contains(2));
+        CHECK(id != 2_c);
+    planner.on_stored(2_c);  // fetched elsewhere
+    CHECK(planner.local().contains(2_c));
 }
 
 TEST_CASE("chunks on their way to the remote are requested ahead, half a window of them, in the order announced")
 {
     RequestPlanner planner(ChunkSet(10), 4, 1);
     planner.on_remote_list(set_of(10, {0, 1, 2, 3, 4}));
-    for (ChunkId id : {8, 5, 6, 7})
+    for (ChunkId id : {8_c, 5_c, 6_c, 7_c})
         planner.on_remote_coming(id);
     auto first = planner.next_requests();
     REQUIRE(first.size() == 6);
     // What the remote holds comes first; then the ones it waits for, as announced.
     for (std::size_t i = 0; i < 4; ++i)
-        CHECK(first[i] <= 4);
-    CHECK(std::vector<ChunkId>(first.begin() + 4, first.end()) == std::vector<ChunkId>{8, 5});
+        CHECK(first[i] <= 4_c);
+    CHECK(std::vector<ChunkId>(first.begin() + 4, first.end()) == test::chunk_ids({8, 5}));
     CHECK(planner.in_flight() == 6);
     CHECK(planner.answerable_in_flight() == 4);
     CHECK(planner.next_requests().empty());
 
     // Chunk 8 lands at the remote: it is owed now like any other, and frees a place for chunk 6.
-    planner.on_remote_have(8);
+    planner.on_remote_have(8_c);
     CHECK(planner.answerable_in_flight() == 5);
-    CHECK(planner.next_requests() == std::vector<ChunkId>{6});
-    CHECK(planner.take_in_flight(8));
-    planner.on_stored(8);
+    CHECK(planner.next_requests() == test::chunk_ids({6}));
+    CHECK(planner.take_in_flight(8_c));
+    planner.on_stored(8_c);
     CHECK(planner.in_flight() == 6);
     CHECK(planner.answerable_in_flight() == 4);
 }
@@ -165,8 +166,8 @@ TEST_CASE("with a window of 1 nothing is requested ahead: stop-and-wait")
 {
     RequestPlanner planner(ChunkSet(10), 1, 1);
     planner.on_remote_list(set_of(10, {0}));
-    planner.on_remote_coming(5);
-    CHECK(planner.next_requests() == std::vector<ChunkId>{0});
+    planner.on_remote_coming(5_c);
+    CHECK(planner.next_requests() == test::chunk_ids({0}));
     CHECK(planner.next_requests().empty());
 }
 
@@ -174,13 +175,13 @@ TEST_CASE("a chunk on its way is not requested ahead when held here or there, or
 {
     RequestPlanner planner(set_of(6, {3}), 4, 1);
     planner.on_remote_list(set_of(6, {4}));
-    planner.on_remote_coming(3);  // held here
-    planner.on_remote_coming(4);  // held there: an ordinary request
-    planner.on_remote_coming(5);
-    planner.on_remote_coming(5);
+    planner.on_remote_coming(3_c);  // held here
+    planner.on_remote_coming(4_c);  // held there: an ordinary request
+    planner.on_remote_coming(5_c);
+    planner.on_remote_coming(5_c);
     auto requests = planner.next_requests();
-    CHECK(requests == std::vector<ChunkId>{4, 5});
-    planner.on_remote_have(5);  // announced as held too: no second request
+    CHECK(requests == test::chunk_ids({4, 5}));
+    planner.on_remote_have(5_c);  // announced as held too: no second request
     CHECK(planner.next_requests().empty());
     CHECK(planner.answerable_in_flight() == 2);
 }
@@ -189,23 +190,23 @@ TEST_CASE("a disconnect forgets what was on its way to the remote")
 {
     RequestPlanner planner(ChunkSet(6), 4, 1);
     planner.on_remote_list(ChunkSet(6));
-    planner.on_remote_coming(1);
-    planner.on_remote_coming(2);
+    planner.on_remote_coming(1_c);
+    planner.on_remote_coming(2_c);
     CHECK(planner.next_requests().size() == 2);
     planner.on_disconnect();
     CHECK(planner.in_flight() == 0);
     planner.on_remote_list(ChunkSet(6));
     CHECK(planner.next_requests().empty());
-    planner.on_remote_coming(2);
-    CHECK(planner.next_requests() == std::vector<ChunkId>{2});
+    planner.on_remote_coming(2_c);
+    CHECK(planner.next_requests() == test::chunk_ids({2}));
 }
 
 TEST_CASE("a chunk stored from elsewhere is not requested ahead")
 {
     RequestPlanner planner(ChunkSet(6), 4, 1);
     planner.on_remote_list(ChunkSet(6));
-    planner.on_remote_coming(1);
-    planner.on_stored(1);
+    planner.on_remote_coming(1_c);
+    planner.on_stored(1_c);
     CHECK(planner.next_requests().empty());
     CHECK(planner.complete() == false);
 }
@@ -216,7 +217,7 @@ TEST_CASE("a remote that gains chunks faster than it sends them is asked for two
     planner.on_remote_list(ChunkSet(100));
     std::uint32_t requested = 0;
     // It keeps announcing chunks on their way, and landing them, but sends none.
-    for (ChunkId id = 0; id < 60; ++id) {
+    for (ChunkId id : ids_below<ChunkId>(60)) {
         planner.on_remote_coming(id);
         requested += static_cast<std::uint32_t>(planner.next_requests().size());
         planner.on_remote_have(id);
@@ -243,14 +244,14 @@ TEST_CASE("a chunk another source has in flight is left to it, and asked for onc
 {
     RequestPlanner planner(ChunkSet(4), 4, 1);
     planner.on_remote_list(ChunkSet::all(4));
-    std::set<ChunkId> elsewhere{1, 2};
+    std::set<ChunkId> elsewhere{1_c, 2_c};
     auto claimed = [&](ChunkId id) { return elsewhere.count(id) != 0; };
     auto first = planner.next_requests(claimed);
-    CHECK(std::set<ChunkId>(first.begin(), first.end()) == std::set<ChunkId>{0, 3});
+    CHECK(std::set<ChunkId>(first.begin(), first.end()) == std::set<ChunkId>{0_c, 3_c});
     CHECK(planner.next_requests(claimed).empty());
-    elsewhere.erase(2);  // that source failed to deliver it
-    CHECK(planner.next_requests(claimed) == std::vector<ChunkId>{2});
-    planner.on_stored_elsewhere(1);  // delivered there
+    elsewhere.erase(2_c);  // that source failed to deliver it
+    CHECK(planner.next_requests(claimed) == test::chunk_ids({2}));
+    planner.on_stored_elsewhere(1_c);  // delivered there
     elsewhere.clear();
     CHECK(planner.next_requests(claimed).empty());
     CHECK_FALSE(planner.remote_exhausted());
@@ -260,7 +261,7 @@ TEST_CASE("the end game: idle here with nothing else to ask for, what waits else
 {
     RequestPlanner planner(ChunkSet(4), 4, 1);
     planner.on_remote_list(ChunkSet::all(4));
-    auto claimed = [](ChunkId id) { return id >= 2; };  // stuck at a slow source
+    auto claimed = [](ChunkId id) { return id >= 2_c; };  // stuck at a slow source
     auto first = planner.next_requests(claimed);
     CHECK(first.size() == 2);
     CHECK(planner.next_requests(claimed).empty());  // busy here: the others are left to that source
@@ -269,5 +270,5 @@ TEST_CASE("the end game: idle here with nothing else to ask for, what waits else
         planner.on_stored(id);
     }
     auto end_game = planner.next_requests(claimed);
-    CHECK(std::set<ChunkId>(end_game.begin(), end_game.end()) == std::set<ChunkId>{2, 3});
+    CHECK(std::set<ChunkId>(end_game.begin(), end_game.end()) == std::set<ChunkId>{2_c, 3_c});
 }

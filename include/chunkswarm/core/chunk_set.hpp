@@ -6,11 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "chunkswarm/core/ids.hpp"
 #include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
-
-using ChunkId = std::uint32_t;
 
 class ChunkSet {
 public:

@@ -83,7 +83,7 @@ struct Request {
     std::vector<ChunkId> ids;
 };
 struct ChunkData {
-    ChunkId id = 0;
+    ChunkId id;
     std::vector<std::uint8_t> bytes;
 };
 // Client to server: I am finished with you; `complete` says I hold the whole file.

@@ -69,7 +69,7 @@ public:
     // Every chunk dealt to `slot` so far (a peer that joins again is offered them again).
     const ChunkSet& dealt(std::uint32_t slot) const { return dealt_[slot]; }
     // The slot whose share a chunk belongs to.
-    std::uint32_t home_slot(ChunkId id) const { return id % slots(); }
+    std::uint32_t home_slot(ChunkId id) const { return id.value() % slots(); }
     std::uint32_t slots() const { return static_cast<std::uint32_t>(undealt_.size()); }
 
 private:

@@ -41,7 +41,7 @@ public:
 
 private:
     struct Job {
-        ChunkId id = 0;
+        ChunkId id;
         std::size_t length = 0;
         std::optional<ChunkStore::FileSpan> clone_of;  // else the bytes are in `buffer`
         AlignedBuffer buffer;
