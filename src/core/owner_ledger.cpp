@@ -23,7 +23,7 @@ void OwnerLedger::set_hashed(std::uint32_t hashed, bool whole)
 
 Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.slot_for(hello.peer_id);
+    auto slot = slots_.slot_for(PeerId(hello.peer_id));
     if (!slot) return slot.error();
     if (hello.presence) return Offer{ChunkSet(chunk_count_), std::nullopt};
     if (hello.rescue && !hello.skipped.empty()) {
@@ -43,13 +43,13 @@ Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t 
 // and travels downstream from there, through the peer that now routes around them), and nobody
 // holds what they had not drawn yet: all of it is offered, and the rest dealt, to the peer in
 // their place.
-ChunkSet OwnerLedger::rescue_for_gone(std::uint32_t slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
+ChunkSet OwnerLedger::rescue_for_gone(Slot slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
                                       std::string& note)
 {
     ChunkSet offered(chunk_count_);
     std::string names;
     for (std::uint32_t gone_id : gone) {
-        auto gone_slot = slots_.known_slot(gone_id);
+        auto gone_slot = slots_.known_slot(PeerId(gone_id));
         names += (names.empty() ? "" : ", ") + ("peer " + std::to_string(gone_id));
         if (!gone_slot || *gone_slot == slot) continue;
         roster_.reported_gone(*gone_slot, now_ms);
@@ -65,14 +65,14 @@ ChunkSet OwnerLedger::rescue_for_gone(std::uint32_t slot, const std::vector<std:
 
 std::optional<std::string> OwnerLedger::session_opened(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.known_slot(hello.peer_id);
+    auto slot = slots_.known_slot(PeerId(hello.peer_id));
     if (!slot || !roster_.session_opened(*slot, now_ms, hello.presence)) return std::nullopt;
     return "peer " + std::to_string(hello.peer_id) + ", given up on before, is back; it is waited for again";
 }
 
 void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.known_slot(hello.peer_id);
+    auto slot = slots_.known_slot(PeerId(hello.peer_id));
     if (!slot) return;
     roster_.session_closed(*slot, now_ms, hello.presence);
     if (hello.presence) hints_.forget(hello.peer_id);
@@ -80,32 +80,32 @@ void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
 
 std::optional<std::string> OwnerLedger::heard_from(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.known_slot(hello.peer_id);
+    auto slot = slots_.known_slot(PeerId(hello.peer_id));
     if (!slot || !roster_.heard_from(*slot, now_ms)) return std::nullopt;
     return "peer " + std::to_string(hello.peer_id) + ", given up on as silent, talks again; it is waited for again";
 }
 
-void OwnerLedger::dealing_opened(std::uint32_t peer_id)
+void OwnerLedger::dealing_opened(PeerId peer)
 {
-    if (auto slot = slots_.known_slot(peer_id)) dealer_.session_opened(*slot);
+    if (auto slot = slots_.known_slot(peer)) dealer_.session_opened(*slot);
 }
 
-void OwnerLedger::dealing_closed(std::uint32_t peer_id)
+void OwnerLedger::dealing_closed(PeerId peer)
 {
-    if (auto slot = slots_.known_slot(peer_id)) dealer_.session_closed(*slot);
+    if (auto slot = slots_.known_slot(peer)) dealer_.session_closed(*slot);
 }
 
-OwnerLedger::Deal OwnerLedger::deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from)
+OwnerLedger::Deal OwnerLedger::deal(PeerId peer, std::uint32_t count, DealFrom from)
 {
     Deal deal;
-    auto slot = slots_.known_slot(peer_id);
+    auto slot = slots_.known_slot(peer);
     if (!slot) return deal;
     // While the chunks are hashed, a peer gets its first window and no more: the hashing keeps the
     // cores, and the peers, which trade once every hash is in, start with a window held.
     if (!whole_) count = std::min(count, owner_window_ - std::min(owner_window_, dealer_.dealt(*slot).count()));
     deal.ids = dealer_.deal(*slot, count, from);
     for (ChunkId id : deal.ids) {
-        const std::uint32_t home = dealer_.home_slot(id);
+        const Slot home = dealer_.home_slot(id);
         if (home != *slot && takeovers_told_.insert({*slot, home}).second) deal.takeovers.push_back(home);
     }
     return deal;
@@ -114,13 +114,13 @@ OwnerLedger::Deal OwnerLedger::deal(std::uint32_t peer_id, std::uint32_t count, 
 OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
 {
     Progress progress;
-    auto slot = slots_.known_slot(hello.peer_id);
+    auto slot = slots_.known_slot(PeerId(hello.peer_id));
     if (!slot) return progress;
     if (complete && !roster_.is_complete(*slot)) {
         roster_.complete(*slot);
         progress.newly_complete = true;
     }
-    if (!hello.rescue && !hello.presence && slots_.mark_served(hello.peer_id)) {
+    if (!hello.rescue && !hello.presence && slots_.mark_served(PeerId(hello.peer_id))) {
         roster_.share_held(*slot);
         progress.newly_served = true;
     }
@@ -130,7 +130,7 @@ OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
 OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& report, std::uint64_t now_ms)
 {
     (void)heard_from(hello, now_ms);  // the server's on_heard has told the owner already
-    if (!slots_.known_slot(hello.peer_id)) return {};
+    if (!slots_.known_slot(PeerId(hello.peer_id))) return {};
     const bool complete = report.complete && report.held == chunk_count_;
     if (complete) {
         hints_.forget(hello.peer_id);  // it leaves once its downstream holds the file
@@ -142,7 +142,7 @@ OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& repo
 
 std::optional<Hint> OwnerLedger::helper_hint(const Hello& hello, const Report& report)
 {
-    if (!slots_.known_slot(hello.peer_id) || report.complete) return std::nullopt;
+    if (!slots_.known_slot(PeerId(hello.peer_id)) || report.complete) return std::nullopt;
     if (!report.deal_first) {
         hints_.not_heading(hello.peer_id);
         return std::nullopt;
@@ -150,24 +150,24 @@ std::optional<Hint> OwnerLedger::helper_hint(const Hello& hello, const Report& r
     return Hint{hints_.hint(hello.peer_id)};
 }
 
-std::vector<std::uint32_t> OwnerLedger::review(std::uint64_t now_ms)
+std::vector<Slot> OwnerLedger::review(std::uint64_t now_ms)
 {
-    std::vector<std::uint32_t> due = roster_.give_up_due(now_ms);
-    for (std::uint32_t slot : due)
+    std::vector<Slot> due = roster_.give_up_due(now_ms);
+    for (Slot slot : due)
         dealer_.release(slot);
     return due;
 }
 
-std::string OwnerLedger::slot_name(std::uint32_t slot) const
+std::string OwnerLedger::slot_name(Slot slot) const
 {
     auto peer = slots_.peer_in(slot);
-    return peer ? "peer " + std::to_string(*peer) : "slot " + std::to_string(slot) + " (no peer joined)";
+    return peer ? "peer " + to_string(*peer) : "slot " + to_string(slot) + " (no peer joined)";
 }
 
 std::string OwnerLedger::given_up_names() const
 {
     std::string names;
-    for (std::uint32_t slot = 0; slot < slots_.slots(); ++slot)
+    for (Slot slot : ids_below<Slot>(slots_.slots()))
         if (roster_.is_given_up(slot)) names += (names.empty() ? "" : ", ") + slot_name(slot);
     return names;
 }

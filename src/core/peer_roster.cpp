@@ -4,13 +4,13 @@ namespace chunkswarm {
 
 PeerRoster::PeerRoster(std::uint32_t slots, RosterTiming timing, std::uint64_t now_ms) : slots_(slots), timing_(timing)
 {
-    for (Slot& slot : slots_)
+    for (SlotState& slot : slots_)
         slot.absent_since = now_ms;  // until its peer first connects
 }
 
-bool PeerRoster::session_opened(std::uint32_t slot, std::uint64_t now_ms, bool presence)
+bool PeerRoster::session_opened(Slot slot, std::uint64_t now_ms, bool presence)
 {
-    Slot& s = slots_.at(slot);
+    SlotState& s = slots_.at(slot.value());
     ++(presence ? s.presence : s.open_sessions);
     s.absent_since.reset();
     if (presence) s.lost = false;
@@ -20,9 +20,9 @@ bool PeerRoster::session_opened(std::uint32_t slot, std::uint64_t now_ms, bool p
     return taken_back;
 }
 
-bool PeerRoster::heard_from(std::uint32_t slot, std::uint64_t now_ms)
+bool PeerRoster::heard_from(Slot slot, std::uint64_t now_ms)
 {
-    Slot& s = slots_.at(slot);
+    SlotState& s = slots_.at(slot.value());
     s.last_heard = now_ms;
     // Given up on as silent (paused past give_up_ms) and talking again: it is back.
     const bool taken_back = s.given_up && !s.complete && s.connected();
@@ -30,9 +30,9 @@ bool PeerRoster::heard_from(std::uint32_t slot, std::uint64_t now_ms)
     return taken_back;
 }
 
-void PeerRoster::session_closed(std::uint32_t slot, std::uint64_t now_ms, bool presence)
+void PeerRoster::session_closed(Slot slot, std::uint64_t now_ms, bool presence)
 {
-    Slot& s = slots_.at(slot);
+    SlotState& s = slots_.at(slot.value());
     std::uint32_t& open = presence ? s.presence : s.open_sessions;
     if (open > 0) --open;
     if (s.complete) return;
@@ -43,37 +43,37 @@ void PeerRoster::session_closed(std::uint32_t slot, std::uint64_t now_ms, bool p
     if (!s.absent_since) s.absent_since = now_ms;
 }
 
-void PeerRoster::share_held(std::uint32_t slot) { slots_.at(slot).share_held = true; }
+void PeerRoster::share_held(Slot slot) { slots_.at(slot.value()).share_held = true; }
 
-void PeerRoster::complete(std::uint32_t slot)
+void PeerRoster::complete(Slot slot)
 {
-    Slot& s = slots_.at(slot);
+    SlotState& s = slots_.at(slot.value());
     s.complete = true;
     s.share_held = true;
     s.given_up = false;
     s.absent_since.reset();
 }
 
-void PeerRoster::reported_gone(std::uint32_t slot, std::uint64_t now_ms)
+void PeerRoster::reported_gone(Slot slot, std::uint64_t now_ms)
 {
-    Slot& s = slots_.at(slot);
+    SlotState& s = slots_.at(slot.value());
     if (s.settled() || s.presence > 0) return;  // it reports to the owner: alive, whatever its link
     s.lost = true;
     if (!s.absent_since) s.absent_since = now_ms;
 }
 
-std::vector<std::uint32_t> PeerRoster::give_up_due(std::uint64_t now_ms)
+std::vector<Slot> PeerRoster::give_up_due(std::uint64_t now_ms)
 {
-    std::vector<std::uint32_t> due;
-    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-        Slot& s = slots_[i];
+    std::vector<Slot> due;
+    for (Slot slot : ids_below<Slot>(slot_count())) {
+        SlotState& s = slots_[slot.value()];
         if (s.settled()) continue;
         const bool silent = s.connected() && now_ms >= s.last_heard + timing_.give_up_ms;
         const std::uint64_t wait = s.lost ? timing_.lost_ms : timing_.give_up_ms;
         const bool absent = !s.connected() && s.absent_since && now_ms >= *s.absent_since + wait;
         if (silent || absent) {
             s.given_up = true;
-            due.push_back(i);
+            due.push_back(slot);
         }
     }
     return due;
@@ -81,7 +81,7 @@ std::vector<std::uint32_t> PeerRoster::give_up_due(std::uint64_t now_ms)
 
 bool PeerRoster::finished() const
 {
-    for (const Slot& s : slots_)
+    for (const SlotState& s : slots_)
         if (!s.settled()) return false;
     return true;
 }
@@ -89,7 +89,7 @@ bool PeerRoster::finished() const
 std::uint32_t PeerRoster::complete_count() const
 {
     std::uint32_t n = 0;
-    for (const Slot& s : slots_)
+    for (const SlotState& s : slots_)
         n += s.complete ? 1 : 0;
     return n;
 }
@@ -97,7 +97,7 @@ std::uint32_t PeerRoster::complete_count() const
 std::uint32_t PeerRoster::given_up_count() const
 {
     std::uint32_t n = 0;
-    for (const Slot& s : slots_)
+    for (const SlotState& s : slots_)
         n += s.given_up ? 1 : 0;
     return n;
 }

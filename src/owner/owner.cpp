@@ -417,8 +417,9 @@ private:
         clock_.emplace(kRosterPeriodMs, kStallSlackMs, uv_now(&loop_));
         const RosterTiming timing{.give_up_ms = std::uint64_t{options_.settings.give_up_s} * 1000,
                                   .lost_ms = std::uint64_t{options_.settings.neighbor_gone_s} * 1000};
-        ledger_.emplace(options_.peer_ids.empty() ? SlotTable::by_join_order(options_.peer_count)
-                                                  : SlotTable::fixed(options_.peer_ids),
+        ledger_.emplace(options_.peer_ids.empty()
+                            ? SlotTable::by_join_order(options_.peer_count)
+                            : SlotTable::fixed(std::vector<PeerId>(options_.peer_ids.begin(), options_.peer_ids.end())),
                         manifest_->chunk_count, timing, options_.settings.owner_request_window, now_ms());
         server_->set_manifest(&*manifest_);
         metrics_.at(metrics::family::chunks_in_file).set(manifest_->chunk_count);
@@ -519,10 +520,10 @@ private:
         };
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{
-            .opened = [this](std::uint32_t peer_id) { ledger_->dealing_opened(peer_id); },
+            .opened = [this](std::uint32_t peer_id) { ledger_->dealing_opened(PeerId(peer_id)); },
             .deal = [this](std::uint32_t peer_id, std::uint32_t count,
                            DealFrom from) { return deal(peer_id, count, from); },
-            .closed = [this](std::uint32_t peer_id) { ledger_->dealing_closed(peer_id); },
+            .closed = [this](std::uint32_t peer_id) { ledger_->dealing_closed(PeerId(peer_id)); },
         };
         return context;
     }
@@ -545,8 +546,8 @@ private:
 
     std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from)
     {
-        OwnerLedger::Deal dealt = ledger_->deal(peer_id, count, from);
-        for (std::uint32_t home : dealt.takeovers) {
+        OwnerLedger::Deal dealt = ledger_->deal(PeerId(peer_id), count, from);
+        for (Slot home : dealt.takeovers) {
             const std::string behind = ledger_->slot_name(home);
             log::event("share_extended", {{"peer", peer_id}, {"behind", behind}},
                        "peer {} has drawn its whole share, so it also draws from what is left of {}'s, the furthest "
@@ -573,7 +574,7 @@ private:
 
     void review_roster()
     {
-        for (std::uint32_t slot : ledger_->review(now_ms())) {
+        for (Slot slot : ledger_->review(now_ms())) {
             const std::string name = ledger_->slot_name(slot);
             const bool lost = ledger_->was_lost(slot);
             const std::string why =

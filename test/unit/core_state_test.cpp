@@ -74,7 +74,7 @@ TEST_CASE("chunk ID lists in logs are compact and bounded")
 namespace {
 
 // Deals `count` at a time to `slot` until nothing comes; returns what it got.
-std::vector<ChunkId> drain(ShareDealer& dealer, std::uint32_t slot, std::uint32_t count)
+std::vector<ChunkId> drain(ShareDealer& dealer, Slot slot, std::uint32_t count)
 {
     std::vector<ChunkId> all;
     for (auto ids = dealer.deal(slot, count); !ids.empty(); ids = dealer.deal(slot, count))
@@ -90,11 +90,11 @@ TEST_CASE("each slot draws its own share in order, and every chunk is dealt once
         CAPTURE(slots);
         ShareDealer dealer(slots, 53);
         ChunkSet seen(53);
-        for (std::uint32_t slot = 0; slot < slots; ++slot) {
+        for (Slot slot : ids_below<Slot>(slots)) {
             // No other slot has a session open, so none can be drawn from: each gets its own share.
             std::vector<ChunkId> ids = drain(dealer, slot, 3);
             for (std::size_t i = 0; i < ids.size(); ++i) {
-                CHECK(ids[i].value() == slot + i * slots);
+                CHECK(ids[i].value() == slot.value() + i * slots);
                 CHECK(seen.insert(ids[i]));
             }
             CHECK(dealer.dealt(slot).count() == ids.size());
@@ -107,77 +107,77 @@ TEST_CASE("each slot draws its own share in order, and every chunk is dealt once
 TEST_CASE("a slot that has drawn its share takes the far end of the open share with the most left")
 {
     ShareDealer dealer(3, 30);  // shares of 10: {0, 3, ..., 27}, {1, ..., 28}, {2, ..., 29}
-    dealer.session_opened(0);
-    dealer.session_opened(1);
-    CHECK(dealer.deal(1, 2) == test::chunk_ids({1, 4}));
-    CHECK(drain(dealer, 0, 4).size() == 10 + 8);  // its own 10, then all 8 that slot 1 had left
-    CHECK(dealer.dealt(0).contains(28_c));
-    CHECK(dealer.deal(1, 5).empty());  // slot 1's share is all dealt; slot 2 has no session open
-    CHECK(dealer.dealt(2).count() == 0);
+    dealer.session_opened(0_slot);
+    dealer.session_opened(1_slot);
+    CHECK(dealer.deal(1_slot, 2) == test::chunk_ids({1, 4}));
+    CHECK(drain(dealer, 0_slot, 4).size() == 10 + 8);  // its own 10, then all 8 that slot 1 had left
+    CHECK(dealer.dealt(0_slot).contains(28_c));
+    CHECK(dealer.deal(1_slot, 5).empty());  // slot 1's share is all dealt; slot 2 has no session open
+    CHECK(dealer.dealt(2_slot).count() == 0);
 
     // Slot 2's peer arrives and draws from the front of its share; the others take from the back.
-    dealer.session_opened(2);
-    CHECK(dealer.deal(2, 1) == test::chunk_ids({2}));
-    CHECK(dealer.deal(1, 3) == test::chunk_ids({29, 26, 23}));
-    CHECK(dealer.deal(2, 1) == test::chunk_ids({5}));
-    CHECK(dealer.deal(0, 100) == test::chunk_ids({20, 17, 14, 11, 8}));
-    CHECK(drain(dealer, 2, 1).empty());
-    CHECK(dealer.dealt(2).count() == 2);
+    dealer.session_opened(2_slot);
+    CHECK(dealer.deal(2_slot, 1) == test::chunk_ids({2}));
+    CHECK(dealer.deal(1_slot, 3) == test::chunk_ids({29, 26, 23}));
+    CHECK(dealer.deal(2_slot, 1) == test::chunk_ids({5}));
+    CHECK(dealer.deal(0_slot, 100) == test::chunk_ids({20, 17, 14, 11, 8}));
+    CHECK(drain(dealer, 2_slot, 1).empty());
+    CHECK(dealer.dealt(2_slot).count() == 2);
 }
 
 TEST_CASE("only chunks below the dealable limit are dealt, and no slot draws from another before its own is dealt")
 {
     ShareDealer dealer(2, 20);  // shares {0, 2, ..., 18} and {1, 3, ..., 19}
-    dealer.session_opened(0);
-    dealer.session_opened(1);
+    dealer.session_opened(0_slot);
+    dealer.session_opened(1_slot);
     dealer.set_dealable(0);  // nothing hashed yet
-    CHECK(dealer.deal(0, 4).empty());
+    CHECK(dealer.deal(0_slot, 4).empty());
     dealer.set_dealable(5);
-    CHECK(dealer.deal(0, 4) == test::chunk_ids({0, 2, 4}));
-    CHECK(dealer.deal(1, 4) == test::chunk_ids({1, 3}));
+    CHECK(dealer.deal(0_slot, 4) == test::chunk_ids({0, 2, 4}));
+    CHECK(dealer.deal(1_slot, 4) == test::chunk_ids({1, 3}));
     // Slot 1's own share is not all dealt, only not dealable yet: it waits rather than take 18.
-    CHECK(dealer.deal(1, 4).empty());
+    CHECK(dealer.deal(1_slot, 4).empty());
     dealer.set_dealable(20);
-    CHECK(dealer.deal(0, 7) == test::chunk_ids({6, 8, 10, 12, 14, 16, 18}));
-    CHECK(dealer.deal(1, 2) == test::chunk_ids({5, 7}));
+    CHECK(dealer.deal(0_slot, 7) == test::chunk_ids({6, 8, 10, 12, 14, 16, 18}));
+    CHECK(dealer.deal(1_slot, 2) == test::chunk_ids({5, 7}));
     // Slot 0 has drawn its share: it takes slot 1's far end, but only what is dealable.
     dealer.set_dealable(18);
-    CHECK(dealer.deal(0, 1).empty());  // slot 1's far end (19) is not hashed yet
+    CHECK(dealer.deal(0_slot, 1).empty());  // slot 1's far end (19) is not hashed yet
     dealer.set_dealable(20);
-    CHECK(dealer.deal(0, 1) == test::chunk_ids({19}));
+    CHECK(dealer.deal(0_slot, 1) == test::chunk_ids({19}));
 }
 
 TEST_CASE("a closed session leaves its share to its peer")
 {
     ShareDealer dealer(2, 10);
-    dealer.session_opened(1);
-    dealer.session_closed(1);
-    dealer.session_closed(1);  // an extra close is harmless
-    dealer.session_opened(0);
-    CHECK(drain(dealer, 0, 2) == test::chunk_ids({0, 2, 4, 6, 8}));
-    CHECK(dealer.deal(1, 10) == test::chunk_ids({1, 3, 5, 7, 9}));
-    CHECK(dealer.home_slot(7_c) == 1);
+    dealer.session_opened(1_slot);
+    dealer.session_closed(1_slot);
+    dealer.session_closed(1_slot);  // an extra close is harmless
+    dealer.session_opened(0_slot);
+    CHECK(drain(dealer, 0_slot, 2) == test::chunk_ids({0, 2, 4, 6, 8}));
+    CHECK(dealer.deal(1_slot, 10) == test::chunk_ids({1, 3, 5, 7, 9}));
+    CHECK(dealer.home_slot(7_c) == 1_slot);
 }
 
 TEST_CASE("slots go to config ids in order, or to peers in join order, and stay theirs")
 {
-    SlotTable fixed = SlotTable::fixed({4, 9, 2});
-    CHECK(fixed.slot_for(9).value() == 1);
-    CHECK(fixed.slot_for(7).error().message.find("not in the owner's config") != std::string::npos);
-    CHECK(fixed.peer_in(2) == std::optional<std::uint32_t>{2});
+    SlotTable fixed = SlotTable::fixed(test::peer_ids({4, 9, 2}));
+    CHECK(fixed.slot_for(9_peer).value() == 1_slot);
+    CHECK(fixed.slot_for(7_peer).error().message.find("not in the owner's config") != std::string::npos);
+    CHECK(fixed.peer_in(2_slot) == 2_peer);
 
     SlotTable joined = SlotTable::by_join_order(2);
-    CHECK_FALSE(joined.peer_in(0).has_value());
-    CHECK(joined.slot_for(7003).value() == 0);
-    CHECK(joined.slot_for(7001).value() == 1);
-    CHECK(joined.peer_in(0) == std::optional<std::uint32_t>{7003});
-    CHECK(joined.slot_for(7003).value() == 0);
-    CHECK(joined.slot_for(7009).error().message.find("full") != std::string::npos);
-    CHECK(joined.mark_served(7003));
-    CHECK_FALSE(joined.mark_served(7003));
-    CHECK_FALSE(joined.mark_served(7009));
+    CHECK_FALSE(joined.peer_in(0_slot).has_value());
+    CHECK(joined.slot_for(7003_peer).value() == 0_slot);
+    CHECK(joined.slot_for(7001_peer).value() == 1_slot);
+    CHECK(joined.peer_in(0_slot) == 7003_peer);
+    CHECK(joined.slot_for(7003_peer).value() == 0_slot);
+    CHECK(joined.slot_for(7009_peer).error().message.find("full") != std::string::npos);
+    CHECK(joined.mark_served(7003_peer));
+    CHECK_FALSE(joined.mark_served(7003_peer));
+    CHECK_FALSE(joined.mark_served(7009_peer));
     CHECK_FALSE(joined.all_served());
-    CHECK(joined.mark_served(7001));
+    CHECK(joined.mark_served(7001_peer));
     CHECK(joined.all_served());
 }
 

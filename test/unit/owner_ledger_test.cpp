@@ -19,8 +19,8 @@ void join_and_trade(OwnerLedger& ledger, std::uint32_t id, std::uint32_t count, 
 {
     REQUIRE(ledger.offer(share_hello(id), now));
     ledger.session_opened(share_hello(id), now);
-    ledger.dealing_opened(id);
-    (void)ledger.deal(id, count, DealFrom::any_share);
+    ledger.dealing_opened(PeerId(id));
+    (void)ledger.deal(PeerId(id), count, DealFrom::any_share);
     REQUIRE(ledger.offer(presence_hello(id), now));
     ledger.session_opened(presence_hello(id), now);
 }
@@ -29,15 +29,15 @@ void join_and_trade(OwnerLedger& ledger, std::uint32_t id, std::uint32_t count, 
 
 TEST_CASE("the ledger admits the config's peers only, and deals a window while the hashes are not all in")
 {
-    OwnerLedger ledger(SlotTable::fixed({7, 8, 9}), 30, kTiming, 4, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({7, 8, 9})), 30, kTiming, 4, 0);
     CHECK_FALSE(ledger.offer(share_hello(5), 0));
     CHECK(ledger.offer(share_hello(7), 0));
     ledger.set_hashed(12, false);
-    ledger.dealing_opened(7);
-    CHECK(ledger.deal(7, 10, DealFrom::own_share).ids == test::chunk_ids({0, 3, 6, 9}));  // the window
-    CHECK(ledger.deal(7, 10, DealFrom::own_share).ids.empty());
+    ledger.dealing_opened(7_peer);
+    CHECK(ledger.deal(7_peer, 10, DealFrom::own_share).ids == test::chunk_ids({0, 3, 6, 9}));  // the window
+    CHECK(ledger.deal(7_peer, 10, DealFrom::own_share).ids.empty());
     ledger.set_hashed(30, true);
-    CHECK(ledger.deal(7, 3, DealFrom::own_share).ids == test::chunk_ids({12, 15, 18}));
+    CHECK(ledger.deal(7_peer, 3, DealFrom::own_share).ids == test::chunk_ids({12, 15, 18}));
     // A presence is offered nothing.
     auto presence = ledger.offer(presence_hello(8), 0);
     REQUIRE(presence);
@@ -50,18 +50,18 @@ TEST_CASE("a peer that has drawn its share draws the furthest-behind share, told
     ledger.set_hashed(20, true);
     REQUIRE(ledger.offer(share_hello(1), 0));
     REQUIRE(ledger.offer(share_hello(2), 0));
-    ledger.dealing_opened(1);
-    ledger.dealing_opened(2);
-    CHECK(ledger.deal(1, 10, DealFrom::any_share).ids.size() == 10);
-    auto more = ledger.deal(1, 2, DealFrom::any_share);
+    ledger.dealing_opened(1_peer);
+    ledger.dealing_opened(2_peer);
+    CHECK(ledger.deal(1_peer, 10, DealFrom::any_share).ids.size() == 10);
+    auto more = ledger.deal(1_peer, 2, DealFrom::any_share);
     CHECK(more.ids == test::chunk_ids({19, 17}));
-    CHECK(more.takeovers == std::vector<std::uint32_t>{1});
-    CHECK(ledger.deal(1, 1, DealFrom::any_share).takeovers.empty());
+    CHECK(more.takeovers == test::slots({1}));
+    CHECK(ledger.deal(1_peer, 1, DealFrom::any_share).takeovers.empty());
 }
 
 TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave once the rest are complete")
 {
-    OwnerLedger ledger(SlotTable::fixed({1, 2, 3}), 30, kTiming, 16, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2, 3})), 30, kTiming, 16, 0);
     ledger.set_hashed(30, true);
     for (std::uint32_t id : {1u, 2u, 3u})
         join_and_trade(ledger, id, 10, 0);
@@ -76,8 +76,8 @@ TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave 
     CHECK(ledger.report(presence_hello(3), Report{30, true}, 12'000).newly_complete);
     CHECK(ledger.review(14'999).empty());
     CHECK_FALSE(ledger.finished());
-    CHECK(ledger.review(15'000) == std::vector<std::uint32_t>{1});
-    CHECK(ledger.was_lost(1));
+    CHECK(ledger.review(15'000) == test::slots({1}));
+    CHECK(ledger.was_lost(1_slot));
     CHECK(ledger.finished());
     CHECK(ledger.given_up_names() == "peer 2");
     CHECK(ledger.complete_count() == 2);
@@ -85,18 +85,18 @@ TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave 
 
 TEST_CASE("a given-up peer that comes back is waited for again, and what it had not drawn went to others")
 {
-    OwnerLedger ledger(SlotTable::fixed({1, 2}), 20, kTiming, 16, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2})), 20, kTiming, 16, 0);
     ledger.set_hashed(20, true);
     join_and_trade(ledger, 1, 4, 0);
     join_and_trade(ledger, 2, 4, 0);
     ledger.session_closed(share_hello(2), 500);
-    ledger.dealing_closed(2);
+    ledger.dealing_closed(2_peer);
     ledger.session_closed(presence_hello(2), 1'000);
-    CHECK(ledger.review(6'000) == std::vector<std::uint32_t>{1});
+    CHECK(ledger.review(6'000) == test::slots({1}));
     // Released: slot 0's peer draws the rest of its own share, then what peer 2 left.
-    auto dealt = ledger.deal(1, 20, DealFrom::any_share);
+    auto dealt = ledger.deal(1_peer, 20, DealFrom::any_share);
     CHECK(dealt.ids.size() == 12);
-    CHECK(dealt.takeovers == std::vector<std::uint32_t>{1});
+    CHECK(dealt.takeovers == test::slots({1}));
     auto back = ledger.session_opened(presence_hello(2), 9'000);
     REQUIRE(back);
     CHECK(back->find("peer 2") != std::string::npos);
@@ -110,7 +110,7 @@ TEST_CASE("a given-up peer that comes back is waited for again, and what it had 
 
 TEST_CASE("a rescue around a gone peer is offered what it was dealt and dealt what it had not drawn")
 {
-    OwnerLedger ledger(SlotTable::fixed({1, 2, 3}), 30, kTiming, 16, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2, 3})), 30, kTiming, 16, 0);
     ledger.set_hashed(30, true);
     for (std::uint32_t id : {1u, 2u, 3u})
         join_and_trade(ledger, id, 3, 0);
@@ -124,12 +124,12 @@ TEST_CASE("a rescue around a gone peer is offered what it was dealt and dealt wh
     CHECK(offer.value().rescue_note->find("routes around peer 2") != std::string::npos);
     // It was lost at 2 s either way: given up on at 7 s.
     CHECK(ledger.review(6'999).empty());
-    CHECK(ledger.review(7'000) == std::vector<std::uint32_t>{1});
+    CHECK(ledger.review(7'000) == test::slots({1}));
 }
 
 TEST_CASE("a silent but connected peer is given up on after give_up_ms, never after lost_ms")
 {
-    OwnerLedger ledger(SlotTable::fixed({1, 2}), 10, kTiming, 16, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2})), 10, kTiming, 16, 0);
     ledger.set_hashed(10, true);
     join_and_trade(ledger, 1, 5, 0);
     join_and_trade(ledger, 2, 5, 0);
@@ -137,13 +137,13 @@ TEST_CASE("a silent but connected peer is given up on after give_up_ms, never af
         ledger.report(presence_hello(1), Report{5, false}, t);
         REQUIRE(ledger.review(t).empty());
     }
-    CHECK(ledger.review(60'000) == std::vector<std::uint32_t>{1});  // peer 2: paused since 0
-    CHECK_FALSE(ledger.was_lost(1));
+    CHECK(ledger.review(60'000) == test::slots({1}));  // peer 2: paused since 0
+    CHECK_FALSE(ledger.was_lost(1_slot));
 }
 
 TEST_CASE("a report claims completion only with every chunk held")
 {
-    OwnerLedger ledger(SlotTable::fixed({1, 2}), 10, kTiming, 16, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2})), 10, kTiming, 16, 0);
     ledger.set_hashed(10, true);
     join_and_trade(ledger, 1, 5, 0);
     CHECK_FALSE(ledger.report(presence_hello(1), Report{9, true}, 1'000).newly_complete);
@@ -153,7 +153,7 @@ TEST_CASE("a report claims completion only with every chunk held")
 
 TEST_CASE("a chain's head is hinted at peers holding what it lacks; one whose presence closed is not named")
 {
-    OwnerLedger ledger(SlotTable::fixed({1, 2, 3}), 40, kTiming, 16, 0);
+    OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2, 3})), 40, kTiming, 16, 0);
     ledger.set_hashed(40, true);
     for (std::uint32_t id : {1, 2, 3})
         join_and_trade(ledger, id, 1, 0);

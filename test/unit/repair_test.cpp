@@ -155,26 +155,26 @@ constexpr RosterTiming kTiming{.give_up_ms = 10'000, .lost_ms = 3'000};
 TEST_CASE("the owner gives up on a peer that never connects, and on one that leaves before its share")
 {
     PeerRoster roster(3, kTiming, 0);
-    roster.session_opened(0, 0);
-    roster.session_opened(1, 0);
-    roster.heard_from(0, 9'000);
-    roster.heard_from(1, 9'000);
+    roster.session_opened(0_slot, 0);
+    roster.session_opened(1_slot, 0);
+    roster.heard_from(0_slot, 9'000);
+    roster.heard_from(1_slot, 9'000);
     CHECK(roster.give_up_due(9'999).empty());
-    CHECK(roster.give_up_due(10'000) == std::vector<std::uint32_t>{2});  // never connected
-    CHECK(roster.is_given_up(2));
-    CHECK_FALSE(roster.was_lost(2));
+    CHECK(roster.give_up_due(10'000) == test::slots({2}));  // never connected
+    CHECK(roster.is_given_up(2_slot));
+    CHECK_FALSE(roster.was_lost(2_slot));
     CHECK(roster.give_up_due(10'000).empty());  // each once
-    roster.session_closed(1, 12'000);           // left before its share
-    roster.heard_from(0, 20'000);               // slot 0 keeps talking throughout
+    roster.session_closed(1_slot, 12'000);      // left before its share
+    roster.heard_from(0_slot, 20'000);          // slot 0 keeps talking throughout
     CHECK(roster.give_up_due(21'999).empty());
-    roster.session_opened(1, 21'000);  // back in time: not given up
-    roster.heard_from(0, 29'000);
+    roster.session_opened(1_slot, 21'000);  // back in time: not given up
+    roster.heard_from(0_slot, 29'000);
     CHECK(roster.give_up_due(30'000).empty());
-    roster.session_closed(1, 31'000);
-    roster.heard_from(0, 38'000);
-    CHECK(roster.give_up_due(41'000) == std::vector<std::uint32_t>{1});
+    roster.session_closed(1_slot, 31'000);
+    roster.heard_from(0_slot, 38'000);
+    CHECK(roster.give_up_due(41'000) == test::slots({1}));
     CHECK_FALSE(roster.finished());
-    roster.complete(0);
+    roster.complete(0_slot);
     CHECK(roster.finished());
     CHECK(roster.complete_count() == 1);
     CHECK(roster.given_up_count() == 2);
@@ -183,79 +183,79 @@ TEST_CASE("the owner gives up on a peer that never connects, and on one that lea
 TEST_CASE("a peer is alive while its presence is open, and lost within seconds once it drops")
 {
     PeerRoster roster(3, kTiming, 0);
-    for (std::uint32_t slot : {0u, 1u, 2u}) {
+    for (Slot slot : {0_slot, 1_slot, 2_slot}) {
         roster.session_opened(slot, 0);
         roster.session_opened(slot, 500, /*presence=*/true);
         roster.share_held(slot);
         roster.session_closed(slot, 1'000);  // its share held: the presence alone keeps it
     }
     for (std::uint64_t t = 1'000; t <= 100'000; t += 1'000) {
-        for (std::uint32_t slot : {0u, 1u, 2u})
+        for (Slot slot : {0_slot, 1_slot, 2_slot})
             roster.heard_from(slot, t);  // a report a second
         REQUIRE(roster.give_up_due(t).empty());
     }
     // Two peers die: their presence drops at once; neither waits for the other.
-    roster.session_closed(1, 100'200, true);
-    roster.session_closed(2, 100'400, true);
-    roster.heard_from(0, 103'000);
+    roster.session_closed(1_slot, 100'200, true);
+    roster.session_closed(2_slot, 100'400, true);
+    roster.heard_from(0_slot, 103'000);
     CHECK(roster.give_up_due(103'199).empty());
-    CHECK(roster.give_up_due(103'200) == std::vector<std::uint32_t>{1});
-    CHECK(roster.give_up_due(103'400) == std::vector<std::uint32_t>{2});
-    CHECK(roster.was_lost(1));
-    roster.complete(0);
+    CHECK(roster.give_up_due(103'200) == test::slots({1}));
+    CHECK(roster.give_up_due(103'400) == test::slots({2}));
+    CHECK(roster.was_lost(1_slot));
+    roster.complete(0_slot);
     CHECK(roster.finished());
 }
 
 TEST_CASE("a dropped presence that comes back in time is not lost; a given-up peer that comes back is taken back")
 {
     PeerRoster roster(2, kTiming, 0);
-    roster.session_opened(0, 0, true);
-    roster.session_opened(1, 0, true);
-    roster.session_closed(1, 1'000, true);
-    CHECK_FALSE(roster.session_opened(1, 3'000, true));  // a reconnect, 2 s later
-    roster.heard_from(0, 9'000);
-    roster.heard_from(1, 9'000);
+    roster.session_opened(0_slot, 0, true);
+    roster.session_opened(1_slot, 0, true);
+    roster.session_closed(1_slot, 1'000, true);
+    CHECK_FALSE(roster.session_opened(1_slot, 3'000, true));  // a reconnect, 2 s later
+    roster.heard_from(0_slot, 9'000);
+    roster.heard_from(1_slot, 9'000);
     CHECK(roster.give_up_due(9'000).empty());
-    roster.session_closed(1, 10'000, true);
-    CHECK(roster.give_up_due(13'000) == std::vector<std::uint32_t>{1});
-    CHECK(roster.session_opened(1, 20'000, true));  // restarted: back
-    CHECK_FALSE(roster.is_given_up(1));
+    roster.session_closed(1_slot, 10'000, true);
+    CHECK(roster.give_up_due(13'000) == test::slots({1}));
+    CHECK(roster.session_opened(1_slot, 20'000, true));  // restarted: back
+    CHECK_FALSE(roster.is_given_up(1_slot));
     CHECK(roster.given_up_count() == 0);
-    roster.complete(0);
+    roster.complete(0_slot);
     CHECK_FALSE(roster.finished());
-    roster.complete(1);
+    roster.complete(1_slot);
     CHECK(roster.finished());
 }
 
 TEST_CASE("a peer reported gone is lost unless it reports to the owner")
 {
     PeerRoster roster(3, kTiming, 0);
-    for (std::uint32_t slot : {0u, 1u, 2u})
+    for (Slot slot : {0_slot, 1_slot, 2_slot})
         roster.session_opened(slot, 0);
-    roster.session_opened(2, 0, true);
-    roster.session_closed(1, 1'000);
-    roster.reported_gone(1, 2'000);
-    roster.reported_gone(2, 2'000);  // its link to a neighbour is cut, not its process
-    roster.heard_from(0, 3'000);
-    roster.heard_from(2, 3'000);
+    roster.session_opened(2_slot, 0, true);
+    roster.session_closed(1_slot, 1'000);
+    roster.reported_gone(1_slot, 2'000);
+    roster.reported_gone(2_slot, 2'000);  // its link to a neighbour is cut, not its process
+    roster.heard_from(0_slot, 3'000);
+    roster.heard_from(2_slot, 3'000);
     CHECK(roster.give_up_due(3'999).empty());
-    CHECK(roster.give_up_due(4'000) == std::vector<std::uint32_t>{1});  // absent since 1 s, lost since 2 s
-    CHECK_FALSE(roster.is_given_up(2));
+    CHECK(roster.give_up_due(4'000) == test::slots({1}));  // absent since 1 s, lost since 2 s
+    CHECK_FALSE(roster.is_given_up(2_slot));
 }
 
 TEST_CASE("a connected peer is waited for as long as it is heard from, then given up on as silent")
 {
     PeerRoster connected(2, kTiming, 0);
-    connected.session_opened(0, 0);
-    connected.session_opened(1, 0, true);
-    connected.complete(0);
+    connected.session_opened(0_slot, 0);
+    connected.session_opened(1_slot, 0, /*presence=*/true);
+    connected.complete(0_slot);
     for (std::uint64_t t = 5'000; t <= 100'000; t += 5'000) {
-        connected.heard_from(1, t);
+        connected.heard_from(1_slot, t);
         CHECK(connected.give_up_due(t).empty());
     }
     CHECK(connected.give_up_due(109'999).empty());
-    CHECK(connected.give_up_due(110'000) == std::vector<std::uint32_t>{1});  // then silent: paused, or cut off
-    CHECK_FALSE(connected.was_lost(1));
+    CHECK(connected.give_up_due(110'000) == test::slots({1}));  // then silent: paused, or cut off
+    CHECK_FALSE(connected.was_lost(1_slot));
     CHECK(connected.finished());
 }
 
@@ -263,23 +263,23 @@ TEST_CASE(
     "a gone peer's share: what it had not drawn goes at once to the peer in its place, or to anyone once released")
 {
     ShareDealer dealer(3, 30);
-    dealer.session_opened(0);
-    dealer.session_opened(1);
-    dealer.session_opened(2);
-    CHECK(dealer.deal(2, 2) == test::chunk_ids({2, 5}));
-    dealer.session_closed(2);
+    dealer.session_opened(0_slot);
+    dealer.session_opened(1_slot);
+    dealer.session_opened(2_slot);
+    CHECK(dealer.deal(2_slot, 2) == test::chunk_ids({2, 5}));
+    dealer.session_closed(2_slot);
     // Slot 2's peer is gone; slot 0 routes around it and takes the rest of its share.
-    std::vector<ChunkId> taken = dealer.take_over(2, 0);
+    std::vector<ChunkId> taken = dealer.take_over(2_slot, 0_slot);
     CHECK(taken.size() == 8);
     CHECK(taken.front() == 8_c);
-    CHECK(dealer.dealt(0).contains(29_c));
-    CHECK(dealer.take_over(2, 0).empty());
+    CHECK(dealer.dealt(0_slot).contains(29_c));
+    CHECK(dealer.take_over(2_slot, 0_slot).empty());
     // Released, a slot with no session open may be drawn from by others.
     ShareDealer released(2, 10);
-    released.session_opened(0);
-    CHECK(released.deal(0, 10).size() == 5);  // its own share only: slot 1 keeps its own
-    released.release(1);
-    CHECK(released.deal(0, 10).size() == 5);
+    released.session_opened(0_slot);
+    CHECK(released.deal(0_slot, 10).size() == 5);  // its own share only: slot 1 keeps its own
+    released.release(1_slot);
+    CHECK(released.deal(0_slot, 10).size() == 5);
 }
 
 TEST_CASE("the running clock leaves out a stall of this process, and only a stall")
@@ -299,25 +299,25 @@ TEST_CASE("the owner stopped past the give-up time gives up on nobody that was t
 {
     RunningClock clock(1'000, 2'000, 0);
     PeerRoster roster(2, kTiming, clock.read(0));
-    for (std::uint32_t slot : {0u, 1u})
+    for (Slot slot : {0_slot, 1_slot})
         roster.session_opened(slot, clock.read(0));
     for (std::uint64_t t = 1'000; t <= 5'000; t += 1'000) {
-        roster.heard_from(0, clock.read(t));
-        roster.heard_from(1, clock.read(t));
+        roster.heard_from(0_slot, clock.read(t));
+        roster.heard_from(1_slot, clock.read(t));
         CHECK(roster.give_up_due(clock.read(t)).empty());
     }
     // Stopped at 5 s for 70 s: what wakes it first is a frame from slot 0, then the review.
-    roster.heard_from(0, clock.read(75'000));
+    roster.heard_from(0_slot, clock.read(75'000));
     CHECK(roster.give_up_due(clock.read(75'000)).empty());
     // Slot 1 stays silent from its last frame before the stop: given up on 10 s of running time later.
-    std::vector<std::uint32_t> due;
+    std::vector<Slot> due;
     std::uint64_t t = 75'000;
     while (due.empty() && t < 100'000) {
         t += 1'000;
-        roster.heard_from(0, clock.read(t));
+        roster.heard_from(0_slot, clock.read(t));
         due = roster.give_up_due(clock.read(t));
     }
-    CHECK(due == std::vector<std::uint32_t>{1});
+    CHECK(due == test::slots({1}));
     CHECK(t == 84'000);  // from its last frame: 1 s of the stop counts, then 9 s after it
 }
 
@@ -326,24 +326,24 @@ TEST_CASE("a peer killed with its presence and a share session open is lost, whi
     for (bool presence_first : {true, false}) {
         CAPTURE(presence_first);
         PeerRoster roster(1, kTiming, 0);
-        roster.session_opened(0, 0);
-        roster.session_opened(0, 0, true);
-        roster.session_closed(0, 1'000, presence_first);
-        roster.session_closed(0, 1'000, !presence_first);
+        roster.session_opened(0_slot, 0);
+        roster.session_opened(0_slot, 0, true);
+        roster.session_closed(0_slot, 1'000, presence_first);
+        roster.session_closed(0_slot, 1'000, !presence_first);
         CHECK(roster.give_up_due(3'999).empty());
-        CHECK(roster.give_up_due(4'000) == std::vector<std::uint32_t>{0});
-        CHECK(roster.was_lost(0));
+        CHECK(roster.give_up_due(4'000) == test::slots({0}));
+        CHECK(roster.was_lost(0_slot));
     }
 }
 
 TEST_CASE("a peer given up on as silent that talks again is taken back")
 {
     PeerRoster roster(1, kTiming, 0);
-    roster.session_opened(0, 0, true);
-    CHECK(roster.give_up_due(10'000) == std::vector<std::uint32_t>{0});
+    roster.session_opened(0_slot, 0, true);
+    CHECK(roster.give_up_due(10'000) == test::slots({0}));
     CHECK(roster.finished());
-    CHECK(roster.heard_from(0, 70'000));  // resumed: its queued reports arrive
-    CHECK_FALSE(roster.is_given_up(0));
+    CHECK(roster.heard_from(0_slot, 70'000));  // resumed: its queued reports arrive
+    CHECK_FALSE(roster.is_given_up(0_slot));
     CHECK_FALSE(roster.finished());
-    CHECK_FALSE(roster.heard_from(0, 71'000));
+    CHECK_FALSE(roster.heard_from(0_slot, 71'000));
 }

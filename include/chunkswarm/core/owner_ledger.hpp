@@ -45,15 +45,15 @@ public:
     std::optional<std::string> heard_from(const Hello& hello, std::uint64_t now_ms);
 
     // A dealing session (neither a rescue, a report, nor a presence) opened or closed.
-    void dealing_opened(std::uint32_t peer_id);
-    void dealing_closed(std::uint32_t peer_id);
+    void dealing_opened(PeerId peer);
+    void dealing_closed(PeerId peer);
     // Up to `count` chunks more for the peer; `takeovers` names the slots whose share it starts
     // drawing from (each pair once).
     struct Deal {
         std::vector<ChunkId> ids;
-        std::vector<std::uint32_t> takeovers;
+        std::vector<Slot> takeovers;
     };
-    Deal deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from);
+    Deal deal(PeerId peer, std::uint32_t count, DealFrom from);
 
     // What the peer's news changed: it now holds its share, or the whole file, for the first time.
     struct Progress {
@@ -68,7 +68,7 @@ public:
     std::optional<Hint> helper_hint(const Hello& hello, const Report& report);
 
     // The slots given up on now (what they had not drawn is released to the others).
-    std::vector<std::uint32_t> review(std::uint64_t now_ms);
+    std::vector<Slot> review(std::uint64_t now_ms);
     // Every peer holds the whole file or has been given up on: nobody needs the owner.
     bool finished() const { return roster_.finished(); }
 
@@ -76,14 +76,14 @@ public:
     std::uint32_t complete_count() const { return roster_.complete_count(); }
     std::uint32_t served_count() const { return slots_.served_count(); }
     std::uint32_t given_up_count() const { return roster_.given_up_count(); }
-    bool was_lost(std::uint32_t slot) const { return roster_.was_lost(slot); }
+    bool was_lost(Slot slot) const { return roster_.was_lost(slot); }
     // "peer 4", or "slot 2 (no peer joined)".
-    std::string slot_name(std::uint32_t slot) const;
+    std::string slot_name(Slot slot) const;
     // The given-up slots, named and comma-separated ("" for none).
     std::string given_up_names() const;
 
 private:
-    ChunkSet rescue_for_gone(std::uint32_t slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
+    ChunkSet rescue_for_gone(Slot slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
                              std::string& note);
 
     SlotTable slots_;
@@ -93,7 +93,7 @@ private:
     std::uint32_t owner_window_;
     bool whole_ = false;
     // (drawing slot, slot behind): each takeover is told once.
-    std::set<std::pair<std::uint32_t, std::uint32_t>> takeovers_told_;
+    std::set<std::pair<Slot, Slot>> takeovers_told_;
     HelperHints hints_;
 };
 

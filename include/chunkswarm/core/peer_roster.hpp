@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "chunkswarm/core/ids.hpp"
+
 namespace chunkswarm {
 
 struct RosterTiming {
@@ -25,33 +27,33 @@ public:
 
     // A session of the slot's peer opened: one for chunks, or (`presence`) the one carrying its
     // reports. Returns true if the peer had been given up on: it is taken back.
-    bool session_opened(std::uint32_t slot, std::uint64_t now_ms, bool presence = false);
+    bool session_opened(Slot slot, std::uint64_t now_ms, bool presence = false);
     // A frame from the slot's peer. Returns true if it had been given up on (as silent): it is
     // taken back.
-    bool heard_from(std::uint32_t slot, std::uint64_t now_ms);
-    void session_closed(std::uint32_t slot, std::uint64_t now_ms, bool presence = false);
-    void share_held(std::uint32_t slot);
-    void complete(std::uint32_t slot);
+    bool heard_from(Slot slot, std::uint64_t now_ms);
+    void session_closed(Slot slot, std::uint64_t now_ms, bool presence = false);
+    void share_held(Slot slot);
+    void complete(Slot slot);
     // A neighbour routes around this slot's peer: unless it is reporting, it is lost from now.
-    void reported_gone(std::uint32_t slot, std::uint64_t now_ms);
+    void reported_gone(Slot slot, std::uint64_t now_ms);
 
     // Slots given up on at `now_ms` (each once): absent for give_up_ms (never connected, or with
     // no session and no presence), lost for lost_ms (its presence dropped, or reported gone), or
     // connected but silent for give_up_ms (a paused process, or one behind a cut link, whose
     // connection stays open).
-    std::vector<std::uint32_t> give_up_due(std::uint64_t now_ms);
+    std::vector<Slot> give_up_due(std::uint64_t now_ms);
     // Every slot complete or given up on.
     bool finished() const;
-    bool is_complete(std::uint32_t slot) const { return slots_.at(slot).complete; }
-    bool is_given_up(std::uint32_t slot) const { return slots_.at(slot).given_up; }
+    bool is_complete(Slot slot) const { return slots_.at(slot.value()).complete; }
+    bool is_given_up(Slot slot) const { return slots_.at(slot.value()).given_up; }
     // Given up on because its presence dropped or it was reported gone (not merely absent).
-    bool was_lost(std::uint32_t slot) const { return slots_.at(slot).lost; }
+    bool was_lost(Slot slot) const { return slots_.at(slot.value()).lost; }
     std::uint32_t complete_count() const;
     std::uint32_t given_up_count() const;
     std::uint32_t slot_count() const { return static_cast<std::uint32_t>(slots_.size()); }
 
 private:
-    struct Slot {
+    struct SlotState {
         std::uint32_t open_sessions = 0;
         std::uint32_t presence = 0;
         bool share_held = false;
@@ -65,7 +67,7 @@ private:
         bool connected() const { return open_sessions + presence > 0; }
     };
 
-    std::vector<Slot> slots_;
+    std::vector<SlotState> slots_;
     RosterTiming timing_;
 };
 

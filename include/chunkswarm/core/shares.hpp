@@ -19,17 +19,17 @@ namespace chunkswarm {
 class SlotTable {
 public:
     static SlotTable by_join_order(std::uint32_t slots);
-    static SlotTable fixed(const std::vector<std::uint32_t>& peer_ids);
+    static SlotTable fixed(const std::vector<PeerId>& peer_ids);
 
     // A peer that joins again keeps its slot.
-    Result<std::uint32_t> slot_for(std::uint32_t peer_id);
+    Result<Slot> slot_for(PeerId peer);
     // The slot of a peer that has joined (or that the config names), without taking one.
-    std::optional<std::uint32_t> known_slot(std::uint32_t peer_id) const;
+    std::optional<Slot> known_slot(PeerId peer) const;
     std::uint32_t slots() const { return slots_; }
     // The peer holding `slot`, if one has joined (or the config names it).
-    std::optional<std::uint32_t> peer_in(std::uint32_t slot) const;
+    std::optional<PeerId> peer_in(Slot slot) const;
     // Returns true the first time this peer reports its share received.
-    bool mark_served(std::uint32_t peer_id);
+    bool mark_served(PeerId peer);
     bool all_served() const { return served_.size() == slots_; }
     std::uint32_t served_count() const { return static_cast<std::uint32_t>(served_.size()); }
 
@@ -38,8 +38,8 @@ private:
 
     std::uint32_t slots_;
     bool join_order_;
-    std::map<std::uint32_t, std::uint32_t> slot_of_;
-    std::set<std::uint32_t> served_;
+    std::map<PeerId, Slot> slot_of_;
+    std::set<PeerId> served_;
 };
 
 // Which shares a deal may draw from: the slot's own only, or others' too once its own is all dealt.
@@ -54,26 +54,26 @@ class ShareDealer {
 public:
     ShareDealer(std::uint32_t slots, std::uint32_t chunk_count);
 
-    void session_opened(std::uint32_t slot);
-    void session_closed(std::uint32_t slot);
+    void session_opened(Slot slot);
+    void session_closed(Slot slot);
     // Only chunks below `limit` are dealt from now on (the owner deals a chunk once it is hashed).
     void set_dealable(std::uint32_t limit) { dealable_ = limit; }
     // Up to `count` chunks never dealt before, now dealt to `slot`; fewer (or none) when no share
     // it may draw from has any left (or any dealable yet). A slot draws from others (with
     // DealFrom::any_share) only once its own share is all dealt.
-    std::vector<ChunkId> deal(std::uint32_t slot, std::uint32_t count, DealFrom from = DealFrom::any_share);
+    std::vector<ChunkId> deal(Slot slot, std::uint32_t count, DealFrom from = DealFrom::any_share);
     // The slot's peer is given up on: what it has not drawn may be drawn by any slot from now on.
-    void release(std::uint32_t slot);
+    void release(Slot slot);
     // Its peer is gone: deals everything `from` has not drawn to `to` at once, and returns that.
-    std::vector<ChunkId> take_over(std::uint32_t from, std::uint32_t to);
+    std::vector<ChunkId> take_over(Slot from, Slot to);
     // Every chunk dealt to `slot` so far (a peer that joins again is offered them again).
-    const ChunkSet& dealt(std::uint32_t slot) const { return dealt_[slot]; }
+    const ChunkSet& dealt(Slot slot) const { return dealt_[slot.value()]; }
     // The slot whose share a chunk belongs to.
-    std::uint32_t home_slot(ChunkId id) const { return id.value() % slots(); }
+    Slot home_slot(ChunkId id) const { return Slot(id.value() % slots()); }
     std::uint32_t slots() const { return static_cast<std::uint32_t>(undealt_.size()); }
 
 private:
-    std::optional<std::uint32_t> slowest_open_slot(std::uint32_t except) const;
+    std::optional<Slot> slowest_open_slot(Slot except) const;
 
     std::vector<std::deque<ChunkId>> undealt_;  // per slot, in chunk order
     std::vector<ChunkSet> dealt_;
