@@ -20,12 +20,12 @@ Nonce random_nonce()
 }
 
 Digest auth_proof(std::string_view secret, std::string_view role, const Nonce& first, const Nonce& second,
-                  std::uint32_t peer_id)
+                  PeerId peer_id)
 {
     std::string message(role);
     message.append(reinterpret_cast<const char*>(first.data()), first.size());
     message.append(reinterpret_cast<const char*>(second.data()), second.size());
-    message += std::to_string(peer_id);
+    message += to_string(peer_id);
     Digest proof{};
     unsigned int length = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),

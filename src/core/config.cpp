@@ -200,9 +200,13 @@ Result<PeerConfig> read_peer(const json& entry, std::size_t index, std::uint32_t
     FieldReader r(object, path);
     CS_TRY(r.only_keys({"id", "host", "port", "download_neighbor", "data_dir"}));
     PeerConfig peer;
-    CS_TRY_ASSIGN(peer.id, r.number<std::uint32_t>("id", 0, UINT32_MAX, static_cast<std::uint32_t>(index + 1)));
-    CS_TRY_ASSIGN(peer.endpoint, read_endpoint(r, "host", kDefaultOwnerPort + peer.id));
-    CS_TRY_ASSIGN(peer.download_neighbor, r.number<std::uint32_t>("download_neighbor", 0, UINT32_MAX, previous_id));
+    std::uint32_t id = 0;
+    CS_TRY_ASSIGN(id, r.number<std::uint32_t>("id", 0, UINT32_MAX, static_cast<std::uint32_t>(index + 1)));
+    peer.id = PeerId(id);
+    CS_TRY_ASSIGN(peer.endpoint, read_endpoint(r, "host", kDefaultOwnerPort + id));
+    std::uint32_t download_neighbor = 0;
+    CS_TRY_ASSIGN(download_neighbor, r.number<std::uint32_t>("download_neighbor", 0, UINT32_MAX, previous_id));
+    peer.download_neighbor = PeerId(download_neighbor);
     CS_TRY_ASSIGN(peer.data_dir, r.string("data_dir", std::string()));
     return peer;
 }
@@ -225,13 +229,13 @@ Result<std::vector<std::uint32_t>> listed_ids(const json& peers)
 
 Result<void> check_unique(const SwarmConfig& config)
 {
-    std::map<std::uint32_t, std::size_t> ids;
+    std::map<PeerId, std::size_t> ids;
     std::map<std::string, std::string> endpoints{{config.owner.to_string(), "owner"}};
     for (std::size_t i = 0; i < config.peers.size(); ++i) {
         const PeerConfig& p = config.peers[i];
         std::string path = "peers[" + std::to_string(i) + "]";
         if (auto [it, fresh] = ids.emplace(p.id, i); !fresh) {
-            return make_error(path + ".id: " + std::to_string(p.id) + " is already used by peers[" +
+            return make_error(path + ".id: " + to_string(p.id) + " is already used by peers[" +
                               std::to_string(it->second) + "]");
         }
         if (auto [it, fresh] = endpoints.emplace(p.endpoint.to_string(), path); !fresh) {
@@ -242,7 +246,7 @@ Result<void> check_unique(const SwarmConfig& config)
         const PeerConfig& p = config.peers[i];
         std::string path = "peers[" + std::to_string(i) + "].download_neighbor";
         if (!ids.count(p.download_neighbor)) {
-            return make_error(path + ": " + std::to_string(p.download_neighbor) + " is not the id of any peer");
+            return make_error(path + ": " + to_string(p.download_neighbor) + " is not the id of any peer");
         }
         if (p.download_neighbor == p.id) return make_error(path + ": a peer cannot download from itself");
     }
@@ -251,7 +255,7 @@ Result<void> check_unique(const SwarmConfig& config)
 
 }  // namespace
 
-const PeerConfig* SwarmConfig::find_peer(std::uint32_t id) const
+const PeerConfig* SwarmConfig::find_peer(PeerId id) const
 {
     for (const PeerConfig& p : peers) {
         if (p.id == id) return &p;
@@ -259,7 +263,7 @@ const PeerConfig* SwarmConfig::find_peer(std::uint32_t id) const
     return nullptr;
 }
 
-const PeerConfig* SwarmConfig::upload_neighbor_of(std::uint32_t id) const
+const PeerConfig* SwarmConfig::upload_neighbor_of(PeerId id) const
 {
     for (const PeerConfig& p : peers) {
         if (p.download_neighbor == id) return &p;
@@ -269,7 +273,7 @@ const PeerConfig* SwarmConfig::upload_neighbor_of(std::uint32_t id) const
 
 std::string SwarmConfig::peer_data_dir(const PeerConfig& peer) const
 {
-    return peer.data_dir.empty() ? data_dir + "/peer-" + std::to_string(peer.id) : peer.data_dir;
+    return peer.data_dir.empty() ? data_dir + "/peer-" + to_string(peer.id) : peer.data_dir;
 }
 
 std::string SwarmConfig::resolved_owner_data_dir() const
@@ -328,23 +332,23 @@ Result<Endpoint> parse_endpoint(std::string_view text)
 
 Result<void> check_topology(const std::vector<PeerConfig>& peers)
 {
-    std::map<std::uint32_t, std::uint32_t> download_from;
+    std::map<PeerId, PeerId> download_from;
     for (const PeerConfig& p : peers)
         download_from[p.id] = p.download_neighbor;
     for (const PeerConfig& p : peers) {
         // Chunks reach p only along its chain of download neighbours, which ends in a cycle.
-        std::set<std::uint32_t> reaches{p.id};
-        std::string chain = std::to_string(p.id);
-        for (std::uint32_t at = download_from[p.id]; reaches.insert(at).second; at = download_from[at]) {
-            chain += " <- " + std::to_string(at);
+        std::set<PeerId> reaches{p.id};
+        std::string chain = to_string(p.id);
+        for (PeerId at = download_from[p.id]; reaches.insert(at).second; at = download_from[at]) {
+            chain += " <- " + to_string(at);
         }
         std::string starved_of;
         for (const PeerConfig& q : peers) {
-            if (!reaches.count(q.id)) starved_of += (starved_of.empty() ? "" : ", ") + std::to_string(q.id);
+            if (!reaches.count(q.id)) starved_of += (starved_of.empty() ? "" : ", ") + to_string(q.id);
         }
         if (!starved_of.empty()) {
-            return make_error("peer " + std::to_string(p.id) + " would starve: chunks that start at peer(s) " +
-                              starved_of + " never reach it (it downloads along " + chain +
+            return make_error("peer " + to_string(p.id) + " would starve: chunks that start at peer(s) " + starved_of +
+                              " never reach it (it downloads along " + chain +
                               "); wire download_neighbor so that the peers form one ring");
         }
     }

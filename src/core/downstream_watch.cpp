@@ -4,7 +4,7 @@
 
 namespace chunkswarm {
 
-DownstreamWatch::DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, std::uint64_t idle_exit_ms)
+DownstreamWatch::DownstreamWatch(std::optional<PeerId> upload_neighbor, std::uint64_t idle_exit_ms)
     : upload_neighbor_(upload_neighbor),
       idle_exit_ms_(idle_exit_ms)
 {
@@ -12,7 +12,7 @@ DownstreamWatch::DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, s
 
 void DownstreamWatch::on_activity(std::uint64_t now_ms) { last_activity_ms_ = std::max(last_activity_ms_, now_ms); }
 
-void DownstreamWatch::on_session(std::uint32_t peer_id, bool opened)
+void DownstreamWatch::on_session(PeerId peer_id, bool opened)
 {
     if (opened) {
         Client& client = clients_[peer_id];
@@ -24,7 +24,7 @@ void DownstreamWatch::on_session(std::uint32_t peer_id, bool opened)
     if (it != clients_.end() && --it->second.sessions == 0) clients_.erase(it);
 }
 
-void DownstreamWatch::on_client_done(std::uint32_t peer_id, bool complete, const std::vector<std::uint32_t>& skipped)
+void DownstreamWatch::on_client_done(PeerId peer_id, bool complete, const std::vector<PeerId>& skipped)
 {
     if (auto it = clients_.find(peer_id); it != clients_.end()) it->second.done = true;
     if (!complete) return;

@@ -4,21 +4,20 @@
 
 namespace chunkswarm {
 
-void HelperHints::update(std::uint32_t peer, const std::optional<ChunkSet>& have,
-                         std::optional<std::uint32_t> spare_permille)
+void HelperHints::update(PeerId peer, const std::optional<ChunkSet>& have, std::optional<std::uint32_t> spare_permille)
 {
     Known& known = known_[peer];
     if (have) known.have = *have;
     if (spare_permille) known.spare_permille = std::min<std::uint32_t>(*spare_permille, 1000);
 }
 
-void HelperHints::forget(std::uint32_t peer)
+void HelperHints::forget(PeerId peer)
 {
     known_.erase(peer);
     hinted_.erase(peer);
 }
 
-std::uint32_t HelperHints::times_hinted_elsewhere(std::uint32_t peer, std::uint32_t head) const
+std::uint32_t HelperHints::times_hinted_elsewhere(PeerId peer, PeerId head) const
 {
     std::uint32_t times = 0;
     for (const auto& [other, hint] : hinted_)
@@ -26,14 +25,14 @@ std::uint32_t HelperHints::times_hinted_elsewhere(std::uint32_t peer, std::uint3
     return times;
 }
 
-std::vector<std::uint32_t> HelperHints::hint(std::uint32_t head)
+std::vector<PeerId> HelperHints::hint(PeerId head)
 {
     auto self = known_.find(head);
     if (self == known_.end() || !self->second.have) return {};
     const ChunkSet& lacking_from = *self->second.have;
     struct Candidate {
         double score;
-        std::uint32_t peer;
+        PeerId peer;
     };
     std::vector<Candidate> candidates;
     for (const auto& [peer, known] : known_) {
@@ -48,7 +47,7 @@ std::vector<std::uint32_t> HelperHints::hint(std::uint32_t head)
     std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
         return a.score != b.score ? a.score > b.score : a.peer < b.peer;
     });
-    std::vector<std::uint32_t> best;
+    std::vector<PeerId> best;
     for (std::size_t i = 0; i < candidates.size() && i < tuning_.max_hints; ++i)
         best.push_back(candidates[i].peer);
     hinted_[head] = best;

@@ -34,9 +34,9 @@ Result<bool> optional_bool(const nlohmann::json& header, const char* name)
 // a route skips only the gone ones).
 constexpr std::size_t kMaxSkipped = 1024;
 
-Result<std::vector<std::uint32_t>> peer_id_list(const nlohmann::json& header, const char* name)
+Result<std::vector<PeerId>> peer_id_list(const nlohmann::json& header, const char* name)
 {
-    std::vector<std::uint32_t> ids;
+    std::vector<PeerId> ids;
     auto it = header.find(name);
     if (it == header.end()) return ids;
     if (!it->is_array() || it->size() > kMaxSkipped) {
@@ -46,7 +46,7 @@ Result<std::vector<std::uint32_t>> peer_id_list(const nlohmann::json& header, co
     for (const auto& value : *it) {
         auto id = as_unsigned(value);
         if (!id || *id > UINT32_MAX) return make_error(std::string("field \"") + name + "\" holds a bad peer id");
-        ids.push_back(static_cast<std::uint32_t>(*id));
+        ids.emplace_back(static_cast<std::uint32_t>(*id));
     }
     return ids;
 }
@@ -69,7 +69,7 @@ Result<std::optional<Upstream>> upstream_field(const nlohmann::json& header)
         return bad;
     }
     return std::optional<Upstream>{
-        Upstream{static_cast<std::uint32_t>(id_value), host_value, static_cast<std::uint16_t>(port_value)}};
+        Upstream{PeerId(static_cast<std::uint32_t>(id_value)), host_value, static_cast<std::uint16_t>(port_value)}};
 }
 
 Result<ChunkId> chunk_id(const nlohmann::json& value, const Manifest& manifest)
@@ -206,7 +206,7 @@ Result<Message> parse_hello(Frame& frame, const Manifest*)
     auto id = unsigned_field(frame.header, "peer_id");
     if (!id) return id.error();
     if (id.value() > UINT32_MAX) return make_error("field \"peer_id\" is out of range");
-    Hello hello{static_cast<std::uint32_t>(id.value()), std::nullopt, false};
+    Hello hello{PeerId(static_cast<std::uint32_t>(id.value())), std::nullopt, false};
     CS_TRY_ASSIGN(hello.rescue, optional_bool(frame.header, "rescue"));
     if (frame.header.contains("nonce")) {
         auto nonce = hex_field<Nonce>(frame.header, "nonce", nonce_from_hex);

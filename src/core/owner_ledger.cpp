@@ -23,7 +23,7 @@ void OwnerLedger::set_hashed(std::uint32_t hashed, bool whole)
 
 Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.slot_for(PeerId(hello.peer_id));
+    auto slot = slots_.slot_for(hello.peer_id);
     if (!slot) return slot.error();
     if (hello.presence) return Offer{ChunkSet(chunk_count_), std::nullopt};
     if (hello.rescue && !hello.skipped.empty()) {
@@ -32,7 +32,7 @@ Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t 
         return Offer{std::move(chunks), std::move(note)};
     }
     if (hello.rescue) {
-        return Offer{ChunkSet::all(chunk_count_), "peer " + std::to_string(hello.peer_id) +
+        return Offer{ChunkSet::all(chunk_count_), "peer " + to_string(hello.peer_id) +
                                                       " asks for chunks no neighbour can give it; offering it "
                                                       "every chunk"};
     }
@@ -43,14 +43,14 @@ Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t 
 // and travels downstream from there, through the peer that now routes around them), and nobody
 // holds what they had not drawn yet: all of it is offered, and the rest dealt, to the peer in
 // their place.
-ChunkSet OwnerLedger::rescue_for_gone(Slot slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
+ChunkSet OwnerLedger::rescue_for_gone(Slot slot, const std::vector<PeerId>& gone, std::uint64_t now_ms,
                                       std::string& note)
 {
     ChunkSet offered(chunk_count_);
     std::string names;
-    for (std::uint32_t gone_id : gone) {
-        auto gone_slot = slots_.known_slot(PeerId(gone_id));
-        names += (names.empty() ? "" : ", ") + ("peer " + std::to_string(gone_id));
+    for (PeerId gone_id : gone) {
+        auto gone_slot = slots_.known_slot(gone_id);
+        names += (names.empty() ? "" : ", ") + ("peer " + to_string(gone_id));
         if (!gone_slot || *gone_slot == slot) continue;
         roster_.reported_gone(*gone_slot, now_ms);
         for (ChunkId id : dealer_.take_over(*gone_slot, slot))
@@ -65,14 +65,14 @@ ChunkSet OwnerLedger::rescue_for_gone(Slot slot, const std::vector<std::uint32_t
 
 std::optional<std::string> OwnerLedger::session_opened(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.known_slot(PeerId(hello.peer_id));
+    auto slot = slots_.known_slot(hello.peer_id);
     if (!slot || !roster_.session_opened(*slot, now_ms, hello.presence)) return std::nullopt;
-    return "peer " + std::to_string(hello.peer_id) + ", given up on before, is back; it is waited for again";
+    return "peer " + to_string(hello.peer_id) + ", given up on before, is back; it is waited for again";
 }
 
 void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.known_slot(PeerId(hello.peer_id));
+    auto slot = slots_.known_slot(hello.peer_id);
     if (!slot) return;
     roster_.session_closed(*slot, now_ms, hello.presence);
     if (hello.presence) hints_.forget(hello.peer_id);
@@ -80,9 +80,9 @@ void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
 
 std::optional<std::string> OwnerLedger::heard_from(const Hello& hello, std::uint64_t now_ms)
 {
-    auto slot = slots_.known_slot(PeerId(hello.peer_id));
+    auto slot = slots_.known_slot(hello.peer_id);
     if (!slot || !roster_.heard_from(*slot, now_ms)) return std::nullopt;
-    return "peer " + std::to_string(hello.peer_id) + ", given up on as silent, talks again; it is waited for again";
+    return "peer " + to_string(hello.peer_id) + ", given up on as silent, talks again; it is waited for again";
 }
 
 void OwnerLedger::dealing_opened(PeerId peer)
@@ -114,13 +114,13 @@ OwnerLedger::Deal OwnerLedger::deal(PeerId peer, std::uint32_t count, DealFrom f
 OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
 {
     Progress progress;
-    auto slot = slots_.known_slot(PeerId(hello.peer_id));
+    auto slot = slots_.known_slot(hello.peer_id);
     if (!slot) return progress;
     if (complete && !roster_.is_complete(*slot)) {
         roster_.complete(*slot);
         progress.newly_complete = true;
     }
-    if (!hello.rescue && !hello.presence && slots_.mark_served(PeerId(hello.peer_id))) {
+    if (!hello.rescue && !hello.presence && slots_.mark_served(hello.peer_id)) {
         roster_.share_held(*slot);
         progress.newly_served = true;
     }
@@ -130,7 +130,7 @@ OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
 OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& report, std::uint64_t now_ms)
 {
     (void)heard_from(hello, now_ms);  // the server's on_heard has told the owner already
-    if (!slots_.known_slot(PeerId(hello.peer_id))) return {};
+    if (!slots_.known_slot(hello.peer_id)) return {};
     const bool complete = report.complete && report.held == chunk_count_;
     if (complete) {
         hints_.forget(hello.peer_id);  // it leaves once its downstream holds the file
@@ -142,7 +142,7 @@ OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& repo
 
 std::optional<Hint> OwnerLedger::helper_hint(const Hello& hello, const Report& report)
 {
-    if (!slots_.known_slot(PeerId(hello.peer_id)) || report.complete) return std::nullopt;
+    if (!slots_.known_slot(hello.peer_id) || report.complete) return std::nullopt;
     if (!report.deal_first) {
         hints_.not_heading(hello.peer_id);
         return std::nullopt;

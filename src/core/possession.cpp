@@ -42,11 +42,11 @@ std::vector<ChunkId> challenge_chunks(const Nonce& nonce, std::uint32_t chunk_co
     return ids;
 }
 
-PossessionProof::PossessionProof(const Nonce& nonce, std::uint32_t peer_id)
+PossessionProof::PossessionProof(const Nonce& nonce, PeerId peer_id)
 {
     hash_.update(as_bytes(kLabel));
     hash_.update(nonce);
-    hash_.update(big_endian(peer_id));
+    hash_.update(big_endian(peer_id.value()));
 }
 
 void PossessionProof::add(std::span<const std::uint8_t> chunk) { hash_.update(chunk); }

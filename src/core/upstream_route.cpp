@@ -4,9 +4,7 @@
 
 namespace chunkswarm {
 
-UpstreamRoute::UpstreamRoute(std::uint32_t self_id, std::vector<PeerRef> known)
-    : self_id_(self_id),
-      known_(std::move(known))
+UpstreamRoute::UpstreamRoute(PeerId self_id, std::vector<PeerRef> known) : self_id_(self_id), known_(std::move(known))
 {
 }
 
@@ -17,19 +15,19 @@ const PeerRef* UpstreamRoute::after_current(std::size_t n) const
     return current_ + n < known_.size() ? &known_[current_ + n] : nullptr;
 }
 
-const PeerRef* UpstreamRoute::beyond_current(std::uint32_t id) const
+const PeerRef* UpstreamRoute::beyond_current(PeerId id) const
 {
     for (std::size_t i = current_ + 1; i < known_.size(); ++i)
         if (known_[i].id == id) return &known_[i];
     return nullptr;
 }
 
-bool UpstreamRoute::knows(std::uint32_t id) const
+bool UpstreamRoute::knows(PeerId id) const
 {
     return std::any_of(known_.begin(), known_.end(), [id](const PeerRef& p) { return p.id == id; });
 }
 
-bool UpstreamRoute::learn(std::uint32_t from, const PeerRef& next)
+bool UpstreamRoute::learn(PeerId from, const PeerRef& next)
 {
     // Only the end of the route grows: what a config says, or what was learnt first, stands.
     if (known_.empty() || known_.back().id != from) return false;
@@ -45,15 +43,15 @@ const PeerRef* UpstreamRoute::skip()
     return current();
 }
 
-std::vector<std::uint32_t> UpstreamRoute::skipped() const
+std::vector<PeerId> UpstreamRoute::skipped() const
 {
-    std::vector<std::uint32_t> ids;
+    std::vector<PeerId> ids;
     for (std::size_t i = 0; i < current_ && i < known_.size(); ++i)
         ids.push_back(known_[i].id);
     return ids;
 }
 
-std::vector<PeerRef> upstream_ring(const SwarmConfig& config, std::uint32_t self_id)
+std::vector<PeerRef> upstream_ring(const SwarmConfig& config, PeerId self_id)
 {
     std::vector<PeerRef> ring;
     const PeerConfig* self = config.find_peer(self_id);

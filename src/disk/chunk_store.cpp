@@ -55,7 +55,7 @@ Result<void> ChunkStore::prepare() const { return ensure_directory(dir_); }
 std::filesystem::path ChunkStore::chunk_path(ChunkId id) const
 {
     char name[32];
-    std::snprintf(name, sizeof name, "chunk-%06u", id);
+    std::snprintf(name, sizeof name, "chunk-%06u", id.value());
     return dir_ / name;
 }
 

@@ -4,8 +4,7 @@
 
 namespace chunkswarm::disk {
 
-Result<Digest> prove_possession(const ChunkStore& store, const Manifest& manifest, const Nonce& nonce,
-                                std::uint32_t peer_id)
+Result<Digest> prove_possession(const ChunkStore& store, const Manifest& manifest, const Nonce& nonce, PeerId peer_id)
 {
     PossessionProof proof(nonce, peer_id);
     for (ChunkId id : challenge_chunks(nonce, manifest.chunk_count)) {

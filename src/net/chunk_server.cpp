@@ -197,7 +197,7 @@ bool ChunkServer::within_upload_cap(ServerSession* session, std::size_t bytes)
     return false;
 }
 
-void ChunkServer::set_deal_first(std::uint32_t peer_id, bool first)
+void ChunkServer::set_deal_first(PeerId peer_id, bool first)
 {
     if (first) {
         deal_first_peers_.insert(peer_id);
@@ -422,9 +422,9 @@ void ServerSession::handle(const Hello& hello)
 {
     const ServerContext& context = server_->context_;
     hello_ = hello;
-    label_ = "peer " + std::to_string(hello.peer_id);
+    label_ = "peer " + to_string(hello.peer_id);
     if (context.metrics)
-        sent_bytes_ = &context.metrics->at(metrics::family::sent_bytes, {{"to", std::to_string(hello.peer_id)}});
+        sent_bytes_ = &context.metrics->at(metrics::family::sent_bytes, {{"to", to_string(hello.peer_id)}});
     if (context.secret.empty()) {
         admit();
         return;
@@ -541,7 +541,7 @@ struct ServerSession::ProofJob {
     const ChunkStore* store = nullptr;
     const Manifest* manifest = nullptr;
     Nonce nonce{};
-    std::uint32_t peer_id = 0;
+    PeerId peer_id;
     std::optional<Result<Digest>> result;
 
     void run() { result = disk::prove_possession(*store, *manifest, nonce, peer_id); }

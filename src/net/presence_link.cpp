@@ -9,7 +9,7 @@ namespace chunkswarm::net {
 
 PresenceLink::PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> report_now,
                            std::function<Result<Digest>(const Nonce&)> prove,
-                           std::function<void(std::vector<std::uint32_t>)> on_hint)
+                           std::function<void(std::vector<PeerId>)> on_hint)
     : loop_(loop),
       options_(std::move(options)),
       report_now_(std::move(report_now)),

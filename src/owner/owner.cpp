@@ -417,9 +417,8 @@ private:
         clock_.emplace(kRosterPeriodMs, kStallSlackMs, uv_now(&loop_));
         const RosterTiming timing{.give_up_ms = std::uint64_t{options_.settings.give_up_s} * 1000,
                                   .lost_ms = std::uint64_t{options_.settings.neighbor_gone_s} * 1000};
-        ledger_.emplace(options_.peer_ids.empty()
-                            ? SlotTable::by_join_order(options_.peer_count)
-                            : SlotTable::fixed(std::vector<PeerId>(options_.peer_ids.begin(), options_.peer_ids.end())),
+        ledger_.emplace(options_.peer_ids.empty() ? SlotTable::by_join_order(options_.peer_count)
+                                                  : SlotTable::fixed(options_.peer_ids),
                         manifest_->chunk_count, timing, options_.settings.owner_request_window, now_ms());
         server_->set_manifest(&*manifest_);
         metrics_.at(metrics::family::chunks_in_file).set(manifest_->chunk_count);
@@ -520,10 +519,9 @@ private:
         };
         // Sessions are admitted (and so deal) only once the manifest, and with it the dealer, exists.
         context.dealing = net::ServerContext::Dealing{
-            .opened = [this](std::uint32_t peer_id) { ledger_->dealing_opened(PeerId(peer_id)); },
-            .deal = [this](std::uint32_t peer_id, std::uint32_t count,
-                           DealFrom from) { return deal(peer_id, count, from); },
-            .closed = [this](std::uint32_t peer_id) { ledger_->dealing_closed(PeerId(peer_id)); },
+            .opened = [this](PeerId peer) { ledger_->dealing_opened(peer); },
+            .deal = [this](PeerId peer, std::uint32_t count, DealFrom from) { return deal(peer, count, from); },
+            .closed = [this](PeerId peer) { ledger_->dealing_closed(peer); },
         };
         return context;
     }
@@ -535,8 +533,8 @@ private:
         if (offer.value().rescue_note) {
             // "around": the gone peers it routes around ("3,2"), empty when no neighbour has what it lacks.
             std::string around;
-            for (std::uint32_t id : hello.skipped)
-                around += (around.empty() ? "" : ",") + std::to_string(id);
+            for (PeerId id : hello.skipped)
+                around += (around.empty() ? "" : ",") + to_string(id);
             log::warn_event("rescue_offered",
                             {{"peer", hello.peer_id}, {"around", around}, {"count", offer.value().chunks.count()}},
                             "{}", *offer.value().rescue_note);
@@ -544,9 +542,9 @@ private:
         return std::move(offer.value().chunks);
     }
 
-    std::vector<ChunkId> deal(std::uint32_t peer_id, std::uint32_t count, DealFrom from)
+    std::vector<ChunkId> deal(PeerId peer_id, std::uint32_t count, DealFrom from)
     {
-        OwnerLedger::Deal dealt = ledger_->deal(PeerId(peer_id), count, from);
+        OwnerLedger::Deal dealt = ledger_->deal(peer_id, count, from);
         for (Slot home : dealt.takeovers) {
             const std::string behind = ledger_->slot_name(home);
             log::event("share_extended", {{"peer", peer_id}, {"behind", behind}},

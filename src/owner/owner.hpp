@@ -23,7 +23,7 @@ struct OwnerOptions {
     // file larger than settings.max_chunks chunks of it gets larger chunks.
     bool chunk_size_given = false;
     // Config mode: these ids, in config order, hold the share slots. Empty: slots go by join order.
-    std::vector<std::uint32_t> peer_ids;
+    std::vector<PeerId> peer_ids;
     std::uint32_t peer_count = 5;
     // Keep serving after every peer is complete or given up on (for late or restarted peers).
     bool linger = false;

@@ -80,14 +80,14 @@ protected:
 // What only the gone peers held (routing around them): the owner deals it again.
 class DownloadSide::GoneRescue final : public OwnerRescue {
 public:
-    GoneRescue(DownloadSide& side, std::vector<std::uint32_t> gone) : OwnerRescue(side), gone_(std::move(gone)) {}
+    GoneRescue(DownloadSide& side, std::vector<PeerId> gone) : OwnerRescue(side), gone_(std::move(gone)) {}
     Ask ask() const override { return Ask{.rescue = true, .skipped = gone_, .helper = false}; }
     ChunkSet local_chunks() override { return side_.core_.inventory().snapshot(); }
     Result<void> store_chunk(ChunkId id, std::span<const std::uint8_t> bytes) override;
     void on_end(const Result<void>& result) override;
 
 private:
-    std::vector<std::uint32_t> gone_;
+    std::vector<PeerId> gone_;
 };
 
 // Chunks the upstream kept sending damaged: asks for every chunk but pretends to hold all the

@@ -179,9 +179,9 @@ void DownloadSide::reroute(const std::string& reason)
     // Its peer may be the next upstream now: one connection to it is enough.
     drop_helpers("the route changes");
     const PeerRef* next = route_.skip();
-    std::vector<std::uint32_t> gone = route_.skipped();
+    std::vector<PeerId> gone = route_.skipped();
     core_.metrics().at(metrics::family::reroutes).add(1);
-    log::event("rerouted", {{"gone", "peer " + std::to_string(gone.back())}, {"to", upstream_label()}},
+    log::event("rerouted", {{"gone", "peer " + to_string(gone.back())}, {"to", upstream_label()}},
                "{}; it counts as gone: downloading from {} instead, and asking the owner for what only the gone "
                "peer(s) held",
                reason, next ? next->label() + " (the next peer upstream)" : "the owner (no peer upstream is left)");
@@ -189,7 +189,7 @@ void DownloadSide::reroute(const std::string& reason)
     connect_upstream();
 }
 
-void DownloadSide::start_gone_rescue(const std::vector<std::uint32_t>& gone)
+void DownloadSide::start_gone_rescue(const std::vector<PeerId>& gone)
 {
     gone_rescue_ = std::make_unique<net::ChunkClient>(thread_.loop(), core_.owner_client_options(kBriefOwnerWaitS),
                                                       std::make_unique<GoneRescue>(*this, gone));
@@ -292,7 +292,7 @@ void DownloadSide::start_presence()
         [this](const Nonce& nonce) {
             return disk::prove_possession(core_.store(), core_.manifest(), nonce, core_.options().id);
         },
-        [this](std::vector<std::uint32_t> helpers) { hinted_helpers_ = std::move(helpers); });
+        [this](std::vector<PeerId> helpers) { hinted_helpers_ = std::move(helpers); });
     presence_->start();
 }
 
@@ -446,7 +446,7 @@ void DownloadSide::start_helper(bool owes)
     net::ChunkClient& started = *client;
     helpers_.push_back(HelperSlot{.client = std::move(client),
                                   .which = owner ? HelperPolicy::Helper::owner : HelperPolicy::Helper::peer,
-                                  .peer_id = next ? next->id : 0,
+                                  .peer = next ? std::optional(next->id) : std::nullopt,
                                   .label = label,
                                   .generation = generation,
                                   .neighbour_owed = owes});
@@ -459,8 +459,8 @@ const PeerRef* DownloadSide::next_helper_peer() const
 {
     // Not this peer's own upload neighbour, the last one round the ring: it takes what it has from
     // this peer, and helping here would take from the upload it needs to pass the file on.
-    const std::optional<std::uint32_t> downstream = core_.options().upload_neighbor;
-    for (std::uint32_t id : hinted_helpers_) {
+    const std::optional<PeerId> downstream = core_.options().upload_neighbor;
+    for (PeerId id : hinted_helpers_) {
         const PeerRef* peer = route_.beyond_current(id);
         if (peer && peer->id != downstream && !is_helping(id)) return peer;
     }
@@ -471,10 +471,9 @@ const PeerRef* DownloadSide::next_helper_peer() const
     }
 }
 
-bool DownloadSide::is_helping(std::uint32_t peer_id) const
+bool DownloadSide::is_helping(PeerId peer) const
 {
-    return std::any_of(helpers_.begin(), helpers_.end(),
-                       [peer_id](const HelperSlot& slot) { return slot.peer_id == peer_id; });
+    return std::any_of(helpers_.begin(), helpers_.end(), [peer](const HelperSlot& slot) { return slot.peer == peer; });
 }
 
 // What the helpers had in flight is asked of the neighbour from now on.

@@ -52,7 +52,7 @@ private:
     void connect_upstream();
     void on_upstream_end(const Result<void>& result);
     void reroute(const std::string& reason);
-    void start_gone_rescue(const std::vector<std::uint32_t>& gone);
+    void start_gone_rescue(const std::vector<PeerId>& gone);
     void request_rescue(ChunkId id);
     void start_rescue();
     void on_rescue_end(const Result<void>& result);
@@ -82,7 +82,7 @@ private:
     // The next peer to help: the first the owner hinted at that is known beyond the neighbour and
     // not helping yet, else the next such peer upstream (nullptr: none known).
     const PeerRef* next_helper_peer() const;
-    bool is_helping(std::uint32_t peer_id) const;
+    bool is_helping(PeerId peer) const;
     // Every helper goes (the neighbour keeps up again, the route changes, the peer is complete).
     void drop_helpers(const std::string& why);
     // One helper ended by itself (done, or failed: its peer gone or refusing).
@@ -118,12 +118,12 @@ private:
     std::uint64_t sent_at_report_ = 0;
     std::uint64_t report_ms_ = 0;
     // The owner's last hint: where the chunks this peer lacks are to be had (HelperHints).
-    std::vector<std::uint32_t> hinted_helpers_;
+    std::vector<PeerId> hinted_helpers_;
     // Beside a slow download neighbour: peers further upstream and the owner, see HelperPolicy.
     struct HelperSlot {
         std::unique_ptr<net::ChunkClient> client;
         HelperPolicy::Helper which;
-        std::uint32_t peer_id;  // 0 for the owner
+        std::optional<PeerId> peer;  // none for the owner
         std::string label;
         std::uint64_t generation;
         bool neighbour_owed;  // started because the neighbour was slow to send what it owes

@@ -81,7 +81,7 @@ Result<peer::PeerOptions> from_config(const Flags& flags, SwarmConfig::Tls& tls)
     if (!flags.id) return make_error("--config needs --id (which peer of the config this is)");
     auto config = load_config(flags.config);
     if (!config) return config.error();
-    const PeerConfig* self = config->find_peer(*flags.id);
+    const PeerConfig* self = config->find_peer(PeerId(*flags.id));
     if (!self) return make_error("peer id " + std::to_string(*flags.id) + " is not in " + flags.config);
     peer::PeerOptions options;
     options.id = self->id;
@@ -107,12 +107,12 @@ Result<peer::PeerOptions> from_flags(const Flags& flags)
         return make_error("--download-port must differ from --port (a peer cannot download from itself)");
     }
     peer::PeerOptions options;
-    options.id = flags.id.value_or(flags.port);
+    options.id = PeerId(flags.id.value_or(flags.port));
     options.owner = Endpoint{flags.owner_host, flags.owner_port};
     options.listen = Endpoint{"0.0.0.0", flags.port};
     // A peer is known by its port unless given an --id, so that is the neighbour's id too.
-    options.upstream = {PeerRef{flags.download_port, Endpoint{flags.download_host, flags.download_port}}};
-    options.data_dir = "data/peer-" + std::to_string(options.id);
+    options.upstream = {PeerRef{PeerId(flags.download_port), Endpoint{flags.download_host, flags.download_port}}};
+    options.data_dir = "data/peer-" + to_string(options.id);
     return options;
 }
 
@@ -192,12 +192,11 @@ int chunkswarm::peer_cli(int argc, char** argv, cli::Invocation invocation)
     auto options = resolve(flags);
     if (!options) return cli::fail("peer", options.error().message, 2);
     if (flags.serving.stop_with_stdin) cli::stop_when_stdin_closes();
-    if (!cli::start_logging("peer", "peer " + std::to_string(options->id), flags.serving.log)) return 2;
+    if (!cli::start_logging("peer", "peer " + to_string(options->id), flags.serving.log)) return 2;
     cli::log_protection(options->tls.get());
     const Result<void> done = peer::run_peer(options.value());
     const int code =
-        done ? 0
-             : cli::fail("peer " + std::to_string(options->id), done.error().message, cli::exit_code_of(done.error()));
+        done ? 0 : cli::fail("peer " + to_string(options->id), done.error().message, cli::exit_code_of(done.error()));
     cli::log_resource_use();
     log::shutdown();
     return code;

@@ -27,7 +27,7 @@ std::uint64_t still_needed(std::uint64_t needed, std::uint64_t present)
 
 PeerCore::PeerCore(const PeerOptions& options)
     : options_(options),
-      name_("peer " + std::to_string(options.id)),
+      name_("peer " + to_string(options.id)),
       store_(options.data_dir),
       download_cap_(options.settings.max_download_rate)
 {
@@ -365,7 +365,7 @@ net::ClientOptions PeerCore::client_options_for(const Endpoint& remote, const st
     client.connect_timeout_s = connect_timeout_s;
     client.settings = options_.settings;
     // Different peers spread their first requests differently.
-    client.seed = std::uint64_t{options_.id} * 7919 + remote.port;
+    client.seed = std::uint64_t{options_.id.value()} * 7919 + remote.port;
     client.secret = options_.secret;
     client.tls = options_.tls;
     if (download_cap_.capped()) client.download_cap = &download_cap_;

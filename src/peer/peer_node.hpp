@@ -17,7 +17,7 @@
 namespace chunkswarm::peer {
 
 struct PeerOptions {
-    std::uint32_t id = 0;
+    PeerId id;
     Endpoint owner;
     Endpoint listen;
     // The download neighbour first, then its own download neighbour and so on round the ring, as
@@ -25,7 +25,7 @@ struct PeerOptions {
     // rest is learnt from the peers themselves).
     std::vector<PeerRef> upstream;
     // The peer whose "complete" lets this one exit; unknown in the plain form, where any will do.
-    std::optional<std::uint32_t> upload_neighbor;
+    std::optional<PeerId> upload_neighbor;
     std::filesystem::path data_dir;
     // Where the joined file (or tree) goes; empty: data_dir/<its name>. Chunk files, summary and
     // manifest stay in data_dir.

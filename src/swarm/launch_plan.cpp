@@ -49,7 +49,7 @@ std::vector<std::string> through(std::vector<std::string> prefix, const std::vec
 
 std::string base_name(const SwarmConfig& config, std::size_t index)
 {
-    return index == 0 ? "owner" : "peer-" + std::to_string(config.peers[index - 1].id);
+    return index == 0 ? "owner" : "peer-" + to_string(config.peers[index - 1].id);
 }
 
 std::string shell_quote(std::string_view word)
@@ -61,9 +61,9 @@ std::string shell_quote(std::string_view word)
     return "'" + replace_all(std::string(word), "'", "'\\''") + "'";
 }
 
-std::string output_for(const std::string& output, std::uint32_t peer_id)
+std::string output_for(const std::string& output, PeerId peer_id)
 {
-    return replace_all(output, "{id}", std::to_string(peer_id));
+    return replace_all(output, "{id}", to_string(peer_id));
 }
 
 std::vector<std::string> program_words(const PlanInputs& inputs, const std::filesystem::path& bin,
@@ -90,7 +90,7 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
         words = program_words(inputs, bin, "owner");
         words.insert(words.end(), {"--config", config_arg, "--file", inputs.file.string()});
     } else {
-        const std::string id = std::to_string(config.peers[index - 1].id);
+        const std::string id = to_string(config.peers[index - 1].id);
         words = program_words(inputs, bin, "peer");
         words.insert(words.end(), {"--config", config_arg, "--id", id});
         if (!inputs.expect.empty()) words.insert(words.end(), {"--expect", inputs.expect});

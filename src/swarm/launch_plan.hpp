@@ -41,7 +41,7 @@ struct PlanInputs {
 };
 
 // A peer's copy under --output: every "{id}" in `output` becomes the peer's id.
-std::string output_for(const std::string& output, std::uint32_t peer_id);
+std::string output_for(const std::string& output, PeerId peer_id);
 // The words that start `program` ("owner" or "peer") from `bin`: bin/owner, or bin/chunkswarm owner.
 std::vector<std::string> program_words(const PlanInputs& inputs, const std::filesystem::path& bin,
                                        const std::string& program);

@@ -45,9 +45,9 @@ std::pair<std::size_t, std::size_t> terminal_size()
     return {100, 40};
 }
 
-std::vector<std::uint32_t> peer_ids_of(const SwarmConfig& config)
+std::vector<PeerId> peer_ids_of(const SwarmConfig& config)
 {
-    std::vector<std::uint32_t> ids;
+    std::vector<PeerId> ids;
     for (const PeerConfig& peer : config.peers)
         ids.push_back(peer.id);
     return ids;
@@ -201,15 +201,15 @@ private:
         for (std::size_t i = 1; i < model_.size(); ++i) {
             if (options_.config.peers[i - 1].id != kill.peer_id) continue;
             if (i >= children_.size() || !children_[i]->running()) {
-                warn(fmt::format("swarm: --kill {}@{}: peer {} is not running\n", kill.peer_id, kill.at_s,
-                                 kill.peer_id));
+                warn(fmt::format("swarm: --kill {}@{}: peer {} is not running\n", kill.peer_id.value(), kill.at_s,
+                                 kill.peer_id.value()));
                 return;
             }
             killed_.insert(i);
             print(
                 fmt::format("swarm: killing peer {} (SIGKILL) {} s after it started, as --kill asks; the others "
                             "should route around it\n",
-                            kill.peer_id, kill.at_s));
+                            kill.peer_id.value(), kill.at_s));
             children_[i]->close_input();
             children_[i]->kill(SIGKILL);
         }
@@ -522,14 +522,14 @@ Result<LaunchOptions::Kill> parse_kill(const std::string& text, const SwarmConfi
         std::size_t used = 0;
         const unsigned long id = std::stoul(text.substr(0, at), &used);
         if (used != at || id > UINT32_MAX) return make_error(usage);
-        kill.peer_id = static_cast<std::uint32_t>(id);
+        kill.peer_id = PeerId(static_cast<std::uint32_t>(id));
         kill.at_s = std::stod(text.substr(at + 1), &used);
         if (used != text.size() - at - 1 || !(kill.at_s >= 0) || kill.at_s > 86400) return make_error(usage);
     } catch (const std::exception&) {
         return make_error(usage);
     }
     if (!config.find_peer(kill.peer_id)) {
-        return make_error("--kill " + text + ": peer " + std::to_string(kill.peer_id) + " is not in the config");
+        return make_error("--kill " + text + ": peer " + to_string(kill.peer_id) + " is not in the config");
     }
     return kill;
 }

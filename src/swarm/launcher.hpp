@@ -34,7 +34,7 @@ struct LaunchOptions {
     std::optional<std::filesystem::path> report;
     // --kill PEER@SECONDS: SIGKILL that peer this long after it started, to watch the swarm repair.
     struct Kill {
-        std::uint32_t peer_id = 0;
+        PeerId peer_id;
         double at_s = 0;
     };
     std::vector<Kill> kills;

@@ -27,15 +27,15 @@ const char* state_name(State state)
     return "?";
 }
 
-std::string peer_name(std::uint32_t id) { return "peer " + std::to_string(id); }
+std::string peer_name(PeerId id) { return "peer " + to_string(id); }
 
-SwarmModel::SwarmModel(std::vector<std::uint32_t> peer_ids)
+SwarmModel::SwarmModel(std::vector<PeerId> peer_ids)
 {
     Process owner;
     owner.name = "owner";
     owner.is_owner = true;
     processes_.push_back(std::move(owner));
-    for (std::uint32_t id : peer_ids) {
+    for (PeerId id : peer_ids) {
         Process peer;
         peer.name = peer_name(id);
         processes_.push_back(std::move(peer));

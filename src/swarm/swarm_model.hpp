@@ -13,6 +13,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "chunkswarm/core/ids.hpp"
+
 namespace chunkswarm::swarm {
 
 // Peers go waiting, starting, joining, share, trading, joining_file, done; the owner goes
@@ -83,7 +85,7 @@ public:
     static constexpr std::size_t kActivityLines = 6;
 
     // Index 0 is the owner; peers follow in the order they are added.
-    explicit SwarmModel(std::vector<std::uint32_t> peer_ids);
+    explicit SwarmModel(std::vector<PeerId> peer_ids);
 
     std::size_t size() const { return processes_.size(); }
     const Process& process(std::size_t index) const { return processes_[index]; }

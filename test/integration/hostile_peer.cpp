@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../unit/chunk_files.hpp"
+#include "../unit/test_ids.hpp"
 #include "chunkswarm/cli_support.hpp"
 #include "chunkswarm/core/config.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
@@ -66,9 +67,9 @@ public:
     void greet(const PeerConfig& victim)
     {
         net::ClientOptions options;
-        options.self_id = flags_.id;
+        options.self_id = PeerId(flags_.id);
         options.remote = victim.endpoint;
-        options.remote_label = "peer " + std::to_string(victim.id);
+        options.remote_label = "peer " + to_string(victim.id);
         options.connect_timeout_s = 120;
         greeter_ = std::make_unique<net::ChunkClient>(loop_, options, std::make_unique<Greeting>(*this));
         greeter_->start();
@@ -199,8 +200,8 @@ int main(int argc, char** argv)
 
     auto config = load_config(flags.config);
     if (!config) return cli::fail("hostile_peer", config.error().message);
-    const PeerConfig* self = config->find_peer(flags.id);
-    const PeerConfig* victim = self ? config->upload_neighbor_of(flags.id) : nullptr;
+    const PeerConfig* self = config->find_peer(PeerId(flags.id));
+    const PeerConfig* victim = self ? config->upload_neighbor_of(PeerId(flags.id)) : nullptr;
     if (!victim) return cli::fail("hostile_peer", "no such peer, or nobody downloads from it");
 
     ChunkStore store(flags.data_dir);

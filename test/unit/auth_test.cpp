@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "chunkswarm/core/auth.hpp"
+#include "test_ids.hpp"
 
 using namespace chunkswarm;
 
@@ -11,12 +12,12 @@ TEST_CASE("proofs depend on the secret, the role, both nonces and the peer id")
     Nonce a = random_nonce();
     Nonce b = random_nonce();
     CHECK(a != b);
-    Digest base = auth_proof("a long enough secret", "server", a, b, 3);
-    CHECK(proofs_equal(base, auth_proof("a long enough secret", "server", a, b, 3)));
-    CHECK_FALSE(proofs_equal(base, auth_proof("another long secret!", "server", a, b, 3)));
-    CHECK_FALSE(proofs_equal(base, auth_proof("a long enough secret", "client", a, b, 3)));
-    CHECK_FALSE(proofs_equal(base, auth_proof("a long enough secret", "server", b, a, 3)));
-    CHECK_FALSE(proofs_equal(base, auth_proof("a long enough secret", "server", a, b, 4)));
+    Digest base = auth_proof("a long enough secret", "server", a, b, 3_peer);
+    CHECK(proofs_equal(base, auth_proof("a long enough secret", "server", a, b, 3_peer)));
+    CHECK_FALSE(proofs_equal(base, auth_proof("another long secret!", "server", a, b, 3_peer)));
+    CHECK_FALSE(proofs_equal(base, auth_proof("a long enough secret", "client", a, b, 3_peer)));
+    CHECK_FALSE(proofs_equal(base, auth_proof("a long enough secret", "server", b, a, 3_peer)));
+    CHECK_FALSE(proofs_equal(base, auth_proof("a long enough secret", "server", a, b, 4_peer)));
 }
 
 TEST_CASE("nonces survive their hex form; bad hex is refused")

@@ -4,6 +4,7 @@
 
 #include "chunkswarm/core/config.hpp"
 #include "chunkswarm/disk/config_file.hpp"
+#include "test_ids.hpp"
 #include "test_util.hpp"
 
 using namespace chunkswarm;
@@ -36,7 +37,7 @@ TEST_CASE("a ring of five loads with defaults filled in")
     CHECK(config->peers.size() == 5);
     CHECK(config->chunk_size == 102400);
     CHECK(config->peers[0].endpoint.host == "127.0.0.1");
-    CHECK(config->upload_neighbor_of(1)->id == 2);
+    CHECK(config->upload_neighbor_of(1_peer)->id == 2_peer);
     CHECK(config->peer_data_dir(config->peers[2]) == "data/peer-3");
     CHECK(config->resolved_owner_data_dir() == "data/owner");
     CHECK(config->settings.request_window == Settings{}.request_window);
@@ -56,17 +57,17 @@ TEST_CASE("a list of hosts is a ring: ids by position, default ports, each downl
     const std::uint16_t ports[] = {7101, 7102, 9000};
     for (std::size_t i = 0; i < 3; ++i) {
         CAPTURE(i);
-        CHECK(parsed->peers[i].id == i + 1);
+        CHECK(parsed->peers[i].id.value() == i + 1);
         CHECK(parsed->peers[i].endpoint.host == "node" + std::to_string(i + 1) + ".example");
         CHECK(parsed->peers[i].endpoint.port == ports[i]);
-        CHECK(parsed->peers[i].download_neighbor == neighbours[i]);
+        CHECK(parsed->peers[i].download_neighbor.value() == neighbours[i]);
     }
     // Given ids are kept, and the default neighbour is the peer listed before, by its id.
     config["peers"] = {{{"id", 10}, {"host", "a"}}, {{"id", 20}, {"host", "b"}}};
     parsed = parse_config(config);
     REQUIRE(parsed.ok());
-    CHECK(parsed->peers[0].download_neighbor == 20);
-    CHECK(parsed->peers[1].download_neighbor == 10);
+    CHECK(parsed->peers[0].download_neighbor == 20_peer);
+    CHECK(parsed->peers[1].download_neighbor == 10_peer);
     CHECK(parsed->peers[1].endpoint.port == 7120);
     // Two peers on one host need ports of their own: the defaults differ by id.
     config["peers"] = {"127.0.0.1", "127.0.0.1"};

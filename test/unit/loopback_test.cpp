@@ -114,7 +114,7 @@ test::Hooks download_all(Swarmlet& s, const ChunkStore& store, net::ChunkServer&
 net::ClientOptions client_options(std::uint16_t port)
 {
     net::ClientOptions o;
-    o.self_id = 1;
+    o.self_id = 1_peer;
     o.remote = Endpoint{"127.0.0.1", port};
     o.remote_label = "test server";
     o.connect_timeout_s = 5;
@@ -303,7 +303,7 @@ TEST_CASE("a client takes the chunk hashes as the server computes them, and fini
             if (++ended == 2) server.close();
         };
         auto rescue_options = client_options(server.port());
-        rescue_options.self_id = 2;
+        rescue_options.self_id = 2_peer;
         rescue_hooks.ask.rescue = true;
         net::ChunkClient rescue(&s.loop, rescue_options, test::kind(std::move(rescue_hooks)));
         rescue.start();
@@ -375,7 +375,7 @@ TEST_CASE("garbage gets an error frame and a closed connection while the server 
         std::vector<std::vector<std::uint8_t>> attacks;
         attacks.push_back({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1'});
         attacks.push_back(encode(Request{{0_c}}).head);
-        auto hello = encode(Hello{9}).head;
+        auto hello = encode(Hello{9_peer}).head;
         auto bad_id = encode_frame_head({{"type", "request"}, {"ids", {99}}}, 0);
         hello.insert(hello.end(), bad_id.begin(), bad_id.end());
         attacks.push_back(hello);
@@ -543,7 +543,7 @@ TEST_CASE("frames that arrive in the same read as the one a handler failed on ar
         // Three frames in one write, so that the server decodes them from one read.
         std::vector<std::uint8_t> three;
         for (int i = 0; i < 3; ++i) {
-            auto head = encode(Hello{1}).head;
+            auto head = encode(Hello{1_peer}).head;
             three.insert(three.end(), head.begin(), head.end());
         }
         auto client = net::TcpConnection::create(&s.loop, Role::client);
@@ -751,7 +751,7 @@ TEST_CASE("a client that forges its proof gets an error frame and never the mani
         forger->connect(net::to_sockaddr(Endpoint{"127.0.0.1", server.port()}).value(), [forger](int status) {
             REQUIRE(status == 0);
             forger->start_reading();
-            forger->send(Hello{1, random_nonce()});
+            forger->send(Hello{1_peer, random_nonce()});
         });
         uv_run(&s.loop, UV_RUN_DEFAULT);
     }
@@ -783,7 +783,7 @@ TEST_CASE("a server whose send budget holds less than one chunk still serves thr
                 if (++ended == 3) server.close();
             };
             net::ClientOptions options = client_options(server.port());
-            options.self_id = static_cast<std::uint32_t>(i + 1);
+            options.self_id = PeerId(static_cast<std::uint32_t>(i + 1));
             clients.push_back(std::make_unique<net::ChunkClient>(&s.loop, options, test::kind(std::move(hooks))));
             clients.back()->start();
         }
@@ -827,7 +827,7 @@ TEST_CASE("a capped server sends a helper only what its other clients leave of t
                 if (++ended == 2) server.close();
             };
             net::ClientOptions options = client_options(server.port());
-            options.self_id = static_cast<std::uint32_t>(i + 1);
+            options.self_id = PeerId(static_cast<std::uint32_t>(i + 1));
             options.settings.request_window = 8;
             clients.push_back(std::make_unique<net::ChunkClient>(&s.loop, options, test::kind(std::move(hooks))));
             clients.back()->start();

@@ -23,7 +23,7 @@ Result<Message> round_trip(const Message& message, Role receiver, const Manifest
     std::vector<std::uint8_t> bytes = wire_bytes(message);
     FrameDecoder decoder(frame_limits(receiver));
     if (receiver == Role::server && !std::holds_alternative<Hello>(message)) {
-        REQUIRE(decoder.feed(wire_bytes(Hello{1})).ok());
+        REQUIRE(decoder.feed(wire_bytes(Hello{1_peer})).ok());
         REQUIRE(decoder.next().has_value());
     }
     if (auto fed = decoder.feed(bytes); !fed) return fed.error();
@@ -43,9 +43,9 @@ Result<Message> parse_header(const nlohmann::json& header, Role receiver, const 
 TEST_CASE("every message survives a round trip")
 {
     Manifest m = test::small_manifest();
-    auto hello = round_trip(Hello{42}, Role::server, nullptr);
+    auto hello = round_trip(Hello{42_peer}, Role::server, nullptr);
     REQUIRE(hello.ok());
-    CHECK(std::get<Hello>(hello.value()).peer_id == 42);
+    CHECK(std::get<Hello>(hello.value()).peer_id == 42_peer);
 
     auto manifest = round_trip(ManifestMsg{m}, Role::client, nullptr);
     REQUIRE(manifest.ok());
@@ -104,7 +104,7 @@ TEST_CASE("each side refuses the types only the other side sends, before bufferi
     Manifest m = test::small_manifest();
     CHECK_FALSE(round_trip(ManifestMsg{m}, Role::server, &m).ok());
     CHECK_FALSE(round_trip(ChunkData{0_c, std::vector<std::uint8_t>(1024)}, Role::server, &m).ok());
-    CHECK_FALSE(round_trip(Hello{1}, Role::client, &m).ok());
+    CHECK_FALSE(round_trip(Hello{1_peer}, Role::client, &m).ok());
     CHECK_FALSE(round_trip(Request{{1_c}}, Role::client, &m).ok());
     CHECK_FALSE(round_trip(Coming{{1_c}}, Role::server, &m).ok());
     CHECK_FALSE(frame_limits(Role::server).max_payload("chunk").has_value());
@@ -218,19 +218,19 @@ TEST_CASE("the manifest travels as a JSON head and 32 bytes of SHA-256 per chunk
 
 TEST_CASE("hello carries the gone peers a client routes around, and whether it is a presence")
 {
-    Hello sent{7, std::nullopt, true, {3, 2}};
+    Hello sent{7_peer, std::nullopt, true, {3_peer, 2_peer}};
     auto hello = round_trip(sent, Role::server, nullptr);
     REQUIRE(hello.ok());
     const Hello& got = std::get<Hello>(hello.value());
     CHECK(got.rescue);
-    CHECK(got.skipped == std::vector<std::uint32_t>{3, 2});
+    CHECK(got.skipped == test::peer_ids({3, 2}));
     CHECK_FALSE(got.presence);
-    auto presence = round_trip(Hello{.peer_id = 7, .presence = true}, Role::server, nullptr);
+    auto presence = round_trip(Hello{.peer_id = 7_peer, .presence = true}, Role::server, nullptr);
     REQUIRE(presence.ok());
     CHECK(std::get<Hello>(presence.value()).presence);
     CHECK(std::get<Hello>(presence.value()).skipped.empty());
     CHECK_FALSE(std::get<Hello>(presence.value()).helper);
-    auto helper = round_trip(Hello{.peer_id = 7, .helper = true}, Role::server, nullptr);
+    auto helper = round_trip(Hello{.peer_id = 7_peer, .helper = true}, Role::server, nullptr);
     REQUIRE(helper.ok());
     CHECK(std::get<Hello>(helper.value()).helper);
 
@@ -298,10 +298,10 @@ TEST_CASE("a report may carry the peer's chunk ID list and its spare upload; the
     header["spare"] = "all";
     CHECK_FALSE(parse_header(header, Role::server, &m).ok());
 
-    auto hint = round_trip(Hint{{7, 3}}, Role::client, nullptr);
+    auto hint = round_trip(Hint{{7_peer, 3_peer}}, Role::client, nullptr);
     REQUIRE(hint.ok());
-    CHECK(std::get<Hint>(hint.value()).helpers == std::vector<std::uint32_t>{7, 3});
-    CHECK_FALSE(round_trip(Hint{{7}}, Role::server, nullptr).ok());
+    CHECK(std::get<Hint>(hint.value()).helpers == test::peer_ids({7, 3}));
+    CHECK_FALSE(round_trip(Hint{{7_peer}}, Role::server, nullptr).ok());
     CHECK_FALSE(parse_header({{"type", "hint"}, {"helpers", {-1}}}, Role::client, nullptr).ok());
 }
 
@@ -310,11 +310,11 @@ TEST_CASE("a peer's chunk ID list says whom it downloads from; a malformed one i
     Manifest m = test::small_manifest();
     ChunkSet have(6);
     have.insert(2_c);
-    auto list = round_trip(HaveList{have, Upstream{3, "10.0.0.3", 7103}}, Role::client, &m);
+    auto list = round_trip(HaveList{have, Upstream{3_peer, "10.0.0.3", 7103}}, Role::client, &m);
     REQUIRE(list.ok());
     const auto& upstream = std::get<HaveList>(list.value()).upstream;
     REQUIRE(upstream.has_value());
-    CHECK(upstream->id == 3);
+    CHECK(upstream->id == 3_peer);
     CHECK(upstream->host == "10.0.0.3");
     CHECK(upstream->port == 7103);
     auto owner_list = round_trip(HaveList{have}, Role::client, &m);
@@ -440,10 +440,10 @@ TEST_CASE("a possession challenge goes to the client and its answer to the serve
 
 TEST_CASE("the largest hello passes a server's first-frame limits; nothing with a payload does")
 {
-    Hello hello{.peer_id = UINT32_MAX,
+    Hello hello{.peer_id = PeerId(UINT32_MAX),
                 .nonce = random_nonce(),
                 .rescue = true,
-                .skipped = std::vector<std::uint32_t>(1024, UINT32_MAX)};
+                .skipped = std::vector<PeerId>(1024, PeerId(UINT32_MAX))};
     auto got = round_trip(hello, Role::server, nullptr);
     REQUIRE(got.ok());
     CHECK(std::get<Hello>(got.value()).skipped.size() == 1024);

@@ -11,8 +11,8 @@ namespace {
 
 constexpr RosterTiming kTiming{.give_up_ms = 60'000, .lost_ms = 5'000};
 
-Hello share_hello(std::uint32_t id) { return Hello{.peer_id = id}; }
-Hello presence_hello(std::uint32_t id) { return Hello{.peer_id = id, .presence = true}; }
+Hello share_hello(std::uint32_t id) { return Hello{.peer_id = PeerId(id)}; }
+Hello presence_hello(std::uint32_t id) { return Hello{.peer_id = PeerId(id), .presence = true}; }
 
 // A peer joins for its share, takes `count` chunks, and opens its presence.
 void join_and_trade(OwnerLedger& ledger, std::uint32_t id, std::uint32_t count, std::uint64_t now)
@@ -116,7 +116,7 @@ TEST_CASE("a rescue around a gone peer is offered what it was dealt and dealt wh
         join_and_trade(ledger, id, 3, 0);
     ledger.session_closed(presence_hello(2), 2'000);
     ledger.session_closed(share_hello(2), 2'000);
-    Hello rescue{.peer_id = 3, .rescue = true, .skipped = {2}};
+    Hello rescue{.peer_id = 3_peer, .rescue = true, .skipped = {2_peer}};
     auto offer = ledger.offer(rescue, 2'500);
     REQUIRE(offer);
     CHECK(offer.value().chunks.count() == 10);  // peer 2's whole share: 3 dealt, 7 not drawn
@@ -167,11 +167,11 @@ TEST_CASE("a chain's head is hinted at peers holding what it lacks; one whose pr
     ledger.report(presence_hello(1), head, 1'000);
     auto hint = ledger.helper_hint(presence_hello(1), head);
     REQUIRE(hint);
-    CHECK(hint->helpers == std::vector<std::uint32_t>{2, 3});  // 3 has less upload to spare
+    CHECK(hint->helpers == test::peer_ids({2, 3}));  // 3 has less upload to spare
     // Not heading a chain: no hint.
     CHECK_FALSE(ledger.helper_hint(presence_hello(2), Report{.held = 30}));
     ledger.session_closed(presence_hello(2), 2'000);
-    CHECK(ledger.helper_hint(presence_hello(1), head)->helpers == std::vector<std::uint32_t>{3});
+    CHECK(ledger.helper_hint(presence_hello(1), head)->helpers == test::peer_ids({3}));
     // Nobody outside the swarm is told anything.
     CHECK_FALSE(ledger.helper_hint(presence_hello(9), head));
 }

@@ -20,7 +20,7 @@ std::vector<std::vector<std::uint8_t>> make_chunks(std::uint32_t count)
 
 Digest prove(const Nonce& nonce, std::uint32_t peer_id, const std::vector<std::vector<std::uint8_t>>& chunks)
 {
-    PossessionProof proof(nonce, peer_id);
+    PossessionProof proof(nonce, PeerId(peer_id));
     for (ChunkId id : challenge_chunks(nonce, static_cast<std::uint32_t>(chunks.size())))
         proof.add(chunks[id.value()]);
     return proof.finish();

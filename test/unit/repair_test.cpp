@@ -14,55 +14,58 @@ using namespace chunkswarm;
 
 namespace {
 
-PeerRef peer(std::uint32_t id) { return PeerRef{id, Endpoint{"127.0.0.1", static_cast<std::uint16_t>(7100 + id)}}; }
+PeerRef peer(std::uint32_t id)
+{
+    return PeerRef{PeerId(id), Endpoint{"127.0.0.1", static_cast<std::uint16_t>(7100 + id)}};
+}
 
 }  // namespace
 
 TEST_CASE("a route goes upstream one gone peer at a time, then to the owner")
 {
     // Peer 4 of a five-peer ring: 3, 2, 1, 5 upstream in that order.
-    UpstreamRoute route(4, {peer(3), peer(2), peer(1), peer(5)});
+    UpstreamRoute route(4_peer, {peer(3), peer(2), peer(1), peer(5)});
     REQUIRE(route.current());
-    CHECK(route.current()->id == 3);
+    CHECK(route.current()->id == 3_peer);
     CHECK(route.at_first());
     CHECK(route.skipped().empty());
     CHECK_FALSE(route.ever_skipped());
     // Helpers come from further up, in order.
-    CHECK(route.after_current()->id == 2);
-    CHECK(route.after_current(3)->id == 5);
+    CHECK(route.after_current()->id == 2_peer);
+    CHECK(route.after_current(3)->id == 5_peer);
     CHECK(route.after_current(4) == nullptr);
     // A peer named by the owner's hint is found only beyond the current one.
-    CHECK(route.beyond_current(1)->id == 1);
-    CHECK(route.beyond_current(3) == nullptr);
-    CHECK(route.beyond_current(9) == nullptr);
-    CHECK(route.skip()->id == 2);
-    CHECK(route.after_current()->id == 1);
+    CHECK(route.beyond_current(1_peer)->id == 1_peer);
+    CHECK(route.beyond_current(3_peer) == nullptr);
+    CHECK(route.beyond_current(9_peer) == nullptr);
+    CHECK(route.skip()->id == 2_peer);
+    CHECK(route.after_current()->id == 1_peer);
     CHECK_FALSE(route.at_first());
-    CHECK(route.skipped() == std::vector<std::uint32_t>{3});
-    CHECK(route.skip()->id == 1);
-    CHECK(route.skip()->id == 5);
+    CHECK(route.skipped() == test::peer_ids({3}));
+    CHECK(route.skip()->id == 1_peer);
+    CHECK(route.skip()->id == 5_peer);
     CHECK(route.skip() == nullptr);  // the owner
-    CHECK(route.skipped() == std::vector<std::uint32_t>{3, 2, 1, 5});
+    CHECK(route.skipped() == test::peer_ids({3, 2, 1, 5}));
     CHECK(route.skip() == nullptr);
     route.restart();
-    CHECK(route.current()->id == 3);
+    CHECK(route.current()->id == 3_peer);
     CHECK(route.skipped().empty());
     CHECK(route.ever_skipped());  // back at the neighbour, which was seen to go
 }
 
 TEST_CASE("in the plain form a route learns the ring from the peers, and never loops back to itself")
 {
-    UpstreamRoute route(4, {peer(3)});
-    CHECK_FALSE(route.learn(2, peer(1)));  // only the last peer known may extend the route
-    CHECK(route.learn(3, peer(2)));
-    CHECK_FALSE(route.learn(3, peer(9)));  // 3 is no longer the last
-    CHECK(route.learn(2, peer(1)));
-    CHECK_FALSE(route.learn(1, peer(3)));  // already known
-    CHECK(route.learn(1, peer(5)));
-    CHECK_FALSE(route.learn(5, peer(4)));  // that is this peer: the ring is closed
-    CHECK(route.skip()->id == 2);
-    CHECK(route.skip()->id == 1);
-    CHECK(route.skip()->id == 5);
+    UpstreamRoute route(4_peer, {peer(3)});
+    CHECK_FALSE(route.learn(2_peer, peer(1)));  // only the last peer known may extend the route
+    CHECK(route.learn(3_peer, peer(2)));
+    CHECK_FALSE(route.learn(3_peer, peer(9)));  // 3 is no longer the last
+    CHECK(route.learn(2_peer, peer(1)));
+    CHECK_FALSE(route.learn(1_peer, peer(3)));  // already known
+    CHECK(route.learn(1_peer, peer(5)));
+    CHECK_FALSE(route.learn(5_peer, peer(4)));  // that is this peer: the ring is closed
+    CHECK(route.skip()->id == 2_peer);
+    CHECK(route.skip()->id == 1_peer);
+    CHECK(route.skip()->id == 5_peer);
     CHECK(route.skip() == nullptr);
 }
 
@@ -70,72 +73,72 @@ TEST_CASE("a config's ring, seen from one peer, lists every other peer upstream 
 {
     SwarmConfig config;
     for (std::uint32_t id = 1; id <= 5; ++id)
-        config.peers.push_back(PeerConfig{id, peer(id).endpoint, id == 1 ? 5u : id - 1, ""});
-    std::vector<std::uint32_t> ids;
-    for (const PeerRef& p : upstream_ring(config, 4))
+        config.peers.push_back(PeerConfig{PeerId(id), peer(id).endpoint, PeerId(id == 1 ? 5u : id - 1), ""});
+    std::vector<PeerId> ids;
+    for (const PeerRef& p : upstream_ring(config, 4_peer))
         ids.push_back(p.id);
-    CHECK(ids == std::vector<std::uint32_t>{3, 2, 1, 5});
-    CHECK(upstream_ring(config, 9).empty());
+    CHECK(ids == test::peer_ids({3, 2, 1, 5}));
+    CHECK(upstream_ring(config, 9_peer).empty());
 }
 
 TEST_CASE("a complete peer leaves when its downstream, or a peer in its place, is complete")
 {
-    DownstreamWatch watch(5, 10'000);
+    DownstreamWatch watch(5_peer, 10'000);
     watch.on_activity(1'000);
-    watch.on_client_done(5, true, {});
+    watch.on_client_done(5_peer, true, {});
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);  // not complete itself yet
     watch.on_self_complete(2'000);
     CHECK(watch.verdict(2'000) == DownstreamWatch::Verdict::downstream_complete);
 
-    DownstreamWatch detour(5, 10'000);
+    DownstreamWatch detour(5_peer, 10'000);
     detour.on_self_complete(0);
-    detour.on_client_done(7, true, {});  // some other client: not the downstream
+    detour.on_client_done(7_peer, true, {});  // some other client: not the downstream
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::stay);
-    detour.on_client_done(1, true, {5});  // peer 1 routes around peer 5, this peer's upload neighbour
+    detour.on_client_done(1_peer, true, {5_peer});  // peer 1 routes around peer 5, this peer's upload neighbour
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::downstream_complete);
 
     DownstreamWatch plain(std::nullopt, 10'000);  // the original brief's plain form: any complete client will do
     plain.on_self_complete(0);
-    plain.on_client_done(42, true, {});
+    plain.on_client_done(42_peer, true, {});
     CHECK(plain.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
 }
 
 TEST_CASE("a complete peer stays while a client still connected to it wants something, whoever says complete")
 {
-    DownstreamWatch watch(5, 10'000);
+    DownstreamWatch watch(5_peer, 10'000);
     watch.on_self_complete(0);
-    watch.on_session(5, true);  // its upload neighbour, still downloading
-    watch.on_session(6, true);  // peer 6, which took peer 5 for gone, routes around it
+    watch.on_session(5_peer, true);  // its upload neighbour, still downloading
+    watch.on_session(6_peer, true);  // peer 6, which took peer 5 for gone, routes around it
     watch.on_activity(1'000);
-    watch.on_client_done(6, true, {5});
+    watch.on_client_done(6_peer, true, {5_peer});
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);
-    watch.on_client_done(5, false, {});  // done with this side, not complete: wants nothing more here
+    watch.on_client_done(5_peer, false, {});  // done with this side, not complete: wants nothing more here
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::downstream_complete);
 
-    DownstreamWatch reconnect(5, 10'000);
+    DownstreamWatch reconnect(5_peer, 10'000);
     reconnect.on_self_complete(0);
-    reconnect.on_session(4, true);
-    reconnect.on_client_done(4, false, {});
-    reconnect.on_session(4, true);  // back on a new session: it wants something again
-    reconnect.on_client_done(5, true, {});
+    reconnect.on_session(4_peer, true);
+    reconnect.on_client_done(4_peer, false, {});
+    reconnect.on_session(4_peer, true);  // back on a new session: it wants something again
+    reconnect.on_client_done(5_peer, true, {});
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);
-    reconnect.on_session(4, false);
+    reconnect.on_session(4_peer, false);
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);  // one of its two sessions is still open
-    reconnect.on_session(4, false);
+    reconnect.on_session(4_peer, false);
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
 
     // A client that holds on but says nothing does not keep it for ever.
-    DownstreamWatch silent(5, 10'000);
+    DownstreamWatch silent(5_peer, 10'000);
     silent.on_self_complete(0);
-    silent.on_session(3, true);
-    silent.on_client_done(5, true, {});
+    silent.on_session(3_peer, true);
+    silent.on_client_done(5_peer, true, {});
     CHECK(silent.verdict(9'999) == DownstreamWatch::Verdict::stay);
     CHECK(silent.verdict(10'000) == DownstreamWatch::Verdict::idle);
 }
 
 TEST_CASE("a complete peer nobody asks anything of leaves after the idle time, counted from the last sign of life")
 {
-    DownstreamWatch watch(5, 10'000);
+    DownstreamWatch watch(5_peer, 10'000);
     watch.on_self_complete(50'000);
     CHECK(watch.verdict(59'999) == DownstreamWatch::Verdict::stay);
     watch.on_activity(55'000);
@@ -143,7 +146,7 @@ TEST_CASE("a complete peer nobody asks anything of leaves after the idle time, c
     CHECK(watch.verdict(64'999) == DownstreamWatch::Verdict::stay);
     CHECK(watch.verdict(65'000) == DownstreamWatch::Verdict::idle);
     // Activity before completion does not shorten the wait after it.
-    DownstreamWatch late(5, 10'000);
+    DownstreamWatch late(5_peer, 10'000);
     late.on_activity(1'000);
     late.on_self_complete(30'000);
     CHECK(late.verdict(39'999) == DownstreamWatch::Verdict::stay);

@@ -5,8 +5,10 @@
 #include "html_report.hpp"
 #include "swarm_metrics.hpp"
 #include "swarm_model.hpp"
+#include "test_ids.hpp"
 #include "text_view.hpp"
 
+using namespace chunkswarm;
 using namespace chunkswarm::swarm;
 
 namespace {
@@ -33,9 +35,9 @@ std::string received(const std::string& proc, int chunk, const std::string& from
 // Owner at index 0, then peers 1..`peers`, every process started at 0.
 SwarmModel started_model(std::uint32_t peers)
 {
-    std::vector<std::uint32_t> ids;
+    std::vector<PeerId> ids;
     for (std::uint32_t id = 1; id <= peers; ++id)
-        ids.push_back(id);
+        ids.emplace_back(id);
     SwarmModel model(ids);
     for (std::size_t i = 0; i <= peers; ++i)
         model.on_started(i, 0.0);
@@ -45,7 +47,7 @@ SwarmModel started_model(std::uint32_t peers)
 // Owner at index 0, then peers 1 and 2.
 SwarmModel two_peer_model()
 {
-    SwarmModel model({1, 2});
+    SwarmModel model(test::peer_ids({1, 2}));
     model.on_started(0, 0.0);
     model.on_started(1, 0.1);
     model.on_started(2, 0.2);
@@ -221,7 +223,7 @@ TEST_CASE("sizes and times read well")
 
 TEST_CASE("the HTML report is self-contained and holds a series per peer and per link")
 {
-    SwarmModel model({1, 2});
+    SwarmModel model(test::peer_ids({1, 2}));
     model.on_started(0, 0);
     model.on_started(1, 0);
     model.on_started(2, 0);
@@ -278,7 +280,8 @@ TEST_CASE("at a hundred peers the report names each line on hover instead of a l
 TEST_CASE("swarm --metrics: the model's figures per peer, labelled with its id, and the swarm's counts")
 {
     SwarmModel model = two_peer_model();
-    model.on_line(1, 0.4, event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    model.on_line(1, 0.4,
+                  event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
     model.on_line(1, 0.5, received("peer 1", 0, "owner", 1));
     model.on_line(1, 0.6, received("peer 1", 1, "peer 2", 2));
     model.on_line(1, 0.7, received("peer 1", 2, "peer 2", 3));

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "chunkswarm/core/ids.hpp"
 #include "chunkswarm/core/result.hpp"
 #include "chunkswarm/core/sha256.hpp"
 
@@ -23,7 +24,7 @@ Nonce random_nonce();
 // The proof one side sends: HMAC-SHA256(secret, role | own-side nonce | other nonce | peer id).
 // `role` ("server" or "client") keeps one side's proof from being replayed as the other's.
 Digest auth_proof(std::string_view secret, std::string_view role, const Nonce& first, const Nonce& second,
-                  std::uint32_t peer_id);
+                  PeerId peer_id);
 // Compares in constant time, so timing does not reveal how much of a forged proof was right.
 bool proofs_equal(const Digest& a, const Digest& b);
 std::string nonce_to_hex(const Nonce& nonce);
@@ -32,7 +33,7 @@ std::optional<Nonce> nonce_from_hex(std::string_view hex);
 // answer to the server's proof.
 class ClientHandshake {
 public:
-    ClientHandshake(std::string secret, std::uint32_t peer_id) : secret_(std::move(secret)), peer_id_(peer_id) {}
+    ClientHandshake(std::string secret, PeerId peer_id) : secret_(std::move(secret)), peer_id_(peer_id) {}
 
     // A fresh nonce for a new connection's hello (none without a secret); the server's proof is
     // awaited from then on.
@@ -45,7 +46,7 @@ public:
 
 private:
     std::string secret_;
-    std::uint32_t peer_id_;
+    PeerId peer_id_;
     Nonce nonce_{};
     bool awaiting_ = false;
 };

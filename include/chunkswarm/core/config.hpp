@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chunkswarm/core/ids.hpp"
 #include "chunkswarm/core/result.hpp"
 #include "chunkswarm/core/settings.hpp"
 
@@ -27,9 +28,9 @@ struct Endpoint {
 };
 
 struct PeerConfig {
-    std::uint32_t id = 0;
+    PeerId id;
     Endpoint endpoint;
-    std::uint32_t download_neighbor = 0;
+    PeerId download_neighbor;
     std::string data_dir;  // empty: <data_dir>/peer-<id>
 };
 
@@ -72,9 +73,9 @@ struct SwarmConfig {
     } tls;
     LaunchConfig launch;
 
-    const PeerConfig* find_peer(std::uint32_t id) const;
+    const PeerConfig* find_peer(PeerId id) const;
     // The peer that downloads from `id`, if any.
-    const PeerConfig* upload_neighbor_of(std::uint32_t id) const;
+    const PeerConfig* upload_neighbor_of(PeerId id) const;
     std::string peer_data_dir(const PeerConfig& peer) const;
     std::string resolved_owner_data_dir() const;
 };

@@ -9,13 +9,15 @@
 #include <optional>
 #include <vector>
 
+#include "chunkswarm/core/ids.hpp"
+
 namespace chunkswarm {
 
 class DownstreamWatch {
 public:
     // `upload_neighbor`: the peer downloading from this one (unknown in the original brief's plain form,
     // where any client that is complete will do).
-    DownstreamWatch(std::optional<std::uint32_t> upload_neighbor, std::uint64_t idle_exit_ms);
+    DownstreamWatch(std::optional<PeerId> upload_neighbor, std::uint64_t idle_exit_ms);
 
     // A client connected, sent a frame, or left.
     void on_activity(std::uint64_t now_ms);
@@ -23,10 +25,10 @@ public:
     // done, this peer stays: that client may be the real downstream, taken for gone by a peer
     // further on that routed around it and is complete now (seen at 100 peers: the upstream left
     // while its downstream still asked it for chunks, and that one walked 99 peers upstream).
-    void on_session(std::uint32_t peer_id, bool opened);
+    void on_session(PeerId peer_id, bool opened);
     // A client said it is done with this side; `complete`: it holds the whole file; `skipped` are
     // the gone peers it routes around.
-    void on_client_done(std::uint32_t peer_id, bool complete, const std::vector<std::uint32_t>& skipped);
+    void on_client_done(PeerId peer_id, bool complete, const std::vector<PeerId>& skipped);
     void on_self_complete(std::uint64_t now_ms);
 
     enum class Verdict { stay, downstream_complete, idle };
@@ -34,7 +36,7 @@ public:
     bool self_complete() const { return self_complete_; }
 
 private:
-    std::optional<std::uint32_t> upload_neighbor_;
+    std::optional<PeerId> upload_neighbor_;
     std::uint64_t idle_exit_ms_;
     std::uint64_t last_activity_ms_ = 0;
     bool self_complete_ = false;
@@ -44,7 +46,7 @@ private:
         std::uint32_t sessions = 0;
         bool done = false;
     };
-    std::map<std::uint32_t, Client> clients_;
+    std::map<PeerId, Client> clients_;
 };
 
 }  // namespace chunkswarm

@@ -29,25 +29,25 @@ public:
     explicit HelperHints(Tuning tuning) : tuning_(tuning) {}
 
     // What a peer's report says: what it holds (when it sent its list) and its unused upload share.
-    void update(std::uint32_t peer, const std::optional<ChunkSet>& have, std::optional<std::uint32_t> spare_permille);
+    void update(PeerId peer, const std::optional<ChunkSet>& have, std::optional<std::uint32_t> spare_permille);
     // The peer stopped reporting (left, complete, or gone): it is named to nobody.
-    void forget(std::uint32_t peer);
+    void forget(PeerId peer);
     // The peers for `head` to take helpers from, the best first; remembered, so the next head asking
     // is steered to others. Empty while the head's own list is unknown.
-    std::vector<std::uint32_t> hint(std::uint32_t head);
+    std::vector<PeerId> hint(PeerId head);
     // The peer no longer heads a chain: its helpers are free for the others.
-    void not_heading(std::uint32_t peer) { hinted_.erase(peer); }
+    void not_heading(PeerId peer) { hinted_.erase(peer); }
 
 private:
     struct Known {
         std::optional<ChunkSet> have;
         std::uint32_t spare_permille = 1000;
     };
-    std::uint32_t times_hinted_elsewhere(std::uint32_t peer, std::uint32_t head) const;
+    std::uint32_t times_hinted_elsewhere(PeerId peer, PeerId head) const;
 
     Tuning tuning_;
-    std::map<std::uint32_t, Known> known_;
-    std::map<std::uint32_t, std::vector<std::uint32_t>> hinted_;  // by head: its last hint
+    std::map<PeerId, Known> known_;
+    std::map<PeerId, std::vector<PeerId>> hinted_;  // by head: its last hint
 };
 
 }  // namespace chunkswarm

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <ranges>
 #include <string>
 
 namespace chunkswarm {
@@ -16,8 +15,6 @@ namespace chunkswarm {
 template <typename Tag>
 class Id {
 public:
-    using difference_type = std::int64_t;  // for std::views::iota (ids_below)
-
     constexpr Id() = default;
     constexpr explicit Id(std::uint32_t value) : value_(value) {}
 
@@ -28,12 +25,6 @@ public:
     {
         ++value_;
         return *this;
-    }
-    constexpr Id operator++(int)
-    {
-        Id before = *this;
-        ++value_;
-        return before;
     }
 
 private:
@@ -47,11 +38,38 @@ using ChunkId = Id<ChunkTag>;
 using PeerId = Id<PeerTag>;
 using Slot = Id<SlotTag>;
 
-// Every id from 0 to count - 1: for (ChunkId id : ids_below<ChunkId>(count)).
+// Every id from 0 to count - 1: for (ChunkId id : ids_below<ChunkId>(count)). (Not std::views::iota,
+// which clang 14, the fuzz build's compiler, cannot use with libstdc++ 12.)
 template <typename IdType>
-auto ids_below(std::uint32_t count)
+class IdsBelow {
+public:
+    class Iterator {
+    public:
+        constexpr explicit Iterator(std::uint32_t at) : at_(at) {}
+        constexpr IdType operator*() const { return IdType(at_); }
+        constexpr Iterator& operator++()
+        {
+            ++at_;
+            return *this;
+        }
+        constexpr bool operator==(const Iterator&) const = default;
+
+    private:
+        std::uint32_t at_;
+    };
+
+    constexpr explicit IdsBelow(std::uint32_t count) : count_(count) {}
+    constexpr Iterator begin() const { return Iterator(0); }
+    constexpr Iterator end() const { return Iterator(count_); }
+
+private:
+    std::uint32_t count_;
+};
+
+template <typename IdType>
+constexpr IdsBelow<IdType> ids_below(std::uint32_t count)
 {
-    return std::views::iota(IdType{0}, IdType{count});
+    return IdsBelow<IdType>(count);
 }
 
 template <typename Tag>

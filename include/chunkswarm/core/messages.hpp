@@ -27,14 +27,14 @@ std::vector<std::vector<ChunkId>> split_for_messages(const std::vector<ChunkId>&
 
 // Client to server: who I am; the answer is the manifest and the server's chunk ID list.
 struct Hello {
-    std::uint32_t peer_id = 0;
+    PeerId peer_id;
     // Present when the client holds a swarm secret: the server must prove it knows it too.
     std::optional<Nonce> nonce = std::nullopt;
     // To the owner, after a neighbour kept sending damaged data: offer every chunk, not just my share.
     // With `skipped`: offer what those gone peers were dealt, and deal me what they had not drawn.
     bool rescue = false;
     // Gone peers this client routes around: it downloads from this server in their place.
-    std::vector<std::uint32_t> skipped = {};
+    std::vector<PeerId> skipped = {};
     // To the owner: this connection only carries my reports (Report) while I trade, so the owner
     // knows I am alive, and knows it within seconds once the connection drops. Nothing is sent back
     // but the handshake and pings.
@@ -60,7 +60,7 @@ struct Hashes {
 };
 // Whom a peer's server downloads from, so a client can route around the server if it dies.
 struct Upstream {
-    std::uint32_t id = 0;
+    PeerId id;
     std::string host;
     std::uint16_t port = 0;
 };
@@ -106,7 +106,7 @@ struct Report {
 // Owner to a peer that heads a chain, on its presence connection: peers that hold chunks it lacks
 // and have upload to spare, the most promising first. The peer takes its next helpers from these.
 struct Hint {
-    std::vector<std::uint32_t> helpers;
+    std::vector<PeerId> helpers;
 };
 // Owner to a peer whose report claims the whole file: prove it (possession.hpp). The nonce picks
 // the chunks; until the answer checks out, the claim counts for nothing.

@@ -83,8 +83,7 @@ public:
     std::string given_up_names() const;
 
 private:
-    ChunkSet rescue_for_gone(Slot slot, const std::vector<std::uint32_t>& gone, std::uint64_t now_ms,
-                             std::string& note);
+    ChunkSet rescue_for_gone(Slot slot, const std::vector<PeerId>& gone, std::uint64_t now_ms, std::string& note);
 
     SlotTable slots_;
     ShareDealer dealer_;

@@ -24,7 +24,7 @@ std::vector<ChunkId> challenge_chunks(const Nonce& nonce, std::uint32_t chunk_co
 
 class PossessionProof {
 public:
-    PossessionProof(const Nonce& nonce, std::uint32_t peer_id);
+    PossessionProof(const Nonce& nonce, PeerId peer_id);
     // Each of challenge_chunks(), in that order.
     void add(std::span<const std::uint8_t> chunk);
     Digest finish();

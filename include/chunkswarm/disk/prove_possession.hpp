@@ -11,7 +11,6 @@
 
 namespace chunkswarm::disk {
 
-Result<Digest> prove_possession(const ChunkStore& store, const Manifest& manifest, const Nonce& nonce,
-                                std::uint32_t peer_id);
+Result<Digest> prove_possession(const ChunkStore& store, const Manifest& manifest, const Nonce& nonce, PeerId peer_id);
 
 }  // namespace chunkswarm::disk

@@ -26,7 +26,7 @@
 namespace chunkswarm::net {
 
 struct ClientOptions {
-    std::uint32_t self_id = 0;
+    PeerId self_id;
     Endpoint remote;
     std::string remote_label;  // "owner", "peer 2"
     std::uint32_t connect_timeout_s = 60;

@@ -63,9 +63,9 @@ struct ServerContext {
     // `deal` returns up to `count` chunks more for that client (none when nothing is left), with
     // `from` saying whether it may come from another peer's share.
     struct Dealing {
-        std::function<void(std::uint32_t peer_id)> opened;
-        std::function<std::vector<ChunkId>(std::uint32_t peer_id, std::uint32_t count, DealFrom from)> deal;
-        std::function<void(std::uint32_t peer_id)> closed;
+        std::function<void(PeerId peer)> opened;
+        std::function<std::vector<ChunkId>(PeerId peer, std::uint32_t count, DealFrom from)> deal;
+        std::function<void(PeerId peer)> closed;
     };
     std::optional<Dealing> dealing;
     // Optional: the process's metrics, to which each session adds what it sends.
@@ -118,7 +118,7 @@ private:
     bool within_upload_cap(ServerSession* session, std::size_t bytes);
     void take_cap_turns();
     // From the peer's presence reports: deal to it first (Report::deal_first).
-    void set_deal_first(std::uint32_t peer_id, bool first);
+    void set_deal_first(PeerId peer, bool first);
     // Whether a session that is not a helper has chunks it can send now.
     bool others_have_work() const;
     // Lets the helpers that waited for the others try again, once none has work.
@@ -142,7 +142,7 @@ private:
     Timer upload_cap_wait_;
     CapTurns<ServerSession*> cap_turns_;
     bool helpers_waiting_ = false;
-    std::set<std::uint32_t> deal_first_peers_;
+    std::set<PeerId> deal_first_peers_;
     std::map<ServerSession*, std::shared_ptr<ServerSession>> sessions_;
     std::optional<OutFrame> manifest_frame_;
     bool budget_waiters_ = false;

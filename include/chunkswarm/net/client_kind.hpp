@@ -25,7 +25,7 @@ public:
         // what those gone peers were dealt.
         bool rescue = false;
         // Gone peers routed around: this client downloads from the remote in their place.
-        std::vector<std::uint32_t> skipped;
+        std::vector<PeerId> skipped;
         // Beside the download neighbour: the "done" never says complete, so the remote, which
         // serves its own downstream, never takes this client for that downstream.
         bool helper = false;

@@ -21,7 +21,7 @@
 namespace chunkswarm::net {
 
 struct PresenceOptions {
-    std::uint32_t self_id = 0;
+    PeerId self_id;
     Endpoint owner;
     std::string secret;                     // empty: no swarm secret
     Settings settings;                      // the retry delays
@@ -47,7 +47,7 @@ public:
     // `on_hint` gets the owner's hints (Hint::helpers).
     PresenceLink(uv_loop_t* loop, PresenceOptions options, std::function<Report()> report_now,
                  std::function<Result<Digest>(const Nonce&)> prove,
-                 std::function<void(std::vector<std::uint32_t>)> on_hint = {});
+                 std::function<void(std::vector<PeerId>)> on_hint = {});
     PresenceLink(const PresenceLink&) = delete;
     PresenceLink& operator=(const PresenceLink&) = delete;
     ~PresenceLink();
@@ -76,7 +76,7 @@ private:
     PresenceOptions options_;
     std::function<Report()> report_now_;
     std::function<Result<Digest>(const Nonce&)> prove_;
-    std::function<void(std::vector<std::uint32_t>)> on_hint_;
+    std::function<void(std::vector<PeerId>)> on_hint_;
     // On this connection: the count in the last chunk ID list sent, and when it went.
     std::optional<std::uint32_t> have_sent_count_;
     std::uint64_t have_sent_ms_ = 0;
