@@ -32,7 +32,7 @@ struct Flags {
     std::string data_dir = "hostile-peer";
     std::string mode = "damage";
     std::uint32_t id = 0;
-    std::uint32_t chunk = 0;
+    ChunkId chunk;
 };
 
 Result<void> flip_first_byte(const std::filesystem::path& path)
@@ -192,7 +192,8 @@ int main(int argc, char** argv)
     app.add_option("--config", flags.config)->required();
     app.add_option("--id", flags.id)->required();
     app.add_option("--file", flags.file)->required();
-    app.add_option("--chunk", flags.chunk)->required();
+    app.add_option_function<std::uint32_t>("--chunk", [&flags](std::uint32_t chunk) { flags.chunk = ChunkId(chunk); })
+        ->required();
     app.add_option("--data-dir", flags.data_dir);
     app.add_option("--mode", flags.mode)->check(CLI::IsMember({"damage", "missing", "repeat", "unrequested"}));
     if (int code = cli::parse(app, argc, argv); code >= 0) return code;
@@ -207,9 +208,9 @@ int main(int argc, char** argv)
     ChunkStore store(flags.data_dir);
     auto manifest = test::split_file(flags.file, config->chunk_size, store);
     if (!manifest) return cli::fail("hostile_peer", manifest.error().message);
-    if (flags.mode == "missing") std::filesystem::remove(store.chunk_path(ChunkId(flags.chunk)));
+    if (flags.mode == "missing") std::filesystem::remove(store.chunk_path(flags.chunk));
     if (flags.mode == "damage") {
-        if (auto r = flip_first_byte(store.chunk_path(ChunkId(flags.chunk))); !r)
+        if (auto r = flip_first_byte(store.chunk_path(flags.chunk)); !r)
             return cli::fail("hostile_peer", r.error().message);
     }
 

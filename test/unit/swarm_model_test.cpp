@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <array>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "html_report.hpp"
@@ -20,6 +23,12 @@ std::string event_line(const std::string& proc, nlohmann::json fields)
     fields["proc"] = proc;
     if (!fields.contains("msg")) fields["msg"] = "message of " + fields["event"].get<std::string>();
     return fields.dump();
+}
+
+// A file of `total` chunks of 1000 bytes, as the peer's manifest event says.
+std::string manifest(const std::string& proc, int total = 10)
+{
+    return event_line(proc, {{"event", "manifest"}, {"file", "a"}, {"bytes", total * 1000}, {"total", total}});
 }
 
 std::string received(const std::string& proc, int chunk, const std::string& from, int held, int total = 10)
@@ -51,6 +60,19 @@ SwarmModel two_peer_model()
     model.on_started(0, 0.0);
     model.on_started(1, 0.1);
     model.on_started(2, 0.2);
+    return model;
+}
+
+// two_peer_model() whose peer 1 reads the manifest of 10 chunks at `manifest_at`, then receives
+// chunks 0, 1 and 2, each at a time from a source.
+SwarmModel first_chunks_model(double manifest_at, const std::array<std::pair<double, const char*>, 3>& chunks)
+{
+    SwarmModel model = two_peer_model();
+    model.on_line(1, manifest_at, manifest("peer 1"));
+    for (int chunk = 0; chunk < 3; ++chunk) {
+        const auto& [at, from] = chunks[static_cast<std::size_t>(chunk)];
+        model.on_line(1, at, received("peer 1", chunk, from, chunk + 1));
+    }
     return model;
 }
 
@@ -106,12 +128,7 @@ TEST_CASE("received chunks count by source, per link, and make the held series")
 
 TEST_CASE("the live rate counts only the recent window, and the ETA follows from it")
 {
-    SwarmModel model = two_peer_model();
-    model.on_line(1, 0.2,
-                  event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
-    model.on_line(1, 1.0, received("peer 1", 0, "owner", 1));
-    model.on_line(1, 3.5, received("peer 1", 1, "owner", 2));
-    model.on_line(1, 4.0, received("peer 1", 2, "owner", 3));
+    SwarmModel model = first_chunks_model(0.2, {{{1.0, "owner"}, {3.5, "owner"}, {4.0, "owner"}}});
     // In the 2 s before t=4.0: chunks at 3.5 and 4.0, 2000 bytes.
     CHECK(model.receive_rate(1, 4.0) == doctest::Approx(1000.0));
     auto eta = model.eta(1, 4.0);
@@ -159,8 +176,7 @@ TEST_CASE("lines that are not events are kept as they are, and events read back 
 TEST_CASE("the text views show every process, cut to the width")
 {
     SwarmModel model = two_peer_model();
-    model.on_line(1, 0.2,
-                  event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
+    model.on_line(1, 0.2, manifest("peer 1"));
     for (int i = 0; i < 5; ++i)
         model.on_line(1, 0.5 + i * 0.1, received("peer 1", i, "owner", i + 1));
     std::string view = live_view(model, 1.0, 60);
@@ -185,8 +201,7 @@ TEST_CASE("with more peers than rows the view keeps to the terminal and shows th
     SwarmModel model = started_model(24);
     for (std::size_t i = 1; i <= 24; ++i) {
         const std::string name = "peer " + std::to_string(i);
-        model.on_line(i, 0.1,
-                      event_line(name, {{"event", "manifest"}, {"file", "a"}, {"bytes", 100000}, {"total", 100}}));
+        model.on_line(i, 0.1, manifest(name, 100));
         // Peer i holds 4i chunks, peer 24 all of them (96 + 4); peers 22-24 are done.
         model.on_line(i, 0.5, received(name, 0, "peer 1", std::min<int>(4 * static_cast<int>(i), 100), 100));
         if (i >= 22) model.on_line(i, 0.9, event_line(name, {{"event", "joined"}, {"ms", 1}}));
@@ -279,12 +294,7 @@ TEST_CASE("at a hundred peers the report names each line on hover instead of a l
 
 TEST_CASE("swarm --metrics: the model's figures per peer, labelled with its id, and the swarm's counts")
 {
-    SwarmModel model = two_peer_model();
-    model.on_line(1, 0.4,
-                  event_line("peer 1", {{"event", "manifest"}, {"file", "a"}, {"bytes", 10000}, {"total", 10}}));
-    model.on_line(1, 0.5, received("peer 1", 0, "owner", 1));
-    model.on_line(1, 0.6, received("peer 1", 1, "peer 2", 2));
-    model.on_line(1, 0.7, received("peer 1", 2, "peer 2", 3));
+    SwarmModel model = first_chunks_model(0.4, {{{0.5, "owner"}, {0.6, "peer 2"}, {0.7, "peer 2"}}});
     model.on_line(2, 0.7, event_line("peer 2", {{"event", "joined"}, {"ms", 1}}));
     model.on_exit(1, 0.9, 1, 0, false);
 
