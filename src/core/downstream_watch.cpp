@@ -12,14 +12,15 @@ DownstreamWatch::DownstreamWatch(std::optional<PeerId> upload_neighbor, std::uin
 
 void DownstreamWatch::on_activity(std::uint64_t now_ms) { last_activity_ms_ = std::max(last_activity_ms_, now_ms); }
 
-void DownstreamWatch::on_session(PeerId peer_id, bool opened)
+void DownstreamWatch::on_session_opened(PeerId peer_id)
 {
-    if (opened) {
-        Client& client = clients_[peer_id];
-        ++client.sessions;
-        client.done = false;  // a new session wants something again
-        return;
-    }
+    Client& client = clients_[peer_id];
+    ++client.sessions;
+    client.done = false;  // a new session wants something again
+}
+
+void DownstreamWatch::on_session_closed(PeerId peer_id)
+{
     auto it = clients_.find(peer_id);
     if (it != clients_.end() && --it->second.sessions == 0) clients_.erase(it);
 }

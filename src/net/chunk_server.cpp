@@ -369,7 +369,7 @@ void ServerSession::on_closed(const std::string& reason)
     const ServerContext& context = server_->context_;
     if (context.on_activity) context.on_activity();
     if (dealing()) context.dealing->closed(hello_->peer_id);
-    if (admitted_ && context.on_session) context.on_session(*hello_, false);
+    if (admitted_ && context.on_session_closed) context.on_session_closed(*hello_);
     server_->forget(this);  // may destroy this session; nothing follows
 }
 
@@ -486,7 +486,7 @@ void ServerSession::admit()
     admitted_ = true;
     hello_timer_.stop();
     const ServerContext& context = server_->context_;
-    if (context.on_session) context.on_session(*hello_, true);
+    if (context.on_session_opened) context.on_session_opened(*hello_);
     if (dealing()) {
         context.dealing->opened(hello_->peer_id);
         dealt_unrequested_ = ChunkSet(context.manifest->chunk_count);
@@ -517,7 +517,7 @@ void ServerSession::admit_presence()
     admitted_ = true;
     hello_timer_.stop();
     label_ += " (presence)";
-    if (context.on_session) context.on_session(*hello_, true);
+    if (context.on_session_opened) context.on_session_opened(*hello_);
     log::debug("{} reports its progress from {}", label_, connection_->remote_address());
 }
 

@@ -47,7 +47,7 @@ void PresenceLink::attempt()
     if (!address) {
         log::warn("cannot report to the owner: {}", address.error().message);
         refused_ = true;
-        conclude(false);
+        conclude(Ending::not_told);
         return;
     }
     connection_ = TcpConnection::create(loop_, Role::client);
@@ -74,7 +74,7 @@ void PresenceLink::on_connected(int status)
     connection_->send(Hello{.peer_id = options_.self_id, .nonce = handshake_.start(), .presence = true});
     if (!handshake_.awaiting_proof()) {
         mark_up();
-        send_report(true);
+        send_report(Send::now);
     }
 }
 
@@ -109,12 +109,12 @@ void PresenceLink::on_frame(Frame frame)
         log::warn("not reporting to the owner: {}", proof.error().message);
         refused_ = true;
         drop();
-        conclude(false);
+        conclude(Ending::not_told);
         return;
     }
     connection_->send(Auth{std::nullopt, proof.value()});
     mark_up();
-    send_report(true);
+    send_report(Send::now);
 }
 
 // Only the claim this side made is proved, and only to an owner past the handshake.
@@ -124,7 +124,7 @@ void PresenceLink::answer(const Challenge& challenge)
     auto proof = prove_(challenge.nonce);
     if (!proof) {
         log::warn("cannot prove to the owner that this peer holds the whole file: {}", proof.error().message);
-        conclude(false);
+        conclude(Ending::not_told);
         return;
     }
     connection_->send(Possession{proof.value()});
@@ -148,7 +148,7 @@ void PresenceLink::on_closed(const std::string& reason)
     report_timer_.stop();
     // Told: the owner closes a finished peer's link once it has its last report.
     if (was_finishing) {
-        conclude(true);
+        conclude(Ending::told);
         return;
     }
     log::debug("the link to the owner closed ({}); reconnecting", reason);
@@ -164,13 +164,13 @@ void PresenceLink::retry_later()
 
 // A periodic report is skipped while the one before has not left, so a stalled owner gets one
 // at a time; the first on a connection and the last always go.
-void PresenceLink::send_report(bool always)
+void PresenceLink::send_report(Send when)
 {
     if (!up_ || !connection_) return;
     // Complete only in the last report: chunks all held is not yet a file joined and checked.
-    if (always || connection_->queued_bytes() == 0) connection_->send(next_report());
+    if (when == Send::now || connection_->queued_bytes() == 0) connection_->send(next_report());
     if (on_finished_) return;  // the last one is out; the owner answers by closing
-    report_timer_.start(kReportPeriodMs, [this] { send_report(false); });
+    report_timer_.start(kReportPeriodMs, [this] { send_report(Send::unless_queued); });
 }
 
 Report PresenceLink::next_report()
@@ -196,15 +196,15 @@ void PresenceLink::finish(std::uint64_t wait_ms, std::function<void(bool told)> 
 {
     on_finished_ = std::move(done);
     if (refused_) {
-        conclude(false);
+        conclude(Ending::not_told);
         return;
     }
-    finish_timer_.start(wait_ms, [this] { conclude(false); });
+    finish_timer_.start(wait_ms, [this] { conclude(Ending::not_told); });
     report_timer_.stop();
-    send_report(true);
+    send_report(Send::now);
 }
 
-void PresenceLink::conclude(bool told)
+void PresenceLink::conclude(Ending ending)
 {
     if (!on_finished_) return;
     auto done = std::move(on_finished_);
@@ -212,7 +212,7 @@ void PresenceLink::conclude(bool told)
     finish_timer_.stop();
     retry_timer_.stop();
     drop();
-    done(told);
+    done(ending == Ending::told);
 }
 
 }  // namespace chunkswarm::net

@@ -492,11 +492,8 @@ private:
             on_progress(hello, ledger_->report(hello, report, now_ms()));
             return ledger_->helper_hint(hello, report);
         };
-        context.on_session = [this](const Hello& hello, bool opened) {
-            if (!opened) {
-                ledger_->session_closed(hello, now_ms());
-                return;
-            }
+        context.on_session_closed = [this](const Hello& hello) { ledger_->session_closed(hello, now_ms()); };
+        context.on_session_opened = [this](const Hello& hello) {
             if (auto back = ledger_->session_opened(hello, now_ms())) {
                 log::event("peer_back", {{"peer", hello.peer_id}}, "{}", *back);
                 count_peers();

@@ -38,7 +38,8 @@ net::ServerContext UploadSide::context()
     context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return core_.inventory().snapshot(); };
     context.coming = [this] { return core_.inventory().coming(); };
     context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };
-    context.on_session = [this](const Hello& hello, bool opened) { watch_.on_session(hello.peer_id, opened); };
+    context.on_session_opened = [this](const Hello& hello) { watch_.on_session_opened(hello.peer_id); };
+    context.on_session_closed = [this](const Hello& hello) { watch_.on_session_closed(hello.peer_id); };
     context.on_activity = [this] { watch_.on_activity(uv_now(thread_.loop())); };
     // Told to every client, so that a client can route around this peer if it dies.
     if (!core_.options().upstream.empty()) {

@@ -107,8 +107,8 @@ TEST_CASE("a complete peer stays while a client still connected to it wants some
 {
     DownstreamWatch watch(5_peer, 10'000);
     watch.on_self_complete(0);
-    watch.on_session(5_peer, true);  // its upload neighbour, still downloading
-    watch.on_session(6_peer, true);  // peer 6, which took peer 5 for gone, routes around it
+    watch.on_session_opened(5_peer);  // its upload neighbour, still downloading
+    watch.on_session_opened(6_peer);  // peer 6, which took peer 5 for gone, routes around it
     watch.on_activity(1'000);
     watch.on_client_done(6_peer, true, {5_peer});
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);
@@ -117,20 +117,20 @@ TEST_CASE("a complete peer stays while a client still connected to it wants some
 
     DownstreamWatch reconnect(5_peer, 10'000);
     reconnect.on_self_complete(0);
-    reconnect.on_session(4_peer, true);
+    reconnect.on_session_opened(4_peer);
     reconnect.on_client_done(4_peer, false, {});
-    reconnect.on_session(4_peer, true);  // back on a new session: it wants something again
+    reconnect.on_session_opened(4_peer);  // back on a new session: it wants something again
     reconnect.on_client_done(5_peer, true, {});
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);
-    reconnect.on_session(4_peer, false);
+    reconnect.on_session_closed(4_peer);
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);  // one of its two sessions is still open
-    reconnect.on_session(4_peer, false);
+    reconnect.on_session_closed(4_peer);
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
 
     // A client that holds on but says nothing does not keep it for ever.
     DownstreamWatch silent(5_peer, 10'000);
     silent.on_self_complete(0);
-    silent.on_session(3_peer, true);
+    silent.on_session_opened(3_peer);
     silent.on_client_done(5_peer, true, {});
     CHECK(silent.verdict(9'999) == DownstreamWatch::Verdict::stay);
     CHECK(silent.verdict(10'000) == DownstreamWatch::Verdict::idle);

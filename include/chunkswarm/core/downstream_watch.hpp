@@ -25,7 +25,8 @@ public:
     // done, this peer stays: that client may be the real downstream, taken for gone by a peer
     // further on that routed around it and is complete now (seen at 100 peers: the upstream left
     // while its downstream still asked it for chunks, and that one walked 99 peers upstream).
-    void on_session(PeerId peer_id, bool opened);
+    void on_session_opened(PeerId peer_id);
+    void on_session_closed(PeerId peer_id);
     // A client said it is done with this side; `complete`: it holds the whole file; `skipped` are
     // the gone peers it routes around.
     void on_client_done(PeerId peer_id, bool complete, const std::vector<PeerId>& skipped);

@@ -43,8 +43,9 @@ struct ServerContext {
     std::function<ChunkSet()> coming;
     // The client said done; `complete` means it holds the whole file.
     std::function<void(const Hello& hello, bool complete)> on_done;
-    // Optional: an admitted client's session opened (true) or closed (false).
-    std::function<void(const Hello& hello, bool opened)> on_session;
+    // Optional: an admitted client's session opened, or closed.
+    std::function<void(const Hello& hello)> on_session_opened;
+    std::function<void(const Hello& hello)> on_session_closed;
     // Optional: any frame from any client, or a connection opening or closing (a sign of life).
     std::function<void()> on_activity;
     // Owner only: a report on a presence connection (Hello::presence). A server without this hook

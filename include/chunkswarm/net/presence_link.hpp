@@ -67,10 +67,15 @@ private:
     void on_closed(const std::string& reason);
     void mark_up();
     void retry_later();
-    void send_report(bool always);
+    // A report goes now, or (each period) only if the last one has left the send queue.
+    enum class Send { now, unless_queued };
+    void send_report(Send when);
     Report next_report();
     void drop();
-    void conclude(bool told);
+    // How the link ended while finishing: the owner closed it, having the last report (told), or
+    // it could not be told (refused, or not within the wait).
+    enum class Ending { told, not_told };
+    void conclude(Ending ending);
 
     uv_loop_t* loop_;
     PresenceOptions options_;
