@@ -137,7 +137,7 @@ std::optional<ChunkStore::FileSpan> ChunkStore::joined_span(ChunkId id) const
 {
     auto joined = joined_source();
     if (!joined) return std::nullopt;
-    return FileSpan{std::move(joined->fd), static_cast<off_t>(std::uint64_t{id.value()} * joined->chunk_size)};
+    return FileSpan{std::move(joined->fd), chunk_offset(id, joined->chunk_size)};
 }
 
 std::optional<ChunkStore::JoinedSource> ChunkStore::joined_source() const
@@ -150,7 +150,7 @@ Result<std::span<const std::uint8_t>> ChunkStore::read_joined(const JoinedSource
                                                               std::uint32_t expected_length,
                                                               std::span<std::uint8_t> buffer) const
 {
-    const auto offset = static_cast<off_t>(std::uint64_t{id.value()} * joined.chunk_size);
+    const auto offset = chunk_offset(id, joined.chunk_size);
     ssize_t n = pread_fully(joined.fd->get(), buffer.first(expected_length), offset);
     if (n < 0) {
         return make_error("cannot read chunk " + to_string(id) +
@@ -231,7 +231,7 @@ Result<Splitter> Splitter::open(const std::filesystem::path& source, std::uint32
 
 Result<void> Splitter::read_chunk(ChunkId id, std::span<std::uint8_t> out) const
 {
-    const auto offset = static_cast<off_t>(std::uint64_t{id.value()} * manifest_.chunk_size);
+    const auto offset = chunk_offset(id, manifest_.chunk_size);
     ssize_t n = pread_fully(fd_.get(), out, offset);
     if (n < 0) return make_error("cannot read " + source_.string() + ": " + errno_text(static_cast<int>(-n)));
     if (static_cast<std::size_t>(n) != out.size()) {
@@ -261,8 +261,7 @@ Result<void> Splitter::write_range(ChunkId first, ChunkId last)
             continue;
         }
         if (store_->may_clone()) {
-            auto cloned = store_->clone(id, fd_.get(),
-                                        static_cast<off_t>(std::uint64_t{id.value()} * manifest_.chunk_size), length);
+            auto cloned = store_->clone(id, fd_.get(), chunk_offset(id, manifest_.chunk_size), length);
             if (!cloned) return cloned.error();
             if (cloned.value()) continue;
         }

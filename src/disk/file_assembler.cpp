@@ -21,7 +21,7 @@ Result<std::span<const std::uint8_t>> read_chunk_at(int fd, const std::filesyste
                                                     ChunkId id, std::span<std::uint8_t> buffer)
 {
     std::span<std::uint8_t> out = buffer.first(layout.chunk_length(id));
-    ssize_t n = pread_fully(fd, out, static_cast<off_t>(std::uint64_t{id.value()} * layout.chunk_size));
+    ssize_t n = pread_fully(fd, out, chunk_offset(id, layout.chunk_size));
     if (n < 0) return make_error("cannot read " + name.string() + ": " + errno_text(static_cast<int>(-n)));
     if (static_cast<std::size_t>(n) != out.size()) return make_error(name.string() + " is too short");
     return std::span<const std::uint8_t>(out);
@@ -115,7 +115,7 @@ Result<void> FileAssembler::write(ChunkId id, std::span<const std::uint8_t> byte
         if (written_.contains(id)) return {};
         ++writing_;
     }
-    const auto offset = static_cast<off_t>(std::uint64_t{id.value()} * layout_.chunk_size);
+    const auto offset = chunk_offset(id, layout_.chunk_size);
     const int err = pwrite_fully(fd_.get(), bytes, offset);
     std::lock_guard lock(mutex_);
     if (--writing_ == 0) idle_.notify_all();  // finish() waits for none in progress

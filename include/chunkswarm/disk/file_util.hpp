@@ -13,9 +13,17 @@
 #include <utility>
 
 #include "chunkswarm/core/data_dir_names.hpp"
+#include "chunkswarm/core/ids.hpp"
 #include "chunkswarm/core/result.hpp"
 
 namespace chunkswarm {
+
+// Where chunk `id` starts in the whole file, whose chunks are `chunk_size` bytes (in 64 bits: a
+// file may hold more than 4 GiB).
+inline off_t chunk_offset(ChunkId id, std::uint32_t chunk_size)
+{
+    return static_cast<off_t>(std::uint64_t{id.value()} * chunk_size);
+}
 
 // How a file's bytes go to the disk. `direct` bypasses the page cache (O_DIRECT) when the bytes
 // allow it (a buffer from AlignedBuffer, a length in whole 4 KiB blocks) and the file system does:
