@@ -173,7 +173,7 @@ ChunkStore::ScanResult ChunkStore::scan(const Manifest& manifest, const ChunkVis
         if (!std::filesystem::exists(path, ec)) continue;
         // The chunk file itself, even while chunks are served from elsewhere.
         auto bytes = read_chunk_file(id, manifest.chunk_length(id), buffer);
-        if (bytes && sha256(bytes.value()) == manifest.chunk_sha256[id.value()]) {
+        if (bytes && sha256(bytes.value()) == manifest.chunk_hash(id)) {
             result.held.insert(id);
             if (on_verified) on_verified(id, bytes.value());
         } else {
@@ -256,7 +256,7 @@ Result<void> Splitter::write_range(ChunkId first, ChunkId last)
     AlignedBuffer buffer(std::size_t{manifest_.chunk_size} + 1);  // read_chunk_file() wants a byte more
     for (ChunkId id = first; id < last; ++id) {
         const std::uint32_t length = manifest_.chunk_length(id);
-        if (holds(*store_, id, length, manifest_.chunk_sha256[id.value()], buffer.span())) {
+        if (holds(*store_, id, length, manifest_.chunk_hash(id), buffer.span())) {
             ++*reused_;
             continue;
         }

@@ -37,7 +37,7 @@ Result<void> check_file_chunks(const std::filesystem::path& file, const Manifest
     for (ChunkId id : ids_below<ChunkId>(manifest.chunk_count)) {
         auto chunk = read_chunk_at(fd.get(), file, manifest, id, buffer);
         if (!chunk) return chunk.error();
-        if (sha256(chunk.value()) != manifest.chunk_sha256[id.value()]) {
+        if (sha256(chunk.value()) != manifest.chunk_hash(id)) {
             return make_error("chunk " + to_string(id) + " of " + file.string() + " does not match the manifest");
         }
     }
@@ -79,7 +79,7 @@ Result<std::unique_ptr<FileAssembler>> FileAssembler::resume(const Manifest& man
     for (ChunkId id : ids_below<ChunkId>(manifest.chunk_count)) {
         auto bytes = assembler->read_back(id);
         if (!bytes) return bytes.error();
-        if (sha256(bytes.value()) != manifest.chunk_sha256[id.value()]) continue;
+        if (sha256(bytes.value()) != manifest.chunk_hash(id)) continue;
         held.insert(id);
         std::lock_guard lock(assembler->mutex_);
         assembler->written_.insert(id);

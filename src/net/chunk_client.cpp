@@ -403,7 +403,7 @@ void ChunkClient::handle(ChunkData& message)
         check_finished();
         return;
     }
-    if (sha256(message.bytes) != manifest_->chunk_sha256[id.value()]) {
+    if (sha256(message.bytes) != manifest_->chunk_hash(id)) {
         metrics_.hash_failures->add(1);
         if (count_failure(id, ChunkFailure::hash)) pump();
         return;

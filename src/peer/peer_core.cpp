@@ -186,8 +186,7 @@ Result<void> PeerCore::accept_hashes(const Manifest& grown, std::uint32_t first)
     if (manifest_from_disk_) {
         // Resumed from disk: the owner's hashes must confirm the ones the chunks were checked with.
         for (ChunkId id(first); id.value() < grown.hashed(); ++id)
-            if (grown.chunk_sha256[id.value()] != manifest_->chunk_sha256[id.value()])
-                return start_over_changed(grown, id);
+            if (grown.chunk_hash(id) != manifest_->chunk_hash(id)) return start_over_changed(grown, id);
         if (grown.whole()) manifest_from_disk_ = false;
         return {};
     }

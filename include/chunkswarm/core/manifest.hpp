@@ -58,6 +58,8 @@ struct Manifest {
     std::uint32_t hashed() const { return static_cast<std::uint32_t>(chunk_sha256.size()); }
     bool whole() const { return hashed() == chunk_count; }
     std::uint32_t chunk_length(ChunkId id) const;
+    // The hash chunk `id` must match; only for a chunk below hashed().
+    const Digest& chunk_hash(ChunkId id) const { return chunk_sha256[id.value()]; }
     // Names the content in logs and messages: the SHA-256 of the size, the chunking, every chunk
     // hash and the tree's listing, so two manifests with the same id describe the same bytes.
     Digest content_id() const;
