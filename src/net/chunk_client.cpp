@@ -54,6 +54,7 @@ void ChunkClient::drop_connection(const std::string& reason)
 
 void ChunkClient::attempt()
 {
+    if (ended_as_needless()) return;
     auto address = to_sockaddr(options_.remote);
     if (!address) {
         end(address.error());
@@ -174,6 +175,7 @@ void ChunkClient::on_closed(const std::string& reason)
         end({});
         return;
     }
+    if (ended_as_needless()) return;
     if (!lost_at_ms_) lost_at_ms_ = now_ms();
     log::warn("lost the connection to {} ({}); reconnecting{}", options_.remote_label, reason,
               options_.gone_after_s
@@ -287,11 +289,12 @@ void ChunkClient::on_handshake_message(const Message& message)
 }
 
 // Refused before the manifest (wrong swarm, unknown id, swarm full): trying again cannot help,
-// unless the server only holds too many connections now. Later, an error ends only this connection.
+// unless the server only holds too many connections now, or found the hello late (a slow link, or
+// the server's own stall). Later, an error ends only this connection.
 void ChunkClient::on_error_message(const ErrorMsg& message)
 {
     const std::string_view code = wire_error_name(message.code);
-    const bool retry = have_list_ || message.code == WireError::overloaded;
+    const bool retry = have_list_ || message.code == WireError::overloaded || message.code == WireError::timeout;
     log::warn_event("error_received", {{"from", options_.remote_label}, {"code", code}},
                     "{} reported an error ({}): {}{}", options_.remote_label, code, message.message,
                     retry ? "; reconnecting" : "");
@@ -301,7 +304,7 @@ void ChunkClient::on_error_message(const ErrorMsg& message)
     }
     // A chunk the server listed but cannot send counts like a damaged one, so a neighbour that
     // lists what it does not have cannot stall this peer for ever.
-    if (message.chunk && planner_->take_in_flight(*message.chunk) &&
+    if (message.chunk && planner_ && planner_->take_in_flight(*message.chunk) &&
         !count_failure(*message.chunk, ChunkFailure::unserved)) {
         return;
     }
@@ -519,6 +522,18 @@ void ChunkClient::check_finished()
     connection_->send(Done{planner_->complete() && !kind_->ask().helper});
     // The server closes once it has read "done"; the connection bounds the wait if it never does.
     connection_->shutdown_and_drain("finished");
+}
+
+// The other clients brought everything while this one was cut off (the bootstrap's owner session
+// hears nothing of what the neighbours bring): reaching its remote again would only hold up the
+// peer's end, by as much as the whole connect budget.
+bool ChunkClient::ended_as_needless()
+{
+    if (!planner_ || !manifest_->whole() || kind_->local_chunks().count() < manifest_->chunk_count) return false;
+    log::info("holds every chunk; not reconnecting to {}", options_.remote_label);
+    finishing_ = true;
+    end(kind_->on_finished(*planner_));
+    return true;
 }
 
 void ChunkClient::abort(const std::string& reason) { end(make_error(reason)); }

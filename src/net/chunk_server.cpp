@@ -24,6 +24,9 @@ constexpr std::size_t kMaxQueuedRequests = 4 * kMaxIdsPerMessage;
 // little that a faster one could have drawn.
 // The share of the owner's capped upload a deal-first peer gets against any other (Report::deal_first).
 constexpr double kDealFirstWeight = 64.0;
+// A timer that fires this much past its time measured this process's own stall (stopped, or
+// starved of CPU), not the other side's silence.
+constexpr std::uint64_t kLateTimerSlackMs = 1000;
 
 std::uint32_t deal_ahead(const Settings& settings) { return std::max(1u, settings.owner_request_window / 4); }
 
@@ -341,15 +344,28 @@ std::shared_ptr<ServerSession> ServerSession::start(ChunkServer& server, std::sh
         if (s->server_) s->server_->wake_budget_waiters();
     });
     session->connection_->start_reading();
-    const std::uint32_t timeout_s = server.context_.settings.hello_timeout_s;
-    session->hello_timer_.start(std::uint64_t{timeout_s} * 1000, [weak, timeout_s] {
+    session->await_hello();
+    log::debug("accepted a connection from {}", session->label_);
+    return session;
+}
+
+// After a stall of this process the timer fires before the loop reads what came meanwhile, the
+// hello too: the client gets the whole wait again.
+void ServerSession::await_hello()
+{
+    uv_loop_t* loop = server_->loop_;
+    const std::uint32_t timeout_s = server_->context_.settings.hello_timeout_s;
+    const std::uint64_t due = uv_now(loop) + std::uint64_t{timeout_s} * 1000;
+    hello_timer_.start(std::uint64_t{timeout_s} * 1000, [weak = weak_from_this(), loop, timeout_s, due] {
         auto s = weak.lock();
         if (!s || s->closed_) return;
+        if (uv_now(loop) > due + kLateTimerSlackMs) {
+            s->await_hello();
+            return;
+        }
         log::warn("{} sent no hello within {} s; closing the connection", s->label_, timeout_s);
         s->connection_->fail(WireError::timeout, "no hello within " + std::to_string(timeout_s) + " s");
     });
-    log::debug("accepted a connection from {}", session->label_);
-    return session;
 }
 
 void ServerSession::detach()

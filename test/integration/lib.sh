@@ -101,13 +101,18 @@ crash() {
 }
 
 # wait_ok NAME...: each must exit 0 within the process limit.
+# exit_reason NAME: the one-line error a program printed as it exited, else its last line.
+exit_reason() {
+    grep -m 1 -E '^[a-z]+( [0-9]+)?: error: ' "$WORK/$1.log" || tail -n 1 "$WORK/$1.log"
+}
+
 wait_ok() {
     local name status
     for name in "$@"; do
         status=0
         wait "${PID_OF[$name]}" || status=$?
         if ((status == 124)); then fail "$name did not finish within ${PROCESS_LIMIT_S} s"; fi
-        if ((status != 0)); then fail "$name exited with status $status"; fi
+        if ((status != 0)); then fail "$name exited with status $status: $(exit_reason "$name")"; fi
     done
 }
 

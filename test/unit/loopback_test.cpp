@@ -10,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <optional>
+#include <thread>
 
 #include "chunk_files.hpp"
 #include "chunkswarm/disk/chunk_store.hpp"
@@ -616,6 +617,84 @@ TEST_CASE("a client that never says hello is disconnected with an error after th
     CHECK_FALSE(closed.empty());
 }
 
+// Stopped or starved, the server's loop runs its due timers before it reads what came meanwhile:
+// the hello timer must not take the server's own stall for the client's silence.
+TEST_CASE("a stall of the server's own process does not count against a client's hello")
+{
+    Swarmlet s;
+    int done_calls = 0;
+    bool done_complete = false;
+    std::string first_frame;
+    {
+        net::ServerContext context = s.context(done_calls, done_complete);
+        context.settings.hello_timeout_s = 1;
+        net::ChunkServer server(&s.loop, std::move(context));
+        REQUIRE(server.listen(Endpoint{"127.0.0.1", 0}).ok());
+        net::Timer stall(&s.loop);
+        net::Timer say_hello(&s.loop);
+        auto client = net::TcpConnection::create(&s.loop, Role::client);
+        client->set_handlers(
+            [&](Frame f) {
+                if (!first_frame.empty()) return;
+                first_frame = f.type();
+                client->close("seen the answer");
+                server.close();
+            },
+            [&](const std::string&) { server.close(); });
+        client->connect(net::to_sockaddr(Endpoint{"127.0.0.1", server.port()}).value(), [&](int status) {
+            REQUIRE(status == 0);
+            client->start_reading();
+            // The server has accepted (and armed its hello timer) by the next turn of the loop.
+            stall.start(200, [&] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the timeout and its slack
+                say_hello.start(300, [&] { client->send(Hello{1_peer, random_nonce()}); });
+            });
+        });
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    CHECK(s.close_loop() == 0);
+    CHECK(first_frame == "manifest");
+}
+
+// A hello the server found late (a slow link, or the server's own stall) is said again.
+TEST_CASE("a client that the server found slow to say hello connects again")
+{
+    Swarmlet s;
+    std::vector<std::shared_ptr<net::TcpConnection>> accepted;
+    Result<void> outcome = make_error("never ended");
+    {
+        net::TcpListener server(&s.loop, Role::server);
+        std::unique_ptr<net::ChunkClient> client;
+        REQUIRE(server
+                    .listen(Endpoint{"127.0.0.1", 0},
+                            [&](std::shared_ptr<net::TcpConnection> connection) {
+                                accepted.push_back(connection);
+                                if (accepted.size() > 1) {
+                                    client->abort("connected again");
+                                    connection->close("test over");
+                                    server.close();
+                                    return;
+                                }
+                                connection->start_reading();
+                                connection->fail(WireError::timeout, "no hello within 1 s");
+                            })
+                    .ok());
+        client = std::make_unique<net::ChunkClient>(&s.loop, client_options(server.port()),
+                                                    test::kind(test::Hooks{.on_end = [&](const Result<void>& r) {
+                                                        outcome = r;
+                                                        server.close();
+                                                    }}));
+        client->start();
+        uv_run(&s.loop, UV_RUN_DEFAULT);
+    }
+    const std::size_t connections = accepted.size();
+    accepted.clear();
+    CHECK(s.close_loop() == 0);
+    CHECK(connections == 2);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().message == "connected again");
+}
+
 TEST_CASE("a server that stops answering requests makes the client reconnect and ask again")
 {
     Swarmlet s;
@@ -676,6 +755,77 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
     CHECK(requests >= 1);
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error().message == "reconnected as expected");
+}
+
+// The bootstrap's owner session hears nothing of what the neighbours bring: cut off, it must see
+// for itself that the peer holds everything rather than wait out its connect budget for the owner.
+TEST_CASE("a client cut off from its server ends, without reconnecting, once other sources brought everything")
+{
+    for (const bool held_before_the_drop : {true, false}) {
+        CAPTURE(held_before_the_drop);
+        Swarmlet s;
+        ChunkSet held(s.manifest.chunk_count);
+        std::vector<std::shared_ptr<net::TcpConnection>> accepted;
+        int finished_calls = 0;
+        Result<void> outcome = make_error("never ended");
+        {
+            net::Timer brought_elsewhere(&s.loop);
+            net::TcpListener server(&s.loop, Role::server);
+            std::unique_ptr<net::ChunkClient> client;
+            // Answers hello, then drops the connection at the first request; a second connection
+            // means the client reconnected.
+            REQUIRE(server
+                        .listen(Endpoint{"127.0.0.1", 0},
+                                [&](std::shared_ptr<net::TcpConnection> connection) {
+                                    accepted.push_back(connection);
+                                    if (accepted.size() > 1) {
+                                        client->abort("reconnected");
+                                        connection->close("test over");
+                                        server.close();
+                                        return;
+                                    }
+                                    connection->set_handlers(
+                                        [&, connection](Frame f) {
+                                            if (f.type() != "request") {
+                                                connection->send(ManifestMsg{s.manifest});
+                                                connection->send(HaveList{ChunkSet::all(s.manifest.chunk_count)});
+                                                return;
+                                            }
+                                            if (held_before_the_drop) {
+                                                held = ChunkSet::all(s.manifest.chunk_count);
+                                            } else {
+                                                server.close();  // connects are refused from now on
+                                                brought_elsewhere.start(
+                                                    300, [&] { held = ChunkSet::all(s.manifest.chunk_count); });
+                                            }
+                                            connection->close("server left");
+                                        },
+                                        nullptr);
+                                    connection->start_reading();
+                                })
+                        .ok());
+            test::Hooks hooks;
+            hooks.local_chunks = [&] { return held; };
+            hooks.on_finished = [&](const RequestPlanner&) -> Result<void> {
+                ++finished_calls;
+                return {};
+            };
+            hooks.on_end = [&](const Result<void>& r) {
+                outcome = r;
+                server.close();
+            };
+            client = std::make_unique<net::ChunkClient>(&s.loop, client_options(server.port()),
+                                                        test::kind(std::move(hooks)));
+            client->start();
+            uv_run(&s.loop, UV_RUN_DEFAULT);
+        }
+        const std::size_t connections = accepted.size();
+        accepted.clear();
+        CHECK(s.close_loop() == 0);
+        CHECK(connections == 1);
+        CHECK(finished_calls == 1);
+        CHECK_MESSAGE(outcome.ok(), (outcome.ok() ? "" : outcome.error().message));
+    }
 }
 
 TEST_CASE("with a swarm secret, only a client that holds it gets anything")

@@ -108,6 +108,7 @@ private:
     // Brings the process's requests_in_flight for this remote up to date with the planner.
     void report_in_flight();
     void check_finished();
+    bool ended_as_needless();
     void end(const Result<void>& result);
     void drop_connection(const std::string& reason);
     // Drops the connection and tries again later, with nothing in flight.

@@ -178,6 +178,8 @@ private:
     friend class ChunkServer;  // pumps its sessions when the send budget frees up
     struct ReadJob;
     struct ProofJob;
+    // Closes the connection if no hello comes within hello_timeout_s of this process's running time.
+    void await_hello();
     void on_frame(Frame frame);
     void on_closed(const std::string& reason);
     void handle(const Hello& hello);
