@@ -74,8 +74,9 @@ struct ServingFlags {
     bool stop_with_stdin = false;
     LogFlags log;
 };
-// `with_download`: a peer's --max-download-rate as well.
-void add_serving_flags(CLI::App& app, ServingFlags& flags, bool with_download);
+// What the process's rate flags cap: the owner only sends; a peer also takes --max-download-rate.
+enum class Ways { send, send_and_receive };
+void add_serving_flags(CLI::App& app, ServingFlags& flags, Ways ways);
 // Ends the process as SIGTERM does once standard input closes (call after reading `--config -`).
 void stop_when_stdin_closes();
 // Starts logging as `name`; prints an error and returns false for a bad level name.

@@ -29,12 +29,12 @@ void prepare_process()
 
 namespace {
 
-void add_rate_flags(CLI::App& app, RateFlags& flags, bool with_download)
+void add_rate_flags(CLI::App& app, RateFlags& flags, Ways ways)
 {
     app.add_option("--max-upload-rate", flags.upload,
                    "cap on what this process sends, bytes per second, all connections together: 12.5M, 10Mi "
                    "(k, M, G: x1000; Ki, Mi, Gi: x1024); 0: none (the config's max_upload_rate)");
-    if (with_download) {
+    if (ways == Ways::send_and_receive) {
         app.add_option("--max-download-rate", flags.download,
                        "the same for what it receives (the config's max_download_rate)");
     }
@@ -69,9 +69,9 @@ void add_log_flags(CLI::App& app, LogFlags& flags)
 
 }  // namespace
 
-void add_serving_flags(CLI::App& app, ServingFlags& flags, bool with_download)
+void add_serving_flags(CLI::App& app, ServingFlags& flags, Ways ways)
 {
-    add_rate_flags(app, flags.rates, with_download);
+    add_rate_flags(app, flags.rates, ways);
     add_metrics_flags(app, flags.metrics);
     add_tls_flags(app, flags.tls);
     add_stop_with_stdin_flag(app, flags.stop_with_stdin);

@@ -400,11 +400,13 @@ Result<std::vector<std::string>> read_strings(const json& value, const std::stri
 }
 
 // One host's launch fields (or every host's, at the top of "launch").
-Result<HostLaunch> read_host_launch(const json& object, const std::string& path, bool top)
+enum class LaunchScope { every_host, one_host };
+
+Result<HostLaunch> read_host_launch(const json& object, const std::string& path, LaunchScope scope)
 {
     if (!object.is_object()) return make_error(path + ": must be an object");
     FieldReader r(object, path);
-    if (top) {
+    if (scope == LaunchScope::every_host) {
         CS_TRY(r.only_keys({"command", "bin_dir", "work_dir", "args", "hosts"}));
     } else {
         CS_TRY(r.only_keys({"command", "bin_dir", "work_dir", "args"}));
@@ -429,7 +431,7 @@ Result<HostLaunch> read_host_launch(const json& object, const std::string& path,
 Result<LaunchConfig> read_launch(const json& object, const SwarmConfig& config)
 {
     LaunchConfig launch;
-    CS_TRY_ASSIGN(launch.all, read_host_launch(object, "launch", true));
+    CS_TRY_ASSIGN(launch.all, read_host_launch(object, "launch", LaunchScope::every_host));
     auto hosts = object.find("hosts");
     if (hosts == object.end()) return launch;
     if (!hosts->is_object()) return make_error("launch.hosts: must be an object keyed by host");
@@ -442,7 +444,7 @@ Result<LaunchConfig> read_launch(const json& object, const SwarmConfig& config)
                               ": no process of the config is on this host (use the owner's "
                               "or a peer's \"host\" exactly)");
         }
-        CS_TRY_ASSIGN(launch.hosts[host], read_host_launch(entry, "launch.hosts." + host, false));
+        CS_TRY_ASSIGN(launch.hosts[host], read_host_launch(entry, "launch.hosts." + host, LaunchScope::one_host));
     }
     return launch;
 }

@@ -25,10 +25,10 @@ void DownstreamWatch::on_session_closed(PeerId peer_id)
     if (it != clients_.end() && --it->second.sessions == 0) clients_.erase(it);
 }
 
-void DownstreamWatch::on_client_done(PeerId peer_id, bool complete, const std::vector<PeerId>& skipped)
+void DownstreamWatch::on_client_done(PeerId peer_id, const Done& done, const std::vector<PeerId>& skipped)
 {
     if (auto it = clients_.find(peer_id); it != clients_.end()) it->second.done = true;
-    if (!complete) return;
+    if (!done.complete) return;
     // A client routing around the upload neighbour has taken its place downstream.
     const bool downstream = !upload_neighbor_ || peer_id == *upload_neighbor_ ||
                             std::find(skipped.begin(), skipped.end(), *upload_neighbor_) != skipped.end();

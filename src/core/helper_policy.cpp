@@ -118,20 +118,18 @@ HelperPolicy::Advice HelperPolicy::tick(const Tick& tick)
     return start(Helper::peer);
 }
 
-void HelperPolicy::stopped(bool failed)
-{
-    drop();
-    if (failed) cooldown_ = tuning_.cooldown_ticks;
-}
+void HelperPolicy::stopped() { drop(); }
 
-void HelperPolicy::ended(Helper which, bool failed)
+void HelperPolicy::ended(Helper which, End end)
 {
     if (which == Helper::owner) {
         owner_helps_ = false;
     } else if (which == Helper::peer && peer_helpers_ > 0) {
         --peer_helpers_;
     }
-    if (!helping()) stopped(failed);
+    if (helping()) return;
+    drop();
+    if (end == End::failed) cooldown_ = tuning_.cooldown_ticks;
 }
 
 }  // namespace chunkswarm

@@ -5,7 +5,10 @@
 namespace chunkswarm::metrics {
 namespace {
 
-std::string escaped(std::string_view text, bool quotes)
+// The text format escapes double quotes in label values, not in help text.
+enum class Escaping { help_text, label_value };
+
+std::string escaped(std::string_view text, Escaping escaping)
 {
     std::string out;
     out.reserve(text.size());
@@ -14,7 +17,7 @@ std::string escaped(std::string_view text, bool quotes)
             out += "\\\\";
         } else if (c == '\n') {
             out += "\\n";
-        } else if (c == '"' && quotes) {
+        } else if (c == '"' && escaping == Escaping::label_value) {
             out += "\\\"";
         } else {
             out += c;
@@ -46,7 +49,7 @@ std::string render_labels(const Labels& labels)
     std::string out = "{";
     for (const auto& [key, value] : labels) {
         if (out.size() > 1) out += ',';
-        out += key + "=\"" + escaped(value, true) + '"';
+        out += key + "=\"" + escaped(value, Escaping::label_value) + '"';
     }
     return out + '}';
 }
@@ -77,7 +80,7 @@ std::string Registry::render() const
     std::string out;
     for (const auto& [name_view, series] : families_) {
         const std::string name(name_view);
-        out += "# HELP " + name + ' ' + escaped(series.family->help, false) + '\n';
+        out += "# HELP " + name + ' ' + escaped(series.family->help, Escaping::help_text) + '\n';
         out += "# TYPE " + name + (series.family->kind == Kind::counter ? " counter\n" : " gauge\n");
         for (const auto& [labels, value] : series.values) {
             out += name + labels + ' ' + std::to_string(value->get()) + '\n';

@@ -3,6 +3,11 @@
 #include <algorithm>
 
 namespace chunkswarm {
+namespace {
+
+SessionKind kind_of(const Hello& hello) { return hello.presence ? SessionKind::presence : SessionKind::chunks; }
+
+}  // namespace
 
 OwnerLedger::OwnerLedger(SlotTable slots, std::uint32_t chunk_count, RosterTiming timing, std::uint32_t owner_window,
                          std::uint64_t now_ms)
@@ -15,10 +20,10 @@ OwnerLedger::OwnerLedger(SlotTable slots, std::uint32_t chunk_count, RosterTimin
     dealer_.set_dealable(0);
 }
 
-void OwnerLedger::set_hashed(std::uint32_t hashed, bool whole)
+void OwnerLedger::set_hashed(std::uint32_t hashed, Hashing hashing)
 {
     dealer_.set_dealable(hashed);
-    whole_ = whole;
+    whole_ = hashing == Hashing::done;
 }
 
 Result<OwnerLedger::Offer> OwnerLedger::offer(const Hello& hello, std::uint64_t now_ms)
@@ -66,7 +71,7 @@ ChunkSet OwnerLedger::rescue_for_gone(Slot slot, const std::vector<PeerId>& gone
 std::optional<std::string> OwnerLedger::session_opened(const Hello& hello, std::uint64_t now_ms)
 {
     auto slot = slots_.known_slot(hello.peer_id);
-    if (!slot || !roster_.session_opened(*slot, now_ms, hello.presence)) return std::nullopt;
+    if (!slot || !roster_.session_opened(*slot, now_ms, kind_of(hello))) return std::nullopt;
     return "peer " + to_string(hello.peer_id) + ", given up on before, is back; it is waited for again";
 }
 
@@ -74,7 +79,7 @@ void OwnerLedger::session_closed(const Hello& hello, std::uint64_t now_ms)
 {
     auto slot = slots_.known_slot(hello.peer_id);
     if (!slot) return;
-    roster_.session_closed(*slot, now_ms, hello.presence);
+    roster_.session_closed(*slot, now_ms, kind_of(hello));
     if (hello.presence) hints_.forget(hello.peer_id);
 }
 
@@ -111,12 +116,12 @@ OwnerLedger::Deal OwnerLedger::deal(PeerId peer, std::uint32_t count, DealFrom f
     return deal;
 }
 
-OwnerLedger::Progress OwnerLedger::done(const Hello& hello, bool complete)
+OwnerLedger::Progress OwnerLedger::done(const Hello& hello, Holds holds)
 {
     Progress progress;
     auto slot = slots_.known_slot(hello.peer_id);
     if (!slot) return progress;
-    if (complete && !roster_.is_complete(*slot)) {
+    if (holds == Holds::whole_file && !roster_.is_complete(*slot)) {
         roster_.complete(*slot);
         progress.newly_complete = true;
     }
@@ -137,7 +142,7 @@ OwnerLedger::Progress OwnerLedger::report(const Hello& hello, const Report& repo
     } else {
         hints_.update(hello.peer_id, report.have, report.spare_permille);
     }
-    return complete ? done(hello, true) : Progress{};
+    return complete ? done(hello, Holds::whole_file) : Progress{};
 }
 
 std::optional<Hint> OwnerLedger::helper_hint(const Hello& hello, const Report& report)

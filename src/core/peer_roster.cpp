@@ -8,8 +8,9 @@ PeerRoster::PeerRoster(std::uint32_t slots, RosterTiming timing, std::uint64_t n
         slot.absent_since = now_ms;  // until its peer first connects
 }
 
-bool PeerRoster::session_opened(Slot slot, std::uint64_t now_ms, bool presence)
+bool PeerRoster::session_opened(Slot slot, std::uint64_t now_ms, SessionKind kind)
 {
+    const bool presence = kind == SessionKind::presence;
     SlotState& s = slots_.at(slot.value());
     ++(presence ? s.presence : s.open_sessions);
     s.absent_since.reset();
@@ -30,8 +31,9 @@ bool PeerRoster::heard_from(Slot slot, std::uint64_t now_ms)
     return taken_back;
 }
 
-void PeerRoster::session_closed(Slot slot, std::uint64_t now_ms, bool presence)
+void PeerRoster::session_closed(Slot slot, std::uint64_t now_ms, SessionKind kind)
 {
+    const bool presence = kind == SessionKind::presence;
     SlotState& s = slots_.at(slot.value());
     std::uint32_t& open = presence ? s.presence : s.open_sessions;
     if (open > 0) --open;

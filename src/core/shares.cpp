@@ -2,11 +2,11 @@
 
 namespace chunkswarm {
 
-SlotTable SlotTable::by_join_order(std::uint32_t slots) { return SlotTable(slots, true); }
+SlotTable SlotTable::by_join_order(std::uint32_t slots) { return SlotTable(slots, Assign::join_order); }
 
 SlotTable SlotTable::fixed(const std::vector<PeerId>& peer_ids)
 {
-    SlotTable table(static_cast<std::uint32_t>(peer_ids.size()), false);
+    SlotTable table(static_cast<std::uint32_t>(peer_ids.size()), Assign::fixed);
     for (std::uint32_t i = 0; i < peer_ids.size(); ++i) {
         table.slot_of_[peer_ids[i]] = Slot(i);
     }

@@ -117,10 +117,10 @@ bool direct_io_fits(std::span<const std::uint8_t> bytes)
 }
 
 // Some file systems (tmpfs, some FUSE ones) refuse O_DIRECT at open: then the page cache it is.
-int create_for_writing(const std::filesystem::path& path, bool direct)
+int create_for_writing(const std::filesystem::path& path, CacheMode mode)
 {
     constexpr int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
-    if (direct) {
+    if (mode == CacheMode::direct) {
         int fd = ::open(path.c_str(), flags | O_DIRECT, 0644);
         if (fd >= 0 || errno != EINVAL) return fd;
     }
@@ -165,7 +165,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::span<
                                    CacheMode mode)
 {
     std::filesystem::path tmp = temporary_for(path);
-    Fd fd(create_for_writing(tmp, mode == CacheMode::direct && direct_io_fits(bytes)));
+    Fd fd(create_for_writing(tmp, direct_io_fits(bytes) ? mode : CacheMode::buffered));
     if (!fd.valid()) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
     }
@@ -176,7 +176,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::span<
 Result<bool> clone_file_atomically(const std::filesystem::path& path, int source, off_t offset, std::size_t length)
 {
     std::filesystem::path tmp = temporary_for(path);
-    Fd fd(create_for_writing(tmp, false));
+    Fd fd(create_for_writing(tmp, CacheMode::buffered));
     if (!fd.valid()) {
         return make_error("cannot create " + tmp.string() + ": " + errno_text(errno));
     }

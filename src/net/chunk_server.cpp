@@ -193,7 +193,7 @@ bool ChunkServer::within_upload_cap(ServerSession* session, std::size_t bytes)
         cap_turns_.served(session, bytes, session->cap_weight());
         return true;
     }
-    cap_turns_.enqueue(session, session->helps());
+    cap_turns_.enqueue(session, session->helps() ? TurnClass::helper : TurnClass::regular);
     if (!upload_cap_wait_.active()) {
         upload_cap_wait_.start(upload_cap_.wait_ms(uv_now(loop_)), [this] { take_cap_turns(); });
     }
@@ -806,7 +806,7 @@ void ServerSession::handle(const Done& done)
 {
     log::info("{} is done with this side ({})", label_,
               done.complete ? "it holds the whole file" : "it has all it wanted from here");
-    server_->context_.on_done(*hello_, done.complete);
+    server_->context_.on_done(*hello_, done);
     // Closing here, after the client's FIN, is what lets the client finish without a reset.
     connection_->close_after_flush("the client is done");
 }

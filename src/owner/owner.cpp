@@ -149,8 +149,11 @@ struct SourceTree {
 
 // Before the owner writes: a tree's stream, and the chunk files unless the layout drops them, less
 // what an earlier run left in the data directory.
-Result<void> check_room(const OwnerOptions& options, std::uint64_t bytes, bool tree)
+enum class Source { file, tree };
+
+Result<void> check_room(const OwnerOptions& options, std::uint64_t bytes, Source source)
 {
+    const bool tree = source == Source::tree;
     const bool chunk_files = options.settings.keep_chunk_files;
     const std::uint64_t needed = bytes * ((tree ? 1 : 0) + (chunk_files ? 1 : 0));
     const std::uint64_t here = disk::bytes_in(options.data_dir);
@@ -200,7 +203,7 @@ Result<SourceTree> pack_source_tree(const OwnerOptions& options)
     const TreeCounts counts = count_tree(tree.entries);
     CS_TRY(check_tree(tree.entries, counts.bytes));
     tree.chunk_size = chosen_chunk_size(options, counts.bytes);
-    CS_TRY(check_room(options, counts.bytes, true));
+    CS_TRY(check_room(options, counts.bytes, Source::tree));
     if (auto planned = plan_chunk_count(counts.bytes, tree.chunk_size); !planned) {
         return make_error("the tree " + options.file.string() + " (its files together): " + planned.error().message);
     }
@@ -372,7 +375,7 @@ private:
             chunk_size = tree->chunk_size;
         } else if (const std::uintmax_t bytes = std::filesystem::file_size(options_.file, ec); !ec) {
             chunk_size = chosen_chunk_size(options_, bytes);
-            if (auto room = check_room(options_, bytes, false); !room) return room.error();
+            if (auto room = check_room(options_, bytes, Source::file); !room) return room.error();
         }
         auto splitter = Splitter::open(tree ? tree->stream : options_.file, chunk_size, store_);
         if (!splitter) return splitter.error();
@@ -446,7 +449,7 @@ private:
         const auto& all = splitter_->manifest().chunk_sha256;
         manifest_->chunk_sha256.insert(manifest_->chunk_sha256.end(), all.begin() + manifest_->hashed(),
                                        all.begin() + hashed);
-        ledger_->set_hashed(hashed, manifest_->whole());
+        ledger_->set_hashed(hashed, manifest_->whole() ? OwnerLedger::Hashing::done : OwnerLedger::Hashing::ongoing);
         server_->hashes_grew();
         if (manifest_->whole()) on_whole_manifest();
     }
@@ -487,7 +490,9 @@ private:
         context.offered_for = [this](const Hello& hello) { return offered_for(hello); };
         // A "done" counts for the share only: a claim of the whole file is believed on the presence
         // connection, once proved (possession.hpp), so nobody who lacks the file can end the swarm.
-        context.on_done = [this](const Hello& hello, bool) { on_progress(hello, ledger_->done(hello, false)); };
+        context.on_done = [this](const Hello& hello, const Done&) {
+            on_progress(hello, ledger_->done(hello, OwnerLedger::Holds::its_share));
+        };
         context.on_report = [this](const Hello& hello, const Report& report) {
             on_progress(hello, ledger_->report(hello, report, now_ms()));
             return ledger_->helper_hint(hello, report);

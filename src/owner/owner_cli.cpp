@@ -104,7 +104,7 @@ int chunkswarm::owner_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_option("--give-up", flags.give_up_s,
                    "seconds an absent peer is waited for before its share goes to the others (default 60; "
                    "the config's give_up_s)");
-    cli::add_serving_flags(app, flags.serving, false);
+    cli::add_serving_flags(app, flags.serving, cli::Ways::send);
     const int parsed = cli::parse(app, argc, argv,
                                   {"--config configs/ring5.json --file movie.mkv",
                                    "--port 7100 --file movie.mkv --peers 5          (the plain form, no config)"});

@@ -34,10 +34,10 @@ DownloadSide::DownloadSide(PeerCore& core, UploadSide& upload)
 {
 }
 
-void DownloadSide::start(bool owner_unreachable, bool share_held)
+void DownloadSide::start(Start start)
 {
-    owner_unreachable_ = owner_unreachable;
-    share_held_ = share_held || owner_unreachable;
+    owner_unreachable_ = start.owner_unreachable;
+    share_held_ = start.share_held || start.owner_unreachable;
     summary_timer_ = std::make_unique<net::Timer>(thread_.loop());
     progress_timer_ = std::make_unique<net::Timer>(thread_.loop());
     source_timer_ = std::make_unique<net::Timer>(thread_.loop());
@@ -414,7 +414,7 @@ void DownloadSide::start_helper(bool owes)
     const bool owner = helper_policy_.helper() == HelperPolicy::Helper::owner;
     const PeerRef* next = owner ? nullptr : next_helper_peer();
     if (!owner && !next) {
-        helper_policy_.ended(HelperPolicy::Helper::peer, /*failed=*/false);  // no peer further up is known
+        helper_policy_.ended(HelperPolicy::Helper::peer, HelperPolicy::End::no_fault);  // no peer further up is known
         return;
     }
     const Settings& s = core_.settings();
@@ -479,7 +479,7 @@ bool DownloadSide::is_helping(PeerId peer) const
 // What the helpers had in flight is asked of the neighbour from now on.
 void DownloadSide::drop_helpers(const std::string& why)
 {
-    helper_policy_.stopped(/*failed=*/false);
+    helper_policy_.stopped();
     hinted_helpers_.clear();  // the owner hints only while this peer heads a chain
     if (helpers_.empty()) return;
     for (const HelperSlot& slot : helpers_)
@@ -498,7 +498,7 @@ void DownloadSide::on_helper_end(std::uint64_t generation, const Result<void>& r
     if (!result) log_helper_dropped(*slot, result.error().message);
     const HelperPolicy::Helper which = slot->which;
     helpers_.erase(slot);
-    helper_policy_.ended(which, /*failed=*/!result);
+    helper_policy_.ended(which, result ? HelperPolicy::End::no_fault : HelperPolicy::End::failed);
     if (!helpers_.empty() || !upstream_) return;
     upstream_->set_window(core_.settings().request_window);
     upstream_->poke();

@@ -25,11 +25,14 @@ public:
     DownloadSide(const DownloadSide&) = delete;
     DownloadSide& operator=(const DownloadSide&) = delete;
 
-    // Main thread, once the manifest is settled. `owner_unreachable`: the bootstrap could not
-    // reach the owner, so completion is not reported to it.
-    // `share_held`: the bootstrap has its whole share already (or ended); otherwise share_held()
-    // says so later.
-    void start(bool owner_unreachable, bool share_held);
+    struct Start {
+        // The bootstrap could not reach the owner, so completion is not reported to it.
+        bool owner_unreachable = false;
+        // The bootstrap has its whole share already (or ended); otherwise share_held() says so later.
+        bool share_held = false;
+    };
+    // Main thread, once the manifest is settled.
+    void start(Start start);
     void join();
 
     // Any thread (the bootstrap's owner session, with early trading): a chunk of the share

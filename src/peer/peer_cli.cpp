@@ -182,7 +182,7 @@ int chunkswarm::peer_cli(int argc, char** argv, cli::Invocation invocation)
     app.add_option("--digest", flags.digest,
                    "print the SHA-256 of PATH (a file), or of a tree's paths, modes and contents (a directory), "
                    "and exit: how the swarm launcher compares copies on other hosts");
-    cli::add_serving_flags(app, flags.serving, true);
+    cli::add_serving_flags(app, flags.serving, cli::Ways::send_and_receive);
     const int parsed = cli::parse(app, argc, argv,
                                   {"--config configs/ring5.json --id 3",
                                    "--owner-port 7100 --port 7103 --download-port 7102   (the plain form, no config)"});

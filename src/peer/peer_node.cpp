@@ -35,7 +35,9 @@ private:
     Result<void> store_from_owner(ChunkId id, std::span<const std::uint8_t> bytes);
     Result<void> on_share_held(std::size_t from_owner);
     Result<void> trade_early_once_started();
-    void start_trading(bool share_held);
+    // Whether the bootstrap holds the peer's whole share when the sides start.
+    enum class Share { held, arriving };
+    void start_trading(Share share);
 
     PeerCore core_;
     UploadSide upload_;
@@ -110,7 +112,6 @@ Result<void> PeerNode::run()
 
 Result<void> PeerNode::run_to_end()
 {
-    const std::string& name = core_.name();
     const PeerOptions& options = core_.options();
     if (auto ready = ensure_directory(options.data_dir); !ready) return ready.error();
     auto data_dir_lock = DirectoryLock::acquire(options.data_dir);
@@ -133,7 +134,7 @@ Result<void> PeerNode::run_to_end()
         log::warn_event("owner_lost", {{"error", got.error().message}}, "{}; going on with the neighbours",
                         got.error().message);
     }
-    if (!trading_) start_trading(/*share_held=*/true);
+    if (!trading_) start_trading(Share::held);
     download_.join();
     upload_.join();
     if (auto failure = core_.failure()) return *failure;
@@ -209,7 +210,7 @@ Result<void> PeerNode::trade_early_once_started()
                "holds {} chunk(s) from the owner; summary written to {}; starting the upload and download "
                "threads while the rest of its share arrives",
                held, core_.summary_path().string());
-    start_trading(/*share_held=*/false);
+    start_trading(Share::arriving);
     return {};
 }
 
@@ -226,13 +227,13 @@ Result<void> PeerNode::on_share_held(std::size_t from_owner)
     return {};
 }
 
-void PeerNode::start_trading(bool share_held)
+void PeerNode::start_trading(Share share)
 {
     trading_ = true;
     set_state("trading");
     core_.freeze();
     upload_.start();
-    download_.start(owner_unreachable_, share_held);
+    download_.start({.owner_unreachable = owner_unreachable_, .share_held = share == Share::held});
 }
 
 }  // namespace

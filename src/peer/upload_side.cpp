@@ -37,7 +37,7 @@ net::ServerContext UploadSide::context()
     context.sent_total = &core_.sent_total();
     context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return core_.inventory().snapshot(); };
     context.coming = [this] { return core_.inventory().coming(); };
-    context.on_done = [this](const Hello& hello, bool complete) { on_done(hello, complete); };
+    context.on_done = [this](const Hello& hello, const Done& done) { on_done(hello, done); };
     context.on_session_opened = [this](const Hello& hello) { watch_.on_session_opened(hello.peer_id); };
     context.on_session_closed = [this](const Hello& hello) { watch_.on_session_closed(hello.peer_id); };
     context.on_activity = [this] { watch_.on_activity(uv_now(thread_.loop())); };
@@ -81,10 +81,10 @@ void UploadSide::stop()
     });
 }
 
-void UploadSide::on_done(const Hello& hello, bool complete)
+void UploadSide::on_done(const Hello& hello, const Done& done)
 {
     assert(thread_.is_current());
-    watch_.on_client_done(hello.peer_id, complete, hello.skipped);
+    watch_.on_client_done(hello.peer_id, done, hello.skipped);
     leave_if_no_one_needs_this();
 }
 

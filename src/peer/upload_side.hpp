@@ -37,7 +37,7 @@ public:
 
 private:
     net::ServerContext context();
-    void on_done(const Hello& hello, bool complete);
+    void on_done(const Hello& hello, const Done& done);
     void on_self_complete();
     void leave_if_no_one_needs_this();
 

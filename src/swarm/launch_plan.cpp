@@ -34,10 +34,14 @@ bool takes_a_shell_line(const std::vector<std::string>& prefix)
     return program == "ssh" || program == "rsh" || prefix.back() == "-c";
 }
 
-// The prefix, then one shell line that runs the words (with exec, so no shell stays between).
-std::vector<std::string> through(std::vector<std::string> prefix, const std::vector<std::string>& words, bool exec)
+// Whether the shell that runs the words becomes the program (exec: no shell stays between the
+// launcher and a peer, so its signals and exit reach the launcher) or stays to run what follows.
+enum class Shell { execs, stays };
+
+// The prefix, then one shell line that runs the words.
+std::vector<std::string> through(std::vector<std::string> prefix, const std::vector<std::string>& words, Shell shell)
 {
-    std::string line = exec ? "exec" : "";
+    std::string line = shell == Shell::execs ? "exec" : "";
     for (const std::string& word : words)
         line += (line.empty() ? "" : " ") + shell_quote(word);
     if (!takes_a_shell_line(prefix)) prefix.insert(prefix.end(), {"sh", "-c"});
@@ -109,7 +113,7 @@ ProcessPlan plan_process(const PlanInputs& inputs, std::size_t index)
     }
     plan.config_text = inputs.config_text;
     plan.prefix = prefix_for(config, launch, index);
-    plan.argv = through(plan.prefix, words, true);
+    plan.argv = through(plan.prefix, words, Shell::execs);
     return plan;
 }
 
@@ -118,7 +122,7 @@ std::vector<std::string> on_host_of(const PlanInputs& inputs, std::size_t index,
     const SwarmConfig& config = *inputs.config;
     const HostLaunch launch = config.launch.for_host(host_of(config, index));
     if (launch.command.empty()) return words;
-    return through(prefix_for(config, launch, index), words, false);
+    return through(prefix_for(config, launch, index), words, Shell::stays);
 }
 
 }  // namespace chunkswarm::swarm

@@ -168,7 +168,7 @@ private:
         children_.push_back(std::move(child));
         if (!spawned) {
             warn(fmt::format("swarm: {}\n", spawned.error().message));
-            model_.on_exit(index, now(), 127, 0, false);
+            model_.on_exit(index, now(), 127, 0, SwarmModel::ExitCause::own);
             stop(model_.process(index).name + " could not be started", 1);
         }
     }
@@ -220,7 +220,8 @@ private:
     void on_exit(std::size_t index, std::int64_t code, int signal)
     {
         logs_[index].flush();
-        model_.on_exit(index, now(), static_cast<int>(code), signal, stopping_);
+        model_.on_exit(index, now(), static_cast<int>(code), signal,
+                       stopping_ ? SwarmModel::ExitCause::launcher_stopping : SwarmModel::ExitCause::own);
         const Process& p = model_.process(index);
         if (!p.succeeded() && !stopping_) {
             std::string what =

@@ -160,7 +160,7 @@ void SwarmModel::apply_event(std::size_t index, double t, const nlohmann::json& 
     if (name == "resources") p.peak_mib = static_cast<double>(number(event, "peak_kib")) / 1024.0;
 }
 
-void SwarmModel::on_exit(std::size_t index, double t, int exit_code, int signal, bool stopped_by_us)
+void SwarmModel::on_exit(std::size_t index, double t, int exit_code, int signal, ExitCause cause)
 {
     Process& p = processes_[index];
     last_time_ = std::max(last_time_, t);
@@ -173,7 +173,7 @@ void SwarmModel::on_exit(std::size_t index, double t, int exit_code, int signal,
     if (p.succeeded()) {
         p.state = State::done;
     } else {
-        p.state = stopped_by_us ? State::stopped : State::failed;
+        p.state = cause == ExitCause::launcher_stopping ? State::stopped : State::failed;
     }
 }
 

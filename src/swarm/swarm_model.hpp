@@ -98,7 +98,9 @@ public:
     // form becomes the newest entry of the process's tail. Returns the event's name ("" for a
     // line that is not an event).
     std::string on_line(std::size_t index, double t, std::string_view line);
-    void on_exit(std::size_t index, double t, int exit_code, int signal, bool stopped_by_us);
+    // Whether the launcher was stopping the swarm when the process exited (a stop, not a failure).
+    enum class ExitCause { own, launcher_stopping };
+    void on_exit(std::size_t index, double t, int exit_code, int signal, ExitCause cause);
 
     // Bytes per second received by a peer over the last `window` seconds.
     double receive_rate(std::size_t index, double now, double window = 2.0) const;

@@ -103,7 +103,7 @@ private:
         context.manifest = &manifest_;
         context.store = &store_;
         context.offered_for = [this](const Hello&) -> Result<ChunkSet> { return ChunkSet::all(manifest_.chunk_count); };
-        context.on_done = [this](const Hello&, bool complete) { on_victim_done(complete); };
+        context.on_done = [this](const Hello&, const Done& done) { on_victim_done(done.complete); };
         server_ = std::make_unique<net::ChunkServer>(loop_, std::move(context));
         return server_->listen(endpoint);
     }

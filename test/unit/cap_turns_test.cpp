@@ -22,7 +22,7 @@ std::map<Key, int> run(CapTurns<Key>& turns, const std::map<Key, double>& weight
         turns.pop_front();
         turns.served(key, 100'000, weights.at(key));
         ++count[key];
-        turns.enqueue(key, false);
+        turns.enqueue(key, TurnClass::regular);
     }
     return count;
 }
@@ -32,16 +32,16 @@ std::map<Key, int> run(CapTurns<Key>& turns, const std::map<Key, double>& weight
 TEST_CASE("with equal weights the turns go round in the order asked")
 {
     CapTurns<Key> turns;
-    turns.enqueue(&a, false);
-    turns.enqueue(&b, false);
-    turns.enqueue(&c, false);
-    turns.enqueue(&a, false);  // already waiting: keeps its place
+    turns.enqueue(&a, TurnClass::regular);
+    turns.enqueue(&b, TurnClass::regular);
+    turns.enqueue(&c, TurnClass::regular);
+    turns.enqueue(&a, TurnClass::regular);  // already waiting: keeps its place
     std::vector<Key> order;
     for (int i = 0; i < 6; ++i) {
         order.push_back(turns.front());
         turns.pop_front();
         turns.served(order.back(), 100'000, 1.0);
-        turns.enqueue(order.back(), false);
+        turns.enqueue(order.back(), TurnClass::regular);
     }
     CHECK(order == std::vector<Key>{&a, &b, &c, &a, &b, &c});
 }
@@ -49,8 +49,8 @@ TEST_CASE("with equal weights the turns go round in the order asked")
 TEST_CASE("a session of weight w gets w turns to another's one while both want the cap")
 {
     CapTurns<Key> turns;
-    turns.enqueue(&a, false);
-    turns.enqueue(&b, false);
+    turns.enqueue(&a, TurnClass::regular);
+    turns.enqueue(&b, TurnClass::regular);
     auto count = run(turns, {{&a, 4.0}, {&b, 1.0}}, 100);
     CHECK(count[&a] == doctest::Approx(80).epsilon(0.05));
     CHECK(count[&b] == doctest::Approx(20).epsilon(0.15));
@@ -59,19 +59,19 @@ TEST_CASE("a session of weight w gets w turns to another's one while both want t
 TEST_CASE("a session that was idle gets no credit for it; a helper waits behind every other session")
 {
     CapTurns<Key> turns;
-    turns.enqueue(&a, false);
-    run(turns, {{&a, 1.0}}, 50);  // a alone for a while
-    turns.enqueue(&b, false);     // b comes: they alternate from now on, b does not get 50 turns in a row
+    turns.enqueue(&a, TurnClass::regular);
+    run(turns, {{&a, 1.0}}, 50);            // a alone for a while
+    turns.enqueue(&b, TurnClass::regular);  // b comes: they alternate from now on, b does not get 50 turns in a row
     auto count = run(turns, {{&a, 1.0}, {&b, 1.0}}, 10);
     CHECK(count[&a] == 5);
     CHECK(count[&b] == 5);
 
     CapTurns<Key> with_helper;
-    with_helper.enqueue(&c, true);
-    with_helper.enqueue(&a, false);
+    with_helper.enqueue(&c, TurnClass::helper);
+    with_helper.enqueue(&a, TurnClass::regular);
     CHECK(with_helper.front() == &a);
     with_helper.pop_front();
-    with_helper.enqueue(&b, false);
+    with_helper.enqueue(&b, TurnClass::regular);
     CHECK(with_helper.front() == &b);
     with_helper.forget(&b);
     CHECK(with_helper.front() == &c);

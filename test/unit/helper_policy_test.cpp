@@ -99,7 +99,7 @@ TEST_CASE("a neighbour under a quarter of the best rate for two ticks brings a p
     for (int i = 0; i < 10; ++i)
         CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);  // nothing more to add
     // One peer helper gone: the others and the owner go on, and another may come.
-    policy.ended(Helper::peer, /*failed=*/true);
+    policy.ended(Helper::peer, HelperPolicy::End::failed);
     CHECK(policy.peer_helpers() == most - 1);
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::keep);
     CHECK(policy.tick(tick(100'000, 200'000, 0, true)) == Advice::start);
@@ -201,13 +201,12 @@ TEST_CASE("after the last helper fails, none is advised for the cooldown")
     policy.tick(tick(0));
     REQUIRE(policy.tick(tick(0)) == Advice::start);
     // A helper that could not start (no such peer known) is no failure: tried again at once.
-    policy.ended(Helper::peer, /*failed=*/false);
+    policy.ended(Helper::peer, HelperPolicy::End::no_fault);
     CHECK(policy.helper() == Helper::none);
     CHECK(policy.tick(tick(0)) == Advice::keep);
     REQUIRE(policy.tick(tick(0)) == Advice::start);
-    // The last helper failing (or all stopped after a failure) starts the cooldown.
-    SUBCASE("ended") { policy.ended(Helper::peer, /*failed=*/true); }
-    SUBCASE("stopped") { policy.stopped(/*failed=*/true); }
+    // The last helper failing starts the cooldown.
+    policy.ended(Helper::peer, HelperPolicy::End::failed);
     CHECK(policy.helper() == Helper::none);
     int keeps = 0;
     while (policy.tick(tick(0)) == Advice::keep)

@@ -48,9 +48,9 @@ struct Swarmlet {
         c.manifest = &manifest;
         c.store = &server_store;
         c.offered_for = [this](const Hello&) -> Result<ChunkSet> { return ChunkSet::all(manifest.chunk_count); };
-        c.on_done = [&](const Hello&, bool complete) {
+        c.on_done = [&](const Hello&, const Done& done) {
             ++done_calls;
-            done_complete = complete;
+            done_complete = done.complete;
         };
         return c;
     }

@@ -32,11 +32,11 @@ TEST_CASE("the ledger admits the config's peers only, and deals a window while t
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({7, 8, 9})), 30, kTiming, 4, 0);
     CHECK_FALSE(ledger.offer(share_hello(5), 0));
     CHECK(ledger.offer(share_hello(7), 0));
-    ledger.set_hashed(12, false);
+    ledger.set_hashed(12, OwnerLedger::Hashing::ongoing);
     ledger.dealing_opened(7_peer);
     CHECK(ledger.deal(7_peer, 10, DealFrom::own_share).ids == test::chunk_ids({0, 3, 6, 9}));  // the window
     CHECK(ledger.deal(7_peer, 10, DealFrom::own_share).ids.empty());
-    ledger.set_hashed(30, true);
+    ledger.set_hashed(30, OwnerLedger::Hashing::done);
     CHECK(ledger.deal(7_peer, 3, DealFrom::own_share).ids == test::chunk_ids({12, 15, 18}));
     // A presence is offered nothing.
     auto presence = ledger.offer(presence_hello(8), 0);
@@ -47,7 +47,7 @@ TEST_CASE("the ledger admits the config's peers only, and deals a window while t
 TEST_CASE("a peer that has drawn its share draws the furthest-behind share, told once per pair")
 {
     OwnerLedger ledger(SlotTable::by_join_order(2), 20, kTiming, 16, 0);
-    ledger.set_hashed(20, true);
+    ledger.set_hashed(20, OwnerLedger::Hashing::done);
     REQUIRE(ledger.offer(share_hello(1), 0));
     REQUIRE(ledger.offer(share_hello(2), 0));
     ledger.dealing_opened(1_peer);
@@ -62,11 +62,11 @@ TEST_CASE("a peer that has drawn its share draws the furthest-behind share, told
 TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave once the rest are complete")
 {
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2, 3})), 30, kTiming, 16, 0);
-    ledger.set_hashed(30, true);
+    ledger.set_hashed(30, OwnerLedger::Hashing::done);
     for (std::uint32_t id : {1u, 2u, 3u})
         join_and_trade(ledger, id, 10, 0);
     for (std::uint32_t id : {1u, 2u, 3u}) {
-        CHECK(ledger.done(share_hello(id), false).newly_served);
+        CHECK(ledger.done(share_hello(id), OwnerLedger::Holds::its_share).newly_served);
         ledger.session_closed(share_hello(id), 1'000);
     }
     CHECK(ledger.served_count() == 3);
@@ -86,7 +86,7 @@ TEST_CASE("a killed peer is given up on within lost_ms, and the owner may leave 
 TEST_CASE("a given-up peer that comes back is waited for again, and what it had not drawn went to others")
 {
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2})), 20, kTiming, 16, 0);
-    ledger.set_hashed(20, true);
+    ledger.set_hashed(20, OwnerLedger::Hashing::done);
     join_and_trade(ledger, 1, 4, 0);
     join_and_trade(ledger, 2, 4, 0);
     ledger.session_closed(share_hello(2), 500);
@@ -111,7 +111,7 @@ TEST_CASE("a given-up peer that comes back is waited for again, and what it had 
 TEST_CASE("a rescue around a gone peer is offered what it was dealt and dealt what it had not drawn")
 {
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2, 3})), 30, kTiming, 16, 0);
-    ledger.set_hashed(30, true);
+    ledger.set_hashed(30, OwnerLedger::Hashing::done);
     for (std::uint32_t id : {1u, 2u, 3u})
         join_and_trade(ledger, id, 3, 0);
     ledger.session_closed(presence_hello(2), 2'000);
@@ -130,7 +130,7 @@ TEST_CASE("a rescue around a gone peer is offered what it was dealt and dealt wh
 TEST_CASE("a silent but connected peer is given up on after give_up_ms, never after lost_ms")
 {
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2})), 10, kTiming, 16, 0);
-    ledger.set_hashed(10, true);
+    ledger.set_hashed(10, OwnerLedger::Hashing::done);
     join_and_trade(ledger, 1, 5, 0);
     join_and_trade(ledger, 2, 5, 0);
     for (std::uint64_t t = 1'000; t < 60'000; t += 1'000) {
@@ -144,7 +144,7 @@ TEST_CASE("a silent but connected peer is given up on after give_up_ms, never af
 TEST_CASE("a report claims completion only with every chunk held")
 {
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2})), 10, kTiming, 16, 0);
-    ledger.set_hashed(10, true);
+    ledger.set_hashed(10, OwnerLedger::Hashing::done);
     join_and_trade(ledger, 1, 5, 0);
     CHECK_FALSE(ledger.report(presence_hello(1), Report{9, true}, 1'000).newly_complete);
     CHECK(ledger.complete_count() == 0);
@@ -154,7 +154,7 @@ TEST_CASE("a report claims completion only with every chunk held")
 TEST_CASE("a chain's head is hinted at peers holding what it lacks; one whose presence closed is not named")
 {
     OwnerLedger ledger(SlotTable::fixed(test::peer_ids({1, 2, 3})), 40, kTiming, 16, 0);
-    ledger.set_hashed(40, true);
+    ledger.set_hashed(40, OwnerLedger::Hashing::done);
     for (std::uint32_t id : {1, 2, 3})
         join_and_trade(ledger, id, 1, 0);
     ChunkSet little(40);

@@ -85,21 +85,22 @@ TEST_CASE("a complete peer leaves when its downstream, or a peer in its place, i
 {
     DownstreamWatch watch(5_peer, 10'000);
     watch.on_activity(1'000);
-    watch.on_client_done(5_peer, true, {});
+    watch.on_client_done(5_peer, Done{.complete = true}, {});
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);  // not complete itself yet
     watch.on_self_complete(2'000);
     CHECK(watch.verdict(2'000) == DownstreamWatch::Verdict::downstream_complete);
 
     DownstreamWatch detour(5_peer, 10'000);
     detour.on_self_complete(0);
-    detour.on_client_done(7_peer, true, {});  // some other client: not the downstream
+    detour.on_client_done(7_peer, Done{.complete = true}, {});  // some other client: not the downstream
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::stay);
-    detour.on_client_done(1_peer, true, {5_peer});  // peer 1 routes around peer 5, this peer's upload neighbour
+    detour.on_client_done(1_peer, Done{.complete = true},
+                          {5_peer});  // peer 1 routes around peer 5, this peer's upload neighbour
     CHECK(detour.verdict(100) == DownstreamWatch::Verdict::downstream_complete);
 
     DownstreamWatch plain(std::nullopt, 10'000);  // the original brief's plain form: any complete client will do
     plain.on_self_complete(0);
-    plain.on_client_done(42_peer, true, {});
+    plain.on_client_done(42_peer, Done{.complete = true}, {});
     CHECK(plain.verdict(0) == DownstreamWatch::Verdict::downstream_complete);
 }
 
@@ -110,17 +111,18 @@ TEST_CASE("a complete peer stays while a client still connected to it wants some
     watch.on_session_opened(5_peer);  // its upload neighbour, still downloading
     watch.on_session_opened(6_peer);  // peer 6, which took peer 5 for gone, routes around it
     watch.on_activity(1'000);
-    watch.on_client_done(6_peer, true, {5_peer});
+    watch.on_client_done(6_peer, Done{.complete = true}, {5_peer});
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::stay);
-    watch.on_client_done(5_peer, false, {});  // done with this side, not complete: wants nothing more here
+    watch.on_client_done(5_peer, Done{.complete = false},
+                         {});  // done with this side, not complete: wants nothing more here
     CHECK(watch.verdict(1'000) == DownstreamWatch::Verdict::downstream_complete);
 
     DownstreamWatch reconnect(5_peer, 10'000);
     reconnect.on_self_complete(0);
     reconnect.on_session_opened(4_peer);
-    reconnect.on_client_done(4_peer, false, {});
+    reconnect.on_client_done(4_peer, Done{.complete = false}, {});
     reconnect.on_session_opened(4_peer);  // back on a new session: it wants something again
-    reconnect.on_client_done(5_peer, true, {});
+    reconnect.on_client_done(5_peer, Done{.complete = true}, {});
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);
     reconnect.on_session_closed(4_peer);
     CHECK(reconnect.verdict(0) == DownstreamWatch::Verdict::stay);  // one of its two sessions is still open
@@ -131,7 +133,7 @@ TEST_CASE("a complete peer stays while a client still connected to it wants some
     DownstreamWatch silent(5_peer, 10'000);
     silent.on_self_complete(0);
     silent.on_session_opened(3_peer);
-    silent.on_client_done(5_peer, true, {});
+    silent.on_client_done(5_peer, Done{.complete = true}, {});
     CHECK(silent.verdict(9'999) == DownstreamWatch::Verdict::stay);
     CHECK(silent.verdict(10'000) == DownstreamWatch::Verdict::idle);
 }
@@ -188,7 +190,7 @@ TEST_CASE("a peer is alive while its presence is open, and lost within seconds o
     PeerRoster roster(3, kTiming, 0);
     for (Slot slot : {0_slot, 1_slot, 2_slot}) {
         roster.session_opened(slot, 0);
-        roster.session_opened(slot, 500, /*presence=*/true);
+        roster.session_opened(slot, 500, SessionKind::presence);
         roster.share_held(slot);
         roster.session_closed(slot, 1'000);  // its share held: the presence alone keeps it
     }
@@ -198,8 +200,8 @@ TEST_CASE("a peer is alive while its presence is open, and lost within seconds o
         REQUIRE(roster.give_up_due(t).empty());
     }
     // Two peers die: their presence drops at once; neither waits for the other.
-    roster.session_closed(1_slot, 100'200, true);
-    roster.session_closed(2_slot, 100'400, true);
+    roster.session_closed(1_slot, 100'200, SessionKind::presence);
+    roster.session_closed(2_slot, 100'400, SessionKind::presence);
     roster.heard_from(0_slot, 103'000);
     CHECK(roster.give_up_due(103'199).empty());
     CHECK(roster.give_up_due(103'200) == test::slots({1}));
@@ -212,16 +214,16 @@ TEST_CASE("a peer is alive while its presence is open, and lost within seconds o
 TEST_CASE("a dropped presence that comes back in time is not lost; a given-up peer that comes back is taken back")
 {
     PeerRoster roster(2, kTiming, 0);
-    roster.session_opened(0_slot, 0, true);
-    roster.session_opened(1_slot, 0, true);
-    roster.session_closed(1_slot, 1'000, true);
-    CHECK_FALSE(roster.session_opened(1_slot, 3'000, true));  // a reconnect, 2 s later
+    roster.session_opened(0_slot, 0, SessionKind::presence);
+    roster.session_opened(1_slot, 0, SessionKind::presence);
+    roster.session_closed(1_slot, 1'000, SessionKind::presence);
+    CHECK_FALSE(roster.session_opened(1_slot, 3'000, SessionKind::presence));  // a reconnect, 2 s later
     roster.heard_from(0_slot, 9'000);
     roster.heard_from(1_slot, 9'000);
     CHECK(roster.give_up_due(9'000).empty());
-    roster.session_closed(1_slot, 10'000, true);
+    roster.session_closed(1_slot, 10'000, SessionKind::presence);
     CHECK(roster.give_up_due(13'000) == test::slots({1}));
-    CHECK(roster.session_opened(1_slot, 20'000, true));  // restarted: back
+    CHECK(roster.session_opened(1_slot, 20'000, SessionKind::presence));  // restarted: back
     CHECK_FALSE(roster.is_given_up(1_slot));
     CHECK(roster.given_up_count() == 0);
     roster.complete(0_slot);
@@ -235,7 +237,7 @@ TEST_CASE("a peer reported gone is lost unless it reports to the owner")
     PeerRoster roster(3, kTiming, 0);
     for (Slot slot : {0_slot, 1_slot, 2_slot})
         roster.session_opened(slot, 0);
-    roster.session_opened(2_slot, 0, true);
+    roster.session_opened(2_slot, 0, SessionKind::presence);
     roster.session_closed(1_slot, 1'000);
     roster.reported_gone(1_slot, 2'000);
     roster.reported_gone(2_slot, 2'000);  // its link to a neighbour is cut, not its process
@@ -250,7 +252,7 @@ TEST_CASE("a connected peer is waited for as long as it is heard from, then give
 {
     PeerRoster connected(2, kTiming, 0);
     connected.session_opened(0_slot, 0);
-    connected.session_opened(1_slot, 0, /*presence=*/true);
+    connected.session_opened(1_slot, 0, SessionKind::presence);
     connected.complete(0_slot);
     for (std::uint64_t t = 5'000; t <= 100'000; t += 5'000) {
         connected.heard_from(1_slot, t);
@@ -326,13 +328,14 @@ TEST_CASE("the owner stopped past the give-up time gives up on nobody that was t
 
 TEST_CASE("a peer killed with its presence and a share session open is lost, whichever socket closes first")
 {
-    for (bool presence_first : {true, false}) {
-        CAPTURE(presence_first);
+    for (SessionKind first : {SessionKind::presence, SessionKind::chunks}) {
+        CAPTURE(first == SessionKind::presence);
         PeerRoster roster(1, kTiming, 0);
         roster.session_opened(0_slot, 0);
-        roster.session_opened(0_slot, 0, true);
-        roster.session_closed(0_slot, 1'000, presence_first);
-        roster.session_closed(0_slot, 1'000, !presence_first);
+        roster.session_opened(0_slot, 0, SessionKind::presence);
+        roster.session_closed(0_slot, 1'000, first);
+        roster.session_closed(0_slot, 1'000,
+                              first == SessionKind::presence ? SessionKind::chunks : SessionKind::presence);
         CHECK(roster.give_up_due(3'999).empty());
         CHECK(roster.give_up_due(4'000) == test::slots({0}));
         CHECK(roster.was_lost(0_slot));
@@ -342,7 +345,7 @@ TEST_CASE("a peer killed with its presence and a share session open is lost, whi
 TEST_CASE("a peer given up on as silent that talks again is taken back")
 {
     PeerRoster roster(1, kTiming, 0);
-    roster.session_opened(0_slot, 0, true);
+    roster.session_opened(0_slot, 0, SessionKind::presence);
     CHECK(roster.give_up_due(10'000) == test::slots({0}));
     CHECK(roster.finished());
     CHECK(roster.heard_from(0_slot, 70'000));  // resumed: its queued reports arrive

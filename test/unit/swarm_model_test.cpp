@@ -98,7 +98,7 @@ TEST_CASE("a peer's state follows its events from start to done")
     model.on_line(1, 0.7, event_line("peer 1", {{"event", "joined"}, {"ms", 3}}));
     CHECK(model.process(1).state == State::done);
     CHECK(model.process(1).complete_at == doctest::Approx(0.7));
-    model.on_exit(1, 0.8, 0, 0, false);
+    model.on_exit(1, 0.8, 0, 0, SwarmModel::ExitCause::own);
     CHECK(model.process(1).succeeded());
     CHECK_FALSE(model.all_exited());
 }
@@ -145,13 +145,13 @@ TEST_CASE("exits: a failure, a stop by the launcher, and the owner's own states"
     CHECK(model.process(0).state == State::splitting);
     model.on_line(0, 0.2, event_line("owner", {{"event", "split"}, {"bytes", 500}, {"total", 5}, {"ms", 1}}));
     CHECK(model.process(0).state == State::serving);
-    model.on_exit(1, 1.0, 1, 0, false);
+    model.on_exit(1, 1.0, 1, 0, SwarmModel::ExitCause::own);
     CHECK(model.process(1).state == State::failed);
     CHECK(model.any_failed());
-    model.on_exit(2, 1.1, 0, 15, true);
+    model.on_exit(2, 1.1, 0, 15, SwarmModel::ExitCause::launcher_stopping);
     CHECK(model.process(2).state == State::stopped);
     CHECK(model.process(2).exit_signal == 15);
-    model.on_exit(0, 1.2, 0, 0, true);
+    model.on_exit(0, 1.2, 0, 0, SwarmModel::ExitCause::launcher_stopping);
     CHECK(model.process(0).state == State::done);
     CHECK(model.all_exited());
 }
@@ -296,7 +296,7 @@ TEST_CASE("swarm --metrics: the model's figures per peer, labelled with its id, 
 {
     SwarmModel model = first_chunks_model(0.4, {{{0.5, "owner"}, {0.6, "peer 2"}, {0.7, "peer 2"}}});
     model.on_line(2, 0.7, event_line("peer 2", {{"event", "joined"}, {"ms", 1}}));
-    model.on_exit(1, 0.9, 1, 0, false);
+    model.on_exit(1, 0.9, 1, 0, SwarmModel::ExitCause::own);
 
     chunkswarm::metrics::Registry registry;
     publish_metrics(model, registry);

@@ -215,9 +215,12 @@ std::filesystem::path bench_dir() { return std::filesystem::canonical("/proc/sel
 
 constexpr double kGiB = 1024.0 * kMiB;
 
+enum class Pick { earliest, latest };
+
 // The earliest (or latest) of a figure over the peers' logs; NaN when no log has it.
-double across_peers(const SwarmResult& swarm, std::optional<double> LogFacts::*fact, bool latest)
+double across_peers(const SwarmResult& swarm, std::optional<double> LogFacts::*fact, Pick pick)
 {
+    const bool latest = pick == Pick::latest;
     double found = NAN;
     for (const auto& facts : swarm.peer_facts) {
         const double value = (facts.*fact).value_or(NAN);
@@ -231,10 +234,10 @@ double across_peers(const SwarmResult& swarm, std::optional<double> LogFacts::*f
 void record_milestones(Report& report, const SwarmResult& swarm)
 {
     report.add("owner split done (manifest ready)", "s", swarm.owner_facts.split_s.value_or(NAN));
-    report.add("first chunk stored at a peer", "s", across_peers(swarm, &LogFacts::first_chunk_s, false));
-    report.add("bootstrap from owner, first peer", "s", across_peers(swarm, &LogFacts::bootstrap_s, false));
-    report.add("bootstrap from owner, last peer", "s", across_peers(swarm, &LogFacts::bootstrap_s, true));
-    report.add("last peer joined", "s", across_peers(swarm, &LogFacts::joined_s, true));
+    report.add("first chunk stored at a peer", "s", across_peers(swarm, &LogFacts::first_chunk_s, Pick::earliest));
+    report.add("bootstrap from owner, first peer", "s", across_peers(swarm, &LogFacts::bootstrap_s, Pick::earliest));
+    report.add("bootstrap from owner, last peer", "s", across_peers(swarm, &LogFacts::bootstrap_s, Pick::latest));
+    report.add("last peer joined", "s", across_peers(swarm, &LogFacts::joined_s, Pick::latest));
 }
 
 // The q-quantile (0..1) of `values`, nearest rank; NaN for none.

@@ -13,6 +13,9 @@
 
 namespace chunkswarm {
 
+// A helper's turn comes after every regular session's.
+enum class TurnClass { regular, helper };
+
 template <typename Key>
 class CapTurns {
 public:
@@ -23,9 +26,10 @@ public:
         return std::any_of(queue_.begin(), queue_.end(), [key](const Turn& turn) { return turn.key == key; });
     }
     // `key` waits for a turn (once: a key already queued keeps its place).
-    void enqueue(Key key, bool helper)
+    void enqueue(Key key, TurnClass turn_class)
     {
         if (queued(key)) return;
+        const bool helper = turn_class == TurnClass::helper;
         const double start = start_of(key);
         auto at = std::find_if(queue_.begin(), queue_.end(),
                                [&](const Turn& turn) { return !helper && (turn.helper || turn.start > start); });

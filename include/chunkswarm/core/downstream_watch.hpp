@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chunkswarm/core/ids.hpp"
+#include "chunkswarm/core/messages.hpp"
 
 namespace chunkswarm {
 
@@ -27,9 +28,9 @@ public:
     // while its downstream still asked it for chunks, and that one walked 99 peers upstream).
     void on_session_opened(PeerId peer_id);
     void on_session_closed(PeerId peer_id);
-    // A client said it is done with this side; `complete`: it holds the whole file; `skipped` are
-    // the gone peers it routes around.
-    void on_client_done(PeerId peer_id, bool complete, const std::vector<PeerId>& skipped);
+    // A client said it is done with this side (Done::complete: it holds the whole file); `skipped`
+    // are the gone peers it routes around.
+    void on_client_done(PeerId peer_id, const Done& done, const std::vector<PeerId>& skipped);
     void on_self_complete(std::uint64_t now_ms);
 
     enum class Verdict { stay, downstream_complete, idle };

@@ -82,12 +82,14 @@ public:
 
     // `start`: add one more helper, of the kind helper() says; `drop`: every helper goes.
     Advice tick(const Tick& tick);
-    // Every helper was stopped from outside (the route changed), or (`failed`) the last one ended
-    // by itself: its peer gone or refusing. After a failure none is advised for cooldown_ticks.
-    void stopped(bool failed);
-    // One helper of kind `which` ended by itself, or could not be started (no such peer known);
-    // the others go on. The last one failing counts as stopped(failed).
-    void ended(Helper which, bool failed);
+    // Every helper was stopped from outside (the route changed, or the peer holds every chunk).
+    void stopped();
+    // How a helper ended by itself: `failed`, its peer gone or refusing; `no_fault`, it could not
+    // be started (no such peer known).
+    enum class End { no_fault, failed };
+    // One helper of kind `which` ended; the others go on. After the last one failed, none is
+    // advised for cooldown_ticks.
+    void ended(Helper which, End end);
     // The kind the last `start` advised; none while no helper runs.
     Helper helper() const { return helping() ? last_ : Helper::none; }
     std::uint32_t peer_helpers() const { return peer_helpers_; }

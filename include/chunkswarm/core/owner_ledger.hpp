@@ -26,8 +26,9 @@ public:
     OwnerLedger(SlotTable slots, std::uint32_t chunk_count, RosterTiming timing, std::uint32_t owner_window,
                 std::uint64_t now_ms);
 
-    // Chunks [0, hashed) may be dealt; `whole` once every hash is known.
-    void set_hashed(std::uint32_t hashed, bool whole);
+    // Chunks [0, hashed) may be dealt; `done` once every hash is known.
+    enum class Hashing { ongoing, done };
+    void set_hashed(std::uint32_t hashed, Hashing hashing);
 
     // What a client that said `hello` is offered, or why it is refused (not in the swarm, full).
     // A rescue that routes around gone peers gets what they were dealt, and what they had not
@@ -60,7 +61,10 @@ public:
         bool newly_served = false;
         bool newly_complete = false;
     };
-    Progress done(const Hello& hello, bool complete);
+    // What a client that says it is done is known to hold: its share (a "done" frame, which the
+    // owner does not take as a claim to the whole file), or the whole file (a checked report).
+    enum class Holds { its_share, whole_file };
+    Progress done(const Hello& hello, Holds holds);
     // A report claims completion only with every chunk held.
     Progress report(const Hello& hello, const Report& report, std::uint64_t now_ms);
     // For a peer whose report says it heads a chain (deal_first): where to find helpers, after

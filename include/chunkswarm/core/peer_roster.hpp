@@ -21,17 +21,19 @@ struct RosterTiming {
     std::uint64_t lost_ms = 5'000;
 };
 
+// A peer's sessions with the owner: for chunks, or the one that carries its reports (presence).
+enum class SessionKind { chunks, presence };
+
 class PeerRoster {
 public:
     PeerRoster(std::uint32_t slots, RosterTiming timing, std::uint64_t now_ms);
 
-    // A session of the slot's peer opened: one for chunks, or (`presence`) the one carrying its
-    // reports. Returns true if the peer had been given up on: it is taken back.
-    bool session_opened(Slot slot, std::uint64_t now_ms, bool presence = false);
+    // A session of the slot's peer opened. Returns true if the peer had been given up on: it is taken back.
+    bool session_opened(Slot slot, std::uint64_t now_ms, SessionKind kind = SessionKind::chunks);
     // A frame from the slot's peer. Returns true if it had been given up on (as silent): it is
     // taken back.
     bool heard_from(Slot slot, std::uint64_t now_ms);
-    void session_closed(Slot slot, std::uint64_t now_ms, bool presence = false);
+    void session_closed(Slot slot, std::uint64_t now_ms, SessionKind kind = SessionKind::chunks);
     void share_held(Slot slot);
     void complete(Slot slot);
     // A neighbour routes around this slot's peer: unless it is reporting, it is lost from now.

@@ -34,7 +34,8 @@ public:
     std::uint32_t served_count() const { return static_cast<std::uint32_t>(served_.size()); }
 
 private:
-    explicit SlotTable(std::uint32_t slots, bool join_order) : slots_(slots), join_order_(join_order) {}
+    enum class Assign { join_order, fixed };
+    SlotTable(std::uint32_t slots, Assign assign) : slots_(slots), join_order_(assign == Assign::join_order) {}
 
     std::uint32_t slots_;
     bool join_order_;

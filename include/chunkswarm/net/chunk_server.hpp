@@ -42,7 +42,7 @@ struct ServerContext {
     // announced with `coming`, and a client's request for one waits here until it is held.
     std::function<ChunkSet()> coming;
     // The client said done; `complete` means it holds the whole file.
-    std::function<void(const Hello& hello, bool complete)> on_done;
+    std::function<void(const Hello& hello, const Done& done)> on_done;
     // Optional: an admitted client's session opened, or closed.
     std::function<void(const Hello& hello)> on_session_opened;
     std::function<void(const Hello& hello)> on_session_closed;
