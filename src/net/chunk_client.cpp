@@ -54,7 +54,6 @@ void ChunkClient::drop_connection(const std::string& reason)
 
 void ChunkClient::attempt()
 {
-    if (ended_as_needless()) return;
     auto address = to_sockaddr(options_.remote);
     if (!address) {
         end(address.error());
@@ -70,6 +69,7 @@ void ChunkClient::attempt()
     const std::uint32_t limit_s = options_.gone_after_s ? options_.gone_after_s : kConnectAttemptTimeoutS;
     stall_timer_.start(std::uint64_t{limit_s} * 1000, [this, limit_s] {
         drop_connection("connect timed out");
+        if (ended_as_needless()) return;
         retry_later("no answer to connect within " + std::to_string(limit_s) + " s");
     });
 }
@@ -128,6 +128,7 @@ void ChunkClient::on_connected(int status)
     stall_timer_.stop();  // the connect timeout
     if (status != 0) {
         drop_connection("connect failed");
+        if (ended_as_needless()) return;
         retry_later(uv_strerror(status));
         return;
     }
@@ -175,7 +176,6 @@ void ChunkClient::on_closed(const std::string& reason)
         end({});
         return;
     }
-    if (ended_as_needless()) return;
     if (!lost_at_ms_) lost_at_ms_ = now_ms();
     log::warn("lost the connection to {} ({}); reconnecting{}", options_.remote_label, reason,
               options_.gone_after_s
@@ -361,6 +361,7 @@ void ChunkClient::handle(const HaveList& message)
     log::event("list_received", {{"from", options_.remote_label}, {"count", message.have.count()}},
                "received chunk ID list from {}: {} chunk(s) [{}]", options_.remote_label, message.have.count(),
                format_ids(message.have.ids()));
+    if (ever_answered_) catch_up_with_local();
     planner_->on_remote_list(message.have);
     have_list_ = true;
     ever_answered_ = true;
@@ -465,6 +466,15 @@ bool ChunkClient::count_failure(ChunkId id, ChunkFailure failure)
     return true;
 }
 
+// A reconnect starts from what the peer holds now: other clients may have brought chunks meanwhile,
+// and not every client hears of them (the bootstrap's owner session runs on a thread of its own).
+void ChunkClient::catch_up_with_local()
+{
+    const ChunkSet local = kind_->local_chunks();
+    for (ChunkId id : local.ids())
+        planner_->on_stored_elsewhere(id);
+}
+
 void ChunkClient::note_stored_elsewhere(ChunkId id)
 {
     if (!planner_ || ended_) return;
@@ -525,12 +535,13 @@ void ChunkClient::check_finished()
 }
 
 // The other clients brought everything while this one was cut off (the bootstrap's owner session
-// hears nothing of what the neighbours bring): reaching its remote again would only hold up the
-// peer's end, by as much as the whole connect budget.
+// hears nothing of what the neighbours bring), and its remote does not answer: waiting for it
+// would only hold up the peer's end, by as much as the whole connect budget. A remote that does
+// answer is told "done" as usual (its upstream peer may leave on that).
 bool ChunkClient::ended_as_needless()
 {
     if (!planner_ || !manifest_->whole() || kind_->local_chunks().count() < manifest_->chunk_count) return false;
-    log::info("holds every chunk; not reconnecting to {}", options_.remote_label);
+    log::info("holds every chunk; not trying {} again", options_.remote_label);
     finishing_ = true;
     end(kind_->on_finished(*planner_));
     return true;

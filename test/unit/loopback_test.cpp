@@ -679,11 +679,13 @@ TEST_CASE("a client that the server found slow to say hello connects again")
                                 connection->fail(WireError::timeout, "no hello within 1 s");
                             })
                     .ok());
-        client = std::make_unique<net::ChunkClient>(&s.loop, client_options(server.port()),
-                                                    test::kind(test::Hooks{.on_end = [&](const Result<void>& r) {
-                                                        outcome = r;
-                                                        server.close();
-                                                    }}));
+        test::Hooks hooks;
+        hooks.on_end = [&](const Result<void>& r) {
+            outcome = r;
+            server.close();
+        };
+        client =
+            std::make_unique<net::ChunkClient>(&s.loop, client_options(server.port()), test::kind(std::move(hooks)));
         client->start();
         uv_run(&s.loop, UV_RUN_DEFAULT);
     }
@@ -758,43 +760,55 @@ TEST_CASE("a server that stops answering requests makes the client reconnect and
 }
 
 // The bootstrap's owner session hears nothing of what the neighbours bring: cut off, it must see
-// for itself that the peer holds everything rather than wait out its connect budget for the owner.
-TEST_CASE("a client cut off from its server ends, without reconnecting, once other sources brought everything")
+// for itself that the peer holds everything rather than wait out its connect budget for a server
+// that has left; a server still there is told "done", as its upstream peer may leave on that.
+TEST_CASE("a client cut off from its server ends once other sources brought everything, saying done if it can")
 {
-    for (const bool held_before_the_drop : {true, false}) {
-        CAPTURE(held_before_the_drop);
+    struct Case {
+        const char* name;
+        bool held_before_the_drop;
+        bool server_stays;
+    };
+    for (const Case& c :
+         {Case{"held, then the server leaves", true, false}, Case{"the server leaves, then held", false, false},
+          Case{"held, and the server stays", true, true}}) {
+        INFO(c.name);
         Swarmlet s;
         ChunkSet held(s.manifest.chunk_count);
         std::vector<std::shared_ptr<net::TcpConnection>> accepted;
+        bool done_said = false;
         int finished_calls = 0;
         Result<void> outcome = make_error("never ended");
         {
             net::Timer brought_elsewhere(&s.loop);
             net::TcpListener server(&s.loop, Role::server);
-            std::unique_ptr<net::ChunkClient> client;
-            // Answers hello, then drops the connection at the first request; a second connection
-            // means the client reconnected.
+            // Answers hello; drops a connection at its first request. The third connection is
+            // one too many: the client keeps asking for what it holds.
             REQUIRE(server
                         .listen(Endpoint{"127.0.0.1", 0},
                                 [&](std::shared_ptr<net::TcpConnection> connection) {
                                     accepted.push_back(connection);
-                                    if (accepted.size() > 1) {
-                                        client->abort("reconnected");
+                                    if (accepted.size() > 2) {
                                         connection->close("test over");
                                         server.close();
                                         return;
                                     }
                                     connection->set_handlers(
                                         [&, connection](Frame f) {
+                                            if (f.type() == "done") {
+                                                done_said = true;
+                                                connection->close("done");
+                                                return;
+                                            }
                                             if (f.type() != "request") {
                                                 connection->send(ManifestMsg{s.manifest});
                                                 connection->send(HaveList{ChunkSet::all(s.manifest.chunk_count)});
                                                 return;
                                             }
-                                            if (held_before_the_drop) {
+                                            if (!c.server_stays) server.close();  // connects are refused from now on
+                                            if (c.held_before_the_drop) {
                                                 held = ChunkSet::all(s.manifest.chunk_count);
                                             } else {
-                                                server.close();  // connects are refused from now on
                                                 brought_elsewhere.start(
                                                     300, [&] { held = ChunkSet::all(s.manifest.chunk_count); });
                                             }
@@ -814,17 +828,19 @@ TEST_CASE("a client cut off from its server ends, without reconnecting, once oth
                 outcome = r;
                 server.close();
             };
-            client = std::make_unique<net::ChunkClient>(&s.loop, client_options(server.port()),
-                                                        test::kind(std::move(hooks)));
-            client->start();
+            net::ChunkClient client(&s.loop, client_options(server.port()), test::kind(std::move(hooks)));
+            client.start();
             uv_run(&s.loop, UV_RUN_DEFAULT);
         }
         const std::size_t connections = accepted.size();
+        for (auto& connection : accepted)
+            if (!connection->closing()) connection->close("test over");
         accepted.clear();
         CHECK(s.close_loop() == 0);
-        CHECK(connections == 1);
         CHECK(finished_calls == 1);
         CHECK_MESSAGE(outcome.ok(), (outcome.ok() ? "" : outcome.error().message));
+        CHECK(done_said == c.server_stays);
+        CHECK(connections == (c.server_stays ? 2 : 1));
     }
 }
 

@@ -109,6 +109,7 @@ private:
     void report_in_flight();
     void check_finished();
     bool ended_as_needless();
+    void catch_up_with_local();
     void end(const Result<void>& result);
     void drop_connection(const std::string& reason);
     // Drops the connection and tries again later, with nothing in flight.
