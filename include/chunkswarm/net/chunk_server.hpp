@@ -41,7 +41,7 @@ struct ServerContext {
     // Peer only (optional): chunks this side has requested and does not hold yet. They are
     // announced with `coming`, and a client's request for one waits here until it is held.
     std::function<ChunkSet()> coming;
-    // The client said done; `complete` means it holds the whole file.
+    // The client said done (Done::complete: it holds the whole file).
     std::function<void(const Hello& hello, const Done& done)> on_done;
     // Optional: an admitted client's session opened, or closed.
     std::function<void(const Hello& hello)> on_session_opened;
